@@ -1,0 +1,37 @@
+/*
+ * cli.h - the igniter command line: one function per verb. Private to cli/.
+ *
+ * Every verb parses its options, calls one component's API, and prints.
+ * Exit status: 0 success, 2 bad usage or bad input (the message names the
+ * file, field and value), 1 anything else.
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdio.h>
+#include "util/util.h"
+
+#define EXIT_BAD_INPUT 2
+
+typedef struct cli_verb {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} cli_verb;
+
+int cli_fit(int argc, char **argv);
+int cli_convert(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_accuracy(int argc, char **argv);
+int cli_plan(int argc, char **argv);
+int cli_policies(int argc, char **argv);
+
+/* Prints "igniter VERB: message" to stderr and returns EXIT_BAD_INPUT. */
+int cli_fail(const char *verb, const ut_err *err);
+/* Prints a usage error and the hint to run --help; returns EXIT_BAD_INPUT. */
+int cli_usage(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Writes text to path atomically, or to stdout when path is NULL. */
+int cli_output(const char *verb, const char *path, const char *text);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * cmd_plan.c - `igniter plan` and `igniter policies`.
+ */
+#include "cli/cli.h"
+#include "model/model.h"
+#include "policies/policy.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char plan_help[] =
+    "usage: igniter plan --profile P --workloads W.json [--policy NAME]\n"
+    "                    [--json] [--out PLAN.json] [--faithful]\n\n"
+    "Provisions GPUs for the workloads of W.json ({\"workloads\":[{\"name\",\n"
+    "\"model\",\"slo_ms\",\"rate_rps\"},...]}) with a policy, and prints the\n"
+    "plan as a table (or JSON). The plan file (format 1) is what `igniter\n"
+    "sim` and `igniter serve` read.\n\n"
+    "  --profile P     profile or fitted model of the GPU type\n"
+    "  --workloads W   workloads file\n"
+    "  --policy NAME   provisioning policy (default igniter; see\n"
+    "                  `igniter policies`)\n"
+    "  --json          print the JSON plan on standard output\n"
+    "  --out F         also write the JSON plan to F (atomically)\n"
+    "  --faithful      reproduce the reference implementation's known defects\n"
+    "                  (docs/igniter-model.md) instead of fixing them\n";
+
+int cli_plan(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(plan_help, stdout);
+            return 0;
+        }
+    static const struct option opts[] = {
+        {"profile", required_argument, NULL, 'p'},
+        {"workloads", required_argument, NULL, 'w'},
+        {"policy", required_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
+        {"out", required_argument, NULL, 'o'},
+        {"faithful", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *profile = NULL, *wpath = NULL, *policy = "igniter",
+               *out = NULL;
+    int json = 0, faithful = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': profile = optarg; break;
+        case 'w': wpath = optarg; break;
+        case 'P': policy = optarg; break;
+        case 'j': json = 1; break;
+        case 'o': out = optarg; break;
+        case 'f': faithful = 1; break;
+        default:
+            return cli_usage("plan", "unknown or incomplete option '%s'",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("plan", "unexpected argument '%s'", argv[optind]);
+    if (!profile || !wpath)
+        return cli_usage("plan", "--profile and --workloads are required");
+    if (!pol_find(policy)) {
+        char names[256];
+        return cli_usage("plan", "--policy: expected one of %s, got '%s'",
+                         pol_names(names, sizeof names), policy);
+    }
+    ut_err err;
+    mdl_fitted f;
+    if (mdl_load(profile, &f, &err) < 0)
+        return cli_fail("plan", &err);
+    pol_workload *w;
+    size_t n;
+    if (pol_workloads_load(wpath, &f, &w, &n, &err) < 0) {
+        mdl_fitted_free(&f);
+        return cli_fail("plan", &err);
+    }
+    pol_request req = {w, n, &f, faithful};
+    pol_plan plan;
+    int rc = 0;
+    if (pol_make_plan(policy, &req, &plan, &err) < 0) {
+        rc = cli_fail("plan", &err);
+        goto out;
+    }
+    char *js = pol_plan_to_json(&plan);
+    if (out)
+        rc = cli_output("plan", out, js);
+    if (rc == 0) {
+        if (json) {
+            rc = cli_output("plan", NULL, js);
+        } else {
+            char *table = pol_plan_table(&plan);
+            rc = cli_output("plan", NULL, table);
+            free(table);
+        }
+    }
+    free(js);
+    pol_plan_free(&plan);
+out:
+    free(w);
+    mdl_fitted_free(&f);
+    return rc;
+}
+
+int cli_policies(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs("usage: igniter policies\n\nLists the registered provisioning "
+              "policies, one line each.\n", stdout);
+        return 0;
+    }
+    if (argc > 1)
+        return cli_usage("policies", "unexpected argument '%s'", argv[1]);
+    for (const pol_ops *const *p = pol_all(); *p; p++)
+        printf("%-10s v%d  %s\n", (*p)->name, (*p)->version, (*p)->summary);
+    return 0;
+}

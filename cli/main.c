@@ -1,0 +1,93 @@
+/*
+ * main.c - `igniter VERB [options]`: dispatch and the shared error helpers.
+ */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const cli_verb verbs[] = {
+    {"fit", "fit the iGniter model to a profile and write the fitted model",
+     cli_fit},
+    {"convert", "convert a profile (the authors' JSON lines) to the project's "
+     "format", cli_convert},
+    {"predict", "predict latency and throughput of co-located workloads",
+     cli_predict},
+    {"accuracy", "the model's error on measured co-located pairs",
+     cli_accuracy},
+    {"plan", "provision GPUs for workloads with a policy (default igniter)",
+     cli_plan},
+    {"policies", "list the registered provisioning policies", cli_policies},
+    {NULL, NULL, NULL},
+};
+
+int cli_fail(const char *verb, const ut_err *err)
+{
+    fprintf(stderr, "igniter %s: %s\n", verb, err->msg);
+    return EXIT_BAD_INPUT;
+}
+
+int cli_usage(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "igniter %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'igniter %s --help')\n", verb);
+    return EXIT_BAD_INPUT;
+}
+
+int cli_output(const char *verb, const char *path, const char *text)
+{
+    if (!path) {
+        fputs(text, stdout);
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "igniter %s: cannot write standard output\n",
+                    verb);
+            return 1;
+        }
+        return 0;
+    }
+    ut_err err;
+    if (ut_write_atomic(path, text, strlen(text), &err) < 0)
+        return cli_fail(verb, &err);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: igniter VERB [options]    (igniter VERB --help)\n\n"
+            "GPU provisioning for DNN inference: the iGniter model and "
+            "planner.\n\nverbs:\n");
+    for (size_t i = 0; verbs[i].name; i++)
+        fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(f, "\n  --help     this text\n  --version  print the version\n"
+            "\nexit status: 0 ok, 2 bad usage or input, 1 other failure\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_BAD_INPUT;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("igniter %s\n", IGNITER_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; verbs[i].name; i++)
+        if (!strcmp(argv[1], verbs[i].name))
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "igniter: unknown verb '%s'; expected one of:", argv[1]);
+    for (size_t i = 0; verbs[i].name; i++)
+        fprintf(stderr, " %s", verbs[i].name);
+    fprintf(stderr, "\n");
+    return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,238 @@
+/*
+ * measured.c - the measured co-location data (solo tables and pairs) and
+ * the model's error against it.
+ */
+#include "model/model.h"
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mdl_measured_free(mdl_measured *m)
+{
+    free(m->solo);
+    free(m->pairs);
+    memset(m, 0, sizeof *m);
+}
+
+static int share_index(mdl_solo_table *t, double share, const char *where,
+                       ut_err *err)
+{
+    for (size_t i = 0; i < t->nshares; i++)
+        if (t->share_pct[i] == share)
+            return (int)i;
+    if (t->nshares == MDL_MEAS_SHARES)
+        return ut_errf(err, "%s: expected at most %d distinct shares, got "
+                       "more", where, MDL_MEAS_SHARES);
+    /* insert keeping the shares ascending; move the columns along */
+    size_t k = t->nshares;
+    while (k > 0 && t->share_pct[k - 1] > share)
+        k--;
+    for (size_t j = t->nshares; j > k; j--) {
+        t->share_pct[j] = t->share_pct[j - 1];
+        for (int b = 0; b <= MDL_MAX_BATCH; b++) {
+            t->lat_ms[b][j] = t->lat_ms[b][j - 1];
+            t->l2_pct[b][j] = t->l2_pct[b][j - 1];
+            t->dram_pct[b][j] = t->dram_pct[b][j - 1];
+        }
+    }
+    t->share_pct[k] = share;
+    for (int b = 0; b <= MDL_MAX_BATCH; b++)
+        t->lat_ms[b][k] = t->l2_pct[b][k] = t->dram_pct[b][k] = NAN;
+    t->nshares++;
+    return (int)k;
+}
+
+/* table: {"batch": {"share": value}} into one of the solo matrices */
+static int load_table(mdl_solo_table *t, const cJSON *obj, const char *key,
+                      const char *where, int which, ut_err *err)
+{
+    const cJSON *tab = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!tab)
+        return which == 0 ? ut_errf(err, "%s.%s: expected an object, got "
+                                    "nothing (missing field)", where, key)
+                          : 0;
+    const cJSON *row, *cell;
+    cJSON_ArrayForEach(row, tab) {
+        char *end;
+        long b = strtol(row->string, &end, 10);
+        if (*end || b < 1 || b > MDL_MAX_BATCH)
+            return ut_errf(err, "%s.%s: expected batch keys 1..%d, got "
+                           "\"%s\"", where, key, MDL_MAX_BATCH, row->string);
+        cJSON_ArrayForEach(cell, row) {
+            double s = strtod(cell->string, &end);
+            if (*end || !(s > 0 && s <= 100))
+                return ut_errf(err, "%s.%s.%ld: expected share keys in "
+                               "(0, 100], got \"%s\"", where, key, b,
+                               cell->string);
+            if (!cJSON_IsNumber(cell))
+                return ut_errf(err, "%s.%s.%ld.%s: expected a number", where,
+                               key, b, cell->string);
+            int j = share_index(t, s, where, err);
+            if (j < 0)
+                return -1;
+            double *dst = which == 0   ? &t->lat_ms[b][j]
+                          : which == 1 ? &t->l2_pct[b][j]
+                                       : &t->dram_pct[b][j];
+            *dst = cell->valuedouble;
+        }
+    }
+    return 0;
+}
+
+static int load_rows(const cJSON *arr, const char *where, mdl_measured *m,
+                     int is_std, ut_err *err)
+{
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (!is_std) {
+        m->pairs = ut_xcalloc(n, sizeof *m->pairs);
+        m->npairs = n;
+    } else if (n != m->npairs) {
+        return ut_errf(err, "%s.std: expected %zu rows like latency, got %zu",
+                       where, m->npairs, n);
+    }
+    size_t i = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, arr) {
+        const char *k = is_std ? "std" : "latency";
+        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != 7)
+            return ut_errf(err, "%s.%s[%zu]: expected [model1, model2, batch1,"
+                           " batch2, share1, value1, value2]", where, k, i);
+        const cJSON *e[7];
+        for (int j = 0; j < 7; j++)
+            e[j] = cJSON_GetArrayItem(row, j);
+        if (!cJSON_IsString(e[0]) || !cJSON_IsString(e[1]))
+            return ut_errf(err, "%s.%s[%zu]: expected model names first",
+                           where, k, i);
+        for (int j = 2; j < 7; j++)
+            if (!cJSON_IsNumber(e[j]) || !(e[j]->valuedouble >= 0))
+                return ut_errf(err, "%s.%s[%zu][%d]: expected a non-negative "
+                               "number", where, k, i, j);
+        mdl_pair *p = &m->pairs[i];
+        if (!is_std) {
+            snprintf(p->a, sizeof p->a, "%s", e[0]->valuestring);
+            snprintf(p->b, sizeof p->b, "%s", e[1]->valuestring);
+            p->batch_a = (int)e[2]->valuedouble;
+            p->batch_b = (int)e[3]->valuedouble;
+            p->share_a_pct = e[4]->valuedouble;
+            p->lat_a_ms = e[5]->valuedouble;
+            p->lat_b_ms = e[6]->valuedouble;
+            p->std_a_ms = p->std_b_ms = NAN;
+            if (p->batch_a < 1 || p->batch_b < 1 || !(p->share_a_pct > 0) ||
+                !(p->share_a_pct < 100) || !(p->lat_a_ms > 0) ||
+                !(p->lat_b_ms > 0))
+                return ut_errf(err, "%s.latency[%zu]: expected batches >= 1, "
+                               "a share in (0, 100) and positive latencies",
+                               where, i);
+        } else {
+            p->std_a_ms = e[5]->valuedouble;
+            p->std_b_ms = e[6]->valuedouble;
+        }
+        i++;
+    }
+    return 0;
+}
+
+int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
+{
+    memset(m, 0, sizeof *m);
+    cJSON *root = ut_jsonl_merge_load(path, err);
+    if (!root)
+        return -1;
+    char where[256];
+    size_t n = (size_t)cJSON_GetArraySize(root);
+    m->solo = ut_xcalloc(n, sizeof *m->solo);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root) {
+        if (!strcmp(it->string, "interference")) {
+            snprintf(where, sizeof where, "%s: interference", path);
+            const cJSON *lat = cJSON_GetObjectItemCaseSensitive(it, "latency");
+            const cJSON *sd = cJSON_GetObjectItemCaseSensitive(it, "std");
+            if (!cJSON_IsArray(lat)) {
+                ut_errf(err, "%s.latency: expected an array of pairs, got "
+                        "nothing", where);
+                goto fail;
+            }
+            if (load_rows(lat, where, m, 0, err) < 0)
+                goto fail;
+            if (cJSON_IsArray(sd) && load_rows(sd, where, m, 1, err) < 0)
+                goto fail;
+            continue;
+        }
+        mdl_solo_table *t = &m->solo[m->nsolo++];
+        snprintf(where, sizeof where, "%s: %s", path, it->string);
+        if (strlen(it->string) >= MDL_NAME_MAX) {
+            ut_errf(err, "%s: expected a shorter model name", where);
+            goto fail;
+        }
+        strcpy(t->name, it->string);
+        for (int b = 0; b <= MDL_MAX_BATCH; b++)
+            for (int j = 0; j < MDL_MEAS_SHARES; j++)
+                t->lat_ms[b][j] = t->l2_pct[b][j] = t->dram_pct[b][j] = NAN;
+        if (load_table(t, it, "latency", where, 0, err) < 0 ||
+            load_table(t, it, "l2cache", where, 1, err) < 0 ||
+            load_table(t, it, "dram", where, 2, err) < 0)
+            goto fail;
+    }
+    /* the pair rows must name models that have solo tables */
+    for (size_t i = 0; i < m->npairs; i++) {
+        const char *names[2] = {m->pairs[i].a, m->pairs[i].b};
+        for (int k = 0; k < 2; k++) {
+            size_t j = 0;
+            while (j < m->nsolo && strcmp(m->solo[j].name, names[k]))
+                j++;
+            if (j == m->nsolo) {
+                ut_errf(err, "%s: interference.latency[%zu]: expected a model "
+                        "with a solo table, got \"%s\"", path, i, names[k]);
+                goto fail;
+            }
+        }
+    }
+    cJSON_Delete(root);
+    return 0;
+fail:
+    cJSON_Delete(root);
+    mdl_measured_free(m);
+    return -1;
+}
+
+int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
+                   int no_interference, mdl_error_stats *out, ut_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (m->npairs == 0)
+        return ut_errf(err, "expected measured pairs, got none");
+    double *ape = ut_xmalloc(2 * m->npairs * sizeof *ape);
+    for (size_t i = 0; i < m->npairs; i++) {
+        const mdl_pair *p = &m->pairs[i];
+        int ia = mdl_find(f, p->a), ib = mdl_find(f, p->b);
+        if (ia < 0 || ib < 0) {
+            free(ape);
+            return ut_errf(err, "pair %zu: model \"%s\" is not in the profile",
+                           i, ia < 0 ? p->a : p->b);
+        }
+        mdl_place w[2] = {{ia, p->batch_a, p->share_a_pct},
+                          {ib, p->batch_b, 100 - p->share_a_pct}};
+        double lat[2];
+        if (no_interference) {
+            mdl_predict(f, &w[0], 1, &lat[0], NULL);
+            mdl_predict(f, &w[1], 1, &lat[1], NULL);
+        } else {
+            mdl_predict(f, w, 2, lat, NULL);
+        }
+        ape[2 * i] = fabs(lat[0] - p->lat_a_ms) / p->lat_a_ms * 100;
+        ape[2 * i + 1] = fabs(lat[1] - p->lat_b_ms) / p->lat_b_ms * 100;
+    }
+    size_t n = 2 * m->npairs;
+    gsl_sort(ape, 1, n);
+    out->n = n;
+    out->mean_pct = gsl_stats_mean(ape, 1, n);
+    out->median_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.5);
+    out->p90_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.9);
+    out->max_pct = ape[n - 1];
+    free(ape);
+    return 0;
+}

@@ -1,0 +1,206 @@
+/*
+ * model.h - the iGniter performance model: profiles, fitting, prediction,
+ * and the measured co-location data the model is judged against.
+ *
+ * Data flows one way:  profile (measured) --mdl_fit--> mdl_fitted --> predict.
+ *
+ * A profile comes in two formats, detected by content:
+ *   - the authors' JSON lines (v100-igniter-profile.jsonl; lines merged key by
+ *     key), and
+ *   - the project's own JSON profile (`"format": "igniter-profile"`), which the
+ *     capture tool writes; documented in traces/README.md.
+ * A fitted model (`"format": "igniter-fitted"`) is what `igniter fit` writes;
+ * mdl_load() accepts any of the three.
+ *
+ * Units are in the names: _ms, _mhz, _w, _pct (percent of SMs), _bytes, _rps.
+ * Nothing here keeps global state; every function works on the structs it is
+ * given. Errors: -1 and a message in the ut_err (see util/util.h).
+ */
+#ifndef MDL_MODEL_H
+#define MDL_MODEL_H
+
+#include <stddef.h>
+#include "util/util.h"
+
+#define MDL_NAME_MAX 32
+#define MDL_MAX_COPIES 16   /* runs of the n-copies experiment */
+#define MDL_MAX_BATCH 32    /* largest batch the planner considers */
+
+/* ---- raw profile (what a capture measured) ------------------------------ */
+
+/* One solo measurement: a model alone on `share_pct` of the GPU. */
+typedef struct mdl_grid_point {
+    double batch, share_pct;
+    double latency_ms;  /* GPU latency of one batch (no PCIe transfer) */
+    double power_w;     /* whole-GPU power while it ran */
+    double clock_mhz;   /* SM clock while it ran */
+} mdl_grid_point;
+
+/* L2 cache utilisation (%) of a model alone at (batch, share). */
+typedef struct mdl_l2_point {
+    double batch, share_pct, util_pct;
+} mdl_l2_point;
+
+typedef struct mdl_model_profile {
+    char name[MDL_NAME_MAX];
+    int kernels;               /* kernels launched per inference */
+    double input_bytes;        /* per request, host to device */
+    double output_bytes;       /* per request, device to host */
+    double idle_ms;            /* solo idle time between kernels, per batch */
+    size_t ngrid;
+    mdl_grid_point *grid;      /* >= 5 points (five active-time coefficients) */
+    size_t nl2;
+    mdl_l2_point *l2;          /* >= 2 points */
+    /* The two-copy experiment that gives the L2 sensitivity: the model at
+     * batch 1 with one co-located copy of itself. */
+    double active_solo_ms;     /* active time alone */
+    double active_pair_ms;     /* active time beside one copy */
+    double clock_pair_mhz;     /* clock during the pair run */
+    double power_pair_w;       /* power during the pair run (kept, unused) */
+    double pair_l2_util_pct;   /* L2 utilisation of the co-located copy */
+} mdl_model_profile;
+
+typedef struct mdl_profile {
+    char gpu[MDL_NAME_MAX];    /* "V100"; the authors' format has no name */
+    double max_clock_mhz, power_cap_w, idle_power_w;
+    double share_unit_pct;     /* smallest share step */
+    double pcie_bytes_per_ms;
+    double price_per_hour;     /* 0 when the profile does not say */
+    int sm_count;              /* 0 when unknown */
+    /* The n-copies experiment: n = 1..ncopies co-located copies of one
+     * compute-bound model; total power, clock, idle time per kernel. */
+    size_t ncopies;
+    double copies_power_w[MDL_MAX_COPIES];
+    double copies_clock_mhz[MDL_MAX_COPIES];
+    double copies_idle_ms[MDL_MAX_COPIES];
+    size_t nmodels;
+    mdl_model_profile *models;
+} mdl_profile;
+
+/* Loads a profile in either format. On error *p is left empty (nothing to
+ * free). The caller frees a loaded profile with mdl_profile_free. */
+int mdl_profile_load(const char *path, mdl_profile *p, ut_err *err);
+void mdl_profile_free(mdl_profile *p);
+
+/* The project's JSON profile format; malloc'd NUL-terminated text. */
+char *mdl_profile_to_json(const mdl_profile *p);
+
+/* ---- fitted model -------------------------------------------------------- */
+
+typedef struct mdl_model {
+    char name[MDL_NAME_MAX];
+    int kernels;
+    double input_bytes, output_bytes;
+    double idle_ms;        /* base idle time (solo) */
+    /* t_act(b, r) = (k1 b^2 + k2 b + k3) / (r + k4) + k5, ms */
+    double k_act[5];
+    double power_coef[2];  /* P_i = p0 c + p1 (W), c in req/s */
+    double l2_coef[2];     /* L_i = q0 c + q1 (%) */
+    double k_l2;           /* relative slow-down per % of others' L2 use */
+} mdl_model;
+
+typedef struct mdl_fitted {
+    char gpu[MDL_NAME_MAX];
+    double max_clock_mhz, power_cap_w, idle_power_w;
+    double pcie_bytes_per_ms, share_unit_pct;
+    double clock_per_watt;  /* a: f = a (P - P_max) + f_max above the cap */
+    double sched_alpha_ms;  /* extra scheduling delay per kernel: */
+    double sched_beta_ms;   /*   alpha p + beta for p >= 2 workloads */
+    double price_per_hour;
+    int sm_count;
+    size_t nmodels;
+    mdl_model *models;
+} mdl_fitted;
+
+/*
+ * Fits the iGniter model to a profile (IGNITER-MODEL.md, "Fitting"), with
+ * GSL: linear least squares for the clock slope, scheduling delay, power and
+ * L2; Levenberg-Marquardt for the active time, started at all ones like the
+ * reference. Fails, naming the model, if a fit does not converge or a
+ * profile value makes a coefficient undefined (for example a zero L2 use).
+ */
+int mdl_fit(const mdl_profile *p, mdl_fitted *f, ut_err *err);
+
+/* Loads a fitted model: a fitted file as is, or any profile fitted now. */
+int mdl_load(const char *path, mdl_fitted *f, ut_err *err);
+void mdl_fitted_free(mdl_fitted *f);
+char *mdl_fitted_to_json(const mdl_fitted *f);
+
+/* Index of the model called name, or -1. */
+int mdl_find(const mdl_fitted *f, const char *name);
+/* "alexnet, resnet50, vgg19, ssd" into out, for "unknown model" messages. */
+const char *mdl_names(const mdl_fitted *f, char *out, size_t n);
+
+/* ---- prediction ---------------------------------------------------------- */
+
+typedef struct mdl_place {
+    int model;          /* index into f->models */
+    int batch;          /* >= 1 */
+    double share_pct;   /* > 0 */
+} mdl_place;
+
+/* Solo active time of model m at (batch, share), ms: the fitted curve. */
+double mdl_active_ms(const mdl_model *m, double batch, double share_pct);
+
+/*
+ * Predicts, for n workloads sharing one GPU, each one's inference latency
+ * (ms: GPU time plus input and output transfer) and throughput (req/s).
+ * lat_ms and tput_rps may be NULL. n <= MDL_MAX_COLOC. Pure function.
+ */
+#define MDL_MAX_COLOC 128
+void mdl_predict(const mdl_fitted *f, const mdl_place *w, size_t n,
+                 double *lat_ms, double *tput_rps);
+
+/* Latency of a batch with the GPU time only (no transfers), same inputs. */
+void mdl_predict_gpu(const mdl_fitted *f, const mdl_place *w, size_t n,
+                     double *gpu_ms);
+
+/* ---- measured co-location data (the ground truth) ------------------------ */
+
+/* A measured pair: model a on share_a %, model b on 100 - share_a %. */
+typedef struct mdl_pair {
+    char a[MDL_NAME_MAX], b[MDL_NAME_MAX];
+    int batch_a, batch_b;
+    double share_a_pct;
+    double lat_a_ms, lat_b_ms;
+    double std_a_ms, std_b_ms;   /* NAN where the file has none */
+} mdl_pair;
+
+/* Solo latency table of one model: lat[batch][share index], NAN if absent. */
+#define MDL_MEAS_SHARES 8
+typedef struct mdl_solo_table {
+    char name[MDL_NAME_MAX];
+    size_t nshares;
+    double share_pct[MDL_MEAS_SHARES];        /* ascending */
+    double lat_ms[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
+    double l2_pct[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
+    double dram_pct[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
+} mdl_solo_table;
+
+typedef struct mdl_measured {
+    size_t nsolo;
+    mdl_solo_table *solo;
+    size_t npairs;
+    mdl_pair *pairs;
+} mdl_measured;
+
+/* Loads the measured file (v100-measured-colocation.jsonl shape). */
+int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err);
+void mdl_measured_free(mdl_measured *m);
+
+/* Absolute percentage errors of the model on the measured pairs. */
+typedef struct mdl_error_stats {
+    size_t n;                 /* latencies compared (2 per pair) */
+    double mean_pct, median_pct, p90_pct, max_pct;
+} mdl_error_stats;
+
+/*
+ * Predicts every pair of m with f and compares with the measured latencies.
+ * Pairs whose models f lacks are an error naming the model. When
+ * no_interference is set the prediction ignores co-location (each workload
+ * predicted alone at its share): the baseline the model must beat.
+ */
+int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
+                   int no_interference, mdl_error_stats *out, ut_err *err);
+
+#endif

@@ -1,0 +1,435 @@
+/*
+ * profile.c - reading profiles in the authors' JSON-lines format and in the
+ * project's own format, and writing the project's format.
+ *
+ * Both readers fill the same mdl_profile, so the fit never knows where its
+ * numbers came from. Messages name the file and the field path, e.g.
+ *   profile.json: models.vgg19.solo[3].latency_ms: expected a positive
+ *   number, got -1
+ */
+#include "model/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AUTH_GRID 3
+static const double auth_batch[AUTH_GRID] = {1, 16, 32};
+static const double auth_share[AUTH_GRID] = {10, 50, 100};
+
+void mdl_profile_free(mdl_profile *p)
+{
+    for (size_t i = 0; i < p->nmodels; i++) {
+        free(p->models[i].grid);
+        free(p->models[i].l2);
+    }
+    free(p->models);
+    memset(p, 0, sizeof *p);
+}
+
+static int copy_name(char *dst, const char *src, const char *where,
+                     ut_err *err)
+{
+    size_t n = strlen(src);
+    if (n == 0 || n >= MDL_NAME_MAX)
+        return ut_errf(err, "%s: expected a name of 1..%d characters, got "
+                       "\"%.40s\"", where, MDL_NAME_MAX - 1, src);
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+/* A 3x3 matrix of numbers, [batch index][share index]. */
+static int auth_matrix(const cJSON *obj, const char *key, const char *where,
+                       double out[AUTH_GRID][AUTH_GRID], ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != AUTH_GRID) {
+        char d[64];
+        return ut_errf(err, "%s.%s: expected a 3x3 array of numbers, got %s",
+                       where, key, ut_json_describe(v, d, sizeof d));
+    }
+    for (int i = 0; i < AUTH_GRID; i++) {
+        char w[160];
+        snprintf(w, sizeof w, "%s.%s", where, key);
+        const cJSON *row = cJSON_GetArrayItem(v, i);
+        if (!cJSON_IsArray(row)) {
+            char d[64];
+            return ut_errf(err, "%s[%d]: expected an array of 3 numbers, "
+                           "got %s", w, i, ut_json_describe(row, d, sizeof d));
+        }
+        if (cJSON_GetArraySize(row) != AUTH_GRID)
+            return ut_errf(err, "%s[%d]: expected an array of 3 numbers, got "
+                           "%d elements", w, i, cJSON_GetArraySize(row));
+        for (int j = 0; j < AUTH_GRID; j++) {
+            const cJSON *e = cJSON_GetArrayItem(row, j);
+            if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) ||
+                e->valuedouble <= 0) {
+                char d[64];
+                return ut_errf(err, "%s[%d][%d]: expected a positive number, "
+                               "got %s", w, i, j,
+                               ut_json_describe(e, d, sizeof d));
+            }
+            out[i][j] = e->valuedouble;
+        }
+    }
+    return 0;
+}
+
+static int load_copies(mdl_profile *p, const cJSON *hw, const char *where,
+                       const char *kp, const char *kf, const char *ki,
+                       ut_err *err)
+{
+    size_t np, nf, ni;
+    if (ut_json_numarr(hw, kp, where, NULL, 0, &np, err) < 0 ||
+        ut_json_numarr(hw, kf, where, NULL, 0, &nf, err) < 0 ||
+        ut_json_numarr(hw, ki, where, NULL, 0, &ni, err) < 0)
+        return -1;
+    if (np != nf || np != ni)
+        return ut_errf(err, "%s: expected %s, %s and %s of equal length, got "
+                       "%zu, %zu and %zu", where, kp, kf, ki, np, nf, ni);
+    if (np < 2 || np > MDL_MAX_COPIES)
+        return ut_errf(err, "%s.%s: expected 2..%d runs, got %zu", where, kp,
+                       MDL_MAX_COPIES, np);
+    p->ncopies = np;
+    ut_json_numarr(hw, kp, where, p->copies_power_w, np, NULL, err);
+    ut_json_numarr(hw, kf, where, p->copies_clock_mhz, np, NULL, err);
+    ut_json_numarr(hw, ki, where, p->copies_idle_ms, np, NULL, err);
+    for (size_t i = 0; i < np; i++)
+        if (!(p->copies_power_w[i] > 0) || !(p->copies_clock_mhz[i] > 0) ||
+            p->copies_idle_ms[i] < 0)
+            return ut_errf(err, "%s: run %zu: expected positive power and "
+                           "clock and non-negative idle time, got %g W, %g "
+                           "MHz, %g ms", where, i + 1, p->copies_power_w[i],
+                           p->copies_clock_mhz[i], p->copies_idle_ms[i]);
+    return 0;
+}
+
+static int load_authors(const char *path, const cJSON *root, mdl_profile *p,
+                        ut_err *err)
+{
+    char where[256];
+    const cJSON *hw = cJSON_GetObjectItemCaseSensitive(root, "hardware");
+    if (!cJSON_IsObject(hw))
+        return ut_errf(err, "%s: hardware: expected an object, got nothing "
+                       "(missing field)", path);
+    snprintf(where, sizeof where, "%s: hardware", path);
+    strcpy(p->gpu, "V100");   /* the authors' format only exists for it */
+    if (ut_json_pos(hw, "maxGPUfrequency", where, &p->max_clock_mhz, err) ||
+        ut_json_pos(hw, "maxGPUpower", where, &p->power_cap_w, err) ||
+        ut_json_pos(hw, "idlepower", where, &p->idle_power_w, err) ||
+        ut_json_pos(hw, "unit", where, &p->share_unit_pct, err) ||
+        ut_json_pos(hw, "bandwidth", where, &p->pcie_bytes_per_ms, err))
+        return -1;
+    if (load_copies(p, hw, where, "power", "frequency", "idletime", err) < 0)
+        return -1;
+
+    size_t n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root)
+        if (strcmp(it->string, "hardware") != 0)
+            n++;
+    if (n == 0)
+        return ut_errf(err, "%s: expected at least one model, got none", path);
+    p->models = ut_xcalloc(n, sizeof *p->models);
+    cJSON_ArrayForEach(it, root) {
+        if (strcmp(it->string, "hardware") == 0)
+            continue;
+        mdl_model_profile *m = &p->models[p->nmodels++];
+        snprintf(where, sizeof where, "%s: %s", path, it->string);
+        if (!cJSON_IsObject(it))
+            return ut_errf(err, "%s: expected an object, got something else",
+                           where);
+        if (copy_name(m->name, it->string, where, err) < 0)
+            return -1;
+        long kernels;
+        double lat[3][3], pw[3][3], fr[3][3], l2[3];
+        if (ut_json_int(it, "kernel", where, 1, 1000000, &kernels, err) ||
+            ut_json_pos(it, "inputdata", where, &m->input_bytes, err) ||
+            ut_json_nonneg(it, "outputdata", where, &m->output_bytes, err) ||
+            ut_json_nonneg(it, "idletime_1", where, &m->idle_ms, err) ||
+            auth_matrix(it, "gpulatency", where, lat, err) ||
+            auth_matrix(it, "power", where, pw, err) ||
+            auth_matrix(it, "frequency", where, fr, err) ||
+            ut_json_numarr(it, "l2caches", where, l2, 3, NULL, err) ||
+            ut_json_pos(it, "activetime_1", where, &m->active_solo_ms, err) ||
+            ut_json_pos(it, "activetime_2", where, &m->active_pair_ms, err) ||
+            ut_json_pos(it, "frequency_2", where, &m->clock_pair_mhz, err) ||
+            ut_json_pos(it, "l2cache", where, &m->pair_l2_util_pct, err))
+            return -1;
+        m->power_pair_w = NAN;
+        ut_json_num(it, "power_2", where, &m->power_pair_w, NULL);
+        m->kernels = (int)kernels;
+        m->ngrid = AUTH_GRID * AUTH_GRID;
+        m->grid = ut_xcalloc(m->ngrid, sizeof *m->grid);
+        for (int i = 0; i < AUTH_GRID; i++)
+            for (int j = 0; j < AUTH_GRID; j++) {
+                mdl_grid_point *g = &m->grid[i * AUTH_GRID + j];
+                g->batch = auth_batch[i];
+                g->share_pct = auth_share[j];
+                g->latency_ms = lat[i][j];
+                g->power_w = pw[i][j];
+                g->clock_mhz = fr[i][j];
+            }
+        /* l2caches holds the diagonal (1,10), (16,50), (32,100) */
+        m->nl2 = 3;
+        m->l2 = ut_xcalloc(3, sizeof *m->l2);
+        for (int i = 0; i < 3; i++) {
+            m->l2[i].batch = auth_batch[i];
+            m->l2[i].share_pct = auth_share[i];
+            m->l2[i].util_pct = l2[i];
+        }
+    }
+    return 0;
+}
+
+static int load_points(const cJSON *mobj, const char *key, const char *where,
+                       int is_l2, mdl_model_profile *m, ut_err *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(mobj, key);
+    size_t need = is_l2 ? 2 : 5;
+    if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) < need) {
+        char d[64];
+        if (cJSON_IsArray(arr))
+            snprintf(d, sizeof d, "%d points", cJSON_GetArraySize(arr));
+        else
+            ut_json_describe(arr, d, sizeof d);
+        return ut_errf(err, "%s.%s: expected an array of at least %zu points,"
+                       " got %s", where, key, need, d);
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+    if (is_l2) {
+        m->l2 = ut_xcalloc(n, sizeof *m->l2);
+        m->nl2 = n;
+    } else {
+        m->grid = ut_xcalloc(n, sizeof *m->grid);
+        m->ngrid = n;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr) {
+        char w[256];
+        snprintf(w, sizeof w, "%s.%s[%zu]", where, key, i);
+        if (!cJSON_IsObject(e))
+            return ut_errf(err, "%s: expected an object, got something else",
+                           w);
+        if (is_l2) {
+            mdl_l2_point *q = &m->l2[i];
+            if (ut_json_pos(e, "batch", w, &q->batch, err) ||
+                ut_json_pos(e, "share_pct", w, &q->share_pct, err) ||
+                ut_json_nonneg(e, "util_pct", w, &q->util_pct, err))
+                return -1;
+        } else {
+            mdl_grid_point *g = &m->grid[i];
+            if (ut_json_pos(e, "batch", w, &g->batch, err) ||
+                ut_json_pos(e, "share_pct", w, &g->share_pct, err) ||
+                ut_json_pos(e, "latency_ms", w, &g->latency_ms, err) ||
+                ut_json_pos(e, "power_w", w, &g->power_w, err) ||
+                ut_json_pos(e, "clock_mhz", w, &g->clock_mhz, err))
+                return -1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
+                     ut_err *err)
+{
+    char where[256];
+    long version;
+    snprintf(where, sizeof where, "%s", path);
+    if (ut_json_int(root, "version", where, 1, 1, &version, err) < 0)
+        return -1;
+    const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(root, "gpu");
+    if (!cJSON_IsObject(gpu))
+        return ut_errf(err, "%s: gpu: expected an object, got nothing "
+                       "(missing field)", path);
+    snprintf(where, sizeof where, "%s: gpu", path);
+    const char *name;
+    if (ut_json_str(gpu, "name", where, &name, err) ||
+        copy_name(p->gpu, name, where, err) ||
+        ut_json_pos(gpu, "max_clock_mhz", where, &p->max_clock_mhz, err) ||
+        ut_json_pos(gpu, "power_cap_w", where, &p->power_cap_w, err) ||
+        ut_json_pos(gpu, "idle_power_w", where, &p->idle_power_w, err) ||
+        ut_json_pos(gpu, "share_unit_pct", where, &p->share_unit_pct, err) ||
+        ut_json_pos(gpu, "pcie_bytes_per_ms", where, &p->pcie_bytes_per_ms,
+                    err))
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(gpu, "price_per_hour") &&
+        ut_json_nonneg(gpu, "price_per_hour", where, &p->price_per_hour, err))
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(gpu, "sm_count")) {
+        long sm;
+        if (ut_json_int(gpu, "sm_count", where, 1, 100000, &sm, err))
+            return -1;
+        p->sm_count = (int)sm;
+    }
+    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(gpu, "copies");
+    if (!cJSON_IsObject(cp))
+        return ut_errf(err, "%s.copies: expected an object, got nothing "
+                       "(missing field)", where);
+    snprintf(where, sizeof where, "%s: gpu.copies", path);
+    if (load_copies(p, cp, where, "power_w", "clock_mhz", "idle_per_kernel_ms",
+                    err) < 0)
+        return -1;
+
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+    if (!cJSON_IsObject(models) || !models->child)
+        return ut_errf(err, "%s: models: expected an object with at least one "
+                       "model, got %s", path,
+                       models ? "none" : "nothing (missing field)");
+    size_t n = (size_t)cJSON_GetArraySize(models);
+    p->models = ut_xcalloc(n, sizeof *p->models);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, models) {
+        mdl_model_profile *m = &p->models[p->nmodels++];
+        snprintf(where, sizeof where, "%s: models.%s", path, it->string);
+        if (!cJSON_IsObject(it))
+            return ut_errf(err, "%s: expected an object, got something else",
+                           where);
+        if (copy_name(m->name, it->string, where, err) < 0)
+            return -1;
+        long kernels;
+        if (ut_json_int(it, "kernels", where, 1, 1000000, &kernels, err) ||
+            ut_json_pos(it, "input_bytes", where, &m->input_bytes, err) ||
+            ut_json_nonneg(it, "output_bytes", where, &m->output_bytes, err) ||
+            ut_json_nonneg(it, "idle_ms", where, &m->idle_ms, err) ||
+            load_points(it, "solo", where, 0, m, err) ||
+            load_points(it, "l2", where, 1, m, err))
+            return -1;
+        m->kernels = (int)kernels;
+        const cJSON *pair = cJSON_GetObjectItemCaseSensitive(it, "pair");
+        char pw[280];
+        snprintf(pw, sizeof pw, "%s.pair", where);
+        if (!cJSON_IsObject(pair))
+            return ut_errf(err, "%s: expected an object, got nothing (missing "
+                           "field)", pw);
+        m->power_pair_w = NAN;
+        if (ut_json_pos(pair, "active_solo_ms", pw, &m->active_solo_ms, err) ||
+            ut_json_pos(pair, "active_pair_ms", pw, &m->active_pair_ms, err) ||
+            ut_json_pos(pair, "clock_mhz", pw, &m->clock_pair_mhz, err) ||
+            ut_json_pos(pair, "l2_util_pct", pw, &m->pair_l2_util_pct, err))
+            return -1;
+        ut_json_num(pair, "power_w", pw, &m->power_pair_w, NULL);
+    }
+    return 0;
+}
+
+/* Our own files are one JSON object with a "format" member; anything else
+ * is read as the authors' JSON lines. */
+int mdl_profile_load(const char *path, mdl_profile *p, ut_err *err)
+{
+    memset(p, 0, sizeof *p);
+    ut_err e1;
+    cJSON *root = ut_json_load(path, &e1);
+    int rc;
+    if (root && cJSON_GetObjectItemCaseSensitive(root, "format")) {
+        const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+        if (cJSON_IsString(fmt) && !strcmp(fmt->valuestring,
+                                           "igniter-profile")) {
+            rc = load_ours(path, root, p, err);
+        } else {
+            char d[64];
+            rc = ut_errf(err, "%s: format: expected \"igniter-profile\", got "
+                         "%s", path, ut_json_describe(fmt, d, sizeof d));
+        }
+    } else {
+        cJSON_Delete(root);
+        root = ut_jsonl_merge_load(path, err);
+        if (!root) {
+            /* a missing file reads the same both ways: keep that message */
+            return -1;
+        }
+        rc = load_authors(path, root, p, err);
+    }
+    cJSON_Delete(root);
+    if (rc < 0)
+        mdl_profile_free(p);
+    return rc;
+}
+
+char *mdl_profile_to_json(const mdl_profile *p)
+{
+    ut_buf b = {0};
+    char d[32];
+    ut_buf_printf(&b, "{\n  \"format\": \"igniter-profile\",\n"
+                  "  \"version\": 1,\n  \"gpu\": {\n");
+    ut_buf_printf(&b, "    \"name\": \"%s\",\n", p->gpu);
+    ut_buf_printf(&b, "    \"max_clock_mhz\": %s,\n",
+                  ut_fmt_double(p->max_clock_mhz, d));
+    ut_buf_printf(&b, "    \"power_cap_w\": %s,\n",
+                  ut_fmt_double(p->power_cap_w, d));
+    ut_buf_printf(&b, "    \"idle_power_w\": %s,\n",
+                  ut_fmt_double(p->idle_power_w, d));
+    ut_buf_printf(&b, "    \"share_unit_pct\": %s,\n",
+                  ut_fmt_double(p->share_unit_pct, d));
+    ut_buf_printf(&b, "    \"pcie_bytes_per_ms\": %s,\n",
+                  ut_fmt_double(p->pcie_bytes_per_ms, d));
+    if (p->price_per_hour > 0)
+        ut_buf_printf(&b, "    \"price_per_hour\": %s,\n",
+                      ut_fmt_double(p->price_per_hour, d));
+    if (p->sm_count > 0)
+        ut_buf_printf(&b, "    \"sm_count\": %d,\n", p->sm_count);
+    const char *keys[3] = {"power_w", "clock_mhz", "idle_per_kernel_ms"};
+    const double *vals[3] = {p->copies_power_w, p->copies_clock_mhz,
+                             p->copies_idle_ms};
+    ut_buf_printf(&b, "    \"copies\": {\n");
+    for (int k = 0; k < 3; k++) {
+        ut_buf_printf(&b, "      \"%s\": [", keys[k]);
+        for (size_t i = 0; i < p->ncopies; i++)
+            ut_buf_printf(&b, "%s%s", i ? ", " : "",
+                          ut_fmt_double(vals[k][i], d));
+        ut_buf_printf(&b, "]%s\n", k < 2 ? "," : "");
+    }
+    ut_buf_printf(&b, "    }\n  },\n  \"models\": {\n");
+    for (size_t i = 0; i < p->nmodels; i++) {
+        const mdl_model_profile *m = &p->models[i];
+        ut_buf_printf(&b, "    \"%s\": {\n", m->name);
+        ut_buf_printf(&b, "      \"kernels\": %d,\n", m->kernels);
+        ut_buf_printf(&b, "      \"input_bytes\": %s,\n",
+                      ut_fmt_double(m->input_bytes, d));
+        ut_buf_printf(&b, "      \"output_bytes\": %s,\n",
+                      ut_fmt_double(m->output_bytes, d));
+        ut_buf_printf(&b, "      \"idle_ms\": %s,\n",
+                      ut_fmt_double(m->idle_ms, d));
+        ut_buf_printf(&b, "      \"solo\": [\n");
+        for (size_t j = 0; j < m->ngrid; j++) {
+            const mdl_grid_point *g = &m->grid[j];
+            char d2[32], d3[32], d4[32], d5[32];
+            ut_buf_printf(&b, "        {\"batch\": %s, \"share_pct\": %s, "
+                          "\"latency_ms\": %s, \"power_w\": %s, "
+                          "\"clock_mhz\": %s}%s\n",
+                          ut_fmt_double(g->batch, d),
+                          ut_fmt_double(g->share_pct, d2),
+                          ut_fmt_double(g->latency_ms, d3),
+                          ut_fmt_double(g->power_w, d4),
+                          ut_fmt_double(g->clock_mhz, d5),
+                          j + 1 < m->ngrid ? "," : "");
+        }
+        ut_buf_printf(&b, "      ],\n      \"l2\": [\n");
+        for (size_t j = 0; j < m->nl2; j++) {
+            char d2[32], d3[32];
+            ut_buf_printf(&b, "        {\"batch\": %s, \"share_pct\": %s, "
+                          "\"util_pct\": %s}%s\n",
+                          ut_fmt_double(m->l2[j].batch, d),
+                          ut_fmt_double(m->l2[j].share_pct, d2),
+                          ut_fmt_double(m->l2[j].util_pct, d3),
+                          j + 1 < m->nl2 ? "," : "");
+        }
+        ut_buf_printf(&b, "      ],\n      \"pair\": {");
+        ut_buf_printf(&b, "\"active_solo_ms\": %s, ",
+                      ut_fmt_double(m->active_solo_ms, d));
+        ut_buf_printf(&b, "\"active_pair_ms\": %s, ",
+                      ut_fmt_double(m->active_pair_ms, d));
+        ut_buf_printf(&b, "\"clock_mhz\": %s, ",
+                      ut_fmt_double(m->clock_pair_mhz, d));
+        if (isfinite(m->power_pair_w))
+            ut_buf_printf(&b, "\"power_w\": %s, ",
+                          ut_fmt_double(m->power_pair_w, d));
+        ut_buf_printf(&b, "\"l2_util_pct\": %s}\n",
+                      ut_fmt_double(m->pair_l2_util_pct, d));
+        ut_buf_printf(&b, "    }%s\n", i + 1 < p->nmodels ? "," : "");
+    }
+    ut_buf_printf(&b, "  }\n}\n");
+    return b.s;
+}

@@ -1,0 +1,281 @@
+/*
+ * plan.c - the workloads file, and the plan file (format 1) written by
+ * every policy and read by the simulator and the real provisioner.
+ */
+#include "policies/policy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pol_plan_free(pol_plan *p)
+{
+    for (size_t i = 0; i < p->ngpus; i++)
+        free(p->gpus[i].inst);
+    free(p->gpus);
+    memset(p, 0, sizeof *p);
+}
+
+static int copy_str(char *dst, size_t cap, const char *src, const char *where,
+                    const char *key, ut_err *err)
+{
+    if (strlen(src) >= cap)
+        return ut_errf(err, "%s.%s: expected at most %zu characters, got "
+                       "\"%.40s...\"", where, key, cap - 1, src);
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+int pol_workloads_load(const char *path, const mdl_fitted *fit,
+                       pol_workload **out, size_t *n, ut_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    cJSON *root = ut_json_load(path, err);
+    if (!root)
+        return -1;
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "workloads");
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
+        char d[64];
+        ut_errf(err, "%s: workloads: expected a non-empty array, got %s",
+                path, cJSON_IsArray(arr) ? "an empty array"
+                                         : ut_json_describe(arr, d, sizeof d));
+        cJSON_Delete(root);
+        return -1;
+    }
+    size_t cnt = (size_t)cJSON_GetArraySize(arr), i = 0;
+    pol_workload *w = ut_xcalloc(cnt, sizeof *w);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr) {
+        char where[300];
+        snprintf(where, sizeof where, "%s: workloads[%zu]", path, i);
+        const char *name, *model;
+        if (!cJSON_IsObject(e)) {
+            ut_errf(err, "%s: expected an object, got something else", where);
+            goto fail;
+        }
+        if (ut_json_str(e, "name", where, &name, err) ||
+            copy_str(w[i].name, sizeof w[i].name, name, where, "name", err) ||
+            ut_json_str(e, "model", where, &model, err) ||
+            copy_str(w[i].model, sizeof w[i].model, model, where, "model",
+                     err) ||
+            ut_json_pos(e, "slo_ms", where, &w[i].slo_ms, err) ||
+            ut_json_pos(e, "rate_rps", where, &w[i].rate_rps, err))
+            goto fail;
+        if (fit && mdl_find(fit, model) < 0) {
+            char names[256];
+            ut_errf(err, "%s.model: expected one of %s, got \"%s\"", where,
+                    mdl_names(fit, names, sizeof names), model);
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(w[j].name, w[i].name)) {
+                ut_errf(err, "%s.name: expected a unique name, got \"%s\" "
+                        "again (also workloads[%zu])", where, name, j);
+                goto fail;
+            }
+        i++;
+    }
+    cJSON_Delete(root);
+    *out = w;
+    *n = cnt;
+    return 0;
+fail:
+    free(w);
+    cJSON_Delete(root);
+    return -1;
+}
+
+static void json_str(ut_buf *b, const char *s)
+{
+    ut_buf_printf(b, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            ut_buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            ut_buf_printf(b, "\\u%04x", ch);
+        else
+            ut_buf_printf(b, "%c", ch);
+    }
+    ut_buf_printf(b, "\"");
+}
+
+char *pol_plan_to_json(const pol_plan *p)
+{
+    ut_buf b = {0};
+    char d[32];
+    ut_buf_printf(&b, "{\n  \"format\": %d,\n  \"generator\": \"igniter %s\","
+                  "\n  \"policy\": ", POL_PLAN_FORMAT, IGNITER_VERSION);
+    json_str(&b, p->policy);
+    ut_buf_printf(&b, ",\n  \"policy_version\": %d,\n  \"faithful\": %s,\n"
+                  "  \"gpu_type\": ", p->policy_version,
+                  p->faithful ? "true" : "false");
+    json_str(&b, p->gpu_type);
+    ut_buf_printf(&b, ",\n  \"price_per_hour\": %s,\n",
+                  ut_fmt_double(p->price_per_hour, d));
+    ut_buf_printf(&b, "  \"num_gpus\": %zu,\n  \"cost_per_hour\": %s,\n"
+                  "  \"gpus\": [", p->ngpus,
+                  ut_fmt_double(p->cost_per_hour, d));
+    for (size_t j = 0; j < p->ngpus; j++) {
+        const pol_gpu *g = &p->gpus[j];
+        ut_buf_printf(&b, "%s\n    {\"gpu\": %zu, \"type\": ", j ? "," : "",
+                      j);
+        json_str(&b, g->type);
+        ut_buf_printf(&b, ", \"replica\": %s, \"workloads\": [",
+                      g->replica ? "true" : "false");
+        for (size_t i = 0; i < g->n; i++) {
+            const pol_instance *in = &g->inst[i];
+            ut_buf_printf(&b, "%s\n      {\"name\": ", i ? "," : "");
+            json_str(&b, in->name);
+            ut_buf_printf(&b, ", \"model\": ");
+            json_str(&b, in->model);
+            ut_buf_printf(&b, ", \"batch\": %d, ", in->batch);
+            ut_buf_printf(&b, "\"resource_pct\": %s, ",
+                          ut_fmt_double(in->share_pct, d));
+            ut_buf_printf(&b, "\"rate_rps\": %s, ",
+                          ut_fmt_double(in->rate_rps, d));
+            ut_buf_printf(&b, "\"slo_ms\": %s,\n       ",
+                          ut_fmt_double(in->slo_ms, d));
+            ut_buf_printf(&b, "\"predicted_latency_ms\": %s, ",
+                          ut_fmt_double(in->predicted_latency_ms, d));
+            ut_buf_printf(&b, "\"predicted_throughput_rps\": %s}",
+                          ut_fmt_double(in->predicted_throughput_rps, d));
+        }
+        ut_buf_printf(&b, "\n    ]}");
+    }
+    ut_buf_printf(&b, "\n  ]\n}\n");
+    return b.s;
+}
+
+char *pol_plan_table(const pol_plan *p)
+{
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%-4s %-12s %-10s %5s %8s %11s %9s %8s %11s\n", "GPU",
+                  "workload", "model", "batch", "share %", "predicted",
+                  "SLO/2", "SLO", "rate");
+    ut_buf_printf(&b, "%-4s %-12s %-10s %5s %8s %11s %9s %8s %11s\n", "", "",
+                  "", "", "", "ms", "ms", "ms", "req/s");
+    for (size_t j = 0; j < p->ngpus; j++) {
+        const pol_gpu *g = &p->gpus[j];
+        for (size_t i = 0; i < g->n; i++) {
+            const pol_instance *in = &g->inst[i];
+            const char *ok = in->predicted_latency_ms <= in->slo_ms / 2
+                                 ? " "
+                                 : "!";
+            ut_buf_printf(&b, "%-4zu %-12.12s %-10.10s %5d %8.1f %10.2f%s "
+                          "%9.2f %8.1f %11.1f%s\n", j, in->name, in->model,
+                          in->batch, in->share_pct, in->predicted_latency_ms,
+                          ok, in->slo_ms / 2, in->slo_ms, in->rate_rps,
+                          g->replica ? "  (whole-GPU replica)" : "");
+        }
+    }
+    ut_buf_printf(&b, "\npolicy %s%s: %zu x %s at $%.3f/h = $%.2f per hour\n",
+                  p->policy, p->faithful ? " (faithful to the reference)" : "",
+                  p->ngpus, p->gpu_type, p->price_per_hour, p->cost_per_hour);
+    ut_buf_printf(&b, "(predicted: iGniter model latency of one batch, "
+                  "against SLO/2, the execution budget; '!' marks a miss)\n");
+    return b.s;
+}
+
+int pol_plan_load(const char *path, pol_plan *p, ut_err *err)
+{
+    memset(p, 0, sizeof *p);
+    cJSON *root = ut_json_load(path, err);
+    if (!root)
+        return -1;
+    long fmt, ver = 0;
+    const char *s;
+    double num_gpus;
+    const cJSON *gpus;
+    if (ut_json_int(root, "format", path, POL_PLAN_FORMAT, POL_PLAN_FORMAT,
+                    &fmt, err) ||
+        ut_json_str(root, "policy", path, &s, err) ||
+        copy_str(p->policy, sizeof p->policy, s, path, "policy", err) ||
+        ut_json_str(root, "gpu_type", path, &s, err) ||
+        copy_str(p->gpu_type, sizeof p->gpu_type, s, path, "gpu_type", err) ||
+        ut_json_nonneg(root, "price_per_hour", path, &p->price_per_hour,
+                       err) ||
+        ut_json_nonneg(root, "cost_per_hour", path, &p->cost_per_hour, err) ||
+        ut_json_nonneg(root, "num_gpus", path, &num_gpus, err))
+        goto fail;
+    if (cJSON_GetObjectItemCaseSensitive(root, "policy_version") &&
+        ut_json_int(root, "policy_version", path, 0, 1000000, &ver, err))
+        goto fail;
+    p->policy_version = (int)ver;
+    p->faithful = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root,
+                                                               "faithful"));
+    gpus = cJSON_GetObjectItemCaseSensitive(root, "gpus");
+    if (!cJSON_IsArray(gpus)) {
+        ut_errf(err, "%s: gpus: expected an array, got nothing", path);
+        goto fail;
+    }
+    p->ngpus = (size_t)cJSON_GetArraySize(gpus);
+    if ((double)p->ngpus != num_gpus) {
+        ut_errf(err, "%s: num_gpus: expected %zu (the length of gpus), got %g",
+                path, p->ngpus, num_gpus);
+        goto fail;
+    }
+    p->gpus = ut_xcalloc(p->ngpus, sizeof *p->gpus);
+    size_t j = 0;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, gpus) {
+        char where[300];
+        snprintf(where, sizeof where, "%s: gpus[%zu]", path, j);
+        pol_gpu *pg = &p->gpus[j++];
+        const cJSON *ws = cJSON_GetObjectItemCaseSensitive(g, "workloads");
+        if (ut_json_str(g, "type", where, &s, err) ||
+            copy_str(pg->type, sizeof pg->type, s, where, "type", err))
+            goto fail;
+        pg->replica = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g,
+                                                                   "replica"));
+        if (!cJSON_IsArray(ws) || cJSON_GetArraySize(ws) == 0) {
+            ut_errf(err, "%s.workloads: expected a non-empty array", where);
+            goto fail;
+        }
+        pg->n = (size_t)cJSON_GetArraySize(ws);
+        pg->inst = ut_xcalloc(pg->n, sizeof *pg->inst);
+        size_t i = 0;
+        double total = 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, ws) {
+            char wh[340];
+            snprintf(wh, sizeof wh, "%s.workloads[%zu]", where, i);
+            pol_instance *in = &pg->inst[i++];
+            long batch;
+            if (ut_json_str(w, "name", wh, &s, err) ||
+                copy_str(in->name, sizeof in->name, s, wh, "name", err) ||
+                ut_json_str(w, "model", wh, &s, err) ||
+                copy_str(in->model, sizeof in->model, s, wh, "model", err) ||
+                ut_json_int(w, "batch", wh, 1, 1000000, &batch, err) ||
+                ut_json_pos(w, "resource_pct", wh, &in->share_pct, err) ||
+                ut_json_pos(w, "rate_rps", wh, &in->rate_rps, err) ||
+                ut_json_pos(w, "slo_ms", wh, &in->slo_ms, err))
+                goto fail;
+            in->batch = (int)batch;
+            in->predicted_latency_ms = in->predicted_throughput_rps = NAN;
+            ut_json_num(w, "predicted_latency_ms", wh,
+                        &in->predicted_latency_ms, NULL);
+            ut_json_num(w, "predicted_throughput_rps", wh,
+                        &in->predicted_throughput_rps, NULL);
+            if (in->share_pct > 100) {
+                ut_errf(err, "%s.resource_pct: expected at most 100, got %g",
+                        wh, in->share_pct);
+                goto fail;
+            }
+            total += in->share_pct;
+        }
+        if (total > 100 + 1e-9) {
+            ut_errf(err, "%s: expected shares that add up to at most 100 %%, "
+                    "got %g", where, total);
+            goto fail;
+        }
+    }
+    cJSON_Delete(root);
+    return 0;
+fail:
+    cJSON_Delete(root);
+    pol_plan_free(p);
+    return -1;
+}

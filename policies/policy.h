@@ -1,0 +1,130 @@
+/*
+ * policy.h - provisioning policies, the plan they produce, and the GPU
+ * catalog.
+ *
+ * A policy is a versioned ops struct registered in one table
+ * (policies/registry.c); callers find it by name. It turns workloads (model,
+ * SLO, rate) and a fitted model of one GPU type into a plan: which GPU each
+ * workload instance runs on, with what share and batch size. The plan file
+ * (`"format": 1`, see pol_plan_to_json) is what the simulator and the real
+ * provisioner read; it is the project's stable interface, so its fields only
+ * ever get added.
+ */
+#ifndef POL_POLICY_H
+#define POL_POLICY_H
+
+#include <stddef.h>
+#include "model/model.h"
+#include "util/util.h"
+
+#define POL_NAME_MAX 64
+#define POL_PLAN_FORMAT 1
+#define POL_OPS_VERSION 1
+
+/* A workload: requests for one model at a rate, with a latency SLO. */
+typedef struct pol_workload {
+    char name[POL_NAME_MAX];
+    char model[MDL_NAME_MAX];
+    double slo_ms;     /* > 0: end-to-end latency objective */
+    double rate_rps;   /* > 0: mean request rate */
+} pol_workload;
+
+/*
+ * Loads {"workloads":[{"name","model","slo_ms","rate_rps"}, ...]}.
+ * When fit is not NULL every model must be one it has (the message lists the
+ * valid ones). Names must be unique. *out is malloc'd; free() it.
+ */
+int pol_workloads_load(const char *path, const mdl_fitted *fit,
+                       pol_workload **out, size_t *n, ut_err *err);
+
+/* One instance of a workload on a GPU. */
+typedef struct pol_instance {
+    char name[POL_NAME_MAX];   /* the workload's name */
+    char model[MDL_NAME_MAX];
+    int batch;
+    double share_pct;          /* "resource_pct" in the plan file */
+    double rate_rps;           /* the part of the workload's rate it serves */
+    double slo_ms;
+    double predicted_latency_ms;
+    double predicted_throughput_rps;
+} pol_instance;
+
+typedef struct pol_gpu {
+    char type[MDL_NAME_MAX];
+    int replica;               /* a whole GPU for one workload's overflow */
+    size_t n;
+    pol_instance *inst;
+} pol_gpu;
+
+typedef struct pol_plan {
+    char policy[POL_NAME_MAX];
+    int policy_version;
+    int faithful;              /* planned with the reference's defects */
+    char gpu_type[MDL_NAME_MAX];
+    double price_per_hour;
+    double cost_per_hour;      /* ngpus * price_per_hour */
+    size_t ngpus;
+    pol_gpu *gpus;
+} pol_plan;
+
+void pol_plan_free(pol_plan *p);
+
+/* The plan file, format 1: malloc'd NUL-terminated JSON text. */
+char *pol_plan_to_json(const pol_plan *p);
+/* A readable table (GPU, workload, model, batch, share, predicted latency
+ * against the SLO, rate) and the cost line. malloc'd text. */
+char *pol_plan_table(const pol_plan *p);
+/* Reads a plan file back; every field is checked and named on error. */
+int pol_plan_load(const char *path, pol_plan *p, ut_err *err);
+
+/* What a policy is given. */
+typedef struct pol_request {
+    const pol_workload *w;
+    size_t n;
+    const mdl_fitted *fit;     /* the GPU type's fitted model */
+    /* Reproduce the reference implementation's known defects instead of
+     * fixing them (docs/igniter-model.md lists both behaviours). */
+    int faithful;
+} pol_request;
+
+typedef struct pol_ops {
+    int version;               /* POL_OPS_VERSION */
+    const char *name;
+    const char *summary;       /* one line for `igniter policies` */
+    /* Fills *out (which the caller frees with pol_plan_free) or returns -1
+     * with a message naming the workload that cannot be served. Must be
+     * deterministic: the same request gives the same plan. */
+    int (*plan)(const pol_request *req, pol_plan *out, ut_err *err);
+} pol_ops;
+
+/* The registry: NULL if there is no policy of that name. */
+const pol_ops *pol_find(const char *name);
+/* The NULL-terminated table of every registered policy. */
+const pol_ops *const *pol_all(void);
+/* "igniter, ffd, ..." for "unknown policy" messages. */
+const char *pol_names(char *out, size_t n);
+
+/* Plans with the named policy; an unknown name is an error listing the
+ * valid ones. */
+int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
+             ut_err *err);
+
+/* ---- GPU catalog ----------------------------------------------------------- */
+
+typedef struct pol_gpu_type {
+    const char *name;
+    double price_per_hour;     /* USD, on demand */
+    int sm_count;
+    const char *price_source;
+} pol_gpu_type;
+
+/* NULL if the catalog has no such GPU. */
+const pol_gpu_type *pol_catalog_find(const char *name);
+
+/* ---- the iGniter policy's building blocks (tested directly) -------------- */
+
+/* Algorithm 1, step 2: the batch that fills in half the SLO at this rate. */
+int pol_igniter_batch(const mdl_fitted *f, const mdl_model *m, double slo_ms,
+                      double rate_rps);
+
+#endif

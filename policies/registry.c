@@ -1,0 +1,82 @@
+/*
+ * registry.c - the table of policies and the GPU catalog.
+ *
+ * Adding a policy: write policies/<name>.c defining `const pol_ops pol_<name>`
+ * and add one line to the table below (policies/README.md walks through it).
+ */
+#include "policies/policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const pol_ops pol_igniter;
+
+static const pol_ops *const registry[] = {
+    &pol_igniter,
+    NULL,
+};
+
+const pol_ops *const *pol_all(void) { return registry; }
+
+const pol_ops *pol_find(const char *name)
+{
+    for (size_t i = 0; registry[i]; i++)
+        if (!strcmp(registry[i]->name, name))
+            return registry[i];
+    return NULL;
+}
+
+const char *pol_names(char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; registry[i] && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "",
+                                registry[i]->name);
+    return out;
+}
+
+int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
+             ut_err *err)
+{
+    const pol_ops *ops = pol_find(policy);
+    if (!ops) {
+        char names[256];
+        return ut_errf(err, "policy: expected one of %s, got \"%s\"",
+                       pol_names(names, sizeof names), policy);
+    }
+    if (ops->version != POL_OPS_VERSION)
+        return ut_errf(err, "policy \"%s\": built for interface version %d, "
+                       "this build has %d", policy, ops->version,
+                       POL_OPS_VERSION);
+    if (ops->plan(req, out, err) < 0)
+        return -1;
+    snprintf(out->policy, sizeof out->policy, "%s", ops->name);
+    out->policy_version = ops->version;
+    out->faithful = req->faithful;
+    snprintf(out->gpu_type, sizeof out->gpu_type, "%s", req->fit->gpu);
+    out->price_per_hour = req->fit->price_per_hour;
+    if (out->price_per_hour <= 0) {
+        const pol_gpu_type *t = pol_catalog_find(req->fit->gpu);
+        if (t)
+            out->price_per_hour = t->price_per_hour;
+    }
+    out->cost_per_hour = (double)out->ngpus * out->price_per_hour;
+    return 0;
+}
+
+/* Prices are on-demand, Linux, us-east-1, one GPU per instance. */
+static const pol_gpu_type catalog[] = {
+    {"V100", 3.06, 80, "AWS EC2 p3.2xlarge on-demand, us-east-1 (the "
+     "instance of the iGniter paper)"},
+    {"T4", 0.526, 40, "AWS EC2 g4dn.xlarge on-demand, us-east-1"},
+    {NULL, 0, 0, NULL},
+};
+
+const pol_gpu_type *pol_catalog_find(const char *name)
+{
+    for (size_t i = 0; catalog[i].name; i++)
+        if (!strcmp(catalog[i].name, name))
+            return &catalog[i];
+    return NULL;
+}

@@ -1,0 +1,432 @@
+/*
+ * util.c - error formatting, JSON loading, atomic output.
+ */
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int ut_errf(ut_err *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int ut_errprefix(ut_err *err, const char *fmt, ...)
+{
+    if (err) {
+        char pre[UT_ERR_MAX], old[UT_ERR_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(pre, sizeof pre, fmt, ap);
+        va_end(ap);
+        memcpy(old, err->msg, sizeof old);
+        snprintf(err->msg, sizeof err->msg, "%s: %s", pre, old);
+    }
+    return -1;
+}
+
+void *ut_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "igniter: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return p;
+}
+
+void *ut_xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p) {
+        fprintf(stderr, "igniter: out of memory (%zu x %zu bytes)\n", n, sz);
+        abort();
+    }
+    return p;
+}
+
+void *ut_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fprintf(stderr, "igniter: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return q;
+}
+
+char *ut_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(ut_xmalloc(n), s, n);
+}
+
+char *ut_read_file(const char *path, size_t *len_out, ut_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ut_errf(err, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = ut_xmalloc(cap);
+    for (;;) {
+        if (len + 1 >= cap) {
+            cap *= 2;
+            buf = ut_xrealloc(buf, cap);
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        ut_errf(err, "cannot read '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    buf[len] = '\0';
+    if (memchr(buf, '\0', len)) {
+        free(buf);
+        ut_errf(err, "%s: expected text, got a NUL byte", path);
+        return NULL;
+    }
+    if (len_out)
+        *len_out = len;
+    return buf;
+}
+
+void ut_line_col(const char *text, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+/* cJSON reports the position where parsing stopped; turn it into line and
+ * column and show a few characters of what was there. */
+static int json_syntax_err(const char *path, const char *text, int line_base,
+                           ut_err *err)
+{
+    const char *at = cJSON_GetErrorPtr();
+    size_t off = at && at >= text ? (size_t)(at - text) : 0;
+    int line, col;
+    ut_line_col(text, off, &line, &col);
+    char near[24] = "";
+    if (at && *at) {
+        size_t k = 0;
+        while (k < sizeof near - 1 && at[k] && at[k] != '\n')
+            near[k] = at[k], k++;
+        near[k] = '\0';
+    }
+    if (near[0])
+        return ut_errf(err, "%s:%d:%d: expected valid JSON, got '%s'", path,
+                       line + line_base, col, near);
+    return ut_errf(err, "%s:%d:%d: expected valid JSON, got end of input",
+                   path, line + line_base, col);
+}
+
+cJSON *ut_json_load(const char *path, ut_err *err)
+{
+    char *text = ut_read_file(path, NULL, err);
+    if (!text)
+        return NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);
+    if (!root)
+        json_syntax_err(path, text, 0, err);
+    free(text);
+    return root;
+}
+
+static void merge_into(cJSON *dst, cJSON *src)
+{
+    cJSON *item = src->child;
+    while (item) {
+        cJSON *next = item->next;
+        cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, item->string);
+        cJSON_DetachItemViaPointer(src, item);
+        if (have && cJSON_IsObject(have) && cJSON_IsObject(item)) {
+            merge_into(have, item);
+            cJSON_Delete(item);
+        } else if (have) {
+            cJSON_ReplaceItemViaPointer(dst, have, item);
+        } else {
+            cJSON_AddItemToObject(dst, item->string, item);
+        }
+        item = next;
+    }
+}
+
+cJSON *ut_jsonl_merge_load(const char *path, ut_err *err)
+{
+    char *text = ut_read_file(path, NULL, err);
+    if (!text)
+        return NULL;
+    cJSON *root = cJSON_CreateObject();
+    int lineno = 0;
+    char *line = text;
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t' || *p == '\r')
+            p++;
+        if (*p) {
+            cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
+            if (!obj) {
+                json_syntax_err(path, line, lineno - 1, err);
+                goto fail;
+            }
+            if (!cJSON_IsObject(obj)) {
+                char d[64];
+                ut_errf(err, "%s:%d: expected a JSON object, got %s", path,
+                        lineno, ut_json_describe(obj, d, sizeof d));
+                cJSON_Delete(obj);
+                goto fail;
+            }
+            merge_into(root, obj);
+            cJSON_Delete(obj);
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    free(text);
+    return root;
+fail:
+    free(text);
+    cJSON_Delete(root);
+    return NULL;
+}
+
+int ut_write_atomic(const char *path, const char *buf, size_t len, ut_err *err)
+{
+    size_t n = strlen(path);
+    char *tmp = ut_xmalloc(n + 16);
+    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        ut_errf(err, "cannot write '%s': %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto fail;
+    free(tmp);
+    return 0;
+fail:
+    ut_errf(err, "cannot write '%s': %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return -1;
+}
+
+const char *ut_json_describe(const cJSON *v, char *out, size_t n)
+{
+    if (!v)
+        snprintf(out, n, "nothing");
+    else if (cJSON_IsNumber(v)) {
+        char d[32];
+        snprintf(out, n, "%s", ut_fmt_double(v->valuedouble, d));
+    } else if (cJSON_IsString(v))
+        snprintf(out, n, "\"%.40s\"", v->valuestring);
+    else if (cJSON_IsBool(v))
+        snprintf(out, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else if (cJSON_IsNull(v))
+        snprintf(out, n, "null");
+    else if (cJSON_IsArray(v))
+        snprintf(out, n, "an array");
+    else if (cJSON_IsObject(v))
+        snprintf(out, n, "an object");
+    else
+        snprintf(out, n, "an invalid value");
+    return out;
+}
+
+static int bad_field(const cJSON *v, const char *where, const char *key,
+                     const char *expect, ut_err *err)
+{
+    char d[64];
+    if (!v)
+        return ut_errf(err, "%s.%s: expected %s, got nothing (missing field)",
+                       where, key, expect);
+    return ut_errf(err, "%s.%s: expected %s, got %s", where, key, expect,
+                   ut_json_describe(v, d, sizeof d));
+}
+
+int ut_json_num(const cJSON *obj, const char *key, const char *where,
+                double *out, ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return bad_field(v, where, key, "a number", err);
+    *out = v->valuedouble;
+    return 0;
+}
+
+int ut_json_pos(const cJSON *obj, const char *key, const char *where,
+                double *out, ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+        !(v->valuedouble > 0))
+        return bad_field(v, where, key, "a positive number", err);
+    *out = v->valuedouble;
+    return 0;
+}
+
+int ut_json_nonneg(const cJSON *obj, const char *key, const char *where,
+                   double *out, ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+        v->valuedouble < 0)
+        return bad_field(v, where, key, "a non-negative number", err);
+    *out = v->valuedouble;
+    return 0;
+}
+
+int ut_json_int(const cJSON *obj, const char *key, const char *where,
+                long lo, long hi, long *out, ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
+        char expect[96];
+        snprintf(expect, sizeof expect, "an integer in %ld..%ld", lo, hi);
+        return bad_field(v, where, key, expect, err);
+    }
+    *out = (long)v->valuedouble;
+    return 0;
+}
+
+int ut_json_str(const cJSON *obj, const char *key, const char *where,
+                const char **out, ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return bad_field(v, where, key, "a non-empty string", err);
+    *out = v->valuestring;
+    return 0;
+}
+
+int ut_json_numarr(const cJSON *obj, const char *key, const char *where,
+                   double *out, size_t n, size_t *len_out, ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char expect[64];
+    if (n)
+        snprintf(expect, sizeof expect, "an array of %zu numbers", n);
+    else
+        snprintf(expect, sizeof expect, "an array of numbers");
+    if (!cJSON_IsArray(v))
+        return bad_field(v, where, key, expect, err);
+    size_t len = (size_t)cJSON_GetArraySize(v);
+    if ((n && len != n) || len == 0) {
+        return ut_errf(err, "%s.%s: expected %s, got %zu elements", where, key,
+                       expect, len);
+    }
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
+            char d[64];
+            return ut_errf(err, "%s.%s[%zu]: expected a number, got %s", where,
+                           key, i, ut_json_describe(e, d, sizeof d));
+        }
+        if (out)
+            out[i] = e->valuedouble;
+        i++;
+    }
+    if (len_out)
+        *len_out = len;
+    return 0;
+}
+
+void ut_buf_printf(ut_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            abort();
+        if ((size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t need = b->len + (size_t)n + 1;
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < need)
+            cap *= 2;
+        b->s = ut_xrealloc(b->s, cap);
+        b->cap = cap;
+    }
+}
+
+void ut_buf_free(ut_buf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+const char *ut_fmt_double(double v, char out[32])
+{
+    if (!isfinite(v)) {
+        snprintf(out, 32, "null");
+        return out;
+    }
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return out;
+    }
+    return out;
+}

@@ -1,0 +1,104 @@
+/*
+ * util.h - the small pieces every component shares: error reporting, JSON
+ * file loading and atomic file output.
+ *
+ * Error convention (STYLE.md rule 5): library functions return 0 on success
+ * and -1 on failure, and fill a caller-owned ut_err with one lowercase line
+ * shaped `file:line: field: expected X, got Y` (the parts that are known).
+ * Only main() prints it.
+ */
+#ifndef UT_UTIL_H
+#define UT_UTIL_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#define UT_ERR_MAX 512
+
+/* The project version, recorded in every output file. */
+#define IGNITER_VERSION "0.1.0"
+
+typedef struct ut_err {
+    char msg[UT_ERR_MAX];
+} ut_err;
+
+/* printf-style: writes the message into err (if err is not NULL) and returns
+ * -1, so that error paths read `return ut_errf(err, "...")`. */
+int ut_errf(ut_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prefix an existing message: "prefix: old message". Returns -1. */
+int ut_errprefix(ut_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees).
+ * On failure returns NULL with err = "cannot open 'path': strerror". */
+char *ut_read_file(const char *path, size_t *len_out, ut_err *err);
+
+/* Parses a JSON document from a file. The caller owns the tree
+ * (cJSON_Delete). Syntax errors name the file, line and column. */
+cJSON *ut_json_load(const char *path, ut_err *err);
+
+/* Parses a JSON-lines file where every line is an object and lines are
+ * merged key by key: a later line's top-level key that is already present
+ * as an object gets the new line's members added (replacing equal names).
+ * This is the format of the iGniter authors' profile. */
+cJSON *ut_jsonl_merge_load(const char *path, ut_err *err);
+
+/* Line number (1-based) and column of a byte offset into text. */
+void ut_line_col(const char *text, size_t off, int *line, int *col);
+
+/* Writes buf to path atomically: a temporary file in the same directory,
+ * flushed, then renamed over path. On error nothing is left at path
+ * (an earlier file at path is untouched) and the temporary is removed. */
+int ut_write_atomic(const char *path, const char *buf, size_t len, ut_err *err);
+
+/* Describes a JSON value for error messages ("-5", "\"abc\"", "an object",
+ * "nothing"). Writes into out (size n) and returns out. */
+const char *ut_json_describe(const cJSON *v, char *out, size_t n);
+
+/*
+ * Typed field getters for error messages that name the field. `where` is the
+ * prefix for messages ("plan.json: workloads[2]"), `key` the member name.
+ * They return 0 and store the value, or -1 with
+ *   `where.key: expected a positive number, got -5`.
+ * The _opt variants leave *out untouched and return 0 if the key is absent.
+ */
+int ut_json_num(const cJSON *obj, const char *key, const char *where,
+                double *out, ut_err *err);
+int ut_json_pos(const cJSON *obj, const char *key, const char *where,
+                double *out, ut_err *err);
+int ut_json_nonneg(const cJSON *obj, const char *key, const char *where,
+                   double *out, ut_err *err);
+int ut_json_int(const cJSON *obj, const char *key, const char *where,
+                long lo, long hi, long *out, ut_err *err);
+int ut_json_str(const cJSON *obj, const char *key, const char *where,
+                const char **out, ut_err *err);
+/* Array of exactly n numbers (n > 0), or any length if n == 0; *len_out
+ * receives the length when not NULL. */
+int ut_json_numarr(const cJSON *obj, const char *key, const char *where,
+                   double *out, size_t n, size_t *len_out, ut_err *err);
+
+/* Growable string buffer for writing JSON and tables. Allocation failure
+ * aborts: these outputs are small and an out-of-memory here is not an
+ * input error the user can fix. */
+typedef struct ut_buf {
+    char *s;
+    size_t len, cap;
+} ut_buf;
+
+void ut_buf_printf(ut_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ut_buf_free(ut_buf *b);
+
+/* Shortest round-trip formatting of a double ("%.17g" trimmed): what we
+ * write to JSON so that reading it back yields the same bits. */
+const char *ut_fmt_double(double v, char out[32]);
+
+/* Checked allocation: aborts with a message on out-of-memory. */
+void *ut_xmalloc(size_t n);
+void *ut_xcalloc(size_t n, size_t sz);
+void *ut_xrealloc(void *p, size_t n);
+char *ut_xstrdup(const char *s);
+
+#endif
