@@ -30,7 +30,7 @@ else
 BUILD   = build
 endif
 
-COMPONENTS = util model policies
+COMPONENTS = util model policies traces sim
 LIB_SRCS = $(foreach c,$(COMPONENTS),$(wildcard $(c)/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS = $(wildcard cli/*.c)

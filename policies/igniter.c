@@ -14,7 +14,9 @@
  *     replica path, and is reported unservable, by name, if no batch meets
  *     half its SLO even on a whole GPU;
  *  3. a new GPU is checked with the predictor like any other, and shares
- *     are raised until the workload meets its SLO there;
+ *     are raised until the workload meets its SLO there; a workload that
+ *     misses even alone on a whole GPU goes through the replica step and
+ *     its remainder is placed again (on replicas if it still misses);
  *  and, not listed in the reference's notes: a share bound is at least one
  *  unit, and a remainder that still needs more than a GPU after the
  *  replicas gets one more replica instead of a GPU filled over 100 %.
@@ -172,6 +174,27 @@ static int do_replicas(ctx *c, int i, ut_err *err)
     return 0;
 }
 
+/* Fixed mode's last resort for a workload no shared GPU can hold within its
+ * budget: its whole remaining rate on whole-GPU replicas at the largest
+ * batch that meets the budget, each loaded to at most 90 % of its predicted
+ * throughput, the last one taking the remainder. */
+static int replicate_all(ctx *c, int i, ut_err *err)
+{
+    wl *w = &c->wl[i];
+    double lat = 0, tput = 0;
+    int b = replica_batch(c, i, &lat, &tput);
+    if (b == 0)
+        return unservable(c, i, err);
+    double per = ceil(tput * REPLICA_HEADROOM);
+    while (w->rate_rps > 0) {
+        double r = w->rate_rps > per ? per : w->rate_rps;
+        add_replica(c, i, b, r, lat, tput);
+        w->rate_rps -= r;
+    }
+    w->rate_rps = 0;
+    return 0;
+}
+
 static long units_total(const gpu *g) { return g->total; }
 
 static void gpu_push(gpu *g, int w, long units)
@@ -202,7 +225,8 @@ static long try_gpu(const ctx *c, const gpu *g, int w, long r,
     long total = units_total(g) + r;
     if (total > c->max_units)
         return -1;
-    mdl_place p[MDL_MAX_COLOC];
+    /* zeroed: costs little and keeps GCC's -Wmaybe-uninitialized quiet */
+    mdl_place p[MDL_MAX_COLOC] = {{0}};
     double lat[MDL_MAX_COLOC];
     int wi[MDL_MAX_COLOC];
     for (size_t i = 0; i < g->n; i++) {
@@ -244,7 +268,7 @@ static gpu *open_gpu(ctx *c)
     return g;
 }
 
-static int place(ctx *c, int w, ut_err *err)
+static int place(ctx *c, int w, int retry, ut_err *err)
 {
     long r = c->wl[w].units;
     long tent[MDL_MAX_COLOC], best_units[MDL_MAX_COLOC];
@@ -274,14 +298,20 @@ static int place(ctx *c, int w, ut_err *err)
         gpu_push(open_gpu(c), w, r);
         return 0;
     }
-    /* fixed: a new GPU goes through the predictor too */
+    /* fixed: a new GPU goes through the predictor too; if the workload
+     * misses its budget even alone at 100 %, it gets replicas */
     gpu empty = {0};
     if (try_gpu(c, &empty, w, r, tent) < 0) {
-        const pol_workload *pw = &c->req->w[w];
-        return ut_errf(err, "workload \"%s\" (%s): slo_ms: cannot be met, the "
-                       "model predicts more than half the SLO (%.3g ms) at "
-                       "batch %d even alone on a whole %s", pw->name,
-                       pw->model, c->wl[w].s_ms, c->wl[w].batch, c->f->gpu);
+        /* first the reference's replica step, then one more try with the
+         * smaller remainder, which may share a GPU */
+        if (retry) {
+            if (do_replicas(c, w, err) < 0)
+                return -1;
+            compute_bound(c, w);
+            if (c->wl[w].units <= c->max_units && !c->wl[w].bad_bound)
+                return place(c, w, 0, err);
+        }
+        return replicate_all(c, w, err);
     }
     gpu_push(open_gpu(c), w, tent[0]);
     return 0;
@@ -420,16 +450,9 @@ static int igniter_plan(const pol_request *req, pol_plan *out, ut_err *err)
         if (req->faithful || (c.wl[i].units <= c.max_units &&
                               !c.wl[i].bad_bound))
             continue;
-        /* fixed: the remainder still needs a whole GPU; it is at most
-         * 90 % of a replica's rate, so one more replica serves it */
-        double lat = 0, tput = 0;
-        int b = replica_batch(&c, (int)i, &lat, &tput);
-        if (b == 0) {
-            unservable(&c, (int)i, err);
+        /* fixed: the remainder still needs a whole GPU */
+        if (replicate_all(&c, (int)i, err) < 0)
             goto out;
-        }
-        add_replica(&c, (int)i, b, c.wl[i].rate_rps, lat, tput);
-        c.wl[i].rate_rps = 0;
     }
     /* step 5: largest bound first; the index breaks ties, which makes
      * qsort stable like the reference's sort */
@@ -441,7 +464,7 @@ static int igniter_plan(const pol_request *req, pol_plan *out, ut_err *err)
     qsort(order, no, sizeof *order, order_cmp);
     /* step 6: place */
     for (size_t k = 0; k < no; k++)
-        if (place(&c, order[k].w, err) < 0) {
+        if (place(&c, order[k].w, 1, err) < 0) {
             free(order);
             goto out;
         }

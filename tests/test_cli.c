@@ -1,0 +1,360 @@
+/*
+ * test_cli.c - the igniter binary end to end: the demo, every verb's
+ * --help, predict's two input forms, and bad input: one clear message
+ * naming the file, field and value, exit status 2, and no output file
+ * (not even half of one) left behind.
+ *
+ * The binary is $IGNITER_BIN (tests/run.sh sets it), default build/igniter.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+typedef struct run_result {
+    int status;
+    char out[65536], err[8192];
+} run_result;
+
+static run_result res;
+
+static void slurp(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs igniter with the NULL-terminated arguments; fills res. */
+static int run(const char *arg, ...)
+{
+    const char *bin = getenv("IGNITER_BIN");
+    if (!bin)
+        bin = "build/igniter";
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char outp[] = "/tmp/igniter-cli-outXXXXXX", errp[] = "/tmp/igniter-cli-errXXXXXX";
+    int fo = mkstemp(outp), fe = mkstemp(errp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fo, 1);
+        dup2(fe, 2);
+        int fi = open("/dev/null", O_RDONLY);
+        dup2(fi, 0);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    close(fo);
+    close(fe);
+    slurp(outp, res.out, sizeof res.out);
+    slurp(errp, res.err, sizeof res.err);
+    unlink(outp);
+    unlink(errp);
+    res.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return res.status;
+}
+
+#define assert_contains(hay, needle)                                         \
+    do {                                                                     \
+        if (!strstr((hay), (needle)))                                        \
+            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));           \
+    } while (0)
+
+/* Exit 2, one line on stderr that contains every given fragment, nothing
+ * on stdout. */
+static void assert_bad_input(const char *frag1, const char *frag2,
+                             const char *frag3)
+{
+    if (res.status != 2)
+        fail_msg("exit status %d, expected 2; stderr: %s", res.status,
+                 res.err);
+    assert_contains(res.err, frag1);
+    if (frag2)
+        assert_contains(res.err, frag2);
+    if (frag3)
+        assert_contains(res.err, frag3);
+    assert_string_equal(res.out, "");
+    /* one line (plus the usage hint for option errors) */
+    assert_non_null(strchr(res.err, '\n'));
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* No file in dir starts with the given prefix (no temporaries left). */
+static int no_leftovers(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int ok = 1;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix)))
+            ok = 0;
+    if (d)
+        closedir(d);
+    return ok;
+}
+
+static void test_demo_plans_the_published_example(void **state)
+{
+    (void)state;
+    assert_int_equal(run("plan", "--profile", V100_PROFILE, "--workloads",
+                         "experiments/paper-example.json", NULL), 0);
+    assert_contains(res.out, "alexnet        4     10.0");
+    assert_contains(res.out, "resnet50       8     30.0");
+    assert_contains(res.out, "vgg19          6     37.5");
+    assert_contains(res.out, "1 x V100 at $3.060/h = $3.06 per hour");
+}
+
+static void test_plan_json_and_out(void **state)
+{
+    (void)state;
+    char *out = tu_write_temp("p.json", "");
+    unlink(out);
+    assert_int_equal(run("plan", "--profile", V100_AUTHORS, "--workloads",
+                         "experiments/paper-example.json", "--json", "--out",
+                         out, NULL), 0);
+    assert_contains(res.out, "\"format\": 1");
+    assert_contains(res.out, "\"num_gpus\": 1");
+    assert_contains(res.out, "\"resource_pct\": 37.5");
+    char file[65536];
+    slurp(out, file, sizeof file);
+    assert_string_equal(file, res.out);
+    free(out);
+}
+
+static void test_every_verb_has_help(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *verb, *opts[8];
+    } verbs[] = {
+        {"fit", {"--profile", "--out", "--gpu", "--price"}},
+        {"convert", {"--profile", "--out", "--gpu", "--price"}},
+        {"predict", {"--profile", "--colocate", "--json", "--input", "--out"}},
+        {"accuracy", {"--profile", "--measured", "--json"}},
+        {"plan", {"--profile", "--workloads", "--policy", "--json", "--out",
+                  "--faithful"}},
+        {"policies", {"igniter policies"}},
+    };
+    assert_int_equal(run("--help", NULL), 0);
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        assert_contains(res.out, verbs[i].verb);
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        assert_int_equal(run(verbs[i].verb, "--help", NULL), 0);
+        for (size_t k = 0; verbs[i].opts[k]; k++)
+            assert_contains(res.out, verbs[i].opts[k]);
+    }
+    assert_int_equal(run("nosuchverb", NULL), 2);
+    assert_contains(res.err, "unknown verb 'nosuchverb'");
+    assert_contains(res.err, "plan");
+}
+
+static void test_predict_colocate_and_input(void **state)
+{
+    (void)state;
+    assert_int_equal(run("predict", "--profile", V100_PROFILE, "--colocate",
+                         "alexnet:4:10", "--colocate", "resnet50:8:30",
+                         "--colocate", "vgg19:6:37.5", "--json", NULL), 0);
+    assert_contains(res.out, "\"latency_ms\":6.917788");
+    assert_contains(res.out, "\"latency_ms\":28.73002");
+    char *in = tu_write_temp("in.jsonl",
+        "{\"colocate\":[{\"model\":\"alexnet\",\"batch\":4,\"resource_pct\":10}]}\n"
+        "\n"
+        "{\"colocate\":[{\"model\":\"resnet50\",\"batch\":8,\"resource_pct\":30},"
+        "{\"model\":\"vgg19\",\"batch\":6,\"resource_pct\":37.5}]}\n");
+    assert_int_equal(run("predict", "--profile", V100_PROFILE, "--input", in,
+                         NULL), 0);
+    /* one output line per input line with content, in order */
+    char *l1 = res.out, *l2 = strchr(l1, '\n') + 1;
+    assert_true(strncmp(l1, "{\"latency_ms\":[6.45272", 21) == 0);
+    assert_true(strncmp(l2, "{\"latency_ms\":[18.3019", 21) == 0);
+    assert_contains(l2, "\"throughput_rps\":[448.92");
+    assert_string_equal(strchr(l2, '\n'), "\n");
+    free(in);
+}
+
+static void test_accuracy_reports_error(void **state)
+{
+    (void)state;
+    assert_int_equal(run("accuracy", "--profile", V100_PROFILE, "--measured",
+                         V100_MEASURED, "--json", NULL), 0);
+    assert_contains(res.out, "\"pairs\":750");
+    assert_contains(res.out, "\"igniter\":{\"mean_pct\":3.");
+}
+
+static void test_fit_writes_a_fitted_model_others_accept(void **state)
+{
+    (void)state;
+    char *out = tu_write_temp("fitted.json", "");
+    assert_int_equal(run("fit", "--profile", V100_AUTHORS, "--out", out,
+                         NULL), 0);
+    assert_int_equal(run("plan", "--profile", out, "--workloads",
+                         "experiments/paper-example.json", NULL), 0);
+    assert_contains(res.out, "vgg19          6     37.5");
+    free(out);
+}
+
+static void test_bad_workloads(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *f1, *f2;
+    } cases[] = {
+        {"{\"workloads\":[{\"name\":\"W1\",\"model\":\"alexnet\",\"slo_ms\":15,"
+         "\"rate_rps\":-5}]}", "workloads[0].rate_rps", "got -5"},
+        {"{\"workloads\":[{\"name\":\"W1\",\"model\":\"alexnet\",\"slo_ms\":0,"
+         "\"rate_rps\":5}]}", "workloads[0].slo_ms", "got 0"},
+        {"{\"workloads\":[{\"name\":\"W1\",\"model\":\"bert\",\"slo_ms\":10,"
+         "\"rate_rps\":5}]}", "workloads[0].model", "got \"bert\""},
+        {"{\"workloads\":[{\"name\":\"W1\",\"model\":\"alexnet\","
+         "\"rate_rps\":5}]}", "workloads[0].slo_ms", "missing"},
+        {"{\"workloads\":[{\"name\":\"W1\",\"model\":\"alexnet\",\"slo_ms\":10,"
+         "\"rate_rps\":\"fast\"}]}", "rate_rps", "got \"fast\""},
+        {"{\"workloads\": [\n  {\"name\": \"W1\",, }\n]}", ":2:", "valid JSON"},
+        {"{\"workloads\":[]}", "workloads", "empty"},
+    };
+    char *out = tu_write_temp("never.json", "");
+    unlink(out);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "w%zu.json", i);
+        char *w = tu_write_temp(name, cases[i].text);
+        run("plan", "--profile", V100_PROFILE, "--workloads", w, "--out", out,
+            NULL);
+        assert_bad_input(w, cases[i].f1, cases[i].f2);
+        assert_false(exists(out));
+        free(w);
+    }
+    run("plan", "--profile", V100_PROFILE, "--workloads", "/nonexistent/w.json",
+        NULL);
+    assert_bad_input("cannot open '/nonexistent/w.json'",
+                     "No such file or directory", NULL);
+    free(out);
+}
+
+static void test_bad_profiles(void **state)
+{
+    (void)state;
+    /* the V100 profile with one field removed or broken */
+    char text[8192];
+    slurp(V100_AUTHORS, text, sizeof text);
+    char *cut = strstr(text, "{\"vgg19\": {\"kernel\": 29}}");
+    assert_non_null(cut);
+    memset(cut, ' ', strlen("{\"vgg19\": {\"kernel\": 29}}"));
+    char *p = tu_write_temp("nokernel.jsonl", text);
+    run("plan", "--profile", p, "--workloads", "experiments/paper-example.json",
+        NULL);
+    assert_bad_input(p, "vgg19.kernel", "missing");
+    free(p);
+    slurp(V100_AUTHORS, text, sizeof text);
+    cut = strstr(text, "\"maxGPUpower\": 300");
+    memcpy(cut, "\"maxGPUpower\": -30", 18);
+    p = tu_write_temp("negpower.jsonl", text);
+    run("fit", "--profile", p, NULL);
+    assert_bad_input(p, "hardware.maxGPUpower", "got -30");
+    free(p);
+    p = tu_write_temp("broken.jsonl", "{\"hardware\": {\"idlepower\": 53.5}}\n"
+                                      "{\"hardware\": {\"power\": [1, 2,}}\n");
+    run("fit", "--profile", p, NULL);
+    assert_bad_input(p, ":2:", "valid JSON");
+    free(p);
+    run("fit", "--profile", "/nonexistent.json", NULL);
+    assert_bad_input("cannot open '/nonexistent.json'", NULL, NULL);
+}
+
+static void test_bad_predict_input(void **state)
+{
+    (void)state;
+    run("predict", "--profile", V100_PROFILE, "--colocate", "bert:4:10", NULL);
+    assert_bad_input("bert:4:10", "model", "alexnet, resnet50, vgg19, ssd");
+    run("predict", "--profile", V100_PROFILE, "--colocate", "alexnet:0:10",
+        NULL);
+    assert_bad_input("batch", "'0'", NULL);
+    run("predict", "--profile", V100_PROFILE, "--colocate", "alexnet:4:60",
+        "--colocate", "vgg19:4:60", NULL);
+    assert_bad_input("at most 100", "got 120", NULL);
+    char *in = tu_write_temp("bad.jsonl",
+        "{\"colocate\":[{\"model\":\"alexnet\",\"batch\":4,\"resource_pct\":10}]}\n"
+        "{\"colocate\":[{\"model\":\"alexnet\",\"batch\":-1,\"resource_pct\":10}]}\n");
+    char *out = tu_write_temp("pred.out", "");
+    unlink(out);
+    run("predict", "--profile", V100_PROFILE, "--input", in, "--out", out,
+        NULL);
+    assert_bad_input(":2:", "colocate[0].batch", "got -1");
+    assert_false(exists(out));   /* line 1 was fine: still nothing written */
+    free(in);
+    free(out);
+}
+
+static void test_unwritable_output(void **state)
+{
+    (void)state;
+    run("plan", "--profile", V100_PROFILE, "--workloads",
+        "experiments/paper-example.json", "--out", "/nonexistent-dir/p.json",
+        NULL);
+    assert_int_equal(res.status, 2);
+    assert_contains(res.err, "cannot write '/nonexistent-dir/p.json'");
+    /* a read-only directory: the temporary cannot be made; nothing left */
+    char dir[] = "/tmp/igniter-ro-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    chmod(dir, 0555);
+    char path[128];
+    snprintf(path, sizeof path, "%s/plan.json", dir);
+    run("plan", "--profile", V100_PROFILE, "--workloads",
+        "experiments/paper-example.json", "--out", path, NULL);
+    if (geteuid() != 0) {   /* root writes anywhere */
+        assert_int_equal(res.status, 2);
+        assert_contains(res.err, "cannot write");
+    }
+    assert_true(no_leftovers(dir, "plan.json.tmp"));
+    unlink(path);
+    chmod(dir, 0755);
+    rmdir(dir);
+}
+
+static void test_unservable_is_a_clear_error(void **state)
+{
+    (void)state;
+    char *w = tu_write_temp("tight.json",
+        "{\"workloads\":[{\"name\":\"fast\",\"model\":\"resnet50\","
+        "\"slo_ms\":2,\"rate_rps\":100}]}");
+    run("plan", "--profile", V100_PROFILE, "--workloads", w, NULL);
+    assert_bad_input("\"fast\"", "slo_ms", "cannot be met");
+    free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_demo_plans_the_published_example),
+        cmocka_unit_test(test_plan_json_and_out),
+        cmocka_unit_test(test_every_verb_has_help),
+        cmocka_unit_test(test_predict_colocate_and_input),
+        cmocka_unit_test(test_accuracy_reports_error),
+        cmocka_unit_test(test_fit_writes_a_fitted_model_others_accept),
+        cmocka_unit_test(test_bad_workloads),
+        cmocka_unit_test(test_bad_profiles),
+        cmocka_unit_test(test_bad_predict_input),
+        cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_unservable_is_a_clear_error),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,370 @@
+/*
+ * test_plan.c - the iGniter policy (policies/igniter.c): the paper's
+ * published example, Algorithm 1's steps checked by hand, the replica path,
+ * unservable SLOs, each fixed defect of the reference beside its faithful
+ * behaviour, invariants on random workload sets, and the plan file.
+ */
+#define TU_RANDOM_WORKLOADS
+#include "testutil.h"
+#include "policies/policy.h"
+
+static mdl_fitted f;
+
+static int setup(void **state)
+{
+    (void)state;
+    ut_err err;
+    if (mdl_load(V100_PROFILE, &f, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mdl_fitted_free(&f);
+    return 0;
+}
+
+static pol_workload wl(const char *name, const char *model, double slo,
+                       double rate)
+{
+    pol_workload w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.name, sizeof w.name, "%s", name);
+    snprintf(w.model, sizeof w.model, "%s", model);
+    w.slo_ms = slo;
+    w.rate_rps = rate;
+    return w;
+}
+
+static int plan(const pol_workload *w, size_t n, int faithful, pol_plan *p,
+                ut_err *err)
+{
+    pol_request req = {w, n, &f, faithful};
+    return pol_make_plan("igniter", &req, p, err);
+}
+
+static void must_plan(const pol_workload *w, size_t n, int faithful,
+                      pol_plan *p)
+{
+    ut_err err;
+    if (plan(w, n, faithful, p, &err) < 0)
+        fail_msg("%s", err.msg);
+}
+
+static const pol_instance *find(const pol_plan *p, const char *name,
+                                size_t *gpu)
+{
+    for (size_t j = 0; j < p->ngpus; j++)
+        for (size_t i = 0; i < p->gpus[j].n; i++)
+            if (!strcmp(p->gpus[j].inst[i].name, name)) {
+                if (gpu)
+                    *gpu = j;
+                return &p->gpus[j].inst[i];
+            }
+    return NULL;
+}
+
+static void test_published_example(void **state)
+{
+    (void)state;
+    pol_workload w[] = {wl("a", "alexnet", 15, 500), wl("r", "resnet50", 40, 400),
+                        wl("v", "vgg19", 60, 200)};
+    for (int faithful = 0; faithful <= 1; faithful++) {
+        pol_plan p;
+        must_plan(w, 3, faithful, &p);
+        assert_int_equal(p.ngpus, 1);
+        const pol_instance *a = find(&p, "a", NULL), *r = find(&p, "r", NULL),
+                           *v = find(&p, "v", NULL);
+        assert_int_equal(a->batch, 4);
+        assert_true(a->share_pct == 10);
+        assert_int_equal(r->batch, 8);
+        assert_true(r->share_pct == 30);
+        assert_int_equal(v->batch, 6);
+        assert_true(v->share_pct == 37.5);
+        assert_true(p.cost_per_hour == 3.06);
+        pol_plan_free(&p);
+    }
+}
+
+/* Step 2 by hand: b = ceil(s lambda B / (B + in lambda)). AlexNet, 15 ms,
+ * 500 req/s: 7.5 * 0.5 * 1e7 / (1e7 + 602112 * 0.5) = 3.64 -> 4. */
+static void test_batch_by_hand(void **state)
+{
+    (void)state;
+    const mdl_model *ax = &f.models[mdl_find(&f, "alexnet")];
+    assert_int_equal(pol_igniter_batch(&f, ax, 15, 500), 4);
+    /* VGG-19, 60 ms, 200 req/s: 30 * 0.2 * 1e7 / (1e7 + 120422.4) = 5.93 */
+    const mdl_model *vg = &f.models[mdl_find(&f, "vgg19")];
+    assert_int_equal(pol_igniter_batch(&f, vg, 60, 200), 6);
+    /* a trickle still gets batch 1 */
+    assert_int_equal(pol_igniter_batch(&f, vg, 60, 1), 1);
+}
+
+/* The largest batch, scanning up from 1, whose solo latency on a whole GPU
+ * is below half the SLO; computed here from the predictor directly. */
+static int replica_batch(const char *model, double slo, double *tput)
+{
+    int best = 0;
+    for (int b = 1; b <= 32; b++) {
+        mdl_place p = {mdl_find(&f, model), b, 100};
+        double l, t;
+        mdl_predict(&f, &p, 1, &l, &t);
+        if (!(l < slo / 2))
+            break;
+        best = b;
+        *tput = t;
+    }
+    return best;
+}
+
+static void test_replicas_for_a_workload_larger_than_a_gpu(void **state)
+{
+    (void)state;
+    pol_workload w[] = {wl("big", "resnet50", 40, 3000)};
+    pol_plan p;
+    must_plan(w, 1, 0, &p);
+    double tput = 0;
+    int b = replica_batch("resnet50", 40, &tput);
+    assert_true(b > 1);
+    double per = ceil(0.9 * tput);
+    size_t nrep = 0;
+    double total = 0;
+    for (size_t j = 0; j < p.ngpus; j++)
+        for (size_t i = 0; i < p.gpus[j].n; i++) {
+            const pol_instance *in = &p.gpus[j].inst[i];
+            total += in->rate_rps;
+            if (p.gpus[j].replica) {
+                nrep++;
+                assert_int_equal(p.gpus[j].n, 1);
+                assert_true(in->share_pct == 100);
+                assert_int_equal(in->batch, b);      /* defect 1 fixed */
+                assert_true(in->rate_rps == per);
+            } else {
+                assert_true(in->rate_rps <= per);    /* the remainder */
+            }
+        }
+    assert_true(total == 3000);
+    assert_int_equal(nrep, (size_t)ceil(3000 / per) - 1);
+    assert_true(p.cost_per_hour == 3.06 * (double)p.ngpus);
+    pol_plan_free(&p);
+}
+
+/* Defect 1: the reference writes batch[max_batch] for a replica, the batch
+ * of whichever workload sits at that index, or crashes when there is none. */
+static void test_faithful_replica_batch_defect(void **state)
+{
+    (void)state;
+    double tput;
+    int b = replica_batch("resnet50", 40, &tput);
+    pol_workload one[] = {wl("big", "resnet50", 40, 3000)};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(plan(one, 1, 1, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "big"));
+    assert_non_null(strstr(err.msg, "--faithful"));
+    /* with enough workloads the index exists, and names another one's batch */
+    pol_workload many[40];
+    many[0] = wl("big", "resnet50", 40, 3000);
+    for (int i = 1; i < 40; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "s%d", i);
+        many[i] = wl(name, "alexnet", 30, 10 * i);
+    }
+    must_plan(many, 40, 1, &p);
+    pol_plan q;
+    must_plan(many, 40, 0, &q);
+    int want = pol_igniter_batch(&f, &f.models[mdl_find(&f, "alexnet")], 30,
+                                 10 * b);
+    for (size_t j = 0; j < p.ngpus; j++)
+        if (p.gpus[j].replica) {
+            assert_int_equal(p.gpus[j].inst[0].batch, want);
+            assert_true(want != b);
+        }
+    for (size_t j = 0; j < q.ngpus; j++)
+        if (q.gpus[j].replica)
+            assert_int_equal(q.gpus[j].inst[0].batch, b);
+    pol_plan_free(&p);
+    pol_plan_free(&q);
+}
+
+static void test_unservable_slo_names_the_workload(void **state)
+{
+    (void)state;
+    pol_workload w[] = {wl("ok", "alexnet", 15, 500),
+                        wl("tight", "resnet50", 2, 100)};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(plan(w, 2, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "\"tight\""));
+    assert_non_null(strstr(err.msg, "slo_ms"));
+    assert_non_null(strstr(err.msg, "resnet50"));
+}
+
+/* Defect 2: AlexNet at 3 ms and 50,000 req/s gets batch 19, whose transfer
+ * alone (19 x 0.06 ms) nearly fills the 1.5 ms budget: the bound's
+ * denominator is negative. The reference plans a negative share; fixed, the
+ * workload goes to replicas at a batch that fits and is fully served. */
+static void test_negative_bound_defect(void **state)
+{
+    (void)state;
+    pol_workload w[] = {wl("r", "alexnet", 3, 50000)};
+    pol_plan p;
+    must_plan(w, 1, 1, &p);
+    assert_true(find(&p, "r", NULL)->share_pct <= 0);
+    pol_plan_free(&p);
+    must_plan(w, 1, 0, &p);
+    double total = 0;
+    for (size_t j = 0; j < p.ngpus; j++)
+        for (size_t i = 0; i < p.gpus[j].n; i++) {
+            const pol_instance *in = &p.gpus[j].inst[i];
+            assert_true(in->share_pct > 0);
+            assert_true(in->predicted_latency_ms <= in->slo_ms / 2);
+            total += in->rate_rps;
+        }
+    assert_true(total == 50000);
+    pol_plan_free(&p);
+}
+
+/* Defect 3: VGG-19 at 100 ms, 600 req/s wants batch 29 and a share the
+ * solo model puts at 100 %, but the power model lowers the clock and the
+ * prediction misses. The reference opens the GPU anyway; fixed, the check
+ * sends it through replicas and the plan meets every budget. */
+static void test_new_gpu_is_checked_defect(void **state)
+{
+    (void)state;
+    pol_workload w[] = {wl("v", "vgg19", 100, 600)};
+    pol_plan p;
+    must_plan(w, 1, 1, &p);
+    const pol_instance *in = find(&p, "v", NULL);
+    assert_true(in->predicted_latency_ms > 50);
+    pol_plan_free(&p);
+    must_plan(w, 1, 0, &p);
+    double total = 0;
+    for (size_t j = 0; j < p.ngpus; j++)
+        for (size_t i = 0; i < p.gpus[j].n; i++) {
+            assert_true(p.gpus[j].inst[i].predicted_latency_ms <= 50);
+            total += p.gpus[j].inst[i].rate_rps;
+        }
+    assert_true(total == 600);
+    pol_plan_free(&p);
+}
+
+/* Invariants on random sets (fixed mode): every workload's rate is served
+ * in full, no GPU is over 100 %, shares are whole units, batches >= 1, and
+ * re-predicting each GPU independently meets every budget. */
+static void test_random_sets_invariants(void **state)
+{
+    (void)state;
+    for (unsigned long seed = 1; seed <= 20; seed++) {
+        size_t n = 5 + seed * 7;
+        pol_workload *w = tu_random_workloads(n, seed);
+        pol_plan p;
+        must_plan(w, n, 0, &p);
+        double *served = calloc(n, sizeof *served);
+        for (size_t j = 0; j < p.ngpus; j++) {
+            const pol_gpu *g = &p.gpus[j];
+            double total = 0;
+            mdl_place pl[MDL_MAX_COLOC];
+            double lat[MDL_MAX_COLOC];
+            for (size_t i = 0; i < g->n; i++) {
+                const pol_instance *in = &g->inst[i];
+                assert_true(in->batch >= 1);
+                assert_true(in->share_pct > 0);
+                assert_true(fmod(in->share_pct, 2.5) == 0);
+                total += in->share_pct;
+                pl[i] = (mdl_place){mdl_find(&f, in->model), in->batch,
+                                    in->share_pct};
+                size_t k = (size_t)atoi(in->name + 1) - 1;
+                served[k] += in->rate_rps;
+            }
+            assert_true(total <= 100);
+            mdl_predict(&f, pl, g->n, lat, NULL);
+            for (size_t i = 0; i < g->n; i++) {
+                assert_true(lat[i] <= g->inst[i].slo_ms / 2);
+                assert_true(lat[i] == g->inst[i].predicted_latency_ms);
+            }
+        }
+        for (size_t k = 0; k < n; k++)
+            assert_close(served[k], w[k].rate_rps, 1e-12);
+        free(served);
+        pol_plan_free(&p);
+        free(w);
+    }
+}
+
+static void test_plans_are_deterministic(void **state)
+{
+    (void)state;
+    pol_workload *w = tu_random_workloads(300, 42);
+    pol_plan a, b;
+    must_plan(w, 300, 0, &a);
+    must_plan(w, 300, 0, &b);
+    char *ja = pol_plan_to_json(&a), *jb = pol_plan_to_json(&b);
+    assert_string_equal(ja, jb);
+    free(ja);
+    free(jb);
+    pol_plan_free(&a);
+    pol_plan_free(&b);
+    free(w);
+}
+
+static void test_plan_file_round_trip(void **state)
+{
+    (void)state;
+    pol_workload *w = tu_random_workloads(50, 7);
+    pol_plan a, b;
+    must_plan(w, 50, 0, &a);
+    char *ja = pol_plan_to_json(&a);
+    char *path = tu_write_temp("plan.json", ja);
+    ut_err err;
+    if (pol_plan_load(path, &b, &err) < 0)
+        fail_msg("%s", err.msg);
+    char *jb = pol_plan_to_json(&b);
+    assert_string_equal(ja, jb);
+    assert_int_equal(b.ngpus, a.ngpus);
+    free(ja);
+    free(jb);
+    free(path);
+    pol_plan_free(&a);
+    pol_plan_free(&b);
+    free(w);
+}
+
+static void test_bad_requests(void **state)
+{
+    (void)state;
+    pol_workload w[] = {wl("x", "bert", 15, 500)};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(plan(w, 1, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "\"bert\""));
+    assert_non_null(strstr(err.msg, "alexnet, resnet50, vgg19, ssd"));
+    pol_request req = {w, 1, &f, 0};
+    assert_int_equal(pol_make_plan("nosuch", &req, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "igniter"));
+    assert_non_null(strstr(err.msg, "\"nosuch\""));
+    assert_null(pol_find("nosuch"));
+    assert_non_null(pol_find("igniter"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_published_example),
+        cmocka_unit_test(test_batch_by_hand),
+        cmocka_unit_test(test_replicas_for_a_workload_larger_than_a_gpu),
+        cmocka_unit_test(test_faithful_replica_batch_defect),
+        cmocka_unit_test(test_unservable_slo_names_the_workload),
+        cmocka_unit_test(test_negative_bound_defect),
+        cmocka_unit_test(test_new_gpu_is_checked_defect),
+        cmocka_unit_test(test_random_sets_invariants),
+        cmocka_unit_test(test_plans_are_deterministic),
+        cmocka_unit_test(test_plan_file_round_trip),
+        cmocka_unit_test(test_bad_requests),
+    };
+    return cmocka_run_group_tests_name("plan", tests, setup, teardown);
+}
