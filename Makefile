@@ -1,7 +1,7 @@
 # igniter - build, test, demo, bench.
 #
 #   make            build build/igniter
-#   make demo       plan the paper's published example on the V100 profile
+#   make demo       plan and simulate the paper's published example (V100)
 #   make test       build and run the whole test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      planning-time benchmark (numbers go in README.md)
@@ -74,14 +74,18 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libigniter.a | $(DEPS_STAMP)
 	    $(LDFLAGS) $(LDLIBS) -lcmocka
 
 demo: $(IGNITER)
-	@$(IGNITER) plan --profile traces/v100/profile.json \
-	    --workloads experiments/paper-example.json
+	@$(IGNITER) sim experiments/paper-example.json --out results/demo
 
 test: $(IGNITER) $(TEST_BINS)
 	@sh tests/run.sh $(BUILD)
 
+# One core (taskset when present), each benchmark in turn, then the same
+# M/D/1 queue in SimPy (Debian python3-simpy, installed on demand).
 bench: $(IGNITER) $(BENCH_BINS)
-	@for b in $(BENCH_BINS); do $$b || exit 1; done
+	@sh scripts/install-deps.sh bench
+	@pin=""; command -v taskset >/dev/null && pin="taskset -c 0"; \
+	for b in $(BENCH_BINS); do $$pin $$b || exit 1; echo; done; \
+	$$pin /usr/bin/python3 scripts/simpy_md1.py 300000
 
 clean:
 	rm -rf build build-san

@@ -19,6 +19,8 @@ static const cli_verb verbs[] = {
     {"plan", "provision GPUs for workloads with a policy (default igniter)",
      cli_plan},
     {"policies", "list the registered provisioning policies", cli_policies},
+    {"sim", "simulate a plan: arrivals, dynamic batching, interference",
+     cli_sim},
     {NULL, NULL, NULL},
 };
 

@@ -15,6 +15,7 @@ void mdl_measured_free(mdl_measured *m)
 {
     free(m->solo);
     free(m->pairs);
+    free(m->grids);
     memset(m, 0, sizeof *m);
 }
 
@@ -136,6 +137,88 @@ static int load_rows(const cJSON *arr, const char *where, mdl_measured *m,
     return 0;
 }
 
+static size_t axis_add(double *ax, size_t *n, double v)
+{
+    size_t k = 0;
+    while (k < *n && ax[k] < v)
+        k++;
+    if (k < *n && ax[k] == v)
+        return k;
+    if (*n == MDL_GRID_MAX)
+        return (size_t)-1;
+    memmove(ax + k + 1, ax + k, (*n - k) * sizeof *ax);
+    ax[k] = v;
+    (*n)++;
+    return k;
+}
+
+static size_t axis_find(const double *ax, size_t n, double v)
+{
+    for (size_t k = 0; k < n; k++)
+        if (ax[k] == v)
+            return k;
+    return (size_t)-1;
+}
+
+static mdl_pair_grid *grid_for(mdl_measured *m, int a, int b)
+{
+    for (size_t g = 0; g < m->ngrids; g++)
+        if (m->grids[g].a == a && m->grids[g].b == b)
+            return &m->grids[g];
+    m->grids = ut_xrealloc(m->grids, (m->ngrids + 1) * sizeof *m->grids);
+    mdl_pair_grid *g = &m->grids[m->ngrids++];
+    memset(g, 0, sizeof *g);
+    g->a = a;
+    g->b = b;
+    return g;
+}
+
+/*
+ * Builds one grid per ordered model pair from the pair rows. Two passes:
+ * first the axes (the distinct batches and shares measured), then the
+ * slow-downs, each measured latency over the solo latency at the same
+ * point (mdl_measured_solo_ms, exact at measured points). Called at the end
+ * of mdl_measured_load; returns -1 if a pair has
+ * more than MDL_GRID_MAX distinct values on an axis.
+ */
+static int build_grids(mdl_measured *m, ut_err *err)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < m->npairs; i++) {
+            const mdl_pair *p = &m->pairs[i];
+            int ia = mdl_measured_find(m, p->a), ib = mdl_measured_find(m, p->b);
+            for (int side = 0; side < 2; side++) {
+                int x = side ? ib : ia, y = side ? ia : ib;
+                double bx = side ? p->batch_b : p->batch_a;
+                double by = side ? p->batch_a : p->batch_b;
+                double rx = side ? 100 - p->share_a_pct : p->share_a_pct;
+                double lat = side ? p->lat_b_ms : p->lat_a_ms;
+                mdl_pair_grid *g = grid_for(m, x, y);
+                if (pass == 0) {
+                    if (axis_add(g->ba, &g->nba, bx) == (size_t)-1 ||
+                        axis_add(g->bb, &g->nbb, by) == (size_t)-1 ||
+                        axis_add(g->r, &g->nr, rx) == (size_t)-1)
+                        return ut_errf(err, "interference.latency: pair %s/%s:"
+                                       " expected at most %d distinct batches "
+                                       "and shares", m->solo[x].name,
+                                       m->solo[y].name, MDL_GRID_MAX);
+                    continue;
+                }
+                if (i == 0 && side == 0)
+                    for (size_t q = 0; q < m->ngrids; q++)
+                        for (size_t u = 0; u < MDL_GRID_MAX; u++)
+                            for (size_t v = 0; v < MDL_GRID_MAX; v++)
+                                for (size_t w = 0; w < MDL_GRID_MAX; w++)
+                                    m->grids[q].s[u][v][w] = NAN;
+                size_t u = axis_find(g->ba, g->nba, bx),
+                       v = axis_find(g->bb, g->nbb, by),
+                       w = axis_find(g->r, g->nr, rx);
+                g->s[u][v][w] = lat / mdl_measured_solo_ms(m, x, bx, rx);
+            }
+        }
+    return 0;
+}
+
 int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
 {
     memset(m, 0, sizeof *m);
@@ -190,6 +273,10 @@ int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
                 goto fail;
             }
         }
+    }
+    if (build_grids(m, err) < 0) {
+        ut_errprefix(err, "%s", path);
+        goto fail;
     }
     cJSON_Delete(root);
     return 0;

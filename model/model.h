@@ -177,16 +177,71 @@ typedef struct mdl_solo_table {
     double dram_pct[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
 } mdl_solo_table;
 
+/* Slow-downs of model a beside model b on the measured pair grid, built by
+ * mdl_measured_load: s[i][j][k] at batch_a = ba[i], batch_b = bb[j],
+ * share_a = r[k] (NAN where not measured). */
+#define MDL_GRID_MAX 8
+typedef struct mdl_pair_grid {
+    int a, b;                                 /* solo table indices */
+    size_t nba, nbb, nr;
+    double ba[MDL_GRID_MAX], bb[MDL_GRID_MAX], r[MDL_GRID_MAX];
+    double s[MDL_GRID_MAX][MDL_GRID_MAX][MDL_GRID_MAX];
+} mdl_pair_grid;
+
 typedef struct mdl_measured {
     size_t nsolo;
     mdl_solo_table *solo;
     size_t npairs;
     mdl_pair *pairs;
+    size_t ngrids;
+    mdl_pair_grid *grids;
 } mdl_measured;
 
 /* Loads the measured file (v100-measured-colocation.jsonl shape). */
 int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err);
 void mdl_measured_free(mdl_measured *m);
+
+/* Index of the solo table of the model called name, or -1. */
+int mdl_measured_find(const mdl_measured *m, const char *name);
+
+/*
+ * Latency (ms) of one batch of model `model` (an index into m->solo) alone
+ * at (batch, share_pct), interpolated from the solo table: linear in
+ * 1/share between the two nearest measured shares of that batch (latency is
+ * close to a + c/share), linear in batch between measured batches; outside
+ * the measured range, extrapolated from the two nearest points in the same
+ * coordinates, and never below the smallest latency measured for that
+ * model. Exact at every measured point.
+ */
+double mdl_measured_solo_ms(const mdl_measured *m, int model, double batch,
+                            double share_pct);
+
+/*
+ * Slow-down of model a at (batch_a, share_a_pct) beside model b at batch_b:
+ * measured pair latency / measured solo latency, interpolated trilinearly in
+ * (log2 batch_a, log2 batch_b, share_a) over the measured pair grid and
+ * clamped to its edges (the measured pairs give b the rest of the GPU,
+ * 100 - share_a). A model pair that was never measured together (the V100
+ * data has no pair of a model with itself) uses the mean slow-down of a
+ * beside every partner it was measured with, at the same point. 1.0 if a
+ * has no measured pair at all.
+ */
+double mdl_measured_slowdown(const mdl_measured *m, int a, int b,
+                             double batch_a, double batch_b,
+                             double share_a_pct);
+
+/*
+ * Latencies (ms) of n workloads running at once on one GPU, from the
+ * measured data: each one's solo latency times 1 + the sum over the others
+ * of (slow-down - 1) x weight, where weight = share_j / (100 - share_i)
+ * (at most 1) scales a partner's effect by its share against the rest of
+ * the GPU it had in the measurement. Two workloads whose shares add up to
+ * 100 at a measured pair point get exactly the measured pair latencies;
+ * three or more compose the pair effects additively (as the iGniter
+ * model's L2 term does). w[i].model indexes m->solo.
+ */
+void mdl_measured_colocated(const mdl_measured *m, const mdl_place *w,
+                            size_t n, double *lat_ms);
 
 /* Absolute percentage errors of the model on the measured pairs. */
 typedef struct mdl_error_stats {

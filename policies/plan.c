@@ -27,29 +27,24 @@ static int copy_str(char *dst, size_t cap, const char *src, const char *where,
     return 0;
 }
 
-int pol_workloads_load(const char *path, const mdl_fitted *fit,
-                       pol_workload **out, size_t *n, ut_err *err)
+int pol_workloads_from_json(const cJSON *arr, const char *where0,
+                            const mdl_fitted *fit, pol_workload **out,
+                            size_t *n, ut_err *err)
 {
     *out = NULL;
     *n = 0;
-    cJSON *root = ut_json_load(path, err);
-    if (!root)
-        return -1;
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "workloads");
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
         char d[64];
-        ut_errf(err, "%s: workloads: expected a non-empty array, got %s",
-                path, cJSON_IsArray(arr) ? "an empty array"
-                                         : ut_json_describe(arr, d, sizeof d));
-        cJSON_Delete(root);
-        return -1;
+        return ut_errf(err, "%s: expected a non-empty array, got %s", where0,
+                       cJSON_IsArray(arr) ? "an empty array"
+                                          : ut_json_describe(arr, d, sizeof d));
     }
     size_t cnt = (size_t)cJSON_GetArraySize(arr), i = 0;
     pol_workload *w = ut_xcalloc(cnt, sizeof *w);
     const cJSON *e;
     cJSON_ArrayForEach(e, arr) {
         char where[300];
-        snprintf(where, sizeof where, "%s: workloads[%zu]", path, i);
+        snprintf(where, sizeof where, "%s[%zu]", where0, i);
         const char *name, *model;
         if (!cJSON_IsObject(e)) {
             ut_errf(err, "%s: expected an object, got something else", where);
@@ -72,34 +67,34 @@ int pol_workloads_load(const char *path, const mdl_fitted *fit,
         for (size_t j = 0; j < i; j++)
             if (!strcmp(w[j].name, w[i].name)) {
                 ut_errf(err, "%s.name: expected a unique name, got \"%s\" "
-                        "again (also workloads[%zu])", where, name, j);
+                        "again (also [%zu])", where, name, j);
                 goto fail;
             }
         i++;
     }
-    cJSON_Delete(root);
     *out = w;
     *n = cnt;
     return 0;
 fail:
     free(w);
-    cJSON_Delete(root);
     return -1;
 }
 
-static void json_str(ut_buf *b, const char *s)
+int pol_workloads_load(const char *path, const mdl_fitted *fit,
+                       pol_workload **out, size_t *n, ut_err *err)
 {
-    ut_buf_printf(b, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            ut_buf_printf(b, "\\%c", ch);
-        else if (ch < 0x20)
-            ut_buf_printf(b, "\\u%04x", ch);
-        else
-            ut_buf_printf(b, "%c", ch);
-    }
-    ut_buf_printf(b, "\"");
+    *out = NULL;
+    *n = 0;
+    cJSON *root = ut_json_load(path, err);
+    if (!root)
+        return -1;
+    char where[300];
+    snprintf(where, sizeof where, "%s: workloads", path);
+    int rc = pol_workloads_from_json(
+        cJSON_GetObjectItemCaseSensitive(root, "workloads"), where, fit, out,
+        n, err);
+    cJSON_Delete(root);
+    return rc;
 }
 
 char *pol_plan_to_json(const pol_plan *p)
@@ -108,11 +103,11 @@ char *pol_plan_to_json(const pol_plan *p)
     char d[32];
     ut_buf_printf(&b, "{\n  \"format\": %d,\n  \"generator\": \"igniter %s\","
                   "\n  \"policy\": ", POL_PLAN_FORMAT, IGNITER_VERSION);
-    json_str(&b, p->policy);
+    ut_buf_json_str(&b, p->policy);
     ut_buf_printf(&b, ",\n  \"policy_version\": %d,\n  \"faithful\": %s,\n"
                   "  \"gpu_type\": ", p->policy_version,
                   p->faithful ? "true" : "false");
-    json_str(&b, p->gpu_type);
+    ut_buf_json_str(&b, p->gpu_type);
     ut_buf_printf(&b, ",\n  \"price_per_hour\": %s,\n",
                   ut_fmt_double(p->price_per_hour, d));
     ut_buf_printf(&b, "  \"num_gpus\": %zu,\n  \"cost_per_hour\": %s,\n"
@@ -122,15 +117,15 @@ char *pol_plan_to_json(const pol_plan *p)
         const pol_gpu *g = &p->gpus[j];
         ut_buf_printf(&b, "%s\n    {\"gpu\": %zu, \"type\": ", j ? "," : "",
                       j);
-        json_str(&b, g->type);
+        ut_buf_json_str(&b, g->type);
         ut_buf_printf(&b, ", \"replica\": %s, \"workloads\": [",
                       g->replica ? "true" : "false");
         for (size_t i = 0; i < g->n; i++) {
             const pol_instance *in = &g->inst[i];
             ut_buf_printf(&b, "%s\n      {\"name\": ", i ? "," : "");
-            json_str(&b, in->name);
+            ut_buf_json_str(&b, in->name);
             ut_buf_printf(&b, ", \"model\": ");
-            json_str(&b, in->model);
+            ut_buf_json_str(&b, in->model);
             ut_buf_printf(&b, ", \"batch\": %d, ", in->batch);
             ut_buf_printf(&b, "\"resource_pct\": %s, ",
                           ut_fmt_double(in->share_pct, d));

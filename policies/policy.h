@@ -36,6 +36,11 @@ typedef struct pol_workload {
  */
 int pol_workloads_load(const char *path, const mdl_fitted *fit,
                        pol_workload **out, size_t *n, ut_err *err);
+/* The same from an already parsed array; `where` prefixes messages
+ * ("exp.json: workloads"). */
+int pol_workloads_from_json(const cJSON *arr, const char *where,
+                            const mdl_fitted *fit, pol_workload **out,
+                            size_t *n, ut_err *err);
 
 /* One instance of a workload on a GPU. */
 typedef struct pol_instance {

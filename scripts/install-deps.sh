@@ -3,7 +3,10 @@
 # Called by the Makefile (once per clone) and by .ci/run. Idempotent: when
 # every package is present it does nothing and needs no network.
 set -eu
+# Usage: install-deps.sh [bench]   (bench adds what `make bench` compares
+# against: SimPy)
 PKGS="libgsl-dev libcjson-dev libcmocka-dev pkg-config gnuplot-nox"
+[ "${1:-}" = bench ] && PKGS="$PKGS python3 python3-simpy"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -143,7 +143,7 @@ static void test_every_verb_has_help(void **state)
 {
     (void)state;
     static const struct {
-        const char *verb, *opts[8];
+        const char *verb, *opts[12];
     } verbs[] = {
         {"fit", {"--profile", "--out", "--gpu", "--price"}},
         {"convert", {"--profile", "--out", "--gpu", "--price"}},
@@ -152,6 +152,8 @@ static void test_every_verb_has_help(void **state)
         {"plan", {"--profile", "--workloads", "--policy", "--json", "--out",
                   "--faithful"}},
         {"policies", {"igniter policies"}},
+        {"sim", {"--out", "--plan", "--profile", "--backend", "--measured",
+                 "--duration-s", "--warmup-s", "--seed"}},
     };
     assert_int_equal(run("--help", NULL), 0);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
@@ -341,6 +343,84 @@ static void test_unservable_is_a_clear_error(void **state)
     free(w);
 }
 
+static void test_sim_demo_and_plan_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/igniter-cli-simXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(run("sim", "experiments/paper-example.json", "--out", dir,
+                         "--duration-s", "20", NULL), 0);
+    assert_contains(res.out, "vgg19          6     37.5");
+    assert_contains(res.out, "SLO violations:");
+    assert_contains(res.out, "1 x V100, $3.06 per hour");
+    char path[128], text[65536];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    slurp(path, text, sizeof text);
+    assert_contains(text, "\"complete\": true");
+    assert_contains(text, "\"backend\": \"measured\"");
+    /* a plan file and a profile, with options instead of an experiment */
+    char plan[128];
+    snprintf(plan, sizeof plan, "%s/plan.json", dir);
+    assert_int_equal(run("plan", "--profile", V100_PROFILE, "--workloads",
+                         "experiments/paper-12.json", "--out", plan, NULL), 0);
+    assert_int_equal(run("sim", "--plan", plan, "--profile", V100_PROFILE,
+                         "--out", dir, "--duration-s", "5", "--arrivals",
+                         "gamma:2", "--trace", "100", "--quiet", NULL), 0);
+    snprintf(path, sizeof path, "%s/trace.json", dir);
+    slurp(path, text, sizeof text);
+    assert_contains(text, "\"traceEvents\"");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    slurp(path, text, sizeof text);
+    assert_contains(text, "\"W12\": {\"kind\": \"gamma\"");
+}
+
+static void test_sim_bad_input(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/igniter-cli-simXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out[160];
+    snprintf(out, sizeof out, "%s/out", dir);
+    run("sim", "experiments/paper-example.json", "--out", out, "--backend",
+        "oracle", NULL);
+    assert_bad_input("--backend", "fixed, model, measured", "'oracle'");
+    run("sim", "experiments/paper-example.json", "--out", out,
+        "--duration-s", "-3", NULL);
+    assert_bad_input("--duration-s", "'-3'", NULL);
+    char *bad = tu_write_temp("badtrace.csv", "0.5\n0.7\nsoon\n");
+    char spec[160];
+    snprintf(spec, sizeof spec, "replay:%s", bad);
+    run("sim", "experiments/paper-example.json", "--out", out, "--arrivals",
+        spec, NULL);
+    assert_bad_input(bad, ":3:", "'soon'");
+    char *e = tu_write_temp("exp.json",
+        "{\"profile\": \"" V100_PROFILE "\", \"duration_s\": 0,"
+        " \"workloads\": []}");
+    run("sim", e, "--out", out, NULL);
+    assert_bad_input(e, "duration_s", "got 0");
+    char cwd[512], text[1024];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"workloads\": "
+             "[{\"name\": \"a\", \"model\": \"bert\", \"slo_ms\": 10, "
+             "\"rate_rps\": 10}]}", cwd);
+    char *e2 = tu_write_temp("exp2.json", text);
+    run("sim", e2, "--out", out, NULL);
+    assert_bad_input("workloads[0].model", "\"bert\"", NULL);
+    /* nothing was written for any of them */
+    struct stat st;
+    assert_true(stat(out, &st) != 0 ||
+                (no_leftovers(out, "s") && no_leftovers(out, "w") &&
+                 no_leftovers(out, "t") && no_leftovers(out, ".s") &&
+                 no_leftovers(out, ".t")));
+    run("sim", "experiments/paper-example.json", "--out",
+        "/proc/igniter/out", NULL);
+    assert_bad_input("cannot create", "/proc/igniter", NULL);
+    free(bad);
+    free(e);
+    free(e2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +435,8 @@ int main(void)
         cmocka_unit_test(test_bad_predict_input),
         cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_unservable_is_a_clear_error),
+        cmocka_unit_test(test_sim_demo_and_plan_file),
+        cmocka_unit_test(test_sim_bad_input),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

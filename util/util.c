@@ -410,6 +410,21 @@ void ut_buf_printf(ut_buf *b, const char *fmt, ...)
     }
 }
 
+void ut_buf_json_str(ut_buf *b, const char *s)
+{
+    ut_buf_printf(b, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            ut_buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            ut_buf_printf(b, "\\u%04x", ch);
+        else
+            ut_buf_printf(b, "%c", ch);
+    }
+    ut_buf_printf(b, "\"");
+}
+
 void ut_buf_free(ut_buf *b)
 {
     free(b->s);

@@ -90,6 +90,8 @@ typedef struct ut_buf {
 void ut_buf_printf(ut_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void ut_buf_free(ut_buf *b);
+/* Appends s as a JSON string literal, quoted and escaped. */
+void ut_buf_json_str(ut_buf *b, const char *s);
 
 /* Shortest round-trip formatting of a double ("%.17g" trimmed): what we
  * write to JSON so that reading it back yields the same bits. */

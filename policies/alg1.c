@@ -1,6 +1,9 @@
 /*
- * igniter.c - the iGniter provisioning policy (Algorithm 1 of the paper, as
- * the authors' code computes it; IGNITER-MODEL.md, "Provisioning").
+ * alg1.c - Algorithm 1 of the iGniter paper, as the authors' code computes
+ * it (IGNITER-MODEL.md, "Provisioning"), and the iGniter policy. Steps 1-5
+ * and 7 (budgets, batches, share bounds, whole-GPU replicas, ordering, the
+ * plan) are shared through alg1.h with the policies that differ only in
+ * step 6, the placement (FFD+).
  *
  * Shares are kept as integer counts of the GPU's share unit (2.5 % on the
  * V100), so "total <= 100 %" is an exact integer test and plans do not
@@ -25,7 +28,7 @@
  * fits with no share increase; no later GPU can grow less, and ties go to
  * the first, so the plan is the same as a full scan.
  */
-#include "policies/policy.h"
+#include "policies/alg1.h"
 
 #include <limits.h>
 #include <math.h>
@@ -58,7 +61,7 @@ typedef struct replica {
     double rate_rps, lat_ms, tput_rps;
 } replica;
 
-typedef struct ctx {
+struct alg1 {
     const pol_request *req;
     const mdl_fitted *f;
     double unit;
@@ -68,7 +71,8 @@ typedef struct ctx {
     size_t ngpus, gcap;
     replica *reps;
     size_t nreps, rcap;
-} ctx;
+};
+typedef struct alg1 ctx;
 
 int pol_igniter_batch(const mdl_fitted *f, const mdl_model *m, double slo_ms,
                       double rate_rps)
@@ -268,7 +272,7 @@ static gpu *open_gpu(ctx *c)
     return g;
 }
 
-static int place(ctx *c, int w, int retry, ut_err *err)
+static int igniter_place_try(ctx *c, int w, int retry, ut_err *err)
 {
     long r = c->wl[w].units;
     long tent[MDL_MAX_COLOC], best_units[MDL_MAX_COLOC];
@@ -309,7 +313,7 @@ static int place(ctx *c, int w, int retry, ut_err *err)
                 return -1;
             compute_bound(c, w);
             if (c->wl[w].units <= c->max_units && !c->wl[w].bad_bound)
-                return place(c, w, 0, err);
+                return igniter_place_try(c, w, 0, err);
         }
         return replicate_all(c, w, err);
     }
@@ -402,7 +406,14 @@ static int order_cmp(const void *a, const void *b)
     return (x->w > y->w) - (x->w < y->w);
 }
 
-static int igniter_plan(const pol_request *req, pol_plan *out, ut_err *err)
+/* Step 6 of iGniter: interference-aware placement (the raise loop). */
+static int igniter_place(ctx *c, int w, ut_err *err)
+{
+    return igniter_place_try(c, w, 1, err);
+}
+
+int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
+              ut_err *err)
 {
     ctx c = {0};
     c.req = req;
@@ -464,7 +475,7 @@ static int igniter_plan(const pol_request *req, pol_plan *out, ut_err *err)
     qsort(order, no, sizeof *order, order_cmp);
     /* step 6: place */
     for (size_t k = 0; k < no; k++)
-        if (place(&c, order[k].w, 1, err) < 0) {
+        if (place(&c, order[k].w, err) < 0) {
             free(order);
             goto out;
         }
@@ -478,6 +489,25 @@ static int igniter_plan(const pol_request *req, pol_plan *out, ut_err *err)
 out:
     ctx_free(&c);
     return rc;
+}
+
+static int igniter_plan(const pol_request *req, pol_plan *out, ut_err *err)
+{
+    return alg1_plan(req, igniter_place, out, err);
+}
+
+/* ---- the placer API of alg1.h ------------------------------------------- */
+
+long alg1_bound(const alg1 *a, int w) { return a->wl[w].units; }
+long alg1_max_units(const alg1 *a) { return a->max_units; }
+size_t alg1_ngpus(const alg1 *a) { return a->ngpus; }
+long alg1_gpu_total(const alg1 *a, size_t j) { return a->gpus[j].total; }
+size_t alg1_gpu_count(const alg1 *a, size_t j) { return a->gpus[j].n; }
+
+void alg1_put(alg1 *a, size_t j, int w, long units)
+{
+    gpu *g = j < a->ngpus ? &a->gpus[j] : open_gpu(a);
+    gpu_push(g, w, units);
 }
 
 const pol_ops pol_igniter = {

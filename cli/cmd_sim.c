@@ -1,0 +1,402 @@
+/*
+ * cmd_sim.c - `igniter sim`: plan (or read a plan), simulate, report.
+ */
+#include "cli/cli.h"
+#include "model/model.h"
+#include "policies/policy.h"
+#include "sim/sim.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char sim_help[] =
+    "usage: igniter sim EXPERIMENT.json --out DIR [options]\n"
+    "       igniter sim --plan PLAN.json --profile P --out DIR [options]\n\n"
+    "Replays arrivals against a provisioning plan in a discrete-event\n"
+    "simulation (dynamic batching, overlap-aware interference) and writes\n"
+    "summary.json, workloads.csv, timeseries.csv (and trace.json) into DIR.\n"
+    "An experiment file names the profile, the policy or plan, the workloads\n"
+    "with their arrivals, the back end, duration, warm-up and seed (see\n"
+    "README.md); options given here override it.\n\n"
+    "  --out DIR           output folder (created if missing)\n"
+    "  --plan PLAN.json    a plan file (igniter plan --out)\n"
+    "  --profile P         profile or fitted model (the model back end; the\n"
+    "                      GPU price)\n"
+    "  --backend NAME      fixed | model | measured (default model)\n"
+    "  --measured M        measured co-location data (measured back end)\n"
+    "  --duration-s D      simulated seconds (default 60)\n"
+    "  --warmup-s W        seconds not counted in the statistics (default 0)\n"
+    "  --seed N            master seed of every random stream (default 1)\n"
+    "  --arrivals SPEC     for every workload: poisson | constant | gamma:CV |\n"
+    "                      schedule:T0=F0,T1=F1,... | replay:FILE[:loop]\n"
+    "                      (default poisson at each workload's rate)\n"
+    "  --interval-s I      timeseries interval (default 1)\n"
+    "  --max-delay-ms X    batcher's maximum queue delay for every workload\n"
+    "                      (default half of each workload's SLO)\n"
+    "  --queue-limit N     requests queued per instance before drops\n"
+    "                      (default 10000)\n"
+    "  --service-ms X      fixed back end: service time of one batch\n"
+    "  --service-dist D    fixed back end: const (default) or exp\n"
+    "  --trace N           also write trace.json with at most N batches\n"
+    "  --quiet             no table on standard output\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct progress {
+    int tty;
+    struct timespec t0, last;
+} progress;
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) +
+           (double)(b->tv_nsec - a->tv_nsec) * 1e-9;
+}
+
+/* A progress line on a terminal, at most twice a second: simulated time,
+ * simulated requests per second of wall time, time left. */
+static void show_progress(void *ud, int64_t now, int64_t end, uint64_t reqs)
+{
+    progress *p = ud;
+    if (!p->tty)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (since(&p->last, &t) < 0.5)
+        return;
+    p->last = t;
+    double wall = since(&p->t0, &t), frac = (double)now / (double)end;
+    double eta = frac > 0 ? wall * (1 - frac) / frac : 0;
+    fprintf(stderr, "\r[%-30.*s] %5.1f%%  sim %.1f / %.1f s  %.2f M req/s  "
+            "ETA %.0f s ", (int)(30 * frac), "##############################",
+            100 * frac, (double)now / 1e9, (double)end / 1e9,
+            wall > 0 ? (double)reqs / wall / 1e6 : 0, eta);
+}
+
+static int mkdir_p(const char *dir, ut_err *err)
+{
+    char buf[TRACE_PATH_MAX];
+    if (strlen(dir) >= sizeof buf)
+        return ut_errf(err, "--out: expected a shorter path");
+    strcpy(buf, dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return ut_errf(err, "cannot create '%s': %s", buf,
+                           strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        return ut_errf(err, "cannot create '%s': %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+        return ut_errf(err, "--out: '%s' is not a directory", buf);
+    if (access(buf, W_OK) < 0)
+        return ut_errf(err, "cannot write in '%s': %s", buf, strerror(errno));
+    return 0;
+}
+
+static void print_report(const sim_result *r, const pol_plan *p,
+                         const char *backend, const char *out)
+{
+    printf("\nsimulated %.1f s%s with the %s back end; results in %s/\n",
+           r->sim_end_s, r->complete ? "" : " (stopped early: incomplete)",
+           backend, out);
+    printf("%-12s %-10s %9s %10s %10s %10s %8s %9s\n", "workload", "model",
+           "requests", "mean ms", "P99 ms", "SLO ms", "viol %", "dropped");
+    uint64_t viol = 0, done = 0, drop = 0;
+    for (size_t w = 0; w < r->nw; w++) {
+        const sim_wstats *s = &r->w[w];
+        double v = s->completed + s->dropped
+                       ? 100.0 * (double)(s->violations + s->dropped) /
+                             (double)(s->completed + s->dropped)
+                       : 0;
+        printf("%-12.12s %-10.10s %9llu %10.2f %10.2f %10.1f %8.2f %9llu\n",
+               s->name, s->model, (unsigned long long)s->arrived,
+               sim_hist_mean(&s->lat) / 1e6,
+               (double)sim_hist_quantile(&s->lat, 0.99) / 1e6, s->slo_ms, v,
+               (unsigned long long)s->dropped);
+        viol += s->violations;
+        done += s->completed;
+        drop += s->dropped;
+    }
+    printf("\nSLO violations: %.2f %% of %llu requests; %zu x %s, $%.2f per "
+           "hour ($%.4f for the simulated time)\n",
+           done + drop ? 100.0 * (double)(viol + drop) / (double)(done + drop)
+                       : 0,
+           (unsigned long long)(done + drop), p->ngpus, p->gpu_type,
+           p->cost_per_hour, r->cost);
+}
+
+int cli_sim(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(sim_help, stdout);
+            return 0;
+        }
+    enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
+           O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
+           O_QUIET };
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, O_OUT},
+        {"plan", required_argument, NULL, O_PLAN},
+        {"profile", required_argument, NULL, O_PROFILE},
+        {"backend", required_argument, NULL, O_BACKEND},
+        {"measured", required_argument, NULL, O_MEAS},
+        {"duration-s", required_argument, NULL, O_DUR},
+        {"warmup-s", required_argument, NULL, O_WARM},
+        {"seed", required_argument, NULL, O_SEED},
+        {"arrivals", required_argument, NULL, O_ARR},
+        {"interval-s", required_argument, NULL, O_IV},
+        {"max-delay-ms", required_argument, NULL, O_DELAY},
+        {"queue-limit", required_argument, NULL, O_QLIM},
+        {"service-ms", required_argument, NULL, O_SVC},
+        {"service-dist", required_argument, NULL, O_SDIST},
+        {"trace", required_argument, NULL, O_TRACE},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *plan_path = NULL, *profile = NULL,
+               *backend = NULL, *measured = NULL, *arrivals = NULL,
+               *sdist = NULL;
+    double dur = -1, warm = -1, iv = -1, delay = -1, svc = -1;
+    long long seed = -1, qlim = -1, trace = 0;
+    int quiet = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end = NULL;
+        const char *oname = "option";
+        for (const struct option *o = opts; o->name; o++)
+            if (o->val == c)
+                oname = o->name;
+        errno = 0;
+        switch (c) {
+        case O_OUT: out = optarg; break;
+        case O_PLAN: plan_path = optarg; break;
+        case O_PROFILE: profile = optarg; break;
+        case O_BACKEND: backend = optarg; break;
+        case O_MEAS: measured = optarg; break;
+        case O_ARR: arrivals = optarg; break;
+        case O_SDIST: sdist = optarg; break;
+        case O_QUIET: quiet = 1; break;
+        case O_DUR: case O_WARM: case O_IV: case O_DELAY: case O_SVC: {
+            double v = strtod(optarg, &end);
+            if (*end || errno || !isfinite(v) || v < 0 ||
+                (v == 0 && c != O_WARM && c != O_DELAY))
+                return cli_usage("sim", "--%s: expected a positive number, "
+                                 "got '%s'", oname, optarg);
+            *(c == O_DUR ? &dur : c == O_WARM ? &warm : c == O_IV ? &iv
+              : c == O_DELAY ? &delay : &svc) = v;
+            break;
+        }
+        case O_SEED: case O_QLIM: case O_TRACE: {
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || errno || v < 0 || (c == O_QLIM && v == 0) ||
+                v > 4294967295LL)
+                return cli_usage("sim", "--%s: expected a non-negative "
+                                 "integer, got '%s'", oname, optarg);
+            *(c == O_SEED ? &seed : c == O_QLIM ? &qlim : &trace) = v;
+            break;
+        }
+        default:
+            return cli_usage("sim", "unknown or incomplete option '%s'",
+                             argv[optind - 1]);
+        }
+    }
+    const char *exp_path = optind < argc ? argv[optind] : NULL;
+    if (optind + 1 < argc)
+        return cli_usage("sim", "unexpected argument '%s'", argv[optind + 1]);
+    if (!out)
+        return cli_usage("sim", "--out is required");
+    if (!exp_path && (!plan_path || !profile))
+        return cli_usage("sim", "expected an experiment file, or --plan and "
+                         "--profile");
+    if (sdist && strcmp(sdist, "const") && strcmp(sdist, "exp"))
+        return cli_usage("sim", "--service-dist: expected const or exp, got "
+                         "'%s'", sdist);
+    if (backend && !sim_backend_find(backend)) {
+        char names[128];
+        return cli_usage("sim", "--backend: expected one of %s, got '%s'",
+                         sim_backend_names(names, sizeof names), backend);
+    }
+
+    ut_err err;
+    sim_experiment e;
+    memset(&e, 0, sizeof e);
+    mdl_fitted fit;
+    memset(&fit, 0, sizeof fit);
+    mdl_measured meas;
+    memset(&meas, 0, sizeof meas);
+    pol_plan plan;
+    memset(&plan, 0, sizeof plan);
+    sim_workload_cfg *wcfg = NULL;
+    size_t nw = 0;
+    int rc = EXIT_BAD_INPUT, have_meas = 0;
+    char *table = NULL;
+
+    if (exp_path) {
+        if (sim_experiment_load(exp_path, &e, &err) < 0)
+            goto fail;
+        if (!profile)
+            profile = e.profile;
+        if (!plan_path && e.plan[0])
+            plan_path = e.plan;
+        if (!backend)
+            backend = e.backend;
+        if (!measured && e.measured[0])
+            measured = e.measured;
+        if (dur < 0)
+            dur = e.duration_s;
+        if (warm < 0)
+            warm = e.warmup_s;
+        if (iv < 0)
+            iv = e.interval_s;
+        if (seed < 0)
+            seed = (long long)e.seed;
+    }
+    if (!backend)
+        backend = "model";
+    if (mdl_load(profile, &fit, &err) < 0)
+        goto fail;
+    if (fit.price_per_hour <= 0) {
+        const pol_gpu_type *t = pol_catalog_find(fit.gpu);
+        if (t)
+            fit.price_per_hour = t->price_per_hour;
+    }
+    if (measured) {
+        if (mdl_measured_load(measured, &meas, &err) < 0)
+            goto fail;
+        have_meas = 1;
+    }
+    if (plan_path) {
+        if (pol_plan_load(plan_path, &plan, &err) < 0)
+            goto fail;
+    } else {
+        for (size_t i = 0; i < e.nw; i++)
+            if (mdl_find(&fit, e.w[i].model) < 0) {
+                char names[256];
+                ut_errf(&err, "%s: workloads[%zu].model: expected one of %s, "
+                        "got \"%s\"", exp_path, i,
+                        mdl_names(&fit, names, sizeof names), e.w[i].model);
+                goto fail;
+            }
+        pol_request req = {e.w, e.nw, &fit, e.faithful};
+        if (pol_make_plan(e.policy, &req, &plan, &err) < 0)
+            goto fail;
+        if (!quiet)
+            table = pol_plan_table(&plan);   /* printed after a good run */
+    }
+    if (exp_path) {
+        wcfg = e.wcfg;
+        nw = e.nw;
+    } else {
+        /* one workload per distinct name in the plan, at its total rate */
+        wcfg = ut_xcalloc(64 + plan.ngpus * 8, sizeof *wcfg);
+        size_t cap = 64 + plan.ngpus * 8;
+        for (size_t j = 0; j < plan.ngpus; j++)
+            for (size_t k = 0; k < plan.gpus[j].n; k++) {
+                const pol_instance *pi = &plan.gpus[j].inst[k];
+                size_t w = 0;
+                while (w < nw && strcmp(wcfg[w].name, pi->name))
+                    w++;
+                if (w == nw) {
+                    if (nw == cap) {
+                        cap *= 2;
+                        wcfg = ut_xrealloc(wcfg, cap * sizeof *wcfg);
+                    }
+                    sim_workload_defaults(&wcfg[nw++], pi->name, 0);
+                }
+                wcfg[w].arrivals.rate_rps += pi->rate_rps;
+            }
+    }
+    for (size_t w = 0; w < nw; w++) {
+        sim_workload_cfg *wc = &wcfg[w];
+        if (arrivals && trace_spec_parse(arrivals, wc->arrivals.rate_rps,
+                                         &wc->arrivals, &err) < 0)
+            goto fail;
+        if (delay >= 0)
+            wc->max_delay_ms = delay;
+        if (qlim > 0)
+            wc->queue_limit = (size_t)qlim;
+        if (svc > 0)
+            wc->service_ms = svc;
+        if (sdist)
+            wc->service_exp = !strcmp(sdist, "exp");
+    }
+    sim_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.plan = &plan;
+    cfg.fit = &fit;
+    cfg.measured = have_meas ? &meas : NULL;
+    cfg.backend = backend;
+    cfg.duration_s = dur < 0 ? 60 : dur;
+    cfg.warmup_s = warm < 0 ? 0 : warm;
+    cfg.interval_s = iv < 0 ? 1 : iv;
+    cfg.seed = seed < 0 ? 1 : (uint64_t)seed;
+    cfg.wcfg = wcfg;
+    cfg.nw = nw;
+    cfg.trace_max = (size_t)trace;
+    cfg.plan_path = plan_path;
+    cfg.profile_path = profile;
+    cfg.measured_path = measured;
+    cfg.experiment_path = exp_path;
+    cfg.stop = &stop_flag;
+    progress pr = {isatty(2), {0, 0}, {0, 0}};
+    clock_gettime(CLOCK_MONOTONIC, &pr.t0);
+    cfg.progress = show_progress;
+    cfg.progress_ud = &pr;
+    if (mkdir_p(out, &err) < 0)
+        goto fail;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    sim_result res;
+    int src = sim_run(&cfg, out, &res, &err);
+    sigaction(SIGINT, &old, NULL);
+    if (pr.tty)
+        fprintf(stderr, "\r%90s\r", "");
+    if (src < 0)
+        goto fail;
+    if (table)
+        fputs(table, stdout);
+    if (!quiet)
+        print_report(&res, &plan, backend, out);
+    if (!res.complete)
+        fprintf(stderr, "igniter sim: interrupted at %.3f s of simulated "
+                "time; results so far are in %s/ (\"complete\": false)\n",
+                res.sim_end_s, out);
+    rc = res.complete ? 0 : 130;
+    sim_result_free(&res);
+    goto done;
+fail:
+    cli_fail("sim", &err);
+done:
+    free(table);
+    if (!exp_path)
+        free(wcfg);
+    sim_experiment_free(&e);
+    pol_plan_free(&plan);
+    mdl_fitted_free(&fit);
+    if (have_meas)
+        mdl_measured_free(&meas);
+    return rc;
+}

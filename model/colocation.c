@@ -1,0 +1,202 @@
+/*
+ * colocation.c - latencies from the measured co-location data (model.h):
+ * solo latency interpolated from the solo tables, pair slow-downs
+ * interpolated on the measured pair grid, and their composition for any
+ * number of co-located workloads. This is the `measured` simulator back
+ * end's notion of reality.
+ */
+#include "model/model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int mdl_measured_find(const mdl_measured *m, const char *name)
+{
+    for (size_t i = 0; i < m->nsolo; i++)
+        if (!strcmp(m->solo[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+/* Linear through (x0, y0), (x1, y1), evaluated at x (extrapolates). */
+static double lerp(double x0, double y0, double x1, double y1, double x)
+{
+    if (x1 == x0)
+        return y0;
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+}
+
+/* One batch row of a solo table at a share: linear in 1/share between the
+ * bracketing measured shares, or through the two nearest at either end.
+ * NAN if the row has no measured share. */
+static double row_at(const mdl_solo_table *t, int b, double share)
+{
+    double xs[MDL_MEAS_SHARES], ys[MDL_MEAS_SHARES];
+    size_t n = 0;
+    /* shares ascending, so 1/share descending: store in ascending x */
+    for (size_t j = t->nshares; j-- > 0;)
+        if (!isnan(t->lat_ms[b][j])) {
+            xs[n] = 1 / t->share_pct[j];
+            ys[n] = t->lat_ms[b][j];
+            n++;
+        }
+    if (n == 0)
+        return NAN;
+    if (n == 1)
+        return ys[0];
+    double x = 1 / share;
+    size_t k = 1;
+    while (k < n - 1 && xs[k] < x)
+        k++;
+    return lerp(xs[k - 1], ys[k - 1], xs[k], ys[k], x);
+}
+
+static double table_min(const mdl_solo_table *t)
+{
+    double lo = INFINITY;
+    for (int b = 1; b <= MDL_MAX_BATCH; b++)
+        for (size_t j = 0; j < t->nshares; j++)
+            if (t->lat_ms[b][j] < lo)
+                lo = t->lat_ms[b][j];
+    return lo;
+}
+
+double mdl_measured_solo_ms(const mdl_measured *m, int model, double batch,
+                            double share_pct)
+{
+    const mdl_solo_table *t = &m->solo[model];
+    if (batch < 1)
+        batch = 1;
+    /* the measured rows around batch (the two last ones beyond them) */
+    int b0 = (int)floor(batch), b1 = b0 + 1;
+    if (b0 >= MDL_MAX_BATCH) {
+        b0 = MDL_MAX_BATCH - 1;
+        b1 = MDL_MAX_BATCH;
+    }
+    while (b0 > 1 && isnan(row_at(t, b0, share_pct)))
+        b0--;
+    while (b1 < MDL_MAX_BATCH && isnan(row_at(t, b1, share_pct)))
+        b1++;
+    double y0 = row_at(t, b0, share_pct), y1 = row_at(t, b1, share_pct);
+    double y = batch == b0 ? y0
+               : isnan(y1) ? y0
+               : isnan(y0) ? y1
+                           : lerp(b0, y0, b1, y1, batch);
+    double lo = table_min(t);
+    return y < lo ? lo : y;
+}
+
+/* ---- pair grids --------------------------------------------------------------- */
+
+/* Position of v on an axis: cell index k (ax[k] <= v <= ax[k+1]) and the
+ * weight of ax[k+1]; clamped to the axis. Batches are placed in log2. */
+static void locate(const double *ax, size_t n, double v, int logscale,
+                   size_t *k, double *w)
+{
+    if (n == 1 || v <= ax[0]) {
+        *k = 0;
+        *w = 0;
+        return;
+    }
+    if (v >= ax[n - 1]) {
+        *k = n - 2;
+        *w = 1;
+        return;
+    }
+    size_t i = 0;
+    while (ax[i + 1] < v)
+        i++;
+    double x0 = logscale ? log2(ax[i]) : ax[i];
+    double x1 = logscale ? log2(ax[i + 1]) : ax[i + 1];
+    double x = logscale ? log2(v) : v;
+    *k = i;
+    *w = (x - x0) / (x1 - x0);
+}
+
+/* The nearest measured point of a grid, in units of its axes' cells:
+ * the fallback when a cell of the trilinear interpolation has a hole. */
+static double nearest(const mdl_pair_grid *g, double fa, double fb, double fr)
+{
+    double best = NAN, bd = INFINITY;
+    for (size_t u = 0; u < g->nba; u++)
+        for (size_t v = 0; v < g->nbb; v++)
+            for (size_t w = 0; w < g->nr; w++) {
+                if (isnan(g->s[u][v][w]))
+                    continue;
+                double d = (u - fa) * (u - fa) + (v - fb) * (v - fb) +
+                           (w - fr) * (w - fr);
+                if (d < bd) {
+                    bd = d;
+                    best = g->s[u][v][w];
+                }
+            }
+    return best;
+}
+
+static double grid_at(const mdl_pair_grid *g, double ba, double bb, double ra)
+{
+    size_t i, j, k;
+    double wi, wj, wk;
+    locate(g->ba, g->nba, ba, 1, &i, &wi);
+    locate(g->bb, g->nbb, bb, 1, &j, &wj);
+    locate(g->r, g->nr, ra, 0, &k, &wk);
+    size_t i1 = g->nba > 1 ? i + 1 : i, j1 = g->nbb > 1 ? j + 1 : j,
+           k1 = g->nr > 1 ? k + 1 : k;
+    double sum = 0;
+    for (int c = 0; c < 8; c++) {
+        size_t u = c & 1 ? i1 : i, v = c & 2 ? j1 : j, w = c & 4 ? k1 : k;
+        double wt = (c & 1 ? wi : 1 - wi) * (c & 2 ? wj : 1 - wj) *
+                    (c & 4 ? wk : 1 - wk);
+        if (wt == 0)
+            continue;
+        if (isnan(g->s[u][v][w]))
+            return nearest(g, (double)i + wi, (double)j + wj, (double)k + wk);
+        sum += wt * g->s[u][v][w];
+    }
+    return sum;
+}
+
+double mdl_measured_slowdown(const mdl_measured *m, int a, int b,
+                             double batch_a, double batch_b,
+                             double share_a_pct)
+{
+    double sum = 0;
+    int n = 0;
+    for (size_t g = 0; g < m->ngrids; g++) {
+        const mdl_pair_grid *gr = &m->grids[g];
+        if (gr->a != a)
+            continue;
+        double s = grid_at(gr, batch_a, batch_b, share_a_pct);
+        if (gr->b == b)
+            return s;
+        sum += s;
+        n++;
+    }
+    return n ? sum / n : 1.0;   /* never measured beside b: the mean */
+}
+
+/* A measured pair gives the partner the rest of the GPU, 100 - share_i;
+ * a partner with less than that interferes in proportion to its share (its
+ * demand on L2 and memory grows with the SMs it runs on). */
+void mdl_measured_colocated(const mdl_measured *m, const mdl_place *w,
+                            size_t n, double *lat_ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        double f = 1, rest = 100 - w[i].share_pct;
+        for (size_t j = 0; j < n; j++) {
+            if (j == i)
+                continue;
+            double weight = rest > 0 ? w[j].share_pct / rest : 1;
+            if (weight > 1)
+                weight = 1;
+            f += (mdl_measured_slowdown(m, w[i].model, w[j].model, w[i].batch,
+                                        w[j].batch, w[i].share_pct) -
+                  1) *
+                 weight;
+        }
+        lat_ms[i] = mdl_measured_solo_ms(m, w[i].model, w[i].batch,
+                                         w[i].share_pct) *
+                    f;
+    }
+}

@@ -1,0 +1,79 @@
+/*
+ * batcher.c - the dynamic batcher as a pure state machine (sim.h): no clock
+ * of its own, no events; the simulator and the real provisioner both drive
+ * it, so both batch identically.
+ */
+#include "sim/sim.h"
+
+#include <stdlib.h>
+
+void sim_batcher_init(sim_batcher *b, int batch, int64_t max_delay_ns,
+                      size_t limit)
+{
+    b->q = NULL;
+    b->cap = b->head = b->len = 0;
+    b->limit = limit ? limit : SIM_DEFAULT_QUEUE_LIMIT;
+    b->batch = batch < 1 ? 1 : batch;
+    b->max_delay_ns = max_delay_ns < 0 ? 0 : max_delay_ns;
+}
+
+void sim_batcher_free(sim_batcher *b)
+{
+    free(b->q);
+    b->q = NULL;
+    b->cap = b->len = b->head = 0;
+}
+
+/* The ring grows by doubling up to the limit, so an idle workload costs
+ * nothing and an overloaded one is bounded. */
+int sim_batcher_push(sim_batcher *b, int64_t t)
+{
+    if (b->len >= b->limit)
+        return -1;
+    if (b->len == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        if (cap > b->limit)
+            cap = b->limit;
+        int64_t *q = ut_xmalloc(cap * sizeof *q);
+        for (size_t i = 0; i < b->len; i++)
+            q[i] = b->q[(b->head + i) % b->cap];
+        free(b->q);
+        b->q = q;
+        b->cap = cap;
+        b->head = 0;
+    }
+    size_t pos = b->head + b->len;
+    if (pos >= b->cap)
+        pos -= b->cap;
+    b->q[pos] = t;
+    b->len++;
+    return 0;
+}
+
+int sim_batcher_ready(const sim_batcher *b, int64_t now)
+{
+    if (b->len == 0)
+        return 0;
+    if (b->len >= (size_t)b->batch)
+        return b->batch;
+    if (now - b->q[b->head] >= b->max_delay_ns)
+        return (int)b->len;
+    return 0;
+}
+
+int64_t sim_batcher_deadline(const sim_batcher *b)
+{
+    if (b->len == 0)
+        return INT64_MAX;
+    return b->q[b->head] + b->max_delay_ns;
+}
+
+void sim_batcher_pop(sim_batcher *b, int k, int64_t *out)
+{
+    for (int i = 0; i < k && b->len; i++) {
+        out[i] = b->q[b->head];
+        if (++b->head == b->cap)
+            b->head = 0;
+        b->len--;
+    }
+}

@@ -1,0 +1,187 @@
+/*
+ * experiment.c - experiment files for `igniter sim EXPERIMENT.json`
+ * (format in sim.h). Every field is checked and named on error; relative
+ * paths are taken from the experiment file's folder, so an experiment runs
+ * from any working directory.
+ */
+#include "sim/sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sim_workload_defaults(sim_workload_cfg *c, const char *name,
+                           double rate_rps)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->arrivals.kind = TRACE_POISSON;
+    c->arrivals.rate_rps = rate_rps;
+    c->max_delay_ms = -1;
+}
+
+void sim_experiment_free(sim_experiment *e)
+{
+    free(e->w);
+    free(e->wcfg);
+    memset(e, 0, sizeof *e);
+}
+
+/* dir of path (with the trailing slash), "" for a bare file name */
+static void dir_of(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) + 1 : 0;
+    if (len >= n)
+        len = 0;
+    memcpy(dir, path, len);
+    dir[len] = '\0';
+}
+
+static int get_path(const cJSON *root, const char *key, const char *where,
+                    const char *dir, char *out, int required, ut_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v && !required)
+        return 0;
+    const char *s;
+    if (ut_json_str(root, key, where, &s, err) < 0)
+        return -1;
+    int n = s[0] == '/' ? snprintf(out, TRACE_PATH_MAX, "%s", s)
+                        : snprintf(out, TRACE_PATH_MAX, "%s%s", dir, s);
+    if (n >= TRACE_PATH_MAX)
+        return ut_errf(err, "%s.%s: expected a path shorter than %d "
+                       "characters", where, key, TRACE_PATH_MAX);
+    return 0;
+}
+
+static int opt_num(const cJSON *o, const char *key, const char *where,
+                   double *out, int positive, ut_err *err)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(o, key))
+        return 0;
+    return positive ? ut_json_pos(o, key, where, out, err)
+                    : ut_json_nonneg(o, key, where, out, err);
+}
+
+/* A workload's simulation settings, from its object in the workloads array
+ * (the planning fields were read by pol_workloads_from_json). */
+static int load_wcfg(const cJSON *o, const char *where, const char *dir,
+                     const cJSON *default_arrivals, const pol_workload *w,
+                     sim_workload_cfg *c, ut_err *err)
+{
+    sim_workload_defaults(c, w->name, w->rate_rps);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "arrivals");
+    char wh[300];
+    snprintf(wh, sizeof wh, "%s.arrivals", where);
+    if (!arr)
+        arr = default_arrivals;
+    if (arr && trace_spec_from_json(arr, w->rate_rps, wh, dir, &c->arrivals,
+                                    err) < 0)
+        return -1;
+    if (opt_num(o, "max_delay_ms", where, &c->max_delay_ms, 0, err) ||
+        opt_num(o, "service_ms", where, &c->service_ms, 1, err))
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "queue_limit")) {
+        long lim;
+        if (ut_json_int(o, "queue_limit", where, 1, 100000000, &lim, err))
+            return -1;
+        c->queue_limit = (size_t)lim;
+    }
+    const cJSON *dist = cJSON_GetObjectItemCaseSensitive(o, "service_dist");
+    if (dist) {
+        if (!cJSON_IsString(dist) || (strcmp(dist->valuestring, "const") &&
+                                      strcmp(dist->valuestring, "exp"))) {
+            char d[64];
+            return ut_errf(err, "%s.service_dist: expected \"const\" or "
+                           "\"exp\", got %s", where,
+                           ut_json_describe(dist, d, sizeof d));
+        }
+        c->service_exp = !strcmp(dist->valuestring, "exp");
+    }
+    return 0;
+}
+
+int sim_experiment_load(const char *path, sim_experiment *e, ut_err *err)
+{
+    memset(e, 0, sizeof *e);
+    cJSON *root = ut_json_load(path, err), *wroot = NULL;
+    if (!root)
+        return -1;
+    char dir[TRACE_PATH_MAX], wdir[TRACE_PATH_MAX], where[300];
+    dir_of(path, dir, sizeof dir);
+    const cJSON *v;
+    if (!cJSON_IsObject(root)) {
+        ut_errf(err, "%s: expected a JSON object", path);
+        goto fail;
+    }
+    if (get_path(root, "profile", path, dir, e->profile, 1, err) ||
+        get_path(root, "plan", path, dir, e->plan, 0, err) ||
+        get_path(root, "measured", path, dir, e->measured, 0, err))
+        goto fail;
+    snprintf(e->policy, sizeof e->policy, "igniter");
+    snprintf(e->backend, sizeof e->backend, "model");
+    const char *s;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "policy"))) {
+        if (ut_json_str(root, "policy", path, &s, err))
+            goto fail;
+        snprintf(e->policy, sizeof e->policy, "%s", s);
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "backend"))) {
+        if (ut_json_str(root, "backend", path, &s, err))
+            goto fail;
+        snprintf(e->backend, sizeof e->backend, "%s", s);
+    }
+    e->faithful = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root,
+                                                               "faithful"));
+    e->duration_s = 60;
+    e->warmup_s = 0;
+    e->interval_s = 1;
+    e->seed = 1;
+    if (opt_num(root, "duration_s", path, &e->duration_s, 1, err) ||
+        opt_num(root, "warmup_s", path, &e->warmup_s, 0, err) ||
+        opt_num(root, "interval_s", path, &e->interval_s, 1, err))
+        goto fail;
+    if (cJSON_GetObjectItemCaseSensitive(root, "seed")) {
+        long seed;
+        if (ut_json_int(root, "seed", path, 0, 4294967295L, &seed, err))
+            goto fail;
+        e->seed = (uint64_t)seed;
+    }
+    /* workloads: inline, or the name of a workloads file */
+    const cJSON *warr = cJSON_GetObjectItemCaseSensitive(root, "workloads");
+    snprintf(wdir, sizeof wdir, "%s", dir);
+    snprintf(where, sizeof where, "%s: workloads", path);
+    if (cJSON_IsString(warr)) {
+        char wpath[TRACE_PATH_MAX];
+        if (get_path(root, "workloads", path, dir, wpath, 1, err))
+            goto fail;
+        if (!(wroot = ut_json_load(wpath, err)))
+            goto fail;
+        warr = cJSON_GetObjectItemCaseSensitive(wroot, "workloads");
+        dir_of(wpath, wdir, sizeof wdir);
+        snprintf(where, sizeof where, "%s: workloads", wpath);
+    }
+    if (pol_workloads_from_json(warr, where, NULL, &e->w, &e->nw, err) < 0)
+        goto fail;
+    e->wcfg = ut_xcalloc(e->nw, sizeof *e->wcfg);
+    const cJSON *defarr = cJSON_GetObjectItemCaseSensitive(root, "arrivals");
+    size_t i = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, warr) {
+        char wh[320];
+        snprintf(wh, sizeof wh, "%s[%zu]", where, i);
+        if (load_wcfg(o, wh, wdir, defarr, &e->w[i], &e->wcfg[i], err) < 0)
+            goto fail;
+        i++;
+    }
+    cJSON_Delete(wroot);
+    cJSON_Delete(root);
+    return 0;
+fail:
+    cJSON_Delete(wroot);
+    cJSON_Delete(root);
+    sim_experiment_free(e);
+    return -1;
+}

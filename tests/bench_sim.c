@@ -1,0 +1,159 @@
+/*
+ * bench_sim.c - `make bench`: simulated requests per second of wall time,
+ * on one core, for an M/D/1 queue (fixed back end) and for the iGniter plan
+ * of the paper's 12 workloads (model back end), each in its own process
+ * with its peak memory; then the same M/D/1 queue in SimPy
+ * (scripts/simpy_md1.py) for comparison. Results go in README.md.
+ */
+#define TU_RANDOM_WORKLOADS
+#include "testutil.h"
+#include "sim/sim.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void report(const char *what, const sim_result *r, double wall)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < r->nw; w++)
+        n += r->w[w].arrived;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%-34s %11llu %9.2f %10.2f %10.1f\n", what, (unsigned long long)n,
+           wall, (double)n / wall / 1e6, (double)ru.ru_maxrss / 1024);
+}
+
+static void md1(double duration_s)
+{
+    pol_plan p;
+    memset(&p, 0, sizeof p);
+    pol_gpu g;
+    memset(&g, 0, sizeof g);
+    pol_instance in;
+    memset(&in, 0, sizeof in);
+    snprintf(in.name, sizeof in.name, "W");
+    snprintf(in.model, sizeof in.model, "alexnet");
+    in.batch = 1;
+    in.share_pct = 100;
+    in.rate_rps = 800;
+    in.slo_ms = 10;
+    g.n = 1;
+    g.inst = &in;
+    p.ngpus = 1;
+    p.gpus = &g;
+    sim_workload_cfg w;
+    sim_workload_defaults(&w, "W", 800);
+    w.service_ms = 1;
+    w.queue_limit = 1000000;
+    sim_config c;
+    memset(&c, 0, sizeof c);
+    c.plan = &p;
+    c.backend = "fixed";
+    c.duration_s = duration_s;
+    c.interval_s = 1;
+    c.seed = 1;
+    c.wcfg = &w;
+    c.nw = 1;
+    char dir[] = "/tmp/igniter-bench-XXXXXX";
+    if (!mkdtemp(dir))
+        exit(1);
+    sim_result r;
+    ut_err err;
+    double t0 = now_s();
+    if (sim_run(&c, dir, &r, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    double wall = now_s() - t0;
+    char what[64];
+    snprintf(what, sizeof what, "M/D/1 rho 0.8, %.0f s simulated", duration_s);
+    report(what, &r, wall);
+    printf("%34s mean wait %.3f ms (Pollaczek-Khinchine 2.000)\n", "",
+           r.w[0].queue_ns_sum / (double)r.w[0].batch_items / 1e6);
+    sim_result_free(&r);
+}
+
+static void paper12(double duration_s)
+{
+    mdl_fitted f;
+    ut_err err;
+    pol_workload *w;
+    size_t n;
+    if (mdl_load(V100_PROFILE, &f, &err) < 0 ||
+        pol_workloads_load("experiments/paper-12.json", &f, &w, &n, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    pol_request req = {w, n, &f, 0};
+    pol_plan p;
+    if (pol_make_plan("igniter", &req, &p, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    sim_workload_cfg *wc = calloc(n, sizeof *wc);
+    for (size_t i = 0; i < n; i++)
+        sim_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
+    sim_config c;
+    memset(&c, 0, sizeof c);
+    c.plan = &p;
+    c.fit = &f;
+    c.backend = "model";
+    c.duration_s = duration_s;
+    c.interval_s = 1;
+    c.seed = 1;
+    c.wcfg = wc;
+    c.nw = n;
+    char dir[] = "/tmp/igniter-bench-XXXXXX";
+    if (!mkdtemp(dir))
+        exit(1);
+    sim_result r;
+    double t0 = now_s();
+    if (sim_run(&c, dir, &r, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    double wall = now_s() - t0;
+    char what[64];
+    snprintf(what, sizeof what, "paper-12 plan, model, %.0f s", duration_s);
+    report(what, &r, wall);
+    sim_result_free(&r);
+    pol_plan_free(&p);
+    free(wc);
+    free(w);
+    mdl_fitted_free(&f);
+}
+
+static void in_child(void (*fn)(double), double arg)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn(arg);
+        fflush(stdout);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        exit(1);
+}
+
+int main(void)
+{
+    printf("igniter sim, one core; each line its own process\n");
+    printf("%-34s %11s %9s %10s %10s\n", "case", "requests", "wall s",
+           "M req/s", "peak MiB");
+    in_child(md1, 2500);
+    in_child(md1, 25000);
+    in_child(paper12, 200);
+    in_child(paper12, 2000);
+    return 0;
+}

@@ -1,0 +1,230 @@
+/*
+ * test_traces.c - arrival processes (traces/): the statistics of each
+ * generator, the Azure trace and its rescaling, per-stream determinism,
+ * and every parse error naming its input.
+ */
+#include "testutil.h"
+#include "traces/traces.h"
+
+#define AZURE "traces/azure/azure-llm-2023-code.csv"
+
+static trace_gen *gen(const char *spec, double rate, uint64_t seed,
+                      const char *key)
+{
+    trace_spec s;
+    ut_err err;
+    if (trace_spec_parse(spec, rate, &s, &err) < 0)
+        fail_msg("%s", err.msg);
+    trace_gen *g = trace_gen_new(&s, seed, key, &err);
+    if (!g)
+        fail_msg("%s", err.msg);
+    return g;
+}
+
+/* mean and squared coefficient of variation of n inter-arrival gaps (s) */
+static void gaps(trace_gen *g, size_t n, double *mean, double *scv)
+{
+    double prev = 0, s = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)trace_gen_next(g) / 1e9, d = t - prev;
+        prev = t;
+        s += d;
+        s2 += d * d;
+    }
+    *mean = s / (double)n;
+    *scv = (s2 / (double)n - *mean * *mean) / (*mean * *mean);
+}
+
+static void test_poisson_and_gamma_moments(void **state)
+{
+    (void)state;
+    double mean, scv;
+    trace_gen *g = gen("poisson", 200, 1, "W1");
+    gaps(g, 1000000, &mean, &scv);
+    assert_close(mean, 1.0 / 200, 0.01);
+    assert_close(scv, 1, 0.02);
+    trace_gen_free(g);
+    g = gen("gamma:2", 200, 1, "W1");
+    gaps(g, 1000000, &mean, &scv);
+    assert_close(mean, 1.0 / 200, 0.01);
+    assert_close(scv, 4, 0.03);
+    trace_gen_free(g);
+}
+
+static void test_constant_is_exact(void **state)
+{
+    (void)state;
+    trace_gen *g = gen("constant", 3, 1, "W");
+    for (int i = 1; i <= 1000; i++)
+        assert_true(trace_gen_next(g) == llround(i * 1e9 / 3));
+    trace_gen_free(g);
+}
+
+static void test_schedule_doubles_the_rate(void **state)
+{
+    (void)state;
+    trace_gen *g = gen("schedule:0=1,300=2", 100, 3, "W");
+    size_t before = 0, after = 0;
+    for (;;) {
+        int64_t t = trace_gen_next(g);
+        if (t >= 600000000000LL)
+            break;
+        if (t < 300000000000LL)
+            before++;
+        else
+            after++;
+    }
+    assert_close((double)before, 30000, 0.01);
+    assert_close((double)after, 60000, 0.01);
+    trace_gen_free(g);
+}
+
+static void test_replay_rescales_and_loops(void **state)
+{
+    (void)state;
+    char *csv = tu_write_temp("small.csv", "t\n10\n10.5\n12\n13\n");
+    char spec[256];
+    /* 4 arrivals spanning 3 s: period 4 s; at 2 req/s the period is 2 s,
+     * so times scale by 0.5 */
+    snprintf(spec, sizeof spec, "replay:%s:loop", csv);
+    trace_gen *g = gen(spec, 2, 1, "W");
+    static const double want[] = {0, 0.25, 1, 1.5, 2, 2.25, 3, 3.5, 4};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_true(trace_gen_next(g) == llround(want[i] * 1e9));
+    trace_gen_free(g);
+    snprintf(spec, sizeof spec, "replay:%s", csv);
+    g = gen(spec, 2, 1, "W");
+    for (int i = 0; i < 4; i++)
+        assert_true(trace_gen_next(g) < INT64_MAX);
+    assert_true(trace_gen_next(g) == INT64_MAX);
+    trace_gen_free(g);
+    free(csv);
+}
+
+static void test_azure_trace(void **state)
+{
+    (void)state;
+    double *t;
+    size_t n;
+    ut_err err;
+    if (trace_load_csv(AZURE, &t, &n, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 8819);   /* data rows of the file */
+    assert_true(t[0] == 0);
+    for (size_t i = 1; i < n; i++)
+        assert_true(t[i] >= t[i - 1]);
+    /* second row: 18:17:04.0319600 - 18:17:03.9799600 */
+    assert_close(t[1], 0.052, 1e-9);
+    free(t);
+    /* at 10 req/s, one loop of 8819 arrivals lasts 881.9 s */
+    trace_gen *g = gen("replay:" AZURE ":loop", 10, 1, "W");
+    int64_t last = 0;
+    for (size_t i = 0; i <= n; i++)
+        last = trace_gen_next(g);
+    assert_close((double)last / 1e9, 881.9, 1e-9);
+    trace_gen_free(g);
+}
+
+static void test_streams_are_independent_and_deterministic(void **state)
+{
+    (void)state;
+    trace_gen *a = gen("poisson", 100, 42, "W1");
+    trace_gen *other = gen("poisson", 100, 42, "W2");
+    trace_gen *b = gen("poisson", 100, 42, "W1");
+    int same_other = 1;
+    for (int i = 0; i < 1000; i++) {
+        int64_t x = trace_gen_next(a), y = trace_gen_next(b);
+        assert_true(x == y);
+        if (trace_gen_next(other) != x)
+            same_other = 0;
+    }
+    assert_false(same_other);
+    trace_gen_free(a);
+    trace_gen_free(b);
+    trace_gen_free(other);
+    assert_true(trace_stream_seed(1, "W1") != trace_stream_seed(2, "W1"));
+    assert_true(trace_stream_seed(1, "W1") == trace_stream_seed(1, "W1"));
+}
+
+static void parse_fails(const char *spec, const char *frag)
+{
+    trace_spec s;
+    ut_err err;
+    assert_int_equal(trace_spec_parse(spec, 10, &s, &err), -1);
+    if (!strstr(err.msg, frag))
+        fail_msg("'%s': expected \"%s\" in: %s", spec, frag, err.msg);
+}
+
+static void test_bad_specs(void **state)
+{
+    (void)state;
+    parse_fails("nosuch", "poisson, constant, gamma, schedule, replay");
+    parse_fails("gamma:-1", "'-1'");
+    parse_fails("gamma", "coefficient of variation");
+    parse_fails("schedule:10=1", "time 0");
+    parse_fails("schedule:0=1,300=2,200=3", "after 300");
+    parse_fails("schedule:0=1,300=0", "positive factor");
+    parse_fails("schedule:0=1,x", "SECONDS=FACTOR");
+    cJSON *j = cJSON_Parse("{\"kind\":\"gamma\",\"cv\":-2}");
+    trace_spec s;
+    ut_err err;
+    assert_int_equal(trace_spec_from_json(j, 10, "exp.json: w[0].arrivals",
+                                          NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "exp.json: w[0].arrivals.cv"));
+    assert_non_null(strstr(err.msg, "-2"));
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"kind\":\"burst\"}");
+    assert_int_equal(trace_spec_from_json(j, 10, "x", NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "x.kind"));
+    assert_non_null(strstr(err.msg, "\"burst\""));
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"kind\":\"schedule\",\"steps\":[[0,1],[60,2]]}");
+    assert_int_equal(trace_spec_from_json(j, 10, "x", NULL, &s, &err), 0);
+    assert_int_equal(s.nsteps, 2);
+    char *back = trace_spec_to_json(&s);
+    assert_string_equal(back, "{\"kind\": \"schedule\", \"rate_rps\": 10, "
+                              "\"steps\": [[0, 1], [60, 2]]}");
+    free(back);
+    cJSON_Delete(j);
+}
+
+static void test_bad_trace_files(void **state)
+{
+    (void)state;
+    double *t;
+    size_t n;
+    ut_err err;
+    char *p = tu_write_temp("bad.csv", "TIMESTAMP,x\n2023-11-16 18:17:03.1,1\n"
+                                       "2023-11-16 18:17:04.5,2\nyesterday,3\n");
+    assert_int_equal(trace_load_csv(p, &t, &n, &err), -1);
+    assert_non_null(strstr(err.msg, p));
+    assert_non_null(strstr(err.msg, ":4:"));
+    assert_non_null(strstr(err.msg, "'yesterday'"));
+    free(p);
+    p = tu_write_temp("back.csv", "1.5\n2.5\n2.0\n");
+    assert_int_equal(trace_load_csv(p, &t, &n, &err), -1);
+    assert_non_null(strstr(err.msg, ":3:"));
+    assert_non_null(strstr(err.msg, "not before"));
+    free(p);
+    p = tu_write_temp("one.csv", "header\n5\n");
+    assert_int_equal(trace_load_csv(p, &t, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "at least 2"));
+    free(p);
+    assert_int_equal(trace_load_csv("/nonexistent.csv", &t, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "cannot open '/nonexistent.csv'"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_poisson_and_gamma_moments),
+        cmocka_unit_test(test_constant_is_exact),
+        cmocka_unit_test(test_schedule_doubles_the_rate),
+        cmocka_unit_test(test_replay_rescales_and_loops),
+        cmocka_unit_test(test_azure_trace),
+        cmocka_unit_test(test_streams_are_independent_and_deterministic),
+        cmocka_unit_test(test_bad_specs),
+        cmocka_unit_test(test_bad_trace_files),
+    };
+    return cmocka_run_group_tests_name("traces", tests, NULL, NULL);
+}
