@@ -12,7 +12,8 @@
 
 static const char plan_help[] =
     "usage: igniter plan --profile P --workloads W.json [--policy NAME]\n"
-    "                    [--json] [--out PLAN.json] [--faithful]\n\n"
+    "                    [--json] [--out PLAN.json] [--faithful]\n"
+    "                    [--measured M]\n\n"
     "Provisions GPUs for the workloads of W.json ({\"workloads\":[{\"name\",\n"
     "\"model\",\"slo_ms\",\"rate_rps\"},...]}) with a policy, and prints the\n"
     "plan as a table (or JSON). The plan file (format 1) is what `igniter\n"
@@ -24,7 +25,9 @@ static const char plan_help[] =
     "  --json          print the JSON plan on standard output\n"
     "  --out F         also write the JSON plan to F (atomically)\n"
     "  --faithful      reproduce the reference implementation's known defects\n"
-    "                  (docs/igniter-model.md) instead of fixing them\n";
+    "                  (docs/igniter-model.md) instead of fixing them\n"
+    "  --measured M    measured co-location data of the GPU type, for\n"
+    "                  policies that plan from measurements (gpulets)\n";
 
 int cli_plan(int argc, char **argv)
 {
@@ -40,10 +43,11 @@ int cli_plan(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"out", required_argument, NULL, 'o'},
         {"faithful", no_argument, NULL, 'f'},
+        {"measured", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
     const char *profile = NULL, *wpath = NULL, *policy = "igniter",
-               *out = NULL;
+               *out = NULL, *measured = NULL;
     int json = 0, faithful = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -54,6 +58,7 @@ int cli_plan(int argc, char **argv)
         case 'j': json = 1; break;
         case 'o': out = optarg; break;
         case 'f': faithful = 1; break;
+        case 'm': measured = optarg; break;
         default:
             return cli_usage("plan", "unknown or incomplete option '%s'",
                              argv[optind - 1]);
@@ -78,7 +83,17 @@ int cli_plan(int argc, char **argv)
         mdl_fitted_free(&f);
         return cli_fail("plan", &err);
     }
-    pol_request req = {w, n, &f, faithful};
+    mdl_measured meas;
+    int have_meas = 0;
+    if (measured) {
+        if (mdl_measured_load(measured, &meas, &err) < 0) {
+            free(w);
+            mdl_fitted_free(&f);
+            return cli_fail("plan", &err);
+        }
+        have_meas = 1;
+    }
+    pol_request req = {w, n, &f, have_meas ? &meas : NULL, faithful};
     pol_plan plan;
     int rc = 0;
     if (pol_make_plan(policy, &req, &plan, &err) < 0) {
@@ -100,6 +115,8 @@ int cli_plan(int argc, char **argv)
     free(js);
     pol_plan_free(&plan);
 out:
+    if (have_meas)
+        mdl_measured_free(&meas);
     free(w);
     mdl_fitted_free(&f);
     return rc;

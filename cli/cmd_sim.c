@@ -297,7 +297,7 @@ int cli_sim(int argc, char **argv)
                         mdl_names(&fit, names, sizeof names), e.w[i].model);
                 goto fail;
             }
-        pol_request req = {e.w, e.nw, &fit, e.faithful};
+        pol_request req = {e.w, e.nw, &fit, have_meas ? &meas : NULL, e.faithful};
         if (pol_make_plan(e.policy, &req, &plan, &err) < 0)
             goto fail;
         if (!quiet)

@@ -87,6 +87,11 @@ typedef struct pol_request {
     const pol_workload *w;
     size_t n;
     const mdl_fitted *fit;     /* the GPU type's fitted model */
+    /* Measured solo tables and pairs of the same GPU type (with L2 and DRAM
+     * utilisation), for policies that plan from measurements (gpu-lets+);
+     * NULL when none was given: such a policy then fails with a message
+     * asking for --measured. */
+    const mdl_measured *measured;
     /* Reproduce the reference implementation's known defects instead of
      * fixing them (docs/igniter-model.md lists both behaviours). */
     int faithful;

@@ -28,7 +28,7 @@ static int cmp_double(const void *a, const void *b)
 static void bench_size(const mdl_fitted *f, size_t n)
 {
     pol_workload *w = tu_random_workloads(n, 2023);
-    pol_request req = {w, n, f, 0};
+    pol_request req = {w, n, f, NULL, 0};
     int reps = n <= 100 ? 200 : n <= 1000 ? 20 : 5;
     double t[200];
     size_t gpus = 0;

@@ -92,7 +92,7 @@ static void paper12(double duration_s)
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    pol_request req = {w, n, &f, 0};
+    pol_request req = {w, n, &f, NULL, 0};
     pol_plan p;
     if (pol_make_plan("igniter", &req, &p, &err) < 0) {
         fprintf(stderr, "bench: %s\n", err.msg);

@@ -43,7 +43,7 @@ static pol_workload wl(const char *name, const char *model, double slo,
 static int plan(const pol_workload *w, size_t n, int faithful, pol_plan *p,
                 ut_err *err)
 {
-    pol_request req = {w, n, &f, faithful};
+    pol_request req = {w, n, &f, NULL, faithful};
     return pol_make_plan("igniter", &req, p, err);
 }
 
@@ -343,7 +343,7 @@ static void test_bad_requests(void **state)
     assert_int_equal(plan(w, 1, 0, &p, &err), -1);
     assert_non_null(strstr(err.msg, "\"bert\""));
     assert_non_null(strstr(err.msg, "alexnet, resnet50, vgg19, ssd"));
-    pol_request req = {w, 1, &f, 0};
+    pol_request req = {w, 1, &f, NULL, 0};
     assert_int_equal(pol_make_plan("nosuch", &req, &p, &err), -1);
     assert_non_null(strstr(err.msg, "igniter"));
     assert_non_null(strstr(err.msg, "\"nosuch\""));
