@@ -46,6 +46,8 @@ static const char sim_help[] =
     "  --service-ms X      fixed back end: service time of one batch\n"
     "  --service-dist D    fixed back end: const (default) or exp\n"
     "  --trace N           also write trace.json with at most N batches\n"
+    "  --reconfig-delay-s X  time an instance serves nothing while a runtime\n"
+    "                      policy changes it (default 1)\n"
     "  --quiet             no table on standard output\n";
 
 static volatile sig_atomic_t stop_flag;
@@ -153,7 +155,7 @@ int cli_sim(int argc, char **argv)
         }
     enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
            O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
-           O_QUIET };
+           O_QUIET, O_RECONF };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},
         {"plan", required_argument, NULL, O_PLAN},
@@ -171,12 +173,13 @@ int cli_sim(int argc, char **argv)
         {"service-dist", required_argument, NULL, O_SDIST},
         {"trace", required_argument, NULL, O_TRACE},
         {"quiet", no_argument, NULL, O_QUIET},
+        {"reconfig-delay-s", required_argument, NULL, O_RECONF},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
                *sdist = NULL;
-    double dur = -1, warm = -1, iv = -1, delay = -1, svc = -1;
+    double dur = -1, warm = -1, iv = -1, delay = -1, svc = -1, reconf = -1;
     long long seed = -1, qlim = -1, trace = 0;
     int quiet = 0, c;
     opterr = 0;
@@ -196,14 +199,15 @@ int cli_sim(int argc, char **argv)
         case O_ARR: arrivals = optarg; break;
         case O_SDIST: sdist = optarg; break;
         case O_QUIET: quiet = 1; break;
-        case O_DUR: case O_WARM: case O_IV: case O_DELAY: case O_SVC: {
+        case O_DUR: case O_WARM: case O_IV: case O_DELAY: case O_SVC:
+        case O_RECONF: {
             double v = strtod(optarg, &end);
             if (*end || errno || !isfinite(v) || v < 0 ||
-                (v == 0 && c != O_WARM && c != O_DELAY))
+                (v == 0 && c != O_WARM && c != O_DELAY && c != O_RECONF))
                 return cli_usage("sim", "--%s: expected a positive number, "
                                  "got '%s'", oname, optarg);
             *(c == O_DUR ? &dur : c == O_WARM ? &warm : c == O_IV ? &iv
-              : c == O_DELAY ? &delay : &svc) = v;
+              : c == O_DELAY ? &delay : c == O_SVC ? &svc : &reconf) = v;
             break;
         }
         case O_SEED: case O_QLIM: case O_TRACE: {
@@ -250,6 +254,8 @@ int cli_sim(int argc, char **argv)
     size_t nw = 0;
     int rc = EXIT_BAD_INPUT, have_meas = 0;
     char *table = NULL;
+    pol_request req;
+    const pol_ops *policy = NULL;
 
     if (exp_path) {
         if (sim_experiment_load(exp_path, &e, &err) < 0)
@@ -297,9 +303,11 @@ int cli_sim(int argc, char **argv)
                         mdl_names(&fit, names, sizeof names), e.w[i].model);
                 goto fail;
             }
-        pol_request req = {e.w, e.nw, &fit, have_meas ? &meas : NULL, e.faithful};
+        req = (pol_request){e.w, e.nw, &fit, have_meas ? &meas : NULL,
+                            e.faithful};
         if (pol_make_plan(e.policy, &req, &plan, &err) < 0)
             goto fail;
+        policy = pol_find(e.policy);
         if (!quiet)
             table = pol_plan_table(&plan);   /* printed after a good run */
     }
@@ -353,6 +361,9 @@ int cli_sim(int argc, char **argv)
     cfg.wcfg = wcfg;
     cfg.nw = nw;
     cfg.trace_max = (size_t)trace;
+    cfg.policy = policy;
+    cfg.req = policy ? &req : NULL;
+    cfg.reconfig_delay_s = reconf;
     cfg.plan_path = plan_path;
     cfg.profile_path = profile;
     cfg.measured_path = measured;

@@ -511,9 +511,9 @@ void alg1_put(alg1 *a, size_t j, int w, long units)
 }
 
 const pol_ops pol_igniter = {
-    POL_OPS_VERSION,
-    "igniter",
-    "iGniter (Xu et al., TPDS 2023): interference-aware shares, batches and "
-    "placement",
-    igniter_plan,
+    .version = POL_OPS_VERSION,
+    .name = "igniter",
+    .summary = "iGniter (Xu et al., TPDS 2023): interference-aware shares, batches and "
+        "placement",
+    .plan = igniter_plan,
 };

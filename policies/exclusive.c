@@ -87,8 +87,8 @@ static int exclusive_plan(const pol_request *req, pol_plan *out, ut_err *err)
 }
 
 const pol_ops pol_exclusive = {
-    POL_OPS_VERSION,
-    "exclusive",
-    "no sharing: whole GPUs per workload, the batch needing the fewest",
-    exclusive_plan,
+    .version = POL_OPS_VERSION,
+    .name = "exclusive",
+    .summary = "no sharing: whole GPUs per workload, the batch needing the fewest",
+    .plan = exclusive_plan,
 };

@@ -28,9 +28,9 @@ static int ffd_plan(const pol_request *req, pol_plan *out, ut_err *err)
 }
 
 const pol_ops pol_ffd = {
-    POL_OPS_VERSION,
-    "ffd",
-    "FFD+: iGniter's batches and share bounds, first-fit decreasing, "
-    "interference-unaware",
-    ffd_plan,
+    .version = POL_OPS_VERSION,
+    .name = "ffd",
+    .summary = "FFD+: iGniter's batches and share bounds, first-fit decreasing, "
+        "interference-unaware",
+    .plan = ffd_plan,
 };

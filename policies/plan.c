@@ -274,3 +274,27 @@ fail:
     pol_plan_free(p);
     return -1;
 }
+
+double pol_gpu_share(const pol_plan *p, size_t j)
+{
+    double sum = 0;
+    for (size_t k = 0; k < p->gpus[j].n; k++)
+        sum += p->gpus[j].inst[k].share_pct;
+    return sum;
+}
+
+size_t pol_instances_of(const pol_plan *p, const char *name, size_t *gpu,
+                        size_t *index, size_t max)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < p->ngpus; j++)
+        for (size_t k = 0; k < p->gpus[j].n; k++)
+            if (!strcmp(p->gpus[j].inst[k].name, name)) {
+                if (n < max) {
+                    gpu[n] = j;
+                    index[n] = k;
+                }
+                n++;
+            }
+    return n;
+}

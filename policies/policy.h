@@ -14,6 +14,7 @@
 #define POL_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "model/model.h"
 #include "util/util.h"
 
@@ -97,6 +98,41 @@ typedef struct pol_request {
     int faithful;
 } pol_request;
 
+/* What the simulator observed of one workload over the last control
+ * interval (all requests completed in it, warm-up included). */
+typedef struct pol_observation {
+    const char *name;
+    double slo_ms;
+    double arrival_rps;        /* arrivals in the interval / its length */
+    double p99_ms, mean_ms;    /* latency of requests completed in it */
+    double violation_pct;      /* of those, over the SLO */
+    uint64_t completed, violations, dropped;
+    uint64_t queued;           /* waiting in its queues now */
+} pol_observation;
+
+/* A change a policy asks for at run time. The simulator applies it after
+ * its reconfiguration delay, during which the instance serves nothing
+ * (its running batch finishes first); `hot` asks for no gap (a standby
+ * instance already running takes over). */
+typedef enum pol_reconf_kind {
+    POL_RECONF_SET,            /* new share and batch for instance
+                                  (gpu, index) of the current plan */
+    POL_RECONF_ADD,            /* a new instance of workload `name` on
+                                  `gpu`; gpu == ngpus opens a new GPU */
+} pol_reconf_kind;
+
+typedef struct pol_reconfig {
+    pol_reconf_kind kind;
+    size_t gpu, index;
+    char name[POL_NAME_MAX];
+    int batch;                 /* >= 1 */
+    double share_pct;          /* > 0; a GPU's shares stay <= 100 */
+    double rate_rps;           /* ADD: the rate routed to it (a weight) */
+    int hot;
+} pol_reconfig;
+
+#define POL_MAX_RECONF 64
+
 typedef struct pol_ops {
     int version;               /* POL_OPS_VERSION */
     const char *name;
@@ -105,7 +141,25 @@ typedef struct pol_ops {
      * with a message naming the workload that cannot be served. Must be
      * deterministic: the same request gives the same plan. */
     int (*plan)(const pol_request *req, pol_plan *out, ut_err *err);
+    /* Optional (NULL for a static policy): state for the runtime hook,
+     * made once per simulation from the request and the initial plan. */
+    void *(*runtime_new)(const pol_request *req, const pol_plan *plan);
+    /* Called every control interval with the current plan (as the
+     * simulator has reconfigured it) and one observation per workload, in
+     * the order of req->w. Writes at most POL_MAX_RECONF changes into out
+     * and their count into *n. Deterministic. */
+    void (*runtime)(void *state, double now_s, const pol_plan *current,
+                    const pol_observation *obs, size_t nobs,
+                    pol_reconfig *out, size_t *n);
+    void (*runtime_free)(void *state);
 } pol_ops;
+
+/* Helpers for runtime hooks. The total share of GPU j of a plan, and the
+ * locations (gpu, index) of workload name's instances: fills at most max,
+ * returns how many there are. */
+double pol_gpu_share(const pol_plan *p, size_t j);
+size_t pol_instances_of(const pol_plan *p, const char *name, size_t *gpu,
+                        size_t *index, size_t max);
 
 /* The registry: NULL if there is no policy of that name. */
 const pol_ops *pol_find(const char *name);

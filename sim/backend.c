@@ -26,7 +26,8 @@
 /* ---- fixed ----------------------------------------------------------------- */
 
 typedef struct fixed_state {
-    size_t n;
+    uint64_t seed;
+    size_t n, cap;
     double *mean_ns;
     int *exp;
     gsl_rng **rng;
@@ -46,31 +47,47 @@ static void fixed_free(void *st)
     free(s);
 }
 
+static int fixed_set(void *st, int inst, const sim_inst_desc *d, ut_err *err)
+{
+    fixed_state *s = st;
+    size_t i = (size_t)inst;
+    if (!(d->service_ms > 0))
+        return ut_errf(err, "workload \"%s\": service_ms: expected a "
+                       "positive number for the fixed back end, got %g",
+                       d->name, d->service_ms);
+    if (i >= s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        while (cap <= i)
+            cap *= 2;
+        s->mean_ns = ut_xrealloc(s->mean_ns, cap * sizeof *s->mean_ns);
+        s->exp = ut_xrealloc(s->exp, cap * sizeof *s->exp);
+        s->rng = ut_xrealloc(s->rng, cap * sizeof *s->rng);
+        for (size_t k = s->cap; k < cap; k++)
+            s->rng[k] = NULL;
+        s->cap = cap;
+    }
+    if (i >= s->n)
+        s->n = i + 1;
+    s->mean_ns[i] = d->service_ms * 1e6;
+    s->exp[i] = d->service_exp;
+    if (d->service_exp && !s->rng[i]) {
+        char key[POL_NAME_MAX + 32];
+        snprintf(key, sizeof key, "service:%s#%zu", d->name, i);
+        s->rng[i] = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(s->rng[i], (unsigned long)trace_stream_seed(s->seed, key));
+    }
+    return 0;
+}
+
 static int fixed_init(const sim_backend_args *a, void **state, ut_err *err)
 {
     fixed_state *s = ut_xcalloc(1, sizeof *s);
-    s->n = a->ninst;
-    s->mean_ns = ut_xcalloc(a->ninst, sizeof *s->mean_ns);
-    s->exp = ut_xcalloc(a->ninst, sizeof *s->exp);
-    s->rng = ut_xcalloc(a->ninst, sizeof *s->rng);
-    for (size_t i = 0; i < a->ninst; i++) {
-        const sim_inst_desc *d = &a->inst[i];
-        if (!(d->service_ms > 0)) {
+    s->seed = a->seed;
+    for (size_t i = 0; i < a->ninst; i++)
+        if (fixed_set(s, (int)i, &a->inst[i], err) < 0) {
             fixed_free(s);
-            return ut_errf(err, "workload \"%s\": service_ms: expected a "
-                           "positive number for the fixed back end, got %g",
-                           d->name, d->service_ms);
+            return -1;
         }
-        s->mean_ns[i] = d->service_ms * 1e6;
-        s->exp[i] = d->service_exp;
-        if (d->service_exp) {
-            char key[POL_NAME_MAX + 32];
-            snprintf(key, sizeof key, "service:%s#%zu", d->name, i);
-            s->rng[i] = gsl_rng_alloc(gsl_rng_mt19937);
-            gsl_rng_set(s->rng[i],
-                        (unsigned long)trace_stream_seed(a->seed, key));
-        }
-    }
     *state = s;
     return 0;
 }
@@ -97,7 +114,7 @@ static void fixed_factors(void *st, const sim_active *a, size_t n, double *f)
 typedef struct pred_state {
     const mdl_fitted *fit;
     const mdl_measured *meas;
-    size_t n;
+    size_t n, cap;
     int *model;          /* index into fit->models or meas->solo */
     double *share;
     double *solo_ms;     /* [inst * SOLO_CACHE_BATCH + batch - 1], 0 = unset */
@@ -114,6 +131,46 @@ static void pred_free(void *st)
     free(s);
 }
 
+static int pred_set(void *st, int inst, const sim_inst_desc *d, ut_err *err)
+{
+    pred_state *s = st;
+    size_t i = (size_t)inst;
+    int m = s->meas ? mdl_measured_find(s->meas, d->model)
+                    : mdl_find(s->fit, d->model);
+    if (m < 0) {
+        char names[256] = "";
+        if (s->meas) {
+            size_t len = 0;
+            for (size_t k = 0; k < s->meas->nsolo; k++)
+                len += (size_t)snprintf(names + len, sizeof names - len,
+                                        "%s%s", k ? ", " : "",
+                                        s->meas->solo[k].name);
+        } else {
+            mdl_names(s->fit, names, sizeof names);
+        }
+        return ut_errf(err, "workload \"%s\": model: the %s back end has %s, "
+                       "not \"%s\"", d->name, s->meas ? "measured" : "model",
+                       names, d->model);
+    }
+    if (i >= s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        while (cap <= i)
+            cap *= 2;
+        s->model = ut_xrealloc(s->model, cap * sizeof *s->model);
+        s->share = ut_xrealloc(s->share, cap * sizeof *s->share);
+        s->solo_ms = ut_xrealloc(s->solo_ms,
+                                 cap * SOLO_CACHE_BATCH * sizeof *s->solo_ms);
+        s->cap = cap;
+    }
+    if (i >= s->n)
+        s->n = i + 1;
+    s->model[i] = m;
+    s->share[i] = d->share_pct;
+    memset(&s->solo_ms[i * SOLO_CACHE_BATCH], 0,
+           SOLO_CACHE_BATCH * sizeof *s->solo_ms);
+    return 0;
+}
+
 static int pred_init(const sim_backend_args *a, void **state, int measured,
                      ut_err *err)
 {
@@ -125,33 +182,11 @@ static int pred_init(const sim_backend_args *a, void **state, int measured,
     pred_state *s = ut_xcalloc(1, sizeof *s);
     s->fit = a->fit;
     s->meas = measured ? a->measured : NULL;
-    s->n = a->ninst;
-    s->model = ut_xcalloc(a->ninst, sizeof *s->model);
-    s->share = ut_xcalloc(a->ninst, sizeof *s->share);
-    s->solo_ms = ut_xcalloc(a->ninst * SOLO_CACHE_BATCH, sizeof *s->solo_ms);
-    for (size_t i = 0; i < a->ninst; i++) {
-        const sim_inst_desc *d = &a->inst[i];
-        int m = measured ? mdl_measured_find(a->measured, d->model)
-                         : mdl_find(a->fit, d->model);
-        if (m < 0) {
-            char names[256] = "";
-            if (measured) {
-                size_t len = 0;
-                for (size_t k = 0; k < a->measured->nsolo; k++)
-                    len += (size_t)snprintf(names + len, sizeof names - len,
-                                            "%s%s", k ? ", " : "",
-                                            a->measured->solo[k].name);
-            } else {
-                mdl_names(a->fit, names, sizeof names);
-            }
+    for (size_t i = 0; i < a->ninst; i++)
+        if (pred_set(s, (int)i, &a->inst[i], err) < 0) {
             pred_free(s);
-            return ut_errf(err, "workload \"%s\": model: the %s back end has "
-                           "%s, not \"%s\"", d->name,
-                           measured ? "measured" : "model", names, d->model);
+            return -1;
         }
-        s->model[i] = m;
-        s->share[i] = d->share_pct;
-    }
     *state = s;
     return 0;
 }
@@ -221,13 +256,14 @@ static void pred_factors(void *st, const sim_active *a, size_t n, double *f)
 static const sim_backend_ops backends[] = {
     {SIM_BACKEND_VERSION, "fixed",
      "a given service time per workload (constant or exponential), no "
-     "interference", fixed_init, fixed_solo, fixed_factors, fixed_free},
+     "interference", fixed_init, fixed_set, fixed_solo, fixed_factors,
+     fixed_free},
     {SIM_BACKEND_VERSION, "model",
-     "the iGniter model fitted on the profile", model_init, pred_solo,
-     pred_factors, pred_free},
+     "the iGniter model fitted on the profile", model_init, pred_set,
+     pred_solo, pred_factors, pred_free},
     {SIM_BACKEND_VERSION, "measured",
      "measured solo and pair latencies (--measured), interpolated",
-     measured_init, pred_solo, pred_factors, pred_free},
+     measured_init, pred_set, pred_solo, pred_factors, pred_free},
 };
 
 const sim_backend_ops *sim_backend_find(const char *name)

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { EV_ARRIVAL, EV_DONE, EV_TIMEOUT };
+enum { EV_ARRIVAL, EV_DONE, EV_TIMEOUT, EV_RECONF };
 
 typedef struct ev {
     int64_t t;
@@ -51,11 +51,18 @@ typedef struct inst {
     int64_t t_last;
     uint32_t gen, tgen;
     int64_t timeout_at;
+    int slot;                 /* index in its GPU (and in the live plan) */
+    int active;               /* routed to and dispatching */
+    int64_t hold_until;       /* reconfiguring: serves nothing before */
+    int pending;              /* new settings wait for EV_RECONF */
+    int new_batch;
+    double new_share;
 } inst;
 
 typedef struct gpu {
     int *inst;
-    size_t n;
+    size_t n, cap;
+    int64_t created;
     int nbusy;
     int64_t busy_since;
     double busy_ns;
@@ -64,10 +71,10 @@ typedef struct gpu {
 typedef struct wstate {
     trace_gen *gen;
     int *inst;
-    size_t ninst;
-    double total_weight;
+    size_t ninst, cap;
+    double total_weight;      /* of the active instances */
     int64_t slo_ns;
-    uint64_t iv_arr, iv_done, iv_viol;
+    uint64_t iv_arr, iv_done, iv_viol, iv_drop;
     sim_hist *iv;
 } wstate;
 
@@ -87,6 +94,13 @@ typedef struct sim {
     FILE *ts, *tr;
     size_t trace_n;
     uint64_t events, requests;
+    size_t icap;              /* allocated instances (in, act, fac) */
+    pol_plan live;            /* the plan as reconfigured so far */
+    void *ps;                 /* the policy's runtime state */
+    int64_t delay_ns;
+    size_t reconfigs;
+    ut_err rt_err;            /* a bad runtime change ends the run */
+    int rt_failed;
 } sim;
 
 /* ---- event heap: (t, seq) min-heap --------------------------------------- */
@@ -136,22 +150,45 @@ static ev pop(heap *h)
 
 /* ---- timeseries and trace ------------------------------------------------- */
 
-static void flush_intervals(sim *s, int64_t upto)
+/* Planned (committed) share of workload w's instances, and their count. */
+static double workload_share(const sim *s, size_t w, int *count)
 {
-    while (s->next_iv <= upto && s->next_iv <= s->end_ns) {
-        double t0 = (double)(s->next_iv - s->iv_ns) / 1e9;
-        for (size_t w = 0; w < s->nw; w++) {
-            wstate *ws = &s->ws[w];
-            fprintf(s->ts, "%.9g,%s,%llu,%llu,%.6f,%llu\n", t0,
-                    s->st[w].name, (unsigned long long)ws->iv_arr,
-                    (unsigned long long)ws->iv_done,
-                    (double)sim_hist_quantile(ws->iv, 0.99) / 1e6,
-                    (unsigned long long)ws->iv_viol);
-            ws->iv_arr = ws->iv_done = ws->iv_viol = 0;
-            sim_hist_reset(ws->iv);
-        }
-        s->next_iv += s->iv_ns;
+    const wstate *ws = &s->ws[w];
+    double share = 0;
+    *count = 0;
+    for (size_t j = 0; j < ws->ninst; j++) {
+        const inst *I = &s->in[ws->inst[j]];
+        share += s->live.gpus[I->gpu].inst[I->slot].share_pct;
+        (*count)++;
     }
+    return share;
+}
+
+static void control(sim *s, int64_t t);
+
+/* Ends the interval that finishes at s->next_iv: one timeseries row per
+ * workload, then the policy's runtime hook sees the same interval. */
+static void flush_one(sim *s, int with_control)
+{
+    double t0 = (double)(s->next_iv - s->iv_ns) / 1e9;
+    for (size_t w = 0; w < s->nw; w++) {
+        wstate *ws = &s->ws[w];
+        int count;
+        double share = workload_share(s, w, &count);
+        fprintf(s->ts, "%.9g,%s,%llu,%llu,%.6f,%llu,%.6g,%d\n", t0,
+                s->st[w].name, (unsigned long long)ws->iv_arr,
+                (unsigned long long)ws->iv_done,
+                (double)sim_hist_quantile(ws->iv, 0.99) / 1e6,
+                (unsigned long long)ws->iv_viol, share, count);
+    }
+    if (with_control)
+        control(s, s->next_iv);
+    for (size_t w = 0; w < s->nw; w++) {
+        wstate *ws = &s->ws[w];
+        ws->iv_arr = ws->iv_done = ws->iv_viol = ws->iv_drop = 0;
+        sim_hist_reset(ws->iv);
+    }
+    s->next_iv += s->iv_ns;
 }
 
 static void trace_slice(sim *s, int i, int64_t now)
@@ -185,7 +222,7 @@ static void gpu_busy_change(sim *s, int g, int delta, int64_t now)
 static int try_dispatch(sim *s, int i, int64_t now)
 {
     inst *I = &s->in[i];
-    if (I->busy)
+    if (I->busy || !I->active || now < I->hold_until)
         return 0;
     int k = sim_batcher_ready(&I->q, now);
     if (k == 0) {
@@ -292,10 +329,14 @@ static int route(sim *s, int w)
     int best = -1;
     for (size_t j = 0; j < ws->ninst; j++) {
         inst *I = &s->in[ws->inst[j]];
+        if (!I->active)
+            continue;
         I->current += I->weight;
         if (best < 0 || I->current > s->in[best].current)
             best = ws->inst[j];
     }
+    if (best < 0)
+        return ws->inst[0];
     s->in[best].current -= ws->total_weight;
     return best;
 }
@@ -308,6 +349,7 @@ static void arrival(sim *s, int w, int64_t now)
     if (now >= s->warm_ns)
         s->st[w].arrived++;
     if (sim_batcher_push(&s->in[i].q, now) < 0) {
+        ws->iv_drop++;
         if (now >= s->warm_ns)
             s->st[w].dropped++;
     } else if (try_dispatch(s, i, now)) {
@@ -316,6 +358,235 @@ static void arrival(sim *s, int w, int64_t now)
     int64_t next = trace_gen_next(ws->gen);
     if (next < s->end_ns)
         push(&s->h, next < now ? now : next, EV_ARRIVAL, (uint32_t)w, 0);
+}
+
+/* ---- runtime reconfiguration ------------------------------------------- */
+
+static void grow_instances(sim *s, size_t need)
+{
+    if (need <= s->icap)
+        return;
+    size_t cap = s->icap ? 2 * s->icap : 16;
+    while (cap < need)
+        cap *= 2;
+    s->in = ut_xrealloc(s->in, cap * sizeof *s->in);
+    s->act = ut_xrealloc(s->act, cap * sizeof *s->act);
+    s->fac = ut_xrealloc(s->fac, cap * sizeof *s->fac);
+    memset(s->in + s->icap, 0, (cap - s->icap) * sizeof *s->in);
+    s->icap = cap;
+}
+
+static void push_int(int **a, size_t *n, size_t *cap, int v)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 4;
+        *a = ut_xrealloc(*a, *cap * sizeof **a);
+    }
+    (*a)[(*n)++] = v;
+}
+
+static const sim_workload_cfg *wcfg_of(const sim *s, int w)
+{
+    return &s->cfg->wcfg[w];
+}
+
+static sim_inst_desc desc_of(const sim *s, int i, double share)
+{
+    const inst *I = &s->in[i];
+    const sim_workload_cfg *wc = wcfg_of(s, I->w);
+    sim_inst_desc d = {s->st[I->w].name, s->st[I->w].model, share,
+                       wc->service_ms, wc->service_exp};
+    return d;
+}
+
+/* New share and batch take effect: the running batch (if any) keeps its
+ * own duration; the next one uses them. */
+static int apply_settings(sim *s, int i, int batch, double share, int64_t t,
+                          ut_err *err)
+{
+    inst *I = &s->in[i];
+    if (batch > I->batch)
+        I->cur = ut_xrealloc(I->cur, (size_t)batch * sizeof *I->cur);
+    I->batch = batch;
+    I->q.batch = batch;
+    sim_inst_desc d = desc_of(s, i, share);
+    if (s->be->set(s->bs, i, &d, err) < 0)
+        return -1;
+    rescale(s, I->gpu, t);
+    return 0;
+}
+
+/* The reconfiguration delay of instance i is over. */
+static void reconf_done(sim *s, int i, int64_t t)
+{
+    inst *I = &s->in[i];
+    if (I->pending) {
+        I->pending = 0;
+        if (apply_settings(s, i, I->new_batch, I->new_share, t,
+                           &s->rt_err) < 0) {
+            s->rt_failed = 1;
+            return;
+        }
+    }
+    if (!I->active) {
+        I->active = 1;
+        s->ws[I->w].total_weight += I->weight;
+    }
+    if (try_dispatch(s, i, t))
+        rescale(s, I->gpu, t);
+}
+
+static double committed_share(const sim *s, size_t j)
+{
+    double sum = 0;
+    for (size_t k = 0; k < s->live.gpus[j].n; k++)
+        sum += s->live.gpus[j].inst[k].share_pct;
+    return sum;
+}
+
+static int add_gpu(sim *s, int64_t t)
+{
+    size_t j = s->ngpus++;
+    s->g = ut_xrealloc(s->g, s->ngpus * sizeof *s->g);
+    memset(&s->g[j], 0, sizeof s->g[j]);
+    s->g[j].created = t;
+    s->live.gpus = ut_xrealloc(s->live.gpus, s->ngpus * sizeof *s->live.gpus);
+    memset(&s->live.gpus[j], 0, sizeof s->live.gpus[j]);
+    snprintf(s->live.gpus[j].type, sizeof s->live.gpus[j].type, "%s",
+             s->live.gpu_type);
+    s->live.ngpus = s->ngpus;
+    return (int)j;
+}
+
+/* Checks one change against the invariants every plan keeps (a known
+ * instance or workload, batch >= 1, share in (0, 100], a GPU's shares
+ * adding up to at most 100 %) and schedules it. A policy that breaks them
+ * ends the run with an error naming it: its plans would not be real. */
+static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
+{
+    const char *pn = s->cfg->policy->name;
+    if (r->batch < 1 || r->batch > 4096 || !(r->share_pct > 0) ||
+        r->share_pct > 100)
+        return ut_errf(err, "policy %s: runtime change: expected a batch in "
+                       "1..4096 and a share in (0, 100], got batch %d, share "
+                       "%g", pn, r->batch, r->share_pct);
+    int64_t ready = r->hot ? t : t + s->delay_ns;
+    if (r->kind == POL_RECONF_SET) {
+        if (r->gpu >= s->live.ngpus || r->index >= s->live.gpus[r->gpu].n)
+            return ut_errf(err, "policy %s: runtime change: no instance %zu on "
+                           "GPU %zu", pn, r->index, r->gpu);
+        pol_instance *pi = &s->live.gpus[r->gpu].inst[r->index];
+        double total = committed_share(s, r->gpu) - pi->share_pct +
+                       r->share_pct;
+        if (total > 100 + 1e-9)
+            return ut_errf(err, "policy %s: runtime change: GPU %zu would "
+                           "hold %g %%, expected at most 100", pn, r->gpu,
+                           total);
+        pi->share_pct = r->share_pct;
+        pi->batch = r->batch;
+        int i = s->g[r->gpu].inst[r->index];
+        inst *I = &s->in[i];
+        I->pending = 1;
+        I->new_batch = r->batch;
+        I->new_share = r->share_pct;
+        if (ready > I->hold_until)
+            I->hold_until = ready;
+        push(&s->h, ready, EV_RECONF, (uint32_t)i, 0);
+        s->reconfigs++;
+        return 0;
+    }
+    size_t w = 0;
+    while (w < s->nw && strcmp(s->st[w].name, r->name))
+        w++;
+    if (w == s->nw)
+        return ut_errf(err, "policy %s: runtime change: no workload \"%s\"",
+                       pn, r->name);
+    if (r->gpu > s->live.ngpus)
+        return ut_errf(err, "policy %s: runtime change: no GPU %zu (there "
+                       "are %zu)", pn, r->gpu, s->live.ngpus);
+    if (r->gpu < s->live.ngpus &&
+        committed_share(s, r->gpu) + r->share_pct > 100 + 1e-9)
+        return ut_errf(err, "policy %s: runtime change: GPU %zu would hold "
+                       "%g %%, expected at most 100", pn, r->gpu,
+                       committed_share(s, r->gpu) + r->share_pct);
+    if (r->gpu < s->live.ngpus && s->g[r->gpu].n >= MDL_MAX_COLOC)
+        return ut_errf(err, "policy %s: runtime change: GPU %zu has %d "
+                       "instances already", pn, r->gpu, MDL_MAX_COLOC);
+    int j = r->gpu == s->live.ngpus ? add_gpu(s, t) : (int)r->gpu;
+    grow_instances(s, s->ninst + 1);
+    int i = (int)s->ninst++;
+    inst *I = &s->in[i];
+    memset(I, 0, sizeof *I);
+    I->w = (int)w;
+    I->gpu = j;
+    I->batch = r->batch;
+    I->weight = r->rate_rps > 0 ? r->rate_rps : 1;
+    I->timeout_at = INT64_MIN;
+    I->hold_until = ready;
+    I->cur = ut_xcalloc((size_t)r->batch, sizeof *I->cur);
+    const sim_workload_cfg *wc = wcfg_of(s, (int)w);
+    double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
+                                            : s->st[w].slo_ms / 2;
+    sim_batcher_init(&I->q, r->batch, llround(delay_ms * 1e6), wc->queue_limit);
+    sim_inst_desc d = desc_of(s, i, r->share_pct);
+    if (s->be->set(s->bs, i, &d, err) < 0)
+        return -1;
+    gpu *G = &s->g[j];
+    I->slot = (int)G->n;
+    push_int(&G->inst, &G->n, &G->cap, i);
+    wstate *ws = &s->ws[w];
+    push_int(&ws->inst, &ws->ninst, &ws->cap, i);
+    s->st[w].instances++;
+    pol_gpu *lg = &s->live.gpus[j];
+    lg->inst = ut_xrealloc(lg->inst, (lg->n + 1) * sizeof *lg->inst);
+    pol_instance *pi = &lg->inst[lg->n++];
+    memset(pi, 0, sizeof *pi);
+    snprintf(pi->name, sizeof pi->name, "%s", s->st[w].name);
+    snprintf(pi->model, sizeof pi->model, "%s", s->st[w].model);
+    pi->batch = r->batch;
+    pi->share_pct = r->share_pct;
+    pi->rate_rps = r->rate_rps;
+    pi->slo_ms = s->st[w].slo_ms;
+    push(&s->h, ready, EV_RECONF, (uint32_t)i, 0);
+    s->reconfigs++;
+    return 0;
+}
+
+static void control(sim *s, int64_t t)
+{
+    if (!s->ps || s->rt_failed)
+        return;
+    pol_observation *obs = ut_xcalloc(s->nw, sizeof *obs);
+    double len_s = (double)s->iv_ns / 1e9;
+    for (size_t w = 0; w < s->nw; w++) {
+        const wstate *ws = &s->ws[w];
+        pol_observation *o = &obs[w];
+        o->name = s->st[w].name;
+        o->slo_ms = s->st[w].slo_ms;
+        o->arrival_rps = (double)ws->iv_arr / len_s;
+        o->p99_ms = (double)sim_hist_quantile(ws->iv, 0.99) / 1e6;
+        o->mean_ms = sim_hist_mean(ws->iv) / 1e6;
+        o->completed = ws->iv_done;
+        o->violations = ws->iv_viol;
+        o->dropped = ws->iv_drop;
+        o->violation_pct = ws->iv_done ? 100.0 * (double)ws->iv_viol /
+                                             (double)ws->iv_done
+                                       : 0;
+        for (size_t j = 0; j < ws->ninst; j++)
+            o->queued += s->in[ws->inst[j]].q.len;
+    }
+    pol_reconfig out[POL_MAX_RECONF];
+    size_t n = 0;
+    s->cfg->policy->runtime(s->ps, (double)t / 1e9, &s->live, obs, s->nw,
+                            out, &n);
+    free(obs);
+    if (n > POL_MAX_RECONF)
+        n = POL_MAX_RECONF;
+    for (size_t k = 0; k < n; k++)
+        if (apply_reconf(s, &out[k], t, &s->rt_err) < 0) {
+            s->rt_failed = 1;
+            return;
+        }
 }
 
 static void run_loop(sim *s, int64_t *stopped_at)
@@ -331,9 +602,15 @@ static void run_loop(sim *s, int64_t *stopped_at)
                 cfg->progress(cfg->progress_ud, s->h.a[0].t, s->end_ns,
                               s->requests);
         }
+        if (s->h.a[0].t >= s->next_iv) {
+            flush_one(s, 1);
+            if (s->rt_failed) {
+                *stopped_at = s->next_iv - s->iv_ns;
+                return;
+            }
+            continue;
+        }
         ev e = pop(&s->h);
-        if (e.t >= s->next_iv)
-            flush_intervals(s, e.t);
         switch (e.kind) {
         case EV_ARRIVAL:
             arrival(s, (int)e.id, e.t);
@@ -348,6 +625,9 @@ static void run_loop(sim *s, int64_t *stopped_at)
             s->in[e.id].timeout_at = INT64_MIN;
             if (try_dispatch(s, (int)e.id, e.t))
                 rescale(s, s->in[e.id].gpu, e.t);
+            break;
+        case EV_RECONF:
+            reconf_done(s, (int)e.id, e.t);
             break;
         }
     }
@@ -371,6 +651,10 @@ static void sim_free(sim *s)
         free(s->ws[w].inst);
         free(s->ws[w].iv);
     }
+    if (s->ps)
+        s->cfg->policy->runtime_free(s->ps);
+    if (s->live.gpus)
+        pol_plan_free(&s->live);
     free(s->in);
     free(s->g);
     free(s->ws);
@@ -420,19 +704,31 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     s->ngpus = p->ngpus;
     for (size_t j = 0; j < p->ngpus; j++)
         s->ninst += p->gpus[j].n;
-    s->in = ut_xcalloc(s->ninst, sizeof *s->in);
+    grow_instances(s, s->ninst ? s->ninst : 1);
     s->g = ut_xcalloc(p->ngpus, sizeof *s->g);
     s->ws = ut_xcalloc(s->nw, sizeof *s->ws);
     s->st = ut_xcalloc(s->nw, sizeof *s->st);
-    s->act = ut_xcalloc(s->ninst, sizeof *s->act);
-    s->fac = ut_xcalloc(s->ninst, sizeof *s->fac);
-    sim_inst_desc *desc = ut_xcalloc(s->ninst, sizeof *desc);
+    s->delay_ns = llround((c->reconfig_delay_s >= 0 ? c->reconfig_delay_s
+                                                    : SIM_DEFAULT_RECONFIG_S) *
+                          1e9);
+    /* the live plan: a deep copy the runtime hook sees and changes */
+    s->live = *p;
+    s->live.gpus = ut_xcalloc(p->ngpus, sizeof *s->live.gpus);
+    for (size_t j = 0; j < p->ngpus; j++) {
+        s->live.gpus[j] = p->gpus[j];
+        s->live.gpus[j].inst = ut_xcalloc(p->gpus[j].n ? p->gpus[j].n : 1,
+                                          sizeof *p->gpus[j].inst);
+        memcpy(s->live.gpus[j].inst, p->gpus[j].inst,
+               p->gpus[j].n * sizeof *p->gpus[j].inst);
+    }
+    sim_inst_desc *desc = ut_xcalloc(s->ninst ? s->ninst : 1, sizeof *desc);
     for (size_t w = 0; w < s->nw; w++) {
         snprintf(s->st[w].name, sizeof s->st[w].name, "%s", c->wcfg[w].name);
         sim_hist_reset(&s->st[w].lat);
         s->ws[w].iv = ut_xmalloc(sizeof *s->ws[w].iv);
         sim_hist_reset(s->ws[w].iv);
-        s->ws[w].inst = ut_xcalloc(s->ninst, sizeof *s->ws[w].inst);
+        s->ws[w].cap = s->ninst ? s->ninst : 1;
+        s->ws[w].inst = ut_xcalloc(s->ws[w].cap, sizeof *s->ws[w].inst);
         for (size_t v = 0; v < w; v++)
             if (!strcmp(c->wcfg[v].name, c->wcfg[w].name)) {
                 free(desc);
@@ -444,8 +740,9 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     int rc = 0;
     for (size_t j = 0; j < p->ngpus && rc == 0; j++) {
         const pol_gpu *pg = &p->gpus[j];
-        s->g[j].inst = ut_xcalloc(pg->n, sizeof *s->g[j].inst);
+        s->g[j].inst = ut_xcalloc(pg->n ? pg->n : 1, sizeof *s->g[j].inst);
         s->g[j].n = pg->n;
+        s->g[j].cap = pg->n ? pg->n : 1;
         if (pg->n > MDL_MAX_COLOC)
             rc = ut_errf(err, "plan: gpus[%zu]: expected at most %d "
                          "workloads, got %zu", j, MDL_MAX_COLOC, pg->n);
@@ -467,6 +764,8 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
             I->batch = pi->batch;
             I->weight = pi->rate_rps;
             I->timeout_at = INT64_MIN;
+            I->slot = (int)k;
+            I->active = 1;
             I->cur = ut_xcalloc((size_t)pi->batch, sizeof *I->cur);
             double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
                                                     : pi->slo_ms / 2;
@@ -501,6 +800,14 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     if (rc == 0) {
         sim_backend_args a = {c->fit, c->measured, desc, s->ninst, c->seed};
         rc = s->be->init(&a, &s->bs, err);
+    }
+    if (rc == 0 && c->policy && c->policy->runtime) {
+        if (!c->req)
+            rc = ut_errf(err, "policy %s: its runtime hook needs the "
+                         "workloads it planned (an experiment with a "
+                         "policy), not a plan file", c->policy->name);
+        else
+            s->ps = c->policy->runtime_new(c->req, &s->live);
     }
     free(desc);
     if (rc < 0)
@@ -594,7 +901,12 @@ static void finish(sim *s, int64_t end, sim_result *r)
     s->st = NULL;
     r->events = s->events;
     double price = s->cfg->plan->price_per_hour;
-    r->cost = (double)s->ngpus * price * r->sim_end_s / 3600;
+    r->gpu_hours = 0;
+    for (size_t j = 0; j < s->ngpus; j++)
+        if (end > s->g[j].created)
+            r->gpu_hours += (double)(end - s->g[j].created) / 3.6e12;
+    r->cost = r->gpu_hours * price;
+    r->reconfigs = s->reconfigs;
 }
 
 void sim_result_free(sim_result *r)
@@ -663,7 +975,9 @@ static void write_summary(const sim *s, const sim_result *r, ut_buf *b)
                   ut_fmt_double(c->plan->price_per_hour, d));
     ut_buf_printf(b, "\"cost_per_hour\": %s, ",
                   ut_fmt_double(c->plan->cost_per_hour, d));
-    ut_buf_printf(b, "\"cost\": %.6f},\n  \"gpus\": [", r->cost);
+    ut_buf_printf(b, "\"gpu_hours\": %.6f, \"cost\": %.6f, "
+                  "\"reconfigurations\": %zu},\n  \"gpus\": [", r->gpu_hours,
+                  r->cost, r->reconfigs);
     for (size_t j = 0; j < r->ngpus; j++)
         ut_buf_printf(b, "%s{\"gpu\": %zu, \"busy_pct\": %.4f}", j ? ", " : "",
                       j, 100 * r->gpu_busy[j]);
@@ -768,7 +1082,8 @@ int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
     if (out_open(&ts, out_dir, "timeseries.csv", err) < 0)
         goto out;
     s.ts = ts.f;
-    fprintf(s.ts, "t_s,workload,arrivals,completions,p99_ms,violations\n");
+    fprintf(s.ts, "t_s,workload,arrivals,completions,p99_ms,violations,"
+            "share_pct,instances\n");
     if (cfg->trace_max > 0) {
         if (out_open(&tr, out_dir, "trace.json", err) < 0)
             goto out;
@@ -791,8 +1106,13 @@ int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
     }
     int64_t end;
     run_loop(&s, &end);
+    if (s.rt_failed) {
+        *err = s.rt_err;
+        goto out;
+    }
     r.complete = end == s.end_ns;
-    flush_intervals(&s, end);
+    while (s.next_iv <= end)
+        flush_one(&s, 0);
     finish(&s, end, &r);
     if (s.tr)
         fprintf(s.tr, "\n]}\n");

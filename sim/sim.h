@@ -112,6 +112,9 @@ typedef struct sim_backend_ops {
     /* Resolves the instances (model names, shares); an unknown model is an
      * error naming it. */
     int (*init)(const sim_backend_args *a, void **state, ut_err *err);
+    /* Defines instance `inst` anew (a reconfiguration), or adds it when it
+     * is one past the last; same errors as init. */
+    int (*set)(void *state, int inst, const sim_inst_desc *d, ut_err *err);
     /* Time of one batch of `batch` requests of instance `inst` alone on its
      * share, ns (may draw a random number: called once per batch). */
     double (*solo_ns)(void *state, int inst, int batch);
@@ -129,6 +132,10 @@ const char *sim_backend_names(char *out, size_t n);
 /* ---- a simulation -------------------------------------------------------------- */
 
 #define SIM_DEFAULT_QUEUE_LIMIT 10000
+/* Time an instance serves nothing while its share or batch changes, or
+ * while a new instance starts: an assumption (restarting an MPS client and
+ * its server takes about a second) until the capture tool measures it. */
+#define SIM_DEFAULT_RECONFIG_S 1.0
 
 /* Per-workload settings beyond the plan. */
 typedef struct sim_workload_cfg {
@@ -151,6 +158,13 @@ typedef struct sim_config {
     const sim_workload_cfg *wcfg;     /* one per workload name in the plan */
     size_t nw;
     size_t trace_max;                 /* trace.json slices; 0: no trace */
+    /* The policy, when it has a runtime hook: called every interval_s
+     * with what happened; its changes are applied after reconfig_delay_s
+     * (< 0: SIM_DEFAULT_RECONFIG_S). req is what the policy planned from
+     * (its workloads in order), NULL when the plan came from a file. */
+    const pol_ops *policy;
+    const pol_request *req;
+    double reconfig_delay_s;
     /* Inputs recorded in summary.json (file names, as given). */
     const char *plan_path, *profile_path, *measured_path, *experiment_path;
     /* Set to non-zero (from a signal handler) to stop at the current
@@ -189,7 +203,10 @@ typedef struct sim_result {
     sim_wstats *w;
     size_t ngpus;
     double *gpu_busy;        /* fraction of [warmup, end] with a batch */
-    double cost;             /* GPUs x price x simulated hours */
+    double cost;             /* GPU-hours x price (GPUs added at run
+                                time count from when they were added) */
+    double gpu_hours;
+    size_t reconfigs;        /* runtime changes applied */
     uint64_t events;
 } sim_result;
 

@@ -1,0 +1,146 @@
+/*
+ * gslice.c - GSLICE+, the reactive baseline of the iGniter paper (after
+ * Dhakal et al., "GSLICE: Controlled Spatial Sharing of GPUs for a Scalable
+ * Inference Platform", SoCC 2020).
+ *
+ * Plan: interference-unaware, as FFD+ (iGniter's batches and share bounds,
+ * first-fit decreasing). Run time, every control interval, per workload,
+ * from what it observed:
+ *   - SLO violated (more than 1 % of its requests over the SLO in the
+ *     interval): raise the share of each of its instances by 10 points
+ *     (what its GPU has free, at least one share unit); where the GPU is
+ *     full, lower the batch by one instead (less to run per batch);
+ *   - large slack (P99 under half the SLO, no violation) for 5 intervals
+ *     in a row: give back 5 points of share (never below 5 %), which is
+ *     GSLICE's resource reallocation toward the workloads that need it;
+ *   - after a change, a workload is left alone for 3 intervals so that the
+ *     next decision sees the effect of the last.
+ * Changes are hot (GSLICE keeps a shadow instance ready, so a resize costs
+ * no service gap). It is reactive only: it sees a violation after it has
+ * happened, so transient violations remain, and the simulator counts them.
+ */
+#include "policies/policy.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RAISE_PCT 10.0
+#define LOWER_PCT 5.0
+#define MIN_PCT 5.0
+#define VIOLATION_PCT 1.0
+#define SLACK_INTERVALS 5
+#define COOLDOWN 3
+
+extern const pol_ops pol_ffd;
+
+typedef struct gs_state {
+    size_t n;
+    int *slack;       /* intervals in a row with large slack */
+    int *cool;        /* intervals to wait after a change */
+    double unit;      /* the GPU's share unit */
+} gs_state;
+
+static int gslice_plan(const pol_request *req, pol_plan *out, ut_err *err)
+{
+    return pol_ffd.plan(req, out, err);
+}
+
+static void *gslice_new(const pol_request *req, const pol_plan *plan)
+{
+    (void)plan;
+    gs_state *s = ut_xcalloc(1, sizeof *s);
+    s->n = req->n;
+    s->slack = ut_xcalloc(req->n, sizeof *s->slack);
+    s->cool = ut_xcalloc(req->n, sizeof *s->cool);
+    s->unit = req->fit->share_unit_pct;
+    return s;
+}
+
+static void gslice_free(void *st)
+{
+    gs_state *s = st;
+    free(s->slack);
+    free(s->cool);
+    free(s);
+}
+
+static double round_unit(double v, double unit)
+{
+    return floor(v / unit + 1e-9) * unit;
+}
+
+static void gslice_runtime(void *st, double now_s, const pol_plan *p,
+                           const pol_observation *obs, size_t nobs,
+                           pol_reconfig *out, size_t *n)
+{
+    gs_state *s = st;
+    (void)now_s;
+    *n = 0;
+    /* what each GPU has left, including this interval's own changes */
+    double *room = ut_xcalloc(p->ngpus ? p->ngpus : 1, sizeof *room);
+    for (size_t j = 0; j < p->ngpus; j++)
+        room[j] = 100 - pol_gpu_share(p, j);
+    for (size_t w = 0; w < nobs && w < s->n; w++) {
+        const pol_observation *o = &obs[w];
+        if (s->cool[w] > 0) {
+            s->cool[w]--;
+            continue;
+        }
+        int violating = o->violation_pct > VIOLATION_PCT || o->dropped > 0;
+        int slack = o->completed > 0 && o->violations == 0 &&
+                    o->p99_ms < o->slo_ms / 2;
+        s->slack[w] = slack ? s->slack[w] + 1 : 0;
+        if (!violating && s->slack[w] < SLACK_INTERVALS)
+            continue;
+        size_t gpu[16], idx[16];
+        size_t k = pol_instances_of(p, o->name, gpu, idx, 16);
+        if (k > 16)
+            k = 16;
+        for (size_t i = 0; i < k && *n < POL_MAX_RECONF; i++) {
+            const pol_instance *in = &p->gpus[gpu[i]].inst[idx[i]];
+            pol_reconfig r;
+            memset(&r, 0, sizeof r);
+            r.kind = POL_RECONF_SET;
+            r.gpu = gpu[i];
+            r.index = idx[i];
+            r.batch = in->batch;
+            r.share_pct = in->share_pct;
+            r.hot = 1;
+            if (violating) {
+                double add = round_unit(fmin(RAISE_PCT, room[gpu[i]]),
+                                        s->unit);
+                if (add > 0)
+                    r.share_pct += add;
+                else if (in->batch > 1)
+                    r.batch--;
+                else
+                    continue;
+                room[gpu[i]] -= add > 0 ? add : 0;
+            } else {
+                double sub = round_unit(fmin(LOWER_PCT,
+                                             in->share_pct - MIN_PCT),
+                                        s->unit);
+                if (sub <= 0)
+                    continue;
+                r.share_pct -= sub;
+                room[gpu[i]] += sub;
+            }
+            out[(*n)++] = r;
+            s->cool[w] = COOLDOWN;
+            s->slack[w] = 0;
+        }
+    }
+    free(room);
+}
+
+const pol_ops pol_gslice = {
+    .version = POL_OPS_VERSION,
+    .name = "gslice",
+    .summary = "GSLICE+: FFD+ placement, then shares and batches tuned at "
+               "run time from observed latency (reactive)",
+    .plan = gslice_plan,
+    .runtime_new = gslice_new,
+    .runtime = gslice_runtime,
+    .runtime_free = gslice_free,
+};
