@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const pol_ops pol_igniter, pol_ffd, pol_exclusive, pol_gslice;
+extern const pol_ops pol_igniter, pol_igniter_sg, pol_ffd, pol_exclusive,
+    pol_gslice;
 
 static const pol_ops *const registry[] = {
     &pol_igniter,
+    &pol_igniter_sg,
     &pol_ffd,
     &pol_exclusive,
     &pol_gslice,

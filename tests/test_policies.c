@@ -1,0 +1,294 @@
+/*
+ * test_policies.c - one conformance suite run over every registered policy
+ * (full rate served, no GPU over 100 %, batches >= 1, deterministic plans,
+ * bad workloads rejected clearly, runtime hooks that keep those invariants
+ * through a simulation), then each policy's defining behaviour.
+ */
+#define TU_RANDOM_WORKLOADS
+#include "testutil.h"
+#include "policies/policy.h"
+#include "sim/sim.h"
+
+static mdl_fitted fit;
+static mdl_measured meas;
+
+static int setup(void **state)
+{
+    (void)state;
+    ut_err err;
+    if (mdl_load(V100_PROFILE, &fit, &err) < 0 ||
+        mdl_measured_load(V100_MEASURED, &meas, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mdl_fitted_free(&fit);
+    mdl_measured_free(&meas);
+    return 0;
+}
+
+static void check_plan(const char *policy, const pol_workload *w, size_t n,
+                       const pol_plan *p)
+{
+    for (size_t k = 0; k < n; k++) {
+        double served = 0;
+        for (size_t j = 0; j < p->ngpus; j++)
+            for (size_t i = 0; i < p->gpus[j].n; i++)
+                if (!strcmp(p->gpus[j].inst[i].name, w[k].name))
+                    served += p->gpus[j].inst[i].rate_rps;
+        if (fabs(served - w[k].rate_rps) > 1e-9 * w[k].rate_rps)
+            fail_msg("%s: workload %s served %g of %g req/s", policy,
+                     w[k].name, served, w[k].rate_rps);
+    }
+    for (size_t j = 0; j < p->ngpus; j++) {
+        assert_true(p->gpus[j].n >= 1);
+        double total = 0;
+        for (size_t i = 0; i < p->gpus[j].n; i++) {
+            const pol_instance *in = &p->gpus[j].inst[i];
+            assert_true(in->batch >= 1);
+            assert_true(in->share_pct > 0);
+            total += in->share_pct;
+        }
+        if (total > 100 + 1e-9)
+            fail_msg("%s: GPU %zu holds %g %%", policy, j, total);
+    }
+    assert_true(p->cost_per_hour == p->price_per_hour * (double)p->ngpus);
+}
+
+static void test_conformance_static(void **state)
+{
+    (void)state;
+    pol_workload *w12;
+    size_t n12;
+    ut_err err;
+    if (pol_workloads_load("experiments/paper-12.json", &fit, &w12, &n12,
+                           &err) < 0)
+        fail_msg("%s", err.msg);
+    for (const pol_ops *const *o = pol_all(); *o; o++) {
+        assert_int_equal((*o)->version, POL_OPS_VERSION);
+        assert_non_null((*o)->plan);
+        assert_true(!(*o)->runtime == !(*o)->runtime_new);
+        for (unsigned long seed = 0; seed <= 5; seed++) {
+            size_t n = seed ? 10 * seed : n12;
+            pol_workload *w = seed ? tu_random_workloads(n, seed) : w12;
+            pol_request req = {w, n, &fit, &meas, 0};
+            pol_plan a, b;
+            if (pol_make_plan((*o)->name, &req, &a, &err) < 0)
+                fail_msg("%s: %s", (*o)->name, err.msg);
+            assert_int_equal(pol_make_plan((*o)->name, &req, &b, &err), 0);
+            check_plan((*o)->name, w, n, &a);
+            char *ja = pol_plan_to_json(&a), *jb = pol_plan_to_json(&b);
+            assert_string_equal(ja, jb);
+            free(ja);
+            free(jb);
+            pol_plan_free(&a);
+            pol_plan_free(&b);
+            if (seed)
+                free(w);
+        }
+        /* a bad workload is rejected, naming the model */
+        pol_workload bad = w12[0];
+        snprintf(bad.model, sizeof bad.model, "bert");
+        pol_request req = {&bad, 1, &fit, &meas, 0};
+        pol_plan p;
+        assert_int_equal(pol_make_plan((*o)->name, &req, &p, &err), -1);
+        if (!strstr(err.msg, "\"bert\""))
+            fail_msg("%s: message does not name the model: %s", (*o)->name,
+                     err.msg);
+    }
+    free(w12);
+}
+
+/* Every policy with a runtime hook, through a simulation under bursty
+ * arrivals on the measured back end: the simulator ends the run with an
+ * error if a change breaks an invariant, so success is the test. */
+static void test_conformance_runtime(void **state)
+{
+    (void)state;
+    pol_workload *w;
+    size_t n;
+    ut_err err;
+    if (pol_workloads_load("experiments/paper-12.json", &fit, &w, &n, &err) < 0)
+        fail_msg("%s", err.msg);
+    for (const pol_ops *const *o = pol_all(); *o; o++) {
+        if (!(*o)->runtime)
+            continue;
+        pol_request req = {w, n, &fit, &meas, 0};
+        pol_plan p;
+        assert_int_equal(pol_make_plan((*o)->name, &req, &p, &err), 0);
+        sim_workload_cfg *wc = calloc(n, sizeof *wc);
+        for (size_t i = 0; i < n; i++) {
+            sim_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
+            wc[i].arrivals.kind = TRACE_GAMMA;
+            wc[i].arrivals.cv = 2;
+        }
+        sim_config c;
+        memset(&c, 0, sizeof c);
+        c.plan = &p;
+        c.fit = &fit;
+        c.measured = &meas;
+        c.backend = "measured";
+        c.duration_s = 60;
+        c.interval_s = 1;
+        c.seed = 3;
+        c.wcfg = wc;
+        c.nw = n;
+        c.policy = *o;
+        c.req = &req;
+        c.reconfig_delay_s = -1;
+        char dir[] = "/tmp/igniter-pol-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        sim_result r;
+        if (sim_run(&c, dir, &r, &err) < 0)
+            fail_msg("%s: %s", (*o)->name, err.msg);
+        assert_true(r.complete);
+        sim_result_free(&r);
+        free(wc);
+        pol_plan_free(&p);
+    }
+    free(w);
+}
+
+static pol_workload wl(const char *name, const char *model, double slo,
+                       double rate)
+{
+    pol_workload w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.name, sizeof w.name, "%s", name);
+    snprintf(w.model, sizeof w.model, "%s", model);
+    w.slo_ms = slo;
+    w.rate_rps = rate;
+    return w;
+}
+
+/* FFD+ uses iGniter's bounds, largest first, on the first GPU with room,
+ * never raising a share: compare with a first fit done here on the shares
+ * FFD+ reports (which are its bounds). */
+static void test_ffd_packs_first_fit(void **state)
+{
+    (void)state;
+    pol_workload *w = tu_random_workloads(60, 11);
+    pol_request req = {w, 60, &fit, &meas, 0};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(pol_make_plan("ffd", &req, &p, &err), 0);
+    /* replay the placement: visit instances in decreasing share order
+     * (stable by GPU then slot, which is placement order per GPU) */
+    double room[512];
+    size_t nopen = 0;
+    for (size_t j = 0; j < p.ngpus && !p.gpus[j].replica; j++) {
+        /* first fit: nothing on GPU j could have gone on an earlier GPU
+         * that, at the end, still had room for it */
+        for (size_t i = 0; i < p.gpus[j].n; i++)
+            for (size_t e = 0; e < nopen; e++)
+                assert_true(room[e] < p.gpus[j].inst[i].share_pct);
+        room[nopen++] = 100 - pol_gpu_share(&p, j);
+    }
+    /* and FFD+ never uses more GPUs than iGniter */
+    pol_plan q;
+    assert_int_equal(pol_make_plan("igniter", &req, &q, &err), 0);
+    assert_true(p.ngpus <= q.ngpus);
+    pol_plan_free(&p);
+    pol_plan_free(&q);
+    free(w);
+}
+
+static void test_exclusive_never_shares(void **state)
+{
+    (void)state;
+    pol_workload *w = tu_random_workloads(40, 5);
+    pol_request req = {w, 40, &fit, &meas, 0};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(pol_make_plan("exclusive", &req, &p, &err), 0);
+    for (size_t j = 0; j < p.ngpus; j++) {
+        assert_int_equal(p.gpus[j].n, 1);
+        assert_true(p.gpus[j].inst[0].share_pct == 100);
+        assert_true(p.gpus[j].inst[0].predicted_latency_ms <=
+                    p.gpus[j].inst[0].slo_ms / 2);
+    }
+    pol_plan_free(&p);
+    free(w);
+}
+
+static void run_hook(const char *policy, const pol_workload *w, size_t n,
+                     const pol_plan *p, pol_observation *obs, int rounds,
+                     pol_reconfig *out, size_t *nout)
+{
+    const pol_ops *o = pol_find(policy);
+    pol_request req = {w, n, &fit, &meas, 0};
+    void *st = o->runtime_new(&req, p);
+    for (int r = 0; r < rounds; r++)
+        o->runtime(st, r, p, obs, n, out, nout);
+    o->runtime_free(st);
+}
+
+static void test_gslice_raises_a_violating_share(void **state)
+{
+    (void)state;
+    pol_workload w[2] = {wl("a", "resnet50", 40, 200), wl("b", "alexnet", 20, 300)};
+    pol_request req = {w, 2, &fit, &meas, 0};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(pol_make_plan("gslice", &req, &p, &err), 0);
+    pol_observation obs[2] = {
+        {"a", 40, 200, 80, 50, 30, 200, 60, 0, 10},
+        {"b", 20, 300, 5, 4, 0, 300, 0, 0, 0},
+    };
+    pol_reconfig out[POL_MAX_RECONF];
+    size_t n = 0;
+    run_hook("gslice", w, 2, &p, obs, 1, out, &n);
+    assert_int_equal(n, 1);
+    size_t g, i;
+    assert_int_equal(pol_instances_of(&p, "a", &g, &i, 1), 1);
+    assert_int_equal(out[0].kind, POL_RECONF_SET);
+    assert_true(out[0].gpu == g && out[0].index == i);
+    assert_true(out[0].share_pct > p.gpus[g].inst[i].share_pct);
+    /* large slack for 5 intervals: b gives share back */
+    obs[0] = (pol_observation){"a", 40, 200, 10, 8, 0, 200, 0, 0, 0};
+    run_hook("gslice", w, 2, &p, obs, 5, out, &n);
+    assert_true(n >= 1);
+    for (size_t k = 0; k < n; k++) {
+        const pol_instance *in = &p.gpus[out[k].gpu].inst[out[k].index];
+        assert_true(out[k].share_pct < in->share_pct);
+    }
+    pol_plan_free(&p);
+}
+
+static void test_igniter_sg_takes_over_after_three_bad_intervals(void **state)
+{
+    (void)state;
+    pol_workload w[1] = {wl("a", "vgg19", 60, 200)};
+    pol_request req = {w, 1, &fit, &meas, 0};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(pol_make_plan("igniter-sg", &req, &p, &err), 0);
+    pol_observation bad = {"a", 60, 200, 90, 70, 20, 200, 40, 0, 5};
+    pol_reconfig out[POL_MAX_RECONF];
+    size_t n = 0;
+    run_hook("igniter-sg", w, 1, &p, &bad, 2, out, &n);
+    assert_int_equal(n, 0);            /* two bad intervals: not yet */
+    run_hook("igniter-sg", w, 1, &p, &bad, 3, out, &n);
+    assert_int_equal(n, 1);
+    assert_true(out[0].hot);
+    assert_true(out[0].share_pct == p.gpus[0].inst[0].share_pct + 5);
+    pol_plan_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conformance_static),
+        cmocka_unit_test(test_conformance_runtime),
+        cmocka_unit_test(test_ffd_packs_first_fit),
+        cmocka_unit_test(test_exclusive_never_shares),
+        cmocka_unit_test(test_gslice_raises_a_violating_share),
+        cmocka_unit_test(test_igniter_sg_takes_over_after_three_bad_intervals),
+    };
+    return cmocka_run_group_tests_name("policies", tests, setup, teardown);
+}
