@@ -21,6 +21,8 @@ static const cli_verb verbs[] = {
     {"policies", "list the registered provisioning policies", cli_policies},
     {"sim", "simulate a plan: arrivals, dynamic batching, interference",
      cli_sim},
+    {"compare", "compare policies on one experiment over seeds, with "
+     "figures", cli_compare},
     {NULL, NULL, NULL},
 };
 

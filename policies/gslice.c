@@ -9,7 +9,9 @@
  *   - SLO violated (more than 1 % of its requests over the SLO in the
  *     interval): raise the share of each of its instances by 10 points
  *     (what its GPU has free, at least one share unit); where the GPU is
- *     full, lower the batch by one instead (less to run per batch);
+ *     full, adapt the batch instead: one more when requests queue up
+ *     (more than a batch per instance waiting: it lacks throughput), one
+ *     less otherwise (a batch takes too long to run);
  *   - large slack (P99 under half the SLO, no violation) for 5 intervals
  *     in a row: give back 5 points of share (never below 5 %), which is
  *     GSLICE's resource reallocation toward the workloads that need it;
@@ -112,8 +114,10 @@ static void gslice_runtime(void *st, double now_s, const pol_plan *p,
                                         s->unit);
                 if (add > 0)
                     r.share_pct += add;
+                else if (o->queued > (uint64_t)in->batch * k)
+                    r.batch++;       /* throughput-bound: batch more */
                 else if (in->batch > 1)
-                    r.batch--;
+                    r.batch--;       /* latency-bound: run less at once */
                 else
                     continue;
                 room[gpu[i]] -= add > 0 ? add : 0;

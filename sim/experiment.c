@@ -149,6 +149,42 @@ int sim_experiment_load(const char *path, sim_experiment *e, ut_err *err)
             goto fail;
         e->seed = (uint64_t)seed;
     }
+    e->reconfig_delay_s = -1;
+    if (opt_num(root, "reconfig_delay_s", path, &e->reconfig_delay_s, 0, err))
+        goto fail;
+    e->nseeds = 1;
+    if (cJSON_GetObjectItemCaseSensitive(root, "seeds")) {
+        long ns;
+        if (ut_json_int(root, "seeds", path, 1, 1000, &ns, err))
+            goto fail;
+        e->nseeds = (int)ns;
+    }
+    const cJSON *pols = cJSON_GetObjectItemCaseSensitive(root, "policies");
+    if (pols) {
+        if (!cJSON_IsArray(pols) || cJSON_GetArraySize(pols) < 1 ||
+            cJSON_GetArraySize(pols) > 16) {
+            ut_errf(err, "%s: policies: expected an array of 1..16 policy "
+                    "names", path);
+            goto fail;
+        }
+        const cJSON *pn;
+        cJSON_ArrayForEach(pn, pols) {
+            if (!cJSON_IsString(pn) || !pol_find(pn->valuestring)) {
+                char names[256], d[64];
+                ut_errf(err, "%s: policies[%zu]: expected one of %s, got %s",
+                        path, e->npolicies, pol_names(names, sizeof names),
+                        ut_json_describe(pn, d, sizeof d));
+                goto fail;
+            }
+            snprintf(e->policies[e->npolicies++], POL_NAME_MAX, "%s",
+                     pn->valuestring);
+        }
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "focus"))) {
+        if (ut_json_str(root, "focus", path, &s, err))
+            goto fail;
+        snprintf(e->focus, sizeof e->focus, "%s", s);
+    }
     /* workloads: inline, or the name of a workloads file */
     const cJSON *warr = cJSON_GetObjectItemCaseSensitive(root, "workloads");
     snprintf(wdir, sizeof wdir, "%s", dir);
@@ -175,6 +211,18 @@ int sim_experiment_load(const char *path, sim_experiment *e, ut_err *err)
         if (load_wcfg(o, wh, wdir, defarr, &e->w[i], &e->wcfg[i], err) < 0)
             goto fail;
         i++;
+    }
+    if (e->focus[0]) {
+        size_t k = 0;
+        while (k < e->nw && strcmp(e->w[k].name, e->focus))
+            k++;
+        if (k == e->nw) {
+            ut_errf(err, "%s: focus: expected a workload name, got \"%s\"",
+                    path, e->focus);
+            goto fail;
+        }
+    } else {
+        snprintf(e->focus, sizeof e->focus, "%s", e->w[0].name);
     }
     cJSON_Delete(wroot);
     cJSON_Delete(root);

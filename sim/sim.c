@@ -1060,6 +1060,35 @@ static void write_workloads_csv(const sim_result *r, ut_buf *b)
     }
 }
 
+/* Latency quantiles per workload and over all requests, for CDF plots. */
+static void write_cdf_csv(const sim_result *r, ut_buf *b)
+{
+    static const double qs[] = {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
+                                0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98,
+                                0.99, 0.995, 0.999, 1};
+    sim_hist *all = ut_xmalloc(sizeof *all);
+    sim_hist_reset(all);
+    ut_buf_printf(b, "workload,quantile,latency_ms\n");
+    for (size_t w = 0; w < r->nw; w++) {
+        const sim_hist *h = &r->w[w].lat;
+        for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+            ut_buf_printf(b, "%s,%g,%.6f\n", r->w[w].name, qs[k],
+                          MS(sim_hist_quantile(h, qs[k])));
+        for (int i = 0; i < SIM_HIST_BUCKETS; i++)
+            all->bucket[i] += h->bucket[i];
+        all->count += h->count;
+        all->sum += h->sum;
+        if (h->count && h->min < all->min)
+            all->min = h->min;
+        if (h->count && h->max > all->max)
+            all->max = h->max;
+    }
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        ut_buf_printf(b, "all,%g,%.6f\n", qs[k],
+                      MS(sim_hist_quantile(all, qs[k])));
+    free(all);
+}
+
 static int write_buf(const char *dir, const char *name, const ut_buf *b,
                      ut_err *err)
 {
@@ -1123,6 +1152,11 @@ int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
     if (rc == 0) {
         write_workloads_csv(&r, &b);
         rc = write_buf(out_dir, "workloads.csv", &b, err);
+        ut_buf_free(&b);
+    }
+    if (rc == 0) {
+        write_cdf_csv(&r, &b);
+        rc = write_buf(out_dir, "cdf.csv", &b, err);
         ut_buf_free(&b);
     }
     if (rc == 0)

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "model/model.h"
 #include "policies/policy.h"
 #include "traces/traces.h"
@@ -246,9 +247,31 @@ typedef struct sim_experiment {
     pol_workload *w;                 /* the workloads (for the policy) */
     sim_workload_cfg *wcfg;
     size_t nw;
+    double reconfig_delay_s;         /* < 0: the default */
+    /* igniter compare: the policies to compare, the number of seeds
+     * (seed, seed + 1, ...), the workload whose latency and share over
+     * time are plotted (default the first) */
+    char policies[16][POL_NAME_MAX];
+    size_t npolicies;
+    int nseeds;
+    char focus[POL_NAME_MAX];
 } sim_experiment;
 
 int sim_experiment_load(const char *path, sim_experiment *e, ut_err *err);
+
+/*
+ * `igniter compare`: for each policy of the experiment and each seed, plan
+ * (each policy with its own model and data) and simulate under the
+ * experiment's back end and arrivals, up to `jobs` runs at a time in child
+ * processes, each into out_dir/runs/POLICY-sSEED/. A run already complete
+ * there is kept, not run again (an interrupted compare resumes). Then
+ * writes out_dir/results.csv (one row per policy, seed and workload, and an
+ * "all" row), out_dir/summary.csv (means and 95 % confidence intervals over
+ * seeds), and out_dir/cdf.csv and out_dir/timeseries.csv (first seed) for
+ * the figures. Progress lines go to `progress` when not NULL.
+ */
+int sim_compare(const char *exp_path, const char *out_dir, int jobs,
+                int nseeds, FILE *progress, ut_err *err);
 void sim_experiment_free(sim_experiment *e);
 
 /* Default per-workload settings: Poisson at rate_rps, delay half the SLO. */

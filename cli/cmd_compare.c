@@ -1,0 +1,122 @@
+/*
+ * cmd_compare.c - `igniter compare`: policies against each other on one
+ * experiment (sim_compare), then the figures (scripts/plot.sh).
+ */
+#include "cli/cli.h"
+#include "sim/sim.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char compare_help[] =
+    "usage: igniter compare EXPERIMENT.json --out DIR [--jobs N] [--seeds N]\n"
+    "                       [--no-figures]\n\n"
+    "Runs every policy listed in the experiment (\"policies\": [...]; default\n"
+    "all registered) over \"seeds\" seeds: each policy plans with its own\n"
+    "model and data, then the simulator judges the plan with the\n"
+    "experiment's back end and arrivals. Writes DIR/results.csv (policy,\n"
+    "seed, GPUs, cost per hour, per-workload violation %, P99, mean latency,\n"
+    "GPU busy %), DIR/summary.csv (means and 95 % confidence intervals),\n"
+    "each run's own outputs in DIR/runs/, and figures in DIR/figures/ (PNG\n"
+    "and SVG, by scripts/plot.sh with gnuplot). Runs already complete in DIR\n"
+    "are kept: an interrupted compare resumes where it stopped.\n\n"
+    "  --out DIR      results folder (created if missing)\n"
+    "  --jobs N       runs at a time, in parallel processes (default 1)\n"
+    "  --seeds N      number of seeds (default the experiment's \"seeds\")\n"
+    "  --no-figures   skip the figures\n";
+
+/* scripts/plot.sh next to the binary's build folder: the repository's. */
+static int draw_figures(const char *out)
+{
+    char exe[PATH_MAX], script[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            return -1;
+        *slash = '\0';
+    }
+    snprintf(script, sizeof script, "%s/scripts/plot.sh", exe);
+    if (access(script, R_OK) < 0) {
+        fprintf(stderr, "igniter compare: no figures: %s not found\n", script);
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", script, out, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+        WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "igniter compare: figures not drawn (see the message "
+                "above); the tables are in %s/\n", out);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_compare(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(compare_help, stdout);
+            return 0;
+        }
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"seeds", required_argument, NULL, 's'},
+        {"no-figures", no_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    long jobs = 1, seeds = 0;
+    int figures = 1, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        errno = 0;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'n': figures = 0; break;
+        case 'j': case 's': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || errno || v < 1 || v > 1000)
+                return cli_usage("compare", "--%s: expected an integer in "
+                                 "1..1000, got '%s'",
+                                 c == 'j' ? "jobs" : "seeds", optarg);
+            *(c == 'j' ? &jobs : &seeds) = v;
+            break;
+        }
+        default:
+            return cli_usage("compare", "unknown or incomplete option '%s'",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage("compare", "expected an experiment file");
+    if (optind + 1 < argc)
+        return cli_usage("compare", "unexpected argument '%s'",
+                         argv[optind + 1]);
+    if (!out)
+        return cli_usage("compare", "--out is required");
+    ut_err err;
+    if (sim_compare(argv[optind], out, (int)jobs, (int)seeds, stderr,
+                    &err) < 0)
+        return cli_fail("compare", &err);
+    printf("results: %s/results.csv, %s/summary.csv\n", out, out);
+    if (figures && draw_figures(out) == 0)
+        printf("figures: %s/figures/\n", out);
+    return 0;
+}

@@ -1,0 +1,530 @@
+/*
+ * compare.c - `igniter compare`: every policy of an experiment, planned
+ * with its own model and data, simulated under the same arrivals and judged
+ * by the same back end, over several seeds; then the tables the figures
+ * are drawn from (sim.h, sim_compare).
+ *
+ * Runs are independent processes (fork), so `--jobs N` runs N at a time
+ * and the results cannot depend on N: each run is deterministic and the
+ * tables are assembled afterwards in a fixed order. A run's outputs are the
+ * simulator's own files, so an interrupted compare keeps every finished
+ * run and the next one only runs what is missing.
+ */
+#include "sim/sim.h"
+
+#include <errno.h>
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct cmp {
+    sim_experiment e;
+    mdl_fitted fit;
+    mdl_measured meas;
+    int have_meas;
+    const char *exp_path, *out;
+    int nseeds;
+} cmp;
+
+static void run_dir(const cmp *c, size_t p, int s, char *out, size_t n)
+{
+    snprintf(out, n, "%s/runs/%s-s%llu", c->out, c->e.policies[p],
+             (unsigned long long)(c->e.seed + (uint64_t)s));
+}
+
+static int make_dir(const char *d, ut_err *err)
+{
+    if (mkdir(d, 0755) < 0 && errno != EEXIST)
+        return ut_errf(err, "cannot create '%s': %s", d, strerror(errno));
+    return 0;
+}
+
+/* A run is done when its summary says complete. */
+static int run_complete(const char *dir)
+{
+    char path[TRACE_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    cJSON *j = ut_json_load(path, NULL);
+    int ok = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
+                                                               "complete"));
+    cJSON_Delete(j);
+    return ok;
+}
+
+static int plan_for(const cmp *c, size_t p, pol_request *req, pol_plan *plan,
+                    ut_err *err)
+{
+    *req = (pol_request){c->e.w, c->e.nw, &c->fit,
+                         c->have_meas ? &c->meas : NULL, c->e.faithful};
+    if (pol_make_plan(c->e.policies[p], req, plan, err) < 0)
+        return ut_errprefix(err, "policy %s", c->e.policies[p]);
+    return 0;
+}
+
+/* One run, in the child process. */
+static int run_one(const cmp *c, size_t p, int s, const char *dir)
+{
+    ut_err err;
+    pol_request req;
+    pol_plan plan;
+    if (plan_for(c, p, &req, &plan, &err) < 0) {
+        fprintf(stderr, "igniter compare: %s\n", err.msg);
+        return 2;
+    }
+    sim_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.plan = &plan;
+    cfg.fit = &c->fit;
+    cfg.measured = c->have_meas ? &c->meas : NULL;
+    cfg.backend = c->e.backend;
+    cfg.duration_s = c->e.duration_s;
+    cfg.warmup_s = c->e.warmup_s;
+    cfg.interval_s = c->e.interval_s;
+    cfg.seed = c->e.seed + (uint64_t)s;
+    cfg.wcfg = c->e.wcfg;
+    cfg.nw = c->e.nw;
+    cfg.policy = pol_find(c->e.policies[p]);
+    cfg.req = &req;
+    cfg.reconfig_delay_s = c->e.reconfig_delay_s;
+    cfg.experiment_path = c->exp_path;
+    cfg.profile_path = c->e.profile;
+    cfg.measured_path = c->have_meas ? c->e.measured : NULL;
+    cfg.stop = &stop_flag;
+    int rc = sim_run(&cfg, dir, NULL, &err);
+    pol_plan_free(&plan);
+    if (rc < 0) {
+        fprintf(stderr, "igniter compare: %s: %s\n", dir, err.msg);
+        return 2;
+    }
+    return stop_flag ? 130 : 0;
+}
+
+/* Runs every (policy, seed) not yet complete, `jobs` at a time. */
+static int run_all(const cmp *c, int jobs, FILE *progress, ut_err *err)
+{
+    size_t total = c->e.npolicies * (size_t)c->nseeds, next = 0, done = 0;
+    int running = 0, failed = 0;
+    pid_t *pids = ut_xcalloc(total, sizeof *pids);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    while ((next < total || running > 0)) {
+        while (next < total && running < jobs && !stop_flag && !failed) {
+            size_t p = next / (size_t)c->nseeds;
+            int s = (int)(next % (size_t)c->nseeds);
+            char dir[TRACE_PATH_MAX + 64];
+            run_dir(c, p, s, dir, sizeof dir);
+            if (run_complete(dir)) {
+                done++;
+                if (progress)
+                    fprintf(progress, "[%zu/%zu] %s: kept (already "
+                            "complete)\n", done, total, dir);
+                next++;
+                continue;
+            }
+            if (make_dir(dir, err) < 0) {
+                failed = 1;
+                break;
+            }
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid == 0)
+                _exit(run_one(c, p, s, dir));
+            if (pid < 0) {
+                ut_errf(err, "cannot start a run: %s", strerror(errno));
+                failed = 1;
+                break;
+            }
+            pids[next++] = pid;
+            running++;
+        }
+        if (running == 0)
+            break;
+        int st;
+        pid_t pid = wait(&st);
+        if (pid < 0)
+            continue;
+        running--;
+        size_t k = 0;
+        while (k < total && pids[k] != pid)
+            k++;
+        done++;
+        char dir[TRACE_PATH_MAX + 64];
+        run_dir(c, k / (size_t)c->nseeds, (int)(k % (size_t)c->nseeds), dir,
+                sizeof dir);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (progress)
+            fprintf(progress, "[%zu/%zu] %s: %s\n", done, total, dir,
+                    code == 0 ? "done" : code == 130 ? "interrupted"
+                                                     : "failed");
+        if (code != 0 && code != 130 && !failed) {
+            ut_errf(err, "run %s failed (exit status %d)", dir, code);
+            failed = 1;
+        }
+    }
+    sigaction(SIGINT, &old, NULL);
+    free(pids);
+    return failed ? -1 : 0;
+}
+
+/* ---- the tables ------------------------------------------------------------ */
+
+typedef struct row {
+    double viol, p99, mean;
+} row;
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void mean_ci(const double *v, int n, double *mean, double *ci)
+{
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++)
+        s += v[i];
+    *mean = n ? s / n : NAN;
+    for (int i = 0; i < n; i++)
+        s2 += (v[i] - *mean) * (v[i] - *mean);
+    *ci = n > 1 ? gsl_cdf_tdist_Pinv(0.975, n - 1) * sqrt(s2 / (n - 1)) /
+                      sqrt(n)
+                : 0;
+}
+
+/* Appends a run's CSV (skipping its header) with the policy prepended. */
+static void append_csv(ut_buf *b, const char *dir, const char *file,
+                       const char *policy)
+{
+    char path[TRACE_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    char *text = ut_read_file(path, NULL, NULL);
+    if (!text)
+        return;
+    char *line = strchr(text, '\n');
+    while (line && line[1]) {
+        char *nl = strchr(line + 1, '\n');
+        if (nl)
+            *nl = '\0';
+        ut_buf_printf(b, "%s,%s\n", policy, line + 1);
+        line = nl;
+    }
+    free(text);
+}
+
+static int write_tables(const cmp *c, ut_err *err)
+{
+    size_t np = c->e.npolicies, nw = c->e.nw + 1;   /* + "all" */
+    int ns = c->nseeds;
+    ut_buf res = {0}, sum = {0}, cdf = {0}, ts = {0};
+    ut_buf_printf(&res, "policy,seed,complete,gpus,cost_per_hour,gpu_hours,"
+                  "busy_pct,workload,violation_pct,p99_ms,mean_ms\n");
+    ut_buf_printf(&sum, "policy,workload,runs,violation_pct,violation_ci,"
+                  "p99_ms,p99_ci,mean_ms,mean_ci,cost_per_hour,cost_ci,"
+                  "gpus\n");
+    ut_buf_printf(&cdf, "policy,workload,quantile,latency_ms\n");
+    ut_buf_printf(&ts, "policy,t_s,workload,arrivals,completions,p99_ms,"
+                  "violations,share_pct,instances\n");
+    double *v = ut_xcalloc((size_t)ns * nw * 3 + (size_t)ns * 2,
+                           sizeof *v);
+    int rc = 0;
+    for (size_t p = 0; p < np && rc == 0; p++) {
+        const char *pn = c->e.policies[p];
+        int nrun = 0;
+        double *cost = v + (size_t)ns * nw * 3, *gpus = cost + ns;
+        for (int s = 0; s < ns; s++) {
+            char dir[TRACE_PATH_MAX + 64], path[TRACE_PATH_MAX + 96];
+            run_dir(c, p, s, dir, sizeof dir);
+            snprintf(path, sizeof path, "%s/summary.json", dir);
+            cJSON *j = ut_json_load(path, NULL);
+            if (!j)
+                continue;
+            int complete = cJSON_IsTrue(
+                cJSON_GetObjectItemCaseSensitive(j, "complete"));
+            const cJSON *tot = cJSON_GetObjectItemCaseSensitive(j, "totals");
+            double simulated = num(j, "simulated_s");
+            double cph = num(tot, "cost") * 3600 / simulated;
+            double ng = num(tot, "num_gpus"), busy = 0;
+            const cJSON *g, *w;
+            int k = 0;
+            cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(j, "gpus")) {
+                busy += num(g, "busy_pct");
+                k++;
+            }
+            busy = k ? busy / k : 0;
+            size_t wi = 0;
+            cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(j,
+                                                                  "workloads")) {
+                const cJSON *lat = cJSON_GetObjectItemCaseSensitive(w,
+                                                                   "latency_ms");
+                const cJSON *nm = cJSON_GetObjectItemCaseSensitive(w, "name");
+                row r = {num(w, "slo_violation_pct"), num(lat, "p99"),
+                         num(lat, "mean")};
+                ut_buf_printf(&res, "%s,%llu,%d,%g,%.6f,%.6f,%.4f,%s,%.6f,"
+                              "%.6f,%.6f\n", pn,
+                              (unsigned long long)(c->e.seed + (uint64_t)s),
+                              complete, ng, cph, num(tot, "gpu_hours"), busy,
+                              nm ? nm->valuestring : "?", r.viol, r.p99,
+                              r.mean);
+                if (complete && wi < nw - 1) {
+                    double *cell = v + ((size_t)nrun * nw + wi) * 3;
+                    cell[0] = r.viol;
+                    cell[1] = r.p99;
+                    cell[2] = r.mean;
+                }
+                wi++;
+            }
+            /* the "all" row: totals, and P99/mean over all requests from
+             * the run's CDF file */
+            double all_p99 = NAN, all_mean = NAN;
+            (void)all_mean;
+            char cpath[TRACE_PATH_MAX + 96];
+            snprintf(cpath, sizeof cpath, "%s/cdf.csv", dir);
+            char *ct = ut_read_file(cpath, NULL, NULL);
+            if (ct) {
+                char *q = strstr(ct, "\nall,0.99,");
+                if (q)
+                    all_p99 = strtod(q + 10, NULL);
+                free(ct);
+            }
+            double viol = num(tot, "slo_violation_pct");
+            ut_buf_printf(&res, "%s,%llu,%d,%g,%.6f,%.6f,%.4f,all,%.6f,%.6f,"
+                          "\n", pn,
+                          (unsigned long long)(c->e.seed + (uint64_t)s),
+                          complete, ng, cph, num(tot, "gpu_hours"), busy,
+                          viol, all_p99);
+            if (complete) {
+                double *cell = v + ((size_t)nrun * nw + nw - 1) * 3;
+                cell[0] = viol;
+                cell[1] = all_p99;
+                cell[2] = NAN;
+                cost[nrun] = cph;
+                gpus[nrun] = ng;
+                nrun++;
+            }
+            if (s == 0) {
+                append_csv(&cdf, dir, "cdf.csv", pn);
+                append_csv(&ts, dir, "timeseries.csv", pn);
+            }
+            cJSON_Delete(j);
+        }
+        double cm, cci, gm, gci;
+        mean_ci(cost, nrun, &cm, &cci);
+        mean_ci(gpus, nrun, &gm, &gci);
+        for (size_t wi = 0; wi < nw; wi++) {
+            double col[3][1000], m[3], ci[3];
+            for (int r = 0; r < nrun && r < 1000; r++)
+                for (int q = 0; q < 3; q++)
+                    col[q][r] = v[((size_t)r * nw + wi) * 3 + (size_t)q];
+            for (int q = 0; q < 3; q++)
+                mean_ci(col[q], nrun, &m[q], &ci[q]);
+            ut_buf_printf(&sum, "%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
+                          "%.6f,%.6f,%.3f\n", pn,
+                          wi < nw - 1 ? c->e.w[wi].name : "all", nrun, m[0],
+                          ci[0], m[1], ci[1], m[2], ci[2], cm, cci, gm);
+        }
+        (void)gci;
+    }
+    free(v);
+    static const char *names[4] = {"results.csv", "summary.csv", "cdf.csv",
+                                   "timeseries.csv"};
+    ut_buf *bufs[4] = {&res, &sum, &cdf, &ts};
+    for (int k = 0; k < 4; k++) {
+        char path[TRACE_PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/%s", c->out, names[k]);
+        if (rc == 0)
+            rc = ut_write_atomic(path, bufs[k]->s, bufs[k]->len, err);
+        ut_buf_free(bufs[k]);
+    }
+    return rc;
+}
+
+/*
+ * Figure data, in the whitespace-separated blocks gnuplot reads best
+ * (scripts/plot.sh draws them): cost.dat (policy, cost per hour, its 95 %
+ * interval, GPUs, violation % of all requests), violations.dat (a row per
+ * workload, a column per policy), cdf.dat and focus.dat (one block per
+ * policy, first seed), and meta (the policies and the focus workload).
+ */
+static int figure_data(const cmp *c, ut_err *err)
+{
+    char dir[TRACE_PATH_MAX + 32], path[TRACE_PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/figdata", c->out);
+    if (make_dir(dir, err) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/summary.csv", c->out);
+    char *sum = ut_read_file(path, NULL, err);
+    if (!sum)
+        return -1;
+    size_t np = c->e.npolicies, nw = c->e.nw;
+    double *viol = ut_xcalloc(np * (nw + 1), sizeof *viol);
+    ut_buf cost = {0}, vd = {0}, cdf = {0}, focus = {0}, meta = {0};
+    ut_buf_printf(&cost, "# policy cost_per_hour cost_ci gpus violation_pct"
+                  "\n");
+    for (char *line = strchr(sum, '\n'); line && line[1];
+         line = strchr(line + 1, '\n')) {
+        char pol[POL_NAME_MAX], wl[POL_NAME_MAX];
+        int runs;
+        double v, vci, p99, p99ci, mean, mci, cph, cci, gpus;
+        if (sscanf(line + 1, "%63[^,],%63[^,],%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,"
+                   "%lf,%lf", pol, wl, &runs, &v, &vci, &p99, &p99ci, &mean,
+                   &mci, &cph, &cci, &gpus) != 12)
+            continue;
+        size_t p = 0, w = 0;
+        while (p < np && strcmp(c->e.policies[p], pol))
+            p++;
+        while (w < nw && strcmp(c->e.w[w].name, wl))
+            w++;
+        if (p == np)
+            continue;
+        viol[p * (nw + 1) + w] = v;
+        if (w == nw)
+            ut_buf_printf(&cost, "%s %.6f %.6f %.3f %.4f\n", pol, cph, cci,
+                          gpus, v);
+    }
+    free(sum);
+    ut_buf_printf(&vd, "workload");
+    for (size_t p = 0; p < np; p++)
+        ut_buf_printf(&vd, " %s", c->e.policies[p]);
+    ut_buf_printf(&vd, "\n");
+    for (size_t w = 0; w <= nw; w++) {
+        ut_buf_printf(&vd, "%s", w < nw ? c->e.w[w].name : "all");
+        for (size_t p = 0; p < np; p++)
+            ut_buf_printf(&vd, " %.4f", viol[p * (nw + 1) + w]);
+        ut_buf_printf(&vd, "\n");
+    }
+    free(viol);
+    for (size_t p = 0; p < np; p++) {
+        char rd[TRACE_PATH_MAX + 64];
+        run_dir(c, p, 0, rd, sizeof rd);
+        ut_buf_printf(&cdf, "# %s\n", c->e.policies[p]);
+        ut_buf_printf(&focus, "# %s: t_s p99_ms share_pct violations\n",
+                      c->e.policies[p]);
+        snprintf(path, sizeof path, "%s/cdf.csv", rd);
+        char *t = ut_read_file(path, NULL, NULL);
+        for (char *l = t ? strchr(t, '\n') : NULL; l && l[1];
+             l = strchr(l + 1, '\n'))
+            if (!strncmp(l + 1, "all,", 4)) {
+                double q, ms;
+                if (sscanf(l + 5, "%lf,%lf", &q, &ms) == 2)
+                    ut_buf_printf(&cdf, "%.6f %.4f\n", ms, q);
+            }
+        free(t);
+        snprintf(path, sizeof path, "%s/timeseries.csv", rd);
+        t = ut_read_file(path, NULL, NULL);
+        size_t flen = strlen(c->e.focus);
+        for (char *l = t ? strchr(t, '\n') : NULL; l && l[1];
+             l = strchr(l + 1, '\n')) {
+            char *f = strchr(l + 1, ',');
+            if (!f || strncmp(f + 1, c->e.focus, flen) || f[1 + flen] != ',')
+                continue;
+            double ts = strtod(l + 1, NULL), arr, done, p99, viol2, share;
+            if (sscanf(f + 2 + flen, "%lf,%lf,%lf,%lf,%lf", &arr, &done, &p99,
+                       &viol2, &share) == 5)
+                ut_buf_printf(&focus, "%g %.4f %.4g %g\n", ts, p99, share,
+                              viol2);
+        }
+        free(t);
+        ut_buf_printf(&cdf, "\n\n");
+        ut_buf_printf(&focus, "\n\n");
+    }
+    ut_buf_printf(&meta, "policies='");
+    for (size_t p = 0; p < np; p++)
+        ut_buf_printf(&meta, "%s%s", p ? " " : "", c->e.policies[p]);
+    ut_buf_printf(&meta, "'\nfocus='%s'\n", c->e.focus);
+    static const char *names[5] = {"cost.dat", "violations.dat", "cdf.dat",
+                                   "focus.dat", "meta"};
+    ut_buf *bufs[5] = {&cost, &vd, &cdf, &focus, &meta};
+    int rc = 0;
+    for (int k = 0; k < 5; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        if (rc == 0)
+            rc = ut_write_atomic(path, bufs[k]->s, bufs[k]->len, err);
+        ut_buf_free(bufs[k]);
+    }
+    return rc;
+}
+
+int sim_compare(const char *exp_path, const char *out_dir, int jobs,
+                int nseeds, FILE *progress, ut_err *err)
+{
+    cmp c;
+    memset(&c, 0, sizeof c);
+    c.exp_path = exp_path;
+    c.out = out_dir;
+    int rc = -1;
+    stop_flag = 0;
+    if (sim_experiment_load(exp_path, &c.e, err) < 0)
+        return -1;
+    if (c.e.npolicies == 0)
+        for (const pol_ops *const *o = pol_all(); *o && c.e.npolicies < 16;
+             o++)
+            snprintf(c.e.policies[c.e.npolicies++], POL_NAME_MAX, "%s",
+                     (*o)->name);
+    c.nseeds = nseeds > 0 ? nseeds : c.e.nseeds;
+    if (jobs < 1)
+        jobs = 1;
+    if (!sim_backend_find(c.e.backend)) {
+        char names[128];
+        ut_errf(err, "%s: backend: expected one of %s, got \"%s\"", exp_path,
+                sim_backend_names(names, sizeof names), c.e.backend);
+        goto out;
+    }
+    if (mdl_load(c.e.profile, &c.fit, err) < 0)
+        goto out;
+    if (c.e.measured[0]) {
+        if (mdl_measured_load(c.e.measured, &c.meas, err) < 0)
+            goto out;
+        c.have_meas = 1;
+    }
+    for (size_t i = 0; i < c.e.nw; i++)
+        if (mdl_find(&c.fit, c.e.w[i].model) < 0) {
+            char names[256];
+            ut_errf(err, "%s: workloads[%zu].model: expected one of %s, got "
+                    "\"%s\"", exp_path, i,
+                    mdl_names(&c.fit, names, sizeof names), c.e.w[i].model);
+            goto out;
+        }
+    /* every policy must plan before anything runs: bad input stops here */
+    for (size_t p = 0; p < c.e.npolicies; p++) {
+        pol_request req;
+        pol_plan plan;
+        if (plan_for(&c, p, &req, &plan, err) < 0)
+            goto out;
+        pol_plan_free(&plan);
+    }
+    char runs[TRACE_PATH_MAX + 16];
+    snprintf(runs, sizeof runs, "%s/runs", out_dir);
+    if (make_dir(out_dir, err) < 0 || make_dir(runs, err) < 0)
+        goto out;
+    if (run_all(&c, jobs, progress, err) < 0)
+        goto out;
+    rc = write_tables(&c, err);
+    if (rc == 0)
+        rc = figure_data(&c, err);
+    if (rc == 0 && stop_flag)
+        rc = ut_errf(err, "interrupted: finished runs are kept in %s/runs; "
+                     "run the same command again to complete", out_dir);
+out:
+    if (c.have_meas)
+        mdl_measured_free(&c.meas);
+    mdl_fitted_free(&c.fit);
+    sim_experiment_free(&c.e);
+    return rc;
+}
