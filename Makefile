@@ -4,7 +4,8 @@
 #   make demo       plan and simulate the paper's published example (V100)
 #   make test       build and run the whole test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make bench      planning-time benchmark (numbers go in README.md)
+#   make bench      planning and simulation benchmarks (numbers in README.md)
+#   make figures    every experiment's comparison and figures
 #   make deps       install the Debian packages the build needs
 #
 # Every component is one folder with one public header; its .c files are
@@ -43,7 +44,7 @@ BENCH_BINS = $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 IGNITER = $(BUILD)/igniter
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all demo test bench deps clean check-deps
+.PHONY: all demo test bench figures deps clean check-deps
 
 all: $(IGNITER)
 
@@ -86,6 +87,10 @@ bench: $(IGNITER) $(BENCH_BINS)
 	@pin=""; command -v taskset >/dev/null && pin="taskset -c 0"; \
 	for b in $(BENCH_BINS); do $$pin $$b || exit 1; echo; done; \
 	$$pin /usr/bin/python3 scripts/simpy_md1.py 300000
+
+# Every figure of experiments/ (scripts/figures.sh; needs gnuplot).
+figures: $(IGNITER)
+	@sh scripts/figures.sh $(IGNITER) 2
 
 clean:
 	rm -rf build build-san

@@ -89,31 +89,6 @@ static void show_progress(void *ud, int64_t now, int64_t end, uint64_t reqs)
             wall > 0 ? (double)reqs / wall / 1e6 : 0, eta);
 }
 
-static int mkdir_p(const char *dir, ut_err *err)
-{
-    char buf[TRACE_PATH_MAX];
-    if (strlen(dir) >= sizeof buf)
-        return ut_errf(err, "--out: expected a shorter path");
-    strcpy(buf, dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return ut_errf(err, "cannot create '%s': %s", buf,
-                           strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        return ut_errf(err, "cannot create '%s': %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
-        return ut_errf(err, "--out: '%s' is not a directory", buf);
-    if (access(buf, W_OK) < 0)
-        return ut_errf(err, "cannot write in '%s': %s", buf, strerror(errno));
-    return 0;
-}
-
 static void print_report(const sim_result *r, const pol_plan *p,
                          const char *backend, const char *out)
 {
@@ -373,8 +348,12 @@ int cli_sim(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);
     cfg.progress = show_progress;
     cfg.progress_ud = &pr;
-    if (mkdir_p(out, &err) < 0)
+    if (ut_mkdir_p(out, &err) < 0)
         goto fail;
+    if (access(out, W_OK) < 0) {
+        ut_errf(&err, "cannot write in '%s': %s", out, strerror(errno));
+        goto fail;
+    }
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

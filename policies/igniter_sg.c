@@ -5,9 +5,11 @@
  * is taken over by a standby instance with more share: each of its
  * instances gets two more share units (5 points on the V100) with no
  * service gap, the standby being already warm. Where its GPU has no room
- * left, a standby instance of the same batch opens on a new GPU and takes
- * half of that instance's rate (after the reconfiguration delay: a new GPU
- * is not warm). A workload is left alone for 3 intervals after a change.
+ * left, a standby instance of the same batch and that larger share starts
+ * on the first GPU with room for it, or on a new GPU (at most one new GPU
+ * per interval), and takes half of that instance's rate (after the
+ * reconfiguration delay: it is not warm). A workload is left alone for 3
+ * intervals after a change.
  */
 #include "policies/policy.h"
 
@@ -91,14 +93,23 @@ static void sg_runtime(void *st, double now_s, const pol_plan *p,
                 room[gpu[i]] -= more;
             } else {
                 r.kind = POL_RECONF_ADD;
-                r.gpu = p->ngpus + new_gpus++;
-                if (r.gpu > p->ngpus)   /* one new GPU per interval */
-                    break;
                 snprintf(r.name, sizeof r.name, "%s", o->name);
                 r.share_pct = in->share_pct + more > 100 ? 100
                                                          : in->share_pct +
                                                                more;
                 r.rate_rps = in->rate_rps / 2;
+                /* the first GPU with room for the standby, else a new one
+                 * (at most one new GPU per interval) */
+                size_t j = 0;
+                while (j < p->ngpus && room[j] + 1e-9 < r.share_pct)
+                    j++;
+                if (j == p->ngpus) {
+                    if (new_gpus++)
+                        break;
+                } else {
+                    room[j] -= r.share_pct;
+                }
+                r.gpu = j;
             }
             out[(*n)++] = r;
         }

@@ -511,7 +511,7 @@ int sim_compare(const char *exp_path, const char *out_dir, int jobs,
     }
     char runs[TRACE_PATH_MAX + 16];
     snprintf(runs, sizeof runs, "%s/runs", out_dir);
-    if (make_dir(out_dir, err) < 0 || make_dir(runs, err) < 0)
+    if (ut_mkdir_p(runs, err) < 0)
         goto out;
     if (run_all(&c, jobs, progress, err) < 0)
         goto out;

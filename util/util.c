@@ -265,6 +265,32 @@ fail:
     return -1;
 }
 
+int ut_mkdir_p(const char *dir, ut_err *err)
+{
+    size_t n = strlen(dir);
+    char *buf = ut_xmalloc(n + 1);
+    memcpy(buf, dir, n + 1);
+    int rc = 0;
+    for (char *p = buf + 1;; p++) {
+        if (*p && *p != '/')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+            rc = ut_errf(err, "cannot create '%s': %s", buf, strerror(errno));
+            break;
+        }
+        *p = c;
+        if (!c)
+            break;
+    }
+    struct stat st;
+    if (rc == 0 && (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)))
+        rc = ut_errf(err, "cannot create '%s': not a directory", buf);
+    free(buf);
+    return rc;
+}
+
 const char *ut_json_describe(const cJSON *v, char *out, size_t n)
 {
     if (!v)

@@ -53,6 +53,10 @@ void ut_line_col(const char *text, size_t off, int *line, int *col);
  * (an earlier file at path is untouched) and the temporary is removed. */
 int ut_write_atomic(const char *path, const char *buf, size_t len, ut_err *err);
 
+/* Creates a directory and its missing parents (mkdir -p); an existing
+ * directory is fine. Errors name the path that could not be made. */
+int ut_mkdir_p(const char *dir, ut_err *err);
+
 /* Describes a JSON value for error messages ("-5", "\"abc\"", "an object",
  * "nothing"). Writes into out (size n) and returns out. */
 const char *ut_json_describe(const cJSON *v, char *out, size_t n);
