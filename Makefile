@@ -86,7 +86,8 @@ bench: $(IGNITER) $(BENCH_BINS)
 	@sh scripts/install-deps.sh bench
 	@pin=""; command -v taskset >/dev/null && pin="taskset -c 0"; \
 	for b in $(BENCH_BINS); do $$pin $$b || exit 1; echo; done; \
-	$$pin /usr/bin/python3 scripts/simpy_md1.py 300000
+	$$pin /usr/bin/python3 scripts/simpy_md1.py 300000; echo; \
+	sh scripts/bench-compare.sh $(IGNITER)
 
 # Every figure of experiments/ (scripts/figures.sh; needs gnuplot).
 figures: $(IGNITER)
