@@ -62,9 +62,7 @@ static void md1(double duration_s)
     c.seed = 1;
     c.wcfg = &w;
     c.nw = 1;
-    char dir[] = "/tmp/igniter-bench-XXXXXX";
-    if (!mkdtemp(dir))
-        exit(1);
+    const char *dir = tu_tmpdir();
     sim_result r;
     ut_err err;
     double t0 = now_s();
@@ -111,9 +109,7 @@ static void paper12(double duration_s)
     c.seed = 1;
     c.wcfg = wc;
     c.nw = n;
-    char dir[] = "/tmp/igniter-bench-XXXXXX";
-    if (!mkdtemp(dir))
-        exit(1);
+    const char *dir = tu_tmpdir();
     sim_result r;
     double t0 = now_s();
     if (sim_run(&c, dir, &r, &err) < 0) {

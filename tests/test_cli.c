@@ -44,7 +44,8 @@ static int run(const char *arg, ...)
         argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    char outp[] = "/tmp/igniter-cli-outXXXXXX", errp[] = "/tmp/igniter-cli-errXXXXXX";
+    char outp[] = "/tmp/igniter-cli-outXXXXXX",
+         errp[] = "/tmp/igniter-cli-errXXXXXX";
     int fo = mkstemp(outp), fe = mkstemp(errp);
     pid_t pid = fork();
     if (pid == 0) {
@@ -315,8 +316,8 @@ static void test_unwritable_output(void **state)
     assert_int_equal(res.status, 2);
     assert_contains(res.err, "cannot write '/nonexistent-dir/p.json'");
     /* a read-only directory: the temporary cannot be made; nothing left */
-    char dir[] = "/tmp/igniter-ro-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    snprintf(dir, sizeof dir, "%s", tu_tmpdir());
     chmod(dir, 0555);
     char path[128];
     snprintf(path, sizeof path, "%s/plan.json", dir);
@@ -329,7 +330,6 @@ static void test_unwritable_output(void **state)
     assert_true(no_leftovers(dir, "plan.json.tmp"));
     unlink(path);
     chmod(dir, 0755);
-    rmdir(dir);
 }
 
 static void test_unservable_is_a_clear_error(void **state)
@@ -346,8 +346,7 @@ static void test_unservable_is_a_clear_error(void **state)
 static void test_sim_demo_and_plan_file(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/igniter-cli-simXXXXXX";
-    assert_non_null(mkdtemp(dir));
+    const char *dir = tu_tmpdir();
     assert_int_equal(run("sim", "experiments/paper-example.json", "--out", dir,
                          "--duration-s", "20", NULL), 0);
     assert_contains(res.out, "vgg19          6     37.5");
@@ -377,8 +376,7 @@ static void test_sim_demo_and_plan_file(void **state)
 static void test_sim_bad_input(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/igniter-cli-simXXXXXX";
-    assert_non_null(mkdtemp(dir));
+    const char *dir = tu_tmpdir();
     char out[160];
     snprintf(out, sizeof out, "%s/out", dir);
     run("sim", "experiments/paper-example.json", "--out", out, "--backend",

@@ -141,8 +141,7 @@ static void test_conformance_runtime(void **state)
         c.policy = *o;
         c.req = &req;
         c.reconfig_delay_s = -1;
-        char dir[] = "/tmp/igniter-pol-XXXXXX";
-        assert_non_null(mkdtemp(dir));
+        const char *dir = tu_tmpdir();
         sim_result r;
         if (sim_run(&c, dir, &r, &err) < 0)
             fail_msg("%s: %s", (*o)->name, err.msg);

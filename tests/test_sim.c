@@ -65,13 +65,9 @@ static void tp_add(tplan *t, size_t gpu, const char *name, const char *model,
     in->slo_ms = slo;
 }
 
-static char outdir[64];
-
 static const char *fresh_dir(void)
 {
-    snprintf(outdir, sizeof outdir, "/tmp/igniter-sim-XXXXXX");
-    assert_non_null(mkdtemp(outdir));
-    return outdir;
+    return tu_tmpdir();
 }
 
 static void base_cfg(sim_config *c, const pol_plan *p, const char *backend,
@@ -373,8 +369,7 @@ static char *slurp_file(const char *dir, const char *name)
 
 static void run_to(const sim_config *c, char *dir)
 {
-    snprintf(dir, 64, "/tmp/igniter-sim-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    snprintf(dir, 64, "%s", tu_tmpdir());
     ut_err err;
     if (sim_run(c, dir, NULL, &err) < 0)
         fail_msg("%s", err.msg);

@@ -4,6 +4,10 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700   /* nftw */
+#endif
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define V100_AUTHORS "traces/v100/igniter-profile.jsonl"
 #define V100_PROFILE "traces/v100/profile.json"
@@ -30,16 +35,51 @@
                      #a, a_, b_, (double)(rel));                             \
     } while (0)
 
-/* Writes text to a fresh file in a temporary directory; returns its path
- * (static buffer per call site is not enough: caller gets malloc'd path). */
+/* Temporary directories made by a test process are removed when it exits
+ * (atexit), whatever the tests left in them. */
+#include <ftw.h>
+
+static char tu_dirs[64][64];
+static int tu_ndirs;
+
+static inline int tu_rm_one(const char *path, const struct stat *st, int flag,
+                            struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static inline void tu_cleanup(void)
+{
+    for (int i = 0; i < tu_ndirs; i++)
+        nftw(tu_dirs[i], tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh directory under /tmp, removed at exit. Returns a static buffer
+ * (one per call, up to 64 per process). */
+static inline const char *tu_tmpdir(void)
+{
+    if (tu_ndirs == 64)
+        abort();
+    char *d = tu_dirs[tu_ndirs];
+    snprintf(d, 64, "/tmp/igniter-test-XXXXXX");
+    if (!mkdtemp(d))
+        abort();
+    if (tu_ndirs++ == 0)
+        atexit(tu_cleanup);
+    return d;
+}
+
+/* Writes text to a fresh file in a temporary directory; returns its
+ * malloc'd path. */
 static inline char *tu_write_temp(const char *name, const char *text)
 {
-    static char dir[64];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/igniter-test-XXXXXX");
-        if (!mkdtemp(dir))
-            abort();
-    }
+    static const char *dir;
+    if (!dir)
+        dir = tu_tmpdir();
     size_t n = strlen(dir) + strlen(name) + 2;
     char *path = malloc(n);
     snprintf(path, n, "%s/%s", dir, name);
