@@ -122,6 +122,25 @@ out:
     return rc;
 }
 
+int cli_catalog(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs("usage: igniter catalog\n\nLists the GPU types the project "
+              "knows: price per hour, SM count,\nshare unit, shipped "
+              "profile, and where the price comes from.\n", stdout);
+        return 0;
+    }
+    if (argc > 1)
+        return cli_usage("catalog", "unexpected argument '%s'", argv[1]);
+    printf("%-6s %8s %4s %6s  %-26s %s\n", "GPU", "$/hour", "SMs", "unit%",
+           "profile", "price source");
+    for (const pol_gpu_type *t = pol_catalog(); t->name; t++)
+        printf("%-6s %8.3f %4d %6.2f  %-26s %s\n", t->name, t->price_per_hour,
+               t->sm_count, t->share_unit_pct,
+               t->profile ? t->profile : "(none yet)", t->price_source);
+    return 0;
+}
+
 int cli_policies(int argc, char **argv)
 {
     (void)argv;

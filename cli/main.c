@@ -19,6 +19,8 @@ static const cli_verb verbs[] = {
     {"plan", "provision GPUs for workloads with a policy (default igniter)",
      cli_plan},
     {"policies", "list the registered provisioning policies", cli_policies},
+    {"catalog", "list the GPU types: price, SMs, share unit, profile",
+     cli_catalog},
     {"sim", "simulate a plan: arrivals, dynamic batching, interference",
      cli_sim},
     {"compare", "compare policies on one experiment over seeds, with "

@@ -179,11 +179,15 @@ typedef struct pol_gpu_type {
     const char *name;
     double price_per_hour;     /* USD, on demand */
     int sm_count;
+    double share_unit_pct;     /* smallest share step */
+    const char *profile;       /* shipped profile, NULL if none yet */
     const char *price_source;
 } pol_gpu_type;
 
 /* NULL if the catalog has no such GPU. */
 const pol_gpu_type *pol_catalog_find(const char *name);
+/* The catalog, ending with an entry whose name is NULL. */
+const pol_gpu_type *pol_catalog(void);
 
 /* ---- the iGniter policy's building blocks (tested directly) -------------- */
 

@@ -71,13 +71,19 @@ int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
     return 0;
 }
 
-/* Prices are on-demand, Linux, us-east-1, one GPU per instance. */
+/* Prices are on-demand, Linux, us-east-1, one GPU per instance (AWS EC2
+ * pricing pages for the instance types named). The share unit is the
+ * profile's: 2.5 % (one 80th of the SMs, in pairs) on the V100, as the
+ * iGniter authors used; 100/40 SMs in pairs for the T4. */
 static const pol_gpu_type catalog[] = {
-    {"V100", 3.06, 80, "AWS EC2 p3.2xlarge on-demand, us-east-1 (the "
-     "instance of the iGniter paper)"},
-    {"T4", 0.526, 40, "AWS EC2 g4dn.xlarge on-demand, us-east-1"},
-    {NULL, 0, 0, NULL},
+    {"V100", 3.06, 80, 2.5, "traces/v100/profile.json",
+     "AWS EC2 p3.2xlarge on-demand, us-east-1 (the instance of the iGniter "
+     "paper)"},
+    {"T4", 0.526, 40, 5.0, NULL, "AWS EC2 g4dn.xlarge on-demand, us-east-1"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
+
+const pol_gpu_type *pol_catalog(void) { return catalog; }
 
 const pol_gpu_type *pol_catalog_find(const char *name)
 {

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 typedef struct run_result {
@@ -419,6 +420,39 @@ static void test_sim_bad_input(void **state)
     free(e2);
 }
 
+/* Ctrl-C: the simulation stops at the current simulated time, writes what
+ * it has with "complete": false, and exits 130. */
+static void test_sim_sigint_keeps_results(void **state)
+{
+    (void)state;
+    const char *bin = getenv("IGNITER_BIN");
+    if (!bin)
+        bin = "build/igniter";
+    const char *dir = tu_tmpdir();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(bin, bin, "sim", "experiments/paper-example.json", "--out", dir,
+              "--duration-s", "1000000", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    usleep(500000);
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 130);
+    char path[128], text[65536];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    slurp(path, text, sizeof text);
+    assert_contains(text, "\"complete\": false");
+    snprintf(path, sizeof path, "%s/workloads.csv", dir);
+    slurp(path, text, sizeof text);
+    assert_contains(text, "workload,model");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_unservable_is_a_clear_error),
         cmocka_unit_test(test_sim_demo_and_plan_file),
         cmocka_unit_test(test_sim_bad_input),
+        cmocka_unit_test(test_sim_sigint_keeps_results),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
