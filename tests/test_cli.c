@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 typedef struct run_result {
     int status;
@@ -438,7 +439,8 @@ static void test_sim_sigint_keeps_results(void **state)
               "--duration-s", "1000000", "--quiet", (char *)NULL);
         _exit(127);
     }
-    usleep(500000);
+    struct timespec half = {0, 500000000};
+    nanosleep(&half, NULL);
     kill(pid, SIGINT);
     int st;
     waitpid(pid, &st, 0);
