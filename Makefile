@@ -31,7 +31,7 @@ else
 BUILD   = build
 endif
 
-COMPONENTS = util model policies traces sim
+COMPONENTS = util model policies traces sim capture
 LIB_SRCS = $(foreach c,$(COMPONENTS),$(wildcard $(c)/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS = $(wildcard cli/*.c)
