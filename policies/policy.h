@@ -195,4 +195,20 @@ const pol_gpu_type *pol_catalog(void);
 int pol_igniter_batch(const mdl_fitted *f, const mdl_model *m, double slo_ms,
                       double rate_rps);
 
+/* ---- the gpu-lets+ policy's interference model (tested directly) --------- */
+
+/*
+ * How well gpu-lets' linear interference model (policies/gpulets.c) fits
+ * the measured pairs of m: fitted, as the policy fits it, on the pairs whose
+ * index i (file order) has i % 5 != 0, and judged on both latencies of
+ * every pair, as the absolute percentage error of the predicted co-located
+ * latency (measured solo latency x predicted slow-down) against the
+ * measured one: *train over the training pairs, *test over the held-out
+ * ones (i % 5 == 0). A latency whose L2 or DRAM utilisation the solo tables
+ * lack is left out of both (n counts those compared). Returns -1 with a
+ * message if too few pairs have utilisations to fit on, or the fit fails.
+ */
+int pol_gpulets_predictor_error(const mdl_measured *m, mdl_error_stats *train,
+                                mdl_error_stats *test, ut_err *err);
+
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 extern const pol_ops pol_igniter, pol_igniter_sg, pol_ffd, pol_exclusive,
-    pol_gslice, pol_example;
+    pol_gslice, pol_gpulets, pol_example;
 
 static const pol_ops *const registry[] = {
     &pol_igniter,
@@ -18,6 +18,7 @@ static const pol_ops *const registry[] = {
     &pol_ffd,
     &pol_exclusive,
     &pol_gslice,
+    &pol_gpulets,
     &pol_example,
     NULL,
 };

@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make bench` (part): wall time of a full `igniter compare` of the paper's
 # 12 workloads under Poisson arrivals (experiments/paper-12-poisson.json:
-# 5 policies x 5 seeds x 10 simulated minutes, measured back end), with
+# 6 policies x 5 seeds x 10 simulated minutes, measured back end), with
 # --jobs 1 and --jobs 2, each from scratch, without figures.
 set -eu
 bin=${1:-build/igniter}

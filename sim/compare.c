@@ -269,6 +269,7 @@ static int write_tables(const cmp *c, ut_err *err)
             }
             busy = k ? busy / k : 0;
             size_t wi = 0;
+            double lat_sum = 0, ncomp = 0;
             cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(j,
                                                                   "workloads")) {
                 const cJSON *lat = cJSON_GetObjectItemCaseSensitive(w,
@@ -282,6 +283,10 @@ static int write_tables(const cmp *c, ut_err *err)
                               complete, ng, cph, num(tot, "gpu_hours"), busy,
                               nm ? nm->valuestring : "?", r.viol, r.p99,
                               r.mean);
+                if (num(w, "completed") > 0) {
+                    lat_sum += r.mean * num(w, "completed");
+                    ncomp += num(w, "completed");
+                }
                 if (complete && wi < nw - 1) {
                     double *cell = v + ((size_t)nrun * nw + wi) * 3;
                     cell[0] = r.viol;
@@ -290,10 +295,10 @@ static int write_tables(const cmp *c, ut_err *err)
                 }
                 wi++;
             }
-            /* the "all" row: totals, and P99/mean over all requests from
-             * the run's CDF file */
-            double all_p99 = NAN, all_mean = NAN;
-            (void)all_mean;
+            /* the "all" row: totals; the mean over all completed requests
+             * (the workloads' means weighted by their completions); the P99
+             * over all requests from the run's CDF file */
+            double all_p99 = NAN, all_mean = ncomp > 0 ? lat_sum / ncomp : NAN;
             char cpath[TRACE_PATH_MAX + 96];
             snprintf(cpath, sizeof cpath, "%s/cdf.csv", dir);
             char *ct = ut_read_file(cpath, NULL, NULL);
@@ -305,15 +310,15 @@ static int write_tables(const cmp *c, ut_err *err)
             }
             double viol = num(tot, "slo_violation_pct");
             ut_buf_printf(&res, "%s,%llu,%d,%g,%.6f,%.6f,%.4f,all,%.6f,%.6f,"
-                          "\n", pn,
+                          "%.6f\n", pn,
                           (unsigned long long)(c->e.seed + (uint64_t)s),
                           complete, ng, cph, num(tot, "gpu_hours"), busy,
-                          viol, all_p99);
+                          viol, all_p99, all_mean);
             if (complete) {
                 double *cell = v + ((size_t)nrun * nw + nw - 1) * 3;
                 cell[0] = viol;
                 cell[1] = all_p99;
-                cell[2] = NAN;
+                cell[2] = all_mean;
                 cost[nrun] = cph;
                 gpus[nrun] = ng;
                 nrun++;

@@ -455,6 +455,62 @@ static void test_sim_sigint_keeps_results(void **state)
     assert_contains(text, "workload,model");
 }
 
+/* compare: every listed policy over the seeds; the summary has one row per
+ * policy and workload plus an "all" row with finite means, and is the same,
+ * byte for byte, whether the runs go one at a time or two in parallel. */
+static void test_compare_summary_is_complete_and_deterministic(void **state)
+{
+    (void)state;
+    char cwd[512], text[2048];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"backend\": "
+             "\"measured\", \"measured\": \"%s/traces/v100/"
+             "measured-colocation.jsonl\", \"duration_s\": 8, "
+             "\"warmup_s\": 1, \"seed\": 3, \"seeds\": 2, "
+             "\"policies\": [\"igniter\", \"gpulets\", \"exclusive\"], "
+             "\"workloads\": ["
+             "{\"name\": \"a\", \"model\": \"alexnet\", \"slo_ms\": 15, "
+             "\"rate_rps\": 500},"
+             "{\"name\": \"r\", \"model\": \"resnet50\", \"slo_ms\": 40, "
+             "\"rate_rps\": 400}]}", cwd, cwd);
+    char *e = tu_write_temp("cmp.json", text);
+    const char *dir = tu_tmpdir();
+    char d1[160], d2[160], p1[192], p2[192];
+    snprintf(d1, sizeof d1, "%s/one", dir);
+    snprintf(d2, sizeof d2, "%s/two", dir);
+    assert_int_equal(run("compare", e, "--out", d1, "--jobs", "1",
+                         "--no-figures", NULL), 0);
+    assert_int_equal(run("compare", e, "--out", d2, "--jobs", "2",
+                         "--no-figures", NULL), 0);
+    snprintf(p1, sizeof p1, "%s/summary.csv", d1);
+    snprintf(p2, sizeof p2, "%s/summary.csv", d2);
+    static char s1[65536], s2[65536];
+    slurp(p1, s1, sizeof s1);
+    slurp(p2, s2, sizeof s2);
+    assert_string_equal(s1, s2);
+    int lines = 0;
+    for (const char *c = s1; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 1 + 3 * 3);
+    static const char *pol[] = {"igniter", "gpulets", "exclusive"};
+    for (int i = 0; i < 3; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "\n%s,all,2,", pol[i]);
+        const char *row = strstr(s1, key);
+        assert_non_null(row);
+        /* violation, ci, p99, ci, mean: the mean is a number, not nan */
+        const char *f = row + strlen(key);
+        for (int k = 0; k < 4; k++)
+            f = strchr(f, ',') + 1;
+        double mean = strtod(f, NULL);
+        assert_true(mean > 0 && mean < 40);
+        snprintf(key, sizeof key, "\n%s,r,2,", pol[i]);
+        assert_non_null(strstr(s1, key));
+    }
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_sim_demo_and_plan_file),
         cmocka_unit_test(test_sim_bad_input),
         cmocka_unit_test(test_sim_sigint_keeps_results),
+        cmocka_unit_test(test_compare_summary_is_complete_and_deterministic),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
