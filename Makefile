@@ -7,6 +7,8 @@
 #   make bench      planning and simulation benchmarks (numbers in README.md)
 #   make figures    every experiment's comparison and figures
 #   make deps       install the Debian packages the build needs
+#   make capture    build/igniter-capture, the CUDA capture tool (needs nvcc,
+#                   cuDNN, cuBLAS, CUPTI; see capture/README.md)
 #
 # Every component is one folder with one public header; its .c files are
 # picked up by wildcard, so a new file needs no Makefile edit.
@@ -44,7 +46,7 @@ BENCH_BINS = $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 IGNITER = $(BUILD)/igniter
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all demo test bench figures deps clean check-deps
+.PHONY: all demo test bench figures deps clean check-deps capture
 
 all: $(IGNITER)
 
@@ -92,6 +94,41 @@ bench: $(IGNITER) $(BENCH_BINS)
 # Every figure of experiments/ (scripts/figures.sh; needs gnuplot).
 figures: $(IGNITER)
 	@sh scripts/figures.sh $(IGNITER) 2
+
+# ---- the capture tool (CUDA; not part of `all`, `test` or CI) -------------
+# Only the CPU files it needs are compiled here, without the Debian
+# dependency stamp: the GPU machine may have no network. Override
+# CUDA_HOME, CUDNN_HOME (a folder with include/cudnn.h and lib/), CJSON_HOME
+# (a folder with include/cjson/ and lib/) and CUDA_ARCH as needed.
+NVCC      ?= $(CUDA_HOME)/bin/nvcc
+CUDA_HOME ?= /usr/local/cuda
+CUDA_ARCH ?= sm_90
+CUDNN_HOME ?=
+CJSON_HOME ?=
+CAP_INC   = $(if $(CUDNN_HOME),-I$(CUDNN_HOME)/include) \
+            $(if $(CJSON_HOME),-I$(CJSON_HOME)/include)
+CAP_LIBDIRS = $(foreach d,$(CUDNN_HOME) $(CJSON_HOME),-L$(d)/lib \
+              -Xlinker -rpath=$(d)/lib) -L$(CUDA_HOME)/lib64 \
+              -L$(CUDA_HOME)/extras/CUPTI/lib64
+CAP_CPU   = util/util.c capture/graph.c capture/derive.c
+CAP_CU    = $(wildcard capture/*.cu) cli/igniter_capture.cu
+CAP_OBJS  = $(CAP_CPU:%.c=$(BUILD)/cap/%.o) $(CAP_CU:%.cu=$(BUILD)/cap/%.o)
+CAPTURE   = $(BUILD)/igniter-capture
+
+capture: $(CAPTURE)
+
+$(BUILD)/cap/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CAP_INC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/cap/%.o: %.cu capture/capture.h util/util.h
+	@mkdir -p $(dir $@)
+	$(NVCC) -std=c++17 -arch=$(CUDA_ARCH) -O2 -g $(CPPFLAGS) $(CAP_INC) \
+	    -Xcompiler -Wall,-Wextra,-Wno-missing-field-initializers -c $< -o $@
+
+$(CAPTURE): $(CAP_OBJS)
+	$(NVCC) -arch=$(CUDA_ARCH) -o $@ $(CAP_OBJS) $(CAP_LIBDIRS) \
+	    -lcudnn -lcublas -lcupti -lcuda -lcjson -lm -ldl -lpthread
 
 clean:
 	rm -rf build build-san

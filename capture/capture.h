@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include "util/util.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CAP_NAME_MAX 48
 #define CAP_MAX_OUTPUTS 16
 
@@ -68,5 +72,162 @@ int cap_graph_find(const cap_graph *g, const char *name);
 const char *cap_op_name(cap_op op);
 /* Elements of a layer's output per request. */
 long cap_layer_size(const cap_layer *l);
+
+/* ---- the inference runner (CUDA: capture/runner.cu, `make capture`) ---- */
+
+/*
+ * Runs a graph's inference on the GPU in FP16 (NHWC activations, FP32
+ * accumulation, tensor cores): cuDNN convolutions (algorithm found by
+ * cudnnFindConvolutionForwardAlgorithmEx once per layer and batch, cached
+ * for the process), cuBLAS GEMMs for fully connected layers and attention,
+ * small kernels of our own for the rest. Batch norm is folded into the
+ * convolution before it and ReLU into the kernel before it, as inference
+ * engines do. Weights and inputs are random with a fixed seed. One
+ * inference is: input host->device (pinned), every layer, outputs
+ * device->host; each batch size is captured once as a CUDA graph and
+ * replayed.
+ *
+ * A runner belongs to the CUDA context current when it is made (a green
+ * context's, for an SM partition) and owns its stream; use it from one
+ * thread at a time, with that context current.
+ */
+typedef struct cap_runner cap_runner;
+
+typedef struct cap_runner_opts {
+    int max_batch;                /* buffers are sized for it (1..64) */
+    unsigned long long seed;      /* weights and inputs */
+    int graphs;                   /* 1: replay CUDA graphs; 0: launch */
+    size_t workspace_bytes;       /* cuDNN workspace; 0: 256 MiB */
+} cap_runner_opts;
+
+/* Defaults: max_batch 32, seed 1, graphs 1, workspace 256 MiB. */
+void cap_runner_defaults(cap_runner_opts *o);
+int cap_runner_new(const cap_graph *g, const cap_runner_opts *o,
+                   cap_runner **out, ut_err *err);
+/* Finds algorithms and captures the graph of one batch size now, so that
+ * the first timed inference does not pay for it. */
+int cap_runner_prepare(cap_runner *r, int batch, ut_err *err);
+/* Enqueues one inference of `batch` requests on the runner's stream. */
+int cap_runner_enqueue(cap_runner *r, int batch, ut_err *err);
+/* Waits for what was enqueued; *gpu_ms (may be NULL): the time between
+ * the last enqueue's first and last operation on the GPU (CUDA events). */
+int cap_runner_wait(cap_runner *r, double *gpu_ms, ut_err *err);
+void cap_runner_free(cap_runner *r);
+/* Bytes copied in and out per request (FP16). */
+size_t cap_runner_input_bytes(const cap_runner *r);
+size_t cap_runner_output_bytes(const cap_runner *r);
+/* The runner's cudaStream_t, as a pointer. */
+void *cap_runner_stream(const cap_runner *r);
+/* "fp16" */
+const char *cap_runner_precision(void);
+/* cuDNN, cuBLAS, CUDA runtime and driver versions as one JSON object's
+ * members ("cudnn":91900,...), for provenance lines. */
+void cap_runner_versions(char *out, size_t n);
+
+/* ---- the GPU, its SM partitions, NVML and CUPTI (capture/gpu.cu) ------- */
+
+typedef struct cap_gpu_info {
+    char name[96];
+    int sm_count;
+    int min_partition_sms;        /* green contexts: smallest partition */
+    int partition_align_sms;      /*   and its step */
+    int partition_sms;            /* SMs the partitions can use together:
+                                     whole groups of 8 (H100: 120 of 132) */
+    double max_clock_mhz;         /* NVML max SM clock (0 without NVML) */
+    double power_cap_w;           /* NVML enforced limit (0 without) */
+    size_t mem_bytes, l2_bytes;
+    char driver[32];
+} cap_gpu_info;
+
+/* Initialises the CUDA driver on device 0 and reads what is known of it. */
+int cap_gpu_init(cap_gpu_info *info, ut_err *err);
+
+/* SM partitions as green contexts, made of the device's SMs in groups of
+ * 8 (one split; the H100's 132 SMs give 15 groups, 120 SMs: a group lies
+ * within one GPC, and the SMs left over are never used by a partition). sms[i] > 0: that many SMs, rounded
+ * up to whole groups (cap_partition_sms says how many); sms[i] == 0: every
+ * group the others left (at most one, the last); sms[i] < 0: the whole
+ * GPU, all its SMs (the primary context). The total must fit. */
+typedef struct cap_partition cap_partition;
+int cap_partitions_new(const int *sms, size_t n, cap_partition ***out,
+                       ut_err *err);
+/* Makes partition p current on the calling thread. */
+int cap_partition_use(cap_partition *p, ut_err *err);
+int cap_partition_sms(const cap_partition *p);
+void cap_partitions_free(cap_partition **p, size_t n);
+
+/* Monotonic seconds. */
+double cap_now(void);
+
+/* NVML, loaded with dlopen, sampled by a thread of its own. */
+typedef struct cap_nvml cap_nvml;
+int cap_nvml_open(cap_nvml **out, ut_err *err);
+/* Samples power and SM clock every 1/hz s until cap_nvml_close. */
+int cap_nvml_start(cap_nvml *nv, double hz, ut_err *err);
+/* Mean power (W) and SM clock (MHz) of the samples in [t0, t1] (cap_now
+ * seconds); *n samples (0: NAN both). */
+void cap_nvml_window(cap_nvml *nv, double t0, double t1, double *power_w,
+                     double *clock_mhz, int *n);
+int cap_nvml_read(cap_nvml *nv, double *power_w, double *clock_mhz,
+                  ut_err *err);
+void cap_nvml_limits(cap_nvml *nv, double *power_cap_w,
+                     double *max_clock_mhz, char *driver, size_t n);
+void cap_nvml_close(cap_nvml *nv);
+
+/* A kernel's execution, from CUPTI activity records (ms on one clock). */
+typedef struct cap_kernel_rec {
+    double start_ms, end_ms;
+    unsigned stream;              /* CUPTI's stream id */
+    char name[64];
+} cap_kernel_rec;
+
+/* Starts collecting kernel records (CUPTI activity API). */
+int cap_cupti_start(ut_err *err);
+/* Stops, flushes and hands over the records, sorted by start (malloc'd). */
+int cap_cupti_stop(cap_kernel_rec **out, size_t *n, ut_err *err);
+/* CUPTI's id of a runner's stream (for cap_kernel_rec.stream). */
+int cap_cupti_stream_id(void *stream, unsigned *id, ut_err *err);
+
+/* ---- derivation (CPU: capture/derive.c) --------------------------------- */
+
+/* Per-inference kernel statistics of `iters` back-to-back inferences whose
+ * kernels are k[0..n) (one stream, sorted by start; n a multiple of
+ * iters): kernels per inference, active time (the union of kernel
+ * intervals) and idle time (the gaps between an inference's consecutive
+ * kernels, overlaps counting as no gap), both in ms per inference. */
+typedef struct cap_kstats {
+    int kernels;
+    double active_ms, idle_ms, idle_per_kernel_ms;
+} cap_kstats;
+int cap_kernel_stats(const cap_kernel_rec *k, size_t n, int iters,
+                     cap_kstats *out, ut_err *err);
+
+/* Duration-weighted means over the kernels of an `ncu --csv` report with
+ * the metrics gpu__time_duration.sum, lts__t_sector_hit_rate.pct,
+ * lts__t_sectors.avg.pct_of_peak_sustained_elapsed and
+ * dram__throughput.avg.pct_of_peak_sustained_elapsed. */
+typedef struct cap_ncu_summary {
+    int kernels;
+    double time_ms, l2_hit_pct, l2_util_pct, dram_util_pct;
+} cap_ncu_summary;
+int cap_ncu_parse(const char *csv_path, cap_ncu_summary *out, ut_err *err);
+
+/* Derives, from a capture's raw JSON lines (capture/README.md), into
+ * out_dir: profile.json (the project's profile, traces/README.md);
+ * measured-colocation.jsonl (solo tables and the fitting pairs, in the
+ * shape of traces/v100/measured-colocation.jsonl); measured-heldout.jsonl
+ * (the same solo tables and the held-out pairs); colocations-multi.jsonl
+ * (the held-out 3- and 4-way runs, one per line). `gpu_name` names the GPU
+ * in the profile (NULL: from the raw file, "NVIDIA H100 80GB HBM3" ->
+ * "H100"); price_per_hour <= 0 leaves the price out. Errors name the raw
+ * file's line; nothing is written unless everything derives. */
+/* (In capture/derive_raw.c, not derive.c: it needs model/, which
+ * `make capture` does not link into igniter-capture.) */
+int cap_derive(const char *raw_path, const char *out_dir,
+               const char *gpu_name, double price_per_hour, ut_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

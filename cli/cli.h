@@ -28,6 +28,7 @@ int cli_policies(int argc, char **argv);
 int cli_sim(int argc, char **argv);
 int cli_compare(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
+int cli_derive(int argc, char **argv);
 
 /* Prints "igniter VERB: message" to stderr and returns EXIT_BAD_INPUT. */
 int cli_fail(const char *verb, const ut_err *err);

@@ -25,6 +25,8 @@ static const cli_verb verbs[] = {
      cli_sim},
     {"compare", "compare policies on one experiment over seeds, with "
      "figures", cli_compare},
+    {"derive", "a capture's raw records into a profile and measured files",
+     cli_derive},
     {NULL, NULL, NULL},
 };
 

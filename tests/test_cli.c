@@ -6,6 +6,7 @@
  *
  * The binary is $IGNITER_BIN (tests/run.sh sets it), default build/igniter.
  */
+#define TU_SYNTH_RAW
 #include "testutil.h"
 
 #include <dirent.h>
@@ -157,6 +158,7 @@ static void test_every_verb_has_help(void **state)
         {"policies", {"igniter policies"}},
         {"sim", {"--out", "--plan", "--profile", "--backend", "--measured",
                  "--duration-s", "--warmup-s", "--seed"}},
+        {"derive", {"RAW.jsonl", "--out", "--gpu", "--price"}},
     };
     assert_int_equal(run("--help", NULL), 0);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
@@ -511,6 +513,67 @@ static void test_compare_summary_is_complete_and_deterministic(void **state)
     free(e);
 }
 
+
+/* derive: a synthetic capture into the four files, which fit, accuracy,
+ * predict and plan then read; bad input is one line and exit 2. */
+static void test_derive_and_use(void **state)
+{
+    (void)state;
+    char *text = tu_synth_raw(NULL, TU_SYNTH_END);
+    char *raw = tu_write_temp("capture-raw.jsonl", text);
+    free(text);
+    char dir[128], prof[160], held[160], multi[160], plan_w[160];
+    snprintf(dir, sizeof dir, "%s/h100", tu_tmpdir());
+    assert_int_equal(run("derive", raw, "--out", dir, "--price", "4.5", NULL),
+                     0);
+    assert_contains(res.out, "H100, 2 models");
+    assert_contains(res.out, "4 fitting pairs");
+    assert_contains(res.out, "2 held-out pairs");
+    assert_contains(res.out, "1 held-out runs");
+    assert_contains(res.out, "fit: ok");
+    snprintf(prof, sizeof prof, "%s/profile.json", dir);
+    snprintf(held, sizeof held, "%s/measured-heldout.jsonl", dir);
+    snprintf(multi, sizeof multi, "%s/colocations-multi.jsonl", dir);
+    assert_int_equal(run("fit", "--profile", prof, NULL), 0);
+    assert_contains(res.out, "\"share_unit_pct\": 6.06060606");
+    assert_int_equal(run("accuracy", "--profile", prof, "--measured", held,
+                         "--json", NULL), 0);
+    assert_contains(res.out, "\"pairs\":2");
+    assert_int_equal(run("predict", "--profile", prof, "--input", multi,
+                         NULL), 0);
+    assert_contains(res.out, "{\"latency_ms\":[");
+    /* shares in 8-SM units of 132 SMs plan like any others */
+    char *w = tu_write_temp("h100-w.json",
+        "{\"workloads\":[{\"name\":\"a\",\"model\":\"alpha\",\"slo_ms\":10,"
+        "\"rate_rps\":800},{\"name\":\"b\",\"model\":\"beta\",\"slo_ms\":30,"
+        "\"rate_rps\":300}]}");
+    snprintf(plan_w, sizeof plan_w, "%s", w);
+    assert_int_equal(run("plan", "--profile", prof, "--workloads", plan_w,
+                         NULL), 0);
+    assert_contains(res.out, "1 x H100 at $4.500/h");
+    /* bad input: one line, exit 2, nothing written */
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/never", tu_tmpdir());
+    run("derive", "/nonexistent/raw.jsonl", "--out", bad, NULL);
+    assert_bad_input("igniter derive: cannot open '/nonexistent/raw.jsonl'",
+                     "No such file or directory", NULL);
+    assert_false(exists(bad));
+    text = tu_synth_raw("pair_self", TU_SYNTH_END);
+    char *nopair = tu_write_temp("nopair.jsonl", text);
+    free(text);
+    run("derive", nopair, "--out", bad, NULL);
+    assert_bad_input(nopair, "alpha: expected a \"pair_self\" record",
+                     "step pair_self");
+    assert_false(exists(bad));
+    run("derive", raw, NULL);
+    assert_bad_input("--out is required", NULL, NULL);
+    run("derive", raw, "--out", bad, "--price", "free", NULL);
+    assert_bad_input("--price", "'free'", NULL);
+    free(nopair);
+    free(w);
+    free(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_sim_bad_input),
         cmocka_unit_test(test_sim_sigint_keeps_results),
         cmocka_unit_test(test_compare_summary_is_complete_and_deterministic),
+        cmocka_unit_test(test_derive_and_use),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

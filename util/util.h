@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define UT_ERR_MAX 512
 
 /* The project version, recorded in every output file. */
@@ -106,5 +110,9 @@ void *ut_xmalloc(size_t n);
 void *ut_xcalloc(size_t n, size_t sz);
 void *ut_xrealloc(void *p, size_t n);
 char *ut_xstrdup(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,1186 @@
+/*
+ * runner.cu - the inference runner: a cap_graph executed with cuDNN, cuBLAS
+ * and a few kernels of our own, in FP16 with NHWC activations.
+ *
+ * Layout: a feature map is [batch, h, w, c] (channels last, which is what
+ * cuDNN's tensor-core convolutions want); a token sequence is [batch, t, c].
+ * Weights are random (a hash of the seed and the element index), so no
+ * file is read: inference time does not depend on their values.
+ *
+ * Fusions, decided once when the runner is made: a batch norm whose only
+ * input is a convolution used by nothing else is folded into that
+ * convolution's bias; a ReLU whose input is used by nothing else runs in
+ * the epilogue kernel of the layer before (convolution, fully connected,
+ * add). The layers so absorbed run nothing and share their producer's
+ * buffer.
+ *
+ * Errors name the call and its code: `cudnnConvolutionForward: 
+ * CUDNN_STATUS_BAD_PARAM (3) (layer conv2, batch 8)`.
+ */
+#include "capture/capture.h"
+
+#include <cublas_v2.h>
+#include <cuda.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BATCH_LIMIT 64
+
+/* ---- error reporting ------------------------------------------------------ */
+
+#define CK_CUDA(call)                                                       \
+    do {                                                                    \
+        cudaError_t e_ = (call);                                            \
+        if (e_ != cudaSuccess)                                              \
+            return ut_errf(err, "%s: %s (%d)", #call,                       \
+                           cudaGetErrorName(e_), (int)e_);                  \
+    } while (0)
+
+#define CK_CUDNN(call)                                                      \
+    do {                                                                    \
+        cudnnStatus_t s_ = (call);                                          \
+        if (s_ != CUDNN_STATUS_SUCCESS)                                     \
+            return ut_errf(err, "%s: %s (%d)", #call,                       \
+                           cudnnGetErrorString(s_), (int)s_);               \
+    } while (0)
+
+#define CK_CUBLAS(call)                                                     \
+    do {                                                                    \
+        cublasStatus_t s_ = (call);                                         \
+        if (s_ != CUBLAS_STATUS_SUCCESS)                                    \
+            return ut_errf(err, "%s: %s (%d)", #call,                       \
+                           cublasGetStatusName(s_), (int)s_);               \
+    } while (0)
+
+/* ---- kernels ------------------------------------------------------------ */
+
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_GELU = 2 };
+
+__device__ static inline float act_f(float x, int act)
+{
+    if (act == ACT_RELU)
+        return x > 0.f ? x : 0.f;
+    if (act == ACT_GELU)
+        return 0.5f * x * (1.f + erff(x * 0.70710678f));
+    return x;
+}
+
+/* Uniform in [-scale, scale) from (seed, i): splitmix64. */
+__global__ static void k_fill(__half *p, size_t n, unsigned long long seed,
+                              float scale)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        unsigned long long z = seed + 0x9E3779B97F4A7C15ULL * (i + 1);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        z ^= z >> 31;
+        float u = (float)(z >> 40) * (1.0f / 16777216.0f);
+        p[i] = __float2half((2.f * u - 1.f) * scale);
+    }
+}
+
+/* dst = act(src + bias[i % c]) + res (res, bias may be NULL). */
+__global__ static void k_epilogue(__half *dst, const __half *src,
+                                  const __half *bias, const __half *res,
+                                  size_t n, int c, int act)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        float v = __half2float(src[i]);
+        if (bias)
+            v += __half2float(bias[i % c]);
+        v = act_f(v, act);
+        if (res)
+            v += __half2float(res[i]);
+        dst[i] = __float2half(v);
+    }
+}
+
+/* The same, 8 halves (16 bytes) a thread: n and c multiples of 8, every
+ * pointer 16-byte aligned (launch through epilogue()). */
+__global__ static void k_epilogue8(uint4 *dst, const uint4 *src,
+                                   const __half *bias, const uint4 *res,
+                                   size_t n8, int c, int act)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n8;
+         i += (size_t)gridDim.x * blockDim.x) {
+        uint4 v = src[i], rv;
+        if (res)
+            rv = res[i];
+        __half2 *h = (__half2 *)&v, *rh = (__half2 *)&rv;
+        int ch = (int)((i * 8) % (size_t)c);
+        for (int k = 0; k < 4; k++) {
+            float2 f = __half22float2(h[k]);
+            if (bias) {
+                f.x += __half2float(bias[ch + 2 * k]);
+                f.y += __half2float(bias[ch + 2 * k + 1]);
+            }
+            f.x = act_f(f.x, act);
+            f.y = act_f(f.y, act);
+            if (res) {
+                float2 g = __half22float2(rh[k]);
+                f.x += g.x;
+                f.y += g.y;
+            }
+            h[k] = __floats2half2_rn(f.x, f.y);
+        }
+        dst[i] = v;
+    }
+}
+
+__global__ static void k_add8(uint4 *dst, const uint4 *a, const uint4 *b,
+                              size_t n8, int act)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n8;
+         i += (size_t)gridDim.x * blockDim.x) {
+        uint4 x = a[i], y = b[i];
+        __half2 *hx = (__half2 *)&x, *hy = (__half2 *)&y;
+        for (int k = 0; k < 4; k++) {
+            float2 f = __half22float2(hx[k]), g = __half22float2(hy[k]);
+            hx[k] = __floats2half2_rn(act_f(f.x + g.x, act),
+                                      act_f(f.y + g.y, act));
+        }
+        dst[i] = x;
+    }
+}
+
+__global__ static void k_add(__half *dst, const __half *a, const __half *b,
+                             size_t n, int act)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = __float2half(act_f(__half2float(a[i]) + __half2float(b[i]),
+                                    act));
+}
+
+/* dst[p][0..cp) = src[p][0..c), zeros after. */
+__global__ static void k_pad_channels(__half *dst, const __half *src,
+                                      size_t px, int c, int cp)
+{
+    size_t n = px * cp;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int ch = (int)(i % cp);
+        dst[i] = ch < c ? src[i / cp * c + ch] : __float2half(0.f);
+    }
+}
+
+/* Batch norm at inference: dst = src * scale[c] + shift[c]. */
+__global__ static void k_bn(__half *dst, const __half *src,
+                            const __half *scale, const __half *shift,
+                            size_t n, int c, int act)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int ch = (int)(i % c);
+        float v = __half2float(src[i]) * __half2float(scale[ch]) +
+                  __half2float(shift[ch]);
+        dst[i] = __float2half(act_f(v, act));
+    }
+}
+
+/* NHWC max pooling; padded cells never win. */
+__global__ static void k_maxpool(__half *dst, const __half *src, int nb,
+                                 int h, int w, int c, int oh, int ow, int k,
+                                 int s, int p)
+{
+    size_t n = (size_t)nb * oh * ow * c;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int ch = (int)(i % c);
+        size_t r = i / c;
+        int x = (int)(r % ow);
+        r /= ow;
+        int y = (int)(r % oh);
+        int b = (int)(r / oh);
+        float m = -65504.f;
+        for (int dy = 0; dy < k; dy++) {
+            int iy = y * s - p + dy;
+            if (iy < 0 || iy >= h)
+                continue;
+            for (int dx = 0; dx < k; dx++) {
+                int ix = x * s - p + dx;
+                if (ix < 0 || ix >= w)
+                    continue;
+                float v = __half2float(
+                    src[(((size_t)b * h + iy) * w + ix) * c + ch]);
+                m = v > m ? v : m;
+            }
+        }
+        dst[i] = __float2half(m);
+    }
+}
+
+/* NHWC adaptive average pooling (PyTorch's bins). */
+__global__ static void k_avgpool(__half *dst, const __half *src, int nb,
+                                 int h, int w, int c, int oh, int ow)
+{
+    size_t n = (size_t)nb * oh * ow * c;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int ch = (int)(i % c);
+        size_t r = i / c;
+        int x = (int)(r % ow);
+        r /= ow;
+        int y = (int)(r % oh);
+        int b = (int)(r / oh);
+        int y0 = y * h / oh, y1 = ((y + 1) * h + oh - 1) / oh;
+        int x0 = x * w / ow, x1 = ((x + 1) * w + ow - 1) / ow;
+        float sum = 0.f;
+        for (int iy = y0; iy < y1; iy++)
+            for (int ix = x0; ix < x1; ix++)
+                sum += __half2float(
+                    src[(((size_t)b * h + iy) * w + ix) * c + ch]);
+        dst[i] = __float2half(sum / (float)((y1 - y0) * (x1 - x0)));
+    }
+}
+
+/* Block-wide sum of one float per thread (blockDim.x a multiple of 32,
+ * at most 1024). */
+__device__ static float block_sum(float v, float *sh)
+{
+    for (int o = 16; o > 0; o >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+    __syncthreads();
+    if (lane == 0)
+        sh[wid] = v;
+    __syncthreads();
+    float t = 0.f;
+    for (int i = 0; i < (int)(blockDim.x >> 5); i++)
+        t += sh[i];
+    return t;
+}
+
+/* One block per row of c: layer norm (gain, bias) or, with ln == 0, L2
+ * normalisation with a scale per channel (SSD's conv4_3 norm). */
+__global__ static void k_rownorm(__half *dst, const __half *src, int c,
+                                 const __half *g, const __half *bb, int ln)
+{
+    __shared__ float sh[32];
+    const __half *x = src + (size_t)blockIdx.x * c;
+    __half *y = dst + (size_t)blockIdx.x * c;
+    float s = 0.f, s2 = 0.f;
+    for (int i = threadIdx.x; i < c; i += blockDim.x) {
+        float v = __half2float(x[i]);
+        s += v;
+        s2 += v * v;
+    }
+    s = block_sum(s, sh);
+    s2 = block_sum(s2, sh);
+    if (ln) {
+        float mean = s / c, var = s2 / c - mean * mean;
+        float inv = rsqrtf(var + 1e-6f);
+        for (int i = threadIdx.x; i < c; i += blockDim.x)
+            y[i] = __float2half((__half2float(x[i]) - mean) * inv *
+                                    __half2float(g[i]) +
+                                __half2float(bb[i]));
+    } else {
+        float inv = rsqrtf(s2 + 1e-10f);
+        for (int i = threadIdx.x; i < c; i += blockDim.x)
+            y[i] = __float2half(__half2float(x[i]) * inv * __half2float(g[i]));
+    }
+}
+
+/* One block per row of n: softmax in place. */
+__global__ static void k_softmax(__half *p, int n)
+{
+    __shared__ float sh[32];
+    __half *x = p + (size_t)blockIdx.x * n;
+    float m = -65504.f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+        m = fmaxf(m, __half2float(x[i]));
+    for (int o = 16; o > 0; o >>= 1)
+        m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+    __shared__ float shm[32];
+    if ((threadIdx.x & 31) == 0)
+        shm[threadIdx.x >> 5] = m;
+    __syncthreads();
+    for (int i = 0; i < (int)(blockDim.x >> 5); i++)
+        m = fmaxf(m, shm[i]);
+    float s = 0.f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+        s += __expf(__half2float(x[i]) - m);
+    s = block_sum(s, sh);
+    float inv = 1.f / s;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+        x[i] = __float2half(__expf(__half2float(x[i]) - m) * inv);
+}
+
+/* Patch features [b, t-1, c] (or [b, t, c] without a class token) plus
+ * the class token and the position embedding -> [b, t, c]. */
+__global__ static void k_tokens(__half *dst, const __half *src,
+                                const __half *cls, const __half *pos, int nb,
+                                int t, int c, int has_cls)
+{
+    size_t n = (size_t)nb * t * c;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int ch = (int)(i % c);
+        size_t r = i / c;
+        int tok = (int)(r % t);
+        int b = (int)(r / t);
+        float v;
+        if (has_cls && tok == 0)
+            v = __half2float(cls[ch]);
+        else
+            v = __half2float(
+                src[((size_t)b * (t - has_cls) + tok - has_cls) * c + ch]);
+        dst[i] = __float2half(v + __half2float(pos[(size_t)tok * c + ch]));
+    }
+}
+
+/* qkv [b, t, 3, h, d] -> q, k, v each [b, h, t, d]. */
+__global__ static void k_split_heads(__half *q, __half *k, __half *v,
+                                     const __half *qkv, int nb, int t,
+                                     int h, int d)
+{
+    size_t n = (size_t)nb * t * 3 * h * d;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int e = (int)(i % d);
+        size_t r = i / d;
+        int hh = (int)(r % h);
+        r /= h;
+        int which = (int)(r % 3);
+        r /= 3;
+        int tok = (int)(r % t);
+        int b = (int)(r / t);
+        __half *o = which == 0 ? q : which == 1 ? k : v;
+        o[(((size_t)b * h + hh) * t + tok) * d + e] = qkv[i];
+    }
+}
+
+/* o [b, h, t, d] -> [b, t, h * d]. */
+__global__ static void k_merge_heads(__half *dst, const __half *o, int nb,
+                                     int t, int h, int d)
+{
+    size_t n = (size_t)nb * t * h * d;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int e = (int)(i % d);
+        size_t r = i / d;
+        int hh = (int)(r % h);
+        r /= h;
+        int tok = (int)(r % t);
+        int b = (int)(r / t);
+        dst[i] = o[(((size_t)b * h + hh) * t + tok) * d + e];
+    }
+}
+
+/* ---- the process-wide algorithm cache ---------------------------------- */
+
+typedef struct algo_entry {
+    char key[96];
+    cudnnConvolutionFwdAlgo_t algo;
+    size_t ws;
+} algo_entry;
+
+static pthread_mutex_t algo_lock = PTHREAD_MUTEX_INITIALIZER;
+static algo_entry *algo_tab;
+static size_t algo_n, algo_cap;
+
+static int algo_get(const char *key, cudnnConvolutionFwdAlgo_t *a, size_t *ws)
+{
+    int found = 0;
+    pthread_mutex_lock(&algo_lock);
+    for (size_t i = 0; i < algo_n; i++)
+        if (!strcmp(algo_tab[i].key, key)) {
+            *a = algo_tab[i].algo;
+            *ws = algo_tab[i].ws;
+            found = 1;
+            break;
+        }
+    pthread_mutex_unlock(&algo_lock);
+    return found;
+}
+
+static void algo_put(const char *key, cudnnConvolutionFwdAlgo_t a, size_t ws)
+{
+    pthread_mutex_lock(&algo_lock);
+    if (algo_n == algo_cap) {
+        algo_cap = algo_cap ? 2 * algo_cap : 256;
+        algo_tab = (algo_entry *)ut_xrealloc(algo_tab,
+                                             algo_cap * sizeof *algo_tab);
+    }
+    snprintf(algo_tab[algo_n].key, sizeof algo_tab[algo_n].key, "%s", key);
+    algo_tab[algo_n].algo = a;
+    algo_tab[algo_n].ws = ws;
+    algo_n++;
+    pthread_mutex_unlock(&algo_lock);
+}
+
+/* ---- the runner ----------------------------------------------------------- */
+
+typedef struct lrun {
+    int alias;                 /* >= 0: shares that layer's buffer, runs
+                                  nothing */
+    int act;                   /* fused activation */
+    __half *out;               /* [max_batch, size] */
+    __half *w, *b;             /* conv/fc weights and bias; bn scale/shift;
+                                  norms' gain/bias; tokens' cls/pos */
+    /* encoder */
+    __half *ln1g, *ln1b, *wqkv, *bqkv, *wo, *bo, *ln2g, *ln2b, *w1, *b1,
+        *w2, *b2;
+    cudnnFilterDescriptor_t fdesc;
+    cudnnConvolutionDescriptor_t cdesc;
+    int cpad;                  /* conv: input channels padded to 8 (0: no) */
+    __half *xpad;              /* [max_batch, h, w, cpad] */
+    cudnnConvolutionFwdAlgo_t algo[MAX_BATCH_LIMIT + 1];
+    size_t ws[MAX_BATCH_LIMIT + 1];
+    int have_algo[MAX_BATCH_LIMIT + 1];
+} lrun;
+
+struct cap_runner {
+    cap_graph g;               /* a copy: the runner owns its layers */
+    cap_runner_opts o;
+    lrun *lr;
+    cudaStream_t stream;
+    cudnnHandle_t dnn;
+    cublasHandle_t blas;
+    void *blas_ws;
+    void *ws;
+    size_t ws_bytes;
+    cudnnTensorDescriptor_t xd, yd;
+    __half *in_d;              /* [max_batch, c, h, w] as NHWC */
+    __half *in_h, *out_h;      /* pinned */
+    size_t in_elems, out_elems;   /* per request */
+    /* encoder scratch, sized for the largest encoder */
+    __half *e_ln, *e_qkv, *e_q, *e_k, *e_v, *e_s, *e_o, *e_att, *e_mlp;
+    cudaGraphExec_t exec[MAX_BATCH_LIMIT + 1];
+    cudaEvent_t ev0, ev1;
+    unsigned long long fill_seq;
+    int sms;                   /* SMs of the context it was made in */
+};
+
+extern "C" void cap_runner_defaults(cap_runner_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_batch = 32;
+    o->seed = 1;
+    o->graphs = 1;
+    o->workspace_bytes = (size_t)256 << 20;
+}
+
+extern "C" const char *cap_runner_precision(void) { return "fp16"; }
+
+extern "C" void cap_runner_versions(char *out, size_t n)
+{
+    int rt = 0, drv = 0;
+    cudaRuntimeGetVersion(&rt);
+    cudaDriverGetVersion(&drv);
+    int bl = 0;
+    cublasHandle_t h;
+    if (cublasCreate(&h) == CUBLAS_STATUS_SUCCESS) {
+        cublasGetVersion(h, &bl);
+        cublasDestroy(h);
+    }
+    snprintf(out, n,
+             "\"cuda_runtime\":%d,\"cuda_driver\":%d,\"cudnn\":%zu,"
+             "\"cudnn_compiled\":%d,\"cublas\":%d,\"precision\":\"fp16\"",
+             rt, drv, cudnnGetVersion(), CUDNN_VERSION, bl);
+}
+
+static int grid_for(size_t n)
+{
+    size_t g = (n + 255) / 256;
+    return (int)(g > 65535 ? 65535 : g ? g : 1);
+}
+
+static int dalloc(__half **p, size_t elems, ut_err *err)
+{
+    CK_CUDA(cudaMalloc((void **)p, (elems ? elems : 1) * sizeof(__half)));
+    return 0;
+}
+
+/* Allocates and fills a weight tensor of n elements, U(-scale, scale). */
+static int weight(cap_runner *r, __half **p, size_t n, float scale,
+                  ut_err *err)
+{
+    if (dalloc(p, n, err) < 0)
+        return -1;
+    k_fill<<<grid_for(n), 256, 0, r->stream>>>(*p, n,
+                                               r->o.seed * 1000003ULL +
+                                                   ++r->fill_seq,
+                                               scale);
+    CK_CUDA(cudaGetLastError());
+    return 0;
+}
+
+static const __half *in_buf(const cap_runner *r, int idx)
+{
+    if (idx < 0)
+        return r->in_d;
+    while (r->lr[idx].alias >= 0)
+        idx = r->lr[idx].alias;
+    return r->lr[idx].out;
+}
+
+static int in_c(const cap_runner *r, const cap_layer *l, int k)
+{
+    return l->in[k] < 0 ? r->g.in_c : r->g.l[l->in[k]].c;
+}
+static int in_h(const cap_runner *r, const cap_layer *l)
+{
+    return l->in[0] < 0 ? r->g.in_h : r->g.l[l->in[0]].h;
+}
+static int in_w(const cap_runner *r, const cap_layer *l)
+{
+    return l->in[0] < 0 ? r->g.in_w : r->g.l[l->in[0]].w;
+}
+
+static int is_token_fc(const cap_runner *r, const cap_layer *l)
+{
+    return l->token >= 0 && in_w(r, l) == 1;
+}
+
+/* Inputs of a fully connected layer per request (graph.c's rule). */
+static int fc_in(const cap_runner *r, const cap_layer *l)
+{
+    int c = in_c(r, l, 0);
+    return is_token_fc(r, l) ? c : c * in_h(r, l) * in_w(r, l);
+}
+
+/* Decides fusions: uses[i] counts consumers (outputs count once). */
+static void plan_fusions(cap_runner *r)
+{
+    size_t n = r->g.n;
+    int *uses = (int *)ut_xcalloc(n, sizeof *uses);
+    int *next = (int *)ut_xcalloc(n, sizeof *next);
+    for (size_t i = 0; i < n; i++) {
+        r->lr[i].alias = -1;
+        next[i] = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < r->g.l[i].nin; k++)
+            if (r->g.l[i].in[k] >= 0) {
+                uses[r->g.l[i].in[k]]++;
+                next[r->g.l[i].in[k]] = (int)i;
+            }
+    for (size_t k = 0; k < r->g.nout; k++)
+        uses[r->g.out[k]]++;
+    for (size_t i = 0; i < n; i++) {
+        cap_layer *l = &r->g.l[i];
+        if (r->lr[i].alias >= 0)
+            continue;
+        int cur = (int)i;
+        if (l->op == CAP_CONV && uses[cur] == 1 && next[cur] >= 0 &&
+            r->g.l[next[cur]].op == CAP_BN) {
+            r->lr[next[cur]].alias = cur;   /* folded into the bias */
+            l->bias = 1;
+            cur = next[cur];
+        }
+        if ((l->op == CAP_CONV || l->op == CAP_FC || l->op == CAP_ADD ||
+             l->op == CAP_BN) &&
+            uses[cur] == 1 && next[cur] >= 0 &&
+            r->g.l[next[cur]].op == CAP_RELU) {
+            r->lr[next[cur]].alias = cur;
+            r->lr[i].act = ACT_RELU;
+        }
+    }
+    free(uses);
+    free(next);
+}
+
+static int setup_layer(cap_runner *r, size_t i, ut_err *err)
+{
+    cap_layer *l = &r->g.l[i];
+    lrun *q = &r->lr[i];
+    size_t mb = (size_t)r->o.max_batch;
+    if (q->alias >= 0)
+        return 0;
+    int c = in_c(r, l, 0);
+    if (l->op != CAP_ENCODER &&
+        dalloc(&q->out, mb * (size_t)cap_layer_size(l), err) < 0)
+        return -1;
+    switch (l->op) {
+    case CAP_CONV: {
+        /* cuDNN's tensor-core kernels want channels in multiples of 8: a
+         * 3-channel image goes through a slow generic kernel (0.7 ms for
+         * ResNet-50's first layer at batch 1 on the H100), so the input is
+         * copied into 8 channels, zeros in the extra ones */
+        if (l->groups == 1 && c % 8) {
+            q->cpad = (c + 7) / 8 * 8;
+            if (dalloc(&q->xpad, mb * (size_t)in_h(r, l) * in_w(r, l) *
+                                     q->cpad, err) < 0)
+                return -1;
+            c = q->cpad;
+        }
+        int cg = c / l->groups;
+        size_t nw = (size_t)l->out * cg * l->kernel * l->kernel;
+        float sc = 1.f / sqrtf((float)(cg * l->kernel * l->kernel));
+        if (weight(r, &q->w, nw, sc, err) < 0)
+            return -1;
+        if (l->bias && weight(r, &q->b, l->out, 0.1f, err) < 0)
+            return -1;
+        CK_CUDNN(cudnnCreateFilterDescriptor(&q->fdesc));
+        CK_CUDNN(cudnnSetFilter4dDescriptor(q->fdesc, CUDNN_DATA_HALF,
+                                            CUDNN_TENSOR_NHWC, l->out, cg,
+                                            l->kernel, l->kernel));
+        CK_CUDNN(cudnnCreateConvolutionDescriptor(&q->cdesc));
+        CK_CUDNN(cudnnSetConvolution2dDescriptor(
+            q->cdesc, l->pad, l->pad, l->stride, l->stride, l->dilation,
+            l->dilation, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+        CK_CUDNN(cudnnSetConvolutionGroupCount(q->cdesc, l->groups));
+        CK_CUDNN(cudnnSetConvolutionMathType(q->cdesc,
+                                             CUDNN_TENSOR_OP_MATH));
+        break;
+    }
+    case CAP_BN:
+        if (weight(r, &q->w, c, 1.f, err) < 0 ||
+            weight(r, &q->b, c, 0.1f, err) < 0)
+            return -1;
+        break;
+    case CAP_FC: {
+        size_t k = (size_t)fc_in(r, l);
+        if (weight(r, &q->w, (size_t)l->out * k, 1.f / sqrtf((float)k),
+                   err) < 0 ||
+            weight(r, &q->b, l->out, 0.1f, err) < 0)
+            return -1;
+        break;
+    }
+    case CAP_L2NORM:
+        if (weight(r, &q->w, c, 1.f, err) < 0)
+            return -1;
+        break;
+    case CAP_LAYERNORM:
+        if (weight(r, &q->w, c, 1.f, err) < 0 ||
+            weight(r, &q->b, c, 0.1f, err) < 0)
+            return -1;
+        break;
+    case CAP_TOKENS:
+        if (weight(r, &q->w, c, 0.1f, err) < 0 ||
+            weight(r, &q->b, (size_t)l->h * c, 0.1f, err) < 0)
+            return -1;
+        break;
+    case CAP_ENCODER: {
+        size_t d = (size_t)c, m = (size_t)l->mlp;
+        float sd = 1.f / sqrtf((float)d), sm = 1.f / sqrtf((float)m);
+        if (dalloc(&q->out, mb * (size_t)cap_layer_size(l), err) < 0 ||
+            weight(r, &q->ln1g, d, 1.f, err) < 0 ||
+            weight(r, &q->ln1b, d, 0.1f, err) < 0 ||
+            weight(r, &q->wqkv, 3 * d * d, sd, err) < 0 ||
+            weight(r, &q->bqkv, 3 * d, 0.1f, err) < 0 ||
+            weight(r, &q->wo, d * d, sd, err) < 0 ||
+            weight(r, &q->bo, d, 0.1f, err) < 0 ||
+            weight(r, &q->ln2g, d, 1.f, err) < 0 ||
+            weight(r, &q->ln2b, d, 0.1f, err) < 0 ||
+            weight(r, &q->w1, m * d, sd, err) < 0 ||
+            weight(r, &q->b1, m, 0.1f, err) < 0 ||
+            weight(r, &q->w2, d * m, sm, err) < 0 ||
+            weight(r, &q->b2, d, 0.1f, err) < 0)
+            return -1;
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* Y[m, n] = alpha X[m, k] W[n, k]^T, row-major; ldx: X's row stride. */
+static int gemm_nt(cap_runner *r, int m, int n, int k, const __half *x,
+                   int ldx, const __half *w, __half *y, float alpha,
+                   ut_err *err)
+{
+    float beta = 0.f;
+    CK_CUBLAS(cublasGemmEx(r->blas, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k,
+                           &alpha, w, CUDA_R_16F, k, x, CUDA_R_16F, ldx,
+                           &beta, y, CUDA_R_16F, n, CUBLAS_COMPUTE_32F,
+                           CUBLAS_GEMM_DEFAULT));
+    return 0;
+}
+
+#define LAUNCH(n) grid_for(n), 256, 0, r->stream
+
+static inline int al16(const void *p)
+{
+    return ((uintptr_t)p & 15) == 0;
+}
+
+/* dst = act(src + bias[channel]) + res, vectorised where it can be. */
+static void epilogue(cap_runner *r, __half *dst, const __half *src,
+                     const __half *bias, const __half *res, size_t n, int c,
+                     int act)
+{
+    if (n % 8 == 0 && c % 8 == 0 && al16(dst) && al16(src) &&
+        (!bias || al16(bias)) && (!res || al16(res)))
+        k_epilogue8<<<LAUNCH(n / 8)>>>((uint4 *)dst, (const uint4 *)src,
+                                       bias, (const uint4 *)res, n / 8, c,
+                                       act);
+    else
+        k_epilogue<<<LAUNCH(n)>>>(dst, src, bias, res, n, c, act);
+}
+
+static void add_act(cap_runner *r, __half *dst, const __half *a,
+                    const __half *b, size_t n, int act)
+{
+    if (n % 8 == 0 && al16(dst) && al16(a) && al16(b))
+        k_add8<<<LAUNCH(n / 8)>>>((uint4 *)dst, (const uint4 *)a,
+                                  (const uint4 *)b, n / 8, act);
+    else
+        k_add<<<LAUNCH(n)>>>(dst, a, b, n, act);
+}
+
+static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
+                       const __half *x, int nb, ut_err *err)
+{
+    int t = l->h, c = l->c, h = l->heads, d = c / h, m = l->mlp;
+    int rows = nb * t;
+    size_t nx = (size_t)rows * c;
+    __half *out = q->out;
+    k_rownorm<<<rows, 256, 0, r->stream>>>(r->e_ln, x, c, q->ln1g, q->ln1b,
+                                           1);
+    if (gemm_nt(r, rows, 3 * c, c, r->e_ln, c, q->wqkv, r->e_qkv, 1.f,
+                err) < 0)
+        return -1;
+    epilogue(r, r->e_qkv, r->e_qkv, q->bqkv,
+                                                  NULL, (size_t)rows * 3 * c,
+                                                  3 * c, ACT_NONE);
+    k_split_heads<<<LAUNCH((size_t)rows * 3 * c)>>>(r->e_q, r->e_k, r->e_v,
+                                                     r->e_qkv, nb, t, h, d);
+    float one = 1.f, zero = 0.f, scale = 1.f / sqrtf((float)d);
+    /* S[t, t] = scale Q K^T per (batch, head) */
+    CK_CUBLAS(cublasGemmStridedBatchedEx(
+        r->blas, CUBLAS_OP_T, CUBLAS_OP_N, t, t, d, &scale, r->e_k,
+        CUDA_R_16F, d, (long long)t * d, r->e_q, CUDA_R_16F, d,
+        (long long)t * d, &zero, r->e_s, CUDA_R_16F, t, (long long)t * t,
+        nb * h, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    k_softmax<<<nb * h * t, 128, 0, r->stream>>>(r->e_s, t);
+    /* O[t, d] = S V */
+    CK_CUBLAS(cublasGemmStridedBatchedEx(
+        r->blas, CUBLAS_OP_N, CUBLAS_OP_N, d, t, t, &one, r->e_v,
+        CUDA_R_16F, d, (long long)t * d, r->e_s, CUDA_R_16F, t,
+        (long long)t * t, &zero, r->e_o, CUDA_R_16F, d, (long long)t * d,
+        nb * h, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    k_merge_heads<<<LAUNCH(nx)>>>(r->e_att, r->e_o, nb, t, h, d);
+    if (gemm_nt(r, rows, c, c, r->e_att, c, q->wo, out, 1.f, err) < 0)
+        return -1;
+    epilogue(r, out, out, q->bo, x, nx, c, ACT_NONE);
+    k_rownorm<<<rows, 256, 0, r->stream>>>(r->e_ln, out, c, q->ln2g,
+                                           q->ln2b, 1);
+    if (gemm_nt(r, rows, m, c, r->e_ln, c, q->w1, r->e_mlp, 1.f, err) < 0)
+        return -1;
+    epilogue(r, r->e_mlp, r->e_mlp, q->b1, NULL,
+                                              (size_t)rows * m, m, ACT_GELU);
+    if (gemm_nt(r, rows, c, m, r->e_mlp, m, q->w2, r->e_att, 1.f, err) < 0)
+        return -1;
+    epilogue(r, out, r->e_att, q->b2, out, nx, c, ACT_NONE);
+    return 0;
+}
+
+static int conv_algo(cap_runner *r, size_t i, int nb, const __half *x,
+                     __half *y, ut_err *err)
+{
+    lrun *q = &r->lr[i];
+    if (q->have_algo[nb])
+        return 0;
+    char key[96];
+    snprintf(key, sizeof key, "%s/%zu/%d/%d", r->g.name, i, nb, r->sms);
+    cudnnConvolutionFwdAlgo_t a;
+    size_t ws;
+    if (!algo_get(key, &a, &ws)) {
+        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+        int got = 0;
+        /* twice: the first search also loads each candidate's kernels
+         * (CUDA loads modules lazily), which would make the algorithms
+         * tried first look slow; the second one's timings are kept */
+        for (int pass = 0; pass < 2; pass++)
+            CK_CUDNN(cudnnFindConvolutionForwardAlgorithmEx(
+                r->dnn, r->xd, x, q->fdesc, q->w, q->cdesc, r->yd, y,
+                CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf, r->ws,
+                r->ws_bytes));
+        int k = 0;
+        while (k < got && perf[k].status != CUDNN_STATUS_SUCCESS)
+            k++;
+        if (getenv("IGNITER_CAPTURE_FIND_LOG")) {
+            const cap_layer *l = &r->g.l[i];
+            fprintf(stderr, "find %s %s b%d sms%d k%d s%d: out %dx%dx%d:",
+                    r->g.name, l->name, nb, r->sms, l->kernel, l->stride,
+                    l->c, l->h, l->w);
+            for (int j = 0; j < got; j++)
+                fprintf(stderr, " [a%d st%d %.4fms m%d ws%zu]",
+                        (int)perf[j].algo, (int)perf[j].status, perf[j].time,
+                        (int)perf[j].mathType, perf[j].memory);
+            fprintf(stderr, " -> a%d\n", k < got ? (int)perf[k].algo : -1);
+        }
+        if (k == got)
+            return ut_errf(err, "cudnnFindConvolutionForwardAlgorithmEx: no "
+                           "algorithm for layer %s at batch %d",
+                           r->g.l[i].name, nb);
+        a = perf[k].algo;
+        ws = perf[k].memory;
+        algo_put(key, a, ws);
+    }
+    q->algo[nb] = a;
+    q->ws[nb] = ws;
+    q->have_algo[nb] = 1;
+    return 0;
+}
+
+/* Enqueues every layer of one inference (no copies). find: look for
+ * convolution algorithms first (never during graph capture). */
+static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
+{
+    for (size_t i = 0; i < r->g.n; i++) {
+        const cap_layer *l = &r->g.l[i];
+        lrun *q = &r->lr[i];
+        if (q->alias >= 0)
+            continue;
+        const __half *x = in_buf(r, l->in[0]);
+        size_t n = (size_t)nb * cap_layer_size(l);
+        int c = in_c(r, l, 0), h = in_h(r, l), w = in_w(r, l);
+        switch (l->op) {
+        case CAP_CONV: {
+            float one = 1.f, zero = 0.f;
+            if (l->kernel == 1 && l->stride == 1 && l->pad == 0 &&
+                l->groups == 1 && !q->cpad) {
+                /* a 1x1 convolution over NHWC is one GEMM, [nb h w, c] x
+                 * [out, c]^T: cuBLAS runs it in a few microseconds where
+                 * the kernels of cuDNN's legacy API took 30 to 120 (the
+                 * H100, ResNet-50 at batch 1) */
+                if (gemm_nt(r, nb * h * w, l->out, c, x, c, q->w, q->out,
+                            1.f, err) < 0)
+                    return ut_errprefix(err, "layer %s", l->name);
+                q->have_algo[nb] = 1;
+                if (q->b || q->act)
+                    epilogue(r, q->out, q->out, q->b, NULL, n, l->c, q->act);
+                break;
+            }
+            if (q->cpad) {
+                size_t px = (size_t)nb * h * w;
+                k_pad_channels<<<LAUNCH(px * q->cpad)>>>(q->xpad, x, px, c,
+                                                          q->cpad);
+                x = q->xpad;
+                c = q->cpad;
+            }
+            CK_CUDNN(cudnnSetTensor4dDescriptor(r->xd, CUDNN_TENSOR_NHWC,
+                                                CUDNN_DATA_HALF, nb, c, h,
+                                                w));
+            CK_CUDNN(cudnnSetTensor4dDescriptor(r->yd, CUDNN_TENSOR_NHWC,
+                                                CUDNN_DATA_HALF, nb, l->c,
+                                                l->h, l->w));
+            if (find && conv_algo(r, i, nb, x, q->out, err) < 0)
+                return ut_errprefix(err, "layer %s", l->name);
+            if (!q->have_algo[nb])
+                return ut_errf(err, "layer %s: no algorithm for batch %d",
+                               l->name, nb);
+            cudnnStatus_t s = cudnnConvolutionForward(
+                r->dnn, &one, r->xd, x, q->fdesc, q->w, q->cdesc,
+                q->algo[nb], r->ws, q->ws[nb], &zero, r->yd, q->out);
+            if (s != CUDNN_STATUS_SUCCESS)
+                return ut_errf(err, "cudnnConvolutionForward: %s (%d) "
+                               "(layer %s, batch %d)", cudnnGetErrorString(s),
+                               (int)s, l->name, nb);
+            if (q->b || q->act)
+                epilogue(r, q->out, q->out, q->b, NULL, n,
+                                          l->c, q->act);
+            break;
+        }
+        case CAP_BN:
+            k_bn<<<LAUNCH(n)>>>(q->out, x, q->w, q->b, n, c, q->act);
+            break;
+        case CAP_RELU:
+            epilogue(r, q->out, x, NULL, NULL, n, c, ACT_RELU);
+            break;
+        case CAP_MAXPOOL:
+            k_maxpool<<<LAUNCH(n)>>>(q->out, x, nb, h, w, c, l->h, l->w,
+                                     l->kernel, l->stride, l->pad);
+            break;
+        case CAP_AVGPOOL:
+            k_avgpool<<<LAUNCH(n)>>>(q->out, x, nb, h, w, c, l->h, l->w);
+            break;
+        case CAP_ADD:
+            add_act(r, q->out, x, in_buf(r, l->in[1]), n, q->act);
+            break;
+        case CAP_L2NORM:
+            k_rownorm<<<nb * h * w, 128, 0, r->stream>>>(q->out, x, c, q->w,
+                                                         NULL, 0);
+            break;
+        case CAP_LAYERNORM:
+            k_rownorm<<<nb * h * w, 256, 0, r->stream>>>(q->out, x, c, q->w,
+                                                         q->b, 1);
+            break;
+        case CAP_TOKENS:
+            k_tokens<<<LAUNCH(n)>>>(q->out, x, q->w, q->b, nb, l->h, c,
+                                    l->cls ? 1 : 0);
+            break;
+        case CAP_FC: {
+            /* token: that token's vector of each request (rows
+             * h * c apart); otherwise the flattened input */
+            int k = fc_in(r, l), ldx = c * h * w;
+            const __half *xx = x;
+            if (is_token_fc(r, l))
+                xx = x + (size_t)l->token * c;
+            if (gemm_nt(r, nb, l->out, k, xx, ldx, q->w, q->out, 1.f,
+                        err) < 0)
+                return ut_errprefix(err, "layer %s", l->name);
+            epilogue(r, q->out, q->out, q->b, NULL, n, l->out,
+                                      q->act);
+            break;
+        }
+        case CAP_ENCODER:
+            if (run_encoder(r, l, q, x, nb, err) < 0)
+                return ut_errprefix(err, "layer %s", l->name);
+            break;
+        default:
+            return ut_errf(err, "layer %s: op %s not supported by the runner",
+                           l->name, cap_op_name(l->op));
+        }
+        CK_CUDA(cudaGetLastError());
+    }
+    return 0;
+}
+
+static int enqueue_io(cap_runner *r, int nb, int find, ut_err *err)
+{
+    CK_CUDA(cudaMemcpyAsync(r->in_d, r->in_h,
+                            (size_t)nb * r->in_elems * sizeof(__half),
+                            cudaMemcpyHostToDevice, r->stream));
+    if (run_layers(r, nb, find, err) < 0)
+        return -1;
+    size_t off = 0;
+    for (size_t k = 0; k < r->g.nout; k++) {
+        int o = r->g.out[k];
+        size_t e = (size_t)nb * cap_layer_size(&r->g.l[o]);
+        CK_CUDA(cudaMemcpyAsync(r->out_h + off, in_buf(r, o),
+                                e * sizeof(__half), cudaMemcpyDeviceToHost,
+                                r->stream));
+        off += e;
+    }
+    return 0;
+}
+
+extern "C" size_t cap_runner_input_bytes(const cap_runner *r)
+{
+    return r->in_elems * sizeof(__half);
+}
+extern "C" size_t cap_runner_output_bytes(const cap_runner *r)
+{
+    return r->out_elems * sizeof(__half);
+}
+extern "C" void *cap_runner_stream(const cap_runner *r)
+{
+    return (void *)r->stream;
+}
+
+static int runner_init(cap_runner *r, ut_err *err)
+{
+    size_t mb = (size_t)r->o.max_batch;
+    CK_CUDA(cudaFree(0));      /* the current context, made if need be */
+    {
+        /* cuDNN's choice of algorithm depends on the SMs it may use (some
+         * fail outright on a small partition): the cache is per SM count */
+        CUcontext ctx;
+        CUdevResource res;
+        if (cuCtxGetCurrent(&ctx) == CUDA_SUCCESS && ctx &&
+            cuCtxGetDevResource(ctx, &res, CU_DEV_RESOURCE_TYPE_SM) ==
+                CUDA_SUCCESS)
+            r->sms = (int)res.sm.smCount;
+    }
+    CK_CUDA(cudaStreamCreateWithFlags(&r->stream, cudaStreamNonBlocking));
+    CK_CUDNN(cudnnCreate(&r->dnn));
+    CK_CUDNN(cudnnSetStream(r->dnn, r->stream));
+    CK_CUBLAS(cublasCreate(&r->blas));
+    CK_CUBLAS(cublasSetStream(r->blas, r->stream));
+    /* a workspace of its own lets cuBLAS run inside graph capture */
+    CK_CUDA(cudaMalloc(&r->blas_ws, (size_t)32 << 20));
+    CK_CUBLAS(cublasSetWorkspace(r->blas, r->blas_ws, (size_t)32 << 20));
+    CK_CUBLAS(cublasSetMathMode(r->blas, CUBLAS_DEFAULT_MATH));
+    r->ws_bytes = r->o.workspace_bytes;
+    CK_CUDA(cudaMalloc(&r->ws, r->ws_bytes));
+    CK_CUDNN(cudnnCreateTensorDescriptor(&r->xd));
+    CK_CUDNN(cudnnCreateTensorDescriptor(&r->yd));
+    CK_CUDA(cudaEventCreate(&r->ev0));
+    CK_CUDA(cudaEventCreate(&r->ev1));
+    r->in_elems = (size_t)r->g.in_c * r->g.in_h * r->g.in_w;
+    r->out_elems = 0;
+    for (size_t k = 0; k < r->g.nout; k++)
+        r->out_elems += (size_t)cap_layer_size(&r->g.l[r->g.out[k]]);
+    if (dalloc(&r->in_d, mb * r->in_elems, err) < 0)
+        return -1;
+    CK_CUDA(cudaMallocHost((void **)&r->in_h,
+                           mb * r->in_elems * sizeof(__half)));
+    CK_CUDA(cudaMallocHost((void **)&r->out_h,
+                           mb * r->out_elems * sizeof(__half)));
+    for (size_t i = 0; i < mb * r->in_elems; i++)
+        r->in_h[i] = __float2half((float)((i * 2654435761u) % 1000) /
+                                  1000.f - 0.5f);
+    plan_fusions(r);
+    size_t enc = 0, encm = 0, enct = 0, ench = 0;
+    for (size_t i = 0; i < r->g.n; i++) {
+        if (setup_layer(r, i, err) < 0)
+            return ut_errprefix(err, "%s: layer %s", r->g.name,
+                                r->g.l[i].name);
+        const cap_layer *l = &r->g.l[i];
+        if (l->op == CAP_ENCODER) {
+            enc = enc > (size_t)l->c ? enc : (size_t)l->c;
+            encm = encm > (size_t)l->mlp ? encm : (size_t)l->mlp;
+            enct = enct > (size_t)l->h ? enct : (size_t)l->h;
+            ench = ench > (size_t)l->heads ? ench : (size_t)l->heads;
+        }
+    }
+    if (enc) {
+        size_t rows = mb * enct;
+        if (dalloc(&r->e_ln, rows * enc, err) < 0 ||
+            dalloc(&r->e_qkv, rows * 3 * enc, err) < 0 ||
+            dalloc(&r->e_q, rows * enc, err) < 0 ||
+            dalloc(&r->e_k, rows * enc, err) < 0 ||
+            dalloc(&r->e_v, rows * enc, err) < 0 ||
+            dalloc(&r->e_s, mb * ench * enct * enct, err) < 0 ||
+            dalloc(&r->e_o, rows * enc, err) < 0 ||
+            dalloc(&r->e_att, rows * enc, err) < 0 ||
+            dalloc(&r->e_mlp, rows * encm, err) < 0)
+            return -1;
+    }
+    CK_CUDA(cudaStreamSynchronize(r->stream));
+    return 0;
+}
+
+extern "C" int cap_runner_new(const cap_graph *g, const cap_runner_opts *o,
+                              cap_runner **out, ut_err *err)
+{
+    *out = NULL;
+    if (o->max_batch < 1 || o->max_batch > MAX_BATCH_LIMIT)
+        return ut_errf(err, "max_batch: expected 1..%d, got %d",
+                       MAX_BATCH_LIMIT, o->max_batch);
+    cap_runner *r = (cap_runner *)ut_xcalloc(1, sizeof *r);
+    r->o = *o;
+    if (!r->o.workspace_bytes)
+        r->o.workspace_bytes = (size_t)256 << 20;
+    r->g = *g;
+    r->g.l = (cap_layer *)ut_xmalloc(g->n * sizeof *g->l);
+    memcpy(r->g.l, g->l, g->n * sizeof *g->l);
+    r->lr = (lrun *)ut_xcalloc(g->n, sizeof *r->lr);
+    if (runner_init(r, err) < 0) {
+        ut_errprefix(err, "%s", g->name);
+        cap_runner_free(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+extern "C" int cap_runner_prepare(cap_runner *r, int nb, ut_err *err)
+{
+    if (nb < 1 || nb > r->o.max_batch)
+        return ut_errf(err, "%s: batch: expected 1..%d, got %d", r->g.name,
+                       r->o.max_batch, nb);
+    if (r->exec[nb] || (!r->o.graphs && r->lr[0].have_algo[nb]))
+        return 0;
+    /* one eager inference finds the algorithms (and warms up) */
+    if (enqueue_io(r, nb, 1, err) < 0)
+        return ut_errprefix(err, "%s", r->g.name);
+    CK_CUDA(cudaStreamSynchronize(r->stream));
+    if (!r->o.graphs)
+        return 0;
+    cudaGraph_t graph;
+    CK_CUDA(cudaStreamBeginCapture(r->stream,
+                                   cudaStreamCaptureModeThreadLocal));
+    int rc = enqueue_io(r, nb, 0, err);
+    cudaError_t e = cudaStreamEndCapture(r->stream, &graph);
+    if (rc < 0)
+        return ut_errprefix(err, "%s: graph capture", r->g.name);
+    if (e != cudaSuccess)
+        return ut_errf(err, "%s: cudaStreamEndCapture: %s (%d)", r->g.name,
+                       cudaGetErrorName(e), (int)e);
+    e = cudaGraphInstantiate(&r->exec[nb], graph, 0);
+    cudaGraphDestroy(graph);
+    if (e != cudaSuccess)
+        return ut_errf(err, "%s: cudaGraphInstantiate: %s (%d)", r->g.name,
+                       cudaGetErrorName(e), (int)e);
+    CK_CUDA(cudaGraphUpload(r->exec[nb], r->stream));
+    CK_CUDA(cudaStreamSynchronize(r->stream));
+    return 0;
+}
+
+extern "C" int cap_runner_enqueue(cap_runner *r, int nb, ut_err *err)
+{
+    if (nb < 1 || nb > r->o.max_batch)
+        return ut_errf(err, "%s: batch: expected 1..%d, got %d", r->g.name,
+                       r->o.max_batch, nb);
+    if (cap_runner_prepare(r, nb, err) < 0)
+        return -1;
+    CK_CUDA(cudaEventRecord(r->ev0, r->stream));
+    if (r->o.graphs) {
+        CK_CUDA(cudaGraphLaunch(r->exec[nb], r->stream));
+    } else if (enqueue_io(r, nb, 0, err) < 0) {
+        return ut_errprefix(err, "%s", r->g.name);
+    }
+    CK_CUDA(cudaEventRecord(r->ev1, r->stream));
+    return 0;
+}
+
+extern "C" int cap_runner_wait(cap_runner *r, double *gpu_ms, ut_err *err)
+{
+    CK_CUDA(cudaEventSynchronize(r->ev1));
+    if (gpu_ms) {
+        float ms = 0.f;
+        CK_CUDA(cudaEventElapsedTime(&ms, r->ev0, r->ev1));
+        *gpu_ms = ms;
+    }
+    return 0;
+}
+
+extern "C" void cap_runner_free(cap_runner *r)
+{
+    if (!r)
+        return;
+    if (r->stream)
+        cudaStreamSynchronize(r->stream);
+    for (int b = 0; b <= MAX_BATCH_LIMIT; b++)
+        if (r->exec[b])
+            cudaGraphExecDestroy(r->exec[b]);
+    for (size_t i = 0; r->lr && i < r->g.n; i++) {
+        lrun *q = &r->lr[i];
+        __half *ps[] = {q->out, q->w, q->b, q->xpad, q->ln1g, q->ln1b, q->wqkv,
+                        q->bqkv, q->wo, q->bo, q->ln2g, q->ln2b, q->w1,
+                        q->b1, q->w2, q->b2};
+        if (q->alias >= 0)
+            continue;
+        for (size_t k = 0; k < sizeof ps / sizeof *ps; k++)
+            if (ps[k])
+                cudaFree(ps[k]);
+        if (q->fdesc)
+            cudnnDestroyFilterDescriptor(q->fdesc);
+        if (q->cdesc)
+            cudnnDestroyConvolutionDescriptor(q->cdesc);
+    }
+    __half *es[] = {r->in_d, r->e_ln, r->e_qkv, r->e_q, r->e_k, r->e_v,
+                    r->e_s, r->e_o, r->e_att, r->e_mlp};
+    for (size_t k = 0; k < sizeof es / sizeof *es; k++)
+        if (es[k])
+            cudaFree(es[k]);
+    if (r->in_h)
+        cudaFreeHost(r->in_h);
+    if (r->out_h)
+        cudaFreeHost(r->out_h);
+    if (r->ws)
+        cudaFree(r->ws);
+    if (r->blas_ws)
+        cudaFree(r->blas_ws);
+    if (r->xd)
+        cudnnDestroyTensorDescriptor(r->xd);
+    if (r->yd)
+        cudnnDestroyTensorDescriptor(r->yd);
+    if (r->dnn)
+        cudnnDestroy(r->dnn);
+    if (r->blas)
+        cublasDestroy(r->blas);
+    if (r->ev0)
+        cudaEventDestroy(r->ev0);
+    if (r->ev1)
+        cudaEventDestroy(r->ev1);
+    if (r->stream)
+        cudaStreamDestroy(r->stream);
+    free(r->lr);
+    free(r->g.l);
+    free(r);
+}
