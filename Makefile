@@ -127,7 +127,8 @@ $(BUILD)/cap/%.o: %.cu capture/capture.h util/util.h
 	    -Xcompiler -Wall,-Wextra,-Wno-missing-field-initializers -c $< -o $@
 
 $(CAPTURE): $(CAP_OBJS)
-	$(NVCC) -arch=$(CUDA_ARCH) -o $@ $(CAP_OBJS) $(CAP_LIBDIRS) \
+	$(NVCC) -arch=$(CUDA_ARCH) -Xlinker -export-dynamic -o $@ $(CAP_OBJS) \
+	    $(CAP_LIBDIRS) \
 	    -lcudnn -lcublas -lcupti -lcuda -lcjson -lm -ldl -lpthread
 
 clean:

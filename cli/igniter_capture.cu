@@ -13,8 +13,10 @@
  */
 #include "capture/capture.h"
 
+#include <cuda_profiler_api.h>
 #include <cuda_runtime.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,6 +38,20 @@ static void on_sigint(int sig)
 {
     (void)sig;
     stop_flag = 1;
+}
+
+/* A crash prints its stack (build/igniter-capture is linked with
+ * -export-dynamic, so the frames have names) before the default action. */
+static void on_crash(int sig)
+{
+    void *fr[64];
+    int n = backtrace(fr, 64);
+    static const char msg[] = "igniter-capture: crashed; stack:\n";
+    if (write(2, msg, sizeof msg - 1) < 0)
+        _exit(128 + sig);
+    backtrace_symbols_fd(fr, n, 2);
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static int die(const ut_err *e)
@@ -206,12 +222,14 @@ static cap_gpu_info gpu;
 static cap_nvml *nv;
 static double tscale = 1.0;     /* --quick shortens every window */
 
-static void window(const lat_stats *s, double *p, double *c)
+/* Mean power and clock over a timed window; returns the samples in it. */
+static int window(const lat_stats *s, double *p, double *c)
 {
     int n = 0;
     *p = *c = NAN;
     if (nv)
         cap_nvml_window(nv, s->t0, s->t1, p, c, &n);
+    return n;
 }
 
 static double share_of(int sms) { return 100.0 * sms / gpu.sm_count; }
@@ -472,13 +490,13 @@ static void emit_solo(const char *mech, const char *name, int b, int sms,
 {
     double p, c;
     char b1[32], b2[32];
-    window(s, &p, &c);
+    int ns = window(s, &p, &c);
     emit("{\"kind\":\"solo\",\"mech\":\"%s\",\"model\":\"%s\",\"batch\":%d,"
          "\"sms\":%d,\"share_pct\":%.4f,\"iters\":%d,\"mean_ms\":%.5f,"
          "\"p50_ms\":%.5f,\"p99_ms\":%.5f,\"std_ms\":%.5f,"
-         "\"gpu_ms\":%.5f,\"power_w\":%s,\"clock_mhz\":%s}",
+         "\"gpu_ms\":%.5f,\"power_w\":%s,\"clock_mhz\":%s,\"samples\":%d}",
          mech, name, b, sms, share_of(sms), s->iters, s->mean, s->p50,
-         s->p99, s->std, s->gpu_mean, num(p, b1), num(c, b2));
+         s->p99, s->std, s->gpu_mean, num(p, b1), num(c, b2), ns);
 }
 
 static int step_solo(const opts *o, const int *sms, int nsms,
@@ -688,17 +706,17 @@ static int write_trace(const char *dir, const corun *c,
     return rc;
 }
 
-static int step_coloc(const opts *o, ut_err *err)
+static int step_coloc(const opts *o, int fit, int test, ut_err *err)
 {
     int fit_b[] = {1, 8, 32};
     int fit_s[] = {32, 64, 96};
     int all_b[] = {1, 2, 4, 8, 16, 32};
-    double run_s = 0.5 * tscale, warm_s = 0.15 * tscale;
+    double run_s = 0.4 * tscale, warm_s = 0.1 * tscale;
     int done = 0;
     rng_state = (uint64_t)o->seed * 7919u + 17;
     /* 1. the fitting grid: every pair of distinct models, batches and
      * shares on a grid, the second model on the rest of the GPU */
-    for (int a = 0; a < nmodels && !stop_flag; a++)
+    for (int a = 0; a < nmodels && fit && !stop_flag; a++)
         for (int bm = a + 1; bm < nmodels && !stop_flag; bm++)
             for (int i = 0; i < 3 && !stop_flag; i++)
                 for (int j = 0; j < 3 && !stop_flag; j++)
@@ -717,7 +735,10 @@ static int step_coloc(const opts *o, ut_err *err)
                         emit_coloc(&c, "fit");
                         done++;
                     }
-    fprintf(stderr, "coloc: %d fitting pairs done\n", done);
+    if (fit)
+        fprintf(stderr, "coloc: %d fitting pairs done\n", done);
+    if (!test)
+        return 0;
     /* 2. held out: drawn up front from the seed, never used for fitting:
      * pairs (a model may meet itself), then 3- and 4-way */
     int counts[3] = {o->quick ? 4 : 40, o->quick ? 2 : 16,
@@ -797,7 +818,13 @@ static int member_kstats(const corun *c, int i, const cap_kernel_rec *k,
     for (size_t j = 0; j < kn; j++)
         if (k[j].stream == c->mem[i].stream_id)
             mine[m++] = k[j];
-    size_t whole = m / (size_t)kpi * (size_t)kpi;
+    /* the timed inferences are the stream's last ones: only those count
+     * (before them come the algorithm search, the eager run and the
+     * warm-up, whose kernels differ) */
+    size_t inf = m / (size_t)kpi;
+    if (c->mem[i].s.iters > 0 && inf > (size_t)c->mem[i].s.iters)
+        inf = (size_t)c->mem[i].s.iters;
+    size_t whole = inf * (size_t)kpi;
     int rc = whole ? cap_kernel_stats(mine + (m - whole), whole,
                                       (int)(whole / (size_t)kpi), ks, err)
                    : ut_errf(err, "no whole inference among %zu kernel "
@@ -824,7 +851,7 @@ static int step_pair_self(ut_err *err)
             c.run_s = 0.4 * tscale;
             for (int k = 0; k < n; k++)
                 c.mem[k] = (member){&models[i], 1, half};
-            cap_kernel_rec *kr;
+            cap_kernel_rec *kr = NULL;
             size_t kn;
             if (corun_go(&c, 1, &kr, &kn, err) < 0)
                 return -1;
@@ -866,7 +893,7 @@ static int step_copies(ut_err *err)
         int each = gpu.partition_sms / n / 8 * 8;
         for (int k = 0; k < n; k++)
             c.mem[k] = (member){m, 16, n == 1 ? -1 : each};
-        cap_kernel_rec *kr;
+        cap_kernel_rec *kr = NULL;
         size_t kn;
         if (corun_go(&c, 1, &kr, &kn, err) < 0)
             return -1;
@@ -937,15 +964,19 @@ static int step_reconfig(ut_err *err)
 
 static int step_l2(const opts *o, const char *self, ut_err *err)
 {
-    int pts[][2] = {{1, -1}, {32, -1}, {8, 64}};
+    /* whole GPU at batch 1 and 32, batch 8 on 64 SMs, and batch 1 on the
+     * half of pair_self (the pair's L2 in the profile) */
+    int half = gpu.partition_sms / 2 / 8 * 8;
+    int pts[][2] = {{1, -1}, {32, -1}, {8, 64}, {1, half}};
     for (int i = 0; i < nmodels && !stop_flag; i++)
-        for (int k = 0; k < 3 && !stop_flag; k++) {
+        for (int k = 0; k < 4 && !stop_flag; k++) {
             int b = pts[k][0], sms = pts[k][1];
             char csv[512], cmd[2048];
             snprintf(csv, sizeof csv, "%s/ncu-%s-b%d-s%d.csv", o->out,
                      models[i].name, b, sms);
             snprintf(cmd, sizeof cmd,
-                     "%s --csv --print-units base --metrics "
+                     "%s --csv --print-units base --profile-from-start off "
+                     "--metrics "
                      "gpu__time_duration.sum,lts__t_sector_hit_rate.pct,"
                      "lts__t_sectors.avg.pct_of_peak_sustained_elapsed,"
                      "dram__throughput.avg.pct_of_peak_sustained_elapsed "
@@ -991,8 +1022,9 @@ static const char *usage_text =
     "  --out DIR          output folder (run)\n"
     "  --models LIST      alexnet,resnet50,vgg19,ssd300,vit_b16 (default)\n"
     "  --models-dir DIR   layer graphs (default capture/models)\n"
-    "  --steps LIST       run only these of: meta,overhead,kernels,solo,\n"
-    "                     pair_self,copies,coloc,reconfig,l2\n"
+    "  --steps LIST       run only these, in this order: meta,overhead,\n"
+    "                     kernels,solo,pair_self,reconfig,coloc (the fitting\n"
+    "                     pairs),copies,heldout (held-out 2-, 3-, 4-way),l2\n"
     "  --quick            fewer points and shorter windows (a smoke test)\n"
     "  --seed N           choice of held-out combinations (default 1)\n"
     "  --ncu PATH         Nsight Compute (default ncu)\n"
@@ -1072,8 +1104,16 @@ static int verb_infer(const opts *o)
     cap_runner *r;
     if (cap_runner_new(&models[0].g, &ro, &r, &err) < 0)
         return die(&err);
+    /* the search for algorithms and the graph come first, outside the
+     * profiled range: `ncu --profile-from-start off` (step l2) sees the
+     * timed inferences only */
     lat_stats s;
-    if (time_runner(r, o->batch, 0, o->iters, 0, 60, &s, &err) < 0)
+    if (cap_runner_prepare(r, o->batch, &err) < 0)
+        return die(&err);
+    cudaProfilerStart();
+    int trc = time_runner(r, o->batch, 0, o->iters, 0, 60, &s, &err);
+    cudaProfilerStop();
+    if (trc < 0)
         return die(&err);
     printf("%s batch %d on %d SMs: mean %.4f ms, p50 %.4f, p99 %.4f "
            "(%d iterations)\n", models[0].name, o->batch,
@@ -1185,9 +1225,10 @@ static int verb_run(const opts *o, const char *self)
                               : step_solo(o, sms_full, 8, b, nb, &err));
     }
     STEP("pair_self", step_pair_self(&err));
-    STEP("copies", step_copies(&err));
     STEP("reconfig", step_reconfig(&err));
-    STEP("coloc", step_coloc(o, &err));
+    STEP("coloc", step_coloc(o, 1, 0, &err));
+    STEP("copies", step_copies(&err));
+    STEP("heldout", step_coloc(o, 0, 1, &err));
     if (nv) {
         cap_nvml_close(nv);
         nv = NULL;
@@ -1213,6 +1254,10 @@ int main(int argc, char **argv)
         fputs(usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    signal(SIGSEGV, on_crash);
+    signal(SIGBUS, on_crash);
+    signal(SIGFPE, on_crash);
+    signal(SIGABRT, on_crash);
     opts o;
     if (parse(argc, argv, &o) < 0)
         return 2;

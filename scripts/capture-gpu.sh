@@ -61,6 +61,8 @@ smoke)
 run)
     $cap run --out "$out" "$@"
     ;;
+build)
+    ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"
     python3 scripts/torch-bench.py > "$out/bench-torch.jsonl"
