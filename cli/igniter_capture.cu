@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #define MAX_MODELS 8
-#define MAX_CO 4
+#define MAX_CO 5   /* copies: up to 5 */
 
 static volatile sig_atomic_t stop_flag;
 static void on_sigint(int sig)
