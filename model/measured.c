@@ -119,6 +119,7 @@ static int load_rows(const cJSON *arr, const char *where, mdl_measured *m,
             p->batch_a = (int)e[2]->valuedouble;
             p->batch_b = (int)e[3]->valuedouble;
             p->share_a_pct = e[4]->valuedouble;
+            p->share_b_pct = 100 - p->share_a_pct;
             p->lat_a_ms = e[5]->valuedouble;
             p->lat_b_ms = e[6]->valuedouble;
             p->std_a_ms = p->std_b_ms = NAN;
@@ -191,7 +192,7 @@ static int build_grids(mdl_measured *m, ut_err *err)
                 int x = side ? ib : ia, y = side ? ia : ib;
                 double bx = side ? p->batch_b : p->batch_a;
                 double by = side ? p->batch_a : p->batch_b;
-                double rx = side ? 100 - p->share_a_pct : p->share_a_pct;
+                double rx = side ? p->share_b_pct : p->share_a_pct;
                 double lat = side ? p->lat_b_ms : p->lat_a_ms;
                 mdl_pair_grid *g = grid_for(m, x, y);
                 if (pass == 0) {
@@ -213,7 +214,16 @@ static int build_grids(mdl_measured *m, ut_err *err)
                 size_t u = axis_find(g->ba, g->nba, bx),
                        v = axis_find(g->bb, g->nbb, by),
                        w = axis_find(g->r, g->nr, rx);
-                g->s[u][v][w] = lat / mdl_measured_solo_ms(m, x, bx, rx);
+                /* the slow-down as if the partner had all the rest of
+                 * the GPU, the convention of mdl_measured_colocated, which
+                 * weighs it back by the partner's share: a pair measured
+                 * with the partner on less than the rest (an H100 capture)
+                 * is then reproduced exactly */
+                double ry = side ? p->share_a_pct : p->share_b_pct;
+                double rest = 100 - rx;
+                double sd = lat / mdl_measured_solo_ms(m, x, bx, rx);
+                g->s[u][v][w] = ry > 0 && ry < rest ? 1 + (sd - 1) * rest / ry
+                                                    : sd;
             }
         }
     return 0;
@@ -243,6 +253,32 @@ int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
                 goto fail;
             if (cJSON_IsArray(sd) && load_rows(sd, where, m, 1, err) < 0)
                 goto fail;
+            const cJSON *sb = cJSON_GetObjectItemCaseSensitive(it,
+                                                               "share_b_pct");
+            if (sb) {
+                size_t k = 0;
+                const cJSON *v;
+                if (!cJSON_IsArray(sb) ||
+                    (size_t)cJSON_GetArraySize(sb) != m->npairs) {
+                    ut_errf(err, "%s.share_b_pct: expected %zu numbers like "
+                            "latency", where, m->npairs);
+                    goto fail;
+                }
+                cJSON_ArrayForEach(v, sb) {
+                    mdl_pair *q = &m->pairs[k];
+                    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) ||
+                        v->valuedouble + q->share_a_pct > 100 + 1e-9) {
+                        ut_errf(err, "%s.share_b_pct[%zu]: expected a share "
+                                "in (0, %g], got %s", where, k,
+                                100 - q->share_a_pct,
+                                cJSON_IsNumber(v) ? "a number out of range"
+                                                  : "no number");
+                        goto fail;
+                    }
+                    q->share_b_pct = v->valuedouble;
+                    k++;
+                }
+            }
             continue;
         }
         mdl_solo_table *t = &m->solo[m->nsolo++];
@@ -302,7 +338,7 @@ int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
                            i, ia < 0 ? p->a : p->b);
         }
         mdl_place w[2] = {{ia, p->batch_a, p->share_a_pct},
-                          {ib, p->batch_b, 100 - p->share_a_pct}};
+                          {ib, p->batch_b, p->share_b_pct}};
         double lat[2];
         if (no_interference) {
             mdl_predict(f, &w[0], 1, &lat[0], NULL);

@@ -157,11 +157,13 @@ void mdl_predict_gpu(const mdl_fitted *f, const mdl_place *w, size_t n,
 
 /* ---- measured co-location data (the ground truth) ------------------------ */
 
-/* A measured pair: model a on share_a %, model b on 100 - share_a %. */
+/* A measured pair: model a on share_a %, model b on share_b % (the file's
+ * optional interference.share_b_pct, one per row; default 100 - share_a,
+ * as on the V100, where the two shares fill the GPU). */
 typedef struct mdl_pair {
     char a[MDL_NAME_MAX], b[MDL_NAME_MAX];
     int batch_a, batch_b;
-    double share_a_pct;
+    double share_a_pct, share_b_pct;
     double lat_a_ms, lat_b_ms;
     double std_a_ms, std_b_ms;   /* NAN where the file has none */
 } mdl_pair;

@@ -179,8 +179,8 @@ static int pair_side(const mdl_measured *m, size_t i, int side, gl_side *s)
     s->other = side ? ia : ib;
     s->bme = side ? p->batch_b : p->batch_a;
     s->bother = side ? p->batch_a : p->batch_b;
-    s->sme = side ? 100 - p->share_a_pct : p->share_a_pct;
-    s->sother = side ? p->share_a_pct : 100 - p->share_a_pct;
+    s->sme = side ? p->share_b_pct : p->share_a_pct;
+    s->sother = side ? p->share_a_pct : p->share_b_pct;
     s->lat_ms = side ? p->lat_b_ms : p->lat_a_ms;
     return 0;
 }

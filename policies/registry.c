@@ -72,8 +72,8 @@ int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
     return 0;
 }
 
-/* Prices are on-demand, Linux, us-east-1, one GPU per instance (AWS EC2
- * pricing pages for the instance types named). The share unit is the
+/* Prices are on-demand, Linux, us-east-1, one GPU per instance where AWS
+ * has one (AWS EC2 pricing pages for the instance types named). The share unit is the
  * profile's: 2.5 % (one 80th of the SMs, in pairs) on the V100, as the
  * iGniter authors used; 100/40 SMs in pairs for the T4. */
 static const pol_gpu_type catalog[] = {
@@ -81,6 +81,11 @@ static const pol_gpu_type catalog[] = {
      "AWS EC2 p3.2xlarge on-demand, us-east-1 (the instance of the iGniter "
      "paper)"},
     {"T4", 0.526, 40, 5.0, NULL, "AWS EC2 g4dn.xlarge on-demand, us-east-1"},
+    /* no one-GPU H100 instance: an eighth of the 8-GPU p5.48xlarge. The
+     * share unit is a partition step of the capture tool, 8 of 132 SMs */
+    {"H100", 12.29, 132, 100.0 * 8 / 132, "traces/h100/profile.json",
+     "an eighth of AWS EC2 p5.48xlarge on-demand, us-east-1, $98.32/h for "
+     "8 x H100 (price at launch, The Next Platform, 2023-07-27)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

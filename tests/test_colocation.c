@@ -81,7 +81,8 @@ static void test_pairs_reproduce_measurements(void **state)
         mdl_place w[2] = {{mdl_measured_find(&m, p->a), p->batch_a,
                            p->share_a_pct},
                           {mdl_measured_find(&m, p->b), p->batch_b,
-                           100 - p->share_a_pct}};
+                           p->share_b_pct}};
+        assert_close(p->share_b_pct, 100 - p->share_a_pct, 1e-12);
         double lat[2];
         mdl_measured_colocated(&m, w, 2, lat);
         assert_close(lat[0], p->lat_a_ms, 1e-12);
@@ -147,6 +148,46 @@ static void test_three_workloads_compose(void **state)
     }
 }
 
+/* Captured pairs need not fill the GPU (an H100 partition is whole groups
+ * of 8 SMs): interference.share_b_pct gives b's own share, the slow-downs
+ * are taken against the solo latency at that share, and a share that does
+ * not fit beside a's is refused, naming the row. */
+static void test_pairs_with_their_own_share_b(void **state)
+{
+    (void)state;
+    static const char solo[] =
+        "{\"x\": {\"latency\": {\"1\": {\"25\": 4.0, \"50\": 2.0, "
+        "\"75\": 1.5}}}}\n"
+        "{\"y\": {\"latency\": {\"1\": {\"25\": 8.0, \"50\": 5.0, "
+        "\"75\": 4.0}}}}\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%s{\"interference\": {\"latency\": "
+             "[[\"x\", \"y\", 1, 1, 25, 4.4, 6.0]], \"share_b_pct\": [50]}}\n",
+             solo);
+    char *path = tu_write_temp("own-share.json", text);
+    mdl_measured mm;
+    ut_err err;
+    if (mdl_measured_load(path, &mm, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_close(mm.pairs[0].share_b_pct, 50, 1e-12);
+    mdl_place w[2] = {{mdl_measured_find(&mm, "x"), 1, 25},
+                      {mdl_measured_find(&mm, "y"), 1, 50}};
+    double lat[2];
+    mdl_measured_colocated(&mm, w, 2, lat);
+    assert_close(lat[0], 4.4, 1e-12);
+    assert_close(lat[1], 6.0, 1e-12);   /* 1.2 x the solo 5.0 at 50 % */
+    mdl_measured_free(&mm);
+    free(path);
+    snprintf(text, sizeof text, "%s{\"interference\": {\"latency\": "
+             "[[\"x\", \"y\", 1, 1, 25, 4.4, 6.0]], \"share_b_pct\": [80]}}\n",
+             solo);
+    path = tu_write_temp("bad-share.json", text);
+    assert_int_equal(mdl_measured_load(path, &mm, &err), -1);
+    if (!strstr(err.msg, "share_b_pct[0]") || !strstr(err.msg, "(0, 75]"))
+        fail_msg("unclear message: %s", err.msg);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_one_workload_is_solo),
         cmocka_unit_test(test_clamping_and_fallback),
         cmocka_unit_test(test_three_workloads_compose),
+        cmocka_unit_test(test_pairs_with_their_own_share_b),
     };
     return cmocka_run_group_tests_name("colocation", tests, setup, teardown);
 }
