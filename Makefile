@@ -110,7 +110,7 @@ CAP_INC   = $(if $(CUDNN_HOME),-I$(CUDNN_HOME)/include) \
 CAP_LIBDIRS = $(foreach d,$(CUDNN_HOME) $(CJSON_HOME),-L$(d)/lib \
               -Xlinker -rpath=$(d)/lib) -L$(CUDA_HOME)/lib64 \
               -L$(CUDA_HOME)/extras/CUPTI/lib64
-CAP_CPU   = util/util.c capture/graph.c capture/derive.c
+CAP_CPU   = util/util.c capture/graph.c capture/derive.c capture/mps.c
 CAP_CU    = $(wildcard capture/*.cu) cli/igniter_capture.cu
 CAP_OBJS  = $(CAP_CPU:%.c=$(BUILD)/cap/%.o) $(CAP_CU:%.cu=$(BUILD)/cap/%.o)
 CAPTURE   = $(BUILD)/igniter-capture

@@ -226,6 +226,43 @@ int cap_ncu_parse(const char *csv_path, cap_ncu_summary *out, ut_err *err);
 int cap_derive(const char *raw_path, const char *out_dir,
                const char *gpu_name, double price_per_hour, ut_err *err);
 
+/* ---- child processes and MPS (CPU: capture/mps.c) ------------------------ */
+
+#include <stdio.h>
+#include <sys/types.h>
+
+/* A child process whose standard output comes back through `out`. */
+typedef struct cap_child {
+    pid_t pid;
+    FILE *out;
+} cap_child;
+/* Runs argv (PATH searched) with the extra "NAME=VALUE" strings of env
+ * (NULL-terminated, or NULL) added to its environment. */
+int cap_child_spawn(char *const argv[], const char *const *env,
+                    cap_child *c, ut_err *err);
+/* Waits for it; *status is its exit status, or 128 + the signal. */
+int cap_child_wait(cap_child *c, int *status);
+/* Ends every child still running, with whatever it started (each child
+ * leads a process group of its own): SIGTERM, SIGKILL after 2 s. */
+void cap_children_kill(void);
+/* Sends sig to every child's group; async-signal-safe (for a handler). */
+void cap_children_signal(int sig);
+
+/* 1, with a description in why, if an MPS control daemon this process did
+ * not start is running (its socket in $CUDA_MPS_PIPE_DIRECTORY or
+ * /tmp/nvidia-mps, or a process named nvidia-cuda-mps*). */
+int cap_mps_foreign(char *why, size_t n);
+/* Starts a control daemon of our own, pipe and log folder a new
+ * /tmp/igniter-mps-XXXXXX exported to the children as
+ * CUDA_MPS_PIPE_DIRECTORY and CUDA_MPS_LOG_DIRECTORY; refuses if a
+ * foreign one runs. The binary: $IGNITER_MPS_CONTROL, else
+ * nvidia-cuda-mps-control from /usr/local/nvidia/bin, /usr/bin, PATH. */
+int cap_mps_start(ut_err *err);
+/* Sends it "quit", waits up to 5 s, removes its folder (no-op if none). */
+void cap_mps_stop(void);
+/* Our daemon's folder, "" when none runs. */
+const char *cap_mps_dir(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,10 +34,24 @@
 #define MAX_CO 5   /* copies: up to 5 */
 
 static volatile sig_atomic_t stop_flag;
+/* Ctrl-C or SIGTERM: stop after the point in progress, and pass it on to
+ * the child processes (ncu, MPS clients) so that none outlives us. */
 static void on_sigint(int sig)
 {
     (void)sig;
     stop_flag = 1;
+    cap_children_signal(SIGTERM);
+}
+
+/* Without SA_RESTART, so that a wait for a child returns at once. */
+static void catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* A crash prints its stack (build/igniter-capture is linked with
@@ -66,8 +80,19 @@ typedef struct opts {
     const char *out, *models_dir, *steps, *model, *ncu;
     char models[256];
     int quick, iters, batch, sms, graphs, seed;
+    int json;                   /* infer: one JSON line per batch */
+    double start_at, seconds;   /* infer: start at this CLOCK_REALTIME
+                                   second, time for this long */
+    double spawned_at;          /* infer: when the parent spawned it */
     char batches[128];
 } opts;
+
+static double realtime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static int parse_list(const char *s, int *v, int max)
 {
@@ -984,7 +1009,17 @@ static int step_l2(const opts *o, const char *self, ut_err *err)
                      "--iters 1 --sms %d --no-graphs > %s 2>%s.err",
                      o->ncu, self, o->models_dir, models[i].name, b, sms,
                      csv, csv);
-            int rc = system(cmd);
+            cap_child ch;
+            const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+            if (cap_child_spawn((char *const *)argv, NULL, &ch, err) < 0)
+                return -1;
+            char sink[256];
+            while (fgets(sink, sizeof sink, ch.out))
+                ;
+            int rc;
+            cap_child_wait(&ch, &rc);
+            if (stop_flag)
+                break;
             if (rc != 0) {
                 emit("{\"kind\":\"note\",\"step\":\"l2\",\"model\":\"%s\","
                      "\"batch\":%d,\"msg\":\"ncu exited %d\"}",
@@ -1015,8 +1050,12 @@ static const char *usage_text =
     "usage: igniter-capture VERB [options]\n"
     "\n"
     "  run     the whole measurement campaign into --out DIR/raw.jsonl\n"
-    "  infer   run one model (for ncu and quick checks)\n"
+    "  infer   run one model (for ncu, the MPS clients and quick checks)\n"
     "  bench   solo latency on the whole GPU, graphs and plain launches\n"
+    "  mps     MPS into --out DIR/raw.jsonl: a control daemon of its own,\n"
+    "          one client process per workload (solo at 10-100 % of the\n"
+    "          threads, pairs, a client restart); run it as a separate\n"
+    "          command, never beside another CUDA process\n"
     "\n"
     "options:\n"
     "  --out DIR          output folder (run)\n"
@@ -1029,6 +1068,9 @@ static const char *usage_text =
     "  --seed N           choice of held-out combinations (default 1)\n"
     "  --ncu PATH         Nsight Compute (default ncu)\n"
     "  --model M --batch B --iters N --sms S --no-graphs   (infer)\n"
+    "  --json --batches LIST --start-at T --seconds S --spawned-at T\n"
+    "                     (infer, as an MPS client: JSON lines, a common\n"
+    "                     start in CLOCK_REALTIME seconds, a timed window)\n"
     "  --batches LIST     (bench; default 1,2,4,8,16,32)\n";
 
 static int parse(int argc, char **argv, opts *o)
@@ -1070,6 +1112,14 @@ static int parse(int argc, char **argv, opts *o)
             o->seed = atoi(v);
         else if (ARG("--ncu"))
             o->ncu = v;
+        else if (ARG("--start-at"))
+            o->start_at = atof(v);
+        else if (ARG("--seconds"))
+            o->seconds = atof(v);
+        else if (ARG("--spawned-at"))
+            o->spawned_at = atof(v);
+        else if (!strcmp(a, "--json"))
+            o->json = 1;
         else if (!strcmp(a, "--no-graphs"))
             o->graphs = 0;
         else if (!strcmp(a, "--quick"))
@@ -1087,40 +1137,305 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
+/* One model on a partition (or, --sms beyond the GPU, all of it: the
+ * primary context, which is what an MPS client gets, its share set by
+ * CUDA_MPS_ACTIVE_THREAD_PERCENTAGE), one or several batches. --json: a
+ * line per batch for the parent (`igniter-capture mps`); --start-at and
+ * --seconds: wait for a common start, then time for that long, so that
+ * co-located children overlap; --spawned-at: report the time from the
+ * parent's spawn to the end of the first inference (an MPS
+ * reconfiguration: a new client process). */
 static int verb_infer(const opts *o)
 {
     ut_err err;
     if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0)
         return die(&err);
+    int b[16];
+    int nb = o->json ? parse_list(o->batches, b, 16) : 0;
+    if (!o->json || nb == 0) {
+        b[0] = o->batch;
+        nb = 1;
+    }
+    int maxb = 1;
+    for (int i = 0; i < nb; i++) {
+        if (b[i] < 1 || b[i] > 32) {
+            fprintf(stderr, "igniter-capture infer: batch: expected 1..32, "
+                    "got %d\n", b[i]);
+            return 2;
+        }
+        maxb = b[i] > maxb ? b[i] : maxb;
+    }
     cap_partition **p;
-    int want = o->sms >= gpu.sm_count ? -1 : o->sms;
+    int want = o->sms >= gpu.sm_count || o->sms < 0 ? -1 : o->sms;
     if (cap_partitions_new(&want, 1, &p, &err) < 0 ||
         cap_partition_use(p[0], &err) < 0)
         return die(&err);
     cap_runner_opts ro;
     cap_runner_defaults(&ro);
-    ro.max_batch = o->batch;
+    ro.max_batch = maxb;
     ro.graphs = o->graphs;
     cap_runner *r;
     if (cap_runner_new(&models[0].g, &ro, &r, &err) < 0)
         return die(&err);
-    /* the search for algorithms and the graph come first, outside the
-     * profiled range: `ncu --profile-from-start off` (step l2) sees the
-     * timed inferences only */
-    lat_stats s;
-    if (cap_runner_prepare(r, o->batch, &err) < 0)
-        return die(&err);
-    cudaProfilerStart();
-    int trc = time_runner(r, o->batch, 0, o->iters, 0, 60, &s, &err);
-    cudaProfilerStop();
-    if (trc < 0)
-        return die(&err);
-    printf("%s batch %d on %d SMs: mean %.4f ms, p50 %.4f, p99 %.4f "
-           "(%d iterations)\n", models[0].name, o->batch,
-           cap_partition_sms(p[0]), s.mean, s.p50, s.p99, s.iters);
+    double startup_ms = NAN;
+    for (int i = 0; i < nb && !stop_flag; i++) {
+        /* the search for algorithms and the graph come first, outside the
+         * profiled range: `ncu --profile-from-start off` (step l2) sees
+         * the timed inferences only */
+        lat_stats s;
+        if (cap_runner_prepare(r, b[i], &err) < 0)
+            return die(&err);
+        if (i == 0 && o->spawned_at > 0) {
+            if (cap_runner_enqueue(r, b[i], &err) < 0 ||
+                cap_runner_wait(r, NULL, &err) < 0)
+                return die(&err);
+            startup_ms = (realtime() - o->spawned_at) * 1e3;
+        }
+        if (o->start_at > 0) {
+            double wait = o->start_at - realtime();
+            if (wait > 0) {
+                struct timespec ts = {(time_t)wait,
+                                      (long)((wait - (time_t)wait) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
+        double min_s = o->seconds > 0 ? o->seconds : 0;
+        cudaProfilerStart();
+        int trc = time_runner(r, b[i], o->json ? 3 : 0, o->iters, min_s,
+                              min_s > 0 ? 4 * min_s : 60, &s, &err);
+        cudaProfilerStop();
+        if (trc < 0)
+            return die(&err);
+        if (o->json) {
+            char b1[32];
+            printf("{\"model\":\"%s\",\"batch\":%d,\"sms\":%d,\"iters\":%d,"
+                   "\"mean_ms\":%.5f,\"p50_ms\":%.5f,\"p99_ms\":%.5f,"
+                   "\"std_ms\":%.5f,\"gpu_ms\":%.5f,\"startup_ms\":%s,"
+                   "\"t0\":%.6f}\n", models[0].name, b[i],
+                   cap_partition_sms(p[0]), s.iters, s.mean, s.p50, s.p99,
+                   s.std, s.gpu_mean, num(startup_ms, b1),
+                   realtime() - (cap_now() - s.t0));
+            fflush(stdout);
+        } else {
+            printf("%s batch %d on %d SMs: mean %.4f ms, p50 %.4f, p99 %.4f "
+                   "(%d iterations)\n", models[0].name, b[i],
+                   cap_partition_sms(p[0]), s.mean, s.p50, s.p99, s.iters);
+        }
+    }
     cap_runner_free(r);
     cap_partitions_free(p, 1);
+    return stop_flag ? 130 : 0;
+}
+
+/* ---- MPS: a daemon of our own, a client process per workload ------------- */
+
+/* Spawns `self infer` for model m with the given MPS percentage; extra
+ * arguments after the fixed ones. */
+static int spawn_infer(const opts *o, const char *self, const char *m,
+                       double pct, const char *batches, double start_at,
+                       double seconds, double spawned_at, cap_child *c,
+                       ut_err *err)
+{
+    char a_start[32], a_sec[32], a_sp[32], a_it[16], env0[64];
+    snprintf(a_start, sizeof a_start, "%.3f", start_at);
+    snprintf(a_sec, sizeof a_sec, "%.3f", seconds);
+    snprintf(a_sp, sizeof a_sp, "%.6f", spawned_at);
+    snprintf(a_it, sizeof a_it, "%d", o->quick ? 20 : 50);
+    snprintf(env0, sizeof env0, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=%g", pct);
+    const char *env[] = {env0, NULL};
+    const char *argv[] = {self, "infer", "--json", "--models-dir",
+                          o->models_dir, "--model", m, "--batches", batches,
+                          "--iters", a_it, "--sms", "1000", "--start-at",
+                          a_start, "--seconds", a_sec, "--spawned-at", a_sp,
+                          NULL};
+    return cap_child_spawn((char *const *)argv, env, c, err);
+}
+
+/* Reads the child's JSON lines into recs (up to n), waits for it. */
+static int collect(cap_child *c, cJSON **recs, int n, int *got, ut_err *err)
+{
+    char line[2048];
+    *got = 0;
+    while (fgets(line, sizeof line, c->out)) {
+        cJSON *j = cJSON_Parse(line);
+        if (j && *got < n)
+            recs[(*got)++] = j;
+        else
+            cJSON_Delete(j);
+    }
+    int st;
+    cap_child_wait(c, &st);
+    if (st != 0)
+        return ut_errf(err, "an MPS client exited %d%s", st,
+                       stop_flag ? " (interrupted)" : "");
     return 0;
+}
+
+static double jnum(const cJSON *j, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void emit_member(ut_buf *b, const cJSON *j, double pct)
+{
+    ut_buf_printf(b, "{\"model\":");
+    ut_buf_json_str(b, cJSON_GetObjectItemCaseSensitive(j, "model")
+                           ? cJSON_GetObjectItemCaseSensitive(j, "model")
+                                 ->valuestring
+                           : "?");
+    ut_buf_printf(b, ",\"batch\":%d,\"active_thread_pct\":%g,"
+                  "\"share_pct\":%g,\"iters\":%d,\"mean_ms\":%.5f,"
+                  "\"p50_ms\":%.5f,\"p99_ms\":%.5f,\"std_ms\":%.5f,"
+                  "\"gpu_ms\":%.5f}", (int)jnum(j, "batch"), pct, pct,
+                  (int)jnum(j, "iters"), jnum(j, "mean_ms"),
+                  jnum(j, "p50_ms"), jnum(j, "p99_ms"), jnum(j, "std_ms"),
+                  jnum(j, "gpu_ms"));
+}
+
+static int mps_steps(const opts *o, const char *self, ut_err *err)
+{
+    /* solo: every model at each percentage, every batch, one client each */
+    static const double pct_full[] = {10, 25, 50, 75, 100};
+    static const double pct_quick[] = {25, 100};
+    const double *pct = o->quick ? pct_quick : pct_full;
+    int npct = o->quick ? 2 : 5;
+    const char *batches = o->quick ? "1,8" : "1,2,4,8,16,32";
+    for (int i = 0; i < nmodels && !stop_flag; i++)
+        for (int k = 0; k < npct && !stop_flag; k++) {
+            cap_child c;
+            if (spawn_infer(o, self, models[i].name, pct[k], batches, 0,
+                            o->quick ? 0.1 : 0.25, 0, &c, err) < 0)
+                return -1;
+            cJSON *rec[16];
+            int got;
+            if (collect(&c, rec, 16, &got, err) < 0)
+                return ut_errprefix(err, "MPS solo %s at %g %%",
+                                    models[i].name, pct[k]);
+            for (int r = 0; r < got; r++) {
+                ut_buf b = {NULL, 0, 0};
+                emit_member(&b, rec[r], pct[k]);
+                emit("{\"kind\":\"solo\",\"mech\":\"mps\",%s", b.s + 1);
+                ut_buf_free(&b);
+                cJSON_Delete(rec[r]);
+            }
+        }
+    fprintf(stderr, "mps: solo done\n");
+    /* co-located: each pair of distinct models at batch 8, 50/50 and
+     * 25/75, both clients timed over the same second */
+    static const double split[][2] = {{50, 50}, {25, 75}};
+    for (int a = 0; a < nmodels && !stop_flag; a++)
+        for (int bm = a + 1; bm < nmodels && !stop_flag; bm++)
+            for (int sp = 0; sp < (o->quick ? 1 : 2) && !stop_flag; sp++) {
+                if (o->quick && bm != a + 1)
+                    continue;
+                /* clients take 2 to 4 s to start (CUDA, cuDNN, the search
+                 * for algorithms): both wait for a common start */
+                double at = realtime() + 8, sec = o->quick ? 0.3 : 1.0;
+                cap_child c[2];
+                if (spawn_infer(o, self, models[a].name, split[sp][0], "8",
+                                at, sec, 0, &c[0], err) < 0)
+                    return -1;
+                if (spawn_infer(o, self, models[bm].name, split[sp][1], "8",
+                                at, sec, 0, &c[1], err) < 0) {
+                    cap_children_kill();
+                    return -1;
+                }
+                cJSON *r0[2], *r1[2];
+                int g0 = 0, g1 = 0;
+                int rc0 = collect(&c[0], r0, 2, &g0, err);
+                int rc1 = rc0 == 0 ? collect(&c[1], r1, 2, &g1, err) : -1;
+                if (rc0 < 0 || rc1 < 0 || g0 < 1 || g1 < 1) {
+                    cap_children_kill();
+                    for (int q = 0; q < g0; q++)
+                        cJSON_Delete(r0[q]);
+                    for (int q = 0; q < g1; q++)
+                        cJSON_Delete(r1[q]);
+                    if (rc0 == 0 && rc1 == 0)
+                        ut_errf(err, "an MPS client printed no result");
+                    return ut_errprefix(err, "MPS pair %s/%s",
+                                        models[a].name, models[bm].name);
+                }
+                ut_buf b = {NULL, 0, 0};
+                emit_member(&b, r0[0], split[sp][0]);
+                ut_buf_printf(&b, ",");
+                emit_member(&b, r1[0], split[sp][1]);
+                /* did the timed windows overlap? */
+                double o0 = jnum(r0[0], "t0"), o1 = jnum(r1[0], "t0");
+                emit("{\"kind\":\"coloc\",\"mech\":\"mps\",\"set\":\"mps\","
+                     "\"n\":2,\"members\":[%s],\"start_skew_ms\":%.3f}",
+                     b.s, fabs(o0 - o1) * 1e3);
+                ut_buf_free(&b);
+                cJSON_Delete(r0[0]);
+                cJSON_Delete(r1[0]);
+            }
+    fprintf(stderr, "mps: pairs done\n");
+    /* reconfiguration: a new client process at another percentage, from
+     * spawn to the end of its first inference */
+    model *m = find_model("resnet50");
+    if (!m)
+        m = &models[0];
+    for (int rep = 0; rep < 4 && !stop_flag; rep++) {
+        double p = rep % 2 ? 25 : 50;
+        cap_child c;
+        if (spawn_infer(o, self, m->name, p, "8", 0, 0.05, realtime(), &c,
+                        err) < 0)
+            return -1;
+        cJSON *rec[2];
+        int got;
+        if (collect(&c, rec, 2, &got, err) < 0 || got < 1)
+            return got < 1 ? ut_errf(err, "MPS reconfig: no result") : -1;
+        emit("{\"kind\":\"reconfig\",\"mech\":\"mps\",\"model\":\"%s\","
+             "\"batch\":8,\"to_pct\":%g,\"total_ms\":%.3f}", m->name, p,
+             jnum(rec[0], "startup_ms"));
+        cJSON_Delete(rec[0]);
+    }
+    return 0;
+}
+
+/* `igniter-capture mps --out DIR`: no CUDA in this process (an MPS
+ * client must not share the GPU with a non-MPS context); appends to
+ * DIR/raw.jsonl. The daemon is stopped and every client ended on
+ * success, error and Ctrl-C. */
+static int verb_mps(const opts *o, const char *self)
+{
+    ut_err err;
+    if (!o->out) {
+        fprintf(stderr, "igniter-capture mps: --out DIR is required\n");
+        return 2;
+    }
+    if (load_models(o, &err) < 0)
+        return die(&err);
+    mkdir(o->out, 0777);
+    char path[600];
+    snprintf(path, sizeof path, "%s/raw.jsonl", o->out);
+    raw = fopen(path, "a");
+    if (!raw) {
+        fprintf(stderr, "igniter-capture: cannot open %s: %s\n", path,
+                strerror(errno));
+        return 1;
+    }
+    if (cap_mps_start(&err) < 0) {
+        fclose(raw);
+        return die(&err);
+    }
+    fprintf(stderr, "mps: control daemon in %s\n", cap_mps_dir());
+    double t0 = cap_now();
+    int rc = mps_steps(o, self, &err);
+    cap_children_kill();
+    cap_mps_stop();
+    ut_buf eb = {NULL, 0, 0};
+    ut_buf_json_str(&eb, rc ? err.msg : "");
+    emit("{\"kind\":\"step\",\"step\":\"mps\",\"seconds\":%.2f,\"ok\":%d,"
+         "\"error\":%s}", cap_now() - t0, rc == 0 && !stop_flag, eb.s);
+    ut_buf_free(&eb);
+    emit("{\"kind\":\"end\",\"complete\":%s,\"failed_steps\":%d,"
+         "\"seconds\":%.1f}", rc == 0 && !stop_flag ? "true" : "false",
+         rc != 0, cap_now() - t0);
+    fclose(raw);
+    if (rc)
+        return die(&err);
+    return stop_flag ? 130 : 0;
 }
 
 static int verb_bench(const opts *o)
@@ -1179,8 +1494,7 @@ static int verb_run(const opts *o, const char *self)
                 "are not recorded\n", err.msg);
         nv = NULL;
     }
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+    catch_stop();
     double t0 = cap_now();
     int failed = 0;
     /* A step that fails is recorded with its error and the campaign goes
@@ -1266,8 +1580,14 @@ int main(int argc, char **argv)
     self[n > 0 ? n : 0] = '\0';
     if (!strcmp(argv[1], "run"))
         return verb_run(&o, self);
-    if (!strcmp(argv[1], "infer"))
+    if (!strcmp(argv[1], "infer")) {
+        catch_stop();
         return verb_infer(&o);
+    }
+    if (!strcmp(argv[1], "mps")) {
+        catch_stop();
+        return verb_mps(&o, self);
+    }
     if (!strcmp(argv[1], "bench"))
         return verb_bench(&o);
     fprintf(stderr, "igniter-capture: unknown verb '%s'\n%s", argv[1],

@@ -16,6 +16,9 @@
 #define TU_SYNTH_RAW
 #include "testutil.h"
 #include "capture/capture.h"
+
+#include <signal.h>
+#include <time.h>
 #include "model/model.h"
 
 #include <dirent.h>
@@ -593,6 +596,147 @@ static void test_derive_bad_raw(void **state)
     assert_non_null(strstr(err.msg, "cannot open '/nonexistent/raw.jsonl'"));
 }
 
+/* ---- child processes and MPS (capture/mps.c), no GPU needed ------------- */
+
+static void test_child_output_env_and_status(void **state)
+{
+    (void)state;
+    const char *argv[] = {"/bin/sh", "-c", "echo one; echo \"x=$X\"; exit 3",
+                          NULL};
+    const char *env[] = {"X=42", NULL};
+    cap_child c;
+    ut_err err;
+    if (cap_child_spawn((char *const *)argv, env, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    char a[64] = "", b[64] = "";
+    assert_non_null(fgets(a, sizeof a, c.out));
+    assert_non_null(fgets(b, sizeof b, c.out));
+    assert_string_equal(a, "one\n");
+    assert_string_equal(b, "x=42\n");
+    int st;
+    assert_int_equal(cap_child_wait(&c, &st), 0);
+    assert_int_equal(st, 3);
+    /* a program that does not exist: 127, as a shell says */
+    const char *bad[] = {"/nonexistent/igniter-nothing", NULL};
+    if (cap_child_spawn((char *const *)bad, NULL, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    cap_child_wait(&c, &st);
+    assert_int_equal(st, 127);
+}
+
+static int gone(long pid)
+{
+    char p[64], line[256] = "";
+    snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 1;
+    char *ok = fgets(line, sizeof line, f);
+    fclose(f);
+    const char *rp = strrchr(line, ')');
+    return ok && rp && rp[1] == ' ' && rp[2] == 'Z';   /* a zombie */
+}
+
+/* Ctrl-C's path: every child and what it started end, within seconds. */
+static void test_children_kill_ends_the_group(void **state)
+{
+    (void)state;
+    const char *argv[] = {"/bin/sh", "-c", "sleep 60 & echo $!; wait", NULL};
+    cap_child c;
+    ut_err err;
+    if (cap_child_spawn((char *const *)argv, NULL, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    char line[64] = "";
+    assert_non_null(fgets(line, sizeof line, c.out));
+    long grandchild = atol(line);
+    assert_true(grandchild > 0);
+    assert_false(gone(grandchild));
+    time_t t0 = time(NULL);
+    cap_children_kill();
+    assert_true(time(NULL) - t0 <= 3);
+    assert_true(gone(c.pid) || kill(c.pid, 0) != 0);
+    for (int i = 0; i < 30 && !gone(grandchild); i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(gone(grandchild));
+    if (c.out)
+        fclose(c.out);
+}
+
+/* A stand-in for nvidia-cuda-mps-control: -d makes the control socket,
+ * "quit" on standard input removes it; both are logged. */
+static char *fake_control(const char *log)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "#!/bin/sh\n"
+             "if [ \"$1\" = -d ]; then echo \"start $CUDA_MPS_PIPE_DIRECTORY\""
+             " >> %s; touch \"$CUDA_MPS_PIPE_DIRECTORY/control\"; exit 0; fi\n"
+             "read cmd; echo \"$cmd\" >> %s\n"
+             "rm -f \"$CUDA_MPS_PIPE_DIRECTORY/control\"\n", log, log);
+    char *p = tu_write_temp("fake-mps-control", text);
+    chmod(p, 0755);
+    return p;
+}
+
+static void test_mps_daemon_of_our_own(void **state)
+{
+    (void)state;
+    char log[256];
+    snprintf(log, sizeof log, "%s/mps.log", tu_tmpdir());
+    char *bin = fake_control(log);
+    setenv("IGNITER_MPS_CONTROL", bin, 1);
+    unsetenv("CUDA_MPS_PIPE_DIRECTORY");
+    ut_err err;
+    char why[256];
+    if (cap_mps_foreign(why, sizeof why))
+        skip();   /* this machine runs a real MPS daemon: leave it alone */
+    if (cap_mps_start(&err) < 0)
+        fail_msg("%s", err.msg);
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s", cap_mps_dir());
+    assert_true(strncmp(dir, "/tmp/igniter-mps-", 17) == 0);
+    assert_string_equal(getenv("CUDA_MPS_PIPE_DIRECTORY"), dir);
+    assert_string_equal(getenv("CUDA_MPS_LOG_DIRECTORY"), dir);
+    cap_mps_stop();
+    struct stat st;
+    assert_true(stat(dir, &st) != 0);          /* its folder is gone */
+    assert_null(getenv("CUDA_MPS_PIPE_DIRECTORY"));
+    assert_string_equal(cap_mps_dir(), "");
+    char text[1024] = "";
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    size_t k = fread(text, 1, sizeof text - 1, f);
+    text[k] = '\0';
+    fclose(f);
+    char want[512];
+    snprintf(want, sizeof want, "start %s\nquit\n", dir);
+    assert_string_equal(text, want);
+    /* a daemon that is not ours: refused, saying where and what to do */
+    char *ctlp = tu_write_temp("control", "");
+    char ctl[300], other[300];
+    snprintf(ctl, sizeof ctl, "%s", ctlp);
+    snprintf(other, sizeof other, "%s", ctlp);
+    *strrchr(other, '/') = '\0';
+    free(ctlp);
+    setenv("CUDA_MPS_PIPE_DIRECTORY", other, 1);
+    assert_int_equal(cap_mps_start(&err), -1);
+    if (!strstr(err.msg, ctl) || !strstr(err.msg, "quit"))
+        fail_msg("unclear message: %s", err.msg);
+    assert_string_equal(cap_mps_dir(), "");
+    unsetenv("CUDA_MPS_PIPE_DIRECTORY");
+    /* no control binary: a clear error, nothing left behind */
+    setenv("IGNITER_MPS_CONTROL", "/nonexistent/nvidia-cuda-mps-control", 1);
+    assert_int_equal(cap_mps_start(&err), -1);
+    if (!strstr(err.msg, "nvidia-cuda-mps-control") ||
+        !strstr(err.msg, "IGNITER_MPS_CONTROL"))
+        fail_msg("unclear message: %s", err.msg);
+    assert_string_equal(cap_mps_dir(), "");
+    unsetenv("IGNITER_MPS_CONTROL");
+    free(bin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +753,9 @@ int main(void)
         cmocka_unit_test(test_derive_synthetic_capture),
         cmocka_unit_test(test_derive_incomplete_capture),
         cmocka_unit_test(test_derive_bad_raw),
+        cmocka_unit_test(test_child_output_env_and_status),
+        cmocka_unit_test(test_children_kill_ends_the_group),
+        cmocka_unit_test(test_mps_daemon_of_our_own),
     };
     return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
 }
