@@ -1433,9 +1433,11 @@ static int verb_mps(const opts *o, const char *self)
          "\"seconds\":%.1f}", rc == 0 && !stop_flag ? "true" : "false",
          rc != 0, cap_now() - t0);
     fclose(raw);
+    if (stop_flag)
+        return 130;     /* whatever the interrupted client's error was */
     if (rc)
         return die(&err);
-    return stop_flag ? 130 : 0;
+    return 0;
 }
 
 static int verb_bench(const opts *o)

@@ -3,6 +3,7 @@
 # build build/igniter-capture (`make capture`), print the versions, then
 #   MODE smoke   bench at batch 1 and 8, and a --quick campaign (minutes)
 #   MODE run     the whole campaign into OUT/raw.jsonl (+ OUT/coloc-trace.json)
+#   MODE mps     the MPS measurements (igniter-capture mps) into OUT/raw.jsonl
 #   MODE bench   igniter-capture bench and scripts/torch-bench.py, same GPU
 # Extra arguments go to `igniter-capture run`. cJSON may come as Debian
 # packages in .capdeps/ (the GPU machine has no network); cuDNN is looked
@@ -61,6 +62,9 @@ smoke)
 run)
     $cap run --out "$out" "$@"
     ;;
+mps)
+    $cap mps --out "$out" "$@"
+    ;;
 build)
     ;;
 bench)
@@ -68,5 +72,5 @@ bench)
     python3 scripts/torch-bench.py > "$out/bench-torch.jsonl"
     ;;
 *)
-    log "unknown mode '$mode' (smoke, run, bench)"; exit 2 ;;
+    log "unknown mode '$mode' (smoke, run, mps, bench, build)"; exit 2 ;;
 esac
