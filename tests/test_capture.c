@@ -737,6 +737,47 @@ static void test_mps_daemon_of_our_own(void **state)
     free(bin);
 }
 
+/* On a machine with a GPU and `make capture` done: one real inference
+ * through the runner, as an MPS client would run it. Skipped, saying so,
+ * everywhere else (CI has no GPU). */
+static void test_gpu_infer(void **state)
+{
+    (void)state;
+    const char *bin = "build/igniter-capture";
+    if (access(bin, X_OK) != 0 ||
+        system("nvidia-smi -L > /dev/null 2>&1") != 0) {
+        printf("test_gpu_infer: skipped, no GPU here (nvidia-smi) or no "
+               "%s (make capture)\n", bin);
+        skip();
+    }
+    const char *argv[] = {bin, "infer", "--json", "--model", "alexnet",
+                          "--batches", "1,4", "--iters", "5", "--sms",
+                          "1000", NULL};
+    cap_child c;
+    ut_err err;
+    if (cap_child_spawn((char *const *)argv, NULL, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, c.out)) {
+        cJSON *j = cJSON_Parse(line);
+        assert_non_null(j);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "batch");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "mean_ms");
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(j, "iters");
+        assert_true(cJSON_IsNumber(b) && b->valueint == (n ? 4 : 1));
+        assert_true(cJSON_IsNumber(m) && m->valuedouble > 0 &&
+                    m->valuedouble < 1000);
+        assert_true(cJSON_IsNumber(it) && it->valueint >= 5);
+        cJSON_Delete(j);
+        n++;
+    }
+    int st;
+    cap_child_wait(&c, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -756,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_child_output_env_and_status),
         cmocka_unit_test(test_children_kill_ends_the_group),
         cmocka_unit_test(test_mps_daemon_of_our_own),
+        cmocka_unit_test(test_gpu_infer),
     };
     return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
 }
