@@ -93,6 +93,7 @@ typedef struct dv_raw {
     int meta_line, idle_line, pcie_line, end_line, complete;
     char gpu[96];
     int sm_count, align_sms;
+    int partition_sms;         /* meta: SMs co-located partitions reach */
     double max_clock_mhz, power_cap_w, idle_power_w, pcie_bytes_per_ms;
     dv_model *model;
     size_t nmodel;
@@ -215,6 +216,10 @@ static int rec_meta(dv_raw *r, const cJSON *o, const char *where, int line,
     if (cJSON_GetObjectItemCaseSensitive(o, "partition_align_sms") &&
         get_int(o, "partition_align_sms", where, 0, sm, &align, err))
         return -1;
+    int psm = 0;
+    if (cJSON_GetObjectItemCaseSensitive(o, "partition_sms") &&
+        get_int(o, "partition_sms", where, 0, sm, &psm, err))
+        return -1;
     if (r->meta && (strcmp(r->gpu, gpu) || r->sm_count != sm))
         return ut_errf(err, "%s.gpu: expected the GPU of line %d (\"%s\", %d "
                        "SMs; one GPU per raw file), got \"%.60s\" with %d SMs",
@@ -222,6 +227,7 @@ static int rec_meta(dv_raw *r, const cJSON *o, const char *where, int line,
     snprintf(r->gpu, sizeof r->gpu, "%s", gpu);
     r->sm_count = sm;
     r->align_sms = align;
+    r->partition_sms = psm;
     r->max_clock_mhz = clk;
     r->power_cap_w = cap;
     r->meta_line = line;
@@ -924,6 +930,9 @@ static int build_profile(const dv_raw *r, const char *gpu_name,
     p->pcie_bytes_per_ms = r->pcie_bytes_per_ms;
     p->price_per_hour = price_per_hour > 0 ? price_per_hour : 0;
     p->sm_count = r->sm_count;
+    /* co-located partitions together reach partition_sms of the SMs */
+    if (r->partition_sms > 0 && r->partition_sms < r->sm_count)
+        p->colocated_pct = 100.0 * r->partition_sms / r->sm_count;
     if (build_copies(r, p, err) < 0)
         return -1;
     p->models = ut_xcalloc(r->nmodel, sizeof *p->models);

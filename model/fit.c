@@ -258,6 +258,7 @@ int mdl_fit(const mdl_profile *p, mdl_fitted *f, ut_err *err)
     f->share_unit_pct = p->share_unit_pct;
     f->price_per_hour = p->price_per_hour;
     f->sm_count = p->sm_count;
+    f->colocated_pct = p->colocated_pct;
     if (fit_clock(p, f, err) < 0 || fit_sched(p, f, err) < 0)
         return -1;
     f->models = ut_xcalloc(p->nmodels, sizeof *f->models);
@@ -336,6 +337,8 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
     NUM("sched_beta_ms", f->sched_beta_ms, ",\n    ");
     if (f->sm_count > 0)
         ut_buf_printf(&b, "\"sm_count\": %d,\n    ", f->sm_count);
+    if (f->colocated_pct > 0 && f->colocated_pct < 100)
+        NUM("colocated_pct", f->colocated_pct, ",\n    ");
     NUM("price_per_hour", f->price_per_hour, "\n  },\n  \"models\": {\n");
     for (size_t i = 0; i < f->nmodels; i++) {
         const mdl_model *m = &f->models[i];
@@ -397,6 +400,13 @@ static int fitted_from_json(const char *path, const cJSON *root,
         if (ut_json_int(gpu, "sm_count", where, 1, 100000, &sm, err))
             return -1;
         f->sm_count = (int)sm;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(gpu, "colocated_pct")) {
+        if (ut_json_pos(gpu, "colocated_pct", where, &f->colocated_pct, err))
+            return -1;
+        if (f->colocated_pct > 100)
+            return ut_errf(err, "%s.colocated_pct: expected at most 100, got "
+                           "%g", where, f->colocated_pct);
     }
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
     if (!cJSON_IsObject(models) || !models->child)

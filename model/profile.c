@@ -264,6 +264,14 @@ static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
             return -1;
         p->sm_count = (int)sm;
     }
+    if (cJSON_GetObjectItemCaseSensitive(gpu, "colocated_pct")) {
+        if (ut_json_pos(gpu, "colocated_pct", where, &p->colocated_pct, err))
+            return -1;
+        if (p->colocated_pct > 100 || p->colocated_pct < p->share_unit_pct)
+            return ut_errf(err, "%s.colocated_pct: expected a share between "
+                           "share_unit_pct and 100, got %g", where,
+                           p->colocated_pct);
+    }
     const cJSON *cp = cJSON_GetObjectItemCaseSensitive(gpu, "copies");
     if (!cJSON_IsObject(cp))
         return ut_errf(err, "%s.copies: expected an object, got nothing "
@@ -370,6 +378,9 @@ char *mdl_profile_to_json(const mdl_profile *p)
                       ut_fmt_double(p->price_per_hour, d));
     if (p->sm_count > 0)
         ut_buf_printf(&b, "    \"sm_count\": %d,\n", p->sm_count);
+    if (p->colocated_pct > 0 && p->colocated_pct < 100)
+        ut_buf_printf(&b, "    \"colocated_pct\": %s,\n",
+                      ut_fmt_double(p->colocated_pct, d));
     const char *keys[3] = {"power_w", "clock_mhz", "idle_per_kernel_ms"};
     const double *vals[3] = {p->copies_power_w, p->copies_clock_mhz,
                              p->copies_idle_ms};

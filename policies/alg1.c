@@ -65,7 +65,8 @@ struct alg1 {
     const pol_request *req;
     const mdl_fitted *f;
     double unit;
-    long max_units;
+    long max_units;            /* one workload alone: the whole GPU */
+    long co_units;             /* two or more: mdl_colocated_pct */
     wl *wl;
     gpu *gpus;
     size_t ngpus, gcap;
@@ -227,7 +228,8 @@ static long try_gpu(const ctx *c, const gpu *g, int w, long r,
     if (n > MDL_MAX_COLOC)
         return -1;
     long total = units_total(g) + r;
-    if (total > c->max_units)
+    long cap = n >= 2 ? c->co_units : c->max_units;
+    if (total > cap)
         return -1;
     /* zeroed: costs little and keeps GCC's -Wmaybe-uninitialized quiet */
     mdl_place p[MDL_MAX_COLOC] = {{0}};
@@ -244,7 +246,7 @@ static long try_gpu(const ctx *c, const gpu *g, int w, long r,
         p[i].batch = c->wl[wi[i]].batch;
     }
     int raised = 1;
-    while (total <= c->max_units && raised) {
+    while (total <= cap && raised) {
         raised = 0;
         for (size_t i = 0; i < n; i++)
             p[i].share_pct = (double)units_out[i] * c->unit;
@@ -256,7 +258,7 @@ static long try_gpu(const ctx *c, const gpu *g, int w, long r,
                 raised = 1;
             }
     }
-    if (total > c->max_units)
+    if (total > cap)
         return -1;
     return total - units_total(g);
 }
@@ -420,6 +422,7 @@ int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
     c.f = req->fit;
     c.unit = c.f->share_unit_pct;
     c.max_units = (long)floor(100 / c.unit + 1e-9);
+    c.co_units = (long)floor(mdl_colocated_pct(c.f) / c.unit + 1e-9);
     memset(out, 0, sizeof *out);
     if (req->n == 0)
         return ut_errf(err, "workloads: expected at least one, got none");
@@ -500,6 +503,7 @@ static int igniter_plan(const pol_request *req, pol_plan *out, ut_err *err)
 
 long alg1_bound(const alg1 *a, int w) { return a->wl[w].units; }
 long alg1_max_units(const alg1 *a) { return a->max_units; }
+long alg1_colocated_units(const alg1 *a) { return a->co_units; }
 size_t alg1_ngpus(const alg1 *a) { return a->ngpus; }
 long alg1_gpu_total(const alg1 *a, size_t j) { return a->gpus[j].total; }
 size_t alg1_gpu_count(const alg1 *a, size_t j) { return a->gpus[j].n; }

@@ -21,6 +21,8 @@ int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
 
 long alg1_bound(const alg1 *a, int w);      /* in share units */
 long alg1_max_units(const alg1 *a);         /* units in a whole GPU */
+/* units that two or more co-located workloads may have together */
+long alg1_colocated_units(const alg1 *a);
 size_t alg1_ngpus(const alg1 *a);
 long alg1_gpu_total(const alg1 *a, size_t j);
 size_t alg1_gpu_count(const alg1 *a, size_t j);

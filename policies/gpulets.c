@@ -522,7 +522,9 @@ static size_t place(const gl_ctx *c, gl_gpu *g)
         size_t best = ng;
         double best_left = INFINITY, bx = 0, by = 0;
         for (size_t j = 0; j < ng; j++) {
-            double left = 100 - g[j].share_pct - x->share_pct, lx, ly;
+            double left = mdl_colocated_pct(c->req->fit) - g[j].share_pct -
+                          x->share_pct,
+                   lx, ly;
             if (g[j].n != 1 || left < 0 || !(left < best_left) ||
                 !pair_ok(c, x, &c->inst[g[j].idx[0]], &lx, &ly))
                 continue;

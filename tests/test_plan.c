@@ -351,6 +351,66 @@ static void test_bad_requests(void **state)
     assert_non_null(pol_find("igniter"));
 }
 
+/* A GPU whose co-located partitions reach less than all of it (green
+ * contexts on the H100: 120 of 132 SMs): iGniter and FFD+ never give two
+ * or more workloads more than the profile's colocated_pct together, while
+ * one workload alone may have the whole GPU. The same workloads without
+ * that limit pack tighter, so the limit is what holds them. */
+static void test_colocated_capacity(void **state)
+{
+    (void)state;
+    mdl_fitted h;
+    ut_err err;
+    if (mdl_load("traces/h100/profile.json", &h, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_close(mdl_colocated_pct(&h), 100.0 * 120 / 132, 1e-9);
+    static const char *models[] = {"alexnet", "resnet50", "vgg19", "ssd300"};
+    pol_workload w[24];
+    for (int i = 0; i < 24; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "W%d", i + 1);
+        w[i] = wl(name, models[i % 4], 20 + 5 * (i % 5), 150 + 50 * (i % 7));
+    }
+    const char *pols[] = {"igniter", "ffd"};
+    for (int k = 0; k < 2; k++) {
+        size_t ngpus[2];
+        for (int lim = 0; lim < 2; lim++) {
+            double keep = h.colocated_pct;
+            if (!lim)
+                h.colocated_pct = 0;   /* the whole GPU */
+            pol_request req = {w, 24, &h, NULL, 0};
+            pol_plan p;
+            int rc = pol_make_plan(pols[k], &req, &p, &err);
+            h.colocated_pct = keep;
+            if (rc < 0)
+                fail_msg("%s: %s", pols[k], err.msg);
+            ngpus[lim] = p.ngpus;
+            for (size_t j = 0; j < p.ngpus && lim; j++)
+                if (p.gpus[j].n >= 2 &&
+                    pol_gpu_share(&p, j) > mdl_colocated_pct(&h) + 1e-9)
+                    fail_msg("%s: GPU %zu holds %zu workloads on %g %%",
+                             pols[k], j, p.gpus[j].n, pol_gpu_share(&p, j));
+            pol_plan_free(&p);
+        }
+        assert_true(ngpus[1] >= ngpus[0]);
+    }
+    mdl_fitted_free(&h);
+    /* a profile that says more than the whole GPU is refused, by name */
+    char *text = ut_read_file("traces/h100/profile.json", NULL, &err);
+    assert_non_null(text);
+    char *at = strstr(text, "\"colocated_pct\": ");
+    assert_non_null(at);
+    at += strlen("\"colocated_pct\": ");
+    memcpy(at, "120.00", 6);     /* over the number's own digits */
+    char *bad = tu_write_temp("cap.json", text);
+    mdl_profile pr;
+    assert_int_equal(mdl_profile_load(bad, &pr, &err), -1);
+    if (!strstr(err.msg, "gpu.colocated_pct") || !strstr(err.msg, "120"))
+        fail_msg("unclear message: %s", err.msg);
+    free(text);
+    free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_negative_bound_defect),
         cmocka_unit_test(test_new_gpu_is_checked_defect),
         cmocka_unit_test(test_random_sets_invariants),
+        cmocka_unit_test(test_colocated_capacity),
         cmocka_unit_test(test_plans_are_deterministic),
         cmocka_unit_test(test_plan_file_round_trip),
         cmocka_unit_test(test_bad_requests),
