@@ -242,6 +242,9 @@ int cap_child_spawn(char *const argv[], const char *const *env,
                     cap_child *c, ut_err *err);
 /* Waits for it; *status is its exit status, or 128 + the signal. */
 int cap_child_wait(cap_child *c, int *status);
+/* The same, at most `seconds`: then the child's group gets SIGTERM, and
+ * SIGKILL half a second later. Returns 1 if it had to be ended so. */
+int cap_child_wait_timeout(cap_child *c, double seconds, int *status);
 /* Ends every child still running, with whatever it started (each child
  * leads a process group of its own): SIGTERM, SIGKILL after 2 s. */
 void cap_children_kill(void);

@@ -111,6 +111,35 @@ int cap_child_wait(cap_child *c, int *status)
     return r < 0 ? -1 : 0;
 }
 
+int cap_child_wait_timeout(cap_child *c, double seconds, int *status)
+{
+    int st = 0;
+    pid_t r = 0;
+    for (double t = 0; t < seconds; t += 0.05) {
+        r = waitpid(c->pid, &st, WNOHANG);
+        if (r == c->pid || (r < 0 && errno != EINTR))
+            break;
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    int timed_out = r != c->pid;
+    if (timed_out) {
+        kill(-c->pid, SIGTERM);
+        struct timespec ts = {0, 500000000};
+        nanosleep(&ts, NULL);
+        kill(-c->pid, SIGKILL);
+        while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (c->out)
+        fclose(c->out);
+    c->out = NULL;
+    forget(c->pid);
+    c->pid = 0;
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return timed_out ? 1 : 0;
+}
+
 void cap_children_kill(void)
 {
     int any = 0;

@@ -664,6 +664,27 @@ static void test_children_kill_ends_the_group(void **state)
         fclose(c.out);
 }
 
+/* Bounded run times: a child that overstays is ended, group and all. */
+static void test_child_wait_timeout(void **state)
+{
+    (void)state;
+    const char *argv[] = {"/bin/sh", "-c", "sleep 30; sleep 30", NULL};
+    cap_child c;
+    ut_err err;
+    if (cap_child_spawn((char *const *)argv, NULL, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    time_t t0 = time(NULL);
+    int st;
+    assert_int_equal(cap_child_wait_timeout(&c, 0.5, &st), 1);
+    assert_true(time(NULL) - t0 <= 3);
+    assert_int_equal(st, 128 + SIGTERM);
+    const char *quick[] = {"/bin/sh", "-c", "exit 4", NULL};
+    if (cap_child_spawn((char *const *)quick, NULL, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cap_child_wait_timeout(&c, 10, &st), 0);
+    assert_int_equal(st, 4);
+}
+
 /* A stand-in for nvidia-cuda-mps-control: -d makes the control socket,
  * "quit" on standard input removes it; both are logged. */
 static char *fake_control(const char *log)
@@ -796,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_derive_bad_raw),
         cmocka_unit_test(test_child_output_env_and_status),
         cmocka_unit_test(test_children_kill_ends_the_group),
+        cmocka_unit_test(test_child_wait_timeout),
         cmocka_unit_test(test_mps_daemon_of_our_own),
         cmocka_unit_test(test_gpu_infer),
     };
