@@ -41,6 +41,7 @@ typedef struct gs_state {
     int *slack;       /* intervals in a row with large slack */
     int *cool;        /* intervals to wait after a change */
     double unit;      /* the GPU's share unit */
+    double co;        /* what co-located workloads may have together, % */
 } gs_state;
 
 static int gslice_plan(const pol_request *req, pol_plan *out, ut_err *err)
@@ -56,6 +57,7 @@ static void *gslice_new(const pol_request *req, const pol_plan *plan)
     s->slack = ut_xcalloc(req->n, sizeof *s->slack);
     s->cool = ut_xcalloc(req->n, sizeof *s->cool);
     s->unit = req->fit->share_unit_pct;
+    s->co = mdl_colocated_pct(req->fit);
     return s;
 }
 
@@ -82,7 +84,7 @@ static void gslice_runtime(void *st, double now_s, const pol_plan *p,
     /* what each GPU has left, including this interval's own changes */
     double *room = ut_xcalloc(p->ngpus ? p->ngpus : 1, sizeof *room);
     for (size_t j = 0; j < p->ngpus; j++)
-        room[j] = 100 - pol_gpu_share(p, j);
+        room[j] = (p->gpus[j].n >= 2 ? s->co : 100) - pol_gpu_share(p, j);
     for (size_t w = 0; w < nobs && w < s->n; w++) {
         const pol_observation *o = &obs[w];
         if (s->cool[w] > 0) {

@@ -28,6 +28,7 @@ typedef struct sg_state {
     size_t n;
     int *bad, *cool;
     double unit;
+    double co;        /* what co-located workloads may have together, % */
 } sg_state;
 
 static int sg_plan(const pol_request *req, pol_plan *out, ut_err *err)
@@ -43,6 +44,7 @@ static void *sg_new(const pol_request *req, const pol_plan *plan)
     s->bad = ut_xcalloc(req->n, sizeof *s->bad);
     s->cool = ut_xcalloc(req->n, sizeof *s->cool);
     s->unit = req->fit->share_unit_pct;
+    s->co = mdl_colocated_pct(req->fit);
     return s;
 }
 
@@ -63,7 +65,7 @@ static void sg_runtime(void *st, double now_s, const pol_plan *p,
     *n = 0;
     double *room = ut_xcalloc(p->ngpus ? p->ngpus : 1, sizeof *room);
     for (size_t j = 0; j < p->ngpus; j++)
-        room[j] = 100 - pol_gpu_share(p, j);
+        room[j] = (p->gpus[j].n >= 2 ? s->co : 100) - pol_gpu_share(p, j);
     size_t new_gpus = 0;
     for (size_t w = 0; w < nobs && w < s->n; w++) {
         const pol_observation *o = &obs[w];

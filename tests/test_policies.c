@@ -413,6 +413,18 @@ static void test_gslice_raises_a_violating_share(void **state)
         const pol_instance *in = &p.gpus[out[k].gpu].inst[out[k].index];
         assert_true(out[k].share_pct < in->share_pct);
     }
+    /* a GPU whose co-located workloads may have no more than they have
+     * (colocated_pct, the H100's green contexts): nothing to raise into,
+     * for GSLICE+ and for the safeguard alike */
+    double keep = fit.colocated_pct;
+    fit.colocated_pct = pol_gpu_share(&p, g);
+    obs[0] = (pol_observation){"a", 40, 200, 80, 50, 30, 200, 60, 0, 10};
+    run_hook("gslice", w, 2, &p, obs, 1, out, &n);
+    for (size_t k = 0; k < n; k++)
+        assert_false(out[k].kind == POL_RECONF_SET && out[k].gpu == g &&
+                     out[k].share_pct >
+                         p.gpus[g].inst[out[k].index].share_pct);
+    fit.colocated_pct = keep;
     pol_plan_free(&p);
 }
 
