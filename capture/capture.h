@@ -116,6 +116,13 @@ void cap_runner_free(cap_runner *r);
 /* Bytes copied in and out per request (FP16). */
 size_t cap_runner_input_bytes(const cap_runner *r);
 size_t cap_runner_output_bytes(const cap_runner *r);
+/* The pinned host buffers the inputs are copied from and the outputs to:
+ * max_batch requests of input_bytes / output_bytes each, FP16, request
+ * after request (the outputs of a graph with several, one after another,
+ * per batch). Inputs start as a fixed pattern; the outputs are valid after
+ * cap_runner_wait. */
+void *cap_runner_input_host(cap_runner *r);
+const void *cap_runner_output_host(const cap_runner *r);
 /* The runner's cudaStream_t, as a pointer. */
 void *cap_runner_stream(const cap_runner *r);
 /* "fp16" */

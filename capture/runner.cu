@@ -966,6 +966,11 @@ extern "C" size_t cap_runner_output_bytes(const cap_runner *r)
 {
     return r->out_elems * sizeof(__half);
 }
+extern "C" void *cap_runner_input_host(cap_runner *r) { return r->in_h; }
+extern "C" const void *cap_runner_output_host(const cap_runner *r)
+{
+    return r->out_h;
+}
 extern "C" void *cap_runner_stream(const cap_runner *r)
 {
     return (void *)r->stream;

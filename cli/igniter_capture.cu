@@ -13,6 +13,7 @@
  */
 #include "capture/capture.h"
 
+#include <cuda_fp16.h>
 #include <cuda_profiler_api.h>
 #include <cuda_runtime.h>
 #include <errno.h>
@@ -244,7 +245,7 @@ static int time_runner(cap_runner *r, int batch, int warm, int min_iters,
 /* ---- the campaign ------------------------------------------------------- */
 
 static cap_gpu_info gpu;
-static cap_nvml *nv;
+static cap_nvml *nvml;
 static double tscale = 1.0;     /* --quick shortens every window */
 
 /* Mean power and clock over a timed window; returns the samples in it. */
@@ -252,8 +253,8 @@ static int window(const lat_stats *s, double *p, double *c)
 {
     int n = 0;
     *p = *c = NAN;
-    if (nv)
-        cap_nvml_window(nv, s->t0, s->t1, p, c, &n);
+    if (nvml)
+        cap_nvml_window(nvml, s->t0, s->t1, p, c, &n);
     return n;
 }
 
@@ -264,8 +265,8 @@ static int step_meta(const opts *o, ut_err *err)
     char ver[512], drv[64] = "unknown", tbuf[64], host[128] = "?";
     double cap = 0, maxclk = 0;
     cap_runner_versions(ver, sizeof ver);
-    if (nv)
-        cap_nvml_limits(nv, &cap, &maxclk, drv, sizeof drv);
+    if (nvml)
+        cap_nvml_limits(nvml, &cap, &maxclk, drv, sizeof drv);
     gpu.power_cap_w = cap;
     gpu.max_clock_mhz = maxclk;
     time_t now = time(NULL);
@@ -288,7 +289,7 @@ static int step_meta(const opts *o, ut_err *err)
 
 static int step_idle_pcie(ut_err *err)
 {
-    if (nv) {
+    if (nvml) {
         /* the GPU has nothing to do: 20 direct readings over 1 s */
         struct timespec ts = {0, 50000000};
         double p = 0, c = 0;
@@ -296,7 +297,7 @@ static int step_idle_pcie(ut_err *err)
         for (int i = 0; i < 20; i++) {
             double pi, ci;
             ut_err e;
-            if (cap_nvml_read(nv, &pi, &ci, &e) == 0)
+            if (cap_nvml_read(nvml, &pi, &ci, &e) == 0)
                 p += pi, c += ci, n++;
             nanosleep(&ts, NULL);
         }
@@ -438,7 +439,7 @@ static int step_overhead(ut_err *err)
             for (int rep = 0; rep < reps; rep++)
                 for (int mode = 0; mode < 3; mode++) {
                     lat_stats s;
-                    if (mode == 1 && nv && cap_nvml_start(nv, 20, err) < 0)
+                    if (mode == 1 && nvml && cap_nvml_start(nvml, 20, err) < 0)
                         return -1;
                     if (mode == 2 && cap_cupti_start(err) < 0)
                         return -1;
@@ -453,9 +454,9 @@ static int step_overhead(ut_err *err)
                         free(k);
                     }
                     sum[mode] += s.mean / reps;
-                    if (mode == 1 && nv)
-                        cap_nvml_close(nv), nv = NULL,
-                            cap_nvml_open(&nv, err);
+                    if (mode == 1 && nvml)
+                        cap_nvml_close(nvml), nvml = NULL,
+                            cap_nvml_open(&nvml, err);
                 }
             emit("{\"kind\":\"overhead\",\"model\":\"%s\",\"batch\":%d,"
                  "\"plain_ms\":%.5f,\"nvml_ms\":%.5f,\"cupti_ms\":%.5f,"
@@ -667,8 +668,8 @@ static void emit_coloc(const corun *c, const char *set)
     }
     double p = NAN, clk = NAN;
     int ns = 0;
-    if (nv && t1 > t0)
-        cap_nvml_window(nv, t0, t1, &p, &clk, &ns);
+    if (nvml && t1 > t0)
+        cap_nvml_window(nvml, t0, t1, &p, &clk, &ns);
     char buf[4096], b1[32], b2[32];
     size_t len = 0;
     for (int i = 0; i < c->n; i++) {
@@ -1053,6 +1054,8 @@ static const char *usage_text =
     "  run     the whole measurement campaign into --out DIR/raw.jsonl\n"
     "  infer   run one model (for ncu, the MPS clients and quick checks)\n"
     "  bench   solo latency on the whole GPU, graphs and plain launches\n"
+    "  check   the runner's outputs: finite, equal across the requests of\n"
+    "          a batch, graph = plain launches, batch 1 = batch 4\n"
     "  mps     MPS into --out DIR/raw.jsonl: a control daemon of its own,\n"
     "          one client process per workload (solo at 10-100 % of the\n"
     "          threads, pairs, a client restart); run it as a separate\n"
@@ -1226,6 +1229,106 @@ static int verb_infer(const opts *o)
     cap_runner_free(r);
     cap_partitions_free(p, 1);
     return stop_flag ? 130 : 0;
+}
+
+/* ---- check: the runner computes the same thing every way it can --------- */
+
+/* Largest |a - b| over the n values, relative to the largest |a|. */
+static double rel_diff(const __half *a, const __half *b, size_t n,
+                       int *finite)
+{
+    double dmax = 0, amax = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = __half2float(a[i]), y = __half2float(b[i]);
+        if (!isfinite(x) || !isfinite(y))
+            *finite = 0;
+        dmax = fmax(dmax, fabs(x - y));
+        amax = fmax(amax, fabs(x));
+    }
+    return amax > 0 ? dmax / amax : (dmax > 0 ? INFINITY : 0);
+}
+
+/* Runs model m at batch nb (graph or not) on a fresh runner whose requests
+ * all carry request 0's input; copies the outputs into out. */
+static int check_run(const model *m, int nb, int graphs, __half *out,
+                     size_t out_elems, ut_err *err)
+{
+    cap_runner_opts ro;
+    cap_runner_defaults(&ro);
+    ro.max_batch = nb;
+    ro.graphs = graphs;
+    cap_runner *r;
+    if (cap_runner_new(&m->g, &ro, &r, err) < 0)
+        return -1;
+    size_t ib = cap_runner_input_bytes(r);
+    char *in = (char *)cap_runner_input_host(r);
+    for (int j = 1; j < nb; j++)
+        memcpy(in + (size_t)j * ib, in, ib);
+    int rc = cap_runner_prepare(r, nb, err);
+    if (rc == 0)
+        rc = cap_runner_enqueue(r, nb, err);
+    if (rc == 0)
+        rc = cap_runner_wait(r, NULL, err);
+    if (rc == 0)
+        memcpy(out, cap_runner_output_host(r), out_elems * sizeof(__half));
+    cap_runner_free(r);
+    return rc;
+}
+
+/* `igniter-capture check`: for each model, the outputs are finite and not
+ * all zero; the four requests of a batch of four identical inputs give the
+ * same outputs; the CUDA graph gives what plain launches give; batch 1
+ * gives what request 0 of the batch of four gives (other algorithms may
+ * round differently: 5 % of the largest output). Exit 1 on a failure. */
+static int verb_check(const opts *o)
+{
+    ut_err err;
+    if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0)
+        return die(&err);
+    int bad = 0;
+    for (int i = 0; i < nmodels && !stop_flag; i++) {
+        const model *m = &models[i];
+        size_t per = 0;   /* output elements per request */
+        for (size_t k = 0; k < m->g.nout; k++)
+            per += (size_t)cap_layer_size(&m->g.l[m->g.out[k]]);
+        __half *g4 = (__half *)ut_xmalloc(4 * per * sizeof(__half));
+        __half *e4 = (__half *)ut_xmalloc(4 * per * sizeof(__half));
+        __half *g1 = (__half *)ut_xmalloc(per * sizeof(__half));
+        if (check_run(m, 4, 1, g4, 4 * per, &err) < 0 ||
+            check_run(m, 4, 0, e4, 4 * per, &err) < 0 ||
+            check_run(m, 1, 1, g1, per, &err) < 0) {
+            fprintf(stderr, "check %s: %s\n", m->name, err.msg);
+            bad++;
+            free(g4), free(e4), free(g1);
+            continue;
+        }
+        int finite = 1;
+        double rows = 0, eager, one = 0, spread = 0;
+        size_t off = 0;
+        for (size_t k = 0; k < m->g.nout; k++) {
+            size_t e = (size_t)cap_layer_size(&m->g.l[m->g.out[k]]);
+            const __half *o4 = g4 + 4 * off;   /* output k, 4 requests */
+            for (int j = 1; j < 4; j++)
+                rows = fmax(rows, rel_diff(o4, o4 + j * e, e, &finite));
+            one = fmax(one, rel_diff(o4, g1 + off, e, &finite));
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t q = 0; q < e; q++) {
+                lo = fmin(lo, __half2float(o4[q]));
+                hi = fmax(hi, __half2float(o4[q]));
+            }
+            spread = fmax(spread, hi - lo);
+            off += e;
+        }
+        eager = rel_diff(g4, e4, 4 * per, &finite);
+        int ok = finite && spread > 0 && rows <= 0.02 && eager <= 0.02 &&
+                 one <= 0.05;
+        printf("check %-9s %s: finite %d, spread %.3g, requests %.2e, "
+               "graph/plain %.2e, batch 1/4 %.2e\n", m->name,
+               ok ? "ok  " : "FAIL", finite, spread, rows, eager, one);
+        bad += !ok;
+        free(g4), free(e4), free(g1);
+    }
+    return bad ? 1 : 0;
 }
 
 /* ---- MPS: a daemon of our own, a client process per workload ------------- */
@@ -1492,10 +1595,10 @@ static int verb_run(const opts *o, const char *self)
     tscale = o->quick ? 0.3 : 1.0;
     if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0)
         return die(&err);
-    if (cap_nvml_open(&nv, &err) < 0) {
+    if (cap_nvml_open(&nvml, &err) < 0) {
         fprintf(stderr, "igniter-capture: no NVML (%s): power and clock "
                 "are not recorded\n", err.msg);
-        nv = NULL;
+        nvml = NULL;
     }
     catch_stop();
     double t0 = cap_now();
@@ -1525,11 +1628,11 @@ static int verb_run(const opts *o, const char *self)
     STEP("meta", step_meta(o, &err) < 0 || step_idle_pcie(&err) < 0 ||
                          step_models(&err) < 0 ? -1 : 0);
     STEP("overhead", step_overhead(&err));
-    if (nv && cap_nvml_start(nv, 20, &err) < 0) {
+    if (nvml && cap_nvml_start(nvml, 20, &err) < 0) {
         fprintf(stderr, "igniter-capture: %s: power and clock are not "
                 "recorded\n", err.msg);
-        cap_nvml_close(nv);
-        nv = NULL;
+        cap_nvml_close(nvml);
+        nvml = NULL;
     }
     STEP("kernels", step_kernels(&err));
     {
@@ -1546,9 +1649,9 @@ static int verb_run(const opts *o, const char *self)
     STEP("coloc", step_coloc(o, 1, 0, &err));
     STEP("copies", step_copies(&err));
     STEP("heldout", step_coloc(o, 0, 1, &err));
-    if (nv) {
-        cap_nvml_close(nv);
-        nv = NULL;
+    if (nvml) {
+        cap_nvml_close(nvml);
+        nvml = NULL;
     }
     STEP("l2", step_l2(o, self, &err));
 #undef STEP
@@ -1586,6 +1689,10 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "infer")) {
         catch_stop();
         return verb_infer(&o);
+    }
+    if (!strcmp(argv[1], "check")) {
+        catch_stop();
+        return verb_check(&o);
     }
     if (!strcmp(argv[1], "mps")) {
         catch_stop();

@@ -797,6 +797,19 @@ static void test_gpu_infer(void **state)
     cap_child_wait(&c, &st);
     assert_int_equal(st, 0);
     assert_int_equal(n, 2);
+    /* and the runner's self-check on every model (igniter-capture check) */
+    const char *chk[] = {bin, "check", NULL};
+    if (cap_child_spawn((char *const *)chk, NULL, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    n = 0;
+    while (fgets(line, sizeof line, c.out)) {
+        printf("%s", line);
+        if (strstr(line, " ok "))
+            n++;
+    }
+    cap_child_wait(&c, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(n, 5);
 }
 
 int main(void)
