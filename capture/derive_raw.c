@@ -878,6 +878,10 @@ static int build_model(const dv_raw *r, int mi, mdl_model_profile *m,
                 best = &m->grid[j];
             }
         }
+        if (!best)      /* only with a NaN share: refused earlier */
+            return ut_errf(err, "%s: %s: no solo point near the l2 record "
+                           "of batch %d on %d SMs", r->path, dm->name,
+                           q->batch, q->sms);
         mdl_l2_point *lp = &m->l2[m->nl2++];
         lp->batch = best->batch;
         lp->share_pct = best->share_pct;

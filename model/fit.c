@@ -85,6 +85,11 @@ static int fit_sched(const mdl_profile *p, mdl_fitted *f, ut_err *err)
                p->max_clock_mhz - v1;
         m++;
     }
+    if (m == 0) {
+        /* no co-located run at all: nothing says there is a delay */
+        f->sched_alpha_ms = f->sched_beta_ms = 0;
+        return 0;
+    }
     if (m < 2) {
         /* one co-located run: a line through the origin's neighbour */
         f->sched_alpha_ms = y[0] / x[0];

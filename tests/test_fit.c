@@ -284,6 +284,33 @@ static void test_both_profile_formats_fit_the_same(void **state)
     mdl_fitted_free(&c);
 }
 
+/* A profile whose n-copies runs stop at one copy (a capture cut short)
+ * fits with no scheduling delay, and two copies give a line through the
+ * origin's neighbour, as before. */
+static void test_sched_with_few_copies(void **state)
+{
+    (void)state;
+    mdl_profile p;
+    ut_err err;
+    if (mdl_profile_load(V100_AUTHORS, &p, &err) < 0)
+        fail_msg("%s", err.msg);
+    mdl_fitted f;
+    p.ncopies = 1;
+    if (mdl_fit(&p, &f, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(f.sched_alpha_ms == 0 && f.sched_beta_ms == 0);
+    mdl_fitted_free(&f);
+    p.ncopies = 2;
+    if (mdl_fit(&p, &f, &err) < 0)
+        fail_msg("%s", err.msg);
+    double v1 = p.copies_idle_ms[0] * p.copies_clock_mhz[0] / p.max_clock_mhz,
+           v2 = p.copies_idle_ms[1] * p.copies_clock_mhz[1] / p.max_clock_mhz;
+    assert_close(f.sched_alpha_ms, (v2 - v1) / 2, 1e-12);
+    assert_true(f.sched_beta_ms == 0);
+    mdl_fitted_free(&f);
+    mdl_profile_free(&p);
+}
+
 static void test_fitted_file_round_trip(void **state)
 {
     (void)state;
@@ -312,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_power_l2_sensitivity_match_scipy),
         cmocka_unit_test(test_fit_recovers_known_coefficients),
         cmocka_unit_test(test_both_profile_formats_fit_the_same),
+        cmocka_unit_test(test_sched_with_few_copies),
         cmocka_unit_test(test_fitted_file_round_trip),
     };
     return cmocka_run_group_tests_name("fit", tests, NULL, NULL);
