@@ -273,6 +273,33 @@ void cap_mps_stop(void);
 /* Our daemon's folder, "" when none runs. */
 const char *cap_mps_dir(void);
 
+/* ---- the campaign of igniter-capture (CUDA: capture/campaign.cu) -------- */
+
+/* What the igniter-capture CLI parsed; the verbs read what they need. */
+typedef struct cap_campaign_opts {
+    const char *out, *models_dir, *steps, *model, *ncu;
+    char models[256];
+    int quick, iters, batch, sms, graphs, seed;
+    int json;                   /* infer: one JSON line per batch */
+    double start_at, seconds;   /* infer: start at this CLOCK_REALTIME
+                                   second, time for this long */
+    double spawned_at;          /* infer: when the parent spawned it */
+    char batches[128];
+} cap_campaign_opts;
+
+/* The verbs; each returns the process exit status (0, 1 on a failure, 2
+ * on bad usage, 130 after Ctrl-C). `self` is the tool's own path (for the
+ * ncu and MPS children). */
+int cap_campaign_run(const cap_campaign_opts *o, const char *self);
+int cap_campaign_infer(const cap_campaign_opts *o);
+int cap_campaign_bench(const cap_campaign_opts *o);
+int cap_campaign_check(const cap_campaign_opts *o);
+int cap_campaign_mps(const cap_campaign_opts *o, const char *self);
+/* Ctrl-C and SIGTERM stop after the point in progress and end the
+ * children; a crash prints the stack. */
+void cap_campaign_catch_stop(void);
+void cap_campaign_catch_crash(void);
+
 #ifdef __cplusplus
 }
 #endif
