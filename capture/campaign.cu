@@ -25,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1395,6 +1393,28 @@ static int mps_steps(const opts *o, const char *self, ut_err *err)
     return 0;
 }
 
+/* Opens DIR/raw.jsonl for appending (DIR made if missing) into `raw`;
+ * 0, or the exit status after one line on stderr. */
+static int open_raw(const opts *o, const char *verb)
+{
+    ut_err err;
+    if (!o->out) {
+        fprintf(stderr, "igniter-capture %s: --out DIR is required\n", verb);
+        return 2;
+    }
+    if (ut_mkdir_p(o->out, &err) < 0)
+        return die(&err);
+    char path[600];
+    snprintf(path, sizeof path, "%s/raw.jsonl", o->out);
+    raw = fopen(path, "a");
+    if (!raw) {
+        fprintf(stderr, "igniter-capture: cannot open '%s': %s\n", path,
+                strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 /* `igniter-capture mps --out DIR`: no CUDA in this process (an MPS
  * client must not share the GPU with a non-MPS context); appends to
  * DIR/raw.jsonl. The daemon is stopped and every client ended on
@@ -1402,21 +1422,11 @@ static int mps_steps(const opts *o, const char *self, ut_err *err)
 int cap_campaign_mps(const opts *o, const char *self)
 {
     ut_err err;
-    if (!o->out) {
-        fprintf(stderr, "igniter-capture mps: --out DIR is required\n");
-        return 2;
-    }
     if (load_models(o, &err) < 0)
         return die(&err);
-    mkdir(o->out, 0777);
-    char path[600];
-    snprintf(path, sizeof path, "%s/raw.jsonl", o->out);
-    raw = fopen(path, "a");
-    if (!raw) {
-        fprintf(stderr, "igniter-capture: cannot open %s: %s\n", path,
-                strerror(errno));
-        return 1;
-    }
+    int orc = open_raw(o, "mps");
+    if (orc)
+        return orc;
     if (cap_mps_start(&err) < 0) {
         fclose(raw);
         return die(&err);
@@ -1476,20 +1486,9 @@ int cap_campaign_bench(const opts *o)
 int cap_campaign_run(const opts *o, const char *self)
 {
     ut_err err;
-    if (!o->out) {
-        fprintf(stderr, "igniter-capture run: --out DIR is required\n");
-        return 2;
-    }
-    if (ut_mkdir_p(o->out, &err) < 0)
-        return die(&err);
-    char path[512];
-    snprintf(path, sizeof path, "%s/raw.jsonl", o->out);
-    raw = fopen(path, "a");
-    if (!raw) {
-        fprintf(stderr, "igniter-capture: cannot open '%s': %s\n", path,
-                strerror(errno));
-        return 1;
-    }
+    int orc = open_raw(o, "run");
+    if (orc)
+        return orc;
     tscale = o->quick ? 0.3 : 1.0;
     if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0)
         return die(&err);

@@ -95,6 +95,17 @@ void cap_children_signal(int sig)
             kill(-kids[i], sig);
 }
 
+/* Forgets a child that has been waited for; its exit status in *status. */
+static void reaped(cap_child *c, int st, int *status)
+{
+    if (c->out)
+        fclose(c->out);
+    c->out = NULL;
+    forget(c->pid);
+    c->pid = 0;
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int cap_child_wait(cap_child *c, int *status)
 {
     int st = 0;
@@ -102,12 +113,7 @@ int cap_child_wait(cap_child *c, int *status)
     do
         r = waitpid(c->pid, &st, 0);
     while (r < 0 && errno == EINTR);
-    if (c->out)
-        fclose(c->out);
-    c->out = NULL;
-    forget(c->pid);
-    c->pid = 0;
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    reaped(c, st, status);
     return r < 0 ? -1 : 0;
 }
 
@@ -131,12 +137,7 @@ int cap_child_wait_timeout(cap_child *c, double seconds, int *status)
         while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
             ;
     }
-    if (c->out)
-        fclose(c->out);
-    c->out = NULL;
-    forget(c->pid);
-    c->pid = 0;
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    reaped(c, st, status);
     return timed_out ? 1 : 0;
 }
 

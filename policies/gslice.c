@@ -84,7 +84,7 @@ static void gslice_runtime(void *st, double now_s, const pol_plan *p,
     /* what each GPU has left, including this interval's own changes */
     double *room = ut_xcalloc(p->ngpus ? p->ngpus : 1, sizeof *room);
     for (size_t j = 0; j < p->ngpus; j++)
-        room[j] = (p->gpus[j].n >= 2 ? s->co : 100) - pol_gpu_share(p, j);
+        room[j] = pol_gpu_room(p, j, s->co);
     for (size_t w = 0; w < nobs && w < s->n; w++) {
         const pol_observation *o = &obs[w];
         if (s->cool[w] > 0) {

@@ -65,7 +65,7 @@ static void sg_runtime(void *st, double now_s, const pol_plan *p,
     *n = 0;
     double *room = ut_xcalloc(p->ngpus ? p->ngpus : 1, sizeof *room);
     for (size_t j = 0; j < p->ngpus; j++)
-        room[j] = (p->gpus[j].n >= 2 ? s->co : 100) - pol_gpu_share(p, j);
+        room[j] = pol_gpu_room(p, j, s->co);
     size_t new_gpus = 0;
     for (size_t w = 0; w < nobs && w < s->n; w++) {
         const pol_observation *o = &obs[w];

@@ -283,6 +283,11 @@ double pol_gpu_share(const pol_plan *p, size_t j)
     return sum;
 }
 
+double pol_gpu_room(const pol_plan *p, size_t j, double colocated_pct)
+{
+    return (p->gpus[j].n >= 2 ? colocated_pct : 100) - pol_gpu_share(p, j);
+}
+
 size_t pol_instances_of(const pol_plan *p, const char *name, size_t *gpu,
                         size_t *index, size_t max)
 {

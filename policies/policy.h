@@ -158,6 +158,10 @@ typedef struct pol_ops {
  * locations (gpu, index) of workload name's instances: fills at most max,
  * returns how many there are. */
 double pol_gpu_share(const pol_plan *p, size_t j);
+/* What plan GPU j has left for raising a share: colocated_pct (what
+ * co-located workloads may have together, mdl_colocated_pct) when it holds
+ * two or more instances, else 100, less pol_gpu_share. */
+double pol_gpu_room(const pol_plan *p, size_t j, double colocated_pct);
 size_t pol_instances_of(const pol_plan *p, const char *name, size_t *gpu,
                         size_t *index, size_t max);
 
