@@ -429,15 +429,65 @@ int cli_predict(int argc, char **argv)
 /* ---- accuracy -------------------------------------------------------------- */
 
 static const char accuracy_help[] =
-    "usage: igniter accuracy --profile P --measured M [--json]\n\n"
+    "usage: igniter accuracy --profile P (--measured M | --multi F) [--json]\n\n"
     "Predicts every measured co-located pair of M (the shape of\n"
     "traces/v100/measured-colocation.jsonl) with the iGniter model fitted on\n"
     "P, and reports the absolute percentage error of the latencies: mean,\n"
     "median, P90, max; and the same for a no-interference baseline (each\n"
-    "workload predicted alone at its share).\n\n"
+    "workload predicted alone at its share). With --multi, the same for\n"
+    "measured runs of several workloads (igniter derive's\n"
+    "colocations-multi.jsonl), by the number of workloads in a run.\n\n"
     "  --profile P   profile or fitted model\n"
-    "  --measured M  measured co-location data\n"
+    "  --measured M  measured co-location data (pairs)\n"
+    "  --multi F     measured runs of several workloads, a JSON line each\n"
     "  --json        one JSON object instead of a table\n";
+
+/* --multi: the error by the number of co-located workloads. */
+static int accuracy_multi(const mdl_fitted *f, const char *path, int json)
+{
+    static const char *names[2] = {"igniter", "no-interference"};
+    ut_buf b = {0};
+    ut_err err;
+    int rows = 0;
+    if (json)
+        ut_buf_printf(&b, "{");
+    else
+        ut_buf_printf(&b, "%-16s %9s %9s %8s %8s %8s %8s\n", "model",
+                      "workloads", "latencies", "mean %", "median %",
+                      "P90 %", "max %");
+    for (size_t n = 2; n <= MDL_MAX_COLOC; n++)
+        for (int k = 0; k < 2; k++) {
+            mdl_error_stats s;
+            if (mdl_multi_error(f, path, n, k, &s, &err) < 0) {
+                ut_buf_free(&b);
+                return cli_fail("accuracy", &err);
+            }
+            if (s.n == 0)
+                continue;
+            if (json)
+                ut_buf_printf(&b, "%s\"%s_%zu\":{\"latencies\":%zu,"
+                              "\"mean_pct\":%.4f,\"median_pct\":%.4f,"
+                              "\"p90_pct\":%.4f,\"max_pct\":%.4f}",
+                              rows ? "," : "", names[k], n, s.n, s.mean_pct,
+                              s.median_pct, s.p90_pct, s.max_pct);
+            else
+                ut_buf_printf(&b, "%-16s %9zu %9zu %8.2f %8.2f %8.2f %8.2f\n",
+                              names[k], n, s.n, s.mean_pct, s.median_pct,
+                              s.p90_pct, s.max_pct);
+            rows++;
+        }
+    if (rows == 0) {
+        ut_buf_free(&b);
+        ut_errf(&err, "%s: expected runs of 2 to %d workloads, got none",
+                path, MDL_MAX_COLOC);
+        return cli_fail("accuracy", &err);
+    }
+    if (json)
+        ut_buf_printf(&b, "}\n");
+    int rc = cli_output("accuracy", NULL, b.s);
+    ut_buf_free(&b);
+    return rc;
+}
 
 int cli_accuracy(int argc, char **argv)
 {
@@ -446,16 +496,18 @@ int cli_accuracy(int argc, char **argv)
     static const struct option opts[] = {
         {"profile", required_argument, NULL, 'p'},
         {"measured", required_argument, NULL, 'm'},
+        {"multi", required_argument, NULL, 'u'},
         {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
-    const char *profile = NULL, *measured = NULL;
+    const char *profile = NULL, *measured = NULL, *multi = NULL;
     int json = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'p': profile = optarg; break;
         case 'm': measured = optarg; break;
+        case 'u': multi = optarg; break;
         case 'j': json = 1; break;
         default:
             return cli_usage("accuracy", "unknown or incomplete option '%s'",
@@ -464,12 +516,18 @@ int cli_accuracy(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage("accuracy", "unexpected argument '%s'", argv[optind]);
-    if (!measured)
-        return cli_usage("accuracy", "--measured is required");
+    if (!measured == !multi)
+        return cli_usage("accuracy", "one of --measured and --multi is "
+                         "required");
     mdl_fitted f;
     int rc = load_fitted("accuracy", profile, &f);
     if (rc)
         return rc;
+    if (multi) {
+        rc = accuracy_multi(&f, multi, json);
+        mdl_fitted_free(&f);
+        return rc;
+    }
     ut_err err;
     mdl_measured m;
     mdl_error_stats s[2];

@@ -322,6 +322,17 @@ fail:
     return -1;
 }
 
+/* Sorts ape[0..n) (n > 0) and summarises it. */
+static void ape_stats(double *ape, size_t n, mdl_error_stats *out)
+{
+    gsl_sort(ape, 1, n);
+    out->n = n;
+    out->mean_pct = gsl_stats_mean(ape, 1, n);
+    out->median_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.5);
+    out->p90_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.9);
+    out->max_pct = ape[n - 1];
+}
+
 int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
                    int no_interference, mdl_error_stats *out, ut_err *err)
 {
@@ -349,13 +360,81 @@ int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
         ape[2 * i] = fabs(lat[0] - p->lat_a_ms) / p->lat_a_ms * 100;
         ape[2 * i + 1] = fabs(lat[1] - p->lat_b_ms) / p->lat_b_ms * 100;
     }
-    size_t n = 2 * m->npairs;
-    gsl_sort(ape, 1, n);
-    out->n = n;
-    out->mean_pct = gsl_stats_mean(ape, 1, n);
-    out->median_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.5);
-    out->p90_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.9);
-    out->max_pct = ape[n - 1];
+    ape_stats(ape, 2 * m->npairs, out);
     free(ape);
     return 0;
+}
+
+int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
+                    int no_interference, mdl_error_stats *out, ut_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *text = ut_read_file(path, NULL, err);
+    if (!text)
+        return -1;
+    size_t n = 0, cap = 64;
+    double *ape = ut_xmalloc(cap * sizeof *ape);
+    int line = 0, rc = 0;
+    for (char *l = text, *next; l && *l && rc == 0; l = next) {
+        next = strchr(l, '\n');
+        if (next)
+            *next++ = '\0';
+        line++;
+        if (strspn(l, " \t\r") == strlen(l))
+            continue;
+        char where[300];
+        snprintf(where, sizeof where, "%s:%d", path, line);
+        cJSON *run = cJSON_Parse(l);
+        const cJSON *co = cJSON_GetObjectItemCaseSensitive(run, "colocate");
+        size_t k = (size_t)cJSON_GetArraySize(co);
+        if (!cJSON_IsArray(co) || k == 0 || k > MDL_MAX_COLOC) {
+            rc = ut_errf(err, "%s: expected an object with \"colocate\": "
+                         "1 to %d workloads", where, MDL_MAX_COLOC);
+            cJSON_Delete(run);
+            break;
+        }
+        mdl_place w[MDL_MAX_COLOC];
+        double meas[MDL_MAX_COLOC], lat[MDL_MAX_COLOC];
+        size_t i = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, co) {
+            const char *name;
+            double b;
+            char wh[340];
+            snprintf(wh, sizeof wh, "%s: colocate[%zu]", where, i);
+            if (ut_json_str(it, "model", wh, &name, err) ||
+                ut_json_pos(it, "batch", wh, &b, err) ||
+                ut_json_pos(it, "resource_pct", wh, &w[i].share_pct, err) ||
+                ut_json_pos(it, "latency_ms", wh, &meas[i], err)) {
+                rc = -1;
+                break;
+            }
+            w[i].model = mdl_find(f, name);
+            w[i].batch = (int)b;
+            if (w[i].model < 0) {
+                rc = ut_errf(err, "%s.model: \"%s\" is not in the profile",
+                             wh, name);
+                break;
+            }
+            i++;
+        }
+        if (rc == 0 && (workloads == 0 || k == workloads)) {
+            if (no_interference)
+                for (size_t j = 0; j < k; j++)
+                    mdl_predict(f, &w[j], 1, &lat[j], NULL);
+            else
+                mdl_predict(f, w, k, lat, NULL);
+            for (size_t j = 0; j < k; j++) {
+                if (n == cap)
+                    ape = ut_xrealloc(ape, (cap *= 2) * sizeof *ape);
+                ape[n++] = fabs(lat[j] - meas[j]) / meas[j] * 100;
+            }
+        }
+        cJSON_Delete(run);
+    }
+    free(text);
+    if (rc == 0 && n > 0)
+        ape_stats(ape, n, out);
+    free(ape);
+    return rc;
 }

@@ -271,4 +271,14 @@ typedef struct mdl_error_stats {
 int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
                    int no_interference, mdl_error_stats *out, ut_err *err);
 
+/*
+ * The same for measured runs of several workloads at once, one JSON object
+ * a line (`igniter derive`'s colocations-multi.jsonl): {"colocate":
+ * [{"model", "batch", "resource_pct", "latency_ms"}, ...], ...}. Only the
+ * runs of exactly `workloads` members count (0: every run); *out->n is the
+ * latencies compared (0 if none). Errors name the file, line and field.
+ */
+int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
+                    int no_interference, mdl_error_stats *out, ut_err *err);
+
 #endif

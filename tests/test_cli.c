@@ -205,6 +205,14 @@ static void test_accuracy_reports_error(void **state)
                          V100_MEASURED, "--json", NULL), 0);
     assert_contains(res.out, "\"pairs\":750");
     assert_contains(res.out, "\"igniter\":{\"mean_pct\":3.");
+    /* runs of 3 and 4 workloads on the H100 capture, by size */
+    assert_int_equal(run("accuracy", "--profile", "traces/h100/profile.json",
+                         "--multi", "traces/h100/colocations-multi.jsonl",
+                         "--json", NULL), 0);
+    assert_contains(res.out, "\"igniter_3\":{\"latencies\":48,");
+    assert_contains(res.out, "\"no-interference_4\":{\"latencies\":64,");
+    run("accuracy", "--profile", V100_PROFILE, NULL);
+    assert_bad_input("--measured and --multi", NULL, NULL);
 }
 
 static void test_fit_writes_a_fitted_model_others_accept(void **state)

@@ -185,6 +185,62 @@ static void test_measured_tables(void **state)
     mdl_measured_free(&m);
 }
 
+/* Runs of several workloads (colocations-multi.jsonl): latencies that are
+ * the model's own predictions give it no error and the no-interference
+ * baseline some; only runs of the asked size count; a bad line is named. */
+static void test_error_on_multi_runs(void **state)
+{
+    (void)state;
+    mdl_place w[3] = {pl("alexnet", 4, 10), pl("resnet50", 8, 30),
+                      pl("vgg19", 6, 37.5)};
+    double lat[3], two[2];
+    mdl_predict(&f, w, 3, lat, NULL);
+    mdl_predict(&f, w, 2, two, NULL);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"n\": 3, \"colocate\": ["
+             "{\"model\": \"alexnet\", \"batch\": 4, \"resource_pct\": 10, "
+             "\"latency_ms\": %.17g},"
+             "{\"model\": \"resnet50\", \"batch\": 8, \"resource_pct\": 30, "
+             "\"latency_ms\": %.17g},"
+             "{\"model\": \"vgg19\", \"batch\": 6, \"resource_pct\": 37.5, "
+             "\"latency_ms\": %.17g}]}\n\n"
+             "{\"n\": 2, \"colocate\": ["
+             "{\"model\": \"alexnet\", \"batch\": 4, \"resource_pct\": 10, "
+             "\"latency_ms\": %.17g},"
+             "{\"model\": \"resnet50\", \"batch\": 8, \"resource_pct\": 30, "
+             "\"latency_ms\": %.17g}]}\n",
+             lat[0], lat[1], lat[2], 2 * two[0], 2 * two[1]);
+    char *path = tu_write_temp("multi.jsonl", text);
+    mdl_error_stats s;
+    ut_err err;
+    assert_int_equal(mdl_multi_error(&f, path, 3, 0, &s, &err), 0);
+    assert_int_equal(s.n, 3);
+    assert_true(s.max_pct < 1e-9);
+    assert_int_equal(mdl_multi_error(&f, path, 3, 1, &s, &err), 0);
+    assert_true(s.mean_pct > 1);
+    assert_int_equal(mdl_multi_error(&f, path, 2, 0, &s, &err), 0);
+    assert_int_equal(s.n, 2);
+    assert_close(s.mean_pct, 50, 1e-9);     /* measured twice the model */
+    assert_int_equal(mdl_multi_error(&f, path, 0, 0, &s, &err), 0);
+    assert_int_equal(s.n, 5);
+    assert_int_equal(mdl_multi_error(&f, path, 4, 0, &s, &err), 0);
+    assert_int_equal(s.n, 0);
+    free(path);
+    path = tu_write_temp("bad-multi.jsonl",
+                         "{\"colocate\": [{\"model\": \"alexnet\", "
+                         "\"batch\": 1, \"resource_pct\": 10, "
+                         "\"latency_ms\": 1}]}\n"
+                         "{\"colocate\": [{\"model\": \"bert\", "
+                         "\"batch\": 1, \"resource_pct\": 10, "
+                         "\"latency_ms\": 1}]}\n");
+    assert_int_equal(mdl_multi_error(&f, path, 0, 0, &s, &err), -1);
+    if (!strstr(err.msg, ":2: colocate[0].model") ||
+        !strstr(err.msg, "\"bert\""))
+        fail_msg("unclear message: %s", err.msg);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_more_share_is_faster),
         cmocka_unit_test(test_power_cap_lowers_the_clock),
         cmocka_unit_test(test_error_on_measured_pairs),
+        cmocka_unit_test(test_error_on_multi_runs),
         cmocka_unit_test(test_measured_tables),
     };
     return cmocka_run_group_tests_name("predict", tests, setup, teardown);
