@@ -43,7 +43,6 @@ typedef struct heap {
 typedef struct inst {
     int w, gpu, batch;
     sim_batcher q;
-    double weight, current;   /* smooth weighted round robin */
     int busy, k;              /* running a batch of k requests */
     int64_t *cur;             /* their arrival times */
     int64_t start;
@@ -52,7 +51,6 @@ typedef struct inst {
     uint32_t gen, tgen;
     int64_t timeout_at;
     int slot;                 /* index in its GPU (and in the live plan) */
-    int active;               /* routed to and dispatching */
     int64_t hold_until;       /* reconfiguring: serves nothing before */
     int pending;              /* new settings wait for EV_RECONF */
     int new_batch;
@@ -73,9 +71,6 @@ typedef struct wstate {
     int *inst;
     size_t ninst, cap;
     double total_weight;      /* of the active instances */
-    int64_t slo_ns;
-    uint64_t iv_arr, iv_done, iv_viol, iv_drop;
-    sim_hist *iv;
 } wstate;
 
 typedef struct sim {
@@ -83,18 +78,18 @@ typedef struct sim {
     const sim_backend_ops *be;
     void *bs;
     heap h;
-    int64_t end_ns, warm_ns, iv_ns, next_iv;
+    int64_t end_ns, warm_ns, iv_ns;
     size_t ninst, ngpus, nw;
     inst *in;
+    sim_wrr *rr;              /* routing weights, per instance */
     gpu *g;
     wstate *ws;
-    sim_wstats *st;
+    sim_rec rec;              /* statistics and output files */
+    sim_wstats *st;           /* rec.st */
     sim_active *act;
     double *fac;
-    FILE *ts, *tr;
-    size_t trace_n;
-    uint64_t events, requests;
-    size_t icap;              /* allocated instances (in, act, fac) */
+    uint64_t events;
+    size_t icap;              /* allocated instances (in, rr, act, fac) */
     pol_plan live;            /* the plan as reconfigured so far */
     void *ps;                 /* the policy's runtime state */
     int64_t delay_ns;
@@ -166,41 +161,20 @@ static double workload_share(const sim *s, size_t w, int *count)
 
 static void control(sim *s, int64_t t);
 
-/* Ends the interval that finishes at s->next_iv: one timeseries row per
+/* Ends the interval that finishes at rec.next_iv: one timeseries row per
  * workload, then the policy's runtime hook sees the same interval. */
 static void flush_one(sim *s, int with_control)
 {
-    double t0 = (double)(s->next_iv - s->iv_ns) / 1e9;
-    for (size_t w = 0; w < s->nw; w++) {
-        wstate *ws = &s->ws[w];
-        int count;
-        double share = workload_share(s, w, &count);
-        fprintf(s->ts, "%.9g,%s,%llu,%llu,%.6f,%llu,%.6g,%d\n", t0,
-                s->st[w].name, (unsigned long long)ws->iv_arr,
-                (unsigned long long)ws->iv_done,
-                (double)sim_hist_quantile(ws->iv, 0.99) / 1e6,
-                (unsigned long long)ws->iv_viol, share, count);
-    }
+    double *share = ut_xcalloc(s->nw, sizeof *share);
+    int *count = ut_xcalloc(s->nw, sizeof *count);
+    for (size_t w = 0; w < s->nw; w++)
+        share[w] = workload_share(s, w, &count[w]);
+    sim_rec_interval_rows(&s->rec, share, count);
+    free(share);
+    free(count);
     if (with_control)
-        control(s, s->next_iv);
-    for (size_t w = 0; w < s->nw; w++) {
-        wstate *ws = &s->ws[w];
-        ws->iv_arr = ws->iv_done = ws->iv_viol = ws->iv_drop = 0;
-        sim_hist_reset(ws->iv);
-    }
-    s->next_iv += s->iv_ns;
-}
-
-static void trace_slice(sim *s, int i, int64_t now)
-{
-    const inst *I = &s->in[i];
-    if (!s->tr || s->trace_n >= s->cfg->trace_max)
-        return;
-    fprintf(s->tr, ",\n{\"name\":\"%s b=%d\",\"ph\":\"X\",\"pid\":%d,"
-            "\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"batch\":%d}}",
-            s->st[I->w].name, I->k, I->gpu, i, (double)I->start / 1e3,
-            (double)(now - I->start) / 1e3, I->k);
-    s->trace_n++;
+        control(s, s->rec.next_iv);
+    sim_rec_interval_reset(&s->rec);
 }
 
 /* ---- the engine ------------------------------------------------------------ */
@@ -222,7 +196,7 @@ static void gpu_busy_change(sim *s, int g, int delta, int64_t now)
 static int try_dispatch(sim *s, int i, int64_t now)
 {
     inst *I = &s->in[i];
-    if (I->busy || !I->active || now < I->hold_until)
+    if (I->busy || !s->rr[i].active || now < I->hold_until)
         return 0;
     int k = sim_batcher_ready(&I->q, now);
     if (k == 0) {
@@ -242,13 +216,7 @@ static int try_dispatch(sim *s, int i, int64_t now)
     I->remaining = 1;
     I->dur_ns = 0;
     I->solo_ns = s->be->solo_ns(s->bs, i, k);
-    if (now >= s->warm_ns) {
-        s->st[I->w].batches++;
-        s->st[I->w].batch_items += (uint64_t)k;
-    }
-    for (int j = 0; j < k; j++)
-        if (I->cur[j] >= s->warm_ns)
-            s->st[I->w].queue_ns_sum += (double)(now - I->cur[j]);
+    sim_rec_dispatch(&s->rec, I->w, I->cur, k, now);
     gpu_busy_change(s, I->gpu, +1, now);
     return 1;
 }
@@ -290,28 +258,7 @@ static void rescale(sim *s, int g, int64_t now)
 static void complete(sim *s, int i, int64_t now)
 {
     inst *I = &s->in[i];
-    sim_wstats *st = &s->st[I->w];
-    wstate *ws = &s->ws[I->w];
-    trace_slice(s, i, now);
-    for (int j = 0; j < I->k; j++) {
-        int64_t lat = now - I->cur[j];
-        ws->iv_done++;
-        sim_hist_add(ws->iv, lat);
-        if (lat > ws->slo_ns)
-            ws->iv_viol++;
-        if (I->cur[j] < s->warm_ns)
-            continue;
-        st->completed++;
-        sim_hist_add(&st->lat, lat);
-        st->area_ns += (double)lat;
-        if (lat > ws->slo_ns)
-            st->violations++;
-    }
-    if (I->start >= s->warm_ns) {
-        st->service_ns_sum += (double)(now - I->start);
-        st->service_batches++;
-    }
-    s->requests += (uint64_t)I->k;
+    sim_rec_complete(&s->rec, I->w, I->cur, I->k, I->start, now, I->gpu, i);
     I->busy = 0;
     I->dur_ns = 0;
     gpu_busy_change(s, I->gpu, -1, now);
@@ -319,40 +266,13 @@ static void complete(sim *s, int i, int64_t now)
     rescale(s, I->gpu, now);
 }
 
-/* Smooth weighted round robin over the workload's instances by planned
- * rate: deterministic, and as even as integer counts allow. */
-static int route(sim *s, int w)
-{
-    wstate *ws = &s->ws[w];
-    if (ws->ninst == 1)
-        return ws->inst[0];
-    int best = -1;
-    for (size_t j = 0; j < ws->ninst; j++) {
-        inst *I = &s->in[ws->inst[j]];
-        if (!I->active)
-            continue;
-        I->current += I->weight;
-        if (best < 0 || I->current > s->in[best].current)
-            best = ws->inst[j];
-    }
-    if (best < 0)
-        return ws->inst[0];
-    s->in[best].current -= ws->total_weight;
-    return best;
-}
-
 static void arrival(sim *s, int w, int64_t now)
 {
     wstate *ws = &s->ws[w];
-    int i = route(s, w);
-    ws->iv_arr++;
-    if (now >= s->warm_ns)
-        s->st[w].arrived++;
-    if (sim_batcher_push(&s->in[i].q, now) < 0) {
-        ws->iv_drop++;
-        if (now >= s->warm_ns)
-            s->st[w].dropped++;
-    } else if (try_dispatch(s, i, now)) {
+    int i = sim_wrr_pick(s->rr, ws->inst, ws->ninst, ws->total_weight);
+    int dropped = sim_batcher_push(&s->in[i].q, now) < 0;
+    sim_rec_arrival(&s->rec, w, now, dropped);
+    if (!dropped && try_dispatch(s, i, now)) {
         rescale(s, s->in[i].gpu, now);
     }
     int64_t next = trace_gen_next(ws->gen);
@@ -370,9 +290,11 @@ static void grow_instances(sim *s, size_t need)
     while (cap < need)
         cap *= 2;
     s->in = ut_xrealloc(s->in, cap * sizeof *s->in);
+    s->rr = ut_xrealloc(s->rr, cap * sizeof *s->rr);
     s->act = ut_xrealloc(s->act, cap * sizeof *s->act);
     s->fac = ut_xrealloc(s->fac, cap * sizeof *s->fac);
     memset(s->in + s->icap, 0, (cap - s->icap) * sizeof *s->in);
+    memset(s->rr + s->icap, 0, (cap - s->icap) * sizeof *s->rr);
     s->icap = cap;
 }
 
@@ -428,9 +350,9 @@ static void reconf_done(sim *s, int i, int64_t t)
             return;
         }
     }
-    if (!I->active) {
-        I->active = 1;
-        s->ws[I->w].total_weight += I->weight;
+    if (!s->rr[i].active) {
+        s->rr[i].active = 1;
+        s->ws[I->w].total_weight += s->rr[i].weight;
     }
     if (try_dispatch(s, i, t))
         rescale(s, I->gpu, t);
@@ -520,7 +442,8 @@ static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
     I->w = (int)w;
     I->gpu = j;
     I->batch = r->batch;
-    I->weight = r->rate_rps > 0 ? r->rate_rps : 1;
+    memset(&s->rr[i], 0, sizeof s->rr[i]);
+    s->rr[i].weight = r->rate_rps > 0 ? r->rate_rps : 1;
     I->timeout_at = INT64_MIN;
     I->hold_until = ready;
     I->cur = ut_xcalloc((size_t)r->batch, sizeof *I->cur);
@@ -560,18 +483,19 @@ static void control(sim *s, int64_t t)
     double len_s = (double)s->iv_ns / 1e9;
     for (size_t w = 0; w < s->nw; w++) {
         const wstate *ws = &s->ws[w];
+        const sim_rec_iv *iv = &s->rec.iv[w];
         pol_observation *o = &obs[w];
         o->name = s->st[w].name;
         o->slo_ms = s->st[w].slo_ms;
-        o->arrival_rps = (double)ws->iv_arr / len_s;
-        o->p99_ms = (double)sim_hist_quantile(ws->iv, 0.99) / 1e6;
-        o->mean_ms = sim_hist_mean(ws->iv) / 1e6;
-        o->completed = ws->iv_done;
-        o->violations = ws->iv_viol;
-        o->dropped = ws->iv_drop;
-        o->violation_pct = ws->iv_done ? 100.0 * (double)ws->iv_viol /
-                                             (double)ws->iv_done
-                                       : 0;
+        o->arrival_rps = (double)iv->arr / len_s;
+        o->p99_ms = (double)sim_hist_quantile(iv->h, 0.99) / 1e6;
+        o->mean_ms = sim_hist_mean(iv->h) / 1e6;
+        o->completed = iv->done;
+        o->violations = iv->viol;
+        o->dropped = iv->drop;
+        o->violation_pct = iv->done ? 100.0 * (double)iv->viol /
+                                          (double)iv->done
+                                    : 0;
         for (size_t j = 0; j < ws->ninst; j++)
             o->queued += s->in[ws->inst[j]].q.len;
     }
@@ -600,12 +524,12 @@ static void run_loop(sim *s, int64_t *stopped_at)
             }
             if (cfg->progress)
                 cfg->progress(cfg->progress_ud, s->h.a[0].t, s->end_ns,
-                              s->requests);
+                              s->rec.requests);
         }
-        if (s->h.a[0].t >= s->next_iv) {
+        if (s->h.a[0].t >= s->rec.next_iv) {
             flush_one(s, 1);
             if (s->rt_failed) {
-                *stopped_at = s->next_iv - s->iv_ns;
+                *stopped_at = s->rec.next_iv - s->iv_ns;
                 return;
             }
             continue;
@@ -649,16 +573,16 @@ static void sim_free(sim *s)
     for (size_t w = 0; w < s->nw; w++) {
         trace_gen_free(s->ws[w].gen);
         free(s->ws[w].inst);
-        free(s->ws[w].iv);
     }
+    sim_rec_free(&s->rec);
     if (s->ps)
         s->cfg->policy->runtime_free(s->ps);
     if (s->live.gpus)
         pol_plan_free(&s->live);
     free(s->in);
+    free(s->rr);
     free(s->g);
     free(s->ws);
-    free(s->st);
     free(s->act);
     free(s->fac);
     free(s->h.a);
@@ -699,15 +623,15 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     s->end_ns = llround(c->duration_s * 1e9);
     s->warm_ns = llround(c->warmup_s * 1e9);
     s->iv_ns = llround((c->interval_s > 0 ? c->interval_s : 1) * 1e9);
-    s->next_iv = s->iv_ns;
     s->nw = c->nw;
+    sim_rec_init(&s->rec, s->nw, s->warm_ns, s->iv_ns, c->trace_max);
+    s->st = s->rec.st;
     s->ngpus = p->ngpus;
     for (size_t j = 0; j < p->ngpus; j++)
         s->ninst += p->gpus[j].n;
     grow_instances(s, s->ninst ? s->ninst : 1);
     s->g = ut_xcalloc(p->ngpus, sizeof *s->g);
     s->ws = ut_xcalloc(s->nw, sizeof *s->ws);
-    s->st = ut_xcalloc(s->nw, sizeof *s->st);
     s->delay_ns = llround((c->reconfig_delay_s >= 0 ? c->reconfig_delay_s
                                                     : SIM_DEFAULT_RECONFIG_S) *
                           1e9);
@@ -724,9 +648,6 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     sim_inst_desc *desc = ut_xcalloc(s->ninst ? s->ninst : 1, sizeof *desc);
     for (size_t w = 0; w < s->nw; w++) {
         snprintf(s->st[w].name, sizeof s->st[w].name, "%s", c->wcfg[w].name);
-        sim_hist_reset(&s->st[w].lat);
-        s->ws[w].iv = ut_xmalloc(sizeof *s->ws[w].iv);
-        sim_hist_reset(s->ws[w].iv);
         s->ws[w].cap = s->ninst ? s->ninst : 1;
         s->ws[w].inst = ut_xcalloc(s->ws[w].cap, sizeof *s->ws[w].inst);
         for (size_t v = 0; v < w; v++)
@@ -762,10 +683,10 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
             I->w = (int)w;
             I->gpu = (int)j;
             I->batch = pi->batch;
-            I->weight = pi->rate_rps;
+            s->rr[i].weight = pi->rate_rps;
+            s->rr[i].active = 1;
             I->timeout_at = INT64_MIN;
             I->slot = (int)k;
-            I->active = 1;
             I->cur = ut_xcalloc((size_t)pi->batch, sizeof *I->cur);
             double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
                                                     : pi->slo_ms / 2;
@@ -775,7 +696,7 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
             wstate *ws = &s->ws[w];
             ws->inst[ws->ninst++] = (int)i;
             ws->total_weight += pi->rate_rps;
-            ws->slo_ns = llround(pi->slo_ms * 1e6);
+            s->rec.iv[w].slo_ns = llround(pi->slo_ms * 1e6);
             sim_wstats *st = &s->st[w];
             snprintf(st->model, sizeof st->model, "%s", pi->model);
             st->slo_ms = pi->slo_ms;
@@ -822,49 +743,6 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
 
 /* ---- outputs ---------------------------------------------------------------- */
 
-/* A file in out_dir written through a temporary name and renamed when it
- * is complete, so that a reader never sees half of it. */
-typedef struct outfile {
-    char path[TRACE_PATH_MAX + 32], tmp[TRACE_PATH_MAX + 48];
-    FILE *f;
-} outfile;
-
-static int out_open(outfile *o, const char *dir, const char *name,
-                    ut_err *err)
-{
-    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
-    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmpXXXXXX", dir, name);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-        if (fd >= 0)
-            close(fd);
-        o->f = NULL;
-        return ut_errf(err, "cannot write '%s': %s", o->path, strerror(errno));
-    }
-    return 0;
-}
-
-static int out_commit(outfile *o, ut_err *err)
-{
-    int bad = ferror(o->f) | (fflush(o->f) != 0) | (fsync(fileno(o->f)) != 0);
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (bad || rename(o->tmp, o->path) < 0) {
-        unlink(o->tmp);
-        return ut_errf(err, "cannot write '%s': %s", o->path, strerror(errno));
-    }
-    return 0;
-}
-
-static void out_abort(outfile *o)
-{
-    if (o->f) {
-        fclose(o->f);
-        o->f = NULL;
-        unlink(o->tmp);
-    }
-}
-
 static void finish(sim *s, int64_t end, sim_result *r)
 {
     r->sim_end_s = (double)end / 1e9;
@@ -874,20 +752,12 @@ static void finish(sim *s, int64_t end, sim_result *r)
     /* requests still in the system: their time so far counts for L */
     for (size_t i = 0; i < s->ninst; i++) {
         inst *I = &s->in[i];
-        sim_wstats *st = &s->st[I->w];
-        for (size_t k = 0; k < I->q.len; k++) {
-            size_t pos = (I->q.head + k) % I->q.cap;
-            if (I->q.q[pos] >= s->warm_ns) {
-                st->queued_end++;
-                st->area_ns += (double)(end - I->q.q[pos]);
-            }
-        }
+        for (size_t k = 0; k < I->q.len; k++)
+            sim_rec_unfinished(&s->rec, I->w,
+                               I->q.q[(I->q.head + k) % I->q.cap], end);
         if (I->busy) {
             for (int k = 0; k < I->k; k++)
-                if (I->cur[k] >= s->warm_ns) {
-                    st->queued_end++;
-                    st->area_ns += (double)(end - I->cur[k]);
-                }
+                sim_rec_unfinished(&s->rec, I->w, I->cur[k], end);
             gpu_busy_change(s, I->gpu, -1, end);
         }
     }
@@ -897,8 +767,8 @@ static void finish(sim *s, int64_t end, sim_result *r)
         r->gpu_busy[j] = r->window_s > 0 ? s->g[j].busy_ns / 1e9 / r->window_s
                                          : 0;
     r->nw = s->nw;
-    r->w = s->st;
-    s->st = NULL;
+    r->w = s->rec.st;
+    s->rec.st = s->st = NULL;
     r->events = s->events;
     double price = s->cfg->plan->price_per_hour;
     r->gpu_hours = 0;
@@ -916,187 +786,6 @@ void sim_result_free(sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static double pct(uint64_t a, uint64_t b)
-{
-    return b ? 100.0 * (double)a / (double)b : 0;
-}
-
-#define MS(ns) ((double)(ns) / 1e6)
-
-static void write_summary(const sim *s, const sim_result *r, ut_buf *b)
-{
-    const sim_config *c = s->cfg;
-    char d[32];
-    ut_buf_printf(b, "{\n  \"generator\": \"igniter %s\",\n  \"complete\": "
-                  "%s,\n  \"inputs\": {\n", IGNITER_VERSION,
-                  r->complete ? "true" : "false");
-    const char *keys[4] = {"experiment", "plan", "profile", "measured"};
-    const char *vals[4] = {c->experiment_path, c->plan_path, c->profile_path,
-                           c->measured_path};
-    for (int k = 0; k < 4; k++)
-        if (vals[k]) {
-            ut_buf_printf(b, "    \"%s\": ", keys[k]);
-            ut_buf_json_str(b, vals[k]);
-            ut_buf_printf(b, ",\n");
-        }
-    ut_buf_printf(b, "    \"policy\": ");
-    ut_buf_json_str(b, c->plan->policy);
-    ut_buf_printf(b, ",\n    \"backend\": \"%s\",\n    \"seed\": %llu,\n",
-                  s->be->name, (unsigned long long)c->seed);
-    ut_buf_printf(b, "    \"duration_s\": %s,\n", ut_fmt_double(c->duration_s, d));
-    ut_buf_printf(b, "    \"warmup_s\": %s,\n", ut_fmt_double(c->warmup_s, d));
-    ut_buf_printf(b, "    \"interval_s\": %s,\n",
-                  ut_fmt_double((double)s->iv_ns / 1e9, d));
-    ut_buf_printf(b, "    \"arrivals\": {");
-    for (size_t w = 0; w < s->nw; w++) {
-        char *a = trace_spec_to_json(&c->wcfg[w].arrivals);
-        ut_buf_printf(b, "%s\n      ", w ? "," : "");
-        ut_buf_json_str(b, c->wcfg[w].name);
-        ut_buf_printf(b, ": %s", a);
-        free(a);
-    }
-    ut_buf_printf(b, "\n    }\n  },\n");
-    uint64_t arr = 0, done = 0, drop = 0, viol = 0;
-    for (size_t w = 0; w < r->nw; w++) {
-        arr += r->w[w].arrived;
-        done += r->w[w].completed;
-        drop += r->w[w].dropped;
-        viol += r->w[w].violations;
-    }
-    ut_buf_printf(b, "  \"simulated_s\": %s,\n",
-                  ut_fmt_double(r->sim_end_s, d));
-    ut_buf_printf(b, "  \"totals\": {\"requests\": %llu, \"completed\": %llu, "
-                  "\"dropped\": %llu, \"violations\": %llu, ",
-                  (unsigned long long)arr, (unsigned long long)done,
-                  (unsigned long long)drop, (unsigned long long)viol);
-    ut_buf_printf(b, "\"slo_violation_pct\": %.6f, ",
-                  pct(viol + drop, done + drop));
-    ut_buf_printf(b, "\"num_gpus\": %zu, \"price_per_hour\": %s, ", r->ngpus,
-                  ut_fmt_double(c->plan->price_per_hour, d));
-    ut_buf_printf(b, "\"cost_per_hour\": %s, ",
-                  ut_fmt_double(c->plan->cost_per_hour, d));
-    ut_buf_printf(b, "\"gpu_hours\": %.6f, \"cost\": %.6f, "
-                  "\"reconfigurations\": %zu},\n  \"gpus\": [", r->gpu_hours,
-                  r->cost, r->reconfigs);
-    for (size_t j = 0; j < r->ngpus; j++)
-        ut_buf_printf(b, "%s{\"gpu\": %zu, \"busy_pct\": %.4f}", j ? ", " : "",
-                      j, 100 * r->gpu_busy[j]);
-    ut_buf_printf(b, "],\n  \"workloads\": [");
-    for (size_t w = 0; w < r->nw; w++) {
-        const sim_wstats *st = &r->w[w];
-        const sim_hist *h = &st->lat;
-        ut_buf_printf(b, "%s\n    {\"name\": ", w ? "," : "");
-        ut_buf_json_str(b, st->name);
-        ut_buf_printf(b, ", \"model\": ");
-        ut_buf_json_str(b, st->model);
-        ut_buf_printf(b, ", \"slo_ms\": %s, \"instances\": %d,\n     ",
-                      ut_fmt_double(st->slo_ms, d), st->instances);
-        ut_buf_printf(b, "\"requests\": %llu, \"completed\": %llu, "
-                      "\"dropped\": %llu, \"queued_at_end\": %llu,\n     ",
-                      (unsigned long long)st->arrived,
-                      (unsigned long long)st->completed,
-                      (unsigned long long)st->dropped,
-                      (unsigned long long)st->queued_end);
-        ut_buf_printf(b, "\"latency_ms\": {\"mean\": %.6f, \"p50\": %.6f, "
-                      "\"p95\": %.6f, \"p99\": %.6f, \"p999\": %.6f, "
-                      "\"max\": %.6f},\n     ", MS(sim_hist_mean(h)),
-                      MS(sim_hist_quantile(h, 0.5)),
-                      MS(sim_hist_quantile(h, 0.95)),
-                      MS(sim_hist_quantile(h, 0.99)),
-                      MS(sim_hist_quantile(h, 0.999)),
-                      MS(h->count ? h->max : 0));
-        ut_buf_printf(b, "\"mean_service_ms\": %.6f, ",
-                      st->service_batches
-                          ? MS(st->service_ns_sum /
-                               (double)st->service_batches)
-                          : 0);
-        ut_buf_printf(b, "\"slo_violation_pct\": %.6f, \"throughput_rps\": "
-                      "%.6f, \"mean_batch\": %.6f, \"mean_queue_ms\": %.6f}",
-                      pct(st->violations + st->dropped,
-                          st->completed + st->dropped),
-                      r->window_s > 0 ? (double)st->completed / r->window_s
-                                      : 0,
-                      st->batches ? (double)st->batch_items /
-                                        (double)st->batches
-                                  : 0,
-                      st->batch_items ? MS(st->queue_ns_sum /
-                                           (double)st->batch_items)
-                                      : 0);
-    }
-    ut_buf_printf(b, "\n  ]\n}\n");
-}
-
-static void write_workloads_csv(const sim_result *r, ut_buf *b)
-{
-    ut_buf_printf(b, "workload,model,slo_ms,instances,requests,completed,"
-                  "dropped,queued_at_end,mean_ms,p50_ms,p95_ms,p99_ms,"
-                  "p999_ms,max_ms,slo_violation_pct,throughput_rps,"
-                  "mean_batch,mean_queue_ms\n");
-    for (size_t w = 0; w < r->nw; w++) {
-        const sim_wstats *st = &r->w[w];
-        const sim_hist *h = &st->lat;
-        ut_buf_printf(b, "%s,%s,%g,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.6f,"
-                      "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", st->name, st->model,
-                      st->slo_ms, st->instances,
-                      (unsigned long long)st->arrived,
-                      (unsigned long long)st->completed,
-                      (unsigned long long)st->dropped,
-                      (unsigned long long)st->queued_end,
-                      MS(sim_hist_mean(h)), MS(sim_hist_quantile(h, 0.5)),
-                      MS(sim_hist_quantile(h, 0.95)),
-                      MS(sim_hist_quantile(h, 0.99)),
-                      MS(sim_hist_quantile(h, 0.999)),
-                      MS(h->count ? h->max : 0),
-                      pct(st->violations + st->dropped,
-                          st->completed + st->dropped),
-                      r->window_s > 0 ? (double)st->completed / r->window_s
-                                      : 0,
-                      st->batches ? (double)st->batch_items /
-                                        (double)st->batches
-                                  : 0,
-                      st->batch_items ? MS(st->queue_ns_sum /
-                                           (double)st->batch_items)
-                                      : 0);
-    }
-}
-
-/* Latency quantiles per workload and over all requests, for CDF plots. */
-static void write_cdf_csv(const sim_result *r, ut_buf *b)
-{
-    static const double qs[] = {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
-                                0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98,
-                                0.99, 0.995, 0.999, 1};
-    sim_hist *all = ut_xmalloc(sizeof *all);
-    sim_hist_reset(all);
-    ut_buf_printf(b, "workload,quantile,latency_ms\n");
-    for (size_t w = 0; w < r->nw; w++) {
-        const sim_hist *h = &r->w[w].lat;
-        for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
-            ut_buf_printf(b, "%s,%g,%.6f\n", r->w[w].name, qs[k],
-                          MS(sim_hist_quantile(h, qs[k])));
-        for (int i = 0; i < SIM_HIST_BUCKETS; i++)
-            all->bucket[i] += h->bucket[i];
-        all->count += h->count;
-        all->sum += h->sum;
-        if (h->count && h->min < all->min)
-            all->min = h->min;
-        if (h->count && h->max > all->max)
-            all->max = h->max;
-    }
-    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
-        ut_buf_printf(b, "all,%g,%.6f\n", qs[k],
-                      MS(sim_hist_quantile(all, qs[k])));
-    free(all);
-}
-
-static int write_buf(const char *dir, const char *name, const ut_buf *b,
-                     ut_err *err)
-{
-    char path[TRACE_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return ut_write_atomic(path, b->s ? b->s : "", b->len, err);
-}
-
 int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
             ut_err *err)
 {
@@ -1104,35 +793,11 @@ int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
     memset(&s, 0, sizeof s);
     sim_result r;
     memset(&r, 0, sizeof r);
-    outfile ts = {0}, tr = {0};
     int rc = -1;
     if (setup(&s, cfg, err) < 0)
         goto out;
-    if (out_open(&ts, out_dir, "timeseries.csv", err) < 0)
+    if (sim_rec_open(&s.rec, out_dir, cfg->plan, err) < 0)
         goto out;
-    s.ts = ts.f;
-    fprintf(s.ts, "t_s,workload,arrivals,completions,p99_ms,violations,"
-            "share_pct,instances\n");
-    if (cfg->trace_max > 0) {
-        if (out_open(&tr, out_dir, "trace.json", err) < 0)
-            goto out;
-        s.tr = tr.f;
-        fprintf(s.tr, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
-                "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,"
-                "\"args\":{\"name\":\"GPU 0\"}}");
-        for (size_t j = 0; j < s.ngpus; j++) {
-            if (j)
-                fprintf(s.tr, ",\n{\"name\":\"process_name\",\"ph\":\"M\","
-                        "\"pid\":%zu,\"args\":{\"name\":\"GPU %zu\"}}", j, j);
-            for (size_t k = 0; k < s.g[j].n; k++) {
-                int i = s.g[j].inst[k];
-                fprintf(s.tr, ",\n{\"name\":\"thread_name\",\"ph\":\"M\","
-                        "\"pid\":%zu,\"tid\":%d,\"args\":{\"name\":\"%s "
-                        "(%g%%)\"}}", j, i, s.st[s.in[i].w].name,
-                        cfg->plan->gpus[j].inst[k].share_pct);
-            }
-        }
-    }
     int64_t end;
     run_loop(&s, &end);
     if (s.rt_failed) {
@@ -1140,32 +805,13 @@ int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
         goto out;
     }
     r.complete = end == s.end_ns;
-    while (s.next_iv <= end)
+    while (s.rec.next_iv <= end)
         flush_one(&s, 0);
     finish(&s, end, &r);
-    if (s.tr)
-        fprintf(s.tr, "\n]}\n");
-    ut_buf b = {0};
-    write_summary(&s, &r, &b);
-    rc = write_buf(out_dir, "summary.json", &b, err);
-    ut_buf_free(&b);
-    if (rc == 0) {
-        write_workloads_csv(&r, &b);
-        rc = write_buf(out_dir, "workloads.csv", &b, err);
-        ut_buf_free(&b);
-    }
-    if (rc == 0) {
-        write_cdf_csv(&r, &b);
-        rc = write_buf(out_dir, "cdf.csv", &b, err);
-        ut_buf_free(&b);
-    }
+    rc = sim_write_results(cfg, s.be->name, &r, NULL, out_dir, err);
     if (rc == 0)
-        rc = out_commit(&ts, err);
-    if (rc == 0 && tr.f)
-        rc = out_commit(&tr, err);
+        rc = sim_rec_commit(&s.rec, err);
 out:
-    out_abort(&ts);
-    out_abort(&tr);
     sim_free(&s);
     if (rc == 0 && res)
         *res = r;

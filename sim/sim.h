@@ -223,6 +223,85 @@ int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
             ut_err *err);
 void sim_result_free(sim_result *r);
 
+/* ---- recording: what sim and serve both measure and write ------------------- */
+
+/*
+ * The statistics and output files of a run, fed with what happens to each
+ * request. The simulator feeds it as events happen; the real provisioner
+ * (serve/) feeds it afterwards from its request log, in time order. Both
+ * therefore count, bucket and write alike: a difference between their
+ * results comes from the GPU, not from the bookkeeping.
+ *
+ * Times are ns since the start of the run. Only requests arriving after
+ * the warm-up count in the totals; the timeseries counts every request in
+ * the interval it happens in. Before an event at time t, the caller ends
+ * every interval with sim_rec_interval_end() while t >= next_iv.
+ */
+typedef struct sim_rec_iv {
+    uint64_t arr, done, viol, drop;   /* this interval */
+    sim_hist *h;                      /* this interval's latencies */
+    int64_t slo_ns;
+} sim_rec_iv;
+
+typedef struct sim_rec {
+    size_t nw;
+    sim_wstats *st;          /* totals; the caller names them */
+    sim_rec_iv *iv;
+    int64_t warm_ns, iv_ns, next_iv;
+    FILE *ts, *tr;           /* timeseries.csv, trace.json (or NULL) */
+    size_t trace_n, trace_max;
+    uint64_t requests;       /* completed, warm-up included */
+    void *files;             /* the files being written */
+} sim_rec;
+
+void sim_rec_init(sim_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
+                  size_t trace_max);
+void sim_rec_free(sim_rec *r);
+/* Opens out_dir/timeseries.csv (and trace.json when trace_max > 0, with a
+ * track per instance of plan, numbered in plan order) under temporary
+ * names: sim_rec_commit renames them when complete, sim_rec_abort removes
+ * them. */
+int sim_rec_open(sim_rec *r, const char *out_dir, const pol_plan *plan,
+                 ut_err *err);
+int sim_rec_commit(sim_rec *r, ut_err *err);
+void sim_rec_abort(sim_rec *r);
+void sim_rec_arrival(sim_rec *r, int w, int64_t t, int dropped);
+/* A batch of k requests (arrival times arr) starts at now. */
+void sim_rec_dispatch(sim_rec *r, int w, const int64_t *arr, int k,
+                      int64_t now);
+/* That batch, started at start, completes at now on instance track tid of
+ * GPU gpu. */
+void sim_rec_complete(sim_rec *r, int w, const int64_t *arr, int k,
+                      int64_t start, int64_t now, int gpu, int tid);
+/* A request that arrived at t is still queued or running at the end. */
+void sim_rec_unfinished(sim_rec *r, int w, int64_t t, int64_t end);
+/* Writes the rows of the interval ending at next_iv (share and instance
+ * count per workload), then sim_rec_interval_reset starts the next one;
+ * between the two the counts are the interval's (runtime policies read
+ * them). */
+void sim_rec_interval_rows(sim_rec *r, const double *share,
+                           const int *count);
+void sim_rec_interval_reset(sim_rec *r);
+
+/*
+ * Writes summary.json, workloads.csv and cdf.csv of a finished run into
+ * out_dir, each atomically. backend names what judged the latencies;
+ * extra_json, when not NULL, is inserted as more top-level members of
+ * summary.json (e.g. "\"serve\": {...}").
+ */
+int sim_write_results(const sim_config *c, const char *backend,
+                      const sim_result *r, const char *extra_json,
+                      const char *out_dir, ut_err *err);
+
+/* Smooth weighted round robin over a workload's instances: deterministic,
+ * as even as integer counts allow. rr is indexed by the ids in idx. */
+typedef struct sim_wrr {
+    double weight, current;
+    int active;
+} sim_wrr;
+
+int sim_wrr_pick(sim_wrr *rr, const int *idx, size_t n, double total);
+
 /* ---- experiment files ------------------------------------------------------------ */
 
 /*

@@ -1,0 +1,462 @@
+/*
+ * record.c - the statistics and output files of a run (sim.h), shared by
+ * the simulator and the real provisioner: counting per request and per
+ * interval, the timeseries and trace, and summary.json, workloads.csv and
+ * cdf.csv at the end.
+ */
+#include "sim/sim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A file in out_dir written through a temporary name and renamed when it
+ * is complete, so that a reader never sees half of it. */
+typedef struct outfile {
+    char path[TRACE_PATH_MAX + 32], tmp[TRACE_PATH_MAX + 48];
+    FILE *f;
+} outfile;
+
+static int out_open(outfile *o, const char *dir, const char *name,
+                    ut_err *err)
+{
+    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
+    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmpXXXXXX", dir, name);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        if (fd >= 0)
+            close(fd);
+        o->f = NULL;
+        return ut_errf(err, "cannot write '%s': %s", o->path, strerror(errno));
+    }
+    return 0;
+}
+
+static int out_commit(outfile *o, ut_err *err)
+{
+    int bad = ferror(o->f) | (fflush(o->f) != 0) | (fsync(fileno(o->f)) != 0);
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (bad || rename(o->tmp, o->path) < 0) {
+        unlink(o->tmp);
+        return ut_errf(err, "cannot write '%s': %s", o->path, strerror(errno));
+    }
+    return 0;
+}
+
+static void out_abort(outfile *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        o->f = NULL;
+        unlink(o->tmp);
+    }
+}
+
+
+typedef struct rec_files {
+    outfile ts, tr;
+} rec_files;
+
+static double interval_of(const sim_config *c)
+{
+    return (double)llround((c->interval_s > 0 ? c->interval_s : 1) * 1e9) /
+           1e9;
+}
+
+void sim_rec_init(sim_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
+                  size_t trace_max)
+{
+    memset(r, 0, sizeof *r);
+    r->nw = nw;
+    r->st = ut_xcalloc(nw ? nw : 1, sizeof *r->st);
+    r->iv = ut_xcalloc(nw ? nw : 1, sizeof *r->iv);
+    for (size_t w = 0; w < nw; w++) {
+        sim_hist_reset(&r->st[w].lat);
+        r->iv[w].h = ut_xmalloc(sizeof *r->iv[w].h);
+        sim_hist_reset(r->iv[w].h);
+    }
+    r->warm_ns = warm_ns;
+    r->iv_ns = iv_ns;
+    r->next_iv = iv_ns;
+    r->trace_max = trace_max;
+    r->files = ut_xcalloc(1, sizeof(rec_files));
+}
+
+void sim_rec_free(sim_rec *r)
+{
+    if (r->files)
+        sim_rec_abort(r);
+    for (size_t w = 0; w < r->nw; w++)
+        free(r->iv[w].h);
+    free(r->iv);
+    free(r->st);
+    free(r->files);
+    memset(r, 0, sizeof *r);
+}
+
+int sim_rec_open(sim_rec *r, const char *out_dir, const pol_plan *plan,
+                 ut_err *err)
+{
+    rec_files *f = r->files;
+    if (out_open(&f->ts, out_dir, "timeseries.csv", err) < 0)
+        return -1;
+    r->ts = f->ts.f;
+    fprintf(r->ts, "t_s,workload,arrivals,completions,p99_ms,violations,"
+            "share_pct,instances\n");
+    if (r->trace_max == 0)
+        return 0;
+    if (out_open(&f->tr, out_dir, "trace.json", err) < 0)
+        return -1;
+    r->tr = f->tr.f;
+    fprintf(r->tr, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
+            "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,"
+            "\"args\":{\"name\":\"GPU 0\"}}");
+    int i = 0;
+    for (size_t j = 0; j < plan->ngpus; j++) {
+        if (j)
+            fprintf(r->tr, ",\n{\"name\":\"process_name\",\"ph\":\"M\","
+                    "\"pid\":%zu,\"args\":{\"name\":\"GPU %zu\"}}", j, j);
+        for (size_t k = 0; k < plan->gpus[j].n; k++, i++)
+            fprintf(r->tr, ",\n{\"name\":\"thread_name\",\"ph\":\"M\","
+                    "\"pid\":%zu,\"tid\":%d,\"args\":{\"name\":\"%s "
+                    "(%g%%)\"}}", j, i, plan->gpus[j].inst[k].name,
+                    plan->gpus[j].inst[k].share_pct);
+    }
+    return 0;
+}
+
+int sim_rec_commit(sim_rec *r, ut_err *err)
+{
+    rec_files *f = r->files;
+    if (r->tr)
+        fprintf(r->tr, "\n]}\n");
+    int rc = out_commit(&f->ts, err);
+    if (rc == 0 && f->tr.f)
+        rc = out_commit(&f->tr, err);
+    sim_rec_abort(r);
+    return rc;
+}
+
+void sim_rec_abort(sim_rec *r)
+{
+    rec_files *f = r->files;
+    out_abort(&f->ts);
+    out_abort(&f->tr);
+    r->ts = r->tr = NULL;
+}
+
+void sim_rec_arrival(sim_rec *r, int w, int64_t t, int dropped)
+{
+    r->iv[w].arr++;
+    if (t >= r->warm_ns)
+        r->st[w].arrived++;
+    if (dropped) {
+        r->iv[w].drop++;
+        if (t >= r->warm_ns)
+            r->st[w].dropped++;
+    }
+}
+
+void sim_rec_dispatch(sim_rec *r, int w, const int64_t *arr, int k,
+                      int64_t now)
+{
+    sim_wstats *st = &r->st[w];
+    if (now >= r->warm_ns) {
+        st->batches++;
+        st->batch_items += (uint64_t)k;
+    }
+    for (int j = 0; j < k; j++)
+        if (arr[j] >= r->warm_ns)
+            st->queue_ns_sum += (double)(now - arr[j]);
+}
+
+void sim_rec_complete(sim_rec *r, int w, const int64_t *arr, int k,
+                      int64_t start, int64_t now, int gpu, int tid)
+{
+    sim_wstats *st = &r->st[w];
+    sim_rec_iv *iv = &r->iv[w];
+    if (r->tr && r->trace_n < r->trace_max) {
+        fprintf(r->tr, ",\n{\"name\":\"%s b=%d\",\"ph\":\"X\",\"pid\":%d,"
+                "\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"batch\":%d}}",
+                st->name, k, gpu, tid, (double)start / 1e3,
+                (double)(now - start) / 1e3, k);
+        r->trace_n++;
+    }
+    for (int j = 0; j < k; j++) {
+        int64_t lat = now - arr[j];
+        iv->done++;
+        sim_hist_add(iv->h, lat);
+        if (lat > iv->slo_ns)
+            iv->viol++;
+        if (arr[j] < r->warm_ns)
+            continue;
+        st->completed++;
+        sim_hist_add(&st->lat, lat);
+        st->area_ns += (double)lat;
+        if (lat > iv->slo_ns)
+            st->violations++;
+    }
+    if (start >= r->warm_ns) {
+        st->service_ns_sum += (double)(now - start);
+        st->service_batches++;
+    }
+    r->requests += (uint64_t)k;
+}
+
+void sim_rec_unfinished(sim_rec *r, int w, int64_t t, int64_t end)
+{
+    if (t >= r->warm_ns) {
+        r->st[w].queued_end++;
+        r->st[w].area_ns += (double)(end - t);
+    }
+}
+
+void sim_rec_interval_rows(sim_rec *r, const double *share, const int *count)
+{
+    double t0 = (double)(r->next_iv - r->iv_ns) / 1e9;
+    for (size_t w = 0; w < r->nw; w++) {
+        const sim_rec_iv *iv = &r->iv[w];
+        fprintf(r->ts, "%.9g,%s,%llu,%llu,%.6f,%llu,%.6g,%d\n", t0,
+                r->st[w].name, (unsigned long long)iv->arr,
+                (unsigned long long)iv->done,
+                (double)sim_hist_quantile(iv->h, 0.99) / 1e6,
+                (unsigned long long)iv->viol, share[w], count[w]);
+    }
+}
+
+void sim_rec_interval_reset(sim_rec *r)
+{
+    for (size_t w = 0; w < r->nw; w++) {
+        sim_rec_iv *iv = &r->iv[w];
+        iv->arr = iv->done = iv->viol = iv->drop = 0;
+        sim_hist_reset(iv->h);
+    }
+    r->next_iv += r->iv_ns;
+}
+
+int sim_wrr_pick(sim_wrr *rr, const int *idx, size_t n, double total)
+{
+    if (n == 1)
+        return idx[0];
+    int best = -1;
+    for (size_t j = 0; j < n; j++) {
+        sim_wrr *e = &rr[idx[j]];
+        if (!e->active)
+            continue;
+        e->current += e->weight;
+        if (best < 0 || e->current > rr[best].current)
+            best = idx[j];
+    }
+    if (best < 0)
+        return idx[0];
+    rr[best].current -= total;
+    return best;
+}
+
+static double pct(uint64_t a, uint64_t b)
+{
+    return b ? 100.0 * (double)a / (double)b : 0;
+}
+
+#define MS(ns) ((double)(ns) / 1e6)
+
+static void write_summary(const sim_config *c, const char *backend,
+                          const sim_result *r, const char *extra,
+                          ut_buf *b)
+{
+    char d[32];
+    ut_buf_printf(b, "{\n  \"generator\": \"igniter %s\",\n  \"complete\": "
+                  "%s,\n  \"inputs\": {\n", IGNITER_VERSION,
+                  r->complete ? "true" : "false");
+    const char *keys[4] = {"experiment", "plan", "profile", "measured"};
+    const char *vals[4] = {c->experiment_path, c->plan_path, c->profile_path,
+                           c->measured_path};
+    for (int k = 0; k < 4; k++)
+        if (vals[k]) {
+            ut_buf_printf(b, "    \"%s\": ", keys[k]);
+            ut_buf_json_str(b, vals[k]);
+            ut_buf_printf(b, ",\n");
+        }
+    ut_buf_printf(b, "    \"policy\": ");
+    ut_buf_json_str(b, c->plan->policy);
+    ut_buf_printf(b, ",\n    \"backend\": \"%s\",\n    \"seed\": %llu,\n",
+                  backend, (unsigned long long)c->seed);
+    ut_buf_printf(b, "    \"duration_s\": %s,\n", ut_fmt_double(c->duration_s, d));
+    ut_buf_printf(b, "    \"warmup_s\": %s,\n", ut_fmt_double(c->warmup_s, d));
+    ut_buf_printf(b, "    \"interval_s\": %s,\n",
+                  ut_fmt_double(interval_of(c), d));
+    ut_buf_printf(b, "    \"arrivals\": {");
+    for (size_t w = 0; w < c->nw; w++) {
+        char *a = trace_spec_to_json(&c->wcfg[w].arrivals);
+        ut_buf_printf(b, "%s\n      ", w ? "," : "");
+        ut_buf_json_str(b, c->wcfg[w].name);
+        ut_buf_printf(b, ": %s", a);
+        free(a);
+    }
+    ut_buf_printf(b, "\n    }\n  },\n");
+    uint64_t arr = 0, done = 0, drop = 0, viol = 0;
+    for (size_t w = 0; w < r->nw; w++) {
+        arr += r->w[w].arrived;
+        done += r->w[w].completed;
+        drop += r->w[w].dropped;
+        viol += r->w[w].violations;
+    }
+    ut_buf_printf(b, "  \"simulated_s\": %s,\n",
+                  ut_fmt_double(r->sim_end_s, d));
+    ut_buf_printf(b, "  \"totals\": {\"requests\": %llu, \"completed\": %llu, "
+                  "\"dropped\": %llu, \"violations\": %llu, ",
+                  (unsigned long long)arr, (unsigned long long)done,
+                  (unsigned long long)drop, (unsigned long long)viol);
+    ut_buf_printf(b, "\"slo_violation_pct\": %.6f, ",
+                  pct(viol + drop, done + drop));
+    ut_buf_printf(b, "\"num_gpus\": %zu, \"price_per_hour\": %s, ", r->ngpus,
+                  ut_fmt_double(c->plan->price_per_hour, d));
+    ut_buf_printf(b, "\"cost_per_hour\": %s, ",
+                  ut_fmt_double(c->plan->cost_per_hour, d));
+    ut_buf_printf(b, "\"gpu_hours\": %.6f, \"cost\": %.6f, "
+                  "\"reconfigurations\": %zu},\n  \"gpus\": [", r->gpu_hours,
+                  r->cost, r->reconfigs);
+    for (size_t j = 0; j < r->ngpus; j++)
+        ut_buf_printf(b, "%s{\"gpu\": %zu, \"busy_pct\": %.4f}", j ? ", " : "",
+                      j, 100 * r->gpu_busy[j]);
+    ut_buf_printf(b, "],\n  \"workloads\": [");
+    for (size_t w = 0; w < r->nw; w++) {
+        const sim_wstats *st = &r->w[w];
+        const sim_hist *h = &st->lat;
+        ut_buf_printf(b, "%s\n    {\"name\": ", w ? "," : "");
+        ut_buf_json_str(b, st->name);
+        ut_buf_printf(b, ", \"model\": ");
+        ut_buf_json_str(b, st->model);
+        ut_buf_printf(b, ", \"slo_ms\": %s, \"instances\": %d,\n     ",
+                      ut_fmt_double(st->slo_ms, d), st->instances);
+        ut_buf_printf(b, "\"requests\": %llu, \"completed\": %llu, "
+                      "\"dropped\": %llu, \"queued_at_end\": %llu,\n     ",
+                      (unsigned long long)st->arrived,
+                      (unsigned long long)st->completed,
+                      (unsigned long long)st->dropped,
+                      (unsigned long long)st->queued_end);
+        ut_buf_printf(b, "\"latency_ms\": {\"mean\": %.6f, \"p50\": %.6f, "
+                      "\"p95\": %.6f, \"p99\": %.6f, \"p999\": %.6f, "
+                      "\"max\": %.6f},\n     ", MS(sim_hist_mean(h)),
+                      MS(sim_hist_quantile(h, 0.5)),
+                      MS(sim_hist_quantile(h, 0.95)),
+                      MS(sim_hist_quantile(h, 0.99)),
+                      MS(sim_hist_quantile(h, 0.999)),
+                      MS(h->count ? h->max : 0));
+        ut_buf_printf(b, "\"mean_service_ms\": %.6f, ",
+                      st->service_batches
+                          ? MS(st->service_ns_sum /
+                               (double)st->service_batches)
+                          : 0);
+        ut_buf_printf(b, "\"slo_violation_pct\": %.6f, \"throughput_rps\": "
+                      "%.6f, \"mean_batch\": %.6f, \"mean_queue_ms\": %.6f}",
+                      pct(st->violations + st->dropped,
+                          st->completed + st->dropped),
+                      r->window_s > 0 ? (double)st->completed / r->window_s
+                                      : 0,
+                      st->batches ? (double)st->batch_items /
+                                        (double)st->batches
+                                  : 0,
+                      st->batch_items ? MS(st->queue_ns_sum /
+                                           (double)st->batch_items)
+                                      : 0);
+    }
+    ut_buf_printf(b, "\n  ]%s%s\n}\n", extra ? ",\n  " : "", extra ? extra : "");
+}
+
+static void write_workloads_csv(const sim_result *r, ut_buf *b)
+{
+    ut_buf_printf(b, "workload,model,slo_ms,instances,requests,completed,"
+                  "dropped,queued_at_end,mean_ms,p50_ms,p95_ms,p99_ms,"
+                  "p999_ms,max_ms,slo_violation_pct,throughput_rps,"
+                  "mean_batch,mean_queue_ms\n");
+    for (size_t w = 0; w < r->nw; w++) {
+        const sim_wstats *st = &r->w[w];
+        const sim_hist *h = &st->lat;
+        ut_buf_printf(b, "%s,%s,%g,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.6f,"
+                      "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", st->name, st->model,
+                      st->slo_ms, st->instances,
+                      (unsigned long long)st->arrived,
+                      (unsigned long long)st->completed,
+                      (unsigned long long)st->dropped,
+                      (unsigned long long)st->queued_end,
+                      MS(sim_hist_mean(h)), MS(sim_hist_quantile(h, 0.5)),
+                      MS(sim_hist_quantile(h, 0.95)),
+                      MS(sim_hist_quantile(h, 0.99)),
+                      MS(sim_hist_quantile(h, 0.999)),
+                      MS(h->count ? h->max : 0),
+                      pct(st->violations + st->dropped,
+                          st->completed + st->dropped),
+                      r->window_s > 0 ? (double)st->completed / r->window_s
+                                      : 0,
+                      st->batches ? (double)st->batch_items /
+                                        (double)st->batches
+                                  : 0,
+                      st->batch_items ? MS(st->queue_ns_sum /
+                                           (double)st->batch_items)
+                                      : 0);
+    }
+}
+
+/* Latency quantiles per workload and over all requests, for CDF plots. */
+static void write_cdf_csv(const sim_result *r, ut_buf *b)
+{
+    static const double qs[] = {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
+                                0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98,
+                                0.99, 0.995, 0.999, 1};
+    sim_hist *all = ut_xmalloc(sizeof *all);
+    sim_hist_reset(all);
+    ut_buf_printf(b, "workload,quantile,latency_ms\n");
+    for (size_t w = 0; w < r->nw; w++) {
+        const sim_hist *h = &r->w[w].lat;
+        for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+            ut_buf_printf(b, "%s,%g,%.6f\n", r->w[w].name, qs[k],
+                          MS(sim_hist_quantile(h, qs[k])));
+        for (int i = 0; i < SIM_HIST_BUCKETS; i++)
+            all->bucket[i] += h->bucket[i];
+        all->count += h->count;
+        all->sum += h->sum;
+        if (h->count && h->min < all->min)
+            all->min = h->min;
+        if (h->count && h->max > all->max)
+            all->max = h->max;
+    }
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        ut_buf_printf(b, "all,%g,%.6f\n", qs[k],
+                      MS(sim_hist_quantile(all, qs[k])));
+    free(all);
+}
+
+static int write_buf(const char *dir, const char *name, const ut_buf *b,
+                     ut_err *err)
+{
+    char path[TRACE_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return ut_write_atomic(path, b->s ? b->s : "", b->len, err);
+}
+
+
+int sim_write_results(const sim_config *c, const char *backend,
+                      const sim_result *r, const char *extra_json,
+                      const char *out_dir, ut_err *err)
+{
+    ut_buf b = {0};
+    write_summary(c, backend, r, extra_json, &b);
+    int rc = write_buf(out_dir, "summary.json", &b, err);
+    ut_buf_free(&b);
+    if (rc == 0) {
+        write_workloads_csv(r, &b);
+        rc = write_buf(out_dir, "workloads.csv", &b, err);
+        ut_buf_free(&b);
+    }
+    if (rc == 0) {
+        write_cdf_csv(r, &b);
+        rc = write_buf(out_dir, "cdf.csv", &b, err);
+        ut_buf_free(&b);
+    }
+    return rc;
+}
