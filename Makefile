@@ -7,8 +7,9 @@
 #   make bench      planning and simulation benchmarks (numbers in README.md)
 #   make figures    every experiment's comparison and figures
 #   make deps       install the Debian packages the build needs
-#   make capture    build/igniter-capture, the CUDA capture tool (needs nvcc,
-#                   cuDNN, cuBLAS, CUPTI; see capture/README.md)
+#   make capture    build/igniter-capture, the CUDA capture tool, and
+#                   build/libigniter-gpu.so, the GPU side of `igniter serve`
+#                   (needs nvcc, cuDNN, cuBLAS, CUPTI; see capture/README.md)
 #
 # Every component is one folder with one public header; its .c files are
 # picked up by wildcard, so a new file needs no Makefile edit.
@@ -22,7 +23,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -I. -D_POSIX_C_SOURCE=200809L
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 $(WARN)
-LDLIBS  = -lgsl -lgslcblas -lcjson -lm
+LDLIBS  = -lgsl -lgslcblas -lcjson -lm -ldl
 
 ifeq ($(SAN),1)
 BUILD   = build-san
@@ -33,7 +34,7 @@ else
 BUILD   = build
 endif
 
-COMPONENTS = util model policies traces sim capture
+COMPONENTS = util model policies traces sim serve capture
 LIB_SRCS = $(foreach c,$(COMPONENTS),$(wildcard $(c)/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS = $(wildcard cli/*.c)
@@ -114,22 +115,30 @@ CAP_CPU   = util/util.c capture/graph.c capture/derive.c capture/mps.c
 CAP_CU    = $(wildcard capture/*.cu) cli/igniter_capture.cu
 CAP_OBJS  = $(CAP_CPU:%.c=$(BUILD)/cap/%.o) $(CAP_CU:%.cu=$(BUILD)/cap/%.o)
 CAPTURE   = $(BUILD)/igniter-capture
+# the same objects, less the CLI, as the library `igniter serve` loads
+GPULIB    = $(BUILD)/libigniter-gpu.so
+GPULIB_OBJS = $(filter-out $(BUILD)/cap/cli/%,$(CAP_OBJS))
+CAP_LIBS  = -lcudnn -lcublas -lcupti -lcuda -lcjson -lm -ldl -lpthread
 
-capture: $(CAPTURE)
+capture: $(CAPTURE) $(GPULIB)
 
 $(BUILD)/cap/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CAP_INC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CAP_INC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
-$(BUILD)/cap/%.o: %.cu capture/capture.h util/util.h
+$(BUILD)/cap/%.o: %.cu capture/capture.h util/util.h serve/serve.h
 	@mkdir -p $(dir $@)
 	$(NVCC) -std=c++17 -arch=$(CUDA_ARCH) -O2 -g $(CPPFLAGS) $(CAP_INC) \
-	    -Xcompiler -Wall,-Wextra,-Wno-missing-field-initializers -c $< -o $@
+	    -Xcompiler -fPIC,-Wall,-Wextra,-Wno-missing-field-initializers \
+	    -c $< -o $@
 
 $(CAPTURE): $(CAP_OBJS)
 	$(NVCC) -arch=$(CUDA_ARCH) -Xlinker -export-dynamic -o $@ $(CAP_OBJS) \
-	    $(CAP_LIBDIRS) \
-	    -lcudnn -lcublas -lcupti -lcuda -lcjson -lm -ldl -lpthread
+	    $(CAP_LIBDIRS) $(CAP_LIBS)
+
+$(GPULIB): $(GPULIB_OBJS)
+	$(NVCC) -shared -arch=$(CUDA_ARCH) -o $@ $(GPULIB_OBJS) $(CAP_LIBDIRS) \
+	    $(CAP_LIBS)
 
 clean:
 	rm -rf build build-san

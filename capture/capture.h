@@ -98,9 +98,17 @@ typedef struct cap_runner_opts {
     unsigned long long seed;      /* weights and inputs */
     int graphs;                   /* 1: replay CUDA graphs; 0: launch */
     size_t workspace_bytes;       /* cuDNN workspace; 0: 256 MiB */
+    int attn_ref;                 /* encoders' attention: 0 the fast path
+                                     (GEMMs on the qkv layout, warp
+                                     softmax), 1 the unfused reference
+                                     (heads copied out and back, block
+                                     softmax), -1 1 if the environment has
+                                     IGNITER_ATTN_REF set and not "0"
+                                     (read once, by cap_runner_new) */
 } cap_runner_opts;
 
-/* Defaults: max_batch 32, seed 1, graphs 1, workspace 256 MiB. */
+/* Defaults: max_batch 32, seed 1, graphs 1, workspace 256 MiB, attn_ref
+ * -1. */
 void cap_runner_defaults(cap_runner_opts *o);
 int cap_runner_new(const cap_graph *g, const cap_runner_opts *o,
                    cap_runner **out, ut_err *err);
@@ -112,6 +120,9 @@ int cap_runner_enqueue(cap_runner *r, int batch, ut_err *err);
 /* Waits for what was enqueued; *gpu_ms (may be NULL): the time between
  * the last enqueue's first and last operation on the GPU (CUDA events). */
 int cap_runner_wait(cap_runner *r, double *gpu_ms, ut_err *err);
+/* Without waiting: 1 when what was enqueued has completed, 0 not yet, -1
+ * on an error (with the runner's context current). */
+int cap_runner_poll(cap_runner *r, ut_err *err);
 void cap_runner_free(cap_runner *r);
 /* Bytes copied in and out per request (FP16). */
 size_t cap_runner_input_bytes(const cap_runner *r);
@@ -299,6 +310,25 @@ int cap_campaign_mps(const cap_campaign_opts *o, const char *self);
  * children; a crash prints the stack. */
 void cap_campaign_catch_stop(void);
 void cap_campaign_catch_crash(void);
+
+/* ---- the real device of `igniter serve` (capture/serve.cu) --------------- */
+
+/* serve/serve.h's device: green contexts and runners, one per instance of
+ * the plan GPU being served. Built into build/libigniter-gpu.so, which
+ * `igniter serve` loads at run time (the igniter binary has no CUDA). */
+struct srv_device;
+typedef struct cap_serve_opts {
+    const char *mechanism;        /* "green" (the default; MPS: not yet) */
+    const char *models_dir;       /* NULL: capture/models */
+    int verbose;                  /* a line per instance started */
+} cap_serve_opts;
+
+int cap_serve_device_new(const cap_serve_opts *o, struct srv_device **out,
+                         ut_err *err);
+void cap_serve_device_free(struct srv_device *d);
+typedef int (*cap_serve_device_new_fn)(const cap_serve_opts *,
+                                       struct srv_device **, ut_err *);
+typedef void (*cap_serve_device_free_fn)(struct srv_device *);
 
 #ifdef __cplusplus
 }

@@ -111,16 +111,21 @@ __global__ static void k_epilogue8(uint4 *dst, const uint4 *src,
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n8;
          i += (size_t)gridDim.x * blockDim.x) {
-        uint4 v = src[i], rv;
+        uint4 v = src[i], rv, bv;
         if (res)
             rv = res[i];
-        __half2 *h = (__half2 *)&v, *rh = (__half2 *)&rv;
+        /* ch is a multiple of 8: the 8 biases are one aligned load */
         int ch = (int)((i * 8) % (size_t)c);
+        if (bias)
+            bv = *(const uint4 *)(bias + ch);
+        __half2 *h = (__half2 *)&v, *rh = (__half2 *)&rv;
+        const __half2 *bh = (const __half2 *)&bv;
         for (int k = 0; k < 4; k++) {
             float2 f = __half22float2(h[k]);
             if (bias) {
-                f.x += __half2float(bias[ch + 2 * k]);
-                f.y += __half2float(bias[ch + 2 * k + 1]);
+                float2 g = __half22float2(bh[k]);
+                f.x += g.x;
+                f.y += g.y;
             }
             f.x = act_f(f.x, act);
             f.y = act_f(f.y, act);
@@ -289,11 +294,13 @@ __global__ static void k_rownorm(__half *dst, const __half *src, int c,
     }
 }
 
-/* One block per row of n: softmax in place. */
-__global__ static void k_softmax(__half *p, int n)
+/* One block per row of n (rows ld apart): softmax in place. The
+ * reference path's kernel, and the fast path's for rows too long for
+ * k_softmax_warp. */
+__global__ static void k_softmax(__half *p, int n, int ld)
 {
     __shared__ float sh[32];
-    __half *x = p + (size_t)blockIdx.x * n;
+    __half *x = p + (size_t)blockIdx.x * ld;
     float m = -65504.f;
     for (int i = threadIdx.x; i < n; i += blockDim.x)
         m = fmaxf(m, __half2float(x[i]));
@@ -312,6 +319,55 @@ __global__ static void k_softmax(__half *p, int n)
     float inv = 1.f / s;
     for (int i = threadIdx.x; i < n; i += blockDim.x)
         x[i] = __float2half(__expf(__half2float(x[i]) - m) * inv);
+}
+
+/* Softmax in place of `rows` rows of n halves, ld apart: one warp per
+ * row, the row read once into registers (P2 pairs of halves a lane, so
+ * n <= 64 P2), max and sum by shuffles, written once. The block-per-row
+ * kernel read each row three times and synchronised its block twice for
+ * 197 values; here a block of 4 warps does 4 rows. Needs ld even and p
+ * 4-byte aligned (pairs are loaded as __half2); for odd n the pair that
+ * holds column n - 1 also holds column n, padding (ld > n), written 0. */
+template <int P2>
+__global__ static void k_softmax_warp(__half *p, int rows, int n, int ld)
+{
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    int lane = threadIdx.x & 31;
+    if (row >= rows)        /* the whole warp leaves: shuffles stay full */
+        return;
+    __half2 *x = (__half2 *)(p + (size_t)row * ld);
+    float2 v[P2];
+    float m = -INFINITY;
+#pragma unroll
+    for (int k = 0; k < P2; k++) {
+        int j = lane + 32 * k;              /* pair: columns 2j, 2j + 1 */
+        v[k] = make_float2(-INFINITY, -INFINITY);
+        if (2 * j < n) {
+            float2 f = __half22float2(x[j]);
+            v[k].x = f.x;
+            if (2 * j + 1 < n)
+                v[k].y = f.y;
+        }
+        m = fmaxf(m, fmaxf(v[k].x, v[k].y));
+    }
+    for (int o = 16; o > 0; o >>= 1)
+        m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+    float s = 0.f;
+#pragma unroll
+    for (int k = 0; k < P2; k++) {
+        v[k].x = __expf(v[k].x - m);        /* -inf (outside): 0 */
+        v[k].y = __expf(v[k].y - m);
+        s += v[k].x + v[k].y;
+    }
+    for (int o = 16; o > 0; o >>= 1)
+        s += __shfl_xor_sync(0xffffffffu, s, o);
+    float inv = 1.f / s;
+#pragma unroll
+    for (int k = 0; k < P2; k++) {
+        int j = lane + 32 * k;
+        if (2 * j < n)
+            x[j] = __floats2half2_rn(v[k].x * inv, v[k].y * inv);
+    }
 }
 
 /* Patch features [b, t-1, c] (or [b, t, c] without a class token) plus
@@ -429,6 +485,8 @@ typedef struct lrun {
     /* encoder */
     __half *ln1g, *ln1b, *wqkv, *bqkv, *wo, *bo, *ln2g, *ln2b, *w1, *b1,
         *w2, *b2;
+    void **attn_ptr;           /* device: the fast attention's pointer
+                                  arrays (attn_ptrs), 5 x max_batch heads */
     cudnnFilterDescriptor_t fdesc;
     cudnnConvolutionDescriptor_t cdesc;
     int cpad;                  /* conv: input channels padded to 8 (0: no) */
@@ -452,8 +510,10 @@ struct cap_runner {
     __half *in_d;              /* [max_batch, c, h, w] as NHWC */
     __half *in_h, *out_h;      /* pinned */
     size_t in_elems, out_elems;   /* per request */
-    /* encoder scratch, sized for the largest encoder */
+    /* encoder scratch, sized for the largest encoder; e_q, e_k, e_v,
+     * e_o only for the reference attention */
     __half *e_ln, *e_qkv, *e_q, *e_k, *e_v, *e_s, *e_o, *e_att, *e_mlp;
+    int attn_ref;              /* 1: the unfused reference attention */
     cudaGraphExec_t exec[MAX_BATCH_LIMIT + 1];
     cudaEvent_t ev0, ev1;
     unsigned long long fill_seq;
@@ -467,6 +527,7 @@ extern "C" void cap_runner_defaults(cap_runner_opts *o)
     o->seed = 1;
     o->graphs = 1;
     o->workspace_bytes = (size_t)256 << 20;
+    o->attn_ref = -1;
 }
 
 extern "C" const char *cap_runner_precision(void) { return "fp16"; }
@@ -729,10 +790,146 @@ static void add_act(cap_runner *r, __half *dst, const __half *a,
         k_add<<<LAUNCH(n)>>>(dst, a, b, n, act);
 }
 
+/* Row stride of the fast path's score matrices: t rounded up to 8 halves,
+ * so that every row and every (batch, head) matrix starts 16-byte aligned
+ * (cuBLAS's tensor-core kernels and k_softmax_warp's pair loads want it;
+ * the reference path's ld t = 197 is odd). Columns t..ld are padding,
+ * never read. */
+static int att_ld(int t)
+{
+    return (t + 7) / 8 * 8;
+}
+
+/*
+ * The fast attention's pointer arrays for encoder layer l, one entry per
+ * (request b, head hh) at b * heads + hh, for max_batch requests: batch nb
+ * uses the first nb * heads of each, so one set serves every batch size.
+ * Five arrays one after another: Q, K, V (into e_qkv), S (e_s), O (e_att).
+ * Made once, at runner creation, before any graph is captured: a graph
+ * replays the GEMMs with these pointers, which never change (the scratch
+ * buffers live as long as the runner).
+ */
+static int attn_ptrs(cap_runner *r, const cap_layer *l, lrun *q, ut_err *err)
+{
+    int t = l->h, c = l->c, h = l->heads, d = c / h, ls = att_ld(t);
+    size_t nbh = (size_t)r->o.max_batch * h;
+    void **hp = (void **)ut_xmalloc(5 * nbh * sizeof *hp);
+    for (size_t b = 0; b < (size_t)r->o.max_batch; b++)
+        for (int hh = 0; hh < h; hh++) {
+            size_t e = b * h + hh;
+            __half *qp = r->e_qkv + b * t * 3 * c + (size_t)hh * d;
+            hp[e] = qp;
+            hp[nbh + e] = qp + c;
+            hp[2 * nbh + e] = qp + 2 * c;
+            hp[3 * nbh + e] = r->e_s + e * t * ls;
+            hp[4 * nbh + e] = r->e_att + b * t * c + (size_t)hh * d;
+        }
+    cudaError_t e = cudaMalloc((void **)&q->attn_ptr, 5 * nbh * sizeof *hp);
+    if (e == cudaSuccess)
+        e = cudaMemcpy(q->attn_ptr, hp, 5 * nbh * sizeof *hp,
+                       cudaMemcpyHostToDevice);
+    free(hp);
+    if (e != cudaSuccess)
+        return ut_errf(err, "attention pointers: %s (%d)",
+                       cudaGetErrorName(e), (int)e);
+    return 0;
+}
+
+/* Softmax of rows of n, ld apart: a warp per row where the row fits in
+ * registers (n <= 1024), else a block per row. */
+static void softmax_rows(cap_runner *r, __half *p, int rows, int n, int ld)
+{
+    int nblk = (rows + 3) / 4;       /* 4 warps (rows) a block */
+    if (ld % 2 || ((uintptr_t)p & 3) || n > 1024)
+        k_softmax<<<rows, 128, 0, r->stream>>>(p, n, ld);
+    else if (n <= 64)
+        k_softmax_warp<1><<<nblk, 128, 0, r->stream>>>(p, rows, n, ld);
+    else if (n <= 128)
+        k_softmax_warp<2><<<nblk, 128, 0, r->stream>>>(p, rows, n, ld);
+    else if (n <= 256)
+        k_softmax_warp<4><<<nblk, 128, 0, r->stream>>>(p, rows, n, ld);
+    else if (n <= 512)
+        k_softmax_warp<8><<<nblk, 128, 0, r->stream>>>(p, rows, n, ld);
+    else
+        k_softmax_warp<16><<<nblk, 128, 0, r->stream>>>(p, rows, n, ld);
+}
+
+/*
+ * Multi-head attention of nb requests, from e_qkv ([nb, t, 3, h, d], bias
+ * added) to e_att ([nb, t, c], head hh in columns hh d .. hh d + d).
+ *
+ * Fast path: the two GEMMs read the heads where they lie and write O where
+ * it belongs, one cublasGemmBatchedEx each over nb h (request, head)
+ * pairs (attn_ptrs). cuBLAS is column-major: a row-major [rows, cols]
+ * matrix with row stride ld is, to cuBLAS, its transpose, [cols, rows]
+ * with the same ld. For one pair:
+ *   Q, K, V: row-major [t, d], row stride 3c  -> cuBLAS Qc, Kc, Vc [d, t],
+ *            ld 3c (Kc(x, j) = K[j][x])
+ *   S = scale Q K^T, row-major [t, t], ld ls -> cuBLAS Sc [t, t] with
+ *            Sc(j, i) = S[i][j] = sum_x Kc(x, j) Qc(x, i), so
+ *            Sc = Kc^T Qc: transa T (A = Kc, lda 3c), transb N (B = Qc,
+ *            ldb 3c), m = n = t, k = d, ldc ls
+ *   O = P V (P = softmax S), row-major [t, d], row stride c -> cuBLAS Oc
+ *            [d, t] with Oc(x, i) = sum_j Vc(x, j) Pc(j, i), so Oc = Vc Pc:
+ *            N, N (A = Vc, lda 3c; B = Pc, ldb ls), m = d, n = t, k = t,
+ *            ldc c
+ * The strided calls of the reference path are the same with lda = ldb = d
+ * and ldc = t (S) or d (O) on copied-out heads.
+ *
+ * Reference path (r->attn_ref, IGNITER_ATTN_REF=1): the heads copied into
+ * e_q, e_k, e_v ([nb, h, t, d]), strided batched GEMMs, k_softmax a block
+ * per row, O copied back from e_o. Kept to check the fast path against
+ * (`igniter-capture check`).
+ */
+static int attention(cap_runner *r, const cap_layer *l, const lrun *q,
+                     int nb, ut_err *err)
+{
+    int t = l->h, c = l->c, h = l->heads, d = c / h;
+    float one = 1.f, zero = 0.f, scale = 1.f / sqrtf((float)d);
+    if (!r->attn_ref) {
+        int ls = att_ld(t), nbh = nb * h;
+        size_t mbh = (size_t)r->o.max_batch * h;
+        void *const *p = q->attn_ptr;
+        const void *const *pq = (const void *const *)p;
+        const void *const *pk = (const void *const *)(p + mbh);
+        const void *const *pv = (const void *const *)(p + 2 * mbh);
+        void *const *ps = p + 3 * mbh, *const *po = p + 4 * mbh;
+        CK_CUBLAS(cublasGemmBatchedEx(
+            r->blas, CUBLAS_OP_T, CUBLAS_OP_N, t, t, d, &scale, pk,
+            CUDA_R_16F, 3 * c, pq, CUDA_R_16F, 3 * c, &zero, ps, CUDA_R_16F,
+            ls, nbh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        softmax_rows(r, r->e_s, nbh * t, t, ls);
+        CK_CUBLAS(cublasGemmBatchedEx(
+            r->blas, CUBLAS_OP_N, CUBLAS_OP_N, d, t, t, &one, pv,
+            CUDA_R_16F, 3 * c, (const void *const *)ps, CUDA_R_16F, ls,
+            &zero, po, CUDA_R_16F, c, nbh, CUBLAS_COMPUTE_32F,
+            CUBLAS_GEMM_DEFAULT));
+        return 0;
+    }
+    size_t nx = (size_t)nb * t * c;
+    k_split_heads<<<LAUNCH(3 * nx)>>>(r->e_q, r->e_k, r->e_v, r->e_qkv, nb,
+                                      t, h, d);
+    /* S[t, t] = scale Q K^T per (batch, head) */
+    CK_CUBLAS(cublasGemmStridedBatchedEx(
+        r->blas, CUBLAS_OP_T, CUBLAS_OP_N, t, t, d, &scale, r->e_k,
+        CUDA_R_16F, d, (long long)t * d, r->e_q, CUDA_R_16F, d,
+        (long long)t * d, &zero, r->e_s, CUDA_R_16F, t, (long long)t * t,
+        nb * h, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    k_softmax<<<nb * h * t, 128, 0, r->stream>>>(r->e_s, t, t);
+    /* O[t, d] = S V */
+    CK_CUBLAS(cublasGemmStridedBatchedEx(
+        r->blas, CUBLAS_OP_N, CUBLAS_OP_N, d, t, t, &one, r->e_v,
+        CUDA_R_16F, d, (long long)t * d, r->e_s, CUDA_R_16F, t,
+        (long long)t * t, &zero, r->e_o, CUDA_R_16F, d, (long long)t * d,
+        nb * h, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    k_merge_heads<<<LAUNCH(nx)>>>(r->e_att, r->e_o, nb, t, h, d);
+    return 0;
+}
+
 static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
                        const __half *x, int nb, ut_err *err)
 {
-    int t = l->h, c = l->c, h = l->heads, d = c / h, m = l->mlp;
+    int t = l->h, c = l->c, m = l->mlp;
     int rows = nb * t;
     size_t nx = (size_t)rows * c;
     __half *out = q->out;
@@ -741,26 +938,10 @@ static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
     if (gemm_nt(r, rows, 3 * c, c, r->e_ln, c, q->wqkv, r->e_qkv, 1.f,
                 err) < 0)
         return -1;
-    epilogue(r, r->e_qkv, r->e_qkv, q->bqkv,
-                                                  NULL, (size_t)rows * 3 * c,
-                                                  3 * c, ACT_NONE);
-    k_split_heads<<<LAUNCH((size_t)rows * 3 * c)>>>(r->e_q, r->e_k, r->e_v,
-                                                     r->e_qkv, nb, t, h, d);
-    float one = 1.f, zero = 0.f, scale = 1.f / sqrtf((float)d);
-    /* S[t, t] = scale Q K^T per (batch, head) */
-    CK_CUBLAS(cublasGemmStridedBatchedEx(
-        r->blas, CUBLAS_OP_T, CUBLAS_OP_N, t, t, d, &scale, r->e_k,
-        CUDA_R_16F, d, (long long)t * d, r->e_q, CUDA_R_16F, d,
-        (long long)t * d, &zero, r->e_s, CUDA_R_16F, t, (long long)t * t,
-        nb * h, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-    k_softmax<<<nb * h * t, 128, 0, r->stream>>>(r->e_s, t);
-    /* O[t, d] = S V */
-    CK_CUBLAS(cublasGemmStridedBatchedEx(
-        r->blas, CUBLAS_OP_N, CUBLAS_OP_N, d, t, t, &one, r->e_v,
-        CUDA_R_16F, d, (long long)t * d, r->e_s, CUDA_R_16F, t,
-        (long long)t * t, &zero, r->e_o, CUDA_R_16F, d, (long long)t * d,
-        nb * h, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-    k_merge_heads<<<LAUNCH(nx)>>>(r->e_att, r->e_o, nb, t, h, d);
+    epilogue(r, r->e_qkv, r->e_qkv, q->bqkv, NULL, (size_t)rows * 3 * c,
+             3 * c, ACT_NONE);
+    if (attention(r, l, q, nb, err) < 0)
+        return -1;
     if (gemm_nt(r, rows, c, c, r->e_att, c, q->wo, out, 1.f, err) < 0)
         return -1;
     epilogue(r, out, out, q->bo, x, nx, c, ACT_NONE);
@@ -768,8 +949,8 @@ static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
                                            q->ln2b, 1);
     if (gemm_nt(r, rows, m, c, r->e_ln, c, q->w1, r->e_mlp, 1.f, err) < 0)
         return -1;
-    epilogue(r, r->e_mlp, r->e_mlp, q->b1, NULL,
-                                              (size_t)rows * m, m, ACT_GELU);
+    epilogue(r, r->e_mlp, r->e_mlp, q->b1, NULL, (size_t)rows * m, m,
+             ACT_GELU);
     if (gemm_nt(r, rows, c, m, r->e_mlp, m, q->w2, r->e_att, 1.f, err) < 0)
         return -1;
     epilogue(r, out, r->e_att, q->b2, out, nx, c, ACT_NONE);
@@ -1033,17 +1214,26 @@ static int runner_init(cap_runner *r, ut_err *err)
         }
     }
     if (enc) {
+        /* e_s: the fast path's rows are att_ld(t) apart, the reference
+         * path's t */
         size_t rows = mb * enct;
         if (dalloc(&r->e_ln, rows * enc, err) < 0 ||
             dalloc(&r->e_qkv, rows * 3 * enc, err) < 0 ||
-            dalloc(&r->e_q, rows * enc, err) < 0 ||
-            dalloc(&r->e_k, rows * enc, err) < 0 ||
-            dalloc(&r->e_v, rows * enc, err) < 0 ||
-            dalloc(&r->e_s, mb * ench * enct * enct, err) < 0 ||
-            dalloc(&r->e_o, rows * enc, err) < 0 ||
+            dalloc(&r->e_s, mb * ench * enct * att_ld((int)enct), err) < 0 ||
             dalloc(&r->e_att, rows * enc, err) < 0 ||
             dalloc(&r->e_mlp, rows * encm, err) < 0)
             return -1;
+        if (r->attn_ref &&
+            (dalloc(&r->e_q, rows * enc, err) < 0 ||
+             dalloc(&r->e_k, rows * enc, err) < 0 ||
+             dalloc(&r->e_v, rows * enc, err) < 0 ||
+             dalloc(&r->e_o, rows * enc, err) < 0))
+            return -1;
+        for (size_t i = 0; !r->attn_ref && i < r->g.n; i++)
+            if (r->g.l[i].op == CAP_ENCODER && r->lr[i].alias < 0 &&
+                attn_ptrs(r, &r->g.l[i], &r->lr[i], err) < 0)
+                return ut_errprefix(err, "%s: layer %s", r->g.name,
+                                    r->g.l[i].name);
     }
     CK_CUDA(cudaStreamSynchronize(r->stream));
     return 0;
@@ -1060,6 +1250,11 @@ extern "C" int cap_runner_new(const cap_graph *g, const cap_runner_opts *o,
     r->o = *o;
     if (!r->o.workspace_bytes)
         r->o.workspace_bytes = (size_t)256 << 20;
+    if (r->o.attn_ref < 0) {
+        const char *e = getenv("IGNITER_ATTN_REF");
+        r->o.attn_ref = e && *e && strcmp(e, "0") != 0;
+    }
+    r->attn_ref = r->o.attn_ref != 0;
     r->g = *g;
     r->g.l = (cap_layer *)ut_xmalloc(g->n * sizeof *g->l);
     memcpy(r->g.l, g->l, g->n * sizeof *g->l);
@@ -1134,6 +1329,17 @@ extern "C" int cap_runner_wait(cap_runner *r, double *gpu_ms, ut_err *err)
     return 0;
 }
 
+extern "C" int cap_runner_poll(cap_runner *r, ut_err *err)
+{
+    cudaError_t e = cudaEventQuery(r->ev1);
+    if (e == cudaSuccess)
+        return 1;
+    if (e == cudaErrorNotReady)
+        return 0;
+    return ut_errf(err, "%s: cudaEventQuery: %s (%d)", r->g.name,
+                   cudaGetErrorString(e), (int)e);
+}
+
 extern "C" void cap_runner_free(cap_runner *r)
 {
     if (!r)
@@ -1153,6 +1359,8 @@ extern "C" void cap_runner_free(cap_runner *r)
         for (size_t k = 0; k < sizeof ps / sizeof *ps; k++)
             if (ps[k])
                 cudaFree(ps[k]);
+        if (q->attn_ptr)
+            cudaFree(q->attn_ptr);
         if (q->fdesc)
             cudnnDestroyFilterDescriptor(q->fdesc);
         if (q->cdesc)

@@ -1,11 +1,17 @@
 /*
- * cmd_sim.c - `igniter sim`: plan (or read a plan), simulate, report.
+ * cmd_sim.c - `igniter sim` and `igniter serve`: plan (or read a plan),
+ * then simulate it or run it on the GPU, and report. Both verbs take the
+ * same options for the plan, workloads and arrivals, so that a real run
+ * and its simulation are asked for with the same words.
  */
+#include "capture/capture.h"
 #include "cli/cli.h"
 #include "model/model.h"
 #include "policies/policy.h"
+#include "serve/serve.h"
 #include "sim/sim.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -50,6 +56,38 @@ static const char sim_help[] =
     "                      policy changes it (default 1)\n"
     "  --quiet             no table on standard output\n";
 
+static const char serve_help[] =
+    "usage: igniter serve EXPERIMENT.json --out DIR [options]\n"
+    "       igniter serve --plan PLAN.json --out DIR [options]\n\n"
+    "Runs a provisioning plan on this machine's GPU: each instance of a plan\n"
+    "GPU gets a green context of its share's SMs and the capture runner of\n"
+    "its model (FP16, random weights), fed by the simulator's own arrival\n"
+    "generation and dynamic batcher. Writes what `igniter sim` writes\n"
+    "(summary.json, workloads.csv, timeseries.csv, cdf.csv, trace.json)\n"
+    "and requests.csv (every request) into DIR. A plan of several GPUs is\n"
+    "run one plan GPU at a time, each with the same arrivals.\n"
+    "Needs build/libigniter-gpu.so (`make capture`) and an NVIDIA GPU.\n\n"
+    "  --out DIR           output folder (created if missing)\n"
+    "  --plan PLAN.json    a plan file (igniter plan --out)\n"
+    "  --profile P         profile (only to plan an experiment's policy)\n"
+    "  --mechanism M       green (default; MPS is not served yet)\n"
+    "  --gpu N             run only plan GPU N\n"
+    "  --models-dir D      the runner's layer graphs (default capture/models)\n"
+    "  --poll-us U         wait between polls of a running batch (default 0:\n"
+    "                      poll continuously, one core)\n"
+    "  --duration-s D      seconds per plan GPU (default 60)\n"
+    "  --warmup-s W        seconds not counted in the statistics (default 0)\n"
+    "  --seed N            master seed of every random stream (default 1)\n"
+    "  --arrivals SPEC     as for igniter sim (default poisson)\n"
+    "  --interval-s I      timeseries interval (default 1)\n"
+    "  --max-delay-ms X    batcher's maximum queue delay (default SLO/2)\n"
+    "  --queue-limit N     requests queued per instance before drops\n"
+    "  --trace N           also write trace.json with at most N batches\n"
+    "  --quiet             no table on standard output\n\n"
+    "Exit status: 0 complete; 130 interrupted (Ctrl-C: the results so far\n"
+    "are written, \"complete\": false); 1 a device error during the run\n"
+    "(the same); 2 bad input, before anything runs.\n";
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_sigint(int sig)
@@ -92,9 +130,14 @@ static void show_progress(void *ud, int64_t now, int64_t end, uint64_t reqs)
 static void print_report(const sim_result *r, const pol_plan *p,
                          const char *backend, const char *out)
 {
-    printf("\nsimulated %.1f s%s with the %s back end; results in %s/\n",
-           r->sim_end_s, r->complete ? "" : " (stopped early: incomplete)",
-           backend, out);
+    if (!strcmp(backend, "real GPU"))
+        printf("\nran %.1f s%s per plan GPU on this machine's GPU; results "
+               "in %s/\n", r->sim_end_s,
+               r->complete ? "" : " (stopped early: incomplete)", out);
+    else
+        printf("\nsimulated %.1f s%s with the %s back end; results in %s/\n",
+               r->sim_end_s, r->complete ? "" : " (stopped early: incomplete)",
+               backend, out);
     printf("%-12s %-10s %9s %10s %10s %10s %8s %9s\n", "workload", "model",
            "requests", "mean ms", "P99 ms", "SLO ms", "viol %", "dropped");
     uint64_t viol = 0, done = 0, drop = 0;
@@ -121,16 +164,65 @@ static void print_report(const sim_result *r, const pol_plan *p,
            p->cost_per_hour, r->cost);
 }
 
-int cli_sim(int argc, char **argv)
+/* The GPU side of serve, from build/libigniter-gpu.so beside this
+ * program (or $IGNITER_GPU_LIB). */
+static void *load_gpu(cap_serve_device_new_fn *mk, cap_serve_device_free_fn *rm,
+                      ut_err *err)
 {
+    char path[4096];
+    const char *env = getenv("IGNITER_GPU_LIB");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+    } else {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+        if (n < 0)
+            n = 0;
+        path[n] = 0;
+        char *slash = strrchr(path, '/');
+        snprintf(slash ? slash + 1 : path,
+                 sizeof path - (size_t)(slash ? slash + 1 - path : 0),
+                 "libigniter-gpu.so");
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        ut_errf(err, "the GPU library: %s (build it with `make capture` on a "
+                "machine with nvcc and cuDNN; see capture/README.md)",
+                dlerror());
+        return NULL;
+    }
+    *(void **)mk = dlsym(h, "cap_serve_device_new");
+    *(void **)rm = dlsym(h, "cap_serve_device_free");
+    if (!*mk || !*rm) {
+        ut_errf(err, "%s: expected cap_serve_device_new and _free, got "
+                "none (an older build? run `make capture`)", path);
+        dlclose(h);
+        return NULL;
+    }
+    return h;
+}
+
+static void print_serve(const srv_stats *st)
+{
+    const sim_hist *h = &st->lateness;
+    printf("load generator lateness: mean %.3f ms, P99 %.3f ms, max %.3f ms "
+           "over %llu arrivals; %llu batches; %zu plan GPU%s run\n",
+           sim_hist_mean(h) / 1e6, (double)sim_hist_quantile(h, 0.99) / 1e6,
+           (double)(h->count ? h->max : 0) / 1e6,
+           (unsigned long long)h->count, (unsigned long long)st->launches,
+           st->passes, st->passes == 1 ? "" : "s");
+}
+
+static int run_verb(int argc, char **argv, int serve)
+{
+    const char *verb = serve ? "serve" : "sim";
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(sim_help, stdout);
+            fputs(serve ? serve_help : sim_help, stdout);
             return 0;
         }
     enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
            O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
-           O_QUIET, O_RECONF };
+           O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},
         {"plan", required_argument, NULL, O_PLAN},
@@ -149,13 +241,22 @@ int cli_sim(int argc, char **argv)
         {"trace", required_argument, NULL, O_TRACE},
         {"quiet", no_argument, NULL, O_QUIET},
         {"reconfig-delay-s", required_argument, NULL, O_RECONF},
+        {"mechanism", required_argument, NULL, O_MECH},
+        {"gpu", required_argument, NULL, O_GPU},
+        {"models-dir", required_argument, NULL, O_MDIR},
+        {"poll-us", required_argument, NULL, O_POLL},
         {NULL, 0, NULL, 0},
     };
+    /* options of one verb only */
+    static const int sim_only[] = {O_BACKEND, O_MEAS, O_SVC, O_SDIST,
+                                   O_RECONF};
+    static const int serve_only[] = {O_MECH, O_GPU, O_MDIR, O_POLL};
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
-               *sdist = NULL;
-    double dur = -1, warm = -1, iv = -1, delay = -1, svc = -1, reconf = -1;
-    long long seed = -1, qlim = -1, trace = 0;
+               *sdist = NULL, *mech = NULL, *mdir = NULL;
+    double dur = -1, warm = -1, iv = -1, delay = -1, svc = -1, reconf = -1,
+           poll_us = 0;
+    long long seed = -1, qlim = -1, trace = 0, only_gpu = -1;
     int quiet = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -164,8 +265,34 @@ int cli_sim(int argc, char **argv)
         for (const struct option *o = opts; o->name; o++)
             if (o->val == c)
                 oname = o->name;
+        const int *other = serve ? sim_only : serve_only;
+        size_t nother = serve ? sizeof sim_only / sizeof *sim_only
+                              : sizeof serve_only / sizeof *serve_only;
+        for (size_t k = 0; k < nother; k++)
+            if (c == other[k])
+                return cli_usage(verb, "--%s: an option of igniter %s, not "
+                                 "of igniter %s", oname,
+                                 serve ? "sim" : "serve", verb);
         errno = 0;
         switch (c) {
+        case O_MECH: mech = optarg; break;
+        case O_MDIR: mdir = optarg; break;
+        case O_POLL: {
+            double v = strtod(optarg, &end);
+            if (*end || errno || !isfinite(v) || v < 0 || v > 1e6)
+                return cli_usage(verb, "--poll-us: expected microseconds in "
+                                 "[0, 1e6], got '%s'", optarg);
+            poll_us = v;
+            break;
+        }
+        case O_GPU: {
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || errno || v < 0 || v > 100000)
+                return cli_usage(verb, "--gpu: expected a plan GPU number, "
+                                 "got '%s'", optarg);
+            only_gpu = v;
+            break;
+        }
         case O_OUT: out = optarg; break;
         case O_PLAN: plan_path = optarg; break;
         case O_PROFILE: profile = optarg; break;
@@ -179,7 +306,7 @@ int cli_sim(int argc, char **argv)
             double v = strtod(optarg, &end);
             if (*end || errno || !isfinite(v) || v < 0 ||
                 (v == 0 && c != O_WARM && c != O_DELAY && c != O_RECONF))
-                return cli_usage("sim", "--%s: expected a positive number, "
+                return cli_usage(verb, "--%s: expected a positive number, "
                                  "got '%s'", oname, optarg);
             *(c == O_DUR ? &dur : c == O_WARM ? &warm : c == O_IV ? &iv
               : c == O_DELAY ? &delay : c == O_SVC ? &svc : &reconf) = v;
@@ -189,30 +316,33 @@ int cli_sim(int argc, char **argv)
             long long v = strtoll(optarg, &end, 10);
             if (*end || errno || v < 0 || (c == O_QLIM && v == 0) ||
                 v > 4294967295LL)
-                return cli_usage("sim", "--%s: expected a non-negative "
+                return cli_usage(verb, "--%s: expected a non-negative "
                                  "integer, got '%s'", oname, optarg);
             *(c == O_SEED ? &seed : c == O_QLIM ? &qlim : &trace) = v;
             break;
         }
         default:
-            return cli_usage("sim", "unknown or incomplete option '%s'",
+            return cli_usage(verb, "unknown or incomplete option '%s'",
                              argv[optind - 1]);
         }
     }
     const char *exp_path = optind < argc ? argv[optind] : NULL;
     if (optind + 1 < argc)
-        return cli_usage("sim", "unexpected argument '%s'", argv[optind + 1]);
+        return cli_usage(verb, "unexpected argument '%s'", argv[optind + 1]);
     if (!out)
-        return cli_usage("sim", "--out is required");
-    if (!exp_path && (!plan_path || !profile))
-        return cli_usage("sim", "expected an experiment file, or --plan and "
-                         "--profile");
+        return cli_usage(verb, "--out is required");
+    if (!exp_path && (!plan_path || (!profile && !serve)))
+        return cli_usage(verb, "expected an experiment file, or --plan%s",
+                         serve ? "" : " and --profile");
+    if (mech && strcmp(mech, "green") && strcmp(mech, "mps"))
+        return cli_usage(verb, "--mechanism: expected green or mps, got '%s'",
+                         mech);
     if (sdist && strcmp(sdist, "const") && strcmp(sdist, "exp"))
-        return cli_usage("sim", "--service-dist: expected const or exp, got "
+        return cli_usage(verb, "--service-dist: expected const or exp, got "
                          "'%s'", sdist);
     if (backend && !sim_backend_find(backend)) {
         char names[128];
-        return cli_usage("sim", "--backend: expected one of %s, got '%s'",
+        return cli_usage(verb, "--backend: expected one of %s, got '%s'",
                          sim_backend_names(names, sizeof names), backend);
     }
 
@@ -231,6 +361,10 @@ int cli_sim(int argc, char **argv)
     char *table = NULL;
     pol_request req;
     const pol_ops *policy = NULL;
+    void *gpulib = NULL;
+    srv_device *dev = NULL;
+    cap_serve_device_new_fn dev_new = NULL;
+    cap_serve_device_free_fn dev_free = NULL;
 
     if (exp_path) {
         if (sim_experiment_load(exp_path, &e, &err) < 0)
@@ -254,14 +388,19 @@ int cli_sim(int argc, char **argv)
     }
     if (!backend)
         backend = "model";
-    if (mdl_load(profile, &fit, &err) < 0)
+    if (serve && !profile && !plan_path) {
+        ut_errf(&err, "%s: expected a profile to plan with, got none",
+                exp_path);
+        goto fail;
+    }
+    if (profile && mdl_load(profile, &fit, &err) < 0)
         goto fail;
     if (fit.price_per_hour <= 0) {
         const pol_gpu_type *t = pol_catalog_find(fit.gpu);
         if (t)
             fit.price_per_hour = t->price_per_hour;
     }
-    if (measured) {
+    if (measured && !serve) {
         if (mdl_measured_load(measured, &meas, &err) < 0)
             goto fail;
         have_meas = 1;
@@ -283,6 +422,12 @@ int cli_sim(int argc, char **argv)
         if (pol_make_plan(e.policy, &req, &plan, &err) < 0)
             goto fail;
         policy = pol_find(e.policy);
+        if (serve && policy && policy->runtime) {
+            fprintf(stderr, "igniter serve: policy %s changes its plan at "
+                    "run time in a simulation; here its first plan is "
+                    "served as it is\n", policy->name);
+            policy = NULL;
+        }
         if (!quiet)
             table = pol_plan_table(&plan);   /* printed after a good run */
     }
@@ -344,6 +489,17 @@ int cli_sim(int argc, char **argv)
     cfg.measured_path = measured;
     cfg.experiment_path = exp_path;
     cfg.stop = &stop_flag;
+    if (serve) {
+        cfg.backend = NULL;
+        cfg.measured_path = NULL;
+        cap_serve_opts so = {mech ? mech : "green", mdir, !quiet};
+        if (!(gpulib = load_gpu(&dev_new, &dev_free, &err)) ||
+            dev_new(&so, &dev, &err) < 0) {
+            cli_fail(verb, &err);
+            rc = 1;
+            goto done;
+        }
+    }
     progress pr = {isatty(2), {0, 0}, {0, 0}};
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);
     cfg.progress = show_progress;
@@ -354,32 +510,55 @@ int cli_sim(int argc, char **argv)
         ut_errf(&err, "cannot write in '%s': %s", out, strerror(errno));
         goto fail;
     }
-    struct sigaction sa, old;
+    struct sigaction sa, old, oldterm;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
+    sigaction(SIGTERM, &sa, &oldterm);
     sim_result res;
-    int src = sim_run(&cfg, out, &res, &err);
+    srv_stats sst;
+    int src;
+    if (serve) {
+        srv_config sc = {&cfg, dev, &srv_clock_monotonic,
+                         llround(poll_us * 1e3), (int)only_gpu,
+                         mech ? mech : "green", quiet ? NULL : stderr};
+        if (table)
+            fputs(table, stdout);
+        table = NULL;
+        src = srv_run(&sc, out, &res, &sst, &err);
+    } else {
+        src = sim_run(&cfg, out, &res, &err);
+    }
     sigaction(SIGINT, &old, NULL);
-    if (pr.tty)
+    sigaction(SIGTERM, &oldterm, NULL);
+    if (pr.tty && !serve)
         fprintf(stderr, "\r%90s\r", "");
     if (src < 0)
         goto fail;
     if (table)
         fputs(table, stdout);
     if (!quiet)
-        print_report(&res, &plan, backend, out);
-    if (!res.complete)
-        fprintf(stderr, "igniter sim: interrupted at %.3f s of simulated "
-                "time; results so far are in %s/ (\"complete\": false)\n",
-                res.sim_end_s, out);
-    rc = res.complete ? 0 : 130;
+        print_report(&res, &plan, serve ? "real GPU" : backend, out);
+    if (serve && !quiet)
+        print_serve(&sst);
+    if (serve && sst.error)
+        fprintf(stderr, "igniter serve: %s; results so far are in %s/ "
+                "(\"complete\": false)\n", sst.error_msg, out);
+    else if (!res.complete)
+        fprintf(stderr, "igniter %s: interrupted at %.3f s; results so far "
+                "are in %s/ (\"complete\": false)\n", verb, res.sim_end_s,
+                out);
+    rc = res.complete ? 0 : serve && sst.error ? 1 : 130;
     sim_result_free(&res);
     goto done;
 fail:
-    cli_fail("sim", &err);
+    cli_fail(verb, &err);
 done:
+    if (dev)
+        dev_free(dev);
+    if (gpulib)
+        dlclose(gpulib);
     free(table);
     if (!exp_path)
         free(wcfg);
@@ -389,4 +568,14 @@ done:
     if (have_meas)
         mdl_measured_free(&meas);
     return rc;
+}
+
+int cli_sim(int argc, char **argv)
+{
+    return run_verb(argc, argv, 0);
+}
+
+int cli_serve(int argc, char **argv)
+{
+    return run_verb(argc, argv, 1);
 }

@@ -23,6 +23,8 @@ static const cli_verb verbs[] = {
      cli_catalog},
     {"sim", "simulate a plan: arrivals, dynamic batching, interference",
      cli_sim},
+    {"serve", "run a plan on this machine's GPU (needs `make capture`)",
+     cli_serve},
     {"compare", "compare policies on one experiment over seeds, with "
      "figures", cli_compare},
     {"derive", "a capture's raw records into a profile and measured files",

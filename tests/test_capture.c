@@ -809,7 +809,7 @@ static void test_gpu_infer(void **state)
     }
     cap_child_wait(&c, &st);
     assert_int_equal(st, 0);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);   /* five models, and ViT's two attentions */
 }
 
 int main(void)

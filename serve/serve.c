@@ -1,0 +1,713 @@
+/*
+ * serve.c - the real provisioner's host loop (serve.h).
+ *
+ * One pass per plan GPU. A pass draws every workload's arrivals with the
+ * simulator's generators (same seed, same stream names), routes each with
+ * the simulator's weighted round robin over all of the workload's
+ * instances, and queues the ones routed to this GPU in the simulator's
+ * batcher. A single thread does everything: it handles what is due
+ * (completions, arrivals, batcher timeouts), launches what the batchers
+ * release, and waits for the next due time, polling the device while a
+ * batch runs. Every request is logged; after the last pass the log is fed,
+ * in time order, to the simulator's recorder (sim_rec), which writes the
+ * same files as `igniter sim`.
+ */
+#include "serve/serve.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- the machine's clock ---------------------------------------------------- */
+
+static int64_t mono_now(void *ud)
+{
+    (void)ud;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void mono_wait(void *ud, int64_t t)
+{
+    int64_t now = mono_now(ud);
+    if (t - now > 60000) {
+        int64_t ns = t - now - 50000;
+        struct timespec d = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+        nanosleep(&d, NULL);
+    }
+}
+
+const srv_clock srv_clock_monotonic = {mono_now, mono_wait, NULL};
+
+/* ---- the request log ----------------------------------------------------------- */
+
+enum { RQ_QUEUED, RQ_RUNNING, RQ_DONE, RQ_DROPPED };
+
+typedef struct req {
+    int64_t t_arr, late, t_disp, t_done;
+    int32_t w, inst;
+    uint32_t batch;          /* index in the batch log */
+    uint8_t status;
+} req;
+
+typedef struct batch {
+    int64_t start, end;      /* end < 0: did not complete in its pass */
+    int32_t inst, gpu, k;
+    size_t first;            /* its requests: ids[first .. first + k) */
+} batch;
+
+typedef struct slot {        /* an instance of the GPU being served */
+    int inst;                /* global instance number (plan order) */
+    int w;
+    sim_batcher q;
+    size_t *fifo;            /* request ids, in the batcher's order */
+    size_t fcap, fhead, flen;
+    int busy;
+    size_t batch;
+    int64_t *tmp;
+} slot;
+
+typedef struct srv {
+    const srv_config *c;
+    const sim_config *sc;
+    const pol_plan *p;
+    size_t nw, ninst;
+    int *inst_w, *inst_gpu;          /* per global instance */
+    int **winst;                     /* per workload: its instances */
+    size_t *nwinst;
+    double *wtotal;
+    sim_wrr *rr;
+    req *r;
+    size_t nr, rcap;
+    batch *b;
+    size_t nb, bcap;
+    size_t *ids;
+    size_t nids, idcap;
+    int64_t end_ns, warm_ns;
+    int64_t *reached;                /* per plan GPU: time its pass reached */
+    srv_stats *st;
+} srv;
+
+static size_t add_req(srv *s)
+{
+    if (s->nr == s->rcap) {
+        s->rcap = s->rcap ? 2 * s->rcap : 4096;
+        s->r = ut_xrealloc(s->r, s->rcap * sizeof *s->r);
+    }
+    memset(&s->r[s->nr], 0, sizeof s->r[s->nr]);
+    return s->nr++;
+}
+
+static size_t add_batch(srv *s, int k)
+{
+    if (s->nb == s->bcap) {
+        s->bcap = s->bcap ? 2 * s->bcap : 1024;
+        s->b = ut_xrealloc(s->b, s->bcap * sizeof *s->b);
+    }
+    if (s->nids + (size_t)k > s->idcap) {
+        while (s->nids + (size_t)k > s->idcap)
+            s->idcap = s->idcap ? 2 * s->idcap : 4096;
+        s->ids = ut_xrealloc(s->ids, s->idcap * sizeof *s->ids);
+    }
+    batch *B = &s->b[s->nb];
+    memset(B, 0, sizeof *B);
+    B->first = s->nids;
+    B->k = k;
+    B->end = -1;
+    s->nids += (size_t)k;
+    return s->nb++;
+}
+
+static void fifo_push(slot *q, size_t id)
+{
+    if (q->flen == q->fcap) {
+        size_t cap = q->fcap ? 2 * q->fcap : 64;
+        size_t *n = ut_xcalloc(cap, sizeof *n);
+        for (size_t k = 0; k < q->flen; k++)
+            n[k] = q->fifo[(q->fhead + k) % q->fcap];
+        free(q->fifo);
+        q->fifo = n;
+        q->fcap = cap;
+        q->fhead = 0;
+    }
+    q->fifo[(q->fhead + q->flen++) % q->fcap] = id;
+}
+
+static size_t fifo_pop(slot *q)
+{
+    size_t id = q->fifo[q->fhead];
+    q->fhead = (q->fhead + 1) % q->fcap;
+    q->flen--;
+    return id;
+}
+
+/* ---- one pass: one plan GPU ------------------------------------------------------- */
+
+static int launch(srv *s, slot *q, size_t li, int64_t now, ut_err *err)
+{
+    int k = sim_batcher_ready(&q->q, now);
+    if (k == 0)
+        return 0;
+    sim_batcher_pop(&q->q, k, q->tmp);
+    size_t bi = add_batch(s, k);
+    batch *B = &s->b[bi];
+    B->inst = q->inst;
+    B->gpu = s->inst_gpu[q->inst];
+    B->start = now;
+    for (int j = 0; j < k; j++) {
+        size_t id = fifo_pop(q);
+        s->ids[B->first + (size_t)j] = id;
+        s->r[id].status = RQ_RUNNING;
+        s->r[id].t_disp = now;
+        s->r[id].batch = (uint32_t)bi;
+    }
+    q->busy = 1;
+    q->batch = bi;
+    s->st->launches++;
+    return s->c->dev->launch(s->c->dev->ud, li, k, err) < 0 ? -1 : 1;
+}
+
+static void done(srv *s, slot *q, int64_t now)
+{
+    batch *B = &s->b[q->batch];
+    B->end = now;
+    for (int j = 0; j < B->k; j++) {
+        req *R = &s->r[s->ids[B->first + (size_t)j]];
+        R->status = RQ_DONE;
+        R->t_done = now;
+    }
+    q->busy = 0;
+}
+
+/* Returns 0 (the pass ran to the end), 1 (stopped), 2 (device error). */
+static int pass(srv *s, size_t gpu, ut_err *err)
+{
+    const srv_config *c = s->c;
+    const srv_clock *clk = c->clock;
+    const pol_gpu *g = &s->p->gpus[gpu];
+    size_t n = g->n, first = 0;
+    for (size_t j = 0; j < gpu; j++)
+        first += s->p->gpus[j].n;
+    slot *q = ut_xcalloc(n ? n : 1, sizeof *q);
+    trace_gen **gen = ut_xcalloc(s->nw, sizeof *gen);
+    int64_t *next = ut_xcalloc(s->nw, sizeof *next);
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        slot *Q = &q[k];
+        Q->inst = (int)(first + k);
+        Q->w = s->inst_w[Q->inst];
+        const sim_workload_cfg *wc = &s->sc->wcfg[Q->w];
+        double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
+                                                : g->inst[k].slo_ms / 2;
+        sim_batcher_init(&Q->q, g->inst[k].batch, llround(delay_ms * 1e6),
+                         wc->queue_limit);
+        Q->tmp = ut_xcalloc((size_t)g->inst[k].batch, sizeof *Q->tmp);
+    }
+    for (size_t i = 0; i < s->ninst; i++)
+        s->rr[i].current = 0;
+    for (size_t w = 0; w < s->nw; w++) {
+        next[w] = INT64_MAX;
+        int here = 0;
+        for (size_t k = 0; k < n; k++)
+            here |= q[k].w == (int)w;
+        if (!here)
+            continue;
+        gen[w] = trace_gen_new(&s->sc->wcfg[w].arrivals, s->sc->seed,
+                               s->sc->wcfg[w].name, err);
+        if (!gen[w]) {   /* checked before the first pass: cannot happen */
+            rc = 2;
+            goto out;
+        }
+        next[w] = trace_gen_next(gen[w]);
+        if (next[w] >= s->end_ns)
+            next[w] = INT64_MAX;
+    }
+    if (c->progress)
+        fprintf(c->progress, "igniter serve: plan GPU %zu of %zu: %zu "
+                "instances, %.0f s\n", gpu + 1, s->p->ngpus, n,
+                (double)s->end_ns / 1e9);
+    if (c->dev->open(c->dev->ud, g, gpu, err) < 0) {
+        rc = 2;
+        goto out;
+    }
+    int64_t t0 = clk->now(clk->ud), now = 0;
+    for (;;) {
+        if (s->sc->stop && *s->sc->stop) {
+            rc = 1;
+            break;
+        }
+        now = clk->now(clk->ud) - t0;
+        if (now >= s->end_ns) {
+            now = s->end_ns;
+            break;
+        }
+        /* completions: each freed instance takes its next batch at once */
+        for (size_t k = 0; k < n && rc == 0; k++) {
+            if (!q[k].busy)
+                continue;
+            int d = c->dev->poll(c->dev->ud, k, err);
+            if (d < 0)
+                rc = 2;
+            else if (d > 0) {
+                done(s, &q[k], now);
+                if (launch(s, &q[k], k, now, err) < 0)
+                    rc = 2;
+            }
+        }
+        /* arrivals due, oldest first, as the simulator takes them */
+        for (;;) {
+            size_t wmin = 0;
+            for (size_t w = 1; w < s->nw; w++)
+                if (next[w] < next[wmin])
+                    wmin = w;
+            if (rc || s->nw == 0 || next[wmin] > now)
+                break;
+            size_t w = wmin;
+            int64_t t = next[w];
+            int i = sim_wrr_pick(s->rr, s->winst[w], s->nwinst[w],
+                                 s->wtotal[w]);
+            if (s->inst_gpu[i] == (int)gpu) {
+                slot *Q = &q[(size_t)i - first];
+                size_t id = add_req(s);
+                req *R = &s->r[id];
+                R->t_arr = t;
+                R->late = now - t;
+                R->w = (int32_t)w;
+                R->inst = i;
+                sim_hist_add(&s->st->lateness, now - t);
+                if (sim_batcher_push(&Q->q, t) < 0) {
+                    R->status = RQ_DROPPED;
+                } else {
+                    R->status = RQ_QUEUED;
+                    fifo_push(Q, id);
+                    if (!Q->busy &&
+                        launch(s, Q, (size_t)i - first, now, err) < 0)
+                        rc = 2;
+                }
+            }
+            int64_t nt = trace_gen_next(gen[w]);
+            next[w] = nt >= s->end_ns ? INT64_MAX : nt < t ? t : nt;
+        }
+        /* batcher timeouts */
+        int64_t wake = s->end_ns;
+        int busy = 0;
+        for (size_t k = 0; k < n && rc == 0; k++) {
+            if (!q[k].busy && launch(s, &q[k], k, now, err) < 0)
+                rc = 2;
+            if (q[k].busy)
+                busy = 1;
+            else if (sim_batcher_deadline(&q[k].q) < wake)
+                wake = sim_batcher_deadline(&q[k].q);
+        }
+        if (rc)
+            break;
+        for (size_t w = 0; w < s->nw; w++)
+            if (next[w] < wake)
+                wake = next[w];
+        if (busy && now + c->poll_ns < wake)
+            wake = now + c->poll_ns;
+        if (wake > now || busy)
+            clk->wait_until(clk->ud, t0 + wake);
+    }
+    s->reached[gpu] = now;
+    /* batches still running end before their instances stop; they are
+     * not counted (the simulator does not count them either) */
+    for (size_t k = 0; k < n; k++) {
+        int64_t limit = clk->now(clk->ud) + 10000000000LL;
+        ut_err e2;
+        while (q[k].busy && clk->now(clk->ud) < limit) {
+            int d = c->dev->poll(c->dev->ud, k, &e2);
+            if (d != 0)
+                break;
+            clk->wait_until(clk->ud, clk->now(clk->ud) + 100000);
+        }
+    }
+    c->dev->close(c->dev->ud);
+out:
+    for (size_t k = 0; k < n; k++) {
+        sim_batcher_free(&q[k].q);
+        free(q[k].fifo);
+        free(q[k].tmp);
+    }
+    for (size_t w = 0; w < s->nw; w++)
+        trace_gen_free(gen[w]);
+    free(gen);
+    free(next);
+    free(q);
+    return rc;
+}
+
+/* ---- the log, replayed into the recorder ----------------------------------------- */
+
+enum { EV_DONE, EV_ARR, EV_DISP };
+
+typedef struct rev {
+    int64_t t;
+    uint32_t kind;
+    size_t id, seq;
+} rev;
+
+static int rev_cmp(const void *a, const void *b)
+{
+    const rev *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void rows(srv *s, sim_rec *rec, const double *share, const int *count)
+{
+    sim_rec_interval_rows(rec, share, count);
+    sim_rec_interval_reset(rec);
+    (void)s;
+}
+
+static void replay(srv *s, sim_rec *rec, int64_t end)
+{
+    size_t nev = s->nr + 2 * s->nb, m = 0;
+    rev *ev = ut_xcalloc(nev ? nev : 1, sizeof *ev);
+    for (size_t i = 0; i < s->nr; i++)
+        ev[m] = (rev){s->r[i].t_arr, EV_ARR, i, m}, m++;
+    for (size_t i = 0; i < s->nb; i++) {
+        ev[m] = (rev){s->b[i].start, EV_DISP, i, m}, m++;
+        if (s->b[i].end >= 0)
+            ev[m] = (rev){s->b[i].end, EV_DONE, i, m}, m++;
+    }
+    qsort(ev, m, sizeof *ev, rev_cmp);
+    double *share = ut_xcalloc(s->nw ? s->nw : 1, sizeof *share);
+    int *count = ut_xcalloc(s->nw ? s->nw : 1, sizeof *count);
+    for (size_t j = 0; j < s->p->ngpus; j++)
+        for (size_t k = 0; k < s->p->gpus[j].n; k++) {
+            size_t i = 0;
+            for (size_t jj = 0; jj < j; jj++)
+                i += s->p->gpus[jj].n;
+            int w = s->inst_w[i + k];
+            share[w] += s->p->gpus[j].inst[k].share_pct;
+            count[w]++;
+        }
+    int64_t *arr = NULL;
+    size_t acap = 0;
+    for (size_t e = 0; e < m; e++) {
+        while (ev[e].t >= rec->next_iv)
+            rows(s, rec, share, count);
+        if (ev[e].kind == EV_ARR) {
+            const req *R = &s->r[ev[e].id];
+            sim_rec_arrival(rec, R->w, R->t_arr, R->status == RQ_DROPPED);
+            continue;
+        }
+        const batch *B = &s->b[ev[e].id];
+        if ((size_t)B->k > acap) {
+            acap = (size_t)B->k;
+            arr = ut_xrealloc(arr, acap * sizeof *arr);
+        }
+        for (int j = 0; j < B->k; j++)
+            arr[j] = s->r[s->ids[B->first + (size_t)j]].t_arr;
+        int w = s->inst_w[B->inst];
+        if (ev[e].kind == EV_DISP)
+            sim_rec_dispatch(rec, w, arr, B->k, B->start);
+        else
+            sim_rec_complete(rec, w, arr, B->k, B->start, B->end, B->gpu,
+                             B->inst);
+    }
+    while (rec->next_iv <= end)
+        rows(s, rec, share, count);
+    for (size_t i = 0; i < s->nr; i++)
+        if (s->r[i].status == RQ_QUEUED || s->r[i].status == RQ_RUNNING)
+            sim_rec_unfinished(rec, s->r[i].w, s->r[i].t_arr,
+                               s->reached[s->inst_gpu[s->r[i].inst]]);
+    free(arr);
+    free(share);
+    free(count);
+    free(ev);
+}
+
+/* Fraction of [warm-up, reached] during which GPU j ran a batch. */
+static double busy_frac(const srv *s, size_t j)
+{
+    int64_t from = s->warm_ns, to = s->reached[j];
+    if (to <= from)
+        return 0;
+    /* batches of one GPU: their union (they may overlap across instances) */
+    size_t n = 0;
+    for (size_t i = 0; i < s->nb; i++)
+        n += s->b[i].gpu == (int)j;
+    int64_t (*iv)[2] = ut_xcalloc(n ? n : 1, sizeof *iv);
+    n = 0;
+    for (size_t i = 0; i < s->nb; i++)
+        if (s->b[i].gpu == (int)j) {
+            iv[n][0] = s->b[i].start;
+            iv[n][1] = s->b[i].end >= 0 ? s->b[i].end : to;
+            n++;
+        }
+    /* batches are logged in start order within a pass: already sorted */
+    double busy = 0;
+    int64_t cur0 = 0, cur1 = -1;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && iv[i][0] <= cur1) {
+            if (iv[i][1] > cur1)
+                cur1 = iv[i][1];
+            continue;
+        }
+        if (cur1 > cur0) {
+            int64_t a = cur0 > from ? cur0 : from, b = cur1 < to ? cur1 : to;
+            if (b > a)
+                busy += (double)(b - a);
+        }
+        if (i < n) {
+            cur0 = iv[i][0];
+            cur1 = iv[i][1];
+        }
+    }
+    free(iv);
+    return busy / (double)(to - from);
+}
+
+static void write_requests(const srv *s, ut_buf *b)
+{
+    static const char *const names[] = {"queued", "running", "done",
+                                        "dropped"};
+    ut_buf_printf(b, "workload,instance,gpu,arrival_ms,lateness_ms,"
+                  "dispatch_ms,completion_ms,batch,status\n");
+    for (size_t i = 0; i < s->nr; i++) {
+        const req *R = &s->r[i];
+        int started = R->status == RQ_RUNNING || R->status == RQ_DONE;
+        ut_buf_printf(b, "%s,%d,%d,%.6f,%.6f,", s->sc->wcfg[R->w].name,
+                      R->inst, s->inst_gpu[R->inst], (double)R->t_arr / 1e6,
+                      (double)R->late / 1e6);
+        if (started)
+            ut_buf_printf(b, "%.6f,", (double)R->t_disp / 1e6);
+        else
+            ut_buf_printf(b, ",");
+        if (R->status == RQ_DONE)
+            ut_buf_printf(b, "%.6f,", (double)R->t_done / 1e6);
+        else
+            ut_buf_printf(b, ",");
+        ut_buf_printf(b, "%d,%s\n", started ? s->b[R->batch].k : 0,
+                      names[R->status]);
+    }
+}
+
+static char *serve_json(const srv *s, int complete)
+{
+    const srv_config *c = s->c;
+    ut_buf b = {0};
+    ut_buf_printf(&b, "\"serve\": {\"device\": ");
+    ut_buf_json_str(&b, c->dev->name ? c->dev->name : "");
+    ut_buf_printf(&b, ", \"mechanism\": ");
+    ut_buf_json_str(&b, c->mechanism ? c->mechanism : "");
+    ut_buf_printf(&b, ", \"one_gpu_at_a_time\": %s, \"passes\": [",
+                  s->p->ngpus > 1 ? "true" : "false");
+    size_t k = 0;
+    for (size_t j = 0; j < s->p->ngpus; j++) {
+        if (c->only_gpu >= 0 && (size_t)c->only_gpu != j)
+            continue;
+        ut_buf_printf(&b, "%s{\"gpu\": %zu, \"instances\": %zu, "
+                      "\"reached_s\": %.6f}", k++ ? ", " : "", j,
+                      s->p->gpus[j].n, (double)s->reached[j] / 1e9);
+    }
+    const sim_hist *h = &s->st->lateness;
+    ut_buf_printf(&b, "],\n    \"lateness_ms\": {\"mean\": %.6f, \"p99\": "
+                  "%.6f, \"max\": %.6f}, \"launches\": %llu",
+                  sim_hist_mean(h) / 1e6,
+                  (double)sim_hist_quantile(h, 0.99) / 1e6,
+                  (double)(h->count ? h->max : 0) / 1e6,
+                  (unsigned long long)s->st->launches);
+    if (!complete) {
+        ut_buf_printf(&b, ", \"stopped\": ");
+        ut_buf_json_str(&b, s->st->error ? s->st->error_msg
+                                         : "interrupted");
+    }
+    ut_buf_printf(&b, "}");
+    return b.s;
+}
+
+/* ---- setup and the whole run -------------------------------------------------------- */
+
+static int check(srv *s, ut_err *err)
+{
+    const sim_config *sc = s->sc;
+    const pol_plan *p = s->p;
+    if (!p || p->ngpus == 0)
+        return ut_errf(err, "plan: expected at least one GPU, got none");
+    if (!(sc->duration_s > 0) || sc->duration_s > 1e6)
+        return ut_errf(err, "duration_s: expected a positive number of "
+                       "seconds (at most 1e6), got %g", sc->duration_s);
+    if (!(sc->warmup_s >= 0) || sc->warmup_s >= sc->duration_s)
+        return ut_errf(err, "warmup_s: expected a number in [0, duration_s = "
+                       "%g), got %g", sc->duration_s, sc->warmup_s);
+    if (s->c->only_gpu >= 0 && (size_t)s->c->only_gpu >= p->ngpus)
+        return ut_errf(err, "gpu: expected a plan GPU in 0..%zu, got %d",
+                       p->ngpus - 1, s->c->only_gpu);
+    for (size_t w = 0; w < s->nw; w++)
+        for (size_t v = 0; v < w; v++)
+            if (!strcmp(sc->wcfg[v].name, sc->wcfg[w].name))
+                return ut_errf(err, "workload \"%s\": expected unique "
+                               "names, got it twice", sc->wcfg[w].name);
+    size_t i = 0;
+    for (size_t j = 0; j < p->ngpus; j++)
+        for (size_t k = 0; k < p->gpus[j].n; k++, i++) {
+            const pol_instance *pi = &p->gpus[j].inst[k];
+            size_t w = 0;
+            while (w < s->nw && strcmp(sc->wcfg[w].name, pi->name))
+                w++;
+            if (w == s->nw)
+                return ut_errf(err, "plan: gpus[%zu].workloads[%zu]: "
+                               "workload \"%s\" has no arrival settings (not "
+                               "in the workloads)", j, k, pi->name);
+            if (pi->batch < 1 || pi->batch > 64)
+                return ut_errf(err, "plan: gpus[%zu].workloads[%zu].batch: "
+                               "expected 1..64, got %d", j, k, pi->batch);
+            s->inst_w[i] = (int)w;
+            s->inst_gpu[i] = (int)j;
+            s->rr[i].weight = pi->rate_rps;
+            s->rr[i].active = 1;
+            s->wtotal[w] += pi->rate_rps;
+            if (s->nwinst[w] == 0)
+                s->winst[w] = ut_xcalloc(s->ninst, sizeof *s->winst[w]);
+            s->winst[w][s->nwinst[w]++] = (int)i;
+        }
+    for (size_t w = 0; w < s->nw; w++) {
+        if (s->nwinst[w] == 0)
+            return ut_errf(err, "workload \"%s\": expected an instance in "
+                           "the plan, got none", sc->wcfg[w].name);
+        trace_gen *g = trace_gen_new(&sc->wcfg[w].arrivals, sc->seed,
+                                     sc->wcfg[w].name, err);
+        if (!g)
+            return ut_errprefix(err, "workload \"%s\": arrivals",
+                                sc->wcfg[w].name);
+        trace_gen_free(g);
+    }
+    return 0;
+}
+
+int srv_run(const srv_config *c, const char *out_dir, sim_result *res,
+            srv_stats *st, ut_err *err)
+{
+    srv s;
+    memset(&s, 0, sizeof s);
+    s.c = c;
+    s.sc = c->sim;
+    s.p = c->sim->plan;
+    s.nw = s.sc->nw;
+    s.st = st;
+    memset(st, 0, sizeof *st);
+    sim_hist_reset(&st->lateness);
+    sim_result r;
+    memset(&r, 0, sizeof r);
+    sim_rec rec;
+    memset(&rec, 0, sizeof rec);
+    char *extra = NULL;
+    int rc = -1;
+    for (size_t j = 0; s.p && j < s.p->ngpus; j++)
+        s.ninst += s.p->gpus[j].n;
+    size_t ni = s.ninst ? s.ninst : 1, nw = s.nw ? s.nw : 1;
+    s.inst_w = ut_xcalloc(ni, sizeof *s.inst_w);
+    s.inst_gpu = ut_xcalloc(ni, sizeof *s.inst_gpu);
+    s.rr = ut_xcalloc(ni, sizeof *s.rr);
+    s.winst = ut_xcalloc(nw, sizeof *s.winst);
+    s.nwinst = ut_xcalloc(nw, sizeof *s.nwinst);
+    s.wtotal = ut_xcalloc(nw, sizeof *s.wtotal);
+    if (check(&s, err) < 0)
+        goto out;
+    if (c->dev->check && c->dev->check(c->dev->ud, s.p, err) < 0)
+        goto out;
+    s.end_ns = llround(s.sc->duration_s * 1e9);
+    s.warm_ns = llround(s.sc->warmup_s * 1e9);
+    s.reached = ut_xcalloc(s.p->ngpus, sizeof *s.reached);
+    int64_t iv_ns = llround((s.sc->interval_s > 0 ? s.sc->interval_s : 1) *
+                            1e9);
+    sim_rec_init(&rec, s.nw, s.warm_ns, iv_ns, s.sc->trace_max);
+    for (size_t w = 0; w < s.nw; w++) {
+        sim_wstats *ws = &rec.st[w];
+        snprintf(ws->name, sizeof ws->name, "%s", s.sc->wcfg[w].name);
+        ws->rate_rps = s.sc->wcfg[w].arrivals.rate_rps;
+    }
+    for (size_t i = 0; i < s.ninst; i++) {
+        size_t j = (size_t)s.inst_gpu[i], k = i;
+        for (size_t jj = 0; jj < j; jj++)
+            k -= s.p->gpus[jj].n;
+        const pol_instance *pi = &s.p->gpus[j].inst[k];
+        sim_wstats *ws = &rec.st[s.inst_w[i]];
+        snprintf(ws->model, sizeof ws->model, "%s", pi->model);
+        ws->slo_ms = pi->slo_ms;
+        ws->instances++;
+        rec.iv[s.inst_w[i]].slo_ns = llround(pi->slo_ms * 1e6);
+    }
+    if (sim_rec_open(&rec, out_dir, s.p, err) < 0)
+        goto out;
+    int how = 0;
+    for (size_t j = 0; j < s.p->ngpus; j++) {
+        if (c->only_gpu >= 0 && (size_t)c->only_gpu != j)
+            continue;
+        ut_err e;
+        how = pass(&s, j, &e);
+        st->passes++;
+        if (how == 2) {
+            st->error = 1;
+            snprintf(st->error_msg, sizeof st->error_msg, "plan GPU %zu: %s",
+                     j, e.msg);
+        }
+        if (how)
+            break;
+    }
+    int64_t end = 0;
+    for (size_t j = 0; j < s.p->ngpus; j++)
+        if (s.reached[j] > end)
+            end = s.reached[j];
+    replay(&s, &rec, end);
+    r.complete = how == 0;
+    r.sim_end_s = (double)end / 1e9;
+    r.window_s = end > s.warm_ns ? (double)(end - s.warm_ns) / 1e9 : 0;
+    r.nw = s.nw;
+    r.w = rec.st;
+    rec.st = NULL;
+    r.ngpus = s.p->ngpus;
+    r.gpu_busy = ut_xcalloc(r.ngpus, sizeof *r.gpu_busy);
+    for (size_t j = 0; j < r.ngpus; j++) {
+        r.gpu_busy[j] = busy_frac(&s, j);
+        r.gpu_hours += (double)s.reached[j] / 3.6e12;
+    }
+    r.cost = r.gpu_hours * s.p->price_per_hour;
+    r.events = s.nr;
+    extra = serve_json(&s, r.complete);
+    char backend[160];
+    snprintf(backend, sizeof backend, "real (%s)",
+             c->mechanism ? c->mechanism : "gpu");
+    if (sim_write_results(s.sc, backend, &r, extra, out_dir, err) < 0)
+        goto out;
+    ut_buf b = {0};
+    write_requests(&s, &b);
+    char path[TRACE_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/requests.csv", out_dir);
+    int wrc = ut_write_atomic(path, b.s ? b.s : "", b.len, err);
+    ut_buf_free(&b);
+    if (wrc < 0 || sim_rec_commit(&rec, err) < 0)
+        goto out;
+    rc = how;
+out:
+    free(extra);
+    sim_rec_free(&rec);
+    for (size_t w = 0; w < nw; w++)
+        free(s.winst[w]);
+    free(s.winst);
+    free(s.nwinst);
+    free(s.wtotal);
+    free(s.inst_w);
+    free(s.inst_gpu);
+    free(s.rr);
+    free(s.r);
+    free(s.b);
+    free(s.ids);
+    free(s.reached);
+    if (rc >= 0 && res)
+        *res = r;
+    else
+        sim_result_free(&r);
+    return rc;
+}
