@@ -120,6 +120,12 @@ int cap_runner_enqueue(cap_runner *r, int batch, ut_err *err);
 /* Waits for what was enqueued; *gpu_ms (may be NULL): the time between
  * the last enqueue's first and last operation on the GPU (CUDA events). */
 int cap_runner_wait(cap_runner *r, double *gpu_ms, ut_err *err);
+/* The process-wide cache of cuDNN's algorithm choices (keyed by model,
+ * layer, batch and SM count), kept in a file between processes: load adds
+ * the file's entries (a missing file or another cuDNN version's: none),
+ * returning how many; save writes every entry, atomically. */
+int cap_algo_cache_load(const char *path, ut_err *err);
+int cap_algo_cache_save(const char *path, ut_err *err);
 /* Without waiting: 1 when what was enqueued has completed, 0 not yet, -1
  * on an error (with the runner's context current). */
 int cap_runner_poll(cap_runner *r, ut_err *err);

@@ -473,6 +473,56 @@ static void algo_put(const char *key, cudnnConvolutionFwdAlgo_t a, size_t ws)
     pthread_mutex_unlock(&algo_lock);
 }
 
+/* The cache on disk: a first line naming the cuDNN version, then one line
+ * per entry, "KEY ALGO WORKSPACE". A file of another cuDNN is ignored. */
+extern "C" int cap_algo_cache_load(const char *path, ut_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[256];
+    int n = 0;
+    if (!fgets(line, sizeof line, f) ||
+        strtoul(line + strcspn(line, "0123456789"), NULL, 10) !=
+            (unsigned long)cudnnGetVersion()) {
+        fclose(f);
+        return 0;
+    }
+    for (int ln = 2; fgets(line, sizeof line, f); ln++) {
+        char key[96];
+        int a;
+        unsigned long long ws;
+        if (sscanf(line, "%95s %d %llu", key, &a, &ws) != 3 || a < 0 ||
+            a >= CUDNN_CONVOLUTION_FWD_ALGO_COUNT) {
+            fclose(f);
+            return ut_errf(err, "%s:%d: expected KEY ALGO WORKSPACE, got "
+                           "'%.60s'", path, ln, line);
+        }
+        cudnnConvolutionFwdAlgo_t have;
+        size_t hws;
+        if (!algo_get(key, &have, &hws))
+            algo_put(key, (cudnnConvolutionFwdAlgo_t)a, (size_t)ws);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+extern "C" int cap_algo_cache_save(const char *path, ut_err *err)
+{
+    ut_buf b = {0};
+    ut_buf_printf(&b, "igniter cudnn algorithms, cudnn %zu\n",
+                  (size_t)cudnnGetVersion());
+    pthread_mutex_lock(&algo_lock);
+    for (size_t i = 0; i < algo_n; i++)
+        ut_buf_printf(&b, "%s %d %zu\n", algo_tab[i].key,
+                      (int)algo_tab[i].algo, algo_tab[i].ws);
+    pthread_mutex_unlock(&algo_lock);
+    int rc = ut_write_atomic(path, b.s ? b.s : "", b.len, err);
+    ut_buf_free(&b);
+    return rc;
+}
+
 /* ---- the runner ----------------------------------------------------------- */
 
 typedef struct lrun {

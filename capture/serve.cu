@@ -26,6 +26,8 @@ typedef struct gdev {
     char models_dir[256];
     cap_gpu_info info;
     int verbose;
+    char algo_cache[256];         /* cuDNN's choices, kept between runs */
+    int algos_loaded;
     /* the open plan GPU */
     size_t n;
     cap_partition **part;
@@ -165,6 +167,11 @@ static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
                     "ready in %.1f s\n", pi->name, pi->model, pi->batch,
                     cap_partition_sms(d->part[k]), cap_now() - t0);
     }
+    if (rc == 0 && d->algo_cache[0]) {
+        ut_err e2;
+        if (cap_algo_cache_save(d->algo_cache, &e2) < 0)
+            fprintf(stderr, "igniter serve: %s (not kept)\n", e2.msg);
+    }
 out:
     free(sms);
     if (rc < 0)
@@ -207,6 +214,19 @@ extern "C" int cap_serve_device_new(const cap_serve_opts *o,
     snprintf(d->models_dir, sizeof d->models_dir, "%s",
              o->models_dir ? o->models_dir : "capture/models");
     d->verbose = o->verbose;
+    const char *ac = getenv("IGNITER_ALGO_CACHE");
+    snprintf(d->algo_cache, sizeof d->algo_cache, "%s",
+             ac ? ac : "build/cudnn-algos.txt");
+    if (d->algo_cache[0]) {
+        int n = cap_algo_cache_load(d->algo_cache, err);
+        if (n < 0) {
+            free(d);
+            return -1;
+        }
+        if (n > 0 && d->verbose)
+            fprintf(stderr, "igniter serve: %d cuDNN algorithm choices from "
+                    "%s\n", n, d->algo_cache);
+    }
     d->dev.name = d->name;
     d->dev.check = dev_check;
     d->dev.open = dev_open;

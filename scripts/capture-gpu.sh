@@ -1,10 +1,15 @@
 #!/bin/sh
-# scripts/capture-gpu.sh OUT MODE - on a GPU machine: find cuDNN and cJSON,
-# build build/igniter-capture (`make capture`), print the versions, then
+# scripts/capture-gpu.sh OUT MODE - on a GPU machine: find cuDNN, cJSON,
+# GSL and cmocka, build build/igniter and the CUDA parts (`make capture`),
+# print the versions, then
 #   MODE smoke   bench at batch 1 and 8, and a --quick campaign (minutes)
 #   MODE run     the whole campaign into OUT/raw.jsonl (+ OUT/coloc-trace.json)
 #   MODE mps     the MPS measurements (igniter-capture mps) into OUT/raw.jsonl
 #   MODE bench   igniter-capture bench and scripts/torch-bench.py, same GPU
+#   MODE check   igniter-capture check, the test suite with its GPU tests,
+#                ViT-B/16's attention paths against each other and PyTorch
+#   MODE validate  scripts/validate.sh OUT real (igniter serve of every
+#                validation plan); extra arguments go to it
 # Extra arguments go to `igniter-capture run`. cJSON may come as Debian
 # packages in .capdeps/ (the GPU machine has no network); cuDNN is looked
 # for beside CUDA, in the system and in PyTorch's wheels.
@@ -37,17 +42,26 @@ for d in "$cuda" /usr /usr/include/x86_64-linux-gnu/.. \
 done
 [ -n "$cudnn" ] || { log "no cuDNN found"; exit 1; }
 
+# cJSON, GSL and cmocka: from the Debian packages in .capdeps/ when the
+# system lacks them (gcc reads CPATH and LIBRARY_PATH)
 cjson=
-if [ ! -f /usr/include/cjson/cJSON.h ]; then
-    cjson=/tmp/igniter-cjson
-    rm -rf $cjson /tmp/igniter-cjson-deb; mkdir -p $cjson/lib
-    for f in .capdeps/libcjson*.deb; do dpkg -x "$f" /tmp/igniter-cjson-deb; done
-    cp -r /tmp/igniter-cjson-deb/usr/include $cjson/
-    cp -P /tmp/igniter-cjson-deb/usr/lib/x86_64-linux-gnu/libcjson.so* $cjson/lib/
-    export LD_LIBRARY_PATH="$cjson/lib:$LD_LIBRARY_PATH"
+deps=/tmp/igniter-deps
+if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/gsl/gsl_rng.h ] ||
+   [ ! -f /usr/include/cmocka.h ]; then
+    rm -rf $deps; mkdir -p $deps
+    for f in .capdeps/*.deb; do dpkg -x "$f" $deps/root; done
+    mkdir -p $deps/include $deps/lib
+    cp -r $deps/root/usr/include/* $deps/include/
+    cp -P $deps/root/usr/lib/x86_64-linux-gnu/*.so* $deps/lib/
+    cjson=$deps
+    export CPATH="$deps/include:${CPATH:-}"
+    export LIBRARY_PATH="$deps/lib:${LIBRARY_PATH:-}"
+    export LD_LIBRARY_PATH="$deps/lib:$LD_LIBRARY_PATH"
 fi
+mkdir -p build && touch build/.deps-ok    # no apt-get here: no network
 
-make -s -j8 capture CUDA_HOME="$cuda" CUDNN_HOME="$cudnn" CJSON_HOME="$cjson" \
+make -s -j16 all CC=gcc >&2
+make -s -j16 capture CUDA_HOME="$cuda" CUDNN_HOME="$cudnn" CJSON_HOME="$cjson" \
     ${CAP_CPU:+CAP_CPU="$CAP_CPU"} >&2
 cap=build/igniter-capture
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit \
@@ -66,6 +80,19 @@ mps)
     $cap mps --out "$out" "$@"
     ;;
 build)
+    ;;
+check)
+    $cap check
+    make -s test >&2
+    for b in 1 8 32; do
+        $cap bench --models vit_b16 --batches $b --iters 200
+        IGNITER_ATTN_REF=1 $cap bench --models vit_b16 --batches $b --iters 200 |
+            sed 's/^{/{"attention":"reference",/'
+    done > "$out/bench-vit.jsonl"
+    python3 scripts/torch-bench.py --models vit_b16 --batches 1,8,32 > "$out/bench-torch-vit.jsonl" || true
+    ;;
+validate)
+    sh scripts/validate.sh "$out" real "$@"
     ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"

@@ -1,0 +1,66 @@
+#!/bin/sh
+# scripts/validate.sh OUT WHAT [PLAN...] - the simulator against the real GPU.
+#
+# For every plan of experiments/validation/plans/ (or the ones named) and
+# every arrival process (Poisson at the plan's rates; the Azure trace,
+# rescaled to them):
+#   WHAT real   igniter serve on this machine's GPU     -> OUT/real/RUN/
+#   WHAT sim    igniter sim, measured and model back ends on the H100 data
+#                                                        -> OUT/sim-measured/RUN/,
+#                                                           OUT/sim-model/RUN/
+#   WHAT table  scripts/validate-table.py: OUT/table.csv, OUT/fidelity.csv
+# RUN is PLAN-ARRIVALS. Same seed, duration and warm-up everywhere
+# (VALIDATE_DURATION_S, default 20; VALIDATE_WARMUP_S, default 2). A run
+# whose summary.json says "complete": true is not run again.
+set -eu
+out=$1
+what=$2
+shift 2
+dur=${VALIDATE_DURATION_S:-20}
+warm=${VALIDATE_WARMUP_S:-2}
+bin=${IGNITER:-build/igniter}
+profile=traces/h100/profile.json
+measured=traces/h100/measured-colocation.jsonl
+plans=${*:-$(ls experiments/validation/plans/*.json)}
+mkdir -p "$out"
+
+done_ok() { grep -q '"complete": true' "$1/summary.json" 2>/dev/null; }
+
+for plan in $plans; do
+    name=$(basename "$plan" .json)
+    for arr in poisson azure; do
+        spec=poisson
+        [ $arr = azure ] && spec=replay:traces/azure/azure-llm-2023-code.csv:loop
+        run=$name-$arr
+        common="--plan $plan --duration-s $dur --warmup-s $warm --seed 1 \
+                --arrivals $spec --trace 2000 --quiet"
+        case $what in
+        real)
+            d=$out/real/$run
+            done_ok "$d" && continue
+            mkdir -p "$d"
+            echo "validate: serve $run" >&2
+            # shellcheck disable=SC2086
+            $bin serve $common --out "$d" 2> "$d/serve.log" ||
+                { echo "validate: serve $run failed:" >&2; cat "$d/serve.log" >&2; }
+            ;;
+        sim)
+            for be in measured model; do
+                d=$out/sim-$be/$run
+                mkdir -p "$d"
+                # shellcheck disable=SC2086
+                $bin sim $common --profile $profile --backend $be \
+                    --measured $measured --out "$d"
+            done
+            ;;
+        table)
+            ;;
+        *)
+            echo "validate: WHAT: expected real, sim or table, got '$what'" >&2
+            exit 2 ;;
+        esac
+    done
+done
+if [ "$what" = table ]; then
+    python3 scripts/validate-table.py "$out"
+fi
