@@ -390,7 +390,7 @@ static int run_verb(int argc, char **argv, int serve)
         backend = "model";
     if (serve && !profile && !plan_path) {
         ut_errf(&err, "%s: expected a profile to plan with, got none",
-                exp_path);
+                exp_path ? exp_path : "experiment");
         goto fail;
     }
     if (profile && mdl_load(profile, &fit, &err) < 0)
