@@ -90,14 +90,14 @@ check)
         IGNITER_ATTN_REF=1 $cap bench --models vit_b16 --batches $b --iters 200 |
             sed 's/^{/{"attention":"reference",/'
     done > "$out/bench-vit.jsonl"
-    python3 scripts/torch-bench.py --models vit_b16 --batches 1,8,32 > "$out/bench-torch-vit.jsonl" || true
+    env -u LD_LIBRARY_PATH python3 scripts/torch-bench.py --models vit_b16 --batches 1,8,32 > "$out/bench-torch-vit.jsonl" || true
     ;;
 validate)
     sh scripts/validate.sh "$out" real "$@"
     ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"
-    python3 scripts/torch-bench.py > "$out/bench-torch.jsonl"
+    env -u LD_LIBRARY_PATH python3 scripts/torch-bench.py > "$out/bench-torch.jsonl"
     ;;
 *)
     log "unknown mode '$mode' (smoke, run, mps, bench, build)"; exit 2 ;;

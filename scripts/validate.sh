@@ -41,8 +41,11 @@ for plan in $plans; do
             mkdir -p "$d"
             echo "validate: serve $run" >&2
             # shellcheck disable=SC2086
-            $bin serve $common --out "$d" 2> "$d/serve.log" ||
-                { echo "validate: serve $run failed:" >&2; cat "$d/serve.log" >&2; }
+            if ! $bin serve $common --out "$d" 2> "$d/serve.log"; then
+                echo "validate: serve $run failed:" >&2
+                cat "$d/serve.log" >&2
+                exit 1
+            fi
             ;;
         sim)
             for be in measured model; do
