@@ -118,7 +118,7 @@ CAPTURE   = $(BUILD)/igniter-capture
 # the same objects, less the CLI, as the library `igniter serve` loads
 GPULIB    = $(BUILD)/libigniter-gpu.so
 GPULIB_OBJS = $(filter-out $(BUILD)/cap/cli/%,$(CAP_OBJS))
-CAP_LIBS  = -lcudnn -lcublas -lcupti -lcuda -lcjson -lm -ldl -lpthread
+CAP_LIBS  = -lcudnn -lcublasLt -lcublas -lcupti -lcuda -lcjson -lm -ldl -lpthread
 
 capture: $(CAPTURE) $(GPULIB)
 

@@ -1144,8 +1144,8 @@ static double rel_diff(const __half *a, const __half *b, size_t n,
     return amax > 0 ? dmax / amax : (dmax > 0 ? INFINITY : 0);
 }
 
-/* Runs model m at batch nb (graph or not; attention path attn_ref, as
- * cap_runner_opts's) on a fresh runner whose requests all carry request
+/* Runs model m at batch nb (graph or not; fast or reference path attn_ref,
+ * as cap_runner_opts's) on a fresh runner whose requests all carry request
  * 0's input; copies the outputs into out. */
 static int check_run(const model *m, int nb, int graphs, int attn_ref,
                      __half *out, size_t out_elems, ut_err *err)
@@ -1173,18 +1173,22 @@ static int check_run(const model *m, int nb, int graphs, int attn_ref,
     return rc;
 }
 
-/* A model with encoder layers: its outputs at batch 4 (graphs) with the
- * fast attention against the unfused reference (cap_runner_opts.attn_ref),
- * whatever IGNITER_ATTN_REF says. FP16 rounds differently on the two
- * paths (scores padded or not, other GEMM kernels), so the bound is
+/* A model with layers the fast path runs differently (encoders: attention
+ * on the qkv layout and cuBLASLt GEMMs with fused bias, GELU and residual;
+ * fully connected layers: cuBLASLt with fused bias and ReLU): its outputs
+ * at batch 4 (graphs) on the fast path against the unfused reference
+ * (cap_runner_opts.attn_ref), whatever IGNITER_ATTN_REF says. FP16 rounds
+ * differently on the two paths (scores padded or not, other GEMM kernels,
+ * bias added before or after rounding the GEMM's output), so the bound is
  * max |fast - ref| <= 2e-2 max(1, max |ref|). Prints one line; returns 1
- * if it passed or there is no encoder, 0 if not, -1 on an error. */
+ * if it passed or the model has no such layer, 0 if not, -1 on an
+ * error. */
 static int check_attention(const model *m, size_t per, ut_err *err)
 {
-    int enc = 0;
+    int fused = 0;
     for (size_t i = 0; i < m->g.n; i++)
-        enc |= m->g.l[i].op == CAP_ENCODER;
-    if (!enc)
+        fused |= m->g.l[i].op == CAP_ENCODER || m->g.l[i].op == CAP_FC;
+    if (!fused)
         return 1;
     size_t n = 4 * per;
     __half *fast = (__half *)ut_xmalloc(n * sizeof(__half));
@@ -1207,7 +1211,7 @@ static int check_attention(const model *m, size_t per, ut_err *err)
     }
     double lim = 2e-2 * fmax(1, rmax);
     int ok = finite && dmax <= lim;
-    printf("check %-9s %s: attention fast/ref: finite %d, max |diff| "
+    printf("check %-9s %s: fused/ref: finite %d, max |diff| "
            "%.3g, max |ref| %.3g, limit %.3g\n", m->name,
            ok ? "ok  " : "FAIL", finite, dmax, rmax, lim);
     free(fast), free(ref);
@@ -1219,7 +1223,8 @@ static int check_attention(const model *m, size_t per, ut_err *err)
  * same outputs; the CUDA graph gives what plain launches give; batch 1
  * gives what request 0 of the batch of four gives (other algorithms may
  * round differently: 5 % of the largest output); for a model with
- * encoders, the fast attention gives what the reference one gives
+ * encoders or fully connected layers, the fast path (fused attention and
+ * GEMM epilogues) gives what the unfused reference gives
  * (check_attention). Exit 1 on a failure. */
 int cap_campaign_check(const opts *o)
 {
@@ -1270,7 +1275,7 @@ int cap_campaign_check(const opts *o)
         free(g4), free(e4), free(g1);
         int att = check_attention(m, per, &err);
         if (att < 0)
-            fprintf(stderr, "check %s: attention: %s\n", m->name, err.msg);
+            fprintf(stderr, "check %s: fused/ref: %s\n", m->name, err.msg);
         bad += att != 1;
     }
     return bad ? 1 : 0;

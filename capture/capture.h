@@ -98,11 +98,15 @@ typedef struct cap_runner_opts {
     unsigned long long seed;      /* weights and inputs */
     int graphs;                   /* 1: replay CUDA graphs; 0: launch */
     size_t workspace_bytes;       /* cuDNN workspace; 0: 256 MiB */
-    int attn_ref;                 /* encoders' attention: 0 the fast path
-                                     (GEMMs on the qkv layout, warp
-                                     softmax), 1 the unfused reference
+    int attn_ref;                 /* 0 the fast path (encoders' attention
+                                     GEMMs on the qkv layout, warp
+                                     softmax; encoders' and fully
+                                     connected layers' GEMMs in cuBLASLt
+                                     with bias, activation and residual
+                                     fused), 1 the unfused reference
                                      (heads copied out and back, block
-                                     softmax), -1 1 if the environment has
+                                     softmax, separate bias/activation
+                                     kernels), -1 1 if the environment has
                                      IGNITER_ATTN_REF set and not "0"
                                      (read once, by cap_runner_new) */
 } cap_runner_opts;

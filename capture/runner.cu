@@ -10,15 +10,25 @@
  * Fusions, decided once when the runner is made: a batch norm whose only
  * input is a convolution used by nothing else is folded into that
  * convolution's bias; a ReLU whose input is used by nothing else runs in
- * the epilogue kernel of the layer before (convolution, fully connected,
- * add). The layers so absorbed run nothing and share their producer's
- * buffer.
+ * the epilogue of the layer before (convolution, fully connected, add).
+ * The layers so absorbed run nothing and share their producer's buffer.
+ *
+ * Two paths, chosen per runner (cap_runner_opts.attn_ref, env
+ * IGNITER_ATTN_REF=1 for the reference):
+ *   fast: encoders' attention GEMMs on the qkv layout with a warp softmax
+ *         (attention()); the encoders' four GEMMs and the fully connected
+ *         layers through cuBLASLt with bias, activation (ReLU, GELU) and
+ *         residual in the GEMM's epilogue (gemm_lt());
+ *   reference: the unfused path: head copies, block softmax, separate
+ *         bias/activation kernels (gemm_nt() then epilogue()).
+ * `igniter-capture check` compares the two.
  *
  * Errors name the call and its code: `cudnnConvolutionForward: 
  * CUDNN_STATUS_BAD_PARAM (3) (layer conv2, batch 8)`.
  */
 #include "capture/capture.h"
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda.h>
 #include <cuda_fp16.h>
@@ -31,6 +41,7 @@
 #include <string.h>
 
 #define MAX_BATCH_LIMIT 64
+#define BLAS_WS_BYTES ((size_t)32 << 20)
 
 /* ---- error reporting ------------------------------------------------------ */
 
@@ -66,8 +77,12 @@ __device__ static inline float act_f(float x, int act)
 {
     if (act == ACT_RELU)
         return x > 0.f ? x : 0.f;
+    /* GELU's tanh approximation, which is what cuBLASLt's GELU epilogue
+     * computes: the reference path must agree with the fused one (the
+     * exact erf form differs from it by up to about 5e-4) */
     if (act == ACT_GELU)
-        return 0.5f * x * (1.f + erff(x * 0.70710678f));
+        return 0.5f * x *
+               (1.f + tanhf(0.7978845608f * (x + 0.044715f * x * x * x)));
     return x;
 }
 
@@ -525,6 +540,23 @@ extern "C" int cap_algo_cache_save(const char *path, ut_err *err)
 
 /* ---- the runner ----------------------------------------------------------- */
 
+/* One cuBLASLt GEMM of one layer at one batch size (gemm_lt): made the
+ * first time that GEMM runs at that batch, outside graph capture, and kept
+ * until the runner is freed. The descriptors hold the bias pointer and the
+ * shapes; the algorithm is the first of cuBLASLt's heuristic candidates
+ * that ran. */
+typedef struct ltplan {
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t a, b, d;    /* W, X, and C = D (same layout) */
+    cublasLtMatmulAlgo_t algo;
+    int ok;                            /* algo chosen and known to run */
+} ltplan;
+
+/* The fused GEMMs of a layer: an encoder's four, a fully connected
+ * layer's one. */
+enum { LT_QKV = 0, LT_PROJ = 1, LT_MLP1 = 2, LT_MLP2 = 3, LT_ENCODER = 4,
+       LT_FC = 0 };
+
 typedef struct lrun {
     int alias;                 /* >= 0: shares that layer's buffer, runs
                                   nothing */
@@ -544,6 +576,10 @@ typedef struct lrun {
     cudnnConvolutionFwdAlgo_t algo[MAX_BATCH_LIMIT + 1];
     size_t ws[MAX_BATCH_LIMIT + 1];
     int have_algo[MAX_BATCH_LIMIT + 1];
+    ltplan *lt;                /* fast path: nlt x (max_batch + 1) plans,
+                                  GEMM g at batch nb at g (max_batch + 1)
+                                  + nb; NULL on the reference path */
+    int nlt;
 } lrun;
 
 struct cap_runner {
@@ -553,7 +589,11 @@ struct cap_runner {
     cudaStream_t stream;
     cudnnHandle_t dnn;
     cublasHandle_t blas;
-    void *blas_ws;
+    cublasLtHandle_t blt;      /* the fast path's fused GEMMs; the stream
+                                  is given at each call */
+    void *blas_ws;             /* BLAS_WS_BYTES, shared by cuBLAS and
+                                  cuBLASLt: both run on r->stream, so their
+                                  kernels never overlap */
     void *ws;
     size_t ws_bytes;
     cudnnTensorDescriptor_t xd, yd;
@@ -563,7 +603,7 @@ struct cap_runner {
     /* encoder scratch, sized for the largest encoder; e_q, e_k, e_v,
      * e_o only for the reference attention */
     __half *e_ln, *e_qkv, *e_q, *e_k, *e_v, *e_s, *e_o, *e_att, *e_mlp;
-    int attn_ref;              /* 1: the unfused reference attention */
+    int attn_ref;              /* 1: the reference (unfused) path */
     cudaGraphExec_t exec[MAX_BATCH_LIMIT + 1];
     cudaEvent_t ev0, ev1;
     unsigned long long fill_seq;
@@ -708,6 +748,11 @@ static int setup_layer(cap_runner *r, size_t i, ut_err *err)
     if (q->alias >= 0)
         return 0;
     int c = in_c(r, l, 0);
+    if (!r->attn_ref && (l->op == CAP_ENCODER || l->op == CAP_FC)) {
+        q->nlt = l->op == CAP_ENCODER ? LT_ENCODER : 1;
+        q->lt = (ltplan *)ut_xcalloc((size_t)q->nlt * (mb + 1),
+                                     sizeof *q->lt);
+    }
     if (l->op != CAP_ENCODER &&
         dalloc(&q->out, mb * (size_t)cap_layer_size(l), err) < 0)
         return -1;
@@ -807,6 +852,145 @@ static int gemm_nt(cap_runner *r, int m, int n, int k, const __half *x,
                            &beta, y, CUDA_R_16F, n, CUBLAS_COMPUTE_32F,
                            CUBLAS_GEMM_DEFAULT));
     return 0;
+}
+
+static void lt_plan_free(ltplan *p)
+{
+    if (p->op)
+        cublasLtMatmulDescDestroy(p->op);
+    if (p->a)
+        cublasLtMatrixLayoutDestroy(p->a);
+    if (p->b)
+        cublasLtMatrixLayoutDestroy(p->b);
+    if (p->d)
+        cublasLtMatrixLayoutDestroy(p->d);
+    memset(p, 0, sizeof *p);
+}
+
+/* The largest power of two (at most 256, cuBLASLt's default assumption)
+ * that divides p's address: the heuristic must be told, or it may pick a
+ * kernel that needs more than a token's vector offset gives. */
+static uint32_t lt_align(const void *p)
+{
+    uintptr_t a = (uintptr_t)p | 256;
+    return (uint32_t)(a & (~a + 1));
+}
+
+/*
+ * Y[m, n] = act(X[m, k] W[n, k]^T + bias[n]) (+ R[m, n]), row-major, in
+ * one cuBLASLt matmul: FP16 in and out, FP32 accumulation, bias FP16,
+ * ldx X's row stride, Y's and R's n; bias, res may be NULL; res may be y.
+ *
+ * Column-major mapping (cuBLASLt's): a row-major [rows, cols] matrix with
+ * row stride ld is, to cuBLASLt, its transpose [cols, rows] with the same
+ * ld. So
+ *   W [n, k], ld k    -> A = Wc [k, n], ld k, transa T: op(A) = W, [n, k]
+ *   X [m, k], ld ldx  -> B = Xc [k, m], ld ldx, transb N
+ *   Y [m, n], ld n    -> D = Yc [n, m], ld n = op(A) B = (X W^T)^T
+ *   R [m, n], ld n    -> C = Rc [n, m], ld n, beta 1 (beta 0 and C = D
+ *                        without a residual)
+ * The epilogue's bias is a vector over D's rows, here Y's columns (the
+ * output channels), added before the activation; D = act(alpha A B +
+ * beta C + bias), so with a residual act must be ACT_NONE (it is: an
+ * encoder's residual GEMMs have none, and fully connected layers have no
+ * residual). This is gemm_nt's mapping plus the epilogue: the reference
+ * path runs gemm_nt then epilogue(), rounding to FP16 in between.
+ *
+ * Plan p (this GEMM at this batch) is made at its first call: descriptors,
+ * then cublasLtMatmulAlgoGetHeuristic's candidates (workspace at most
+ * BLAS_WS_BYTES, alignments of these pointers) are run in order until one
+ * is accepted; that run is this call's result. Every later call of the
+ * same plan must pass the same pointers (the bias is in the descriptor,
+ * the alignments in the choice): true here, the buffers live as long as
+ * the runner. A plan is never made during graph capture (an error: the
+ * eager inference of cap_runner_prepare makes them first), so nothing is
+ * allocated or tried while a graph records.
+ */
+static int gemm_lt(cap_runner *r, ltplan *p, int m, int n, int k,
+                   const __half *x, int ldx, const __half *w,
+                   const __half *bias, const __half *res, __half *y,
+                   int act, ut_err *err)
+{
+    float one = 1.f, beta = res ? 1.f : 0.f;
+    const __half *cm = res ? res : y;
+    if (p->ok) {
+        CK_CUBLAS(cublasLtMatmul(r->blt, p->op, &one, w, p->a, x, p->b,
+                                 &beta, cm, p->d, y, p->d, &p->algo,
+                                 r->blas_ws, BLAS_WS_BYTES, r->stream));
+        return 0;
+    }
+    cudaStreamCaptureStatus cs;
+    CK_CUDA(cudaStreamIsCapturing(r->stream, &cs));
+    if (cs != cudaStreamCaptureStatusNone)
+        return ut_errf(err, "cublasLt: no plan for %dx%dx%d during graph "
+                       "capture", m, n, k);
+    lt_plan_free(p);
+    cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    cublasLtEpilogue_t ep =
+        act == ACT_RELU ? (bias ? CUBLASLT_EPILOGUE_RELU_BIAS
+                                : CUBLASLT_EPILOGUE_RELU)
+        : act == ACT_GELU ? (bias ? CUBLASLT_EPILOGUE_GELU_BIAS
+                                  : CUBLASLT_EPILOGUE_GELU)
+        : bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+    int32_t bt = CUDA_R_16F;
+    CK_CUBLAS(cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F,
+                                       CUDA_R_32F));
+    CK_CUBLAS(cublasLtMatmulDescSetAttribute(
+        p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+    CK_CUBLAS(cublasLtMatmulDescSetAttribute(
+        p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+    CK_CUBLAS(cublasLtMatmulDescSetAttribute(
+        p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep));
+    if (bias) {
+        CK_CUBLAS(cublasLtMatmulDescSetAttribute(
+            p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+        CK_CUBLAS(cublasLtMatmulDescSetAttribute(
+            p->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt));
+    }
+    CK_CUBLAS(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16F, k, n, k));
+    CK_CUBLAS(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16F, k, m, ldx));
+    CK_CUBLAS(cublasLtMatrixLayoutCreate(&p->d, CUDA_R_16F, n, m, n));
+
+    cublasLtMatmulPreference_t pref;
+    CK_CUBLAS(cublasLtMatmulPreferenceCreate(&pref));
+    uint64_t wsb = BLAS_WS_BYTES;
+    uint32_t al[4] = {lt_align(w), lt_align(x), lt_align(cm), lt_align(y)};
+    cublasLtMatmulPreferenceAttributes_t pa[4] = {
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
+    cublasStatus_t s = cublasLtMatmulPreferenceSetAttribute(
+        pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &wsb, sizeof wsb);
+    for (int j = 0; j < 4 && s == CUBLAS_STATUS_SUCCESS; j++)
+        s = cublasLtMatmulPreferenceSetAttribute(pref, pa[j], &al[j],
+                                                 sizeof al[j]);
+    cublasLtMatmulHeuristicResult_t cand[8];
+    int got = 0;
+    if (s == CUBLAS_STATUS_SUCCESS)
+        s = cublasLtMatmulAlgoGetHeuristic(r->blt, p->op, p->a, p->b, p->d,
+                                           p->d, pref, 8, cand, &got);
+    cublasLtMatmulPreferenceDestroy(pref);
+    if (s != CUBLAS_STATUS_SUCCESS)
+        return ut_errf(err, "cublasLtMatmulAlgoGetHeuristic: %s (%d) "
+                       "(%dx%dx%d)", cublasGetStatusName(s), (int)s, m, n,
+                       k);
+    s = CUBLAS_STATUS_NOT_SUPPORTED;
+    for (int j = 0; j < got; j++) {
+        if (cand[j].state != CUBLAS_STATUS_SUCCESS)
+            continue;
+        s = cublasLtMatmul(r->blt, p->op, &one, w, p->a, x, p->b, &beta, cm,
+                           p->d, y, p->d, &cand[j].algo, r->blas_ws,
+                           BLAS_WS_BYTES, r->stream);
+        if (s == CUBLAS_STATUS_SUCCESS) {
+            p->algo = cand[j].algo;
+            p->ok = 1;
+            return 0;
+        }
+    }
+    return ut_errf(err, "cublasLtMatmul: no algorithm ran for %dx%dx%d "
+                   "(%d candidates, last %s)", m, n, k, got,
+                   cublasGetStatusName(s));
 }
 
 #define LAUNCH(n) grid_for(n), 256, 0, r->stream
@@ -976,6 +1160,23 @@ static int attention(cap_runner *r, const cap_layer *l, const lrun *q,
     return 0;
 }
 
+/* Layer q's fused GEMM g at batch nb. */
+static ltplan *lt_at(const cap_runner *r, const lrun *q, int g, int nb)
+{
+    return &q->lt[(size_t)g * (r->o.max_batch + 1) + nb];
+}
+
+/*
+ * A pre-norm transformer encoder layer on x ([nb, t, c]) into q->out:
+ *   out = x + Wo attention(Wqkv ln1(x) + bqkv) + bo
+ *   out = out + W2 GELU(W1 ln2(out) + b1) + b2
+ * Fast path: each GEMM one cuBLASLt matmul with its bias, GELU or residual
+ * in the epilogue (the residual as C with beta 1: C = x, D = out for the
+ * projection; C = D = out for W2); 4 GEMMs, 2 layer norms and the
+ * attention's 3 kernels a layer. Reference path: gemm_nt then epilogue()
+ * for each (4 more kernels a layer, and each GEMM's output written and
+ * read again in FP16).
+ */
 static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
                        const __half *x, int nb, ut_err *err)
 {
@@ -985,6 +1186,22 @@ static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
     __half *out = q->out;
     k_rownorm<<<rows, 256, 0, r->stream>>>(r->e_ln, x, c, q->ln1g, q->ln1b,
                                            1);
+    if (!r->attn_ref) {
+        if (gemm_lt(r, lt_at(r, q, LT_QKV, nb), rows, 3 * c, c, r->e_ln, c,
+                    q->wqkv, q->bqkv, NULL, r->e_qkv, ACT_NONE, err) < 0 ||
+            attention(r, l, q, nb, err) < 0 ||
+            gemm_lt(r, lt_at(r, q, LT_PROJ, nb), rows, c, c, r->e_att, c,
+                    q->wo, q->bo, x, out, ACT_NONE, err) < 0)
+            return -1;
+        k_rownorm<<<rows, 256, 0, r->stream>>>(r->e_ln, out, c, q->ln2g,
+                                               q->ln2b, 1);
+        if (gemm_lt(r, lt_at(r, q, LT_MLP1, nb), rows, m, c, r->e_ln, c,
+                    q->w1, q->b1, NULL, r->e_mlp, ACT_GELU, err) < 0 ||
+            gemm_lt(r, lt_at(r, q, LT_MLP2, nb), rows, c, m, r->e_mlp, m,
+                    q->w2, q->b2, out, out, ACT_NONE, err) < 0)
+            return -1;
+        return 0;
+    }
     if (gemm_nt(r, rows, 3 * c, c, r->e_ln, c, q->wqkv, r->e_qkv, 1.f,
                 err) < 0)
         return -1;
@@ -1150,6 +1367,12 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
             const __half *xx = x;
             if (is_token_fc(r, l))
                 xx = x + (size_t)l->token * c;
+            if (!r->attn_ref) {
+                if (gemm_lt(r, lt_at(r, q, LT_FC, nb), nb, l->out, k, xx,
+                            ldx, q->w, q->b, NULL, q->out, q->act, err) < 0)
+                    return ut_errprefix(err, "layer %s", l->name);
+                break;
+            }
             if (gemm_nt(r, nb, l->out, k, xx, ldx, q->w, q->out, 1.f,
                         err) < 0)
                 return ut_errprefix(err, "layer %s", l->name);
@@ -1227,8 +1450,10 @@ static int runner_init(cap_runner *r, ut_err *err)
     CK_CUBLAS(cublasCreate(&r->blas));
     CK_CUBLAS(cublasSetStream(r->blas, r->stream));
     /* a workspace of its own lets cuBLAS run inside graph capture */
-    CK_CUDA(cudaMalloc(&r->blas_ws, (size_t)32 << 20));
-    CK_CUBLAS(cublasSetWorkspace(r->blas, r->blas_ws, (size_t)32 << 20));
+    CK_CUDA(cudaMalloc(&r->blas_ws, BLAS_WS_BYTES));
+    CK_CUBLAS(cublasSetWorkspace(r->blas, r->blas_ws, BLAS_WS_BYTES));
+    if (!r->attn_ref)
+        CK_CUBLAS(cublasLtCreate(&r->blt));
     CK_CUBLAS(cublasSetMathMode(r->blas, CUBLAS_DEFAULT_MATH));
     r->ws_bytes = r->o.workspace_bytes;
     CK_CUDA(cudaMalloc(&r->ws, r->ws_bytes));
@@ -1411,6 +1636,10 @@ extern "C" void cap_runner_free(cap_runner *r)
                 cudaFree(ps[k]);
         if (q->attn_ptr)
             cudaFree(q->attn_ptr);
+        for (size_t k = 0;
+             q->lt && k < (size_t)q->nlt * (r->o.max_batch + 1); k++)
+            lt_plan_free(&q->lt[k]);
+        free(q->lt);
         if (q->fdesc)
             cudnnDestroyFilterDescriptor(q->fdesc);
         if (q->cdesc)
@@ -1437,6 +1666,8 @@ extern "C" void cap_runner_free(cap_runner *r)
         cudnnDestroy(r->dnn);
     if (r->blas)
         cublasDestroy(r->blas);
+    if (r->blt)
+        cublasLtDestroy(r->blt);
     if (r->ev0)
         cudaEventDestroy(r->ev0);
     if (r->ev1)

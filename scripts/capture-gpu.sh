@@ -7,7 +7,8 @@
 #   MODE mps     the MPS measurements (igniter-capture mps) into OUT/raw.jsonl
 #   MODE bench   igniter-capture bench and scripts/torch-bench.py, same GPU
 #   MODE check   igniter-capture check, the test suite with its GPU tests,
-#                ViT-B/16's attention paths against each other and PyTorch
+#                the runner's fast and reference paths and PyTorch eager
+#                at batch 1, 8 and 32
 #   MODE validate  scripts/validate.sh OUT real (igniter serve of every
 #                validation plan); extra arguments go to it
 # Extra arguments go to `igniter-capture run`. cJSON may come as Debian
@@ -85,15 +86,17 @@ build)
 check)
     $cap check
     make -s test WARN="-Wall -Wextra" >&2
-    for b in 1 8 32; do
-        $cap bench --models vit_b16 --batches $b --iters 200
-        IGNITER_ATTN_REF=1 $cap bench --models vit_b16 --batches $b --iters 200 |
-            sed 's/^{/{"attention":"reference",/'
-    done > "$out/bench-vit.jsonl"
-    env -u LD_LIBRARY_PATH python3 scripts/torch-bench.py --models vit_b16 --batches 1,8,32 > "$out/bench-torch-vit.jsonl" || true
+    $cap bench --batches 1,8,32 --iters 200 > "$out/bench-runner.jsonl"
+    IGNITER_ATTN_REF=1 $cap bench --batches 1,8,32 --iters 200 |
+        sed 's/^{/{"path":"reference",/' >> "$out/bench-runner.jsonl"
+    env -u LD_LIBRARY_PATH python3 scripts/torch-bench.py --batches 1,8,32 \
+        > "$out/bench-torch.jsonl" || true
     ;;
 validate)
     sh scripts/validate.sh "$out" real "$@"
+    ;;
+serve)
+    build/igniter serve "$@"
     ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"

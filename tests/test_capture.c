@@ -802,14 +802,20 @@ static void test_gpu_infer(void **state)
     if (cap_child_spawn((char *const *)chk, NULL, &c, &err) < 0)
         fail_msg("%s", err.msg);
     n = 0;
+    int bad = 0, fused = 0;
     while (fgets(line, sizeof line, c.out)) {
         printf("%s", line);
-        if (strstr(line, " ok "))
-            n++;
+        n += strstr(line, " ok ") != NULL;
+        bad += strstr(line, "FAIL") != NULL;
+        fused += strstr(line, "fused/ref") != NULL;
     }
     cap_child_wait(&c, &st);
     assert_int_equal(st, 0);
-    assert_int_equal(n, 6);   /* five models, and ViT's two attentions */
+    assert_int_equal(bad, 0);
+    /* every model, and the fused GEMMs of those with fc or encoder layers
+     * (all but SSD-300) against the unfused reference */
+    assert_int_equal(fused, 4);
+    assert_int_equal(n, 9);
 }
 
 int main(void)

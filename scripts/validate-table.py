@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""scripts/validate-table.py OUT - the simulator against the real GPU.
+
+Reads OUT/real/RUN/ (igniter serve) and OUT/sim-measured/RUN/,
+OUT/sim-model/RUN/ (igniter sim, same plan, arrivals, seed, duration) and
+writes:
+  OUT/table.csv     one row per run, workload and back end: mean, P50, P99
+                    latency and SLO violation %, real and simulated, with
+                    the relative error of each latency
+  OUT/fidelity.csv  per run and back end, and over all runs: the mean
+                    absolute relative error of the mean and of the P99 over
+                    workloads; whether the run was stable (real violations
+                    below 50 %: queues that grow without bound make latency
+                    errors meaningless, their violation % is compared)
+and prints the fidelity table. Standard library only.
+"""
+import csv
+import os
+import sys
+
+
+def load(path):
+    with open(path, newline="") as f:
+        return {r["workload"]: r for r in csv.DictReader(f)}
+
+
+def rel(sim, real):
+    return (sim - real) / real if real > 0 else float("nan")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: validate-table.py OUT")
+    out = sys.argv[1]
+    runs = sorted(os.listdir(os.path.join(out, "real")))
+    rows, fid = [], []
+    metrics = [("mean_ms", "mean"), ("p50_ms", "p50"), ("p99_ms", "p99")]
+    for run in runs:
+        real_path = os.path.join(out, "real", run, "workloads.csv")
+        if not os.path.exists(real_path):
+            continue
+        real = load(real_path)
+        viol = sum(float(r["slo_violation_pct"]) for r in real.values()) / len(real)
+        stable = viol < 50
+        for be in ("measured", "model"):
+            sp = os.path.join(out, "sim-" + be, run, "workloads.csv")
+            if not os.path.exists(sp):
+                continue
+            sim = load(sp)
+            errs = {"mean": [], "p99": []}
+            for w, r in real.items():
+                s = sim[w]
+                row = {"run": run, "backend": be, "workload": w,
+                       "model": r["model"], "slo_ms": r["slo_ms"],
+                       "requests": r["requests"]}
+                for col, name in metrics:
+                    a, b = float(r[col]), float(s[col])
+                    row["real_" + name + "_ms"] = "%.3f" % a
+                    row["sim_" + name + "_ms"] = "%.3f" % b
+                    row[name + "_err_pct"] = "%.1f" % (100 * rel(b, a))
+                    if name in errs:
+                        errs[name].append(abs(rel(b, a)))
+                row["real_viol_pct"] = "%.2f" % float(r["slo_violation_pct"])
+                row["sim_viol_pct"] = "%.2f" % float(s["slo_violation_pct"])
+                rows.append(row)
+            fid.append({"run": run, "backend": be,
+                        "stable": "yes" if stable else "no",
+                        "workloads": len(real),
+                        "mean_abs_err_pct": "%.1f" % (100 * sum(errs["mean"]) / len(errs["mean"])),
+                        "p99_abs_err_pct": "%.1f" % (100 * sum(errs["p99"]) / len(errs["p99"])),
+                        "real_viol_pct": "%.2f" % viol,
+                        "sim_viol_pct": "%.2f" % (sum(float(s["slo_violation_pct"]) for s in sim.values()) / len(sim))})
+    for be in ("measured", "model"):
+        for which in ("stable", "all"):
+            sel = [f for f in fid if f["backend"] == be and
+                   (which == "all" or f["stable"] == "yes")]
+            if not sel:
+                continue
+            # averaged over workloads (each run weighted by its workloads)
+            n = sum(f["workloads"] for f in sel)
+            m = sum(float(f["mean_abs_err_pct"]) * f["workloads"] for f in sel) / n
+            p = sum(float(f["p99_abs_err_pct"]) * f["workloads"] for f in sel) / n
+            fid.append({"run": "ALL-" + which.upper(), "backend": be,
+                        "stable": which, "workloads": n,
+                        "mean_abs_err_pct": "%.1f" % m,
+                        "p99_abs_err_pct": "%.1f" % p,
+                        "real_viol_pct": "", "sim_viol_pct": ""})
+    with open(os.path.join(out, "table.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    with open(os.path.join(out, "fidelity.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(fid[0].keys()))
+        w.writeheader()
+        w.writerows(fid)
+    print("%-24s %-9s %-6s %6s %9s %9s %9s %9s" % (
+        "run", "backend", "stable", "wl", "|mean|%", "|P99|%", "real v%", "sim v%"))
+    for f in fid:
+        print("%-24s %-9s %-6s %6s %9s %9s %9s %9s" % (
+            f["run"], f["backend"], f["stable"], f["workloads"],
+            f["mean_abs_err_pct"], f["p99_abs_err_pct"], f["real_viol_pct"],
+            f["sim_viol_pct"]))
+
+
+if __name__ == "__main__":
+    main()
