@@ -9,6 +9,8 @@
 #   MODE check   igniter-capture check, the test suite with its GPU tests,
 #                the runner's fast and reference paths and PyTorch eager
 #                at batch 1, 8 and 32
+#   MODE robustness  scripts/robustness-gpu.sh OUT (faults and Ctrl-C)
+#   MODE serve   igniter serve with the extra arguments
 #   MODE validate  scripts/validate.sh OUT real (igniter serve of every
 #                validation plan); extra arguments go to it
 # Extra arguments go to `igniter-capture run`. cJSON may come as Debian
@@ -97,6 +99,9 @@ validate)
     ;;
 serve)
     build/igniter serve "$@"
+    ;;
+robustness)
+    sh scripts/robustness-gpu.sh "$out"
     ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"
