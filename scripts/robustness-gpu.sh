@@ -22,7 +22,7 @@ left() {
 $(pgrep -c -f nvidia-cuda-mps-control || true)"
 }
 
-timeout -s INT 15 $ig serve --plan $plans/example-igniter.json \
+timeout --preserve-status -s INT 15 $ig serve --plan $plans/example-igniter.json \
     --duration-s 60 --out "$out/sigint" --quiet 2> "$out/sigint.err"
 say "1. serve, SIGINT after 15 s: exit $?; $(tail -1 "$out/sigint.err")"
 say "  $(grep -o '"complete": [a-z]*' "$out/sigint/summary.json") \
@@ -53,7 +53,7 @@ say "4. out of memory: exit $?; $(tail -1 "$out/oom.err")"
 kill $hog 2>/dev/null; wait $hog 2>/dev/null
 left
 
-timeout -s INT 20 $cap mps --out "$out/mps" --models alexnet \
+timeout --preserve-status -s INT 20 $cap mps --out "$out/mps" --models alexnet \
     > "$out/mps.log" 2>&1
 say "5. igniter-capture mps, SIGINT after 20 s: exit $?"
 sleep 1
