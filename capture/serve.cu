@@ -22,7 +22,7 @@
 
 typedef struct gdev {
     srv_device dev;
-    char name[200];
+    char name[400];
     char models_dir[256];
     cap_gpu_info info;
     int verbose;
@@ -214,10 +214,10 @@ extern "C" int cap_serve_device_new(const cap_serve_opts *o,
     }
     char v[256];
     cap_runner_versions(v, sizeof v);
-    snprintf(d->name, sizeof d->name, "%s, %d SMs, driver %s, %s, %s "
-             "hardware queues", d->info.name, d->info.sm_count,
-             d->info.driver, cap_runner_precision(),
-             getenv("CUDA_DEVICE_MAX_CONNECTIONS"));
+    /* versions as in every capture record: {"cudnn":..,"driver":..} */
+    snprintf(d->name, sizeof d->name, "%s, %d SMs, %s, %s hardware queues, "
+             "{%s}", d->info.name, d->info.sm_count, cap_runner_precision(),
+             getenv("CUDA_DEVICE_MAX_CONNECTIONS"), v);
     snprintf(d->models_dir, sizeof d->models_dir, "%s",
              o->models_dir ? o->models_dir : "capture/models");
     d->verbose = o->verbose;

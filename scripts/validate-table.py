@@ -12,6 +12,10 @@ writes:
                     workloads; whether the run was stable (real violations
                     below 50 %: queues that grow without bound make latency
                     errors meaningless, their violation % is compared)
+  OUT/figdata/     what scripts/plot-validate-*.gp draw: cdf-RUN.dat (the
+                    latency CDF of all requests: real, sim measured, sim
+                    model), err.dat (per workload, the measured back end's
+                    signed error of the mean and P99), fidelity.dat
 and prints the fidelity table. Standard library only.
 """
 import csv
@@ -93,6 +97,7 @@ def main():
         w = csv.DictWriter(f, fieldnames=list(fid[0].keys()))
         w.writeheader()
         w.writerows(fid)
+    figdata(out, runs, rows, fid)
     print("%-24s %-9s %-6s %6s %9s %9s %9s %9s" % (
         "run", "backend", "stable", "wl", "|mean|%", "|P99|%", "real v%", "sim v%"))
     for f in fid:
@@ -100,6 +105,43 @@ def main():
             f["run"], f["backend"], f["stable"], f["workloads"],
             f["mean_abs_err_pct"], f["p99_abs_err_pct"], f["real_viol_pct"],
             f["sim_viol_pct"]))
+
+
+def figdata(out, runs, rows, fid):
+    d = os.path.join(out, "figdata")
+    os.makedirs(d, exist_ok=True)
+    for run in runs:
+        with open(os.path.join(d, "cdf-%s.dat" % run), "w") as f:
+            for src in ("real", "sim-measured", "sim-model"):
+                p = os.path.join(out, src, run, "cdf.csv")
+                f.write("# %s\n" % src)
+                if os.path.exists(p):
+                    with open(p, newline="") as c:
+                        for r in csv.DictReader(c):
+                            if r["workload"] == "all":
+                                f.write("%s %s\n" % (r["latency_ms"], r["quantile"]))
+                f.write("\n\n")
+    with open(os.path.join(d, "err.dat"), "w") as f:
+        f.write("# x run workload mean_err_pct p99_err_pct (measured back end)\n")
+        x, last = 0, None
+        for r in rows:
+            if r["backend"] != "measured":
+                continue
+            if r["run"] != last:
+                x += 1
+                last = r["run"]
+            x += 1
+            f.write("%d %s %s %s %s\n" % (x, r["run"], r["workload"],
+                                          r["mean_err_pct"], r["p99_err_pct"]))
+    with open(os.path.join(d, "fidelity.dat"), "w") as f:
+        f.write("# run measured_mean measured_p99 model_mean model_p99\n")
+        for run in runs:
+            v = {}
+            for e in fid:
+                if e["run"] == run:
+                    v[e["backend"]] = (e["mean_abs_err_pct"], e["p99_abs_err_pct"])
+            if "measured" in v and "model" in v:
+                f.write("%s %s %s %s %s\n" % (run, *v["measured"], *v["model"]))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@
 #   WHAT sim    igniter sim, measured and model back ends on the H100 data
 #                                                        -> OUT/sim-measured/RUN/,
 #                                                           OUT/sim-model/RUN/
-#   WHAT table  scripts/validate-table.py: OUT/table.csv, OUT/fidelity.csv
+#   WHAT table  scripts/validate-table.py: OUT/table.csv, OUT/fidelity.csv,
+#               OUT/figdata/, and the figures (gnuplot, scripts/plot-validate.gp)
+#               OUT/figures/validation-{cdf,error,fidelity}.svg
 # RUN is PLAN-ARRIVALS. Same seed, duration and warm-up everywhere
 # (VALIDATE_DURATION_S, default 20; VALIDATE_WARMUP_S, default 2). A run
 # whose summary.json says "complete": true is not run again.
@@ -66,4 +68,8 @@ for plan in $plans; do
 done
 if [ "$what" = table ]; then
     python3 scripts/validate-table.py "$out"
+    mkdir -p "$out/figures"
+    gnuplot -e "dat='$out/figdata'; out='$out/figures/validation'; term='svg'; \
+runs='w12-igniter-poisson w12-igniter-azure coloc4-azure'" scripts/plot-validate.gp
+    rm -f "$out/figures/validation"   # plot-common.gp's first output
 fi

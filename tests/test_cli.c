@@ -159,6 +159,8 @@ static void test_every_verb_has_help(void **state)
         {"sim", {"--out", "--plan", "--profile", "--backend", "--measured",
                  "--duration-s", "--warmup-s", "--seed"}},
         {"derive", {"RAW.jsonl", "--out", "--gpu", "--price"}},
+        {"serve", {"--plan", "--out", "--mechanism", "--gpu", "--duration-s",
+                   "--arrivals", "requests.csv"}},
     };
     assert_int_equal(run("--help", NULL), 0);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
@@ -431,6 +433,38 @@ static void test_sim_bad_input(void **state)
     free(e2);
 }
 
+/* igniter serve on a machine without the GPU library (CI: no `make
+ * capture`): one clear message, exit 1, nothing written; bad input is
+ * still found first (exit 2), and sim's options are refused. */
+static void test_serve_without_gpu(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    char out[160];
+    snprintf(out, sizeof out, "%s/out", dir);
+    setenv("IGNITER_GPU_LIB", "/nonexistent/libigniter-gpu.so", 1);
+    run("serve", "--plan", "experiments/validation/plans/example-igniter.json",
+        "--out", out, "--duration-s", "5", NULL);
+    assert_int_equal(res.status, 1);
+    assert_contains(res.err, "igniter serve: the GPU library");
+    assert_contains(res.err, "/nonexistent/libigniter-gpu.so");
+    assert_contains(res.err, "make capture");
+    assert_false(exists(out));
+    run("serve", "--plan", "no/such/plan.json", "--out", out, NULL);
+    assert_bad_input("no/such/plan.json", NULL, NULL);
+    run("serve", "--plan", "experiments/validation/plans/example-igniter.json",
+        "--out", out, "--backend", "fixed", NULL);
+    assert_bad_input("--backend", "igniter sim", NULL);
+    run("sim", "experiments/paper-example.json", "--out", out, "--gpu", "1",
+        NULL);
+    assert_bad_input("--gpu", "igniter serve", NULL);
+    run("serve", "--plan", "experiments/validation/plans/example-igniter.json",
+        "--out", out, "--mechanism", "tpu", NULL);
+    assert_bad_input("--mechanism", "'tpu'", NULL);
+    unsetenv("IGNITER_GPU_LIB");
+    assert_false(exists(out));
+}
+
 /* Ctrl-C: the simulation stops at the current simulated time, writes what
  * it has with "complete": false, and exits 130. */
 static void test_sim_sigint_keeps_results(void **state)
@@ -598,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_unservable_is_a_clear_error),
         cmocka_unit_test(test_sim_demo_and_plan_file),
         cmocka_unit_test(test_sim_bad_input),
+        cmocka_unit_test(test_serve_without_gpu),
         cmocka_unit_test(test_sim_sigint_keeps_results),
         cmocka_unit_test(test_compare_summary_is_complete_and_deterministic),
         cmocka_unit_test(test_derive_and_use),
