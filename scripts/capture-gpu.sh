@@ -11,6 +11,7 @@
 #                at batch 1, 8 and 32
 #   MODE robustness  scripts/robustness-gpu.sh OUT (faults and Ctrl-C)
 #   MODE serve   igniter serve with the extra arguments
+#   MODE cap     igniter-capture with the extra arguments
 #   MODE validate  scripts/validate.sh OUT real (igniter serve of every
 #                validation plan); extra arguments go to it
 # Extra arguments go to `igniter-capture run`. cJSON may come as Debian
@@ -102,6 +103,9 @@ serve)
     ;;
 robustness)
     sh scripts/robustness-gpu.sh "$out"
+    ;;
+cap)
+    $cap "$@"
     ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"
