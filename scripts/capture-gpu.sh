@@ -102,7 +102,7 @@ serve)
     build/igniter serve "$@"
     ;;
 robustness)
-    sh scripts/robustness-gpu.sh "$out"
+    sh scripts/robustness-gpu.sh "$out" "$@"
     ;;
 cap)
     $cap "$@"
