@@ -262,12 +262,16 @@ int cap_derive(const char *raw_path, const char *out_dir,
 /* A child process whose standard output comes back through `out`. */
 typedef struct cap_child {
     pid_t pid;
-    FILE *out;
+    FILE *out;                    /* its standard output */
+    int in;                       /* its standard input (spawn_io), or -1 */
 } cap_child;
 /* Runs argv (PATH searched) with the extra "NAME=VALUE" strings of env
  * (NULL-terminated, or NULL) added to its environment. */
 int cap_child_spawn(char *const argv[], const char *const *env,
                     cap_child *c, ut_err *err);
+/* The same, with a pipe to its standard input too (c->in). */
+int cap_child_spawn_io(char *const argv[], const char *const *env,
+                       cap_child *c, ut_err *err);
 /* Waits for it; *status is its exit status, or 128 + the signal. */
 int cap_child_wait(cap_child *c, int *status);
 /* The same, at most `seconds`: then the child's group gets SIGTERM, and
@@ -328,7 +332,7 @@ void cap_campaign_catch_crash(void);
  * `igniter serve` loads at run time (the igniter binary has no CUDA). */
 struct srv_device;
 typedef struct cap_serve_opts {
-    const char *mechanism;        /* "green" (the default; MPS: not yet) */
+    const char *mechanism;        /* "green" (the default) or "mps" */
     const char *models_dir;       /* NULL: capture/models */
     int verbose;                  /* a line per instance started */
 } cap_serve_opts;
@@ -336,6 +340,9 @@ typedef struct cap_serve_opts {
 int cap_serve_device_new(const cap_serve_opts *o, struct srv_device **out,
                          ut_err *err);
 void cap_serve_device_free(struct srv_device *d);
+/* `igniter-capture worker`: an MPS client serving one instance (batches
+ * sizes on standard input, "done GPU_MS" lines out; see serve.cu). */
+int cap_serve_worker(const char *models_dir, const char *model, int batch);
 typedef int (*cap_serve_device_new_fn)(const cap_serve_opts *,
                                        struct srv_device **, ut_err *);
 typedef void (*cap_serve_device_free_fn)(struct srv_device *);

@@ -45,25 +45,42 @@ static void forget(pid_t pid)
             kids[i] = 0;
 }
 
-int cap_child_spawn(char *const argv[], const char *const *env,
-                    cap_child *c, ut_err *err)
+static int spawn(char *const argv[], const char *const *env, cap_child *c,
+                 int with_in, ut_err *err)
 {
-    int fd[2];
+    int fd[2], in[2] = {-1, -1};
     c->pid = 0;
     c->out = NULL;
+    c->in = -1;
     if (pipe(fd) < 0)
         return ut_errf(err, "pipe: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid < 0) {
+    if (with_in && pipe(in) < 0) {
+        int e = errno;
         close(fd[0]);
         close(fd[1]);
-        return ut_errf(err, "fork: %s", strerror(errno));
+        return ut_errf(err, "pipe: %s", strerror(e));
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(fd[0]);
+        close(fd[1]);
+        if (with_in) {
+            close(in[0]);
+            close(in[1]);
+        }
+        return ut_errf(err, "fork: %s", strerror(e));
     }
     if (pid == 0) {
         setpgid(0, 0);          /* its own group: its children end with it */
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
+        if (with_in) {
+            dup2(in[0], 0);
+            close(in[0]);
+            close(in[1]);
+        }
         for (size_t i = 0; env && env[i]; i++) {
             char kv[512];
             snprintf(kv, sizeof kv, "%s", env[i]);
@@ -75,17 +92,34 @@ int cap_child_spawn(char *const argv[], const char *const *env,
         }
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
         execvp(argv[0], argv);
         fprintf(stderr, "igniter-capture: cannot run %s: %s\n", argv[0],
                 strerror(errno));
         _exit(127);
     }
     close(fd[1]);
+    if (with_in) {
+        close(in[0]);
+        c->in = in[1];
+    }
     setpgid(pid, pid);          /* also here: no race with a signal */
     c->pid = pid;
     c->out = fdopen(fd[0], "r");
     remember(pid);
     return 0;
+}
+
+int cap_child_spawn(char *const argv[], const char *const *env,
+                    cap_child *c, ut_err *err)
+{
+    return spawn(argv, env, c, 0, err);
+}
+
+int cap_child_spawn_io(char *const argv[], const char *const *env,
+                       cap_child *c, ut_err *err)
+{
+    return spawn(argv, env, c, 1, err);
 }
 
 void cap_children_signal(int sig)
@@ -101,6 +135,9 @@ static void reaped(cap_child *c, int st, int *status)
     if (c->out)
         fclose(c->out);
     c->out = NULL;
+    if (c->in >= 0)
+        close(c->in);
+    c->in = -1;
     forget(c->pid);
     c->pid = 0;
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

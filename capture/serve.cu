@@ -10,15 +10,30 @@
  * whole GPU (100 %) gets the primary context and every SM. Co-located
  * instances together get at most the SMs the groups cover (H100: 120 of
  * 132), as the profile's colocated_pct says.
+ *
+ * With MPS (--mechanism mps) each instance is a worker process instead,
+ * `igniter-capture worker`, a client of an MPS control daemon this process
+ * starts and stops, with CUDA_MPS_ACTIVE_THREAD_PERCENTAGE = its share. The
+ * serve process itself never touches CUDA then. A worker reads a batch
+ * size per line on its standard input, runs it, and answers "done GPU_MS";
+ * the engine's poll reads its answers without blocking. A worker that dies
+ * is an error naming it; the workers end when their input closes.
  */
 #include "capture/capture.h"
 #include "serve/serve.h"
 
 #include <cuda_runtime.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct gdev {
     srv_device dev;
@@ -195,12 +210,307 @@ static int dev_poll(void *ud, size_t i, ut_err *err)
     return cap_runner_poll(d->run[i], err);
 }
 
+/* ---- MPS: one worker process per instance ---------------------------------- */
+
+typedef struct mworker {
+    cap_child c;
+    char buf[512];
+    size_t len;
+    char what[160];              /* "W3 (vgg19)" for messages */
+} mworker;
+
+typedef struct mdev {
+    srv_device dev;
+    char name[700];
+    char models_dir[256];
+    char self[4096];             /* igniter-capture, beside this library */
+    int verbose, mps_on;
+    size_t n;
+    mworker *w;
+} mdev;
+
+/* A whole line from worker i: 1 (in line, without the newline), 0 not yet,
+ * -1 at the end of its output. */
+static int m_line(mworker *w, char *line, size_t n)
+{
+    for (;;) {
+        char *nl = (char *)memchr(w->buf, '\n', w->len);
+        if (nl) {
+            size_t k = (size_t)(nl - w->buf);
+            snprintf(line, n, "%.*s", (int)k, w->buf);
+            memmove(w->buf, nl + 1, w->len - k - 1);
+            w->len -= k + 1;
+            return 1;
+        }
+        if (w->len == sizeof w->buf - 1)
+            w->len = 0;   /* a line too long to be ours: dropped */
+        ssize_t r = read(fileno(w->c.out), w->buf + w->len,
+                         sizeof w->buf - 1 - w->len);
+        if (r > 0) {
+            w->len += (size_t)r;
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        return -1;
+    }
+}
+
+/* Why worker i stopped answering (it is reaped). */
+static int m_dead(mworker *w, const char *line, ut_err *err)
+{
+    int st = 0;
+    cap_child_wait_timeout(&w->c, 2, &st);
+    if (line && line[0])
+        return ut_errf(err, "worker %s: %s", w->what, line);
+    return ut_errf(err, "worker %s: exited %s %d", w->what,
+                   st > 128 ? "with signal" : "with status",
+                   st > 128 ? st - 128 : st);
+}
+
+static void m_close(void *ud)
+{
+    mdev *d = (mdev *)ud;
+    for (size_t i = 0; i < d->n; i++) {
+        mworker *w = &d->w[i];
+        if (w->c.pid <= 0)
+            continue;
+        if (w->c.in >= 0) {
+            close(w->c.in);
+            w->c.in = -1;
+        }
+        int st;
+        cap_child_wait_timeout(&w->c, 10, &st);
+    }
+    free(d->w);
+    d->w = NULL;
+    d->n = 0;
+}
+
+static int m_check(void *ud, const pol_plan *p, ut_err *err)
+{
+    mdev *d = (mdev *)ud;
+    for (size_t j = 0; j < p->ngpus; j++)
+        for (size_t k = 0; k < p->gpus[j].n; k++) {
+            const pol_instance *pi = &p->gpus[j].inst[k];
+            if (!(pi->share_pct >= 1) || pi->share_pct > 100 + 1e-9)
+                return ut_errf(err, "plan: gpus[%zu].workloads[%zu]."
+                               "share_pct: expected an MPS thread "
+                               "percentage in [1, 100], got %g", j, k,
+                               pi->share_pct);
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s.json", d->models_dir,
+                     pi->model);
+            cap_graph g;
+            if (cap_graph_load(path, &g, err) < 0)
+                return ut_errprefix(err, "plan: gpus[%zu].workloads[%zu]."
+                                    "model: the runner has no model \"%s\"",
+                                    j, k, pi->model);
+            cap_graph_free(&g);
+        }
+    return 0;
+}
+
+static int m_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
+{
+    mdev *d = (mdev *)ud;
+    if (!d->mps_on) {
+        if (cap_mps_start(err) < 0)
+            return -1;
+        d->mps_on = 1;
+    }
+    d->n = g->n;
+    d->w = (mworker *)ut_xcalloc(g->n ? g->n : 1, sizeof *d->w);
+    int rc = 0;
+    for (size_t k = 0; k < g->n && rc == 0; k++) {
+        const pol_instance *pi = &g->inst[k];
+        mworker *w = &d->w[k];
+        w->c.pid = 0;
+        w->c.in = -1;
+        snprintf(w->what, sizeof w->what, "%s (%s)", pi->name, pi->model);
+        char batch[16], pct[64];
+        snprintf(batch, sizeof batch, "%d", pi->batch);
+        snprintf(pct, sizeof pct, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=%d",
+                 (int)lround(pi->share_pct));
+        const char *argv[] = {d->self, "worker", "--model", pi->model,
+                              "--batch", batch, "--models-dir",
+                              d->models_dir, NULL};
+        const char *env[] = {pct, NULL};
+        rc = cap_child_spawn_io((char *const *)argv, env, &w->c, err);
+        if (rc == 0)
+            fcntl(fileno(w->c.out), F_SETFL,
+                  fcntl(fileno(w->c.out), F_GETFL) | O_NONBLOCK);
+    }
+    /* every worker prepares its batch sizes at once; each says "ready" */
+    double t0 = cap_now();
+    for (size_t k = 0; k < g->n && rc == 0; k++) {
+        mworker *w = &d->w[k];
+        char line[512];
+        int got;
+        while ((got = m_line(w, line, sizeof line)) == 0) {
+            if (cap_now() - t0 > 600) {
+                rc = ut_errf(err, "worker %s: not ready after 600 s",
+                             w->what);
+                break;
+            }
+            struct pollfd pf = {fileno(w->c.out), POLLIN, 0};
+            poll(&pf, 1, 200);
+        }
+        if (rc)
+            break;
+        if (got < 0 || strncmp(line, "ready ", 6)) {
+            rc = m_dead(w, got < 0 ? NULL : line, err);
+            break;
+        }
+        if (k == 0 && gi == 0) {
+            /* "ready SMS|VERSIONS|GPU NAME" */
+            char *v = strchr(line + 6, '|');
+            char *nm = v ? strchr(v + 1, '|') : NULL;
+            if (v && nm) {
+                *v = *nm = 0;
+                snprintf(d->name, sizeof d->name, "%s, %s SMs, fp16, MPS "
+                         "(active thread percentage = share), {%s}", nm + 1,
+                         line + 6, v + 1);
+            }
+        }
+        if (d->verbose)
+            fprintf(stderr, "igniter serve:   %s: batch %d, %d %% of the "
+                    "threads, ready after %.1f s\n", w->what,
+                    g->inst[k].batch, (int)lround(g->inst[k].share_pct),
+                    cap_now() - t0);
+    }
+    if (rc < 0) {
+        ut_errprefix(err, "plan GPU %zu", gi);
+        m_close(d);
+    }
+    return rc;
+}
+
+static int m_launch(void *ud, size_t i, int k, ut_err *err)
+{
+    mdev *d = (mdev *)ud;
+    char cmd[16];
+    int n = snprintf(cmd, sizeof cmd, "%d\n", k);
+    if (write(d->w[i].c.in, cmd, (size_t)n) != n)
+        return m_dead(&d->w[i], NULL, err);
+    return 0;
+}
+
+static int m_poll(void *ud, size_t i, ut_err *err)
+{
+    mdev *d = (mdev *)ud;
+    char line[512];
+    int got = m_line(&d->w[i], line, sizeof line);
+    if (got == 0)
+        return 0;
+    if (got > 0 && !strncmp(line, "done", 4))
+        return 1;
+    return m_dead(&d->w[i], got > 0 ? line : NULL, err);
+}
+
+static int mps_device_new(const cap_serve_opts *o, srv_device **out,
+                          ut_err *err)
+{
+    mdev *d = (mdev *)ut_xcalloc(1, sizeof *d);
+    Dl_info info;
+    if (!dladdr((void *)mps_device_new, &info) || !info.dli_fname) {
+        free(d);
+        return ut_errf(err, "MPS: cannot tell where the GPU library is");
+    }
+    snprintf(d->self, sizeof d->self, "%s", info.dli_fname);
+    char *slash = strrchr(d->self, '/');
+    snprintf(slash ? slash + 1 : d->self,
+             sizeof d->self - (size_t)(slash ? slash + 1 - d->self : 0),
+             "igniter-capture");
+    if (access(d->self, X_OK) < 0) {
+        int e = errno;
+        ut_errf(err, "MPS: the workers are %s: %s (make capture)", d->self,
+                strerror(e));
+        free(d);
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);   /* a dead worker is an error, not a signal */
+    snprintf(d->name, sizeof d->name, "MPS");
+    snprintf(d->models_dir, sizeof d->models_dir, "%s",
+             o->models_dir ? o->models_dir : "capture/models");
+    d->verbose = o->verbose;
+    d->dev.name = d->name;
+    d->dev.check = m_check;
+    d->dev.open = m_open;
+    d->dev.launch = m_launch;
+    d->dev.poll = m_poll;
+    d->dev.close = m_close;
+    d->dev.ud = d;
+    *out = &d->dev;
+    return 0;
+}
+
+extern "C" int cap_serve_worker(const char *models_dir, const char *model,
+                                int batch)
+{
+    ut_err err;
+    char path[512], line[64];
+    cap_graph g;
+    cap_gpu_info info;
+    cap_runner *r = NULL;
+    int rc = -1;
+    memset(&g, 0, sizeof g);
+    snprintf(path, sizeof path, "%s/%s.json", models_dir, model);
+    const char *ac = getenv("IGNITER_ALGO_CACHE");
+    if (!ac)
+        ac = "build/cudnn-algos.txt";
+    if (cap_graph_load(path, &g, &err) == 0 && cap_gpu_init(&info, &err) == 0
+        && (!ac[0] || cap_algo_cache_load(ac, &err) >= 0)) {
+        cap_runner_opts o;
+        cap_runner_defaults(&o);
+        o.max_batch = batch;
+        o.attn_ref = 0;
+        rc = cap_runner_new(&g, &o, &r, &err);
+        for (int b = 1; b <= batch && rc == 0; b++)
+            if (cap_runner_prepare(r, b, &err) < 0 ||
+                cap_runner_enqueue(r, b, &err) < 0 ||
+                cap_runner_wait(r, NULL, &err) < 0)
+                rc = -1;
+    }
+    if (rc == 0) {
+        if (ac[0])
+            cap_algo_cache_save(ac, &err);
+        char v[256];
+        cap_runner_versions(v, sizeof v);
+        printf("ready %d|%s|%s\n", info.sm_count, v, info.name);
+        fflush(stdout);
+        while (fgets(line, sizeof line, stdin)) {
+            int k = atoi(line);
+            double ms = 0;
+            if (cap_runner_enqueue(r, k, &err) < 0 ||
+                cap_runner_wait(r, &ms, &err) < 0) {
+                rc = -1;
+                break;
+            }
+            printf("done %.5f\n", ms);
+            fflush(stdout);
+        }
+    }
+    if (rc < 0) {
+        for (char *c = err.msg; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        printf("error %s\n", err.msg);
+        fflush(stdout);
+    }
+    cap_runner_free(r);
+    cap_graph_free(&g);
+    return rc < 0 ? 1 : 0;
+}
+
 extern "C" int cap_serve_device_new(const cap_serve_opts *o,
                                     srv_device **out, ut_err *err)
 {
+    if (o->mechanism && !strcmp(o->mechanism, "mps"))
+        return mps_device_new(o, out, err);
     if (o->mechanism && strcmp(o->mechanism, "green"))
-        return ut_errf(err, "--mechanism: this build serves with green "
-                       "contexts only, got \"%s\"", o->mechanism);
+        return ut_errf(err, "--mechanism: expected green or mps, got \"%s\"",
+                       o->mechanism);
     /* Every instance's stream needs a hardware queue of its own: with the
      * default 8, a plan GPU of 12 instances runs two streams on one queue,
      * whose batches then wait for each other (measured on the H100: 97.8 %
@@ -249,6 +559,14 @@ extern "C" void cap_serve_device_free(srv_device *dev)
 {
     if (!dev)
         return;
+    if (dev->open == m_open) {
+        mdev *m = (mdev *)dev->ud;
+        m_close(m);
+        if (m->mps_on)
+            cap_mps_stop();
+        free(m);
+        return;
+    }
     gdev *d = (gdev *)dev->ud;
     dev_close(d);
     free(d);

@@ -27,6 +27,8 @@ static const char *usage_text =
     "  bench   solo latency on the whole GPU, graphs and plain launches\n"
     "  check   the runner's outputs: finite, equal across the requests of\n"
     "          a batch, graph = plain launches, batch 1 = batch 4\n"
+    "  worker  one instance of `igniter serve --mechanism mps` (an MPS\n"
+    "          client: --model M --batch B; batch sizes on standard input)\n"
     "  mps     MPS into --out DIR/raw.jsonl: a control daemon of its own,\n"
     "          one client process per workload (solo at 10-100 % of the\n"
     "          threads, pairs, a client restart); run it as a separate\n"
@@ -123,7 +125,7 @@ static int parse(int argc, char **argv, opts *o)
         else if (ARG("--model"))
             snprintf(o->models, sizeof o->models, "%s", v);
         else if (ARG("--batch")) {
-            if (int_opt(a, v, 1, 32, &o->batch) < 0)
+            if (int_opt(a, v, 1, 64, &o->batch) < 0)
                 return -1;
         }
         else if (ARG("--batches")) {
@@ -193,6 +195,8 @@ int main(int argc, char **argv)
         cap_campaign_catch_stop();
         return cap_campaign_infer(&o);
     }
+    if (!strcmp(argv[1], "worker"))
+        return cap_serve_worker(o.models_dir, o.models, o.batch);
     if (!strcmp(argv[1], "check")) {
         cap_campaign_catch_stop();
         return cap_campaign_check(&o);

@@ -9,10 +9,13 @@
 #   3. shares the device cannot give: 2, a message, no files
 #   4. the GPU out of memory (another process holds it): 1, a message
 #   5. igniter-capture mps interrupted: 130, no MPS daemon left
-# STEPS: which of them (default "1 2 3 4 5").
+#   6. igniter serve --mechanism mps, one worker killed (SIGKILL) mid-run:
+#      1, results kept, marked incomplete with the worker named, no
+#      worker or MPS daemon left
+# STEPS: which of them (default "1 2 3 4 5 6").
 set -u
 out=$1
-steps=${2:-1 2 3 4 5}
+steps=${2:-1 2 3 4 5 6}
 mkdir -p "$out"
 ig=build/igniter
 cap=build/igniter-capture
@@ -74,5 +77,20 @@ timeout --preserve-status -s INT 8 $cap mps --out "$out/mps" --models alexnet \
     > "$out/mps.log" 2>&1
 say "5. igniter-capture mps, SIGINT after 8 s: exit $?; $(tail -1 "$out/mps.log")"
 sleep 1
+left
+fi
+
+if on 6; then
+$ig serve --plan $plans/example-igniter.json --mechanism mps \
+    --duration-s 40 --out "$out/crash" --quiet 2> "$out/crash.err" &
+srv=$!
+sleep 25
+pkill -9 -f "igniter-capture worker --model vgg19"
+wait $srv
+say "6. serve --mechanism mps, the vgg19 worker killed: exit $?; \
+$(tail -1 "$out/crash.err")"
+say "  $(grep -o '"complete": [a-z]*' "$out/crash/summary.json") \
+$(grep -o '"stopped": "[^"]*"' "$out/crash/summary.json")"
+say "  workers left: $(pgrep -c -f 'igniter-capture worker' || true)"
 left
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/validate-table.py OUT - the simulator against the real GPU.
+"""scripts/validate-table.py OUT [REAL] - the simulator against the real GPU.
 
 Reads OUT/real/RUN/ (igniter serve) and OUT/sim-measured/RUN/,
 OUT/sim-model/RUN/ (igniter sim, same plan, arrivals, seed, duration) and
@@ -16,7 +16,9 @@ writes:
                     latency CDF of all requests: real, sim measured, sim
                     model), err.dat (per workload, the measured back end's
                     signed error of the mean and P99), fidelity.dat
-and prints the fidelity table. Standard library only.
+and prints the fidelity table. REAL (default "real") names the folder of
+the real runs; another one (real-mps) writes table-REAL.csv and
+fidelity-REAL.csv instead, and no figure data. Standard library only.
 """
 import csv
 import os
@@ -33,14 +35,16 @@ def rel(sim, real):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: validate-table.py OUT")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: validate-table.py OUT [REAL]")
     out = sys.argv[1]
-    runs = sorted(os.listdir(os.path.join(out, "real")))
+    realdir = sys.argv[2] if len(sys.argv) == 3 else "real"
+    suffix = "" if realdir == "real" else "-" + realdir
+    runs = sorted(os.listdir(os.path.join(out, realdir)))
     rows, fid = [], []
     metrics = [("mean_ms", "mean"), ("p50_ms", "p50"), ("p99_ms", "p99")]
     for run in runs:
-        real_path = os.path.join(out, "real", run, "workloads.csv")
+        real_path = os.path.join(out, realdir, run, "workloads.csv")
         if not os.path.exists(real_path):
             continue
         real = load(real_path)
@@ -89,15 +93,16 @@ def main():
                         "mean_abs_err_pct": "%.1f" % m,
                         "p99_abs_err_pct": "%.1f" % p,
                         "real_viol_pct": "", "sim_viol_pct": ""})
-    with open(os.path.join(out, "table.csv"), "w", newline="") as f:
+    with open(os.path.join(out, "table%s.csv" % suffix), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         w.writerows(rows)
-    with open(os.path.join(out, "fidelity.csv"), "w", newline="") as f:
+    with open(os.path.join(out, "fidelity%s.csv" % suffix), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(fid[0].keys()))
         w.writeheader()
         w.writerows(fid)
-    figdata(out, runs, rows, fid)
+    if not suffix:
+        figdata(out, runs, rows, fid)
     print("%-24s %-9s %-6s %6s %9s %9s %9s %9s" % (
         "run", "backend", "stable", "wl", "|mean|%", "|P99|%", "real v%", "sim v%"))
     for f in fid:

@@ -5,6 +5,7 @@
 # every arrival process (Poisson at the plan's rates; the Azure trace,
 # rescaled to them):
 #   WHAT real   igniter serve on this machine's GPU     -> OUT/real/RUN/
+#   WHAT real-mps  the same with --mechanism mps         -> OUT/real-mps/RUN/
 #   WHAT sim    igniter sim, measured and model back ends on the H100 data
 #                                                        -> OUT/sim-measured/RUN/,
 #                                                           OUT/sim-model/RUN/
@@ -37,13 +38,16 @@ for plan in $plans; do
         common="--plan $plan --duration-s $dur --warmup-s $warm --seed 1 \
                 --arrivals $spec --trace 2000 --quiet"
         case $what in
-        real)
-            d=$out/real/$run
+        real|real-mps)
+            d=$out/$what/$run
+            mech=green
+            [ $what = real-mps ] && mech=mps
             done_ok "$d" && continue
             mkdir -p "$d"
             echo "validate: serve $run" >&2
             # shellcheck disable=SC2086
-            if ! $bin serve $common --out "$d" 2> "$d/serve.log"; then
+            if ! $bin serve $common --mechanism $mech --out "$d" \
+                    2> "$d/serve.log"; then
                 echo "validate: serve $run failed:" >&2
                 cat "$d/serve.log" >&2
                 exit 1
@@ -61,13 +65,14 @@ for plan in $plans; do
         table)
             ;;
         *)
-            echo "validate: WHAT: expected real, sim or table, got '$what'" >&2
+            echo "validate: WHAT: expected real, real-mps, sim or table, got '$what'" >&2
             exit 2 ;;
         esac
     done
 done
 if [ "$what" = table ]; then
     python3 scripts/validate-table.py "$out"
+    [ -d "$out/real-mps" ] && python3 scripts/validate-table.py "$out" real-mps
     mkdir -p "$out/figures"
     gnuplot -e "dat='$out/figdata'; out='$out/figures/validation'; term='svg'; \
 runs='w12-igniter-poisson w12-igniter-azure coloc4-azure'" scripts/plot-validate.gp
