@@ -233,6 +233,8 @@ typedef struct mdev {
  * -1 at the end of its output. */
 static int m_line(mworker *w, char *line, size_t n)
 {
+    if (!w->c.out)
+        return -1;   /* reaped already */
     for (;;) {
         char *nl = (char *)memchr(w->buf, '\n', w->len);
         if (nl) {
@@ -260,6 +262,8 @@ static int m_line(mworker *w, char *line, size_t n)
 static int m_dead(mworker *w, const char *line, ut_err *err)
 {
     int st = 0;
+    if (w->c.pid <= 0)
+        return ut_errf(err, "worker %s: gone", w->what);
     cap_child_wait_timeout(&w->c, 2, &st);
     if (line && line[0])
         return ut_errf(err, "worker %s: %s", w->what, line);
@@ -391,7 +395,7 @@ static int m_launch(void *ud, size_t i, int k, ut_err *err)
     mdev *d = (mdev *)ud;
     char cmd[16];
     int n = snprintf(cmd, sizeof cmd, "%d\n", k);
-    if (write(d->w[i].c.in, cmd, (size_t)n) != n)
+    if (d->w[i].c.in < 0 || write(d->w[i].c.in, cmd, (size_t)n) != n)
         return m_dead(&d->w[i], NULL, err);
     return 0;
 }
