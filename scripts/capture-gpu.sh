@@ -9,6 +9,7 @@
 #   MODE check   igniter-capture check, the test suite with its GPU tests,
 #                the runner's fast and reference paths and PyTorch eager
 #                at batch 1, 8 and 32
+#   MODE validate-mps  the same with --mechanism mps (OUT/real-mps)
 #   MODE robustness  scripts/robustness-gpu.sh OUT (faults and Ctrl-C)
 #   MODE serve   igniter serve with the extra arguments
 #   MODE cap     igniter-capture with the extra arguments
@@ -97,6 +98,9 @@ check)
     ;;
 validate)
     sh scripts/validate.sh "$out" real "$@"
+    ;;
+validate-mps)
+    sh scripts/validate.sh "$out" real-mps "$@"
     ;;
 serve)
     build/igniter serve "$@"
