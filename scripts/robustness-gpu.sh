@@ -24,7 +24,7 @@ say() { echo "robustness: $*"; }
 left() {
     say "  GPU processes left: $(nvidia-smi --query-compute-apps=pid \
         --format=csv,noheader | wc -l); MPS daemons left: \
-$(pgrep -c -x nvidia-cuda-mps-control || true) (by process name), \
+$(ps -eo comm | grep -c '^nvidia-cuda-mps' || true) (by process name), \
 pipe folders left: $(ls -d /tmp/igniter-mps-* 2>/dev/null | wc -l)"
 }
 
@@ -91,6 +91,6 @@ say "6. serve --mechanism mps, the vgg19 worker killed: exit $?; \
 $(tail -1 "$out/crash.err")"
 say "  $(grep -o '"complete": [a-z]*' "$out/crash/summary.json") \
 $(grep -o '"stopped": "[^"]*"' "$out/crash/summary.json")"
-say "  workers left: $(pgrep -c -f 'igniter-capture worker' || true)"
+say "  workers left: $(pgrep -c -x igniter-capture || true)"
 left
 fi
