@@ -372,9 +372,8 @@ static int m_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
             char *nm = v ? strchr(v + 1, '|') : NULL;
             if (v && nm) {
                 *v = *nm = 0;
-                snprintf(d->name, sizeof d->name, "%s, %s SMs, fp16, MPS "
-                         "(active thread percentage = share), {%s}", nm + 1,
-                         line + 6, v + 1);
+                snprintf(d->name, sizeof d->name, "%s, fp16, MPS (active "
+                         "thread percentage = share), {%s}", nm + 1, v + 1);
             }
         }
         if (d->verbose)
