@@ -83,11 +83,11 @@ static int gpu_sms(const gdev *d, const pol_gpu *g, size_t gi, int *sms,
     return 0;
 }
 
-static int load_graph(const gdev *d, const char *model, size_t gi, size_t k,
-                      cap_graph *g, ut_err *err)
+static int load_graph(const char *models_dir, const char *model, size_t gi,
+                      size_t k, cap_graph *g, ut_err *err)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s.json", d->models_dir, model);
+    snprintf(path, sizeof path, "%s/%s.json", models_dir, model);
     if (cap_graph_load(path, g, err) < 0)
         return ut_errprefix(err, "plan: gpus[%zu].workloads[%zu].model: the "
                             "runner has no model \"%s\"", gi, k, model);
@@ -106,7 +106,8 @@ static int dev_check(void *ud, const pol_plan *p, ut_err *err)
             return -1;
         for (size_t k = 0; k < g->n; k++) {
             cap_graph gr;
-            if (load_graph(d, g->inst[k].model, j, k, &gr, err) < 0)
+            if (load_graph(d->models_dir, g->inst[k].model, j, k, &gr,
+                           err) < 0)
                 return -1;
             cap_graph_free(&gr);
         }
@@ -157,7 +158,7 @@ static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
         cap_runner_defaults(&o);
         o.max_batch = pi->batch;
         o.attn_ref = 0;
-        rc = load_graph(d, pi->model, gi, k, &d->graph[k], err);
+        rc = load_graph(d->models_dir, pi->model, gi, k, &d->graph[k], err);
         if (rc == 0)
             rc = cap_partition_use(d->part[k], err);
         if (rc == 0)
@@ -302,14 +303,9 @@ static int m_check(void *ud, const pol_plan *p, ut_err *err)
                                "share_pct: expected an MPS thread "
                                "percentage in [1, 100], got %g", j, k,
                                pi->share_pct);
-            char path[512];
-            snprintf(path, sizeof path, "%s/%s.json", d->models_dir,
-                     pi->model);
             cap_graph g;
-            if (cap_graph_load(path, &g, err) < 0)
-                return ut_errprefix(err, "plan: gpus[%zu].workloads[%zu]."
-                                    "model: the runner has no model \"%s\"",
-                                    j, k, pi->model);
+            if (load_graph(d->models_dir, pi->model, j, k, &g, err) < 0)
+                return -1;
             cap_graph_free(&g);
         }
     return 0;
@@ -437,13 +433,8 @@ static int mps_device_new(const cap_serve_opts *o, srv_device **out,
     snprintf(d->models_dir, sizeof d->models_dir, "%s",
              o->models_dir ? o->models_dir : "capture/models");
     d->verbose = o->verbose;
-    d->dev.name = d->name;
-    d->dev.check = m_check;
-    d->dev.open = m_open;
-    d->dev.launch = m_launch;
-    d->dev.poll = m_poll;
-    d->dev.close = m_close;
-    d->dev.ud = d;
+    d->dev = srv_device{d->name, m_check, m_open, m_launch, m_poll, m_close,
+                        d};
     *out = &d->dev;
     return 0;
 }
@@ -547,13 +538,8 @@ extern "C" int cap_serve_device_new(const cap_serve_opts *o,
             fprintf(stderr, "igniter serve: %d cuDNN algorithm choices from "
                     "%s\n", n, d->algo_cache);
     }
-    d->dev.name = d->name;
-    d->dev.check = dev_check;
-    d->dev.open = dev_open;
-    d->dev.launch = dev_launch;
-    d->dev.poll = dev_poll;
-    d->dev.close = dev_close;
-    d->dev.ud = d;
+    d->dev = srv_device{d->name, dev_check, dev_open, dev_launch, dev_poll,
+                        dev_close, d};
     *out = &d->dev;
     return 0;
 }

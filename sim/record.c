@@ -264,6 +264,25 @@ static double pct(uint64_t a, uint64_t b)
 
 #define MS(ns) ((double)(ns) / 1e6)
 
+/* A workload's figures derived from its counts, as both writers print
+ * them: violation %, throughput, mean batch, mean queueing delay (ms). */
+typedef struct derived {
+    double viol_pct, tput_rps, mean_batch, queue_ms;
+} derived;
+
+static derived derive(const sim_wstats *st, const sim_result *r)
+{
+    derived d;
+    d.viol_pct = pct(st->violations + st->dropped, st->completed + st->dropped);
+    d.tput_rps = r->window_s > 0 ? (double)st->completed / r->window_s : 0;
+    d.mean_batch = st->batches ? (double)st->batch_items / (double)st->batches
+                               : 0;
+    d.queue_ms = st->batch_items ? MS(st->queue_ns_sum /
+                                      (double)st->batch_items)
+                                 : 0;
+    return d;
+}
+
 static void write_summary(const sim_config *c, const char *backend,
                           const sim_result *r, const char *extra,
                           ut_buf *b)
@@ -352,18 +371,10 @@ static void write_summary(const sim_config *c, const char *backend,
                           ? MS(st->service_ns_sum /
                                (double)st->service_batches)
                           : 0);
+        derived dv = derive(st, r);
         ut_buf_printf(b, "\"slo_violation_pct\": %.6f, \"throughput_rps\": "
                       "%.6f, \"mean_batch\": %.6f, \"mean_queue_ms\": %.6f}",
-                      pct(st->violations + st->dropped,
-                          st->completed + st->dropped),
-                      r->window_s > 0 ? (double)st->completed / r->window_s
-                                      : 0,
-                      st->batches ? (double)st->batch_items /
-                                        (double)st->batches
-                                  : 0,
-                      st->batch_items ? MS(st->queue_ns_sum /
-                                           (double)st->batch_items)
-                                      : 0);
+                      dv.viol_pct, dv.tput_rps, dv.mean_batch, dv.queue_ms);
     }
     ut_buf_printf(b, "\n  ]%s%s\n}\n", extra ? ",\n  " : "", extra ? extra : "");
 }
@@ -377,6 +388,7 @@ static void write_workloads_csv(const sim_result *r, ut_buf *b)
     for (size_t w = 0; w < r->nw; w++) {
         const sim_wstats *st = &r->w[w];
         const sim_hist *h = &st->lat;
+        derived dv = derive(st, r);
         ut_buf_printf(b, "%s,%s,%g,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.6f,"
                       "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", st->name, st->model,
                       st->slo_ms, st->instances,
@@ -388,17 +400,8 @@ static void write_workloads_csv(const sim_result *r, ut_buf *b)
                       MS(sim_hist_quantile(h, 0.95)),
                       MS(sim_hist_quantile(h, 0.99)),
                       MS(sim_hist_quantile(h, 0.999)),
-                      MS(h->count ? h->max : 0),
-                      pct(st->violations + st->dropped,
-                          st->completed + st->dropped),
-                      r->window_s > 0 ? (double)st->completed / r->window_s
-                                      : 0,
-                      st->batches ? (double)st->batch_items /
-                                        (double)st->batches
-                                  : 0,
-                      st->batch_items ? MS(st->queue_ns_sum /
-                                           (double)st->batch_items)
-                                      : 0);
+                      MS(h->count ? h->max : 0), dv.viol_pct, dv.tput_rps,
+                      dv.mean_batch, dv.queue_ms);
     }
 }
 
