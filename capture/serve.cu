@@ -211,7 +211,7 @@ static int dev_poll(void *ud, size_t i, ut_err *err)
     return cap_runner_poll(d->run[i], err);
 }
 
-/* ---- MPS: one worker process per instance ---------------------------------- */
+/* ---- MPS: one worker process per instance ------------------------------- */
 
 typedef struct mworker {
     cap_child c;

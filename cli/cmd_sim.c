@@ -74,7 +74,8 @@ static const char serve_help[] =
     "                      mps (an MPS daemon, one worker process per\n"
     "                      instance at its share of the threads)\n"
     "  --gpu N             run only plan GPU N\n"
-    "  --models-dir D      the runner's layer graphs (default capture/models)\n"
+    "  --models-dir D      the runner's layer graphs (default\n"
+    "                      capture/models)\n"
     "  --poll-us U         wait between polls of a running batch (default 0:\n"
     "                      poll continuously, one core)\n"
     "  --duration-s D      seconds per plan GPU (default 60)\n"
@@ -168,8 +169,8 @@ static void print_report(const sim_result *r, const pol_plan *p,
 
 /* The GPU side of serve, from build/libigniter-gpu.so beside this
  * program (or $IGNITER_GPU_LIB). */
-static void *load_gpu(cap_serve_device_new_fn *mk, cap_serve_device_free_fn *rm,
-                      ut_err *err)
+static void *load_gpu(cap_serve_device_new_fn *mk,
+                      cap_serve_device_free_fn *rm, ut_err *err)
 {
     char path[4096];
     const char *env = getenv("IGNITER_GPU_LIB");

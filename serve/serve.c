@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- the machine's clock ---------------------------------------------------- */
+/* ---- the machine's clock ------------------------------------------------ */
 
 static int64_t mono_now(void *ud)
 {
@@ -36,14 +36,15 @@ static void mono_wait(void *ud, int64_t t)
     int64_t now = mono_now(ud);
     if (t - now > 60000) {
         int64_t ns = t - now - 50000;
-        struct timespec d = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+        struct timespec d = {(time_t)(ns / 1000000000),
+                             (long)(ns % 1000000000)};
         nanosleep(&d, NULL);
     }
 }
 
 const srv_clock srv_clock_monotonic = {mono_now, mono_wait, NULL};
 
-/* ---- the request log ----------------------------------------------------------- */
+/* ---- the request log ---------------------------------------------------- */
 
 enum { RQ_QUEUED, RQ_RUNNING, RQ_DONE, RQ_DROPPED };
 
@@ -145,7 +146,7 @@ static size_t fifo_pop(slot *q)
     return id;
 }
 
-/* ---- one pass: one plan GPU ------------------------------------------------------- */
+/* ---- one pass: one plan GPU --------------------------------------------- */
 
 static int launch(srv *s, slot *q, size_t li, int64_t now, ut_err *err)
 {
@@ -341,7 +342,7 @@ out:
     return rc;
 }
 
-/* ---- the log, replayed into the recorder ----------------------------------------- */
+/* ---- the log, replayed into the recorder -------------------------------- */
 
 enum { EV_DONE, EV_ARR, EV_DISP };
 
@@ -527,7 +528,7 @@ static char *serve_json(const srv *s, int complete)
     return b.s;
 }
 
-/* ---- setup and the whole run -------------------------------------------------------- */
+/* ---- setup and the whole run -------------------------------------------- */
 
 static int check(srv *s, ut_err *err)
 {

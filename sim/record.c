@@ -273,7 +273,8 @@ typedef struct derived {
 static derived derive(const sim_wstats *st, const sim_result *r)
 {
     derived d;
-    d.viol_pct = pct(st->violations + st->dropped, st->completed + st->dropped);
+    d.viol_pct = pct(st->violations + st->dropped,
+                     st->completed + st->dropped);
     d.tput_rps = r->window_s > 0 ? (double)st->completed / r->window_s : 0;
     d.mean_batch = st->batches ? (double)st->batch_items / (double)st->batches
                                : 0;
@@ -376,7 +377,8 @@ static void write_summary(const sim_config *c, const char *backend,
                       "%.6f, \"mean_batch\": %.6f, \"mean_queue_ms\": %.6f}",
                       dv.viol_pct, dv.tput_rps, dv.mean_batch, dv.queue_ms);
     }
-    ut_buf_printf(b, "\n  ]%s%s\n}\n", extra ? ",\n  " : "", extra ? extra : "");
+    ut_buf_printf(b, "\n  ]%s%s\n}\n", extra ? ",\n  " : "",
+                  extra ? extra : "");
 }
 
 static void write_workloads_csv(const sim_result *r, ut_buf *b)

@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-/* ---- a fake clock and device ------------------------------------------------ */
+/* ---- a fake clock and device -------------------------------------------- */
 
 #define MAXI 8
 
@@ -115,7 +115,7 @@ static void f_close(void *ud)
     f->n = 0;
 }
 
-/* ---- a plan and its workloads ----------------------------------------------- */
+/* ---- a plan and its workloads ------------------------------------------- */
 
 typedef struct tplan {
     pol_plan p;
@@ -233,7 +233,7 @@ static int srv_go(const sim_config *c, fake *f, const char *out,
     return srv_run(&sc, out, r, st, err);
 }
 
-/* ---- tests ---------------------------------------------------------------------- */
+/* ---- tests -------------------------------------------------------------- */
 
 /* The heart of it: serve on a device that takes exactly the fixed back
  * end's time writes what sim writes (timeseries, workloads, CDF, trace, and
