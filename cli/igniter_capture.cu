@@ -44,7 +44,8 @@ static const char *usage_text =
     "  --quick            fewer points and shorter windows (a smoke test)\n"
     "  --seed N           choice of held-out combinations (default 1)\n"
     "  --ncu PATH         Nsight Compute (default ncu)\n"
-    "  --model M --batch B --iters N --sms S --no-graphs   (infer)\n"
+    "  --model M --batch B --iters N --sms S --no-graphs   (infer; --sms -1:\n"
+    "                     the whole GPU, the default)\n"
     "  --json --batches LIST --start-at T --seconds S --spawned-at T\n"
     "                     (infer, as an MPS client: JSON lines, a common\n"
     "                     start in CLOCK_REALTIME seconds, a timed window)\n"
@@ -138,8 +139,13 @@ static int parse(int argc, char **argv, opts *o)
                 return -1;
         }
         else if (ARG("--sms")) {
-            if (int_opt(a, v, 1, 100000, &o->sms) < 0)
+            /* -1: the whole GPU, as the campaign's ncu children ask */
+            if (int_opt(a, v, -1, 100000, &o->sms) < 0 || o->sms == 0) {
+                if (o->sms == 0)
+                    fprintf(stderr, "igniter-capture: --sms: expected -1 "
+                            "(the whole GPU) or a number of SMs, got 0\n");
                 return -1;
+            }
         }
         else if (ARG("--seed")) {
             if (int_opt(a, v, 0, 2147483647, &o->seed) < 0)
