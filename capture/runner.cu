@@ -628,6 +628,8 @@ typedef struct lrun {
     /* encoder */
     __half *ln1g, *ln1b, *wqkv, *bqkv, *wo, *bo, *ln2g, *ln2b, *w1, *b1,
         *w2, *b2;
+    void **attn_ptr;           /* device: the fast attention's pointer
+                                  arrays (attn_ptrs), 5 x max_batch heads */
     cudnnFilterDescriptor_t fdesc;
     cudnnConvolutionDescriptor_t cdesc;
     int cpad;                  /* conv: input channels padded to 8 (0: no) */
@@ -1093,6 +1095,41 @@ static int att_ld(int t)
     return (t + 7) / 8 * 8;
 }
 
+/*
+ * The fast attention's pointer arrays for encoder layer l, one entry per
+ * (request b, head hh) at b * heads + hh, for max_batch requests: batch nb
+ * uses the first nb * heads of each, so one set serves every batch size.
+ * Five arrays one after another: Q, K, V (into e_qkv), S (e_s), O (e_att).
+ * Made once, at runner creation, before any graph is captured: a graph
+ * replays the GEMMs with these pointers, which never change (the scratch
+ * buffers live as long as the runner).
+ */
+static int attn_ptrs(cap_runner *r, const cap_layer *l, lrun *q, ut_err *err)
+{
+    int t = l->h, c = l->c, h = l->heads, d = c / h, ls = att_ld(t);
+    size_t nbh = (size_t)r->o.max_batch * h;
+    void **hp = (void **)ut_xmalloc(5 * nbh * sizeof *hp);
+    for (size_t b = 0; b < (size_t)r->o.max_batch; b++)
+        for (int hh = 0; hh < h; hh++) {
+            size_t e = b * h + hh;
+            __half *qp = r->e_qkv + b * t * 3 * c + (size_t)hh * d;
+            hp[e] = qp;
+            hp[nbh + e] = qp + c;
+            hp[2 * nbh + e] = qp + 2 * c;
+            hp[3 * nbh + e] = r->e_s + e * t * ls;
+            hp[4 * nbh + e] = r->e_att + b * t * c + (size_t)hh * d;
+        }
+    cudaError_t e = cudaMalloc((void **)&q->attn_ptr, 5 * nbh * sizeof *hp);
+    if (e == cudaSuccess)
+        e = cudaMemcpy(q->attn_ptr, hp, 5 * nbh * sizeof *hp,
+                       cudaMemcpyHostToDevice);
+    free(hp);
+    if (e != cudaSuccess)
+        return ut_errf(err, "attention pointers: %s (%d)",
+                       cudaGetErrorName(e), (int)e);
+    return 0;
+}
+
 /* Softmax of rows of n, ld apart: a warp per row where the row fits in
  * registers (n <= 1024), else a block per row. */
 static void softmax_rows(cap_runner *r, __half *p, int rows, int n, int ld)
@@ -1117,10 +1154,12 @@ static void softmax_rows(cap_runner *r, __half *p, int rows, int n, int ld)
  * added) to e_att ([nb, t, c], head hh in columns hh d .. hh d + d).
  *
  * Fast path: the two GEMMs read the heads where they lie and write O where
- * it belongs, as strided batched GEMMs over the heads of a request or the
- * requests of a head (pointer-array batches, cublasGemmBatchedEx, got
- * sm75 kernels on the H100: 1.76 of ViT-B/16's 5.3 ms at batch 32, ncu).
- * cuBLAS is column-major: a row-major [rows, cols]
+ * it belongs, one cublasGemmBatchedEx each over nb h (request, head)
+ * pairs (attn_ptrs). These take 1.76 of ViT-B/16's 5.3 ms at batch 32
+ * (ncu: cuBLAS picks sm75 kernels for them), yet strided batches over the
+ * heads of each request or the requests of each head were slower still
+ * on the H100 (5.77 against 4.59 ms at batch 32): a fused (flash)
+ * attention kernel is what is left to do. cuBLAS is column-major: a row-major [rows, cols]
  * matrix with row stride ld is, to cuBLAS, its transpose, [cols, rows]
  * with the same ld. For one pair:
  *   Q, K, V: row-major [t, d], row stride 3c  -> cuBLAS Qc, Kc, Vc [d, t],
@@ -1141,46 +1180,29 @@ static void softmax_rows(cap_runner *r, __half *p, int rows, int n, int ld)
  * per row, O copied back from e_o. Kept to check the fast path against
  * (`igniter-capture check`).
  */
-static int attention(cap_runner *r, const cap_layer *l, int nb,
-                     ut_err *err)
+static int attention(cap_runner *r, const cap_layer *l, const lrun *q,
+                     int nb, ut_err *err)
 {
     int t = l->h, c = l->c, h = l->heads, d = c / h;
     float one = 1.f, zero = 0.f, scale = 1.f / sqrtf((float)d);
     if (!r->attn_ref) {
-        int ls = att_ld(t);
-        long long qs = (long long)t * 3 * c;     /* one request's qkv */
-        long long ss = (long long)t * ls;        /* one (request, head) S */
-        /* S of (request b, head hh) at e_s + (b h + hh) ss. Strided
-         * batches: over the heads of one request (Q, K, V and O d apart, S
-         * ss apart) when there are fewer requests than heads, else over
-         * the requests for one head (qs, h ss and t c apart): min(nb, h)
-         * calls of each GEMM. */
-        int per_req = nb <= h, calls = per_req ? nb : h,
-            count = per_req ? h : nb;
-        long long sq = per_req ? d : qs, sS = per_req ? ss : h * ss,
-                  sO = per_req ? d : (long long)t * c;
-        for (int i = 0; i < calls; i++) {
-            size_t b = per_req ? (size_t)i : 0, hh = per_req ? 0 : (size_t)i;
-            const __half *qp = r->e_qkv + b * (size_t)qs + hh * d;
-            __half *sp = r->e_s + (b * h + hh) * (size_t)ss;
-            CK_CUBLAS(cublasGemmStridedBatchedEx(
-                r->blas, CUBLAS_OP_T, CUBLAS_OP_N, t, t, d, &scale, qp + c,
-                CUDA_R_16F, 3 * c, sq, qp, CUDA_R_16F, 3 * c, sq, &zero, sp,
-                CUDA_R_16F, ls, sS, count, CUBLAS_COMPUTE_32F,
-                CUBLAS_GEMM_DEFAULT));
-        }
-        softmax_rows(r, r->e_s, nb * h * t, t, ls);
-        for (int i = 0; i < calls; i++) {
-            size_t b = per_req ? (size_t)i : 0, hh = per_req ? 0 : (size_t)i;
-            const __half *qp = r->e_qkv + b * (size_t)qs + hh * d;
-            const __half *sp = r->e_s + (b * h + hh) * (size_t)ss;
-            __half *op = r->e_att + b * (size_t)t * c + hh * d;
-            CK_CUBLAS(cublasGemmStridedBatchedEx(
-                r->blas, CUBLAS_OP_N, CUBLAS_OP_N, d, t, t, &one, qp + 2 * c,
-                CUDA_R_16F, 3 * c, sq, sp, CUDA_R_16F, ls, sS, &zero, op,
-                CUDA_R_16F, c, sO, count, CUBLAS_COMPUTE_32F,
-                CUBLAS_GEMM_DEFAULT));
-        }
+        int ls = att_ld(t), nbh = nb * h;
+        size_t mbh = (size_t)r->o.max_batch * h;
+        void *const *p = q->attn_ptr;
+        const void *const *pq = (const void *const *)p;
+        const void *const *pk = (const void *const *)(p + mbh);
+        const void *const *pv = (const void *const *)(p + 2 * mbh);
+        void *const *ps = p + 3 * mbh, *const *po = p + 4 * mbh;
+        CK_CUBLAS(cublasGemmBatchedEx(
+            r->blas, CUBLAS_OP_T, CUBLAS_OP_N, t, t, d, &scale, pk,
+            CUDA_R_16F, 3 * c, pq, CUDA_R_16F, 3 * c, &zero, ps, CUDA_R_16F,
+            ls, nbh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        softmax_rows(r, r->e_s, nbh * t, t, ls);
+        CK_CUBLAS(cublasGemmBatchedEx(
+            r->blas, CUBLAS_OP_N, CUBLAS_OP_N, d, t, t, &one, pv,
+            CUDA_R_16F, 3 * c, (const void *const *)ps, CUDA_R_16F, ls,
+            &zero, po, CUDA_R_16F, c, nbh, CUBLAS_COMPUTE_32F,
+            CUBLAS_GEMM_DEFAULT));
         return 0;
     }
     size_t nx = (size_t)nb * t * c;
@@ -1255,7 +1277,7 @@ static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
     if (!r->attn_ref) {
         if (gemm_lt(r, lt_at(r, q, LT_QKV, nb), rows, 3 * c, c, r->e_ln, c,
                     q->wqkv, q->bqkv, NULL, r->e_qkv, ACT_NONE, err) < 0 ||
-            attention(r, l, nb, err) < 0 ||
+            attention(r, l, q, nb, err) < 0 ||
             gemm_lt(r, lt_at(r, q, LT_PROJ, nb), rows, c, c, r->e_att, c,
                     q->wo, q->bo, x, out, ACT_NONE, err) < 0)
             return -1;
@@ -1272,7 +1294,7 @@ static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
         return -1;
     epilogue(r, r->e_qkv, r->e_qkv, q->bqkv, NULL, (size_t)rows * 3 * c,
              3 * c, ACT_NONE);
-    if (attention(r, l, nb, err) < 0)
+    if (attention(r, l, q, nb, err) < 0)
         return -1;
     if (gemm_nt(r, rows, c, c, r->e_att, c, q->wo, out, 1.f, err) < 0)
         return -1;
@@ -1568,6 +1590,11 @@ static int runner_init(cap_runner *r, ut_err *err)
              dalloc(&r->e_v, rows * enc, err) < 0 ||
              dalloc(&r->e_o, rows * enc, err) < 0))
             return -1;
+        for (size_t i = 0; !r->attn_ref && i < r->g.n; i++)
+            if (r->g.l[i].op == CAP_ENCODER && r->lr[i].alias < 0 &&
+                attn_ptrs(r, &r->g.l[i], &r->lr[i], err) < 0)
+                return ut_errprefix(err, "%s: layer %s", r->g.name,
+                                    r->g.l[i].name);
     }
     CK_CUDA(cudaStreamSynchronize(r->stream));
     return 0;
@@ -1693,6 +1720,8 @@ extern "C" void cap_runner_free(cap_runner *r)
         for (size_t k = 0; k < sizeof ps / sizeof *ps; k++)
             if (ps[k])
                 cudaFree(ps[k]);
+        if (q->attn_ptr)
+            cudaFree(q->attn_ptr);
         for (size_t k = 0;
              q->lt && k < (size_t)q->nlt * (r->o.max_batch + 1); k++)
             lt_plan_free(&q->lt[k]);
