@@ -1158,7 +1158,7 @@ static void softmax_rows(cap_runner *r, __half *p, int rows, int n, int ld)
  * pairs (attn_ptrs). These take 1.76 of ViT-B/16's 5.3 ms at batch 32
  * (ncu: cuBLAS picks sm75 kernels for them), yet strided batches over the
  * heads of each request or the requests of each head were slower still
- * on the H100 (5.77 against 4.59 ms at batch 32): a fused (flash)
+ * on the H100 (5.77 against 4.30 ms at batch 32): a fused (flash)
  * attention kernel is what is left to do. cuBLAS is column-major: a row-major [rows, cols]
  * matrix with row stride ld is, to cuBLAS, its transpose, [cols, rows]
  * with the same ld. For one pair:
