@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- the machine's clock ------------------------------------------------ */
 
@@ -235,7 +236,8 @@ static int pass(srv *s, size_t gpu, ut_err *err)
         rc = 2;
         goto out;
     }
-    int64_t t0 = clk->now(clk->ud), now = 0;
+    int64_t t0 = clk->now(clk->ud), now = 0, shown = 0;
+    int tty = c->progress && isatty(fileno(c->progress));
     for (;;) {
         if (s->sc->stop && *s->sc->stop) {
             rc = 1;
@@ -245,6 +247,13 @@ static int pass(srv *s, size_t gpu, ut_err *err)
         if (now >= s->end_ns) {
             now = s->end_ns;
             break;
+        }
+        if (tty && now - shown >= 1000000000) {   /* a line a second */
+            shown = now;
+            fprintf(c->progress, "\rigniter serve: plan GPU %zu: %.0f / "
+                    "%.0f s, %zu requests ", gpu + 1, (double)now / 1e9,
+                    (double)s->end_ns / 1e9, s->nr);
+            fflush(c->progress);
         }
         /* completions: each freed instance takes its next batch at once */
         for (size_t k = 0; k < n && rc == 0; k++) {
@@ -314,6 +323,8 @@ static int pass(srv *s, size_t gpu, ut_err *err)
         if (wake > now || busy)
             clk->wait_until(clk->ud, t0 + wake);
     }
+    if (tty)
+        fprintf(c->progress, "\r%70s\r", "");
     s->reached[gpu] = now;
     /* batches still running end before their instances stop; they are
      * not counted (the simulator does not count them either) */
