@@ -15,7 +15,8 @@
  *
  * Two paths, chosen per runner (cap_runner_opts.attn_ref, env
  * IGNITER_ATTN_REF=1 for the reference):
- *   fast: encoders' attention GEMMs on the qkv layout with a warp softmax
+ *   fast: encoders' attention in one fused (flash) kernel on the qkv
+ *         layout for head size 64, else batched GEMMs with a warp softmax
  *         (attention()); the encoders' four GEMMs and the fully connected
  *         layers through cuBLASLt with bias, activation (ReLU, GELU) and
  *         residual in the GEMM's epilogue (gemm_lt());
@@ -1102,7 +1103,8 @@ static int att_ld(int t)
  * Five arrays one after another: Q, K, V (into e_qkv), S (e_s), O (e_att).
  * Made once, at runner creation, before any graph is captured: a graph
  * replays the GEMMs with these pointers, which never change (the scratch
- * buffers live as long as the runner).
+ * buffers live as long as the runner). Made for every encoder, though
+ * with head size 64 attention() uses k_flash_attn and not these.
  */
 static int attn_ptrs(cap_runner *r, const cap_layer *l, lrun *q, ut_err *err)
 {
@@ -1150,18 +1152,299 @@ static void softmax_rows(cap_runner *r, __half *p, int rows, int n, int ld)
 }
 
 /*
+ * Fused (flash) attention for head size 64: one CTA of 4 warps per (tile
+ * of 64 query rows, head, request), grid ceil(t/64) x h x nb. Each warp
+ * owns 16 query rows and keeps everything for them in registers: its Q
+ * fragments (loaded once), the scores of the current 64-key tile, the
+ * running row max m and (thread-partial) row sum l, and the FP32 output
+ * accumulator, 16 x 64. Per key tile: S = Q K^T on the tensor cores
+ * (mma.sync m16n8k16, FP16 in, FP32 out), keys >= t masked to -inf, the
+ * online softmax (O and l rescaled by exp(m_old - m_new)), then O += P V
+ * with P rounded to FP16. K and V tiles come in through cp.async, two
+ * buffers, the next tile loading while this one is used. At the end
+ * O / l goes through the warp's own Q rows in shared memory so that the
+ * stores are 16 bytes a lane; rows >= t are not stored.
+ *
+ * Why mma.sync and not wmma: the softmax needs to know which row each
+ * accumulator element is in, which PTX documents for mma.m16n8k16 (and
+ * the score fragment is then exactly P's A fragment, no trip through
+ * shared memory) but wmma leaves unspecified. Why not cuBLAS: the
+ * pointer-array batched GEMMs pick sm75 kernels and write S to memory
+ * and back (1.76 ms of ViT-B/16's 4.3 ms at batch 32 on the H100).
+ *
+ * Rows and keys past t are loaded as zeros (cp.async with source size 0):
+ * a zero key's score is masked anyway, a zero value row is multiplied by
+ * P = 0 (garbage could be NaN, and 0 NaN is NaN), and a zero query row
+ * gives finite scores that are never stored. Every key tile holds at
+ * least one key < t, so the row max is finite after the first tile and
+ * exp2(-inf - m) = 0 rescales the empty accumulator. Scores are scaled by
+ * scale log2(e) so that exp2 stands for exp.
+ *
+ * Needs d = 64 and qkv, o 16-byte aligned (rows of 3c and c halves with
+ * c = 64 h are then 16-byte aligned too). Shared memory: Q and two K and
+ * V buffers of 64 x 72 halves (rows padded by 8 halves: ldmatrix's 8 row
+ * addresses fall in distinct banks), 45 KiB, static.
+ */
+#define FA_D 64     /* head size */
+#define FA_BR 64    /* query rows a CTA (16 a warp) */
+#define FA_BC 64    /* keys a tile */
+#define FA_LD 72    /* shared-memory row stride, halves */
+
+__device__ static inline unsigned smem_u32(const void *p)
+{
+    return (unsigned)__cvta_generic_to_shared(p);
+}
+
+/* 16 bytes global -> shared; bytes = 0 writes zeros and reads nothing */
+__device__ static inline void cp_async16(void *dst, const void *src,
+                                         int bytes)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                 :
+                 : "r"(smem_u32(dst)), "l"(src), "r"(bytes)
+                 : "memory");
+}
+
+__device__ static inline void cp_async_commit(void)
+{
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+
+template <int N> __device__ static inline void cp_async_wait(void)
+{
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+/* four 8 x 8 matrices of halves; lanes 8m .. 8m + 7 give matrix m's rows */
+__device__ static inline void ldsm_x4(unsigned r[4], const __half *p)
+{
+    asm volatile(
+        "ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+        : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+        : "r"(smem_u32(p))
+        : "memory");
+}
+
+/* the same, each matrix transposed */
+__device__ static inline void ldsm_x4_t(unsigned r[4], const __half *p)
+{
+    asm volatile(
+        "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, "
+        "[%4];\n"
+        : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+        : "r"(smem_u32(p))
+        : "memory");
+}
+
+/* c += a b: a 16 x 16 (row), b 16 x 8 (col), FP16 in, FP32 accumulate */
+__device__ static inline void mma16816(float c[4], const unsigned a[4],
+                                       unsigned b0, unsigned b1)
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+        "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ static inline unsigned pack_half2(float lo, float hi)
+{
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *(unsigned *)&v;
+}
+
+/* K and V rows j0 .. j0 + 63 of one (request, head), zeros past t */
+__device__ static inline void fa_load_kv(__half *sk, __half *sv,
+                                         const __half *base, int ld, int c,
+                                         int j0, int t, int tid)
+{
+    for (int e = tid; e < FA_BC * (FA_D / 8); e += 128) {
+        int row = e / (FA_D / 8), ch = e % (FA_D / 8) * 8, j = j0 + row;
+        int n = j < t ? 16 : 0;
+        const __half *src = base + (size_t)(j < t ? j : 0) * ld + ch;
+        cp_async16(&sk[row * FA_LD + ch], src + c, n);
+        cp_async16(&sv[row * FA_LD + ch], src + 2 * c, n);
+    }
+}
+
+/* One key tile (keys j0 .. j0 + 63, K and V rows in kt, vt) for a warp's
+ * 16 query rows: S = Q K^T, the online softmax, O += P V. A lane holds
+ * rows g = lane / 4 and g + 8; element e of an accumulator fragment is
+ * row g + 8 (e >> 1), column 8n + 2 (lane % 4) + (e & 1) of its 16 x 8
+ * tile n. m (running max, already scaled) and l (running sum of this
+ * lane's columns only) are per row. */
+__device__ static __forceinline__ void
+fa_tile(const unsigned qf[FA_D / 16][4], const __half *kt, const __half *vt,
+        int j0, int t, float scale_log2, float m[2], float l[2],
+        float acc[FA_D / 8][4], int lane)
+{
+    float s[FA_BC / 8][4];   /* s[n]: keys j0 + 8n .. j0 + 8n + 7 */
+#pragma unroll
+    for (int n = 0; n < FA_BC / 8; n++) {
+        s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+        for (int kp = 0; kp < FA_D / 32; kp++) {
+            unsigned kb[4];
+            ldsm_x4(kb, &kt[(n * 8 + (lane & 7)) * FA_LD + kp * 32 +
+                            (lane >> 3) * 8]);
+            mma16816(s[n], qf[2 * kp], kb[0], kb[1]);
+            mma16816(s[n], qf[2 * kp + 1], kb[2], kb[3]);
+        }
+    }
+
+    float mx[2] = {m[0], m[1]};
+    int j = j0 + 2 * (lane & 3);
+#pragma unroll
+    for (int n = 0; n < FA_BC / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            float v = j + n * 8 + (e & 1) < t ? s[n][e] * scale_log2
+                                              : -INFINITY;
+            s[n][e] = v;
+            mx[e >> 1] = fmaxf(mx[e >> 1], v);
+        }
+    float alpha[2], rs[2] = {0.f, 0.f};
+#pragma unroll
+    for (int r = 0; r < 2; r++) {   /* over the 4 lanes of a row */
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+        alpha[r] = exp2f(m[r] - mx[r]);   /* first tile: exp2(-inf) = 0 */
+        m[r] = mx[r];
+    }
+#pragma unroll
+    for (int n = 0; n < FA_BC / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            s[n][e] = exp2f(s[n][e] - m[e >> 1]);
+            rs[e >> 1] += s[n][e];
+        }
+#pragma unroll
+    for (int r = 0; r < 2; r++)
+        l[r] = l[r] * alpha[r] + rs[r];
+#pragma unroll
+    for (int n = 0; n < FA_D / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            acc[n][e] *= alpha[e >> 1];
+
+    /* P's A fragment for keys 16kk .. 16kk + 15 is s[2kk], s[2kk + 1] in
+     * FP16; V's B fragments come by transposed ldmatrix */
+#pragma unroll
+    for (int kk = 0; kk < FA_BC / 16; kk++) {
+        const float *s0 = s[2 * kk], *s1 = s[2 * kk + 1];
+        unsigned pa[4] = {pack_half2(s0[0], s0[1]), pack_half2(s0[2], s0[3]),
+                          pack_half2(s1[0], s1[1]), pack_half2(s1[2], s1[3])};
+#pragma unroll
+        for (int np = 0; np < FA_D / 16; np++) {
+            unsigned vb[4];
+            ldsm_x4_t(vb, &vt[(kk * 16 + (lane & 15)) * FA_LD + np * 16 +
+                              (lane >> 4) * 8]);
+            mma16816(acc[2 * np], pa, vb[0], vb[1]);
+            mma16816(acc[2 * np + 1], pa, vb[2], vb[3]);
+        }
+    }
+}
+
+__global__ static void __launch_bounds__(128)
+    k_flash_attn(__half *o, const __half *qkv, int t, int h,
+                 float scale_log2)
+{
+    __shared__ __align__(16) __half sq[FA_BR * FA_LD];
+    __shared__ __align__(16) __half sk[2][FA_BC * FA_LD];
+    __shared__ __align__(16) __half sv[2][FA_BC * FA_LD];
+    int c = h * FA_D, ld = 3 * c;
+    int i0 = blockIdx.x * FA_BR, hh = blockIdx.y, b = blockIdx.z;
+    int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    const __half *base = qkv + (size_t)b * t * ld + (size_t)hh * FA_D;
+
+    for (int e = tid; e < FA_BR * (FA_D / 8); e += 128) {
+        int row = e / (FA_D / 8), ch = e % (FA_D / 8) * 8, i = i0 + row;
+        cp_async16(&sq[row * FA_LD + ch],
+                   base + (size_t)(i < t ? i : 0) * ld + ch, i < t ? 16 : 0);
+    }
+    fa_load_kv(sk[0], sv[0], base, ld, c, 0, t, tid);
+    cp_async_commit();
+
+    unsigned qf[FA_D / 16][4];
+    float acc[FA_D / 8][4];
+#pragma unroll
+    for (int n = 0; n < FA_D / 8; n++)
+        acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+    int ntiles = (t + FA_BC - 1) / FA_BC;
+    /* a warp whose 16 rows all lie past t (3 of the last tile's 4 at
+     * t = 197) only helps load and keeps the barriers */
+    bool rows_in = i0 + warp * 16 < t;
+    for (int jt = 0; jt < ntiles; jt++) {
+        int buf = jt & 1;
+        if (jt + 1 < ntiles) {
+            fa_load_kv(sk[buf ^ 1], sv[buf ^ 1], base, ld, c,
+                       (jt + 1) * FA_BC, t, tid);
+            cp_async_commit();
+            cp_async_wait<1>();   /* all but the group just issued */
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        if (rows_in && jt == 0) {
+#pragma unroll
+            for (int kk = 0; kk < FA_D / 16; kk++)
+                ldsm_x4(qf[kk], &sq[(warp * 16 + (lane & 15)) * FA_LD +
+                                    kk * 16 + (lane >> 4) * 8]);
+        }
+        if (rows_in)
+            fa_tile(qf, sk[buf], sv[buf], jt * FA_BC, t, scale_log2, m, l,
+                    acc, lane);
+        __syncthreads();   /* buffer buf is loaded again next iteration */
+    }
+    if (!rows_in)
+        return;
+
+    /* O / l, staged in the warp's own 16 rows of sq (only it read them) */
+    int g = lane >> 2, tq = lane & 3;
+    float inv[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+        inv[r] = 1.f / l[r];
+    }
+    __half *so = &sq[warp * 16 * FA_LD];
+#pragma unroll
+    for (int n = 0; n < FA_D / 8; n++) {
+        *(__half2 *)&so[g * FA_LD + n * 8 + 2 * tq] =
+            __floats2half2_rn(acc[n][0] * inv[0], acc[n][1] * inv[0]);
+        *(__half2 *)&so[(g + 8) * FA_LD + n * 8 + 2 * tq] =
+            __floats2half2_rn(acc[n][2] * inv[1], acc[n][3] * inv[1]);
+    }
+    __syncwarp();
+    for (int e = lane; e < 16 * (FA_D / 8); e += 32) {
+        int row = e / (FA_D / 8), ch = e % (FA_D / 8) * 8;
+        int i = i0 + warp * 16 + row;
+        if (i < t)
+            *(uint4 *)(o + ((size_t)b * t + i) * c + (size_t)hh * FA_D +
+                       ch) = *(const uint4 *)&so[row * FA_LD + ch];
+    }
+}
+
+/*
  * Multi-head attention of nb requests, from e_qkv ([nb, t, 3, h, d], bias
  * added) to e_att ([nb, t, c], head hh in columns hh d .. hh d + d).
  *
- * Fast path: the two GEMMs read the heads where they lie and write O where
- * it belongs, one cublasGemmBatchedEx each over nb h (request, head)
- * pairs (attn_ptrs). These take 1.76 of ViT-B/16's 5.3 ms at batch 32
- * (ncu: cuBLAS picks sm75 kernels for them), yet strided batches over the
- * heads of each request or the requests of each head were slower still
- * on the H100 (5.77 against 4.30 ms at batch 32): a fused (flash)
- * attention kernel is what is left to do. cuBLAS is column-major: a row-major [rows, cols]
- * matrix with row stride ld is, to cuBLAS, its transpose, [cols, rows]
- * with the same ld. For one pair:
+ * Fast path, d = 64 (ViT-B/16 and most encoders): one kernel,
+ * k_flash_attn, reads the heads where they lie in e_qkv and writes O where
+ * it belongs in e_att; S never goes to memory (e_s and the softmax are not
+ * used). It replaced two cublasGemmBatchedEx calls and a warp softmax that
+ * took 1.76 of ViT-B/16's 4.3 ms at batch 32 on the H100 (ncu: cuBLAS
+ * picks sm75 kernels for pointer-array batches; strided batches over the
+ * heads of each request or the requests of each head were slower still,
+ * 5.77 against 4.30 ms).
+ *
+ * Fast path, other head sizes (or unaligned buffers): those two GEMMs,
+ * which read the heads where they lie and write O where it belongs, one
+ * cublasGemmBatchedEx each over nb h (request, head) pairs (attn_ptrs),
+ * with softmax_rows between them on S in e_s. cuBLAS is column-major: a
+ * row-major [rows, cols] matrix with row stride ld is, to cuBLAS, its
+ * transpose, [cols, rows] with the same ld. For one pair:
  *   Q, K, V: row-major [t, d], row stride 3c  -> cuBLAS Qc, Kc, Vc [d, t],
  *            ld 3c (Kc(x, j) = K[j][x])
  *   S = scale Q K^T, row-major [t, t], ld ls -> cuBLAS Sc [t, t] with
@@ -1185,6 +1468,13 @@ static int attention(cap_runner *r, const cap_layer *l, const lrun *q,
 {
     int t = l->h, c = l->c, h = l->heads, d = c / h;
     float one = 1.f, zero = 0.f, scale = 1.f / sqrtf((float)d);
+    if (!r->attn_ref && d == FA_D && al16(r->e_qkv) && al16(r->e_att)) {
+        dim3 grid((unsigned)((t + FA_BR - 1) / FA_BR), (unsigned)h,
+                  (unsigned)nb);
+        k_flash_attn<<<grid, 128, 0, r->stream>>>(
+            r->e_att, r->e_qkv, t, h, scale * 1.4426950408889634f);
+        return 0;
+    }
     if (!r->attn_ref) {
         int ls = att_ld(t), nbh = nb * h;
         size_t mbh = (size_t)r->o.max_batch * h;
@@ -1262,9 +1552,9 @@ static ltplan *lt_at(const cap_runner *r, const lrun *q, int g, int nb)
  * Fast path: each GEMM one cuBLASLt matmul with its bias, GELU or residual
  * in the epilogue (the residual as C with beta 1: C = x, D = out for the
  * projection; C = D = out for W2); 4 GEMMs, 2 layer norms and the
- * attention's 3 kernels a layer. Reference path: gemm_nt then epilogue()
- * for each (4 more kernels a layer, and each GEMM's output written and
- * read again in FP16).
+ * attention's kernel (3 for head sizes other than 64) a layer. Reference
+ * path: gemm_nt then epilogue() for each (4 more kernels a layer, and each
+ * GEMM's output written and read again in FP16).
  */
 static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
                        const __half *x, int nb, ut_err *err)
