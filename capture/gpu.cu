@@ -19,27 +19,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CK_CU(call)                                                         \
+/* A driver or CUPTI call whose result should equal ok; otherwise an error
+ * naming the call, the name the library gives the result, and its code. */
+#define CK_RESULT(call, T, ok, name)                                        \
     do {                                                                    \
-        CUresult r_ = (call);                                               \
-        if (r_ != CUDA_SUCCESS) {                                           \
+        T r_ = (call);                                                      \
+        if (r_ != (ok)) {                                                   \
             const char *s_ = NULL;                                          \
-            cuGetErrorName(r_, &s_);                                        \
+            name(r_, &s_);                                                  \
             return ut_errf(err, "%s: %s (%d)", #call, s_ ? s_ : "?",       \
                            (int)r_);                                        \
         }                                                                   \
     } while (0)
 
-#define CK_CUPTI(call)                                                      \
-    do {                                                                    \
-        CUptiResult r_ = (call);                                            \
-        if (r_ != CUPTI_SUCCESS) {                                          \
-            const char *s_ = NULL;                                          \
-            cuptiGetResultString(r_, &s_);                                  \
-            return ut_errf(err, "%s: %s (%d)", #call, s_ ? s_ : "?",       \
-                           (int)r_);                                        \
-        }                                                                   \
-    } while (0)
+#define CK_CU(call) CK_RESULT(call, CUresult, CUDA_SUCCESS, cuGetErrorName)
+#define CK_CUPTI(call) CK_RESULT(call, CUptiResult, CUPTI_SUCCESS, \
+                                 cuptiGetResultString)
 
 extern "C" double cap_now(void)
 {

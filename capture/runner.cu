@@ -46,29 +46,22 @@
 
 /* ---- error reporting ------------------------------------------------------ */
 
-#define CK_CUDA(call)                                                       \
+/* One check for every library: a call returning a status of type T that
+ * should equal ok; otherwise an error naming the call, name(status) and its
+ * code. */
+#define CK_STATUS(call, T, ok, name)                                        \
     do {                                                                    \
-        cudaError_t e_ = (call);                                            \
-        if (e_ != cudaSuccess)                                              \
-            return ut_errf(err, "%s: %s (%d)", #call,                       \
-                           cudaGetErrorName(e_), (int)e_);                  \
+        T s_ = (call);                                                      \
+        if (s_ != (ok))                                                     \
+            return ut_errf(err, "%s: %s (%d)", #call, name(s_), (int)s_);   \
     } while (0)
 
-#define CK_CUDNN(call)                                                      \
-    do {                                                                    \
-        cudnnStatus_t s_ = (call);                                          \
-        if (s_ != CUDNN_STATUS_SUCCESS)                                     \
-            return ut_errf(err, "%s: %s (%d)", #call,                       \
-                           cudnnGetErrorString(s_), (int)s_);               \
-    } while (0)
-
-#define CK_CUBLAS(call)                                                     \
-    do {                                                                    \
-        cublasStatus_t s_ = (call);                                         \
-        if (s_ != CUBLAS_STATUS_SUCCESS)                                    \
-            return ut_errf(err, "%s: %s (%d)", #call,                       \
-                           cublasGetStatusName(s_), (int)s_);               \
-    } while (0)
+#define CK_CUDA(call) CK_STATUS(call, cudaError_t, cudaSuccess, \
+                                cudaGetErrorName)
+#define CK_CUDNN(call) CK_STATUS(call, cudnnStatus_t, CUDNN_STATUS_SUCCESS, \
+                                 cudnnGetErrorString)
+#define CK_CUBLAS(call) CK_STATUS(call, cublasStatus_t, \
+                                  CUBLAS_STATUS_SUCCESS, cublasGetStatusName)
 
 /* ---- kernels ------------------------------------------------------------ */
 

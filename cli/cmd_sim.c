@@ -130,10 +130,11 @@ static void show_progress(void *ud, int64_t now, int64_t end, uint64_t reqs)
             wall > 0 ? (double)reqs / wall / 1e6 : 0, eta);
 }
 
+/* backend NULL: a real run (igniter serve). */
 static void print_report(const sim_result *r, const pol_plan *p,
                          const char *backend, const char *out)
 {
-    if (!strcmp(backend, "real GPU"))
+    if (!backend)
         printf("\nran %.1f s%s per plan GPU on this machine's GPU; results "
                "in %s/\n", r->sim_end_s,
                r->complete ? "" : " (stopped early: incomplete)", out);
@@ -542,7 +543,7 @@ static int run_verb(int argc, char **argv, int serve)
     if (table)
         fputs(table, stdout);
     if (!quiet)
-        print_report(&res, &plan, serve ? "real GPU" : backend, out);
+        print_report(&res, &plan, serve ? NULL : backend, out);
     if (serve && !quiet)
         print_serve(&sst);
     if (serve && sst.error)

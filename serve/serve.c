@@ -49,8 +49,12 @@ const srv_clock srv_clock_monotonic = {mono_now, mono_wait, NULL};
 
 enum { RQ_QUEUED, RQ_RUNNING, RQ_DONE, RQ_DROPPED };
 
+#define NO_REQ SIZE_MAX
+
 typedef struct req {
     int64_t t_arr, late, t_disp, t_done;
+    size_t next;             /* queued: the next request of its instance's
+                                queue (the batcher's order), or NO_REQ */
     int32_t w, inst;
     uint32_t batch;          /* index in the batch log */
     uint8_t status;
@@ -66,8 +70,8 @@ typedef struct slot {        /* an instance of the GPU being served */
     int inst;                /* global instance number (plan order) */
     int w;
     sim_batcher q;
-    size_t *fifo;            /* request ids, in the batcher's order */
-    size_t fcap, fhead, flen;
+    size_t qhead, qtail;     /* its queued requests, a list through
+                                req.next in the batcher's order */
     int busy;
     size_t batch;
     int64_t *tmp;
@@ -79,6 +83,7 @@ typedef struct srv {
     const pol_plan *p;
     size_t nw, ninst;
     int *inst_w, *inst_gpu;          /* per global instance */
+    const pol_instance **inst_pi;    /* its plan entry */
     int **winst;                     /* per workload: its instances */
     size_t *nwinst;
     double *wtotal;
@@ -142,26 +147,22 @@ static size_t add_batch(srv *s, int k)
     return s->nb++;
 }
 
-static void fifo_push(slot *q, size_t id)
+static void queue_push(srv *s, slot *q, size_t id)
 {
-    if (q->flen == q->fcap) {
-        size_t cap = q->fcap ? 2 * q->fcap : 64;
-        size_t *n = ut_xcalloc(cap, sizeof *n);
-        for (size_t k = 0; k < q->flen; k++)
-            n[k] = q->fifo[(q->fhead + k) % q->fcap];
-        free(q->fifo);
-        q->fifo = n;
-        q->fcap = cap;
-        q->fhead = 0;
-    }
-    q->fifo[(q->fhead + q->flen++) % q->fcap] = id;
+    s->r[id].next = NO_REQ;
+    if (q->qtail != NO_REQ)
+        s->r[q->qtail].next = id;
+    else
+        q->qhead = id;
+    q->qtail = id;
 }
 
-static size_t fifo_pop(slot *q)
+static size_t queue_pop(srv *s, slot *q)
 {
-    size_t id = q->fifo[q->fhead];
-    q->fhead = (q->fhead + 1) % q->fcap;
-    q->flen--;
+    size_t id = q->qhead;
+    q->qhead = s->r[id].next;
+    if (q->qhead == NO_REQ)
+        q->qtail = NO_REQ;
     return id;
 }
 
@@ -179,7 +180,7 @@ static int launch(srv *s, slot *q, size_t li, int64_t now, ut_err *err)
     B->gpu = s->inst_gpu[q->inst];
     B->start = now;
     for (int j = 0; j < k; j++) {
-        size_t id = fifo_pop(q);
+        size_t id = queue_pop(s, q);
         s->ids[B->first + (size_t)j] = id;
         s->r[id].status = RQ_RUNNING;
         s->r[id].t_disp = now;
@@ -219,6 +220,7 @@ static int pass(srv *s, size_t gpu, ut_err *err)
     for (size_t k = 0; k < n; k++) {
         slot *Q = &q[k];
         Q->inst = (int)(first + k);
+        Q->qhead = Q->qtail = NO_REQ;
         Q->w = s->inst_w[Q->inst];
         const sim_workload_cfg *wc = &s->sc->wcfg[Q->w];
         double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
@@ -319,7 +321,7 @@ static int pass(srv *s, size_t gpu, ut_err *err)
                     R->status = RQ_DROPPED;
                 } else {
                     R->status = RQ_QUEUED;
-                    fifo_push(Q, id);
+                    queue_push(s, Q, id);
                     if (!Q->busy &&
                         launch(s, Q, (size_t)i - first, now, err) < 0)
                         rc = 2;
@@ -368,7 +370,6 @@ static int pass(srv *s, size_t gpu, ut_err *err)
 out:
     for (size_t k = 0; k < n; k++) {
         sim_batcher_free(&q[k].q);
-        free(q[k].fifo);
         free(q[k].tmp);
     }
     for (size_t w = 0; w < s->nw; w++)
@@ -399,11 +400,11 @@ static int rev_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void rows(srv *s, sim_rec *rec, const double *share, const int *count)
+/* Ends the recorder's current interval: its rows, then the next one. */
+static void interval_end(sim_rec *rec, const double *share, const int *count)
 {
     sim_rec_interval_rows(rec, share, count);
     sim_rec_interval_reset(rec);
-    (void)s;
 }
 
 static void replay(srv *s, sim_rec *rec, int64_t end)
@@ -420,20 +421,15 @@ static void replay(srv *s, sim_rec *rec, int64_t end)
     qsort(ev, m, sizeof *ev, rev_cmp);
     double *share = ut_xcalloc(s->nw ? s->nw : 1, sizeof *share);
     int *count = ut_xcalloc(s->nw ? s->nw : 1, sizeof *count);
-    for (size_t j = 0; j < s->p->ngpus; j++)
-        for (size_t k = 0; k < s->p->gpus[j].n; k++) {
-            size_t i = 0;
-            for (size_t jj = 0; jj < j; jj++)
-                i += s->p->gpus[jj].n;
-            int w = s->inst_w[i + k];
-            share[w] += s->p->gpus[j].inst[k].share_pct;
-            count[w]++;
-        }
+    for (size_t i = 0; i < s->ninst; i++) {
+        share[s->inst_w[i]] += s->inst_pi[i]->share_pct;
+        count[s->inst_w[i]]++;
+    }
     int64_t *arr = NULL;
     size_t acap = 0;
     for (size_t e = 0; e < m; e++) {
         while (ev[e].t >= rec->next_iv)
-            rows(s, rec, share, count);
+            interval_end(rec, share, count);
         if (ev[e].kind == EV_ARR) {
             const req *R = &s->r[ev[e].id];
             sim_rec_arrival(rec, R->w, R->t_arr, R->status == RQ_DROPPED);
@@ -454,7 +450,7 @@ static void replay(srv *s, sim_rec *rec, int64_t end)
                              B->inst);
     }
     while (rec->next_iv <= end)
-        rows(s, rec, share, count);
+        interval_end(rec, share, count);
     for (size_t i = 0; i < s->nr; i++)
         if (s->r[i].status == RQ_QUEUED || s->r[i].status == RQ_RUNNING)
             sim_rec_unfinished(rec, s->r[i].w, s->r[i].t_arr,
@@ -603,6 +599,7 @@ static int check(srv *s, ut_err *err)
                                "expected 1..64, got %d", j, k, pi->batch);
             s->inst_w[i] = (int)w;
             s->inst_gpu[i] = (int)j;
+            s->inst_pi[i] = pi;
             s->rr[i].weight = pi->rate_rps;
             s->rr[i].active = 1;
             s->wtotal[w] += pi->rate_rps;
@@ -647,6 +644,7 @@ int srv_run(const srv_config *c, const char *out_dir, sim_result *res,
     size_t ni = s.ninst ? s.ninst : 1, nw = s.nw ? s.nw : 1;
     s.inst_w = ut_xcalloc(ni, sizeof *s.inst_w);
     s.inst_gpu = ut_xcalloc(ni, sizeof *s.inst_gpu);
+    s.inst_pi = ut_xcalloc(ni, sizeof *s.inst_pi);
     s.rr = ut_xcalloc(ni, sizeof *s.rr);
     s.winst = ut_xcalloc(nw, sizeof *s.winst);
     s.nwinst = ut_xcalloc(nw, sizeof *s.nwinst);
@@ -667,10 +665,7 @@ int srv_run(const srv_config *c, const char *out_dir, sim_result *res,
         ws->rate_rps = s.sc->wcfg[w].arrivals.rate_rps;
     }
     for (size_t i = 0; i < s.ninst; i++) {
-        size_t j = (size_t)s.inst_gpu[i], k = i;
-        for (size_t jj = 0; jj < j; jj++)
-            k -= s.p->gpus[jj].n;
-        const pol_instance *pi = &s.p->gpus[j].inst[k];
+        const pol_instance *pi = s.inst_pi[i];
         sim_wstats *ws = &rec.st[s.inst_w[i]];
         snprintf(ws->model, sizeof ws->model, "%s", pi->model);
         ws->slo_ms = pi->slo_ms;
@@ -738,6 +733,7 @@ out:
     free(s.wtotal);
     free(s.inst_w);
     free(s.inst_gpu);
+    free(s.inst_pi);
     free(s.rr);
     free(s.r);
     free(s.b);
