@@ -266,11 +266,13 @@ static int step_meta(const opts *o, ut_err *err)
          "\"partition_sms\":%d,"
          "\"mem_bytes\":%zu,\"l2_bytes\":%zu,\"driver\":\"%s\","
          "\"max_clock_mhz\":%g,\"power_cap_w\":%g,\"seed\":%d,"
-         "\"quick\":%d,\"mechanism\":\"green\",%s}",
+         "\"quick\":%d,\"mechanism\":\"green\",\"hw_queues\":\"%s\",%s}",
          IGNITER_VERSION, tbuf, host, gpu.name, gpu.sm_count,
          gpu.min_partition_sms, gpu.partition_align_sms, gpu.partition_sms,
          gpu.mem_bytes,
-         gpu.l2_bytes, drv, maxclk, cap, o->seed, o->quick, ver);
+         gpu.l2_bytes, drv, maxclk, cap, o->seed, o->quick,
+         getenv("CUDA_DEVICE_MAX_CONNECTIONS") ? getenv(
+             "CUDA_DEVICE_MAX_CONNECTIONS") : "default", ver);
     (void)err;
     return 0;
 }
@@ -412,9 +414,13 @@ static int kstats_of(cap_runner *r, const cap_kernel_rec *k, size_t n,
     return rc;
 }
 
-/* Latency with nothing, with NVML sampling, with CUPTI records. */
+/* Latency with nothing, with NVML sampling, with CUPTI records. The modes
+ * alternate, 5 rounds; each figure is the median over rounds of a round's
+ * median latency, which a slow spell of the host (seen on the lent
+ * machines) moves less than a mean. */
 static int step_overhead(ut_err *err)
 {
+    enum { MODES = 3, REPS = 5 };
     int batches[] = {1, 8};
     for (int i = 0; i < nmodels && !stop_flag; i++) {
         cap_runner *r;
@@ -422,10 +428,9 @@ static int step_overhead(ut_err *err)
             return -1;
         for (int bi = 0; bi < 2; bi++) {
             int b = batches[bi];
-            double sum[3] = {0, 0, 0};
-            int reps = 3;
-            for (int rep = 0; rep < reps; rep++)
-                for (int mode = 0; mode < 3; mode++) {
+            double v[MODES][REPS], med[MODES];
+            for (int rep = 0; rep < REPS; rep++)
+                for (int mode = 0; mode < MODES; mode++) {
                     lat_stats s;
                     if (mode == 1 && nvml && cap_nvml_start(nvml, 20, err) < 0)
                         return -1;
@@ -441,16 +446,20 @@ static int step_overhead(ut_err *err)
                             return -1;
                         free(k);
                     }
-                    sum[mode] += s.mean / reps;
+                    v[mode][rep] = s.p50;
                     if (mode == 1 && nvml)
                         cap_nvml_close(nvml), nvml = NULL,
                             cap_nvml_open(&nvml, err);
                 }
+            for (int mode = 0; mode < MODES; mode++) {
+                qsort(v[mode], REPS, sizeof v[mode][0], dcmp);
+                med[mode] = v[mode][REPS / 2];
+            }
             emit("{\"kind\":\"overhead\",\"model\":\"%s\",\"batch\":%d,"
-                 "\"plain_ms\":%.5f,\"nvml_ms\":%.5f,\"cupti_ms\":%.5f,"
-                 "\"nvml_pct\":%.3f,\"cupti_pct\":%.3f}",
-                 models[i].name, b, sum[0], sum[1], sum[2],
-                 100 * (sum[1] / sum[0] - 1), 100 * (sum[2] / sum[0] - 1));
+                 "\"rounds\":%d,\"plain_ms\":%.5f,\"nvml_ms\":%.5f,"
+                 "\"cupti_ms\":%.5f,\"nvml_pct\":%.3f,\"cupti_pct\":%.3f}",
+                 models[i].name, b, REPS, med[0], med[1], med[2],
+                 100 * (med[1] / med[0] - 1), 100 * (med[2] / med[0] - 1));
         }
         cap_runner_free(r);
     }
@@ -466,14 +475,28 @@ static int step_kernels(ut_err *err)
             return -1;
         for (int bi = 0; bi < 3; bi++) {
             int b = batches[bi], iters = 20;
+            /* GPU time (events around the launch) without CUPTI and with
+             * it, beside the kernels' span: whether tracing stretches the
+             * kernels' timeline or only adds time around it */
+            double gp[20], gc[20], g;
             if (cap_runner_prepare(r, b, err) < 0)
                 return -1;
+            for (int it = 0; it < iters; it++) {
+                if (cap_runner_enqueue(r, b, err) < 0 ||
+                    cap_runner_wait(r, &g, err) < 0)
+                    return -1;
+                gp[it] = g;
+            }
             if (cap_cupti_start(err) < 0)
                 return -1;
-            for (int it = 0; it < iters; it++)
+            for (int it = 0; it < iters; it++) {
                 if (cap_runner_enqueue(r, b, err) < 0 ||
-                    cap_runner_wait(r, NULL, err) < 0)
+                    cap_runner_wait(r, &g, err) < 0)
                     return -1;
+                gc[it] = g;
+            }
+            qsort(gp, (size_t)iters, sizeof *gp, dcmp);
+            qsort(gc, (size_t)iters, sizeof *gc, dcmp);
             cap_kernel_rec *k;
             size_t n;
             if (cap_cupti_stop(&k, &n, err) < 0)
@@ -489,9 +512,14 @@ static int step_kernels(ut_err *err)
             }
             emit("{\"kind\":\"kernels\",\"model\":\"%s\",\"batch\":%d,"
                  "\"sms\":%d,\"iters\":%d,\"kernels\":%d,\"active_ms\":%.6f,"
-                 "\"idle_ms\":%.6f,\"idle_per_kernel_ms\":%.7f,\"top\":%s}",
+                 "\"idle_ms\":%.6f,\"idle_per_kernel_ms\":%.7f,"
+                 "\"gpu_plain_ms\":%.6f,\"gpu_cupti_ms\":%.6f,"
+                 "\"span_vs_plain_pct\":%.3f,\"top\":%s}",
                  models[i].name, b, gpu.sm_count, iters, ks.kernels,
-                 ks.active_ms, ks.idle_ms, ks.idle_per_kernel_ms, top.s);
+                 ks.active_ms, ks.idle_ms, ks.idle_per_kernel_ms,
+                 gp[iters / 2], gc[iters / 2],
+                 100 * ((ks.active_ms + ks.idle_ms) / gp[iters / 2] - 1),
+                 top.s);
             ut_buf_free(&top);
         }
         cap_runner_free(r);
@@ -1003,17 +1031,17 @@ static int step_l2(const opts *o, const char *self, ut_err *err)
             if (cap_child_spawn((char *const *)argv, NULL, &ch, err) < 0)
                 return -1;
             /* ncu replays every kernel for its counters: 10 to 20 s a
-             * point on the H100; two minutes is plenty */
+             * point on the H100; two minutes (the default) is plenty */
             int rc;
-            if (cap_child_wait_timeout(&ch, 120, &rc) == 1)
+            if (cap_child_wait_timeout(&ch, o->ncu_timeout, &rc) == 1)
                 rc = 124;
             if (stop_flag)
                 break;
             if (rc != 0) {
                 emit("{\"kind\":\"note\",\"step\":\"l2\",\"model\":\"%s\","
                      "\"batch\":%d,\"msg\":\"ncu exited %d (124: ended "
-                     "after 120 s)\"}",
-                     models[i].name, b, rc);
+                     "after %d s)\"}",
+                     models[i].name, b, rc, o->ncu_timeout);
                 continue;
             }
             cap_ncu_summary s;

@@ -19,9 +19,14 @@
  *         layout for head size 64, else batched GEMMs with a warp softmax
  *         (attention()); the encoders' four GEMMs and the fully connected
  *         layers through cuBLASLt with bias, activation (ReLU, GELU) and
- *         residual in the GEMM's epilogue (gemm_lt());
+ *         residual in the GEMM's epilogue (gemm_lt()); convolutions
+ *         with bias and ReLU in cuDNN's fused call where it takes them;
+ *         a first layer of few channels (3 colours) by a direct kernel of
+ *         ours where it beats cuDNN's search (conv_algo() times both);
+ *         max pooling 8 channels a thread;
  *   reference: the unfused path: head copies, block softmax, separate
- *         bias/activation kernels (gemm_nt() then epilogue()).
+ *         bias/activation kernels (gemm_nt() then epilogue()), cuDNN for
+ *         every convolution.
  * `igniter-capture check` compares the two.
  *
  * Errors name the call and its code: `cudnnConvolutionForward: 
@@ -42,6 +47,9 @@
 #include <string.h>
 
 #define MAX_BATCH_LIMIT 64
+/* an algorithm number of our own in the cache: k_conv_direct */
+#define ALGO_DIRECT ((cudnnConvolutionFwdAlgo_t)100)
+#define DIRECT_SMEM_MAX (96 << 10)
 #define BLAS_WS_BYTES ((size_t)32 << 20)
 
 /* ---- error reporting ------------------------------------------------------ */
@@ -229,6 +237,135 @@ __global__ static void k_maxpool(__half *dst, const __half *src, int nb,
             }
         }
         dst[i] = __float2half(m);
+    }
+}
+
+/* The same, 8 channels (16 bytes) a thread: c a multiple of 8, both
+ * pointers 16-byte aligned. */
+__global__ static void k_maxpool8(uint4 *dst, const uint4 *src, int nb,
+                                  int h, int w, int c8, int oh, int ow,
+                                  int k, int s, int p)
+{
+    size_t n = (size_t)nb * oh * ow * c8;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int ch = (int)(i % c8);
+        size_t r = i / c8;
+        int x = (int)(r % ow);
+        r /= ow;
+        int y = (int)(r % oh);
+        int b = (int)(r / oh);
+        __half2 m[4];
+        for (int j = 0; j < 4; j++)
+            m[j] = __float2half2_rn(-65504.f);
+        for (int dy = 0; dy < k; dy++) {
+            int iy = y * s - p + dy;
+            if (iy < 0 || iy >= h)
+                continue;
+            for (int dx = 0; dx < k; dx++) {
+                int ix = x * s - p + dx;
+                if (ix < 0 || ix >= w)
+                    continue;
+                uint4 v = src[(((size_t)b * h + iy) * w + ix) * c8 + ch];
+                const __half2 *hv = (const __half2 *)&v;
+                for (int j = 0; j < 4; j++)
+                    m[j] = __hmax2(m[j], hv[j]);
+            }
+        }
+        dst[i] = *(const uint4 *)m;
+    }
+}
+
+/* The direct convolution's output channels per thread. */
+#define DIRECT_OC 32
+
+/* wt[g][(ky k + kx) c + ci][j] = w[g DIRECT_OC + j][ky][kx][ci] (w's
+ * channels cp apart, cp >= c), as float: the direct convolution's weights,
+ * DIRECT_OC output channels a group. */
+__global__ static void k_conv_wt(float *wt, const __half *w, int out, int kk,
+                                 int c, int cp)
+{
+    size_t n = (size_t)kk * c * out;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int j = (int)(i % DIRECT_OC);
+        size_t t = i / DIRECT_OC;
+        int g = (int)(t / ((size_t)kk * c));
+        t %= (size_t)kk * c;
+        int ci = (int)(t % c), kx = (int)(t / c);
+        int o = g * DIRECT_OC + j;
+        wt[i] = __half2float(w[((size_t)o * kk + kx) * cp + ci]);
+    }
+}
+
+/* Direct convolution for a few input channels (a network's first layer,
+ * on 3 colours), bias and activation included. cuDNN's tensor-core kernels
+ * need channels in multiples of 8 and run such a layer padded, or in a
+ * generic kernel (VGG-19's first layer: 32 us at batch 1 on the H100).
+ * A thread computes DIRECT_OC output channels (group blockIdx.y) of one
+ * output pixel; the group's weights sit in shared memory, loaded once per
+ * block (the grid strides over pixels), and every thread of a warp reads
+ * the same weight at once (a broadcast). */
+__global__ static void k_conv_direct(__half *dst, const __half *src,
+                                     const float *wt, const __half *bias,
+                                     int nb, int h, int w, int c, int oh,
+                                     int ow, int out, int k, int s, int p,
+                                     int act)
+{
+    extern __shared__ float4 sw4[];
+    float *sw = (float *)sw4;
+    int g = blockIdx.y;
+    int nw = k * k * c * DIRECT_OC;
+    const float *wg = wt + (size_t)g * nw;
+    for (int i = threadIdx.x; i < nw; i += blockDim.x)
+        sw[i] = wg[i];
+    __syncthreads();
+    size_t n = (size_t)nb * oh * ow;
+    for (size_t px = blockIdx.x * (size_t)blockDim.x + threadIdx.x; px < n;
+         px += (size_t)gridDim.x * blockDim.x) {
+        int x = (int)(px % ow);
+        size_t r = px / ow;
+        int y = (int)(r % oh);
+        int b = (int)(r / oh);
+        float a[DIRECT_OC];
+#pragma unroll
+        for (int j = 0; j < DIRECT_OC; j++)
+            a[j] = bias ? __half2float(bias[g * DIRECT_OC + j]) : 0.f;
+        for (int dy = 0; dy < k; dy++) {
+            int iy = y * s - p + dy;
+            if (iy < 0 || iy >= h)
+                continue;
+            for (int dx = 0; dx < k; dx++) {
+                int ix = x * s - p + dx;
+                if (ix < 0 || ix >= w)
+                    continue;
+                const __half *in = src + (((size_t)b * h + iy) * w + ix) * c;
+                const float4 *wr =
+                    sw4 + (size_t)(dy * k + dx) * c * (DIRECT_OC / 4);
+                for (int ci = 0; ci < c; ci++, wr += DIRECT_OC / 4) {
+                    float v = __half2float(in[ci]);
+#pragma unroll
+                    for (int j = 0; j < DIRECT_OC / 4; j++) {
+                        float4 q = wr[j];
+                        a[4 * j] += v * q.x;
+                        a[4 * j + 1] += v * q.y;
+                        a[4 * j + 2] += v * q.z;
+                        a[4 * j + 3] += v * q.w;
+                    }
+                }
+            }
+        }
+        uint4 *o = (uint4 *)(dst + px * out + g * DIRECT_OC);
+#pragma unroll
+        for (int j = 0; j < DIRECT_OC / 8; j++) {
+            uint4 u;
+            __half2 *hu = (__half2 *)&u;
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                hu[e] = __floats2half2_rn(act_f(a[8 * j + 2 * e], act),
+                                          act_f(a[8 * j + 2 * e + 1], act));
+            o[j] = u;
+        }
     }
 }
 
@@ -544,7 +681,8 @@ static void algo_put(const char *key, cudnnConvolutionFwdAlgo_t a, size_t ws)
 }
 
 /* The cache on disk: a first line naming the cuDNN version, then one line
- * per entry, "KEY ALGO WORKSPACE". A file of another cuDNN is ignored. */
+ * per entry, "KEY ALGO WORKSPACE" (ALGO 100: the runner's direct kernel).
+ * A file of another cuDNN is ignored. */
 extern "C" int cap_algo_cache_load(const char *path, ut_err *err)
 {
     FILE *f = fopen(path, "r");
@@ -563,7 +701,7 @@ extern "C" int cap_algo_cache_load(const char *path, ut_err *err)
         int a;
         unsigned long long ws;
         if (sscanf(line, "%95s %d %llu", key, &a, &ws) != 3 || a < 0 ||
-            a >= CUDNN_CONVOLUTION_FWD_ALGO_COUNT) {
+            (a >= CUDNN_CONVOLUTION_FWD_ALGO_COUNT && a != ALGO_DIRECT)) {
             fclose(f);
             return ut_errf(err, "%s:%d: expected KEY ALGO WORKSPACE, got "
                            "'%.60s'", path, ln, line);
@@ -628,7 +766,15 @@ typedef struct lrun {
     cudnnConvolutionDescriptor_t cdesc;
     int cpad;                  /* conv: input channels padded to 8 (0: no) */
     __half *xpad;              /* [max_batch, h, w, cpad] */
-    cudnnConvolutionFwdAlgo_t algo[MAX_BATCH_LIMIT + 1];
+    float *wt;                 /* conv: the direct kernel's weights, where
+                                  it may run (fast path, few channels) */
+    size_t wt_bytes;           /* its shared memory: one group's weights */
+    cudnnTensorDescriptor_t bdesc;   /* conv: the bias, for the fused call */
+    int fuse[MAX_BATCH_LIMIT + 1];   /* conv: bias and ReLU inside cuDNN's
+                                        call: 1 yes, -1 refused, 0 not
+                                        tried */
+    cudnnConvolutionFwdAlgo_t algo[MAX_BATCH_LIMIT + 1];   /* ALGO_DIRECT:
+                                                             ours */
     size_t ws[MAX_BATCH_LIMIT + 1];
     int have_algo[MAX_BATCH_LIMIT + 1];
     ltplan *lt;                /* fast path: nlt x (max_batch + 1) plans,
@@ -652,6 +798,7 @@ struct cap_runner {
     void *ws;
     size_t ws_bytes;
     cudnnTensorDescriptor_t xd, yd;
+    cudnnActivationDescriptor_t relu;   /* the fused convolutions' */
     __half *in_d;              /* [max_batch, c, h, w] as NHWC */
     __half *in_h, *out_h;      /* pinned */
     size_t in_elems, out_elems;   /* per request */
@@ -659,6 +806,10 @@ struct cap_runner {
      * e_o only for the reference attention */
     __half *e_ln, *e_qkv, *e_q, *e_k, *e_v, *e_s, *e_o, *e_att, *e_mlp;
     int attn_ref;              /* 1: the reference (unfused) path */
+    int no_direct, no_fuse;    /* fast path without the direct kernel, or
+                                  without cuDNN's fused bias and ReLU
+                                  (IGNITER_CONV_DIRECT=0, IGNITER_CONV_FUSE=0:
+                                  to measure what each brings) */
     cudaGraphExec_t exec[MAX_BATCH_LIMIT + 1];
     cudaEvent_t ev0, ev1;
     unsigned long long fill_seq;
@@ -842,6 +993,28 @@ static int setup_layer(cap_runner *r, size_t i, ut_err *err)
         CK_CUDNN(cudnnSetConvolutionGroupCount(q->cdesc, l->groups));
         CK_CUDNN(cudnnSetConvolutionMathType(q->cdesc,
                                              CUDNN_TENSOR_OP_MATH));
+        if (q->b) {
+            CK_CUDNN(cudnnCreateTensorDescriptor(&q->bdesc));
+            CK_CUDNN(cudnnSetTensor4dDescriptor(q->bdesc, CUDNN_TENSOR_NHWC,
+                                                CUDNN_DATA_HALF, 1, l->out,
+                                                1, 1));
+        }
+        /* the direct kernel, a candidate beside cuDNN's algorithms */
+        size_t kk = (size_t)l->kernel * l->kernel;
+        q->wt_bytes = kk * in_c(r, l, 0) * DIRECT_OC * sizeof(float);
+        if (!r->attn_ref && !r->no_direct && q->cpad &&
+            l->out % DIRECT_OC == 0 && l->dilation == 1 &&
+            q->wt_bytes <= DIRECT_SMEM_MAX) {
+            size_t nwt = kk * in_c(r, l, 0) * l->out;
+            CK_CUDA(cudaMalloc((void **)&q->wt, nwt * sizeof(float)));
+            k_conv_wt<<<grid_for(nwt), 256, 0, r->stream>>>(
+                q->wt, q->w, l->out, (int)kk, in_c(r, l, 0), q->cpad);
+            CK_CUDA(cudaGetLastError());
+            if (q->wt_bytes > (48 << 10))
+                CK_CUDA(cudaFuncSetAttribute(
+                    k_conv_direct, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                    DIRECT_SMEM_MAX));
+        }
         break;
     }
     case CAP_BN:
@@ -1593,14 +1766,61 @@ static int run_encoder(cap_runner *r, const cap_layer *l, const lrun *q,
     return 0;
 }
 
-static int conv_algo(cap_runner *r, size_t i, int nb, const __half *x,
-                     __half *y, ut_err *err)
+/* The direct kernel on x (unpadded, c channels), with the layer's bias
+ * and activation. */
+static void conv_direct(cap_runner *r, const cap_layer *l, const lrun *q,
+                        const __half *x, int nb, int h, int w, int c)
+{
+    size_t n = (size_t)nb * l->h * l->w;
+    int groups = l->out / DIRECT_OC;
+    int gx = grid_for(n), most = 8 * (r->sms > 0 ? r->sms : 132) / groups;
+    dim3 grid(gx < most ? gx : most > 0 ? most : 1, groups);
+    k_conv_direct<<<grid, 256, q->wt_bytes, r->stream>>>(
+        q->out, x, q->wt, q->b, nb, h, w, c, l->h, l->w, l->out, l->kernel,
+        l->stride, l->pad, q->act);
+}
+
+/* Mean time of launch() on r->stream over 10 runs after 3 (events). */
+template <typename F>
+static int time_launches(cap_runner *r, F launch, float *ms)
+{
+    cudaEvent_t e[2];
+    cudaError_t s = cudaEventCreate(&e[0]);
+    if (s != cudaSuccess)
+        return (int)s;
+    s = cudaEventCreate(&e[1]);
+    for (int k = 0; s == cudaSuccess && k < 13; k++) {
+        if (k == 3)
+            s = cudaEventRecord(e[0], r->stream);
+        launch();
+    }
+    if (s == cudaSuccess)
+        s = cudaGetLastError();
+    if (s == cudaSuccess)
+        s = cudaEventRecord(e[1], r->stream);
+    if (s == cudaSuccess)
+        s = cudaEventSynchronize(e[1]);
+    if (s == cudaSuccess)
+        s = cudaEventElapsedTime(ms, e[0], e[1]);
+    cudaEventDestroy(e[0]);
+    cudaEventDestroy(e[1]);
+    *ms /= 10;
+    return (int)s;
+}
+
+/* Chooses layer i's algorithm at batch nb: the fastest of cuDNN's search
+ * and, where the layer has its weights (q->wt), the direct kernel. x0: the
+ * unpadded input (c0 channels); x: what cuDNN reads (padded if q->cpad). */
+static int conv_algo(cap_runner *r, size_t i, int nb, const __half *x0,
+                     int c0, const __half *x, __half *y, ut_err *err)
 {
     lrun *q = &r->lr[i];
     if (q->have_algo[nb])
         return 0;
     char key[96];
-    snprintf(key, sizeof key, "%s/%zu/%d/%d", r->g.name, i, nb, r->sms);
+    /* "/d": the direct kernel was a candidate */
+    snprintf(key, sizeof key, "%s/%zu/%d/%d%s", r->g.name, i, nb, r->sms,
+             q->wt ? "/d" : "");
     cudnnConvolutionFwdAlgo_t a;
     size_t ws;
     if (!algo_get(key, &a, &ws)) {
@@ -1634,6 +1854,34 @@ static int conv_algo(cap_runner *r, size_t i, int nb, const __half *x,
                            r->g.l[i].name, nb);
         a = perf[k].algo;
         ws = perf[k].memory;
+        if (q->wt) {
+            /* cuDNN's search times each algorithm apart, with costs of its
+             * own (0.1 ms for a convolution that runs in 12 us in a graph):
+             * both candidates are timed here the same way, back to back */
+            const cap_layer *l = &r->g.l[i];
+            float one = 1.f, zero = 0.f, td = 0, tc = 0;
+            int h = in_h(r, l), w = in_w(r, l);
+            int e1 = time_launches(r, [&] {
+                conv_direct(r, l, q, x0, nb, h, w, c0);
+            }, &td);
+            int e2 = time_launches(r, [&] {
+                cudnnConvolutionForward(r->dnn, &one, r->xd, x, q->fdesc,
+                                        q->w, q->cdesc, a, r->ws, ws, &zero,
+                                        r->yd, y);
+            }, &tc);
+            if (e1 || e2)
+                return ut_errf(err, "timing the direct kernel against cuDNN "
+                               "(layer %s, batch %d): %s (%d)", l->name, nb,
+                               cudaGetErrorName((cudaError_t)(e1 ? e1 : e2)),
+                               e1 ? e1 : e2);
+            if (getenv("IGNITER_CAPTURE_FIND_LOG"))
+                fprintf(stderr, "find %s %s b%d: direct %.4fms, cudnn a%d "
+                        "%.4fms\n", r->g.name, l->name, nb, td, (int)a, tc);
+            if (td < tc) {
+                a = ALGO_DIRECT;
+                ws = 0;
+            }
+        }
         algo_put(key, a, ws);
     }
     q->algo[nb] = a;
@@ -1657,6 +1905,8 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
         switch (l->op) {
         case CAP_CONV: {
             float one = 1.f, zero = 0.f;
+            const __half *x0 = x;
+            int c0 = c;
             if (l->kernel == 1 && l->stride == 1 && l->pad == 0 &&
                 l->groups == 1 && !q->cpad) {
                 /* a 1x1 convolution over NHWC is one GEMM, [nb h w, c] x
@@ -1669,6 +1919,10 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
                 q->have_algo[nb] = 1;
                 if (q->b || q->act)
                     epilogue(r, q->out, q->out, q->b, NULL, n, l->c, q->act);
+                break;
+            }
+            if (!find && q->have_algo[nb] && q->algo[nb] == ALGO_DIRECT) {
+                conv_direct(r, l, q, x0, nb, h, w, c0);
                 break;
             }
             if (q->cpad) {
@@ -1684,11 +1938,38 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
             CK_CUDNN(cudnnSetTensor4dDescriptor(r->yd, CUDNN_TENSOR_NHWC,
                                                 CUDNN_DATA_HALF, nb, l->c,
                                                 l->h, l->w));
-            if (find && conv_algo(r, i, nb, x, q->out, err) < 0)
+            if (find && conv_algo(r, i, nb, x0, c0, x, q->out, err) < 0)
                 return ut_errprefix(err, "layer %s", l->name);
             if (!q->have_algo[nb])
                 return ut_errf(err, "layer %s: no algorithm for batch %d",
                                l->name, nb);
+            if (q->algo[nb] == ALGO_DIRECT) {
+                conv_direct(r, l, q, x0, nb, h, w, c0);
+                break;
+            }
+            /* bias and ReLU inside cuDNN's call where it takes them (tried
+             * once, in the eager pass), else in an epilogue of ours */
+            if (q->bdesc && q->act == ACT_RELU && !r->attn_ref &&
+                !r->no_fuse &&
+                (q->fuse[nb] > 0 || (find && q->fuse[nb] == 0))) {
+                cudnnStatus_t s = cudnnConvolutionBiasActivationForward(
+                    r->dnn, &one, r->xd, x, q->fdesc, q->w, q->cdesc,
+                    q->algo[nb], r->ws, r->ws_bytes, &zero, r->yd, q->out,
+                    q->bdesc, q->b, r->relu, r->yd, q->out);
+                if (s == CUDNN_STATUS_SUCCESS) {
+                    q->fuse[nb] = 1;
+                    break;
+                }
+                if (!find)
+                    return ut_errf(err, "cudnnConvolutionBiasActivationForward"
+                                   ": %s (%d) (layer %s, batch %d)",
+                                   cudnnGetErrorString(s), (int)s, l->name,
+                                   nb);
+                if (getenv("IGNITER_CAPTURE_FIND_LOG"))
+                    fprintf(stderr, "fuse %s %s b%d: %s\n", r->g.name,
+                            l->name, nb, cudnnGetErrorString(s));
+                q->fuse[nb] = -1;
+            }
             cudnnStatus_t s = cudnnConvolutionForward(
                 r->dnn, &one, r->xd, x, q->fdesc, q->w, q->cdesc,
                 q->algo[nb], r->ws, q->ws[nb], &zero, r->yd, q->out);
@@ -1708,8 +1989,14 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
             epilogue(r, q->out, x, NULL, NULL, n, c, ACT_RELU);
             break;
         case CAP_MAXPOOL:
-            k_maxpool<<<LAUNCH(n)>>>(q->out, x, nb, h, w, c, l->h, l->w,
-                                     l->kernel, l->stride, l->pad);
+            if (!r->attn_ref && c % 8 == 0 && al16(x) && al16(q->out))
+                k_maxpool8<<<LAUNCH(n / 8)>>>((uint4 *)q->out,
+                                              (const uint4 *)x, nb, h, w,
+                                              c / 8, l->h, l->w, l->kernel,
+                                              l->stride, l->pad);
+            else
+                k_maxpool<<<LAUNCH(n)>>>(q->out, x, nb, h, w, c, l->h, l->w,
+                                         l->kernel, l->stride, l->pad);
             break;
         case CAP_AVGPOOL:
             k_avgpool<<<LAUNCH(n)>>>(q->out, x, nb, h, w, c, l->h, l->w);
@@ -1828,6 +2115,9 @@ static int runner_init(cap_runner *r, ut_err *err)
     CK_CUDA(cudaMalloc(&r->ws, r->ws_bytes));
     CK_CUDNN(cudnnCreateTensorDescriptor(&r->xd));
     CK_CUDNN(cudnnCreateTensorDescriptor(&r->yd));
+    CK_CUDNN(cudnnCreateActivationDescriptor(&r->relu));
+    CK_CUDNN(cudnnSetActivationDescriptor(r->relu, CUDNN_ACTIVATION_RELU,
+                                          CUDNN_NOT_PROPAGATE_NAN, 0.0));
     CK_CUDA(cudaEventCreate(&r->ev0));
     CK_CUDA(cudaEventCreate(&r->ev1));
     r->in_elems = (size_t)r->g.in_c * r->g.in_h * r->g.in_w;
@@ -1899,6 +2189,10 @@ extern "C" int cap_runner_new(const cap_graph *g, const cap_runner_opts *o,
         r->o.attn_ref = e && *e && strcmp(e, "0") != 0;
     }
     r->attn_ref = r->o.attn_ref != 0;
+    const char *e = getenv("IGNITER_CONV_DIRECT");
+    r->no_direct = e && !strcmp(e, "0");
+    e = getenv("IGNITER_CONV_FUSE");
+    r->no_fuse = e && !strcmp(e, "0");
     r->g = *g;
     r->g.l = (cap_layer *)ut_xmalloc(g->n * sizeof *g->l);
     memcpy(r->g.l, g->l, g->n * sizeof *g->l);
@@ -2013,6 +2307,10 @@ extern "C" void cap_runner_free(cap_runner *r)
             cudnnDestroyFilterDescriptor(q->fdesc);
         if (q->cdesc)
             cudnnDestroyConvolutionDescriptor(q->cdesc);
+        if (q->bdesc)
+            cudnnDestroyTensorDescriptor(q->bdesc);
+        if (q->wt)
+            cudaFree(q->wt);
     }
     __half *es[] = {r->in_d, r->e_ln, r->e_qkv, r->e_q, r->e_k, r->e_v,
                     r->e_s, r->e_o, r->e_att, r->e_mlp};
@@ -2031,6 +2329,8 @@ extern "C" void cap_runner_free(cap_runner *r)
         cudnnDestroyTensorDescriptor(r->xd);
     if (r->yd)
         cudnnDestroyTensorDescriptor(r->yd);
+    if (r->relu)
+        cudnnDestroyActivationDescriptor(r->relu);
     if (r->dnn)
         cudnnDestroy(r->dnn);
     if (r->blas)

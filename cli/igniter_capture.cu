@@ -44,6 +44,7 @@ static const char *usage_text =
     "  --quick            fewer points and shorter windows (a smoke test)\n"
     "  --seed N           choice of held-out combinations (default 1)\n"
     "  --ncu PATH         Nsight Compute (default ncu)\n"
+    "  --ncu-timeout S    seconds an ncu point may take (default 120)\n"
     "  --model M --batch B --iters N --sms S --no-graphs   (infer; --sms -1:\n"
     "                     the whole GPU, the default)\n"
     "  --json --batches LIST --start-at T --seconds S --spawned-at T\n"
@@ -111,6 +112,7 @@ static int parse(int argc, char **argv, opts *o)
     o->graphs = 1;
     o->seed = 1;
     o->ncu = "ncu";
+    o->ncu_timeout = 120;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -153,6 +155,10 @@ static int parse(int argc, char **argv, opts *o)
         }
         else if (ARG("--ncu"))
             o->ncu = v;
+        else if (ARG("--ncu-timeout")) {
+            if (int_opt(a, v, 1, 3600, &o->ncu_timeout) < 0)
+                return -1;
+        }
         else if (ARG("--start-at")) {
             if (num_opt(a, v, &o->start_at) < 0)
                 return -1;
@@ -189,6 +195,9 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     cap_campaign_catch_crash();
+    /* a hardware queue for each stream, as `igniter serve` has (its
+     * comment says why); before CUDA starts */
+    setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32", 0);
     opts o;
     if (parse(argc, argv, &o) < 0)
         return 2;

@@ -13,6 +13,8 @@
 #   MODE robustness  scripts/robustness-gpu.sh OUT (faults and Ctrl-C)
 #   MODE serve   igniter serve with the extra arguments
 #   MODE cap     igniter-capture with the extra arguments
+#   MODE paths   scripts/runner-paths.sh OUT (what each fast path and each
+#                CUPTI setting costs; the ncu time limit)
 #   MODE validate  scripts/validate.sh OUT real (igniter serve of every
 #                validation plan); extra arguments go to it
 # Extra arguments go to `igniter-capture run`. cJSON may come as Debian
@@ -110,6 +112,9 @@ robustness)
     ;;
 cap)
     $cap "$@"
+    ;;
+paths)
+    sh scripts/runner-paths.sh "$out"
     ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"
