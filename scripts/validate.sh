@@ -7,6 +7,7 @@
 #   WHAT real   igniter serve on this machine's GPU     -> OUT/real/RUN/
 #   WHAT real-mps  the same with --mechanism mps         -> OUT/real-mps/RUN/
 #   WHAT sim    igniter sim, measured and model back ends on the H100 data
+#               of the first capture (traces/h100/first)
 #                                                        -> OUT/sim-measured/RUN/,
 #                                                           OUT/sim-model/RUN/
 #   WHAT table  scripts/validate-table.py: OUT/table.csv, OUT/fidelity.csv,
@@ -22,8 +23,11 @@ shift 2
 dur=${VALIDATE_DURATION_S:-20}
 warm=${VALIDATE_WARMUP_S:-2}
 bin=${IGNITER:-build/igniter}
-profile=traces/h100/profile.json
-measured=traces/h100/measured-colocation.jsonl
+# the capture the committed results were measured beside (same runner,
+# commit 7f8672e: traces/h100/first/README.md); a new capture with a new
+# runner needs new real runs too
+profile=traces/h100/first/profile.json
+measured=traces/h100/first/measured-colocation.jsonl
 plans=${*:-$(ls experiments/validation/plans/*.json)}
 mkdir -p "$out"
 
