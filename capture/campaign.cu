@@ -1017,6 +1017,7 @@ static int step_l2(const opts *o, const char *self, ut_err *err)
             snprintf(csv, sizeof csv, "%s/ncu-%s-b%d-s%d.csv", o->out,
                      models[i].name, b, sms);
             snprintf(cmd, sizeof cmd,
+                     "IGNITER_ALGO_CACHE=%s/cudnn-algos.txt "
                      "%s --csv --print-units base --profile-from-start off "
                      "--metrics "
                      "gpu__time_duration.sum,lts__t_sector_hit_rate.pct,"
@@ -1024,8 +1025,8 @@ static int step_l2(const opts *o, const char *self, ut_err *err)
                      "dram__throughput.avg.pct_of_peak_sustained_elapsed "
                      "%s infer --models-dir %s --model %s --batch %d "
                      "--iters 1 --sms %d --no-graphs > %s 2>%s.err",
-                     o->ncu, self, o->models_dir, models[i].name, b, sms,
-                     csv, csv);
+                     o->out, o->ncu, self, o->models_dir, models[i].name, b,
+                     sms, csv, csv);
             cap_child ch;
             const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
             if (cap_child_spawn((char *const *)argv, NULL, &ch, err) < 0)
@@ -1076,7 +1077,12 @@ static int step_l2(const opts *o, const char *self, ut_err *err)
 int cap_campaign_infer(const opts *o)
 {
     ut_err err;
-    if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0)
+    /* the campaign's choices of cuDNN algorithm, so that its ncu children
+     * (step l2) count the kernels its timed runs ran: cuDNN's own search
+     * under ncu's replays picks others */
+    const char *ac = getenv("IGNITER_ALGO_CACHE");
+    if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0 ||
+        (ac && *ac && cap_algo_cache_load(ac, &err) < 0))
         return die(&err);
     int b[16];
     int nb = o->json ? parse_list(o->batches, b, 16) : 0;
@@ -1572,7 +1578,14 @@ int cap_campaign_run(const opts *o, const char *self)
     if (orc)
         return orc;
     tscale = o->quick ? 0.3 : 1.0;
-    if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0)
+    /* cuDNN's choices of algorithm, kept in OUT between the calls of a
+     * campaign run in parts, so that every part (and step l2's ncu
+     * children) runs the same kernels for a model, batch and SM count:
+     * cuDNN's search, timed anew, can pick another algorithm each time */
+    char algos[1100];
+    snprintf(algos, sizeof algos, "%s/cudnn-algos.txt", o->out);
+    if (cap_gpu_init(&gpu, &err) < 0 || load_models(o, &err) < 0 ||
+        cap_algo_cache_load(algos, &err) < 0)
         return die(&err);
     if (cap_nvml_open(&nvml, &err) < 0) {
         fprintf(stderr, "igniter-capture: no NVML (%s): power and clock "
@@ -1598,6 +1611,8 @@ int cap_campaign_run(const opts *o, const char *self)
              "\"ok\":%d,\"error\":%s}", name, cap_now() - ts_, src_ == 0,   \
              eb_.s);                                                        \
         ut_buf_free(&eb_);                                                  \
+        if (cap_algo_cache_save(algos, &err) < 0)                           \
+            fprintf(stderr, "igniter-capture: %s\n", err.msg);              \
         if (src_) {                                                         \
             failed++;                                                       \
             if (!strcmp(name, "meta"))                                      \
