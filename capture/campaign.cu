@@ -1209,7 +1209,9 @@ static int check_run(const model *m, int nb, int graphs, int attn_ref,
 
 /* A model with layers the fast path runs differently (encoders: attention
  * on the qkv layout and cuBLASLt GEMMs with fused bias, GELU and residual;
- * fully connected layers: cuBLASLt with fused bias and ReLU): its outputs
+ * fully connected layers: cuBLASLt with fused bias and ReLU; convolutions:
+ * cuDNN's fused bias and ReLU, the direct first-layer kernel; max pooling
+ * 8 channels a thread): its outputs
  * at batch 4 (graphs) on the fast path against the unfused reference
  * (cap_runner_opts.attn_ref), whatever IGNITER_ATTN_REF says. FP16 rounds
  * differently on the two paths (scores padded or not, other GEMM kernels,
@@ -1221,7 +1223,8 @@ static int check_attention(const model *m, size_t per, ut_err *err)
 {
     int fused = 0;
     for (size_t i = 0; i < m->g.n; i++)
-        fused |= m->g.l[i].op == CAP_ENCODER || m->g.l[i].op == CAP_FC;
+        fused |= m->g.l[i].op == CAP_ENCODER || m->g.l[i].op == CAP_FC ||
+                 m->g.l[i].op == CAP_CONV || m->g.l[i].op == CAP_MAXPOOL;
     if (!fused)
         return 1;
     size_t n = 4 * per;
