@@ -9,6 +9,8 @@
 #   MODE check   igniter-capture check, the test suite with its GPU tests,
 #                the runner's fast and reference paths and PyTorch eager
 #                at batch 1, 8 and 32
+#   MODE verify  igniter-capture check and the test suite with its GPU
+#                tests (check without the benchmarks)
 #   MODE validate-mps  the same with --mechanism mps (OUT/real-mps)
 #   MODE robustness  scripts/robustness-gpu.sh OUT (faults and Ctrl-C)
 #   MODE serve   igniter serve with the extra arguments
@@ -97,6 +99,10 @@ check)
         sed 's/^{/{"path":"reference",/' >> "$out/bench-runner.jsonl"
     env -u LD_LIBRARY_PATH python3 scripts/torch-bench.py --batches 1,8,32 \
         > "$out/bench-torch.jsonl" || true
+    ;;
+verify)
+    $cap check
+    make -s test WARN="-Wall -Wextra" >&2
     ;;
 validate)
     sh scripts/validate.sh "$out" real "$@"

@@ -7,15 +7,18 @@
 #   WHAT real   igniter serve on this machine's GPU     -> OUT/real/RUN/
 #   WHAT real-mps  the same with --mechanism mps         -> OUT/real-mps/RUN/
 #   WHAT sim    igniter sim, measured and model back ends on the H100 data
-#               of the first capture (traces/h100/first)
+#               (VALIDATE_DATA)
 #                                                        -> OUT/sim-measured/RUN/,
 #                                                           OUT/sim-model/RUN/
 #   WHAT table  scripts/validate-table.py: OUT/table.csv, OUT/fidelity.csv,
 #               OUT/figdata/, and the figures (gnuplot, scripts/plot-validate.gp)
 #               OUT/figures/validation-{cdf,error,fidelity}.svg
 # RUN is PLAN-ARRIVALS. Same seed, duration and warm-up everywhere
-# (VALIDATE_DURATION_S, default 20; VALIDATE_WARMUP_S, default 2). A run
-# whose summary.json says "complete": true is not run again.
+# (VALIDATE_DURATION_S, default 20; VALIDATE_WARMUP_S, default 2).
+# VALIDATE_ARRIVALS: which arrivals (default "poisson azure");
+# VALIDATE_DATA: the capture folder sim reads (default traces/h100/first);
+# VALIDATE_FIGURE_RUNS: the runs whose latency CDFs the figure draws.
+# A run whose summary.json says "complete": true is not run again.
 set -eu
 out=$1
 what=$2
@@ -23,11 +26,12 @@ shift 2
 dur=${VALIDATE_DURATION_S:-20}
 warm=${VALIDATE_WARMUP_S:-2}
 bin=${IGNITER:-build/igniter}
-# the capture the committed results were measured beside (same runner,
-# commit 7f8672e: traces/h100/first/README.md); a new capture with a new
-# runner needs new real runs too
-profile=traces/h100/first/profile.json
-measured=traces/h100/first/measured-colocation.jsonl
+# by default the capture experiments/validation/results was simulated on
+# (traces/h100/first/README.md); a capture with another runner needs real
+# runs with that runner too
+data=${VALIDATE_DATA:-traces/h100/first}
+profile=$data/profile.json
+measured=$data/measured-colocation.jsonl
 plans=${*:-$(ls experiments/validation/plans/*.json)}
 mkdir -p "$out"
 
@@ -35,7 +39,7 @@ done_ok() { grep -q '"complete": true' "$1/summary.json" 2>/dev/null; }
 
 for plan in $plans; do
     name=$(basename "$plan" .json)
-    for arr in poisson azure; do
+    for arr in ${VALIDATE_ARRIVALS:-poisson azure}; do
         spec=poisson
         [ $arr = azure ] && spec=replay:traces/azure/azure-llm-2023-code.csv:loop
         run=$name-$arr
@@ -79,6 +83,7 @@ if [ "$what" = table ]; then
     [ -d "$out/real-mps" ] && python3 scripts/validate-table.py "$out" real-mps
     mkdir -p "$out/figures"
     gnuplot -e "dat='$out/figdata'; out='$out/figures/validation'; term='svg'; \
-runs='w12-igniter-poisson w12-igniter-azure coloc4-azure'" scripts/plot-validate.gp
+runs='${VALIDATE_FIGURE_RUNS:-w12-igniter-poisson w12-igniter-azure coloc4-azure}'" \
+        scripts/plot-validate.gp
     rm -f "$out/figures/validation"   # plot-common.gp's first output
 fi
