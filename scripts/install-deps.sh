@@ -5,8 +5,8 @@
 set -eu
 # Usage: install-deps.sh [bench]   (bench adds what `make bench` compares
 # against: SimPy)
-PKGS="libgsl-dev libcjson-dev libcmocka-dev pkg-config gnuplot-nox"
-[ "${1:-}" = bench ] && PKGS="$PKGS python3 python3-simpy bc"
+PKGS="libgsl-dev libcjson-dev libcmocka-dev pkg-config gnuplot-nox python3"
+[ "${1:-}" = bench ] && PKGS="$PKGS python3-simpy bc"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

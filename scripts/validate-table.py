@@ -78,9 +78,10 @@ def main():
                         "p99_abs_err_pct": "%.1f" % (100 * sum(errs["p99"]) / len(errs["p99"])),
                         "real_viol_pct": "%.2f" % viol,
                         "sim_viol_pct": "%.2f" % (sum(float(s["slo_violation_pct"]) for s in sim.values()) / len(sim))})
+    runs_fid = list(fid)   # the per-run rows; the totals below add to fid
     for be in ("measured", "model"):
         for which in ("stable", "all"):
-            sel = [f for f in fid if f["backend"] == be and
+            sel = [f for f in runs_fid if f["backend"] == be and
                    (which == "all" or f["stable"] == "yes")]
             if not sel:
                 continue

@@ -812,10 +812,10 @@ static void test_gpu_infer(void **state)
     cap_child_wait(&c, &st);
     assert_int_equal(st, 0);
     assert_int_equal(bad, 0);
-    /* every model, and the fused GEMMs of those with fc or encoder layers
-     * (all but SSD-300) against the unfused reference */
-    assert_int_equal(fused, 4);
-    assert_int_equal(n, 9);
+    /* every model, and every model's fast path (fused convolutions,
+     * GEMMs, attention) against the unfused reference */
+    assert_int_equal(fused, 5);
+    assert_int_equal(n, 10);
 }
 
 int main(void)

@@ -536,6 +536,49 @@ static void test_same_files_and_headers(void **state)
     sim_result_free(&rv);
 }
 
+/* scripts/validate-table.py on the committed validation runs: each
+ * back end's totals (ALL-STABLE, ALL-ALL) count every workload of the runs
+ * they cover once (an earlier version counted the stable runs twice in
+ * ALL-ALL). */
+static void test_validation_table_totals(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd experiments/validation/results && "
+             "tar cf - real/*/workloads.csv sim-measured/*/workloads.csv "
+             "sim-model/*/workloads.csv | (cd %s && tar xf -) && cd - "
+             ">/dev/null && python3 scripts/validate-table.py %s >/dev/null",
+             d, d);
+    assert_int_equal(system(cmd), 0);
+    char *fid = slurp(d, "fidelity.csv");
+    assert_non_null(fid);
+    /* run,backend,stable,workloads,... */
+    int runs = 0, sum_all = 0, sum_stable = 0, tot_all = -1, tot_stable = -1;
+    for (char *line = strtok(fid, "\n"); line; line = strtok(NULL, "\n")) {
+        char run[64], be[16], stable[16];
+        int wl;
+        if (sscanf(line, "%63[^,],%15[^,],%15[^,],%d", run, be, stable,
+                   &wl) != 4 || strcmp(be, "measured"))
+            continue;
+        if (!strcmp(run, "ALL-ALL"))
+            tot_all = wl;
+        else if (!strcmp(run, "ALL-STABLE"))
+            tot_stable = wl;
+        else {
+            runs++;
+            sum_all += wl;
+            sum_stable += strcmp(stable, "yes") ? 0 : wl;
+        }
+    }
+    free(fid);
+    assert_int_equal(runs, 10);
+    assert_true(sum_stable > 0 && sum_stable < sum_all);
+    assert_int_equal(tot_all, sum_all);
+    assert_int_equal(tot_stable, sum_stable);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_stop_keeps_results),
         cmocka_unit_test(test_bad_input_writes_nothing),
         cmocka_unit_test(test_same_files_and_headers),
+        cmocka_unit_test(test_validation_table_totals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
