@@ -1784,11 +1784,10 @@ static void conv_direct(cap_runner *r, const cap_layer *l, const lrun *q,
 template <typename F>
 static int time_launches(cap_runner *r, F launch, float *ms)
 {
-    cudaEvent_t e[2];
+    cudaEvent_t e[2] = {NULL, NULL};
     cudaError_t s = cudaEventCreate(&e[0]);
-    if (s != cudaSuccess)
-        return (int)s;
-    s = cudaEventCreate(&e[1]);
+    if (s == cudaSuccess)
+        s = cudaEventCreate(&e[1]);
     for (int k = 0; s == cudaSuccess && k < 13; k++) {
         if (k == 3)
             s = cudaEventRecord(e[0], r->stream);
@@ -1802,8 +1801,9 @@ static int time_launches(cap_runner *r, F launch, float *ms)
         s = cudaEventSynchronize(e[1]);
     if (s == cudaSuccess)
         s = cudaEventElapsedTime(ms, e[0], e[1]);
-    cudaEventDestroy(e[0]);
-    cudaEventDestroy(e[1]);
+    for (int k = 0; k < 2; k++)
+        if (e[k])
+            cudaEventDestroy(e[k]);
     *ms /= 10;
     return (int)s;
 }
@@ -1921,6 +1921,9 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
                     epilogue(r, q->out, q->out, q->b, NULL, n, l->c, q->act);
                 break;
             }
+            /* the direct kernel reads the unpadded input; in the eager
+             * pass (find) the choice is made below, after the padding
+             * cuDNN's candidates need */
             if (!find && q->have_algo[nb] && q->algo[nb] == ALGO_DIRECT) {
                 conv_direct(r, l, q, x0, nb, h, w, c0);
                 break;
