@@ -9,7 +9,7 @@
 #   OUT/paths-torch.jsonl   PyTorch eager at the same batches, 3 rounds
 #                           alternating with the runner's
 #   OUT/overhead.jsonl      the campaign's overhead step (latency plain,
-#                           with NVML, with CUPTI of either kind)
+#                           with NVML, with CUPTI kernel records)
 #   OUT/kernels.jsonl       the campaign's kernels step (CUPTI records)
 #   OUT/paths.log           igniter-capture check (the paths agree); cuDNN's search for VGG-19 at batch 1 (each
 #                           layer's candidates, the direct kernel's time,
