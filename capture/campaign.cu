@@ -466,6 +466,21 @@ static int step_overhead(ut_err *err)
     return 0;
 }
 
+/* iters back-to-back inferences at batch b (at most 64); *ms: the median
+ * of their GPU times (events around the launch). */
+static int median_gpu_ms(cap_runner *r, int b, int iters, double *ms,
+                         ut_err *err)
+{
+    double g[64];
+    for (int it = 0; it < iters; it++)
+        if (cap_runner_enqueue(r, b, err) < 0 ||
+            cap_runner_wait(r, &g[it], err) < 0)
+            return -1;
+    qsort(g, (size_t)iters, sizeof *g, dcmp);
+    *ms = g[iters / 2];
+    return 0;
+}
+
 static int step_kernels(ut_err *err)
 {
     int batches[] = {1, 8, 32};
@@ -478,25 +493,12 @@ static int step_kernels(ut_err *err)
             /* GPU time (events around the launch) without CUPTI and with
              * it, beside the kernels' span: whether tracing stretches the
              * kernels' timeline or only adds time around it */
-            double gp[20], gc[20], g;
-            if (cap_runner_prepare(r, b, err) < 0)
+            double gp, gc;
+            if (cap_runner_prepare(r, b, err) < 0 ||
+                median_gpu_ms(r, b, iters, &gp, err) < 0 ||
+                cap_cupti_start(err) < 0 ||
+                median_gpu_ms(r, b, iters, &gc, err) < 0)
                 return -1;
-            for (int it = 0; it < iters; it++) {
-                if (cap_runner_enqueue(r, b, err) < 0 ||
-                    cap_runner_wait(r, &g, err) < 0)
-                    return -1;
-                gp[it] = g;
-            }
-            if (cap_cupti_start(err) < 0)
-                return -1;
-            for (int it = 0; it < iters; it++) {
-                if (cap_runner_enqueue(r, b, err) < 0 ||
-                    cap_runner_wait(r, &g, err) < 0)
-                    return -1;
-                gc[it] = g;
-            }
-            qsort(gp, (size_t)iters, sizeof *gp, dcmp);
-            qsort(gc, (size_t)iters, sizeof *gc, dcmp);
             cap_kernel_rec *k;
             size_t n;
             if (cap_cupti_stop(&k, &n, err) < 0)
@@ -517,8 +519,7 @@ static int step_kernels(ut_err *err)
                  "\"span_vs_plain_pct\":%.3f,\"top\":%s}",
                  models[i].name, b, gpu.sm_count, iters, ks.kernels,
                  ks.active_ms, ks.idle_ms, ks.idle_per_kernel_ms,
-                 gp[iters / 2], gc[iters / 2],
-                 100 * ((ks.active_ms + ks.idle_ms) / gp[iters / 2] - 1),
+                 gp, gc, 100 * ((ks.active_ms + ks.idle_ms) / gp - 1),
                  top.s);
             ut_buf_free(&top);
         }

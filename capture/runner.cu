@@ -208,21 +208,61 @@ __global__ static void k_bn(__half *dst, const __half *src,
     }
 }
 
-/* NHWC max pooling; padded cells never win. */
-__global__ static void k_maxpool(__half *dst, const __half *src, int nb,
-                                 int h, int w, int c, int oh, int ow, int k,
-                                 int s, int p)
+/* Pixel r of an NHWC map of oh x ow pixels a request: its request, *y
+ * and *x. */
+__device__ static inline int pixel_of(size_t r, int oh, int ow, int *y,
+                                      int *x)
+{
+    *x = (int)(r % ow);
+    r /= ow;
+    *y = (int)(r % oh);
+    return (int)(r / oh);
+}
+
+/* Max of a and b for one half, or for 8 halves at once (a uint4). */
+__device__ static inline __half vmax(__half a, __half b)
+{
+    return __hgt(b, a) ? b : a;
+}
+
+__device__ static inline uint4 vmax(uint4 a, uint4 b)
+{
+    __half2 *x = (__half2 *)&a;
+    const __half2 *y = (const __half2 *)&b;
+    for (int j = 0; j < 4; j++)
+        x[j] = __hmax2(x[j], y[j]);
+    return a;
+}
+
+/* The lowest finite half, in every lane. */
+template <typename V> __device__ static inline V vlowest();
+template <> __device__ inline __half vlowest<__half>()
+{
+    return __float2half(-65504.f);
+}
+template <> __device__ inline uint4 vlowest<uint4>()
+{
+    __half2 h = __float2half2_rn(-65504.f);
+    uint4 u;
+    __half2 *x = (__half2 *)&u;
+    for (int j = 0; j < 4; j++)
+        x[j] = h;
+    return u;
+}
+
+/* NHWC max pooling; padded cells never win. V: one channel a thread
+ * (__half), or 8 (uint4: c counts groups of 8, both pointers 16-byte
+ * aligned). */
+template <typename V>
+__global__ static void k_maxpool(V *dst, const V *src, int nb, int h, int w,
+                                 int c, int oh, int ow, int k, int s, int p)
 {
     size_t n = (size_t)nb * oh * ow * c;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x) {
-        int ch = (int)(i % c);
-        size_t r = i / c;
-        int x = (int)(r % ow);
-        r /= ow;
-        int y = (int)(r % oh);
-        int b = (int)(r / oh);
-        float m = -65504.f;
+        int ch = (int)(i % c), y, x;
+        int b = pixel_of(i / c, oh, ow, &y, &x);
+        V m = vlowest<V>();
         for (int dy = 0; dy < k; dy++) {
             int iy = y * s - p + dy;
             if (iy < 0 || iy >= h)
@@ -231,48 +271,10 @@ __global__ static void k_maxpool(__half *dst, const __half *src, int nb,
                 int ix = x * s - p + dx;
                 if (ix < 0 || ix >= w)
                     continue;
-                float v = __half2float(
-                    src[(((size_t)b * h + iy) * w + ix) * c + ch]);
-                m = v > m ? v : m;
+                m = vmax(m, src[(((size_t)b * h + iy) * w + ix) * c + ch]);
             }
         }
-        dst[i] = __float2half(m);
-    }
-}
-
-/* The same, 8 channels (16 bytes) a thread: c a multiple of 8, both
- * pointers 16-byte aligned. */
-__global__ static void k_maxpool8(uint4 *dst, const uint4 *src, int nb,
-                                  int h, int w, int c8, int oh, int ow,
-                                  int k, int s, int p)
-{
-    size_t n = (size_t)nb * oh * ow * c8;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
-        int ch = (int)(i % c8);
-        size_t r = i / c8;
-        int x = (int)(r % ow);
-        r /= ow;
-        int y = (int)(r % oh);
-        int b = (int)(r / oh);
-        __half2 m[4];
-        for (int j = 0; j < 4; j++)
-            m[j] = __float2half2_rn(-65504.f);
-        for (int dy = 0; dy < k; dy++) {
-            int iy = y * s - p + dy;
-            if (iy < 0 || iy >= h)
-                continue;
-            for (int dx = 0; dx < k; dx++) {
-                int ix = x * s - p + dx;
-                if (ix < 0 || ix >= w)
-                    continue;
-                uint4 v = src[(((size_t)b * h + iy) * w + ix) * c8 + ch];
-                const __half2 *hv = (const __half2 *)&v;
-                for (int j = 0; j < 4; j++)
-                    m[j] = __hmax2(m[j], hv[j]);
-            }
-        }
-        dst[i] = *(const uint4 *)m;
+        dst[i] = m;
     }
 }
 
@@ -323,10 +325,8 @@ __global__ static void k_conv_direct(__half *dst, const __half *src,
     size_t n = (size_t)nb * oh * ow;
     for (size_t px = blockIdx.x * (size_t)blockDim.x + threadIdx.x; px < n;
          px += (size_t)gridDim.x * blockDim.x) {
-        int x = (int)(px % ow);
-        size_t r = px / ow;
-        int y = (int)(r % oh);
-        int b = (int)(r / oh);
+        int y, x;
+        int b = pixel_of(px, oh, ow, &y, &x);
         float a[DIRECT_OC];
 #pragma unroll
         for (int j = 0; j < DIRECT_OC; j++)
@@ -376,12 +376,8 @@ __global__ static void k_avgpool(__half *dst, const __half *src, int nb,
     size_t n = (size_t)nb * oh * ow * c;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x) {
-        int ch = (int)(i % c);
-        size_t r = i / c;
-        int x = (int)(r % ow);
-        r /= ow;
-        int y = (int)(r % oh);
-        int b = (int)(r / oh);
+        int ch = (int)(i % c), y, x;
+        int b = pixel_of(i / c, oh, ow, &y, &x);
         int y0 = y * h / oh, y1 = ((y + 1) * h + oh - 1) / oh;
         int x0 = x * w / ow, x1 = ((x + 1) * w + ow - 1) / ow;
         float sum = 0.f;
@@ -1993,10 +1989,10 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
             break;
         case CAP_MAXPOOL:
             if (!r->attn_ref && c % 8 == 0 && al16(x) && al16(q->out))
-                k_maxpool8<<<LAUNCH(n / 8)>>>((uint4 *)q->out,
-                                              (const uint4 *)x, nb, h, w,
-                                              c / 8, l->h, l->w, l->kernel,
-                                              l->stride, l->pad);
+                k_maxpool<<<LAUNCH(n / 8)>>>((uint4 *)q->out,
+                                             (const uint4 *)x, nb, h, w,
+                                             c / 8, l->h, l->w, l->kernel,
+                                             l->stride, l->pad);
             else
                 k_maxpool<<<LAUNCH(n)>>>(q->out, x, nb, h, w, c, l->h, l->w,
                                          l->kernel, l->stride, l->pad);
