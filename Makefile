@@ -34,7 +34,7 @@ else
 BUILD   = build
 endif
 
-COMPONENTS = util model policies traces sim serve capture
+COMPONENTS = util model traces policies capture frontend sim serve lab
 LIB_SRCS = $(foreach c,$(COMPONENTS),$(wildcard $(c)/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS = $(wildcard cli/*.c)

@@ -1,13 +1,14 @@
 /*
  * cmd_compare.c - `igniter compare`: policies against each other on one
- * experiment (sim_compare), then the figures (scripts/plot.sh).
+ * experiment (lab_compare), then the figures (scripts/plot.sh).
  */
 #include "cli/cli.h"
-#include "sim/sim.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,19 @@ static const char compare_help[] =
     "  --jobs N       runs at a time, in parallel processes (default 1)\n"
     "  --seeds N      number of seeds (default the experiment's \"seeds\")\n"
     "  --no-figures   skip the figures\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void print_note(void *ud, const char *line)
+{
+    fprintf(ud, "%s\n", line);
+}
 
 /* scripts/plot.sh next to the binary's build folder: the repository's. */
 static int draw_figures(const char *out)
@@ -112,8 +126,16 @@ int cli_compare(int argc, char **argv)
     if (!out)
         return cli_usage("compare", "--out is required");
     ut_err err;
-    if (sim_compare(argv[optind], out, (int)jobs, (int)seeds, stderr,
-                    &err) < 0)
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    stop_flag = 0;
+    sigaction(SIGINT, &sa, &old);
+    int rc = lab_compare(argv[optind], out, (int)jobs, (int)seeds, &stop_flag,
+                         print_note, stderr, &err);
+    sigaction(SIGINT, &old, NULL);
+    if (rc < 0)
         return cli_fail("compare", &err);
     printf("results: %s/results.csv, %s/summary.csv\n", out, out);
     if (figures && draw_figures(out) == 0)

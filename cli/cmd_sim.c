@@ -4,14 +4,9 @@
  * same options for the plan, workloads and arrivals, so that a real run
  * and its simulation are asked for with the same words.
  */
-#include "capture/capture.h"
 #include "cli/cli.h"
-#include "model/model.h"
-#include "policies/policy.h"
-#include "serve/serve.h"
-#include "sim/sim.h"
+#include "lab/lab.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -131,7 +126,7 @@ static void show_progress(void *ud, int64_t now, int64_t end, uint64_t reqs)
 }
 
 /* backend NULL: a real run (igniter serve). */
-static void print_report(const sim_result *r, const pol_plan *p,
+static void print_report(const fe_result *r, const pol_plan *p,
                          const char *backend, const char *out)
 {
     if (!backend)
@@ -146,15 +141,15 @@ static void print_report(const sim_result *r, const pol_plan *p,
            "requests", "mean ms", "P99 ms", "SLO ms", "viol %", "dropped");
     uint64_t viol = 0, done = 0, drop = 0;
     for (size_t w = 0; w < r->nw; w++) {
-        const sim_wstats *s = &r->w[w];
+        const fe_wstats *s = &r->w[w];
         double v = s->completed + s->dropped
                        ? 100.0 * (double)(s->violations + s->dropped) /
                              (double)(s->completed + s->dropped)
                        : 0;
         printf("%-12.12s %-10.10s %9llu %10.2f %10.2f %10.1f %8.2f %9llu\n",
                s->name, s->model, (unsigned long long)s->arrived,
-               sim_hist_mean(&s->lat) / 1e6,
-               (double)sim_hist_quantile(&s->lat, 0.99) / 1e6, s->slo_ms, v,
+               fe_hist_mean(&s->lat) / 1e6,
+               (double)fe_hist_quantile(&s->lat, 0.99) / 1e6, s->slo_ms, v,
                (unsigned long long)s->dropped);
         viol += s->violations;
         done += s->completed;
@@ -168,49 +163,12 @@ static void print_report(const sim_result *r, const pol_plan *p,
            p->cost_per_hour, r->cost);
 }
 
-/* The GPU side of serve, from build/libigniter-gpu.so beside this
- * program (or $IGNITER_GPU_LIB). */
-static void *load_gpu(cap_serve_device_new_fn *mk,
-                      cap_serve_device_free_fn *rm, ut_err *err)
-{
-    char path[4096];
-    const char *env = getenv("IGNITER_GPU_LIB");
-    if (env && *env) {
-        snprintf(path, sizeof path, "%s", env);
-    } else {
-        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-        if (n < 0)
-            n = 0;
-        path[n] = 0;
-        char *slash = strrchr(path, '/');
-        snprintf(slash ? slash + 1 : path,
-                 sizeof path - (size_t)(slash ? slash + 1 - path : 0),
-                 "libigniter-gpu.so");
-    }
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        ut_errf(err, "the GPU library: %s (build it with `make capture` on a "
-                "machine with nvcc and cuDNN; see capture/README.md)",
-                dlerror());
-        return NULL;
-    }
-    *(void **)mk = dlsym(h, "cap_serve_device_new");
-    *(void **)rm = dlsym(h, "cap_serve_device_free");
-    if (!*mk || !*rm) {
-        ut_errf(err, "%s: expected cap_serve_device_new and _free, got "
-                "none (an older build? run `make capture`)", path);
-        dlclose(h);
-        return NULL;
-    }
-    return h;
-}
-
 static void print_serve(const srv_stats *st)
 {
-    const sim_hist *h = &st->lateness;
+    const fe_hist *h = &st->lateness;
     printf("load generator lateness: mean %.3f ms, P99 %.3f ms, max %.3f ms "
            "over %llu arrivals; %llu batches; %zu plan GPU%s run\n",
-           sim_hist_mean(h) / 1e6, (double)sim_hist_quantile(h, 0.99) / 1e6,
+           fe_hist_mean(h) / 1e6, (double)fe_hist_quantile(h, 0.99) / 1e6,
            (double)(h->count ? h->max : 0) / 1e6,
            (unsigned long long)h->count, (unsigned long long)st->launches,
            st->passes, st->passes == 1 ? "" : "s");
@@ -351,199 +309,76 @@ static int run_verb(int argc, char **argv, int serve)
     }
 
     ut_err err;
-    sim_experiment e;
-    memset(&e, 0, sizeof e);
-    mdl_fitted fit;
-    memset(&fit, 0, sizeof fit);
-    mdl_measured meas;
-    memset(&meas, 0, sizeof meas);
-    pol_plan plan;
-    memset(&plan, 0, sizeof plan);
-    sim_workload_cfg *wcfg = NULL;
-    size_t nw = 0;
-    int rc = EXIT_BAD_INPUT, have_meas = 0;
-    char *table = NULL;
-    pol_request req;
-    const pol_ops *policy = NULL;
-    void *gpulib = NULL;
-    srv_device *dev = NULL;
-    cap_serve_device_new_fn dev_new = NULL;
-    cap_serve_device_free_fn dev_free = NULL;
-
-    if (exp_path) {
-        if (sim_experiment_load(exp_path, &e, &err) < 0)
-            goto fail;
-        if (!profile)
-            profile = e.profile;
-        if (!plan_path && e.plan[0])
-            plan_path = e.plan;
-        if (!backend)
-            backend = e.backend;
-        if (!measured && e.measured[0])
-            measured = e.measured;
-        if (dur < 0)
-            dur = e.duration_s;
-        if (warm < 0)
-            warm = e.warmup_s;
-        if (iv < 0)
-            iv = e.interval_s;
-        if (seed < 0)
-            seed = (long long)e.seed;
-    }
-    if (!backend)
-        backend = "model";
-    if (serve && !profile && !plan_path) {
-        ut_errf(&err, "%s: expected a profile to plan with, got none",
-                exp_path ? exp_path : "experiment");
-        goto fail;
-    }
-    if (profile && mdl_load(profile, &fit, &err) < 0)
-        goto fail;
-    if (fit.price_per_hour <= 0) {
-        const pol_gpu_type *t = pol_catalog_find(fit.gpu);
-        if (t)
-            fit.price_per_hour = t->price_per_hour;
-    }
-    if (measured && !serve) {
-        if (mdl_measured_load(measured, &meas, &err) < 0)
-            goto fail;
-        have_meas = 1;
-    }
-    if (plan_path) {
-        if (pol_plan_load(plan_path, &plan, &err) < 0)
-            goto fail;
-    } else {
-        for (size_t i = 0; i < e.nw; i++)
-            if (mdl_find(&fit, e.w[i].model) < 0) {
-                char names[256];
-                ut_errf(&err, "%s: workloads[%zu].model: expected one of %s, "
-                        "got \"%s\"", exp_path, i,
-                        mdl_names(&fit, names, sizeof names), e.w[i].model);
-                goto fail;
-            }
-        req = (pol_request){e.w, e.nw, &fit, have_meas ? &meas : NULL,
-                            e.faithful};
-        if (pol_make_plan(e.policy, &req, &plan, &err) < 0)
-            goto fail;
-        policy = pol_find(e.policy);
-        if (serve && policy && policy->runtime) {
-            fprintf(stderr, "igniter serve: policy %s changes its plan at "
-                    "run time in a simulation; here its first plan is "
-                    "served as it is\n", policy->name);
-            policy = NULL;
-        }
-        if (!quiet)
-            table = pol_plan_table(&plan);   /* printed after a good run */
-    }
-    if (exp_path) {
-        wcfg = e.wcfg;
-        nw = e.nw;
-    } else {
-        /* one workload per distinct name in the plan, at its total rate */
-        wcfg = ut_xcalloc(64 + plan.ngpus * 8, sizeof *wcfg);
-        size_t cap = 64 + plan.ngpus * 8;
-        for (size_t j = 0; j < plan.ngpus; j++)
-            for (size_t k = 0; k < plan.gpus[j].n; k++) {
-                const pol_instance *pi = &plan.gpus[j].inst[k];
-                size_t w = 0;
-                while (w < nw && strcmp(wcfg[w].name, pi->name))
-                    w++;
-                if (w == nw) {
-                    if (nw == cap) {
-                        cap *= 2;
-                        wcfg = ut_xrealloc(wcfg, cap * sizeof *wcfg);
-                    }
-                    sim_workload_defaults(&wcfg[nw++], pi->name, 0);
-                }
-                wcfg[w].arrivals.rate_rps += pi->rate_rps;
-            }
-    }
-    for (size_t w = 0; w < nw; w++) {
-        sim_workload_cfg *wc = &wcfg[w];
-        if (arrivals && trace_spec_parse(arrivals, wc->arrivals.rate_rps,
-                                         &wc->arrivals, &err) < 0)
-            goto fail;
-        if (delay >= 0)
-            wc->max_delay_ms = delay;
-        if (qlim > 0)
-            wc->queue_limit = (size_t)qlim;
-        if (svc > 0)
-            wc->service_ms = svc;
-        if (sdist)
-            wc->service_exp = !strcmp(sdist, "exp");
-    }
-    sim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.plan = &plan;
-    cfg.fit = &fit;
-    cfg.measured = have_meas ? &meas : NULL;
-    cfg.backend = backend;
-    cfg.duration_s = dur < 0 ? 60 : dur;
-    cfg.warmup_s = warm < 0 ? 0 : warm;
-    cfg.interval_s = iv < 0 ? 1 : iv;
-    cfg.seed = seed < 0 ? 1 : (uint64_t)seed;
-    cfg.wcfg = wcfg;
-    cfg.nw = nw;
-    cfg.trace_max = (size_t)trace;
-    cfg.policy = policy;
-    cfg.req = policy ? &req : NULL;
-    cfg.reconfig_delay_s = reconf;
-    cfg.plan_path = plan_path;
-    cfg.profile_path = profile;
-    cfg.measured_path = measured;
-    cfg.experiment_path = exp_path;
-    cfg.stop = &stop_flag;
-    if (serve) {
-        cfg.backend = NULL;
-        cfg.measured_path = NULL;
-        cap_serve_opts so = {mech ? mech : "green", mdir, !quiet};
-        if (!(gpulib = load_gpu(&dev_new, &dev_free, &err)) ||
-            dev_new(&so, &dev, &err) < 0) {
-            cli_fail(verb, &err);
-            rc = 1;
-            goto done;
-        }
-    }
+    lab_opts lo;
+    lab_opts_init(&lo);
+    lo.experiment = exp_path;
+    lo.plan = plan_path;
+    lo.profile = profile;
+    lo.backend = backend;
+    lo.measured = measured;
+    lo.arrivals = arrivals;
+    lo.service_dist = sdist;
+    lo.duration_s = dur;
+    lo.warmup_s = warm;
+    lo.interval_s = iv;
+    lo.max_delay_ms = delay;
+    lo.service_ms = svc;
+    lo.reconfig_delay_s = reconf;
+    lo.seed = seed;
+    lo.queue_limit = qlim;
+    lo.trace_max = trace;
+    lo.for_serve = serve;
+    lo.stop = &stop_flag;
+    lab_prepared p;
+    if (lab_prepare(&lo, &p, &err) < 0)
+        return cli_fail(verb, &err);
+    if (p.runtime_dropped)
+        fprintf(stderr, "igniter serve: policy %s changes its plan at "
+                "run time in a simulation; here its first plan is "
+                "served as it is\n", p.runtime_dropped);
+    /* the plan a policy made, printed after a good run */
+    char *table = p.planned && !quiet ? pol_plan_table(&p.plan) : NULL;
+    int rc = EXIT_BAD_INPUT;
     progress pr = {isatty(2), {0, 0}, {0, 0}};
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);
-    cfg.progress = show_progress;
-    cfg.progress_ud = &pr;
-    if (ut_mkdir_p(out, &err) < 0)
-        goto fail;
-    if (access(out, W_OK) < 0) {
-        ut_errf(&err, "cannot write in '%s': %s", out, strerror(errno));
-        goto fail;
-    }
+    p.cfg.progress = show_progress;
+    p.cfg.progress_ud = &pr;
     struct sigaction sa, old, oldterm;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
     sigaction(SIGTERM, &sa, &oldterm);
-    sim_result res;
+    fe_result res;
     srv_stats sst;
     int src;
     if (serve) {
-        srv_config sc = {&cfg, dev, &srv_clock_monotonic,
-                         llround(poll_us * 1e3), (int)only_gpu,
-                         mech ? mech : "green", quiet ? NULL : stderr};
+        lab_serve_opts so = {mech ? mech : "green", mdir, !quiet,
+                             llround(poll_us * 1e3), (int)only_gpu,
+                             quiet ? NULL : stderr};
         if (table)
             fputs(table, stdout);
+        free(table);
         table = NULL;
-        src = srv_run(&sc, out, &res, &sst, &err);
+        src = lab_serve(&p, &so, out, &res, &sst, &err);
     } else {
-        src = sim_run(&cfg, out, &res, &err);
+        src = lab_simulate(&p, out, &res, &err);
     }
     sigaction(SIGINT, &old, NULL);
     sigaction(SIGTERM, &oldterm, NULL);
     if (pr.tty && !serve)
         fprintf(stderr, "\r%90s\r", "");
+    if (src == -2) {
+        cli_fail(verb, &err);
+        rc = 1;
+        goto done;
+    }
     if (src < 0)
         goto fail;
     if (table)
         fputs(table, stdout);
     if (!quiet)
-        print_report(&res, &plan, serve ? NULL : backend, out);
+        print_report(&res, &p.plan, serve ? NULL : p.cfg.backend, out);
     if (serve && !quiet)
         print_serve(&sst);
     if (serve && sst.error)
@@ -554,23 +389,13 @@ static int run_verb(int argc, char **argv, int serve)
                 "are in %s/ (\"complete\": false)\n", verb, res.sim_end_s,
                 out);
     rc = res.complete ? 0 : serve && sst.error ? 1 : 130;
-    sim_result_free(&res);
+    fe_result_free(&res);
     goto done;
 fail:
     cli_fail(verb, &err);
 done:
-    if (dev)
-        dev_free(dev);
-    if (gpulib)
-        dlclose(gpulib);
     free(table);
-    if (!exp_path)
-        free(wcfg);
-    sim_experiment_free(&e);
-    pol_plan_free(&plan);
-    mdl_fitted_free(&fit);
-    if (have_meas)
-        mdl_measured_free(&meas);
+    lab_prepared_free(&p);
     return rc;
 }
 

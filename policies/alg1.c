@@ -424,20 +424,11 @@ int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
     c.max_units = (long)floor(100 / c.unit + 1e-9);
     c.co_units = (long)floor(mdl_colocated_pct(c.f) / c.unit + 1e-9);
     memset(out, 0, sizeof *out);
-    if (req->n == 0)
-        return ut_errf(err, "workloads: expected at least one, got none");
     c.wl = ut_xcalloc(req->n, sizeof *c.wl);
     int rc = -1;
     /* step 1-3: budgets, batches, share bounds */
     for (size_t i = 0; i < req->n; i++) {
-        int m = mdl_find(c.f, req->w[i].model);
-        if (m < 0) {
-            char names[256];
-            ut_errf(err, "workload \"%s\": model: expected one of %s, got "
-                    "\"%s\"", req->w[i].name,
-                    mdl_names(c.f, names, sizeof names), req->w[i].model);
-            goto out;
-        }
+        int m = mdl_find(c.f, req->w[i].model);  /* checked by the caller */
         c.wl[i].model = m;
         c.wl[i].s_ms = req->w[i].slo_ms / 2;
         c.wl[i].rate_rps = req->w[i].rate_rps;

@@ -406,11 +406,7 @@ static int size_workload(gl_ctx *c, int i, ut_err *err)
     const pol_workload *w = &c->req->w[i];
     const mdl_fitted *f = c->req->fit;
     char names[256];
-    int fm = mdl_find(f, w->model);
-    if (fm < 0)
-        return ut_errf(err, "workload \"%s\": model: expected one of %s, got "
-                       "\"%s\"", w->name, mdl_names(f, names, sizeof names),
-                       w->model);
+    int fm = mdl_find(f, w->model);   /* checked by the caller */
     int model = mdl_measured_find(c->m, w->model);
     if (model < 0) {
         size_t len = 0;

@@ -18,6 +18,10 @@
 #include "model/model.h"
 #include "util/util.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define POL_NAME_MAX 64
 #define POL_PLAN_FORMAT 1
 #define POL_OPS_VERSION 1
@@ -172,10 +176,20 @@ const pol_ops *const *pol_all(void);
 /* "igniter, ffd, ..." for "unknown policy" messages. */
 const char *pol_names(char *out, size_t n);
 
-/* Plans with the named policy; an unknown name is an error listing the
- * valid ones. */
+/*
+ * Plans with the named policy; an unknown name is an error listing the
+ * valid ones. The request is checked here, once, before any policy sees
+ * it (pol_check_request), so a policy may take a valid request for
+ * granted.
+ */
 int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
-             ut_err *err);
+                  ut_err *err);
+
+/* The checks every request passes: at least one workload; each with a
+ * name, a model the fitted model knows, an SLO and a rate that are
+ * positive and finite; names unique. Errors name the workload by index:
+ * `workloads[2].model: expected one of alexnet, ..., got "x"`. */
+int pol_check_request(const pol_request *req, ut_err *err);
 
 /* ---- GPU catalog ----------------------------------------------------------- */
 
@@ -190,6 +204,9 @@ typedef struct pol_gpu_type {
 
 /* NULL if the catalog has no such GPU. */
 const pol_gpu_type *pol_catalog_find(const char *name);
+/* The price per hour of a GPU type: `given` when positive (a profile's
+ * own), else the catalog's, else 0. The one rule every caller applies. */
+double pol_price_per_hour(const char *gpu, double given);
 /* The catalog, ending with an entry whose name is NULL. */
 const pol_gpu_type *pol_catalog(void);
 
@@ -214,5 +231,9 @@ int pol_igniter_batch(const mdl_fitted *f, const mdl_model *m, double slo_ms,
  */
 int pol_gpulets_predictor_error(const mdl_measured *m, mdl_error_stats *train,
                                 mdl_error_stats *test, ut_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

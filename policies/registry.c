@@ -6,6 +6,7 @@
  */
 #include "policies/policy.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,18 +57,16 @@ int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
         return ut_errf(err, "policy \"%s\": built for interface version %d, "
                        "this build has %d", policy, ops->version,
                        POL_OPS_VERSION);
+    if (pol_check_request(req, err) < 0)
+        return -1;
     if (ops->plan(req, out, err) < 0)
         return -1;
     snprintf(out->policy, sizeof out->policy, "%s", ops->name);
     out->policy_version = ops->version;
     out->faithful = req->faithful;
     snprintf(out->gpu_type, sizeof out->gpu_type, "%s", req->fit->gpu);
-    out->price_per_hour = req->fit->price_per_hour;
-    if (out->price_per_hour <= 0) {
-        const pol_gpu_type *t = pol_catalog_find(req->fit->gpu);
-        if (t)
-            out->price_per_hour = t->price_per_hour;
-    }
+    out->price_per_hour = pol_price_per_hour(req->fit->gpu,
+                                             req->fit->price_per_hour);
     out->cost_per_hour = (double)out->ngpus * out->price_per_hour;
     return 0;
 }
@@ -97,4 +96,43 @@ const pol_gpu_type *pol_catalog_find(const char *name)
         if (!strcmp(catalog[i].name, name))
             return &catalog[i];
     return NULL;
+}
+
+double pol_price_per_hour(const char *gpu, double given)
+{
+    if (given > 0)
+        return given;
+    const pol_gpu_type *t = pol_catalog_find(gpu);
+    return t ? t->price_per_hour : 0;
+}
+
+int pol_check_request(const pol_request *req, ut_err *err)
+{
+    if (req->n == 0)
+        return ut_errf(err, "workloads: expected at least one, got none");
+    for (size_t i = 0; i < req->n; i++) {
+        const pol_workload *w = &req->w[i];
+        if (!w->name[0])
+            return ut_errf(err, "workloads[%zu].name: expected a name, got "
+                           "\"\"", i);
+        if (mdl_find(req->fit, w->model) < 0) {
+            char names[256];
+            return ut_errf(err, "workloads[%zu].model: expected one of %s, "
+                           "got \"%s\"", i,
+                           mdl_names(req->fit, names, sizeof names),
+                           w->model);
+        }
+        if (!(w->slo_ms > 0) || !isfinite(w->slo_ms))
+            return ut_errf(err, "workloads[%zu].slo_ms: expected a positive "
+                           "number, got %g", i, w->slo_ms);
+        if (!(w->rate_rps > 0) || !isfinite(w->rate_rps))
+            return ut_errf(err, "workloads[%zu].rate_rps: expected a "
+                           "positive number, got %g", i, w->rate_rps);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(req->w[j].name, w->name))
+                return ut_errf(err, "workloads[%zu].name: expected a unique "
+                               "name, got \"%s\" again (also [%zu])", i,
+                               w->name, j);
+    }
+    return 0;
 }

@@ -9,7 +9,7 @@
  * (completions, arrivals, batcher timeouts), launches what the batchers
  * release, and waits for the next due time, polling the device while a
  * batch runs. Every request is logged; after the last pass the log is fed,
- * in time order, to the simulator's recorder (sim_rec), which writes the
+ * in time order, to the simulator's recorder (fe_rec), which writes the
  * same files as `igniter sim`.
  */
 #include "serve/serve.h"
@@ -69,7 +69,7 @@ typedef struct batch {
 typedef struct slot {        /* an instance of the GPU being served */
     int inst;                /* global instance number (plan order) */
     int w;
-    sim_batcher q;
+    fe_batcher q;
     size_t qhead, qtail;     /* its queued requests, a list through
                                 req.next in the batcher's order */
     int busy;
@@ -79,15 +79,13 @@ typedef struct slot {        /* an instance of the GPU being served */
 
 typedef struct srv {
     const srv_config *c;
-    const sim_config *sc;
+    const fe_run *sc;
     const pol_plan *p;
     size_t nw, ninst;
-    int *inst_w, *inst_gpu;          /* per global instance */
+    fe_binding bind;                 /* instances, workloads, routing */
+    int *inst_w, *inst_gpu;          /* b's, per global instance */
     const pol_instance **inst_pi;    /* its plan entry */
-    int **winst;                     /* per workload: its instances */
-    size_t *nwinst;
-    double *wtotal;
-    sim_wrr *rr;
+    fe_wrr *rr;
     req *r;
     size_t nr, rcap;
     batch *b;
@@ -170,10 +168,10 @@ static size_t queue_pop(srv *s, slot *q)
 
 static int launch(srv *s, slot *q, size_t li, int64_t now, ut_err *err)
 {
-    int k = sim_batcher_ready(&q->q, now);
+    int k = fe_batcher_ready(&q->q, now);
     if (k == 0)
         return 0;
-    sim_batcher_pop(&q->q, k, q->tmp);
+    fe_batcher_pop(&q->q, k, q->tmp);
     size_t bi = add_batch(s, k);
     batch *B = &s->b[bi];
     B->inst = q->inst;
@@ -222,11 +220,10 @@ static int pass(srv *s, size_t gpu, ut_err *err)
         Q->inst = (int)(first + k);
         Q->qhead = Q->qtail = NO_REQ;
         Q->w = s->inst_w[Q->inst];
-        const sim_workload_cfg *wc = &s->sc->wcfg[Q->w];
-        double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
-                                                : g->inst[k].slo_ms / 2;
-        sim_batcher_init(&Q->q, g->inst[k].batch, llround(delay_ms * 1e6),
-                         wc->queue_limit);
+        const fe_workload_cfg *wc = &s->sc->wcfg[Q->w];
+        fe_batcher_init(&Q->q, g->inst[k].batch,
+                        fe_batch_delay_ns(wc, g->inst[k].slo_ms),
+                        wc->queue_limit);
         Q->tmp = ut_xcalloc((size_t)g->inst[k].batch, sizeof *Q->tmp);
     }
     for (size_t i = 0; i < s->ninst; i++)
@@ -306,8 +303,8 @@ static int pass(srv *s, size_t gpu, ut_err *err)
                 break;
             size_t w = wmin;
             int64_t t = next[w];
-            int i = sim_wrr_pick(s->rr, s->winst[w], s->nwinst[w],
-                                 s->wtotal[w]);
+            int i = fe_wrr_pick(s->rr, s->bind.winst[w], s->bind.nwinst[w],
+                                s->bind.wtotal[w]);
             if (s->inst_gpu[i] == (int)gpu) {
                 slot *Q = &q[(size_t)i - first];
                 size_t id = add_req(s);
@@ -316,8 +313,8 @@ static int pass(srv *s, size_t gpu, ut_err *err)
                 R->late = now - t;
                 R->w = (int32_t)w;
                 R->inst = i;
-                sim_hist_add(&s->st->lateness, now - t);
-                if (sim_batcher_push(&Q->q, t) < 0) {
+                fe_hist_add(&s->st->lateness, now - t);
+                if (fe_batcher_push(&Q->q, t) < 0) {
                     R->status = RQ_DROPPED;
                 } else {
                     R->status = RQ_QUEUED;
@@ -338,8 +335,8 @@ static int pass(srv *s, size_t gpu, ut_err *err)
                 rc = 2;
             if (q[k].busy)
                 busy = 1;
-            else if (sim_batcher_deadline(&q[k].q) < wake)
-                wake = sim_batcher_deadline(&q[k].q);
+            else if (fe_batcher_deadline(&q[k].q) < wake)
+                wake = fe_batcher_deadline(&q[k].q);
         }
         if (rc)
             break;
@@ -369,7 +366,7 @@ static int pass(srv *s, size_t gpu, ut_err *err)
     c->dev->close(c->dev->ud);
 out:
     for (size_t k = 0; k < n; k++) {
-        sim_batcher_free(&q[k].q);
+        fe_batcher_free(&q[k].q);
         free(q[k].tmp);
     }
     for (size_t w = 0; w < s->nw; w++)
@@ -401,13 +398,13 @@ static int rev_cmp(const void *a, const void *b)
 }
 
 /* Ends the recorder's current interval: its rows, then the next one. */
-static void interval_end(sim_rec *rec, const double *share, const int *count)
+static void interval_end(fe_rec *rec, const double *share, const int *count)
 {
-    sim_rec_interval_rows(rec, share, count);
-    sim_rec_interval_reset(rec);
+    fe_rec_interval_rows(rec, share, count);
+    fe_rec_interval_reset(rec);
 }
 
-static void replay(srv *s, sim_rec *rec, int64_t end)
+static void replay(srv *s, fe_rec *rec, int64_t end)
 {
     size_t nev = s->nr + 2 * s->nb, m = 0;
     rev *ev = ut_xcalloc(nev ? nev : 1, sizeof *ev);
@@ -432,7 +429,7 @@ static void replay(srv *s, sim_rec *rec, int64_t end)
             interval_end(rec, share, count);
         if (ev[e].kind == EV_ARR) {
             const req *R = &s->r[ev[e].id];
-            sim_rec_arrival(rec, R->w, R->t_arr, R->status == RQ_DROPPED);
+            fe_rec_arrival(rec, R->w, R->t_arr, R->status == RQ_DROPPED);
             continue;
         }
         const batch *B = &s->b[ev[e].id];
@@ -444,16 +441,16 @@ static void replay(srv *s, sim_rec *rec, int64_t end)
             arr[j] = s->r[s->ids[B->first + (size_t)j]].t_arr;
         int w = s->inst_w[B->inst];
         if (ev[e].kind == EV_DISP)
-            sim_rec_dispatch(rec, w, arr, B->k, B->start);
+            fe_rec_dispatch(rec, w, arr, B->k, B->start);
         else
-            sim_rec_complete(rec, w, arr, B->k, B->start, B->end, B->gpu,
+            fe_rec_complete(rec, w, arr, B->k, B->start, B->end, B->gpu,
                              B->inst);
     }
     while (rec->next_iv <= end)
         interval_end(rec, share, count);
     for (size_t i = 0; i < s->nr; i++)
         if (s->r[i].status == RQ_QUEUED || s->r[i].status == RQ_RUNNING)
-            sim_rec_unfinished(rec, s->r[i].w, s->r[i].t_arr,
+            fe_rec_unfinished(rec, s->r[i].w, s->r[i].t_arr,
                                s->reached[s->inst_gpu[s->r[i].inst]]);
     free(arr);
     free(share);
@@ -545,11 +542,11 @@ static char *serve_json(const srv *s, int complete)
                       "\"reached_s\": %.6f}", k++ ? ", " : "", j,
                       s->p->gpus[j].n, (double)s->reached[j] / 1e9);
     }
-    const sim_hist *h = &s->st->lateness;
+    const fe_hist *h = &s->st->lateness;
     ut_buf_printf(&b, "],\n    \"lateness_ms\": {\"mean\": %.6f, \"p99\": "
                   "%.6f, \"max\": %.6f}, \"launches\": %llu",
-                  sim_hist_mean(h) / 1e6,
-                  (double)sim_hist_quantile(h, 0.99) / 1e6,
+                  fe_hist_mean(h) / 1e6,
+                  (double)fe_hist_quantile(h, 0.99) / 1e6,
                   (double)(h->count ? h->max : 0) / 1e6,
                   (unsigned long long)s->st->launches);
     if (!complete) {
@@ -563,116 +560,58 @@ static char *serve_json(const srv *s, int complete)
 
 /* ---- setup and the whole run -------------------------------------------- */
 
+/* What serve checks beyond the run (fe_bind): the plan GPU asked for, and
+ * batches the runner's buffers hold. */
 static int check(srv *s, ut_err *err)
 {
-    const sim_config *sc = s->sc;
     const pol_plan *p = s->p;
-    if (!p || p->ngpus == 0)
-        return ut_errf(err, "plan: expected at least one GPU, got none");
-    if (!(sc->duration_s > 0) || sc->duration_s > 1e6)
-        return ut_errf(err, "duration_s: expected a positive number of "
-                       "seconds (at most 1e6), got %g", sc->duration_s);
-    if (!(sc->warmup_s >= 0) || sc->warmup_s >= sc->duration_s)
-        return ut_errf(err, "warmup_s: expected a number in [0, duration_s = "
-                       "%g), got %g", sc->duration_s, sc->warmup_s);
     if (s->c->only_gpu >= 0 && (size_t)s->c->only_gpu >= p->ngpus)
         return ut_errf(err, "gpu: expected a plan GPU in 0..%zu, got %d",
                        p->ngpus - 1, s->c->only_gpu);
-    for (size_t w = 0; w < s->nw; w++)
-        for (size_t v = 0; v < w; v++)
-            if (!strcmp(sc->wcfg[v].name, sc->wcfg[w].name))
-                return ut_errf(err, "workload \"%s\": expected unique "
-                               "names, got it twice", sc->wcfg[w].name);
-    size_t i = 0;
-    for (size_t j = 0; j < p->ngpus; j++)
-        for (size_t k = 0; k < p->gpus[j].n; k++, i++) {
-            const pol_instance *pi = &p->gpus[j].inst[k];
-            size_t w = 0;
-            while (w < s->nw && strcmp(sc->wcfg[w].name, pi->name))
-                w++;
-            if (w == s->nw)
-                return ut_errf(err, "plan: gpus[%zu].workloads[%zu]: "
-                               "workload \"%s\" has no arrival settings (not "
-                               "in the workloads)", j, k, pi->name);
-            if (pi->batch < 1 || pi->batch > 64)
-                return ut_errf(err, "plan: gpus[%zu].workloads[%zu].batch: "
-                               "expected 1..64, got %d", j, k, pi->batch);
-            s->inst_w[i] = (int)w;
-            s->inst_gpu[i] = (int)j;
-            s->inst_pi[i] = pi;
-            s->rr[i].weight = pi->rate_rps;
-            s->rr[i].active = 1;
-            s->wtotal[w] += pi->rate_rps;
-            if (s->nwinst[w] == 0)
-                s->winst[w] = ut_xcalloc(s->ninst, sizeof *s->winst[w]);
-            s->winst[w][s->nwinst[w]++] = (int)i;
-        }
-    for (size_t w = 0; w < s->nw; w++) {
-        if (s->nwinst[w] == 0)
-            return ut_errf(err, "workload \"%s\": expected an instance in "
-                           "the plan, got none", sc->wcfg[w].name);
-        trace_gen *g = trace_gen_new(&sc->wcfg[w].arrivals, sc->seed,
-                                     sc->wcfg[w].name, err);
-        if (!g)
-            return ut_errprefix(err, "workload \"%s\": arrivals",
-                                sc->wcfg[w].name);
-        trace_gen_free(g);
+    for (size_t i = 0; i < s->ninst; i++) {
+        const pol_instance *pi = s->inst_pi[i];
+        if (pi->batch < 1 || pi->batch > 64)
+            return ut_errf(err, "plan: gpus[%d].workloads[%d].batch: "
+                           "expected 1..64, got %d", s->bind.inst_gpu[i],
+                           s->bind.inst_slot[i], pi->batch);
     }
     return 0;
 }
 
-int srv_run(const srv_config *c, const char *out_dir, sim_result *res,
+int srv_run(const srv_config *c, const char *out_dir, fe_result *res,
             srv_stats *st, ut_err *err)
 {
     srv s;
     memset(&s, 0, sizeof s);
     s.c = c;
-    s.sc = c->sim;
-    s.p = c->sim->plan;
+    s.sc = c->run;
+    s.p = c->run->plan;
     s.nw = s.sc->nw;
     s.st = st;
     memset(st, 0, sizeof *st);
-    sim_hist_reset(&st->lateness);
-    sim_result r;
+    fe_hist_reset(&st->lateness);
+    fe_result r;
     memset(&r, 0, sizeof r);
-    sim_rec rec;
+    fe_rec rec;
     memset(&rec, 0, sizeof rec);
     char *extra = NULL;
     int rc = -1;
-    for (size_t j = 0; s.p && j < s.p->ngpus; j++)
-        s.ninst += s.p->gpus[j].n;
-    size_t ni = s.ninst ? s.ninst : 1, nw = s.nw ? s.nw : 1;
-    s.inst_w = ut_xcalloc(ni, sizeof *s.inst_w);
-    s.inst_gpu = ut_xcalloc(ni, sizeof *s.inst_gpu);
-    s.inst_pi = ut_xcalloc(ni, sizeof *s.inst_pi);
-    s.rr = ut_xcalloc(ni, sizeof *s.rr);
-    s.winst = ut_xcalloc(nw, sizeof *s.winst);
-    s.nwinst = ut_xcalloc(nw, sizeof *s.nwinst);
-    s.wtotal = ut_xcalloc(nw, sizeof *s.wtotal);
+    if (fe_bind(s.sc, &s.bind, err) < 0)
+        goto out;
+    s.ninst = s.bind.ninst;
+    s.inst_w = s.bind.inst_w;
+    s.inst_gpu = s.bind.inst_gpu;
+    s.inst_pi = s.bind.inst_pi;
+    s.rr = s.bind.rr;
     if (check(&s, err) < 0)
         goto out;
     if (c->dev->check && c->dev->check(c->dev->ud, s.p, err) < 0)
         goto out;
-    s.end_ns = llround(s.sc->duration_s * 1e9);
-    s.warm_ns = llround(s.sc->warmup_s * 1e9);
+    s.end_ns = s.bind.end_ns;
+    s.warm_ns = s.bind.warm_ns;
     s.reached = ut_xcalloc(s.p->ngpus, sizeof *s.reached);
-    int64_t iv_ns = llround((s.sc->interval_s > 0 ? s.sc->interval_s : 1) *
-                            1e9);
-    sim_rec_init(&rec, s.nw, s.warm_ns, iv_ns, s.sc->trace_max);
-    for (size_t w = 0; w < s.nw; w++) {
-        sim_wstats *ws = &rec.st[w];
-        snprintf(ws->name, sizeof ws->name, "%s", s.sc->wcfg[w].name);
-        ws->rate_rps = s.sc->wcfg[w].arrivals.rate_rps;
-    }
-    for (size_t i = 0; i < s.ninst; i++) {
-        const pol_instance *pi = s.inst_pi[i];
-        sim_wstats *ws = &rec.st[s.inst_w[i]];
-        snprintf(ws->model, sizeof ws->model, "%s", pi->model);
-        ws->slo_ms = pi->slo_ms;
-        ws->instances++;
-        rec.iv[s.inst_w[i]].slo_ns = llround(pi->slo_ms * 1e6);
-    }
-    if (sim_rec_open(&rec, out_dir, s.p, err) < 0)
+    fe_rec_init_bound(&rec, s.sc, &s.bind);
+    if (fe_rec_open(&rec, out_dir, s.p, err) < 0)
         goto out;
     int how = 0;
     for (size_t j = 0; j < s.p->ngpus; j++) {
@@ -704,7 +643,7 @@ int srv_run(const srv_config *c, const char *out_dir, sim_result *res,
     r.gpu_busy = ut_xcalloc(r.ngpus, sizeof *r.gpu_busy);
     for (size_t j = 0; j < r.ngpus; j++) {
         r.gpu_busy[j] = busy_frac(&s, j);
-        r.gpu_hours += (double)s.reached[j] / 3.6e12;
+        r.gpu_hours += fe_gpu_hours(0, s.reached[j]);
     }
     r.cost = r.gpu_hours * s.p->price_per_hour;
     r.events = s.nr;
@@ -712,29 +651,21 @@ int srv_run(const srv_config *c, const char *out_dir, sim_result *res,
     char backend[160];
     snprintf(backend, sizeof backend, "real (%s)",
              c->mechanism ? c->mechanism : "gpu");
-    if (sim_write_results(s.sc, backend, &r, extra, out_dir, err) < 0)
+    if (fe_write_results(s.sc, backend, &r, extra, out_dir, err) < 0)
         goto out;
     ut_buf b = {0};
     write_requests(&s, &b);
-    char path[TRACE_PATH_MAX + 32];
+    char path[UT_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/requests.csv", out_dir);
     int wrc = ut_write_atomic(path, b.s ? b.s : "", b.len, err);
     ut_buf_free(&b);
-    if (wrc < 0 || sim_rec_commit(&rec, err) < 0)
+    if (wrc < 0 || fe_rec_commit(&rec, err) < 0)
         goto out;
     rc = how;
 out:
     free(extra);
-    sim_rec_free(&rec);
-    for (size_t w = 0; w < nw; w++)
-        free(s.winst[w]);
-    free(s.winst);
-    free(s.nwinst);
-    free(s.wtotal);
-    free(s.inst_w);
-    free(s.inst_gpu);
-    free(s.inst_pi);
-    free(s.rr);
+    fe_rec_free(&rec);
+    fe_binding_free(&s.bind);
     free(s.r);
     free(s.b);
     free(s.ids);
@@ -742,6 +673,6 @@ out:
     if (rc >= 0 && res)
         *res = r;
     else
-        sim_result_free(&r);
+        fe_result_free(&r);
     return rc;
 }

@@ -1,11 +1,11 @@
 /*
  * serve.h - the real provisioner: runs a plan on a real GPU with the
- * simulator's own arrival generation, routing and dynamic batcher, and
- * writes the simulator's result files.
+ * shared serving layer (frontend/frontend.h: the simulator's own arrival
+ * generation, routing, dynamic batcher and result files).
  *
  * The engine here is plain C and knows no GPU: a device (srv_device) starts
  * a plan GPU's instances and runs batches on them, a clock (srv_clock) says
- * what time it is and waits. capture/serve.cu provides the CUDA device
+ * what time it is and waits. serve/gpu.cu provides the CUDA device
  * (green contexts, the capture runner); tests provide a fake device and a
  * fake clock, and must then get exactly what `igniter sim` gets with the
  * fixed back end.
@@ -22,7 +22,7 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "sim/sim.h"
+#include "frontend/frontend.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +58,7 @@ typedef struct srv_device {
 } srv_device;
 
 typedef struct srv_config {
-    const sim_config *sim;      /* plan, workloads and arrivals, duration,
+    const fe_run *run;          /* plan, workloads and arrivals, duration,
                                    warm-up, seed, interval, trace_max,
                                    inputs, stop flag */
     const srv_device *dev;
@@ -73,14 +73,14 @@ typedef struct srv_config {
 /* What the host loop itself did, beside the requests' statistics. */
 typedef struct srv_stats {
     size_t passes;              /* plan GPUs run */
-    sim_hist lateness;          /* arrivals: handled - drawn, ns */
+    fe_hist lateness;          /* arrivals: handled - drawn, ns */
     uint64_t launches;
     int error;                  /* a pass ended on a device error */
     char error_msg[UT_ERR_MAX];
 } srv_stats;
 
 /*
- * Runs the plan (cfg->sim->plan) and writes summary.json (with a "serve"
+ * Runs the plan (cfg->run->plan) and writes summary.json (with a "serve"
  * member: device, mechanism, passes, lateness), workloads.csv, cdf.csv,
  * timeseries.csv, trace.json (when trace_max > 0) and requests.csv (every
  * request: workload, instance, GPU, arrival, lateness, dispatch, completion)
@@ -91,8 +91,87 @@ typedef struct srv_stats {
  * the error in "serve"), and srv_run returns 1 (stopped) or 2 (device
  * error); 0 when complete, -1 on an error before the run.
  */
-int srv_run(const srv_config *cfg, const char *out_dir, sim_result *res,
+int srv_run(const srv_config *cfg, const char *out_dir, fe_result *res,
             srv_stats *st, ut_err *err);
+
+/* ---- the GPU device (serve/gpu.cu, build/libigniter-gpu.so) ------------- */
+
+/*
+ * The device of a real GPU: a green context and a capture runner for each
+ * instance of the plan GPU being served, or, with the mechanism "mps", a
+ * worker process each (`igniter-capture worker`, capture/worker.cu) under
+ * an MPS daemon of its own. CUDA code: `make capture` builds it into
+ * build/libigniter-gpu.so, which the CUDA-free igniter loads at run time
+ * (srv_gpu_load) and reaches through the plug-in table below.
+ */
+typedef struct srv_gpu_opts {
+    const char *mechanism;        /* "green" (the default) or "mps" */
+    const char *models_dir;       /* NULL: capture/models */
+    int verbose;                  /* a line per instance started */
+} srv_gpu_opts;
+
+/* Makes the device, *out until srv_gpu_device_free; -1 with err (an
+ * unknown mechanism, no GPU, an unreadable algorithm cache, no
+ * igniter-capture beside the library for MPS). */
+int srv_gpu_device_new(const srv_gpu_opts *o, srv_device **out,
+                       ut_err *err);
+/* Stops what the device started (MPS: its workers and daemon); NULL is a
+ * no-op. */
+void srv_gpu_device_free(srv_device *d);
+typedef int (*srv_gpu_device_new_fn)(const srv_gpu_opts *, srv_device **,
+                                     ut_err *);
+typedef void (*srv_gpu_device_free_fn)(srv_device *);
+
+/*
+ * The plug-in: build/libigniter-gpu.so exports one table, found by name
+ * (SRV_GPU_PLUGIN_SYMBOL), so that a library built against other headers
+ * than the igniter loading it is refused with a message rather than read
+ * with the wrong layouts.
+ *
+ * The version rule: SRV_GPU_PLUGIN_VERSION goes up by one whenever
+ * anything both sides share changes layout or meaning: this table,
+ * srv_device, srv_gpu_opts, what device_new and device_free do, or a
+ * structure the device reads (pol_plan, pol_gpu, pol_instance, ut_err).
+ * The sizes in the table catch a forgotten bump of most layout changes,
+ * not a reordering of members: hence the rule. version and plugin_size
+ * come first and never move, so any version's table reads that far.
+ *   0  no table: two bare functions, cap_serve_device_new and _free
+ *   1  this table
+ */
+#define SRV_GPU_PLUGIN_VERSION 1
+#define SRV_GPU_PLUGIN_SYMBOL "srv_gpu_plugin_export"
+
+typedef struct srv_gpu_plugin {
+    int version;                  /* SRV_GPU_PLUGIN_VERSION, as built */
+    size_t plugin_size;           /* sizeof (srv_gpu_plugin), as built */
+    size_t device_size;           /* sizeof (srv_device) */
+    size_t opts_size;             /* sizeof (srv_gpu_opts) */
+    size_t plan_size;             /* sizeof (pol_plan) */
+    size_t gpu_size;              /* sizeof (pol_gpu) */
+    size_t instance_size;         /* sizeof (pol_instance) */
+    size_t err_size;              /* sizeof (ut_err) */
+    srv_gpu_device_new_fn device_new;
+    srv_gpu_device_free_fn device_free;
+} srv_gpu_plugin;
+
+/* The table, in build/libigniter-gpu.so only (not in libigniter.a). */
+extern const srv_gpu_plugin srv_gpu_plugin_export;
+
+/*
+ * Loads the plug-in (serve/plugin.c): path, or NULL for libigniter-gpu.so
+ * in the folder of the running executable (/proc/self/exe). On success,
+ * *out is the library's table, valid until srv_gpu_unload(*handle). -1 with
+ * err, and nothing left loaded, when the library does not load ("the GPU
+ * library: DLERROR (build it with `make capture` ...)"), has no table, or
+ * was built against another plug-in version or other structure sizes
+ * ("PATH: built against plug-in version X, expected Y: rebuild with `make
+ * capture`").
+ */
+int srv_gpu_load(const char *path, const srv_gpu_plugin **out,
+                 void **handle, ut_err *err);
+/* Unloads what srv_gpu_load loaded; NULL is a no-op. Free the devices
+ * first: their code is in the library. */
+void srv_gpu_unload(void *handle);
 
 #ifdef __cplusplus
 }

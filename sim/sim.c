@@ -42,7 +42,7 @@ typedef struct heap {
 
 typedef struct inst {
     int w, gpu, batch;
-    sim_batcher q;
+    fe_batcher q;
     int busy, k;              /* running a batch of k requests */
     int64_t *cur;             /* their arrival times */
     int64_t start;
@@ -81,11 +81,11 @@ typedef struct sim {
     int64_t end_ns, warm_ns, iv_ns;
     size_t ninst, ngpus, nw;
     inst *in;
-    sim_wrr *rr;              /* routing weights, per instance */
+    fe_wrr *rr;              /* routing weights, per instance */
     gpu *g;
     wstate *ws;
-    sim_rec rec;              /* statistics and output files */
-    sim_wstats *st;           /* rec.st */
+    fe_rec rec;              /* statistics and output files */
+    fe_wstats *st;           /* rec.st */
     sim_active *act;
     double *fac;
     uint64_t events;
@@ -169,12 +169,12 @@ static void flush_one(sim *s, int with_control)
     int *count = ut_xcalloc(s->nw, sizeof *count);
     for (size_t w = 0; w < s->nw; w++)
         share[w] = workload_share(s, w, &count[w]);
-    sim_rec_interval_rows(&s->rec, share, count);
+    fe_rec_interval_rows(&s->rec, share, count);
     free(share);
     free(count);
     if (with_control)
         control(s, s->rec.next_iv);
-    sim_rec_interval_reset(&s->rec);
+    fe_rec_interval_reset(&s->rec);
 }
 
 /* ---- the engine ------------------------------------------------------------ */
@@ -198,16 +198,16 @@ static int try_dispatch(sim *s, int i, int64_t now)
     inst *I = &s->in[i];
     if (I->busy || !s->rr[i].active || now < I->hold_until)
         return 0;
-    int k = sim_batcher_ready(&I->q, now);
+    int k = fe_batcher_ready(&I->q, now);
     if (k == 0) {
-        int64_t dl = sim_batcher_deadline(&I->q);
+        int64_t dl = fe_batcher_deadline(&I->q);
         if (dl != INT64_MAX && dl != I->timeout_at && dl < s->end_ns) {
             I->timeout_at = dl;
             push(&s->h, dl, EV_TIMEOUT, (uint32_t)i, ++I->tgen);
         }
         return 0;
     }
-    sim_batcher_pop(&I->q, k, I->cur);
+    fe_batcher_pop(&I->q, k, I->cur);
     I->timeout_at = INT64_MIN;
     I->busy = 1;
     I->k = k;
@@ -216,7 +216,7 @@ static int try_dispatch(sim *s, int i, int64_t now)
     I->remaining = 1;
     I->dur_ns = 0;
     I->solo_ns = s->be->solo_ns(s->bs, i, k);
-    sim_rec_dispatch(&s->rec, I->w, I->cur, k, now);
+    fe_rec_dispatch(&s->rec, I->w, I->cur, k, now);
     gpu_busy_change(s, I->gpu, +1, now);
     return 1;
 }
@@ -258,7 +258,7 @@ static void rescale(sim *s, int g, int64_t now)
 static void complete(sim *s, int i, int64_t now)
 {
     inst *I = &s->in[i];
-    sim_rec_complete(&s->rec, I->w, I->cur, I->k, I->start, now, I->gpu, i);
+    fe_rec_complete(&s->rec, I->w, I->cur, I->k, I->start, now, I->gpu, i);
     I->busy = 0;
     I->dur_ns = 0;
     gpu_busy_change(s, I->gpu, -1, now);
@@ -269,9 +269,9 @@ static void complete(sim *s, int i, int64_t now)
 static void arrival(sim *s, int w, int64_t now)
 {
     wstate *ws = &s->ws[w];
-    int i = sim_wrr_pick(s->rr, ws->inst, ws->ninst, ws->total_weight);
-    int dropped = sim_batcher_push(&s->in[i].q, now) < 0;
-    sim_rec_arrival(&s->rec, w, now, dropped);
+    int i = fe_wrr_pick(s->rr, ws->inst, ws->ninst, ws->total_weight);
+    int dropped = fe_batcher_push(&s->in[i].q, now) < 0;
+    fe_rec_arrival(&s->rec, w, now, dropped);
     if (!dropped && try_dispatch(s, i, now)) {
         rescale(s, s->in[i].gpu, now);
     }
@@ -307,15 +307,15 @@ static void push_int(int **a, size_t *n, size_t *cap, int v)
     (*a)[(*n)++] = v;
 }
 
-static const sim_workload_cfg *wcfg_of(const sim *s, int w)
+static const fe_workload_cfg *wcfg_of(const sim *s, int w)
 {
-    return &s->cfg->wcfg[w];
+    return &s->cfg->run.wcfg[w];
 }
 
 static sim_inst_desc desc_of(const sim *s, int i, double share)
 {
     const inst *I = &s->in[i];
-    const sim_workload_cfg *wc = wcfg_of(s, I->w);
+    const fe_workload_cfg *wc = wcfg_of(s, I->w);
     sim_inst_desc d = {s->st[I->w].name, s->st[I->w].model, share,
                        wc->service_ms, wc->service_exp};
     return d;
@@ -447,10 +447,9 @@ static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
     I->timeout_at = INT64_MIN;
     I->hold_until = ready;
     I->cur = ut_xcalloc((size_t)r->batch, sizeof *I->cur);
-    const sim_workload_cfg *wc = wcfg_of(s, (int)w);
-    double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
-                                            : s->st[w].slo_ms / 2;
-    sim_batcher_init(&I->q, r->batch, llround(delay_ms * 1e6), wc->queue_limit);
+    const fe_workload_cfg *wc = wcfg_of(s, (int)w);
+    fe_batcher_init(&I->q, r->batch, fe_batch_delay_ns(wc, s->st[w].slo_ms),
+                    wc->queue_limit);
     sim_inst_desc d = desc_of(s, i, r->share_pct);
     if (s->be->set(s->bs, i, &d, err) < 0)
         return -1;
@@ -483,13 +482,13 @@ static void control(sim *s, int64_t t)
     double len_s = (double)s->iv_ns / 1e9;
     for (size_t w = 0; w < s->nw; w++) {
         const wstate *ws = &s->ws[w];
-        const sim_rec_iv *iv = &s->rec.iv[w];
+        const fe_rec_iv *iv = &s->rec.iv[w];
         pol_observation *o = &obs[w];
         o->name = s->st[w].name;
         o->slo_ms = s->st[w].slo_ms;
         o->arrival_rps = (double)iv->arr / len_s;
-        o->p99_ms = (double)sim_hist_quantile(iv->h, 0.99) / 1e6;
-        o->mean_ms = sim_hist_mean(iv->h) / 1e6;
+        o->p99_ms = (double)fe_hist_quantile(iv->h, 0.99) / 1e6;
+        o->mean_ms = fe_hist_mean(iv->h) / 1e6;
         o->completed = iv->done;
         o->violations = iv->viol;
         o->dropped = iv->drop;
@@ -518,7 +517,7 @@ static void run_loop(sim *s, int64_t *stopped_at)
     const sim_config *cfg = s->cfg;
     while (s->h.n && s->h.a[0].t < s->end_ns) {
         if ((++s->events & 0xffff) == 0) {
-            if (cfg->stop && *cfg->stop) {
+            if (cfg->run.stop && *cfg->run.stop) {
                 *stopped_at = s->h.a[0].t;
                 return;
             }
@@ -565,7 +564,7 @@ static void sim_free(sim *s)
     if (s->be && s->bs)
         s->be->free(s->bs);
     for (size_t i = 0; i < s->ninst; i++) {
-        sim_batcher_free(&s->in[i].q);
+        fe_batcher_free(&s->in[i].q);
         free(s->in[i].cur);
     }
     for (size_t j = 0; j < s->ngpus; j++)
@@ -574,7 +573,7 @@ static void sim_free(sim *s)
         trace_gen_free(s->ws[w].gen);
         free(s->ws[w].inst);
     }
-    sim_rec_free(&s->rec);
+    fe_rec_free(&s->rec);
     if (s->ps)
         s->cfg->policy->runtime_free(s->ps);
     if (s->live.gpus)
@@ -588,29 +587,12 @@ static void sim_free(sim *s)
     free(s->h.a);
 }
 
-static int check_config(const sim_config *c, ut_err *err)
-{
-    if (!(c->duration_s > 0) || !isfinite(c->duration_s) ||
-        c->duration_s > 1e7)
-        return ut_errf(err, "duration_s: expected a positive number of "
-                       "seconds, got %g", c->duration_s);
-    if (!(c->warmup_s >= 0) || c->warmup_s >= c->duration_s)
-        return ut_errf(err, "warmup_s: expected a number in [0, duration_s = "
-                       "%g), got %g", c->duration_s, c->warmup_s);
-    if (c->interval_s < 0 || (c->interval_s > 0 &&
-                              c->duration_s / c->interval_s > 1e7))
-        return ut_errf(err, "interval_s: expected a positive number of "
-                       "seconds, at most 1e7 intervals, got %g", c->interval_s);
-    if (!c->plan || c->plan->ngpus == 0)
-        return ut_errf(err, "plan: expected at least one GPU, got none");
-    return 0;
-}
-
 /* Builds instances, GPUs, workload states and the back end; checks that
  * the plan and the settings agree. Nothing is written yet. */
 static int setup(sim *s, const sim_config *c, ut_err *err)
 {
-    const pol_plan *p = c->plan;
+    const fe_run *run = &c->run;
+    const pol_plan *p = run->plan;
     s->cfg = c;
     s->be = sim_backend_find(c->backend);
     if (!s->be) {
@@ -618,17 +600,24 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         return ut_errf(err, "backend: expected one of %s, got \"%s\"",
                        sim_backend_names(names, sizeof names), c->backend);
     }
-    if (check_config(c, err) < 0)
+    fe_binding b;
+    if (fe_bind(run, &b, err) < 0)
         return -1;
-    s->end_ns = llround(c->duration_s * 1e9);
-    s->warm_ns = llround(c->warmup_s * 1e9);
-    s->iv_ns = llround((c->interval_s > 0 ? c->interval_s : 1) * 1e9);
-    s->nw = c->nw;
-    sim_rec_init(&s->rec, s->nw, s->warm_ns, s->iv_ns, c->trace_max);
+    for (size_t j = 0; j < p->ngpus; j++)
+        if (p->gpus[j].n > MDL_MAX_COLOC) {
+            fe_binding_free(&b);
+            return ut_errf(err, "plan: gpus[%zu]: expected at most %d "
+                           "workloads, got %zu", j, MDL_MAX_COLOC,
+                           p->gpus[j].n);
+        }
+    s->end_ns = b.end_ns;
+    s->warm_ns = b.warm_ns;
+    s->iv_ns = b.iv_ns;
+    s->nw = run->nw;
+    fe_rec_init_bound(&s->rec, run, &b);
     s->st = s->rec.st;
     s->ngpus = p->ngpus;
-    for (size_t j = 0; j < p->ngpus; j++)
-        s->ninst += p->gpus[j].n;
+    s->ninst = b.ninst;
     grow_instances(s, s->ninst ? s->ninst : 1);
     s->g = ut_xcalloc(p->ngpus, sizeof *s->g);
     s->ws = ut_xcalloc(s->nw, sizeof *s->ws);
@@ -645,81 +634,49 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         memcpy(s->live.gpus[j].inst, p->gpus[j].inst,
                p->gpus[j].n * sizeof *p->gpus[j].inst);
     }
-    sim_inst_desc *desc = ut_xcalloc(s->ninst ? s->ninst : 1, sizeof *desc);
+    for (size_t j = 0; j < p->ngpus; j++) {
+        size_t n = p->gpus[j].n;
+        s->g[j].inst = ut_xcalloc(n ? n : 1, sizeof *s->g[j].inst);
+        s->g[j].n = n;
+        s->g[j].cap = n ? n : 1;
+    }
     for (size_t w = 0; w < s->nw; w++) {
-        snprintf(s->st[w].name, sizeof s->st[w].name, "%s", c->wcfg[w].name);
-        s->ws[w].cap = s->ninst ? s->ninst : 1;
-        s->ws[w].inst = ut_xcalloc(s->ws[w].cap, sizeof *s->ws[w].inst);
-        for (size_t v = 0; v < w; v++)
-            if (!strcmp(c->wcfg[v].name, c->wcfg[w].name)) {
-                free(desc);
-                return ut_errf(err, "workload \"%s\": expected unique names, "
-                               "got it twice", c->wcfg[w].name);
-            }
+        wstate *ws = &s->ws[w];
+        ws->cap = s->ninst ? s->ninst : 1;
+        ws->inst = ut_xcalloc(ws->cap, sizeof *ws->inst);
+        ws->ninst = b.nwinst[w];
+        memcpy(ws->inst, b.winst[w], ws->ninst * sizeof *ws->inst);
+        ws->total_weight = b.wtotal[w];
     }
-    size_t i = 0;
+    sim_inst_desc *desc = ut_xcalloc(s->ninst ? s->ninst : 1, sizeof *desc);
+    for (size_t i = 0; i < s->ninst; i++) {
+        const pol_instance *pi = b.inst_pi[i];
+        const fe_workload_cfg *wc = &run->wcfg[b.inst_w[i]];
+        inst *I = &s->in[i];
+        I->w = b.inst_w[i];
+        I->gpu = b.inst_gpu[i];
+        I->slot = b.inst_slot[i];
+        I->batch = pi->batch;
+        I->timeout_at = INT64_MIN;
+        I->cur = ut_xcalloc((size_t)pi->batch, sizeof *I->cur);
+        fe_batcher_init(&I->q, pi->batch, fe_batch_delay_ns(wc, pi->slo_ms),
+                        wc->queue_limit);
+        s->rr[i] = b.rr[i];
+        s->g[I->gpu].inst[I->slot] = (int)i;
+        desc[i] = (sim_inst_desc){pi->name, pi->model, pi->share_pct,
+                                  wc->service_ms, wc->service_exp};
+    }
+    fe_binding_free(&b);
     int rc = 0;
-    for (size_t j = 0; j < p->ngpus && rc == 0; j++) {
-        const pol_gpu *pg = &p->gpus[j];
-        s->g[j].inst = ut_xcalloc(pg->n ? pg->n : 1, sizeof *s->g[j].inst);
-        s->g[j].n = pg->n;
-        s->g[j].cap = pg->n ? pg->n : 1;
-        if (pg->n > MDL_MAX_COLOC)
-            rc = ut_errf(err, "plan: gpus[%zu]: expected at most %d "
-                         "workloads, got %zu", j, MDL_MAX_COLOC, pg->n);
-        for (size_t k = 0; k < pg->n && rc == 0; k++, i++) {
-            const pol_instance *pi = &pg->inst[k];
-            size_t w = 0;
-            while (w < s->nw && strcmp(c->wcfg[w].name, pi->name))
-                w++;
-            if (w == s->nw) {
-                rc = ut_errf(err, "plan: gpus[%zu].workloads[%zu]: workload "
-                             "\"%s\" has no arrival settings (not in the "
-                             "workloads)", j, k, pi->name);
-                break;
-            }
-            const sim_workload_cfg *wc = &c->wcfg[w];
-            inst *I = &s->in[i];
-            I->w = (int)w;
-            I->gpu = (int)j;
-            I->batch = pi->batch;
-            s->rr[i].weight = pi->rate_rps;
-            s->rr[i].active = 1;
-            I->timeout_at = INT64_MIN;
-            I->slot = (int)k;
-            I->cur = ut_xcalloc((size_t)pi->batch, sizeof *I->cur);
-            double delay_ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms
-                                                    : pi->slo_ms / 2;
-            sim_batcher_init(&I->q, pi->batch, llround(delay_ms * 1e6),
-                             wc->queue_limit);
-            s->g[j].inst[k] = (int)i;
-            wstate *ws = &s->ws[w];
-            ws->inst[ws->ninst++] = (int)i;
-            ws->total_weight += pi->rate_rps;
-            s->rec.iv[w].slo_ns = llround(pi->slo_ms * 1e6);
-            sim_wstats *st = &s->st[w];
-            snprintf(st->model, sizeof st->model, "%s", pi->model);
-            st->slo_ms = pi->slo_ms;
-            st->rate_rps = wc->arrivals.rate_rps;
-            st->instances++;
-            desc[i] = (sim_inst_desc){pi->name, pi->model, pi->share_pct,
-                                      wc->service_ms, wc->service_exp};
-        }
-    }
     for (size_t w = 0; w < s->nw && rc == 0; w++) {
-        if (s->ws[w].ninst == 0) {
-            rc = ut_errf(err, "workload \"%s\": expected an instance in the "
-                         "plan, got none", c->wcfg[w].name);
-            break;
-        }
-        s->ws[w].gen = trace_gen_new(&c->wcfg[w].arrivals, c->seed,
-                                     c->wcfg[w].name, err);
+        s->ws[w].gen = trace_gen_new(&run->wcfg[w].arrivals, run->seed,
+                                     run->wcfg[w].name, err);
         if (!s->ws[w].gen)
             rc = ut_errprefix(err, "workload \"%s\": arrivals",
-                              c->wcfg[w].name);
+                              run->wcfg[w].name);
     }
     if (rc == 0) {
-        sim_backend_args a = {c->fit, c->measured, desc, s->ninst, c->seed};
+        sim_backend_args a = {c->fit, c->measured, desc, s->ninst, run->seed};
         rc = s->be->init(&a, &s->bs, err);
     }
     if (rc == 0 && c->policy && c->policy->runtime) {
@@ -743,7 +700,7 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
 
 /* ---- outputs ---------------------------------------------------------------- */
 
-static void finish(sim *s, int64_t end, sim_result *r)
+static void finish(sim *s, int64_t end, fe_result *r)
 {
     r->sim_end_s = (double)end / 1e9;
     r->window_s = (double)(end - s->warm_ns) / 1e9;
@@ -753,11 +710,11 @@ static void finish(sim *s, int64_t end, sim_result *r)
     for (size_t i = 0; i < s->ninst; i++) {
         inst *I = &s->in[i];
         for (size_t k = 0; k < I->q.len; k++)
-            sim_rec_unfinished(&s->rec, I->w,
+            fe_rec_unfinished(&s->rec, I->w,
                                I->q.q[(I->q.head + k) % I->q.cap], end);
         if (I->busy) {
             for (int k = 0; k < I->k; k++)
-                sim_rec_unfinished(&s->rec, I->w, I->cur[k], end);
+                fe_rec_unfinished(&s->rec, I->w, I->cur[k], end);
             gpu_busy_change(s, I->gpu, -1, end);
         }
     }
@@ -770,33 +727,25 @@ static void finish(sim *s, int64_t end, sim_result *r)
     r->w = s->rec.st;
     s->rec.st = s->st = NULL;
     r->events = s->events;
-    double price = s->cfg->plan->price_per_hour;
+    double price = s->cfg->run.plan->price_per_hour;
     r->gpu_hours = 0;
     for (size_t j = 0; j < s->ngpus; j++)
-        if (end > s->g[j].created)
-            r->gpu_hours += (double)(end - s->g[j].created) / 3.6e12;
+        r->gpu_hours += fe_gpu_hours(s->g[j].created, end);
     r->cost = r->gpu_hours * price;
     r->reconfigs = s->reconfigs;
 }
 
-void sim_result_free(sim_result *r)
-{
-    free(r->w);
-    free(r->gpu_busy);
-    memset(r, 0, sizeof *r);
-}
-
-int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
+int sim_run(const sim_config *cfg, const char *out_dir, fe_result *res,
             ut_err *err)
 {
     sim s;
     memset(&s, 0, sizeof s);
-    sim_result r;
+    fe_result r;
     memset(&r, 0, sizeof r);
     int rc = -1;
     if (setup(&s, cfg, err) < 0)
         goto out;
-    if (sim_rec_open(&s.rec, out_dir, cfg->plan, err) < 0)
+    if (fe_rec_open(&s.rec, out_dir, cfg->run.plan, err) < 0)
         goto out;
     int64_t end;
     run_loop(&s, &end);
@@ -808,14 +757,14 @@ int sim_run(const sim_config *cfg, const char *out_dir, sim_result *res,
     while (s.rec.next_iv <= end)
         flush_one(&s, 0);
     finish(&s, end, &r);
-    rc = sim_write_results(cfg, s.be->name, &r, NULL, out_dir, err);
+    rc = fe_write_results(&cfg->run, s.be->name, &r, NULL, out_dir, err);
     if (rc == 0)
-        rc = sim_rec_commit(&s.rec, err);
+        rc = fe_rec_commit(&s.rec, err);
 out:
     sim_free(&s);
     if (rc == 0 && res)
         *res = r;
     else
-        sim_result_free(&r);
+        fe_result_free(&r);
     return rc;
 }

@@ -73,7 +73,7 @@ static void run(double total_rps, double seconds)
     pol_plan p;
     pol_gpu g;
     pol_instance in[NI];
-    sim_workload_cfg w[NI];
+    fe_workload_cfg w[NI];
     memset(&p, 0, sizeof p);
     memset(&g, 0, sizeof g);
     memset(in, 0, sizeof in);
@@ -89,20 +89,20 @@ static void run(double total_rps, double seconds)
         in[i].share_pct = 100.0 / NI;
         in[i].rate_rps = total_rps / NI;
         in[i].slo_ms = 20;
-        sim_workload_defaults(&w[i], in[i].name, total_rps / NI);
+        fe_workload_defaults(&w[i], in[i].name, total_rps / NI);
     }
     sim_config c;
     memset(&c, 0, sizeof c);
-    c.plan = &p;
-    c.duration_s = seconds;
-    c.interval_s = 1;
-    c.seed = 1;
-    c.wcfg = w;
-    c.nw = NI;
+    c.run.plan = &p;
+    c.run.duration_s = seconds;
+    c.run.interval_s = 1;
+    c.run.seed = 1;
+    c.run.wcfg = w;
+    c.run.nw = NI;
     dev d;
     srv_device sd = {"bench", NULL, d_open, d_launch, d_poll, d_close, &d};
-    srv_config sc = {&c, &sd, &srv_clock_monotonic, 0, -1, "bench", NULL};
-    sim_result r;
+    srv_config sc = {&c.run, &sd, &srv_clock_monotonic, 0, -1, "bench", NULL};
+    fe_result r;
     srv_stats st;
     ut_err err;
     double c0 = cpu_s();
@@ -115,10 +115,10 @@ static void run(double total_rps, double seconds)
     for (size_t k = 0; k < r.nw; k++)
         n += r.w[k].arrived;
     printf("%11.0f %10llu %10.4f %10.4f %10.3f %8.2f\n", total_rps,
-           (unsigned long long)n, sim_hist_mean(&st.lateness) / 1e6,
-           (double)sim_hist_quantile(&st.lateness, 0.99) / 1e6,
+           (unsigned long long)n, fe_hist_mean(&st.lateness) / 1e6,
+           (double)fe_hist_quantile(&st.lateness, 0.99) / 1e6,
            (double)st.lateness.max / 1e6, cpu);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 int main(void)

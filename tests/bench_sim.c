@@ -20,7 +20,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void report(const char *what, const sim_result *r, double wall)
+static void report(const char *what, const fe_result *r, double wall)
 {
     uint64_t n = 0;
     for (size_t w = 0; w < r->nw; w++)
@@ -49,21 +49,21 @@ static void md1(double duration_s)
     g.inst = &in;
     p.ngpus = 1;
     p.gpus = &g;
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", 800);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", 800);
     w.service_ms = 1;
     w.queue_limit = 1000000;
     sim_config c;
     memset(&c, 0, sizeof c);
-    c.plan = &p;
+    c.run.plan = &p;
     c.backend = "fixed";
-    c.duration_s = duration_s;
-    c.interval_s = 1;
-    c.seed = 1;
-    c.wcfg = &w;
-    c.nw = 1;
+    c.run.duration_s = duration_s;
+    c.run.interval_s = 1;
+    c.run.seed = 1;
+    c.run.wcfg = &w;
+    c.run.nw = 1;
     const char *dir = tu_tmpdir();
-    sim_result r;
+    fe_result r;
     ut_err err;
     double t0 = now_s();
     if (sim_run(&c, dir, &r, &err) < 0) {
@@ -76,7 +76,7 @@ static void md1(double duration_s)
     report(what, &r, wall);
     printf("%34s mean wait %.3f ms (Pollaczek-Khinchine 2.000)\n", "",
            r.w[0].queue_ns_sum / (double)r.w[0].batch_items / 1e6);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 static void paper12(double duration_s)
@@ -96,21 +96,21 @@ static void paper12(double duration_s)
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    sim_workload_cfg *wc = calloc(n, sizeof *wc);
+    fe_workload_cfg *wc = calloc(n, sizeof *wc);
     for (size_t i = 0; i < n; i++)
-        sim_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
+        fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
     sim_config c;
     memset(&c, 0, sizeof c);
-    c.plan = &p;
+    c.run.plan = &p;
     c.fit = &f;
     c.backend = "model";
-    c.duration_s = duration_s;
-    c.interval_s = 1;
-    c.seed = 1;
-    c.wcfg = wc;
-    c.nw = n;
+    c.run.duration_s = duration_s;
+    c.run.interval_s = 1;
+    c.run.seed = 1;
+    c.run.wcfg = wc;
+    c.run.nw = n;
     const char *dir = tu_tmpdir();
-    sim_result r;
+    fe_result r;
     double t0 = now_s();
     if (sim_run(&c, dir, &r, &err) < 0) {
         fprintf(stderr, "bench: %s\n", err.msg);
@@ -120,7 +120,7 @@ static void paper12(double duration_s)
     char what[64];
     snprintf(what, sizeof what, "paper-12 plan, model, %.0f s", duration_s);
     report(what, &r, wall);
-    sim_result_free(&r);
+    fe_result_free(&r);
     pol_plan_free(&p);
     free(wc);
     free(w);

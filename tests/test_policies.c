@@ -122,32 +122,32 @@ static void test_conformance_runtime(void **state)
         pol_request req = {w, n, &fit, &meas, 0};
         pol_plan p;
         assert_int_equal(pol_make_plan((*o)->name, &req, &p, &err), 0);
-        sim_workload_cfg *wc = calloc(n, sizeof *wc);
+        fe_workload_cfg *wc = calloc(n, sizeof *wc);
         for (size_t i = 0; i < n; i++) {
-            sim_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
+            fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
             wc[i].arrivals.kind = TRACE_GAMMA;
             wc[i].arrivals.cv = 2;
         }
         sim_config c;
         memset(&c, 0, sizeof c);
-        c.plan = &p;
+        c.run.plan = &p;
         c.fit = &fit;
         c.measured = &meas;
         c.backend = "measured";
-        c.duration_s = 60;
-        c.interval_s = 1;
-        c.seed = 3;
-        c.wcfg = wc;
-        c.nw = n;
+        c.run.duration_s = 60;
+        c.run.interval_s = 1;
+        c.run.seed = 3;
+        c.run.wcfg = wc;
+        c.run.nw = n;
         c.policy = *o;
         c.req = &req;
         c.reconfig_delay_s = -1;
         const char *dir = tu_tmpdir();
-        sim_result r;
+        fe_result r;
         if (sim_run(&c, dir, &r, &err) < 0)
             fail_msg("%s: %s", (*o)->name, err.msg);
         assert_true(r.complete);
-        sim_result_free(&r);
+        fe_result_free(&r);
         free(wc);
         pol_plan_free(&p);
     }

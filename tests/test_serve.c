@@ -121,7 +121,7 @@ typedef struct tplan {
     pol_plan p;
     pol_gpu g[3];
     pol_instance in[3][MAXI];
-    sim_workload_cfg w[8];
+    fe_workload_cfg w[8];
     size_t nw;
 } tplan;
 
@@ -141,7 +141,7 @@ static void add(tplan *t, size_t gpu, const char *name, const char *model,
     while (w < t->nw && strcmp(t->w[w].name, name))
         w++;
     if (w == t->nw)
-        sim_workload_defaults(&t->w[t->nw++], name, 0);
+        fe_workload_defaults(&t->w[t->nw++], name, 0);
     t->w[w].arrivals.rate_rps += rate;
 }
 
@@ -167,15 +167,15 @@ static void plan3(tplan *t)
 static void cfg_of(sim_config *c, const tplan *t, double dur, double warm)
 {
     memset(c, 0, sizeof *c);
-    c->plan = &t->p;
+    c->run.plan = &t->p;
     c->backend = "fixed";
-    c->duration_s = dur;
-    c->warmup_s = warm;
-    c->interval_s = 1;
-    c->seed = 11;
-    c->wcfg = t->w;
-    c->nw = t->nw;
-    c->trace_max = 200;
+    c->run.duration_s = dur;
+    c->run.warmup_s = warm;
+    c->run.interval_s = 1;
+    c->run.seed = 11;
+    c->run.wcfg = t->w;
+    c->run.nw = t->nw;
+    c->run.trace_max = 200;
 }
 
 static srv_device fake_dev(fake *f)
@@ -224,12 +224,12 @@ static cJSON *load_json(const char *dir, const char *name)
 }
 
 static int srv_go(const sim_config *c, fake *f, const char *out,
-                  sim_result *r, srv_stats *st, ut_err *err)
+                  fe_result *r, srv_stats *st, ut_err *err)
 {
     srv_device d = fake_dev(f);
     srv_clock clk = {f_now, f_wait, f};
     /* a long poll: the fake clock itself stops at each completion */
-    srv_config sc = {c, &d, &clk, 1000000000, -1, "fake", NULL};
+    srv_config sc = {&c->run, &d, &clk, 1000000000, -1, "fake", NULL};
     return srv_run(&sc, out, r, st, err);
 }
 
@@ -247,7 +247,7 @@ static void test_serve_equals_sim_on_a_fixed_device(void **state)
     cfg_of(&c, &t, 20, 2);
     const char *a = tu_tmpdir(), *b = tu_tmpdir();
     ut_err err;
-    sim_result rs, rv;
+    fe_result rs, rv;
     if (sim_run(&c, a, &rs, &err) < 0)
         fail_msg("%s", err.msg);
     fake f = {0};
@@ -290,8 +290,8 @@ static void test_serve_equals_sim_on_a_fixed_device(void **state)
     assert_int_equal(st.launches, (uint64_t)f.launches);
     /* the fake clock is never late */
     assert_int_equal(st.lateness.max, 0);
-    sim_result_free(&rs);
-    sim_result_free(&rv);
+    fe_result_free(&rs);
+    fe_result_free(&rv);
 }
 
 /* requests.csv: one row per request, in the same count as the workloads'
@@ -307,7 +307,7 @@ static void test_requests_log(void **state)
     fake f = {0};
     f.svc_ms = 3.5;
     ut_err err;
-    sim_result r;
+    fe_result r;
     srv_stats st;
     assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), 0);
     char *s = slurp(b, "requests.csv");
@@ -339,7 +339,7 @@ static void test_requests_log(void **state)
     }
     assert_int_equal(rows, arrived);
     assert_int_equal(done, completed);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 /* A host that wakes 2 ms late every time: the arrivals stay those the
@@ -360,7 +360,7 @@ static void test_late_host_is_visible_as_lateness(void **state)
     cfg_of(&c, &t, 10, 0);
     const char *a = tu_tmpdir(), *b = tu_tmpdir();
     ut_err err;
-    sim_result rs, rv;
+    fe_result rs, rv;
     assert_int_equal(sim_run(&c, a, &rs, &err), 0);
     fake f = {0};
     f.svc_ms = 1;
@@ -369,18 +369,18 @@ static void test_late_host_is_visible_as_lateness(void **state)
     assert_int_equal(srv_go(&c, &f, b, &rv, &st, &err), 0);
     assert_int_equal(rv.w[0].arrived, rs.w[0].arrived);
     assert_int_equal(rv.w[0].arrived, 499);   /* 20 ms, 40 ms, ..., 9.98 s */
-    assert_close(sim_hist_mean(&st.lateness), 2e6, 0.01);
+    assert_close(fe_hist_mean(&st.lateness), 2e6, 0.01);
     /* sim: 1 ms each; serve: 2 ms late to see it, 1 ms of service, then
      * 2 ms late to see it done */
-    assert_close(sim_hist_mean(&rs.w[0].lat), 1e6, 1e-9);
-    assert_close(sim_hist_mean(&rv.w[0].lat), 5e6, 0.01);
+    assert_close(fe_hist_mean(&rs.w[0].lat), 1e6, 1e-9);
+    assert_close(fe_hist_mean(&rv.w[0].lat), 5e6, 0.01);
     cJSON *y = load_json(b, "summary.json");
     const cJSON *late = cJSON_GetObjectItem(cJSON_GetObjectItem(y, "serve"),
                                             "lateness_ms");
     assert_close(cJSON_GetObjectItem(late, "mean")->valuedouble, 2.0, 0.01);
     cJSON_Delete(y);
-    sim_result_free(&rs);
-    sim_result_free(&rv);
+    fe_result_free(&rs);
+    fe_result_free(&rv);
 }
 
 /* A worker that fails mid-run: srv_run says so (2), the results so far
@@ -398,7 +398,7 @@ static void test_device_error_keeps_results(void **state)
     f.svc_ms = 3.5;
     f.fail_after = 4000000000LL;
     ut_err err;
-    sim_result r;
+    fe_result r;
     srv_stats st;
     assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), 2);
     assert_false(r.complete);
@@ -418,7 +418,7 @@ static void test_device_error_keeps_results(void **state)
     assert_non_null(ts);
     assert_non_null(strstr(ts, "\n3,W1,"));
     free(ts);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 /* The stop flag (Ctrl-C) during the first pass: 1, incomplete, the
@@ -431,14 +431,14 @@ static void test_stop_keeps_results(void **state)
     sim_config c;
     cfg_of(&c, &t, 10, 0);
     volatile sig_atomic_t stop = 0;
-    c.stop = &stop;
+    c.run.stop = &stop;
     const char *b = tu_tmpdir();
     fake f = {0};
     f.svc_ms = 3.5;
     f.stop = &stop;
     f.stop_after = 2500000000LL;
     ut_err err;
-    sim_result r;
+    fe_result r;
     srv_stats st;
     assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), 1);
     assert_false(r.complete);
@@ -451,7 +451,7 @@ static void test_stop_keeps_results(void **state)
     cJSON *y = load_json(b, "summary.json");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(y, "complete")));
     cJSON_Delete(y);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 static int count_files(const char *dir)
@@ -471,7 +471,7 @@ static void test_bad_input_writes_nothing(void **state)
     sim_config c;
     cfg_of(&c, &t, 5, 0);
     ut_err err;
-    sim_result r;
+    fe_result r;
     srv_stats st;
     const char *b = tu_tmpdir();
     fake f = {0};
@@ -484,12 +484,12 @@ static void test_bad_input_writes_nothing(void **state)
     assert_int_equal(count_files(b), 0);
     /* a plan workload without arrival settings */
     f.reject_model = NULL;
-    c.nw = 2;
+    c.run.nw = 2;
     assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), -1);
     assert_non_null(strstr(err.msg, "\"W3\" has no arrival settings"));
     assert_int_equal(count_files(b), 0);
-    c.nw = t.nw;
-    c.warmup_s = 5;
+    c.run.nw = t.nw;
+    c.run.warmup_s = 5;
     assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), -1);
     assert_non_null(strstr(err.msg, "warmup_s"));
     assert_int_equal(count_files(b), 0);
@@ -509,7 +509,7 @@ static void test_same_files_and_headers(void **state)
     cfg_of(&c, &t, 3, 1);
     const char *a = tu_tmpdir(), *b = tu_tmpdir();
     ut_err err;
-    sim_result rs, rv;
+    fe_result rs, rv;
     assert_int_equal(sim_run(&c, a, &rs, &err), 0);
     fake f = {0};
     f.svc_ms = 20;
@@ -532,8 +532,8 @@ static void test_same_files_and_headers(void **state)
     free(req);
     assert_true(rv.w[0].dropped > 0 && rv.w[0].queued_end > 0);
     assert_int_equal(rv.w[0].dropped, rs.w[0].dropped);
-    sim_result_free(&rs);
-    sim_result_free(&rv);
+    fe_result_free(&rs);
+    fe_result_free(&rv);
 }
 
 /* scripts/validate-table.py on the committed validation runs: each

@@ -71,25 +71,25 @@ static const char *fresh_dir(void)
 }
 
 static void base_cfg(sim_config *c, const pol_plan *p, const char *backend,
-                     sim_workload_cfg *w, size_t nw, double dur, double warm)
+                     fe_workload_cfg *w, size_t nw, double dur, double warm)
 {
     memset(c, 0, sizeof *c);
-    c->plan = p;
+    c->run.plan = p;
     c->fit = &fit;
     c->backend = backend;
-    c->duration_s = dur;
-    c->warmup_s = warm;
-    c->interval_s = 1;
-    c->seed = 7;
-    c->wcfg = w;
-    c->nw = nw;
+    c->run.duration_s = dur;
+    c->run.warmup_s = warm;
+    c->run.interval_s = 1;
+    c->run.seed = 7;
+    c->run.wcfg = w;
+    c->run.nw = nw;
 }
 
 /* Little's law and conservation: asserted on every run of this file. */
-static void check_invariants(const sim_result *r)
+static void check_invariants(const fe_result *r)
 {
     for (size_t w = 0; w < r->nw; w++) {
-        const sim_wstats *s = &r->w[w];
+        const fe_wstats *s = &r->w[w];
         assert_int_equal(s->arrived, s->completed + s->dropped + s->queued_end);
         if (s->completed < 1000)
             continue;
@@ -101,9 +101,9 @@ static void check_invariants(const sim_result *r)
     }
 }
 
-static sim_result run_ok(const sim_config *c)
+static fe_result run_ok(const sim_config *c)
 {
-    sim_result r;
+    fe_result r;
     ut_err err;
     if (sim_run(c, fresh_dir(), &r, &err) < 0)
         fail_msg("%s", err.msg);
@@ -117,19 +117,19 @@ static void mdl1_case(double rate, double want_ms)
     tplan t;
     tp_init(&t, 1);
     tp_add(&t, 0, "W", "alexnet", 1, 100, rate, 1000);
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", rate);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", rate);
     w.service_ms = 1;
     w.queue_limit = 1000000;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 4e6 / rate, 10);
-    sim_result r = run_ok(&c);
-    const sim_wstats *s = &r.w[0];
+    fe_result r = run_ok(&c);
+    const fe_wstats *s = &r.w[0];
     assert_int_equal(s->dropped, 0);
     double wq = s->queue_ns_sum / (double)s->batch_items / 1e6;
     assert_close(wq, want_ms, 0.02);
     assert_close(s->service_ns_sum / (double)s->service_batches, 1e6, 1e-9);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 static void test_md1_matches_pollaczek_khinchine(void **state)
@@ -145,48 +145,48 @@ static void test_mm1_sojourn(void **state)
     tplan t;
     tp_init(&t, 1);
     tp_add(&t, 0, "W", "alexnet", 1, 100, 500, 1000);
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", 500);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", 500);
     w.service_ms = 1;
     w.service_exp = 1;
     w.queue_limit = 1000000;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 8000, 10);
-    sim_result r = run_ok(&c);
+    fe_result r = run_ok(&c);
     /* 1 / (mu - lambda) = 1 / (1 - 0.5) per ms = 2 ms */
-    assert_close(sim_hist_mean(&r.w[0].lat) / 1e6, 2.0, 0.02);
-    sim_result_free(&r);
+    assert_close(fe_hist_mean(&r.w[0].lat) / 1e6, 2.0, 0.02);
+    fe_result_free(&r);
 }
 
 static void test_batcher_unit(void **state)
 {
     (void)state;
-    sim_batcher b;
-    sim_batcher_init(&b, 4, 1000, 6);
-    assert_int_equal(sim_batcher_ready(&b, 0), 0);
-    assert_true(sim_batcher_deadline(&b) == INT64_MAX);
+    fe_batcher b;
+    fe_batcher_init(&b, 4, 1000, 6);
+    assert_int_equal(fe_batcher_ready(&b, 0), 0);
+    assert_true(fe_batcher_deadline(&b) == INT64_MAX);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(sim_batcher_push(&b, 100 + i), 0);
-    assert_int_equal(sim_batcher_ready(&b, 500), 0);     /* not full, fresh */
-    assert_true(sim_batcher_deadline(&b) == 1100);
-    assert_int_equal(sim_batcher_ready(&b, 1099), 0);
-    assert_int_equal(sim_batcher_ready(&b, 1100), 3);    /* timed out */
-    assert_int_equal(sim_batcher_push(&b, 200), 0);
-    assert_int_equal(sim_batcher_ready(&b, 201), 4);     /* full batch */
-    assert_int_equal(sim_batcher_push(&b, 201), 0);
-    assert_int_equal(sim_batcher_push(&b, 202), 0);
-    assert_int_equal(sim_batcher_push(&b, 203), -1);     /* limit 6 */
+        assert_int_equal(fe_batcher_push(&b, 100 + i), 0);
+    assert_int_equal(fe_batcher_ready(&b, 500), 0);     /* not full, fresh */
+    assert_true(fe_batcher_deadline(&b) == 1100);
+    assert_int_equal(fe_batcher_ready(&b, 1099), 0);
+    assert_int_equal(fe_batcher_ready(&b, 1100), 3);    /* timed out */
+    assert_int_equal(fe_batcher_push(&b, 200), 0);
+    assert_int_equal(fe_batcher_ready(&b, 201), 4);     /* full batch */
+    assert_int_equal(fe_batcher_push(&b, 201), 0);
+    assert_int_equal(fe_batcher_push(&b, 202), 0);
+    assert_int_equal(fe_batcher_push(&b, 203), -1);     /* limit 6 */
     int64_t out[4];
-    sim_batcher_pop(&b, 4, out);
+    fe_batcher_pop(&b, 4, out);
     assert_true(out[0] == 100 && out[3] == 200);
     assert_int_equal(b.len, 2);
-    assert_true(sim_batcher_deadline(&b) == 1201);
+    assert_true(fe_batcher_deadline(&b) == 1201);
     /* the ring wraps */
     for (int i = 0; i < 4; i++)
-        assert_int_equal(sim_batcher_push(&b, 300 + i), 0);
-    sim_batcher_pop(&b, 4, out);
+        assert_int_equal(fe_batcher_push(&b, 300 + i), 0);
+    fe_batcher_pop(&b, 4, out);
     assert_true(out[0] == 201 && out[1] == 202 && out[2] == 300);
-    sim_batcher_free(&b);
+    fe_batcher_free(&b);
 }
 
 /* Constant arrivals every 100 ms, batch 4, max delay 5 ms: a batch never
@@ -197,19 +197,19 @@ static void test_batcher_timeout_in_sim(void **state)
     tplan t;
     tp_init(&t, 1);
     tp_add(&t, 0, "W", "alexnet", 4, 100, 10, 100);
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", 10);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", 10);
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 5;
     w.service_ms = 2;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 100, 0);
-    sim_result r = run_ok(&c);
-    const sim_wstats *s = &r.w[0];
+    fe_result r = run_ok(&c);
+    const fe_wstats *s = &r.w[0];
     assert_true(s->batches == s->batch_items);
     assert_close(s->queue_ns_sum / (double)s->batch_items, 5e6, 1e-9);
-    assert_close(sim_hist_mean(&s->lat), 7e6, 1e-9);
-    sim_result_free(&r);
+    assert_close(fe_hist_mean(&s->lat), 7e6, 1e-9);
+    fe_result_free(&r);
 }
 
 /* Constant arrivals at 1000/s, batch 4, service 2 ms: batches fill (4 per
@@ -220,19 +220,19 @@ static void test_batcher_full_batches_in_sim(void **state)
     tplan t;
     tp_init(&t, 1);
     tp_add(&t, 0, "W", "alexnet", 4, 100, 1000, 100);
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", 1000);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", 1000);
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 50;
     w.service_ms = 2;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 50, 1);
-    sim_result r = run_ok(&c);
-    const sim_wstats *s = &r.w[0];
+    fe_result r = run_ok(&c);
+    const fe_wstats *s = &r.w[0];
     assert_close((double)s->batch_items / (double)s->batches, 4, 1e-3);
     /* the 4th request of a batch waits 0, the 1st 3 ms: mean 1.5 ms */
     assert_close(s->queue_ns_sum / (double)s->batch_items, 1.5e6, 1e-3);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 /* Overload: lambda = 2 mu with a queue limit; about half is dropped. */
@@ -242,19 +242,19 @@ static void test_queue_limit_drops(void **state)
     tplan t;
     tp_init(&t, 1);
     tp_add(&t, 0, "W", "alexnet", 1, 100, 2000, 100);
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", 2000);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", 2000);
     w.service_ms = 1;
     w.queue_limit = 50;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 200, 1);
-    sim_result r = run_ok(&c);
-    const sim_wstats *s = &r.w[0];
+    fe_result r = run_ok(&c);
+    const fe_wstats *s = &r.w[0];
     assert_true(s->queued_end <= 51);
     assert_close((double)s->dropped / (double)s->arrived, 0.5, 0.02);
     /* a full queue of 50 ahead: latency about 51 ms */
-    assert_close(sim_hist_mean(&s->lat) / 1e6, 51, 0.02);
-    sim_result_free(&r);
+    assert_close(fe_hist_mean(&s->lat) / 1e6, 51, 0.02);
+    fe_result_free(&r);
 }
 
 /* Two always-busy workloads on one GPU: every batch after the warm-up runs
@@ -268,15 +268,15 @@ static void test_overlap_pair_and_solo(void **state)
     tp_add(&t, 0, "A", "resnet50", 8, 40, 5000, 1000);
     tp_add(&t, 0, "B", "vgg19", 4, 60, 5000, 1000);
     tp_add(&t, 1, "C", "ssd", 2, 50, 5000, 1000);
-    sim_workload_cfg w[3];
-    sim_workload_defaults(&w[0], "A", 5000);
-    sim_workload_defaults(&w[1], "B", 5000);
-    sim_workload_defaults(&w[2], "C", 5000);
+    fe_workload_cfg w[3];
+    fe_workload_defaults(&w[0], "A", 5000);
+    fe_workload_defaults(&w[1], "B", 5000);
+    fe_workload_defaults(&w[2], "C", 5000);
     for (int i = 0; i < 3; i++)
         w[i].queue_limit = 100;
     sim_config c;
     base_cfg(&c, &t.p, "model", w, 3, 100, 2);
-    sim_result r = run_ok(&c);
+    fe_result r = run_ok(&c);
     mdl_place pair[2] = {{mdl_find(&fit, "resnet50"), 8, 40},
                          {mdl_find(&fit, "vgg19"), 4, 60}};
     double lat[2], solo;
@@ -291,7 +291,7 @@ static void test_overlap_pair_and_solo(void **state)
                  lat[1], 1e-6);
     assert_close(r.w[2].service_ns_sum / (double)r.w[2].service_batches / 1e6,
                  solo, 1e-6);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 /* A always busy, B rarely: A's batches take between its solo and its pair
@@ -303,14 +303,14 @@ static void test_partial_overlap_is_in_between(void **state)
     tp_init(&t, 1);
     tp_add(&t, 0, "A", "resnet50", 8, 40, 5000, 1000);
     tp_add(&t, 0, "B", "vgg19", 1, 60, 20, 1000);
-    sim_workload_cfg w[2];
-    sim_workload_defaults(&w[0], "A", 5000);
-    sim_workload_defaults(&w[1], "B", 20);
+    fe_workload_cfg w[2];
+    fe_workload_defaults(&w[0], "A", 5000);
+    fe_workload_defaults(&w[1], "B", 20);
     w[0].queue_limit = 100;
     w[1].max_delay_ms = 0;
     sim_config c;
     base_cfg(&c, &t.p, "model", w, 2, 60, 2);
-    sim_result r = run_ok(&c);
+    fe_result r = run_ok(&c);
     mdl_place pair[2] = {{mdl_find(&fit, "resnet50"), 8, 40},
                          {mdl_find(&fit, "vgg19"), 1, 60}};
     double lat[2], solo;
@@ -318,7 +318,7 @@ static void test_partial_overlap_is_in_between(void **state)
     mdl_predict(&fit, pair, 1, &solo, NULL);
     double a = r.w[0].service_ns_sum / (double)r.w[0].service_batches / 1e6;
     assert_true(a > solo * (1 + 1e-6) && a < lat[0] * (1 - 1e-6));
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -330,8 +330,8 @@ static int cmp_i64(const void *a, const void *b)
 static void test_histogram_error_bound(void **state)
 {
     (void)state;
-    sim_hist *h = malloc(sizeof *h);
-    sim_hist_reset(h);
+    fe_hist *h = malloc(sizeof *h);
+    fe_hist_reset(h);
     size_t n = 100000;
     int64_t *v = malloc(n * sizeof *v);
     uint64_t x = 88172645463325252ULL;
@@ -340,17 +340,17 @@ static void test_histogram_error_bound(void **state)
         x ^= x >> 7;
         x ^= x << 17;
         v[i] = (int64_t)(1000 * exp((double)(x % 1000000) / 1e6 * log(1e7)));
-        sim_hist_add(h, v[i]);
+        fe_hist_add(h, v[i]);
     }
     qsort(v, n, sizeof *v, cmp_i64);
     static const double qs[] = {0.01, 0.25, 0.5, 0.9, 0.99, 0.999};
     for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
         size_t rank = (size_t)ceil(qs[k] * (double)n);
         double exact = (double)v[rank - 1];
-        double got = (double)sim_hist_quantile(h, qs[k]);
-        assert_true(fabs(got - exact) <= SIM_HIST_REL_ERR * exact + 1);
+        double got = (double)fe_hist_quantile(h, qs[k]);
+        assert_true(fabs(got - exact) <= FE_HIST_REL_ERR * exact + 1);
     }
-    assert_true(sim_hist_quantile(h, 1.0) == v[n - 1]);
+    assert_true(fe_hist_quantile(h, 1.0) == v[n - 1]);
     assert_true(h->min == v[0] && h->max == v[n - 1]);
     free(v);
     free(h);
@@ -382,18 +382,18 @@ static void test_deterministic_outputs(void **state)
     tp_init(&t, 1);
     tp_add(&t, 0, "A", "alexnet", 4, 10, 500, 15);
     tp_add(&t, 0, "B", "resnet50", 8, 30, 400, 40);
-    sim_workload_cfg w[2];
-    sim_workload_defaults(&w[0], "A", 500);
-    sim_workload_defaults(&w[1], "B", 400);
+    fe_workload_cfg w[2];
+    fe_workload_defaults(&w[0], "A", 500);
+    fe_workload_defaults(&w[1], "B", 400);
     w[1].arrivals.kind = TRACE_GAMMA;
     w[1].arrivals.cv = 2;
     sim_config c;
     base_cfg(&c, &t.p, "model", w, 2, 30, 1);
-    c.trace_max = 1000;
+    c.run.trace_max = 1000;
     char d1[64], d2[64], d3[64];
     run_to(&c, d1);
     run_to(&c, d2);
-    c.seed = 8;
+    c.run.seed = 8;
     run_to(&c, d3);
     static const char *files[] = {"summary.json", "workloads.csv",
                                   "timeseries.csv", "trace.json"};
@@ -426,14 +426,14 @@ static void test_interrupt_keeps_results(void **state)
     tplan t;
     tp_init(&t, 1);
     tp_add(&t, 0, "W", "alexnet", 1, 100, 500, 100);
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", 500);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", 500);
     w.service_ms = 1;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 3600, 0);
     volatile sig_atomic_t stop = 1;
-    c.stop = &stop;
-    sim_result r;
+    c.run.stop = &stop;
+    fe_result r;
     ut_err err;
     const char *dir = fresh_dir();
     assert_int_equal(sim_run(&c, dir, &r, &err), 0);
@@ -443,7 +443,7 @@ static void test_interrupt_keeps_results(void **state)
     char *s = slurp_file(dir, "summary.json");
     assert_non_null(strstr(s, "\"complete\": false"));
     free(s);
-    sim_result_free(&r);
+    fe_result_free(&r);
 }
 
 static int dir_is_empty(const char *dir)
@@ -459,8 +459,8 @@ static void test_bad_input(void **state)
     tplan t;
     tp_init(&t, 1);
     tp_add(&t, 0, "W", "bert", 1, 100, 500, 100);
-    sim_workload_cfg w;
-    sim_workload_defaults(&w, "W", 500);
+    fe_workload_cfg w;
+    fe_workload_defaults(&w, "W", 500);
     sim_config c;
     base_cfg(&c, &t.p, "model", &w, 1, 10, 0);
     ut_err err;
@@ -473,14 +473,14 @@ static void test_bad_input(void **state)
     assert_int_equal(sim_run(&c, dir, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "fixed, model, measured"));
     c.backend = "model";
-    c.duration_s = 0;
+    c.run.duration_s = 0;
     assert_int_equal(sim_run(&c, dir, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "duration_s"));
-    c.duration_s = 10;
-    c.warmup_s = 10;
+    c.run.duration_s = 10;
+    c.run.warmup_s = 10;
     assert_int_equal(sim_run(&c, dir, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "warmup_s"));
-    c.warmup_s = 0;
+    c.run.warmup_s = 0;
     c.backend = "fixed";   /* no service time */
     assert_int_equal(sim_run(&c, dir, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "service_ms"));

@@ -119,7 +119,7 @@ int trace_spec_parse(const char *str, double rate_rps, trace_spec *out,
             out->loop = 1;
             n -= 5;
         }
-        if (n == 0 || n >= TRACE_PATH_MAX)
+        if (n == 0 || n >= UT_PATH_MAX)
             return ut_errf(err, "--arrivals: replay: expected a file name, "
                            "got '%s'", args);
         memcpy(out->path, args, n);

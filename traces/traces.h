@@ -19,7 +19,6 @@
 #include "util/util.h"
 
 #define TRACE_MAX_STEPS 64
-#define TRACE_PATH_MAX 512
 
 typedef enum trace_kind {
     TRACE_POISSON,    /* exponential inter-arrivals */
@@ -38,7 +37,7 @@ typedef struct trace_spec {
     size_t nsteps;                      /* schedule: 1..TRACE_MAX_STEPS */
     double step_s[TRACE_MAX_STEPS];     /* ascending, step_s[0] == 0 */
     double factor[TRACE_MAX_STEPS];     /* > 0 */
-    char path[TRACE_PATH_MAX];          /* replay: the CSV file */
+    char path[UT_PATH_MAX];          /* replay: the CSV file */
     int loop;                           /* replay: start over at the end */
 } trace_spec;
 

@@ -471,3 +471,14 @@ const char *ut_fmt_double(double v, char out[32])
     }
     return out;
 }
+
+void *ut_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    size_t old = *cap, c = old ? old : 8;
+    while (c < need)
+        c *= 2;
+    p = ut_xrealloc(p, c * elem);
+    memset((char *)p + old * elem, 0, (c - old) * elem);
+    *cap = c;
+    return p;
+}

@@ -18,6 +18,9 @@ extern "C" {
 #endif
 
 #define UT_ERR_MAX 512
+/* The longest file path any component accepts (Linux's PATH_MAX); a longer
+ * one is an error naming it, never silently cut. */
+#define UT_PATH_MAX 4096
 
 /* The project version, recorded in every output file. */
 #define IGNITER_VERSION "0.1.0"
@@ -110,6 +113,22 @@ void *ut_xmalloc(size_t n);
 void *ut_xcalloc(size_t n, size_t sz);
 void *ut_xrealloc(void *p, size_t n);
 char *ut_xstrdup(const char *s);
+
+/*
+ * Growth arrays: makes room for `need` elements in the array p whose
+ * capacity is cap (both lvalues, cap a size_t), doubling cap from 8 until
+ * it holds need; the new elements are zeroed. Doubling keeps appends
+ * amortised O(1); zeroing costs one memset per growth and spares every
+ * caller its own.
+ *     UT_GROW(a, cap, n + 1);
+ *     a[n++] = v;
+ */
+#define UT_GROW(p, cap, need)                                            \
+    do {                                                                 \
+        if ((size_t)(need) > (cap))                                      \
+            (p) = ut_grow((p), &(cap), (size_t)(need), sizeof *(p));     \
+    } while (0)
+void *ut_grow(void *p, size_t *cap, size_t need, size_t elem);
 
 #ifdef __cplusplus
 }

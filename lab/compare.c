@@ -2,7 +2,7 @@
  * compare.c - `igniter compare`: every policy of an experiment, planned
  * with its own model and data, simulated under the same arrivals and judged
  * by the same back end, over several seeds; then the tables the figures
- * are drawn from (sim.h, sim_compare).
+ * are drawn from (lab.h, lab_compare).
  *
  * Runs are independent processes (fork), so `--jobs N` runs N at a time
  * and the results cannot depend on N: each run is deterministic and the
@@ -10,11 +10,12 @@
  * simulator's own files, so an interrupted compare keeps every finished
  * run and the next one only runs what is missing.
  */
-#include "sim/sim.h"
+#include "lab/lab.h"
 
 #include <errno.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,22 +24,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 typedef struct cmp {
-    sim_experiment e;
+    lab_experiment e;
     mdl_fitted fit;
     mdl_measured meas;
     int have_meas;
     const char *exp_path, *out;
     int nseeds;
+    volatile sig_atomic_t *stop;
+    lab_note_fn note;
+    void *note_ud;
 } cmp;
+
+static int stopped(const cmp *c)
+{
+    return c->stop && *c->stop;
+}
+
+static void note(const cmp *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(const cmp *c, const char *fmt, ...)
+{
+    if (!c->note)
+        return;
+    char line[UT_PATH_MAX + UT_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    c->note(c->note_ud, line);
+}
 
 static void run_dir(const cmp *c, size_t p, int s, char *out, size_t n)
 {
@@ -56,7 +71,7 @@ static int make_dir(const char *d, ut_err *err)
 /* A run is done when its summary says complete. */
 static int run_complete(const char *dir)
 {
-    char path[TRACE_PATH_MAX + 64];
+    char path[UT_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     cJSON *j = ut_json_load(path, NULL);
     int ok = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
@@ -75,66 +90,61 @@ static int plan_for(const cmp *c, size_t p, pol_request *req, pol_plan *plan,
     return 0;
 }
 
-/* One run, in the child process. */
+/* One run, in the child process: its exit status. */
 static int run_one(const cmp *c, size_t p, int s, const char *dir)
 {
     ut_err err;
     pol_request req;
     pol_plan plan;
     if (plan_for(c, p, &req, &plan, &err) < 0) {
-        fprintf(stderr, "igniter compare: %s\n", err.msg);
+        note(c, "igniter compare: %s", err.msg);
         return 2;
     }
     sim_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.plan = &plan;
+    fe_run *run = &cfg.run;
+    run->plan = &plan;
+    run->duration_s = c->e.duration_s;
+    run->warmup_s = c->e.warmup_s;
+    run->interval_s = c->e.interval_s;
+    run->seed = c->e.seed + (uint64_t)s;
+    run->wcfg = c->e.wcfg;
+    run->nw = c->e.nw;
+    run->experiment_path = c->exp_path;
+    run->profile_path = c->e.profile;
+    run->measured_path = c->have_meas ? c->e.measured : NULL;
+    run->stop = c->stop;
     cfg.fit = &c->fit;
     cfg.measured = c->have_meas ? &c->meas : NULL;
     cfg.backend = c->e.backend;
-    cfg.duration_s = c->e.duration_s;
-    cfg.warmup_s = c->e.warmup_s;
-    cfg.interval_s = c->e.interval_s;
-    cfg.seed = c->e.seed + (uint64_t)s;
-    cfg.wcfg = c->e.wcfg;
-    cfg.nw = c->e.nw;
     cfg.policy = pol_find(c->e.policies[p]);
     cfg.req = &req;
     cfg.reconfig_delay_s = c->e.reconfig_delay_s;
-    cfg.experiment_path = c->exp_path;
-    cfg.profile_path = c->e.profile;
-    cfg.measured_path = c->have_meas ? c->e.measured : NULL;
-    cfg.stop = &stop_flag;
     int rc = sim_run(&cfg, dir, NULL, &err);
     pol_plan_free(&plan);
     if (rc < 0) {
-        fprintf(stderr, "igniter compare: %s: %s\n", dir, err.msg);
+        note(c, "igniter compare: %s: %s", dir, err.msg);
         return 2;
     }
-    return stop_flag ? 130 : 0;
+    return stopped(c) ? 130 : 0;
 }
 
 /* Runs every (policy, seed) not yet complete, `jobs` at a time. */
-static int run_all(const cmp *c, int jobs, FILE *progress, ut_err *err)
+static int run_all(const cmp *c, int jobs, ut_err *err)
 {
     size_t total = c->e.npolicies * (size_t)c->nseeds, next = 0, done = 0;
     int running = 0, failed = 0;
     pid_t *pids = ut_xcalloc(total, sizeof *pids);
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
     while ((next < total || running > 0)) {
-        while (next < total && running < jobs && !stop_flag && !failed) {
+        while (next < total && running < jobs && !stopped(c) && !failed) {
             size_t p = next / (size_t)c->nseeds;
             int s = (int)(next % (size_t)c->nseeds);
-            char dir[TRACE_PATH_MAX + 64];
+            char dir[UT_PATH_MAX + 64];
             run_dir(c, p, s, dir, sizeof dir);
             if (run_complete(dir)) {
                 done++;
-                if (progress)
-                    fprintf(progress, "[%zu/%zu] %s: kept (already "
-                            "complete)\n", done, total, dir);
+                note(c, "[%zu/%zu] %s: kept (already complete)", done, total,
+                     dir);
                 next++;
                 continue;
             }
@@ -165,20 +175,17 @@ static int run_all(const cmp *c, int jobs, FILE *progress, ut_err *err)
         while (k < total && pids[k] != pid)
             k++;
         done++;
-        char dir[TRACE_PATH_MAX + 64];
+        char dir[UT_PATH_MAX + 64];
         run_dir(c, k / (size_t)c->nseeds, (int)(k % (size_t)c->nseeds), dir,
                 sizeof dir);
         int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (progress)
-            fprintf(progress, "[%zu/%zu] %s: %s\n", done, total, dir,
-                    code == 0 ? "done" : code == 130 ? "interrupted"
-                                                     : "failed");
+        note(c, "[%zu/%zu] %s: %s", done, total, dir,
+             code == 0 ? "done" : code == 130 ? "interrupted" : "failed");
         if (code != 0 && code != 130 && !failed) {
             ut_errf(err, "run %s failed (exit status %d)", dir, code);
             failed = 1;
         }
     }
-    sigaction(SIGINT, &old, NULL);
     free(pids);
     return failed ? -1 : 0;
 }
@@ -212,7 +219,7 @@ static void mean_ci(const double *v, int n, double *mean, double *ci)
 static void append_csv(ut_buf *b, const char *dir, const char *file,
                        const char *policy)
 {
-    char path[TRACE_PATH_MAX + 64];
+    char path[UT_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     char *text = ut_read_file(path, NULL, NULL);
     if (!text)
@@ -249,7 +256,7 @@ static int write_tables(const cmp *c, ut_err *err)
         int nrun = 0;
         double *cost = v + (size_t)ns * nw * 3, *gpus = cost + ns;
         for (int s = 0; s < ns; s++) {
-            char dir[TRACE_PATH_MAX + 64], path[TRACE_PATH_MAX + 96];
+            char dir[UT_PATH_MAX + 64], path[UT_PATH_MAX + 96];
             run_dir(c, p, s, dir, sizeof dir);
             snprintf(path, sizeof path, "%s/summary.json", dir);
             cJSON *j = ut_json_load(path, NULL);
@@ -299,7 +306,7 @@ static int write_tables(const cmp *c, ut_err *err)
              * (the workloads' means weighted by their completions); the P99
              * over all requests from the run's CDF file */
             double all_p99 = NAN, all_mean = ncomp > 0 ? lat_sum / ncomp : NAN;
-            char cpath[TRACE_PATH_MAX + 96];
+            char cpath[UT_PATH_MAX + 96];
             snprintf(cpath, sizeof cpath, "%s/cdf.csv", dir);
             char *ct = ut_read_file(cpath, NULL, NULL);
             if (ct) {
@@ -351,7 +358,7 @@ static int write_tables(const cmp *c, ut_err *err)
                                    "timeseries.csv"};
     ut_buf *bufs[4] = {&res, &sum, &cdf, &ts};
     for (int k = 0; k < 4; k++) {
-        char path[TRACE_PATH_MAX + 32];
+        char path[UT_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/%s", c->out, names[k]);
         if (rc == 0)
             rc = ut_write_atomic(path, bufs[k]->s, bufs[k]->len, err);
@@ -369,7 +376,7 @@ static int write_tables(const cmp *c, ut_err *err)
  */
 static int figure_data(const cmp *c, ut_err *err)
 {
-    char dir[TRACE_PATH_MAX + 32], path[TRACE_PATH_MAX + 64];
+    char dir[UT_PATH_MAX + 32], path[UT_PATH_MAX + 64];
     snprintf(dir, sizeof dir, "%s/figdata", c->out);
     if (make_dir(dir, err) < 0)
         return -1;
@@ -416,7 +423,7 @@ static int figure_data(const cmp *c, ut_err *err)
     }
     free(viol);
     for (size_t p = 0; p < np; p++) {
-        char rd[TRACE_PATH_MAX + 64];
+        char rd[UT_PATH_MAX + 64];
         run_dir(c, p, 0, rd, sizeof rd);
         ut_buf_printf(&cdf, "# %s\n", c->e.policies[p]);
         ut_buf_printf(&focus, "# %s: t_s p99_ms share_pct violations\n",
@@ -466,16 +473,19 @@ static int figure_data(const cmp *c, ut_err *err)
     return rc;
 }
 
-int sim_compare(const char *exp_path, const char *out_dir, int jobs,
-                int nseeds, FILE *progress, ut_err *err)
+int lab_compare(const char *exp_path, const char *out_dir, int jobs,
+                int nseeds, volatile sig_atomic_t *stop, lab_note_fn note_fn,
+                void *note_ud, ut_err *err)
 {
     cmp c;
     memset(&c, 0, sizeof c);
     c.exp_path = exp_path;
     c.out = out_dir;
+    c.stop = stop;
+    c.note = note_fn;
+    c.note_ud = note_ud;
     int rc = -1;
-    stop_flag = 0;
-    if (sim_experiment_load(exp_path, &c.e, err) < 0)
+    if (lab_experiment_load(exp_path, &c.e, err) < 0)
         return -1;
     if (c.e.npolicies == 0)
         for (const pol_ops *const *o = pol_all(); *o && c.e.npolicies < 16;
@@ -493,19 +503,12 @@ int sim_compare(const char *exp_path, const char *out_dir, int jobs,
     }
     if (mdl_load(c.e.profile, &c.fit, err) < 0)
         goto out;
+
     if (c.e.measured[0]) {
         if (mdl_measured_load(c.e.measured, &c.meas, err) < 0)
             goto out;
         c.have_meas = 1;
     }
-    for (size_t i = 0; i < c.e.nw; i++)
-        if (mdl_find(&c.fit, c.e.w[i].model) < 0) {
-            char names[256];
-            ut_errf(err, "%s: workloads[%zu].model: expected one of %s, got "
-                    "\"%s\"", exp_path, i,
-                    mdl_names(&c.fit, names, sizeof names), c.e.w[i].model);
-            goto out;
-        }
     /* every policy must plan before anything runs: bad input stops here */
     for (size_t p = 0; p < c.e.npolicies; p++) {
         pol_request req;
@@ -514,22 +517,22 @@ int sim_compare(const char *exp_path, const char *out_dir, int jobs,
             goto out;
         pol_plan_free(&plan);
     }
-    char runs[TRACE_PATH_MAX + 16];
+    char runs[UT_PATH_MAX + 16];
     snprintf(runs, sizeof runs, "%s/runs", out_dir);
     if (ut_mkdir_p(runs, err) < 0)
         goto out;
-    if (run_all(&c, jobs, progress, err) < 0)
+    if (run_all(&c, jobs, err) < 0)
         goto out;
     rc = write_tables(&c, err);
     if (rc == 0)
         rc = figure_data(&c, err);
-    if (rc == 0 && stop_flag)
+    if (rc == 0 && stopped(&c))
         rc = ut_errf(err, "interrupted: finished runs are kept in %s/runs; "
                      "run the same command again to complete", out_dir);
 out:
     if (c.have_meas)
         mdl_measured_free(&c.meas);
     mdl_fitted_free(&c.fit);
-    sim_experiment_free(&c.e);
+    lab_experiment_free(&c.e);
     return rc;
 }

@@ -1,23 +1,23 @@
 /*
- * batcher.c - the dynamic batcher as a pure state machine (sim.h): no clock
+ * batcher.c - the dynamic batcher as a pure state machine (frontend.h): no clock
  * of its own, no events; the simulator and the real provisioner both drive
  * it, so both batch identically.
  */
-#include "sim/sim.h"
+#include "frontend/frontend.h"
 
 #include <stdlib.h>
 
-void sim_batcher_init(sim_batcher *b, int batch, int64_t max_delay_ns,
+void fe_batcher_init(fe_batcher *b, int batch, int64_t max_delay_ns,
                       size_t limit)
 {
     b->q = NULL;
     b->cap = b->head = b->len = 0;
-    b->limit = limit ? limit : SIM_DEFAULT_QUEUE_LIMIT;
+    b->limit = limit ? limit : FE_DEFAULT_QUEUE_LIMIT;
     b->batch = batch < 1 ? 1 : batch;
     b->max_delay_ns = max_delay_ns < 0 ? 0 : max_delay_ns;
 }
 
-void sim_batcher_free(sim_batcher *b)
+void fe_batcher_free(fe_batcher *b)
 {
     free(b->q);
     b->q = NULL;
@@ -26,7 +26,7 @@ void sim_batcher_free(sim_batcher *b)
 
 /* The ring grows by doubling up to the limit, so an idle workload costs
  * nothing and an overloaded one is bounded. */
-int sim_batcher_push(sim_batcher *b, int64_t t)
+int fe_batcher_push(fe_batcher *b, int64_t t)
 {
     if (b->len >= b->limit)
         return -1;
@@ -50,7 +50,7 @@ int sim_batcher_push(sim_batcher *b, int64_t t)
     return 0;
 }
 
-int sim_batcher_ready(const sim_batcher *b, int64_t now)
+int fe_batcher_ready(const fe_batcher *b, int64_t now)
 {
     if (b->len == 0)
         return 0;
@@ -61,14 +61,14 @@ int sim_batcher_ready(const sim_batcher *b, int64_t now)
     return 0;
 }
 
-int64_t sim_batcher_deadline(const sim_batcher *b)
+int64_t fe_batcher_deadline(const fe_batcher *b)
 {
     if (b->len == 0)
         return INT64_MAX;
     return b->q[b->head] + b->max_delay_ns;
 }
 
-void sim_batcher_pop(sim_batcher *b, int k, int64_t *out)
+void fe_batcher_pop(fe_batcher *b, int k, int64_t *out)
 {
     for (int i = 0; i < k && b->len; i++) {
         out[i] = b->q[b->head];

@@ -1,27 +1,17 @@
 /*
  * experiment.c - experiment files for `igniter sim EXPERIMENT.json`
- * (format in sim.h). Every field is checked and named on error; relative
+ * (format in lab.h). Every field is checked and named on error; relative
  * paths are taken from the experiment file's folder, so an experiment runs
  * from any working directory.
  */
-#include "sim/sim.h"
+#include "lab/lab.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void sim_workload_defaults(sim_workload_cfg *c, const char *name,
-                           double rate_rps)
-{
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", name);
-    c->arrivals.kind = TRACE_POISSON;
-    c->arrivals.rate_rps = rate_rps;
-    c->max_delay_ms = -1;
-}
-
-void sim_experiment_free(sim_experiment *e)
+void lab_experiment_free(lab_experiment *e)
 {
     free(e->w);
     free(e->wcfg);
@@ -48,11 +38,11 @@ static int get_path(const cJSON *root, const char *key, const char *where,
     const char *s;
     if (ut_json_str(root, key, where, &s, err) < 0)
         return -1;
-    int n = s[0] == '/' ? snprintf(out, TRACE_PATH_MAX, "%s", s)
-                        : snprintf(out, TRACE_PATH_MAX, "%s%s", dir, s);
-    if (n >= TRACE_PATH_MAX)
+    int n = s[0] == '/' ? snprintf(out, UT_PATH_MAX, "%s", s)
+                        : snprintf(out, UT_PATH_MAX, "%s%s", dir, s);
+    if (n >= UT_PATH_MAX)
         return ut_errf(err, "%s.%s: expected a path shorter than %d "
-                       "characters", where, key, TRACE_PATH_MAX);
+                       "characters", where, key, UT_PATH_MAX);
     return 0;
 }
 
@@ -69,9 +59,9 @@ static int opt_num(const cJSON *o, const char *key, const char *where,
  * (the planning fields were read by pol_workloads_from_json). */
 static int load_wcfg(const cJSON *o, const char *where, const char *dir,
                      const cJSON *default_arrivals, const pol_workload *w,
-                     sim_workload_cfg *c, ut_err *err)
+                     fe_workload_cfg *c, ut_err *err)
 {
-    sim_workload_defaults(c, w->name, w->rate_rps);
+    fe_workload_defaults(c, w->name, w->rate_rps);
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "arrivals");
     char wh[300];
     snprintf(wh, sizeof wh, "%s.arrivals", where);
@@ -103,13 +93,13 @@ static int load_wcfg(const cJSON *o, const char *where, const char *dir,
     return 0;
 }
 
-int sim_experiment_load(const char *path, sim_experiment *e, ut_err *err)
+int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
 {
     memset(e, 0, sizeof *e);
     cJSON *root = ut_json_load(path, err), *wroot = NULL;
     if (!root)
         return -1;
-    char dir[TRACE_PATH_MAX], wdir[TRACE_PATH_MAX], where[300];
+    char dir[UT_PATH_MAX], wdir[UT_PATH_MAX], where[300];
     dir_of(path, dir, sizeof dir);
     const cJSON *v;
     if (!cJSON_IsObject(root)) {
@@ -190,7 +180,7 @@ int sim_experiment_load(const char *path, sim_experiment *e, ut_err *err)
     snprintf(wdir, sizeof wdir, "%s", dir);
     snprintf(where, sizeof where, "%s: workloads", path);
     if (cJSON_IsString(warr)) {
-        char wpath[TRACE_PATH_MAX];
+        char wpath[UT_PATH_MAX];
         if (get_path(root, "workloads", path, dir, wpath, 1, err))
             goto fail;
         if (!(wroot = ut_json_load(wpath, err)))
@@ -230,6 +220,6 @@ int sim_experiment_load(const char *path, sim_experiment *e, ut_err *err)
 fail:
     cJSON_Delete(wroot);
     cJSON_Delete(root);
-    sim_experiment_free(e);
+    lab_experiment_free(e);
     return -1;
 }

@@ -1,14 +1,14 @@
 /*
- * hist.c - log-linear latency histogram (sim.h). Adding a value is a few
+ * hist.c - log-linear latency histogram (frontend.h). Adding a value is a few
  * integer operations and one increment; memory never grows.
  */
-#include "sim/sim.h"
+#include "frontend/frontend.h"
 
 #include <string.h>
 
-#define SUB (1 << SIM_HIST_SUB_BITS)
+#define SUB (1 << FE_HIST_SUB_BITS)
 
-void sim_hist_reset(sim_hist *h)
+void fe_hist_reset(fe_hist *h)
 {
     memset(h, 0, sizeof *h);
     h->min = INT64_MAX;
@@ -16,16 +16,16 @@ void sim_hist_reset(sim_hist *h)
 }
 
 /* Values below SUB map to themselves; a value in [2^e, 2^(e+1)) with
- * e >= SIM_HIST_SUB_BITS maps to SUB + (e - SUB_BITS) * SUB + its top
+ * e >= FE_HIST_SUB_BITS maps to SUB + (e - SUB_BITS) * SUB + its top
  * SUB_BITS + 1 bits minus SUB. */
 static int bucket_of(int64_t v)
 {
     if (v < SUB)
         return v < 0 ? 0 : (int)v;
     int e = 63 - __builtin_clzll((unsigned long long)v);
-    if (e > SIM_HIST_MAX_LOG2)
-        return SIM_HIST_BUCKETS - 1;
-    int shift = e - SIM_HIST_SUB_BITS;
+    if (e > FE_HIST_MAX_LOG2)
+        return FE_HIST_BUCKETS - 1;
+    int shift = e - FE_HIST_SUB_BITS;
     return SUB + shift * SUB + (int)((v >> shift) - SUB);
 }
 
@@ -39,7 +39,7 @@ static int64_t bucket_value(int i)
     return lo + (((int64_t)1 << shift) >> 1);
 }
 
-void sim_hist_add(sim_hist *h, int64_t v)
+void fe_hist_add(fe_hist *h, int64_t v)
 {
     h->bucket[bucket_of(v)]++;
     h->count++;
@@ -50,7 +50,7 @@ void sim_hist_add(sim_hist *h, int64_t v)
         h->max = v;
 }
 
-int64_t sim_hist_quantile(const sim_hist *h, double q)
+int64_t fe_hist_quantile(const fe_hist *h, double q)
 {
     if (h->count == 0)
         return 0;
@@ -62,7 +62,7 @@ int64_t sim_hist_quantile(const sim_hist *h, double q)
     if (rank >= h->count)
         return h->max;
     uint64_t seen = 0;
-    for (int i = 0; i < SIM_HIST_BUCKETS; i++) {
+    for (int i = 0; i < FE_HIST_BUCKETS; i++) {
         seen += h->bucket[i];
         if (seen >= rank) {
             int64_t v = bucket_value(i);
@@ -72,7 +72,7 @@ int64_t sim_hist_quantile(const sim_hist *h, double q)
     return h->max;
 }
 
-double sim_hist_mean(const sim_hist *h)
+double fe_hist_mean(const fe_hist *h)
 {
     return h->count ? h->sum / (double)h->count : 0;
 }

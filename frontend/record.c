@@ -1,10 +1,10 @@
 /*
- * record.c - the statistics and output files of a run (sim.h), shared by
+ * record.c - the statistics and output files of a run (frontend.h), shared by
  * the simulator and the real provisioner: counting per request and per
  * interval, the timeseries and trace, and summary.json, workloads.csv and
  * cdf.csv at the end.
  */
-#include "sim/sim.h"
+#include "frontend/frontend.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,7 +16,7 @@
 /* A file in out_dir written through a temporary name and renamed when it
  * is complete, so that a reader never sees half of it. */
 typedef struct outfile {
-    char path[TRACE_PATH_MAX + 32], tmp[TRACE_PATH_MAX + 48];
+    char path[UT_PATH_MAX + 32], tmp[UT_PATH_MAX + 48];
     FILE *f;
 } outfile;
 
@@ -61,13 +61,13 @@ typedef struct rec_files {
     outfile ts, tr;
 } rec_files;
 
-static double interval_of(const sim_config *c)
+static double interval_of(const fe_run *c)
 {
     return (double)llround((c->interval_s > 0 ? c->interval_s : 1) * 1e9) /
            1e9;
 }
 
-void sim_rec_init(sim_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
+void fe_rec_init(fe_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
                   size_t trace_max)
 {
     memset(r, 0, sizeof *r);
@@ -75,9 +75,9 @@ void sim_rec_init(sim_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
     r->st = ut_xcalloc(nw ? nw : 1, sizeof *r->st);
     r->iv = ut_xcalloc(nw ? nw : 1, sizeof *r->iv);
     for (size_t w = 0; w < nw; w++) {
-        sim_hist_reset(&r->st[w].lat);
+        fe_hist_reset(&r->st[w].lat);
         r->iv[w].h = ut_xmalloc(sizeof *r->iv[w].h);
-        sim_hist_reset(r->iv[w].h);
+        fe_hist_reset(r->iv[w].h);
     }
     r->warm_ns = warm_ns;
     r->iv_ns = iv_ns;
@@ -86,10 +86,10 @@ void sim_rec_init(sim_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
     r->files = ut_xcalloc(1, sizeof(rec_files));
 }
 
-void sim_rec_free(sim_rec *r)
+void fe_rec_free(fe_rec *r)
 {
     if (r->files)
-        sim_rec_abort(r);
+        fe_rec_abort(r);
     for (size_t w = 0; w < r->nw; w++)
         free(r->iv[w].h);
     free(r->iv);
@@ -98,7 +98,7 @@ void sim_rec_free(sim_rec *r)
     memset(r, 0, sizeof *r);
 }
 
-int sim_rec_open(sim_rec *r, const char *out_dir, const pol_plan *plan,
+int fe_rec_open(fe_rec *r, const char *out_dir, const pol_plan *plan,
                  ut_err *err)
 {
     rec_files *f = r->files;
@@ -129,7 +129,7 @@ int sim_rec_open(sim_rec *r, const char *out_dir, const pol_plan *plan,
     return 0;
 }
 
-int sim_rec_commit(sim_rec *r, ut_err *err)
+int fe_rec_commit(fe_rec *r, ut_err *err)
 {
     rec_files *f = r->files;
     if (r->tr)
@@ -137,11 +137,11 @@ int sim_rec_commit(sim_rec *r, ut_err *err)
     int rc = out_commit(&f->ts, err);
     if (rc == 0 && f->tr.f)
         rc = out_commit(&f->tr, err);
-    sim_rec_abort(r);
+    fe_rec_abort(r);
     return rc;
 }
 
-void sim_rec_abort(sim_rec *r)
+void fe_rec_abort(fe_rec *r)
 {
     rec_files *f = r->files;
     out_abort(&f->ts);
@@ -149,7 +149,7 @@ void sim_rec_abort(sim_rec *r)
     r->ts = r->tr = NULL;
 }
 
-void sim_rec_arrival(sim_rec *r, int w, int64_t t, int dropped)
+void fe_rec_arrival(fe_rec *r, int w, int64_t t, int dropped)
 {
     r->iv[w].arr++;
     if (t >= r->warm_ns)
@@ -161,10 +161,10 @@ void sim_rec_arrival(sim_rec *r, int w, int64_t t, int dropped)
     }
 }
 
-void sim_rec_dispatch(sim_rec *r, int w, const int64_t *arr, int k,
+void fe_rec_dispatch(fe_rec *r, int w, const int64_t *arr, int k,
                       int64_t now)
 {
-    sim_wstats *st = &r->st[w];
+    fe_wstats *st = &r->st[w];
     if (now >= r->warm_ns) {
         st->batches++;
         st->batch_items += (uint64_t)k;
@@ -174,11 +174,11 @@ void sim_rec_dispatch(sim_rec *r, int w, const int64_t *arr, int k,
             st->queue_ns_sum += (double)(now - arr[j]);
 }
 
-void sim_rec_complete(sim_rec *r, int w, const int64_t *arr, int k,
+void fe_rec_complete(fe_rec *r, int w, const int64_t *arr, int k,
                       int64_t start, int64_t now, int gpu, int tid)
 {
-    sim_wstats *st = &r->st[w];
-    sim_rec_iv *iv = &r->iv[w];
+    fe_wstats *st = &r->st[w];
+    fe_rec_iv *iv = &r->iv[w];
     if (r->tr && r->trace_n < r->trace_max) {
         fprintf(r->tr, ",\n{\"name\":\"%s b=%d\",\"ph\":\"X\",\"pid\":%d,"
                 "\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"batch\":%d}}",
@@ -189,13 +189,13 @@ void sim_rec_complete(sim_rec *r, int w, const int64_t *arr, int k,
     for (int j = 0; j < k; j++) {
         int64_t lat = now - arr[j];
         iv->done++;
-        sim_hist_add(iv->h, lat);
+        fe_hist_add(iv->h, lat);
         if (lat > iv->slo_ns)
             iv->viol++;
         if (arr[j] < r->warm_ns)
             continue;
         st->completed++;
-        sim_hist_add(&st->lat, lat);
+        fe_hist_add(&st->lat, lat);
         st->area_ns += (double)lat;
         if (lat > iv->slo_ns)
             st->violations++;
@@ -207,7 +207,7 @@ void sim_rec_complete(sim_rec *r, int w, const int64_t *arr, int k,
     r->requests += (uint64_t)k;
 }
 
-void sim_rec_unfinished(sim_rec *r, int w, int64_t t, int64_t end)
+void fe_rec_unfinished(fe_rec *r, int w, int64_t t, int64_t end)
 {
     if (t >= r->warm_ns) {
         r->st[w].queued_end++;
@@ -215,46 +215,27 @@ void sim_rec_unfinished(sim_rec *r, int w, int64_t t, int64_t end)
     }
 }
 
-void sim_rec_interval_rows(sim_rec *r, const double *share, const int *count)
+void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count)
 {
     double t0 = (double)(r->next_iv - r->iv_ns) / 1e9;
     for (size_t w = 0; w < r->nw; w++) {
-        const sim_rec_iv *iv = &r->iv[w];
+        const fe_rec_iv *iv = &r->iv[w];
         fprintf(r->ts, "%.9g,%s,%llu,%llu,%.6f,%llu,%.6g,%d\n", t0,
                 r->st[w].name, (unsigned long long)iv->arr,
                 (unsigned long long)iv->done,
-                (double)sim_hist_quantile(iv->h, 0.99) / 1e6,
+                (double)fe_hist_quantile(iv->h, 0.99) / 1e6,
                 (unsigned long long)iv->viol, share[w], count[w]);
     }
 }
 
-void sim_rec_interval_reset(sim_rec *r)
+void fe_rec_interval_reset(fe_rec *r)
 {
     for (size_t w = 0; w < r->nw; w++) {
-        sim_rec_iv *iv = &r->iv[w];
+        fe_rec_iv *iv = &r->iv[w];
         iv->arr = iv->done = iv->viol = iv->drop = 0;
-        sim_hist_reset(iv->h);
+        fe_hist_reset(iv->h);
     }
     r->next_iv += r->iv_ns;
-}
-
-int sim_wrr_pick(sim_wrr *rr, const int *idx, size_t n, double total)
-{
-    if (n == 1)
-        return idx[0];
-    int best = -1;
-    for (size_t j = 0; j < n; j++) {
-        sim_wrr *e = &rr[idx[j]];
-        if (!e->active)
-            continue;
-        e->current += e->weight;
-        if (best < 0 || e->current > rr[best].current)
-            best = idx[j];
-    }
-    if (best < 0)
-        return idx[0];
-    rr[best].current -= total;
-    return best;
 }
 
 static double pct(uint64_t a, uint64_t b)
@@ -270,7 +251,7 @@ typedef struct derived {
     double viol_pct, tput_rps, mean_batch, queue_ms;
 } derived;
 
-static derived derive(const sim_wstats *st, const sim_result *r)
+static derived derive(const fe_wstats *st, const fe_result *r)
 {
     derived d;
     d.viol_pct = pct(st->violations + st->dropped,
@@ -284,8 +265,8 @@ static derived derive(const sim_wstats *st, const sim_result *r)
     return d;
 }
 
-static void write_summary(const sim_config *c, const char *backend,
-                          const sim_result *r, const char *extra,
+static void write_summary(const fe_run *c, const char *backend,
+                          const fe_result *r, const char *extra,
                           ut_buf *b)
 {
     char d[32];
@@ -345,8 +326,8 @@ static void write_summary(const sim_config *c, const char *backend,
                       j, 100 * r->gpu_busy[j]);
     ut_buf_printf(b, "],\n  \"workloads\": [");
     for (size_t w = 0; w < r->nw; w++) {
-        const sim_wstats *st = &r->w[w];
-        const sim_hist *h = &st->lat;
+        const fe_wstats *st = &r->w[w];
+        const fe_hist *h = &st->lat;
         ut_buf_printf(b, "%s\n    {\"name\": ", w ? "," : "");
         ut_buf_json_str(b, st->name);
         ut_buf_printf(b, ", \"model\": ");
@@ -361,11 +342,11 @@ static void write_summary(const sim_config *c, const char *backend,
                       (unsigned long long)st->queued_end);
         ut_buf_printf(b, "\"latency_ms\": {\"mean\": %.6f, \"p50\": %.6f, "
                       "\"p95\": %.6f, \"p99\": %.6f, \"p999\": %.6f, "
-                      "\"max\": %.6f},\n     ", MS(sim_hist_mean(h)),
-                      MS(sim_hist_quantile(h, 0.5)),
-                      MS(sim_hist_quantile(h, 0.95)),
-                      MS(sim_hist_quantile(h, 0.99)),
-                      MS(sim_hist_quantile(h, 0.999)),
+                      "\"max\": %.6f},\n     ", MS(fe_hist_mean(h)),
+                      MS(fe_hist_quantile(h, 0.5)),
+                      MS(fe_hist_quantile(h, 0.95)),
+                      MS(fe_hist_quantile(h, 0.99)),
+                      MS(fe_hist_quantile(h, 0.999)),
                       MS(h->count ? h->max : 0));
         ut_buf_printf(b, "\"mean_service_ms\": %.6f, ",
                       st->service_batches
@@ -381,15 +362,15 @@ static void write_summary(const sim_config *c, const char *backend,
                   extra ? extra : "");
 }
 
-static void write_workloads_csv(const sim_result *r, ut_buf *b)
+static void write_workloads_csv(const fe_result *r, ut_buf *b)
 {
     ut_buf_printf(b, "workload,model,slo_ms,instances,requests,completed,"
                   "dropped,queued_at_end,mean_ms,p50_ms,p95_ms,p99_ms,"
                   "p999_ms,max_ms,slo_violation_pct,throughput_rps,"
                   "mean_batch,mean_queue_ms\n");
     for (size_t w = 0; w < r->nw; w++) {
-        const sim_wstats *st = &r->w[w];
-        const sim_hist *h = &st->lat;
+        const fe_wstats *st = &r->w[w];
+        const fe_hist *h = &st->lat;
         derived dv = derive(st, r);
         ut_buf_printf(b, "%s,%s,%g,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.6f,"
                       "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", st->name, st->model,
@@ -398,30 +379,30 @@ static void write_workloads_csv(const sim_result *r, ut_buf *b)
                       (unsigned long long)st->completed,
                       (unsigned long long)st->dropped,
                       (unsigned long long)st->queued_end,
-                      MS(sim_hist_mean(h)), MS(sim_hist_quantile(h, 0.5)),
-                      MS(sim_hist_quantile(h, 0.95)),
-                      MS(sim_hist_quantile(h, 0.99)),
-                      MS(sim_hist_quantile(h, 0.999)),
+                      MS(fe_hist_mean(h)), MS(fe_hist_quantile(h, 0.5)),
+                      MS(fe_hist_quantile(h, 0.95)),
+                      MS(fe_hist_quantile(h, 0.99)),
+                      MS(fe_hist_quantile(h, 0.999)),
                       MS(h->count ? h->max : 0), dv.viol_pct, dv.tput_rps,
                       dv.mean_batch, dv.queue_ms);
     }
 }
 
 /* Latency quantiles per workload and over all requests, for CDF plots. */
-static void write_cdf_csv(const sim_result *r, ut_buf *b)
+static void write_cdf_csv(const fe_result *r, ut_buf *b)
 {
     static const double qs[] = {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
                                 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98,
                                 0.99, 0.995, 0.999, 1};
-    sim_hist *all = ut_xmalloc(sizeof *all);
-    sim_hist_reset(all);
+    fe_hist *all = ut_xmalloc(sizeof *all);
+    fe_hist_reset(all);
     ut_buf_printf(b, "workload,quantile,latency_ms\n");
     for (size_t w = 0; w < r->nw; w++) {
-        const sim_hist *h = &r->w[w].lat;
+        const fe_hist *h = &r->w[w].lat;
         for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
             ut_buf_printf(b, "%s,%g,%.6f\n", r->w[w].name, qs[k],
-                          MS(sim_hist_quantile(h, qs[k])));
-        for (int i = 0; i < SIM_HIST_BUCKETS; i++)
+                          MS(fe_hist_quantile(h, qs[k])));
+        for (int i = 0; i < FE_HIST_BUCKETS; i++)
             all->bucket[i] += h->bucket[i];
         all->count += h->count;
         all->sum += h->sum;
@@ -432,21 +413,21 @@ static void write_cdf_csv(const sim_result *r, ut_buf *b)
     }
     for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
         ut_buf_printf(b, "all,%g,%.6f\n", qs[k],
-                      MS(sim_hist_quantile(all, qs[k])));
+                      MS(fe_hist_quantile(all, qs[k])));
     free(all);
 }
 
 static int write_buf(const char *dir, const char *name, const ut_buf *b,
                      ut_err *err)
 {
-    char path[TRACE_PATH_MAX + 32];
+    char path[UT_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return ut_write_atomic(path, b->s ? b->s : "", b->len, err);
 }
 
 
-int sim_write_results(const sim_config *c, const char *backend,
-                      const sim_result *r, const char *extra_json,
+int fe_write_results(const fe_run *c, const char *backend,
+                      const fe_result *r, const char *extra_json,
                       const char *out_dir, ut_err *err)
 {
     ut_buf b = {0};

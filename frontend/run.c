@@ -1,0 +1,187 @@
+/*
+ * run.c - a run's configuration checked and bound to its plan, routing,
+ * and the defaults both the simulator and the real provisioner apply
+ * (frontend.h). Kept in one place so that sim and serve cannot drift: the
+ * limits, the default batcher delay and the binding of plan instances to
+ * workloads are the same for both by construction.
+ */
+#include "frontend/frontend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fe_workload_defaults(fe_workload_cfg *c, const char *name,
+                          double rate_rps)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->arrivals.kind = TRACE_POISSON;
+    c->arrivals.rate_rps = rate_rps;
+    c->max_delay_ms = -1;
+}
+
+int64_t fe_batch_delay_ns(const fe_workload_cfg *wc, double slo_ms)
+{
+    double ms = wc->max_delay_ms >= 0 ? wc->max_delay_ms : slo_ms / 2;
+    return llround(ms * 1e6);
+}
+
+double fe_gpu_hours(int64_t created_ns, int64_t end_ns)
+{
+    return end_ns > created_ns ? (double)(end_ns - created_ns) / 3.6e12 : 0;
+}
+
+void fe_result_free(fe_result *r)
+{
+    free(r->w);
+    free(r->gpu_busy);
+    memset(r, 0, sizeof *r);
+}
+
+/* Smooth weighted round robin (nginx's): every active entry gains its
+ * weight, the largest is picked and pays the total back. Deterministic and
+ * as even as integer counts allow, with no random number to seed. */
+int fe_wrr_pick(fe_wrr *rr, const int *idx, size_t n, double total)
+{
+    if (n == 1)
+        return idx[0];
+    int best = -1;
+    for (size_t j = 0; j < n; j++) {
+        fe_wrr *e = &rr[idx[j]];
+        if (!e->active)
+            continue;
+        e->current += e->weight;
+        if (best < 0 || e->current > rr[best].current)
+            best = idx[j];
+    }
+    if (best < 0)
+        return idx[0];
+    rr[best].current -= total;
+    return best;
+}
+
+static int check_run(const fe_run *c, ut_err *err)
+{
+    if (!(c->duration_s > 0) || !isfinite(c->duration_s) ||
+        c->duration_s > FE_MAX_DURATION_S)
+        return ut_errf(err, "duration_s: expected a positive number of "
+                       "seconds, got %g", c->duration_s);
+    if (!(c->warmup_s >= 0) || c->warmup_s >= c->duration_s)
+        return ut_errf(err, "warmup_s: expected a number in [0, duration_s = "
+                       "%g), got %g", c->duration_s, c->warmup_s);
+    if (c->interval_s < 0 || (c->interval_s > 0 &&
+                              c->duration_s / c->interval_s >
+                                  FE_MAX_INTERVALS))
+        return ut_errf(err, "interval_s: expected a positive number of "
+                       "seconds, at most 1e7 intervals, got %g", c->interval_s);
+    if (!c->plan || c->plan->ngpus == 0)
+        return ut_errf(err, "plan: expected at least one GPU, got none");
+    for (size_t w = 0; w < c->nw; w++)
+        for (size_t v = 0; v < w; v++)
+            if (!strcmp(c->wcfg[v].name, c->wcfg[w].name))
+                return ut_errf(err, "workload \"%s\": expected unique names, "
+                               "got it twice", c->wcfg[w].name);
+    return 0;
+}
+
+void fe_binding_free(fe_binding *b)
+{
+    for (size_t w = 0; b->winst && w < b->nw; w++)
+        free(b->winst[w]);
+    free(b->winst);
+    free(b->nwinst);
+    free(b->wtotal);
+    free(b->inst_w);
+    free(b->inst_gpu);
+    free(b->inst_slot);
+    free(b->inst_pi);
+    free(b->rr);
+    memset(b, 0, sizeof *b);
+}
+
+int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
+{
+    memset(b, 0, sizeof *b);
+    if (check_run(c, err) < 0)
+        return -1;
+    const pol_plan *p = c->plan;
+    for (size_t j = 0; j < p->ngpus; j++)
+        b->ninst += p->gpus[j].n;
+    b->nw = c->nw;
+    size_t ni = b->ninst ? b->ninst : 1, nw = c->nw ? c->nw : 1;
+    b->inst_w = ut_xcalloc(ni, sizeof *b->inst_w);
+    b->inst_gpu = ut_xcalloc(ni, sizeof *b->inst_gpu);
+    b->inst_slot = ut_xcalloc(ni, sizeof *b->inst_slot);
+    b->inst_pi = ut_xcalloc(ni, sizeof *b->inst_pi);
+    b->rr = ut_xcalloc(ni, sizeof *b->rr);
+    b->winst = ut_xcalloc(nw, sizeof *b->winst);
+    b->nwinst = ut_xcalloc(nw, sizeof *b->nwinst);
+    b->wtotal = ut_xcalloc(nw, sizeof *b->wtotal);
+    for (size_t w = 0; w < c->nw; w++)
+        b->winst[w] = ut_xcalloc(ni, sizeof *b->winst[w]);
+    size_t i = 0;
+    for (size_t j = 0; j < p->ngpus; j++)
+        for (size_t k = 0; k < p->gpus[j].n; k++, i++) {
+            const pol_instance *pi = &p->gpus[j].inst[k];
+            size_t w = 0;
+            while (w < c->nw && strcmp(c->wcfg[w].name, pi->name))
+                w++;
+            if (w == c->nw) {
+                ut_errf(err, "plan: gpus[%zu].workloads[%zu]: workload "
+                        "\"%s\" has no arrival settings (not in the "
+                        "workloads)", j, k, pi->name);
+                goto fail;
+            }
+            b->inst_w[i] = (int)w;
+            b->inst_gpu[i] = (int)j;
+            b->inst_slot[i] = (int)k;
+            b->inst_pi[i] = pi;
+            b->rr[i].weight = pi->rate_rps;
+            b->rr[i].active = 1;
+            b->wtotal[w] += pi->rate_rps;
+            b->winst[w][b->nwinst[w]++] = (int)i;
+        }
+    for (size_t w = 0; w < c->nw; w++) {
+        if (b->nwinst[w] == 0) {
+            ut_errf(err, "workload \"%s\": expected an instance in the plan, "
+                    "got none", c->wcfg[w].name);
+            goto fail;
+        }
+        /* made and dropped here so that a bad spec or trace file is an
+         * error before anything runs; the runs make their own */
+        trace_gen *g = trace_gen_new(&c->wcfg[w].arrivals, c->seed,
+                                     c->wcfg[w].name, err);
+        if (!g) {
+            ut_errprefix(err, "workload \"%s\": arrivals", c->wcfg[w].name);
+            goto fail;
+        }
+        trace_gen_free(g);
+    }
+    b->end_ns = llround(c->duration_s * 1e9);
+    b->warm_ns = llround(c->warmup_s * 1e9);
+    b->iv_ns = llround((c->interval_s > 0 ? c->interval_s : 1) * 1e9);
+    return 0;
+fail:
+    fe_binding_free(b);
+    return -1;
+}
+
+void fe_rec_init_bound(fe_rec *r, const fe_run *run, const fe_binding *b)
+{
+    fe_rec_init(r, run->nw, b->warm_ns, b->iv_ns, run->trace_max);
+    for (size_t w = 0; w < run->nw; w++) {
+        fe_wstats *ws = &r->st[w];
+        snprintf(ws->name, sizeof ws->name, "%s", run->wcfg[w].name);
+        ws->rate_rps = run->wcfg[w].arrivals.rate_rps;
+    }
+    for (size_t i = 0; i < b->ninst; i++) {
+        const pol_instance *pi = b->inst_pi[i];
+        fe_wstats *ws = &r->st[b->inst_w[i]];
+        snprintf(ws->model, sizeof ws->model, "%s", pi->model);
+        ws->slo_ms = pi->slo_ms;
+        ws->instances++;
+        r->iv[b->inst_w[i]].slo_ns = llround(pi->slo_ms * 1e6);
+    }
+}

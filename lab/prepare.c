@@ -1,0 +1,259 @@
+/*
+ * prepare.c - from an experiment file and command-line overrides to a run
+ * ready for the simulator or the real provisioner (lab.h): what
+ * `igniter sim` and `igniter serve` share, and what compare does for each
+ * of its runs.
+ */
+#include "lab/lab.h"
+#include "capture/capture.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void lab_opts_init(lab_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->duration_s = o->warmup_s = o->interval_s = -1;
+    o->max_delay_ms = o->service_ms = o->reconfig_delay_s = -1;
+    o->seed = o->queue_limit = -1;
+    o->trace_max = 0;
+}
+
+void lab_prepared_free(lab_prepared *p)
+{
+    if (p->own_wcfg)
+        free(p->wcfg);
+    lab_experiment_free(&p->e);
+    pol_plan_free(&p->plan);
+    mdl_fitted_free(&p->fit);
+    if (p->have_meas)
+        mdl_measured_free(&p->meas);
+    memset(p, 0, sizeof *p);
+}
+
+/* One workload per distinct name in the plan, Poisson at the total rate of
+ * its instances. */
+static fe_workload_cfg *wcfg_from_plan(const pol_plan *plan, size_t *nw)
+{
+    size_t cap = 16, n = 0;
+    fe_workload_cfg *wcfg = ut_xcalloc(cap, sizeof *wcfg);
+    for (size_t j = 0; j < plan->ngpus; j++)
+        for (size_t k = 0; k < plan->gpus[j].n; k++) {
+            const pol_instance *pi = &plan->gpus[j].inst[k];
+            size_t w = 0;
+            while (w < n && strcmp(wcfg[w].name, pi->name))
+                w++;
+            if (w == n) {
+                UT_GROW(wcfg, cap, n + 1);
+                fe_workload_defaults(&wcfg[n++], pi->name, 0);
+            }
+            wcfg[w].arrivals.rate_rps += pi->rate_rps;
+        }
+    *nw = n;
+    return wcfg;
+}
+
+int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
+{
+    memset(p, 0, sizeof *p);
+    const char *exp_path = o->experiment, *profile = o->profile,
+               *plan_path = o->plan, *backend = o->backend,
+               *measured = o->measured;
+    double dur = o->duration_s, warm = o->warmup_s, iv = o->interval_s;
+    long long seed = o->seed;
+    lab_experiment *e = &p->e;
+    if (exp_path) {
+        if (lab_experiment_load(exp_path, e, err) < 0)
+            goto fail;
+        if (!profile)
+            profile = e->profile;
+        if (!plan_path && e->plan[0])
+            plan_path = e->plan;
+        if (!backend)
+            backend = e->backend;
+        if (!measured && e->measured[0])
+            measured = e->measured;
+        if (dur < 0)
+            dur = e->duration_s;
+        if (warm < 0)
+            warm = e->warmup_s;
+        if (iv < 0)
+            iv = e->interval_s;
+        if (seed < 0)
+            seed = (long long)e->seed;
+    }
+    if (!backend)
+        backend = "model";
+    if (!o->for_serve && !sim_backend_find(backend)) {
+        char names[128];
+        ut_errf(err, "%s%sbackend: expected one of %s, got \"%s\"",
+                exp_path ? exp_path : "", exp_path ? ": " : "",
+                sim_backend_names(names, sizeof names), backend);
+        goto fail;
+    }
+    if (o->for_serve && !profile && !plan_path) {
+        ut_errf(err, "%s: expected a profile to plan with, got none",
+                exp_path ? exp_path : "experiment");
+        goto fail;
+    }
+    if (profile && mdl_load(profile, &p->fit, err) < 0)
+        goto fail;
+    p->fit.price_per_hour = pol_price_per_hour(p->fit.gpu,
+                                               p->fit.price_per_hour);
+    if (measured && !o->for_serve) {
+        if (mdl_measured_load(measured, &p->meas, err) < 0)
+            goto fail;
+        p->have_meas = 1;
+    }
+    const pol_ops *policy = NULL;
+    if (plan_path) {
+        if (pol_plan_load(plan_path, &p->plan, err) < 0)
+            goto fail;
+    } else {
+        p->req = (pol_request){e->w, e->nw, &p->fit,
+                               p->have_meas ? &p->meas : NULL, e->faithful};
+        if (pol_make_plan(e->policy, &p->req, &p->plan, err) < 0) {
+            ut_errprefix(err, "%s", exp_path);
+            goto fail;
+        }
+        p->planned = 1;
+        policy = pol_find(e->policy);
+        if (o->for_serve && policy && policy->runtime) {
+            p->runtime_dropped = policy->name;
+            policy = NULL;
+        }
+    }
+    size_t nw;
+    if (exp_path) {
+        p->wcfg = e->wcfg;
+        nw = e->nw;
+    } else {
+        p->wcfg = wcfg_from_plan(&p->plan, &nw);
+        p->own_wcfg = 1;
+    }
+    for (size_t w = 0; w < nw; w++) {
+        fe_workload_cfg *wc = &p->wcfg[w];
+        if (o->arrivals && trace_spec_parse(o->arrivals, wc->arrivals.rate_rps,
+                                            &wc->arrivals, err) < 0)
+            goto fail;
+        if (o->max_delay_ms >= 0)
+            wc->max_delay_ms = o->max_delay_ms;
+        if (o->queue_limit > 0)
+            wc->queue_limit = (size_t)o->queue_limit;
+        if (o->service_ms > 0)
+            wc->service_ms = o->service_ms;
+        if (o->service_dist)
+            wc->service_exp = !strcmp(o->service_dist, "exp");
+    }
+    sim_config *c = &p->cfg;
+    fe_run *run = &c->run;
+    run->plan = &p->plan;
+    run->wcfg = p->wcfg;
+    run->nw = nw;
+    run->duration_s = dur < 0 ? 60 : dur;
+    run->warmup_s = warm < 0 ? 0 : warm;
+    run->interval_s = iv < 0 ? 1 : iv;
+    run->seed = seed < 0 ? 1 : (uint64_t)seed;
+    run->trace_max = o->trace_max > 0 ? (size_t)o->trace_max : 0;
+    run->plan_path = plan_path;
+    run->profile_path = profile;
+    run->measured_path = o->for_serve ? NULL : measured;
+    run->experiment_path = exp_path;
+    run->stop = o->stop;
+    c->fit = &p->fit;
+    c->measured = p->have_meas ? &p->meas : NULL;
+    c->backend = o->for_serve ? NULL : backend;
+    c->policy = policy;
+    c->req = policy ? &p->req : NULL;
+    c->reconfig_delay_s = o->reconfig_delay_s >= 0 ? o->reconfig_delay_s
+                          : exp_path ? e->reconfig_delay_s : -1;
+    return 0;
+fail:
+    lab_prepared_free(p);
+    return -1;
+}
+
+static int out_dir_ready(const char *out, ut_err *err)
+{
+    if (ut_mkdir_p(out, err) < 0)
+        return -1;
+    if (access(out, W_OK) < 0)
+        return ut_errf(err, "cannot write in '%s': %s", out, strerror(errno));
+    return 0;
+}
+
+int lab_simulate(lab_prepared *p, const char *out_dir, fe_result *res,
+                 ut_err *err)
+{
+    if (out_dir_ready(out_dir, err) < 0)
+        return -1;
+    return sim_run(&p->cfg, out_dir, res, err);
+}
+
+/* The GPU side of serve, from build/libigniter-gpu.so beside this
+ * program (or $IGNITER_GPU_LIB). */
+static void *load_gpu(cap_serve_device_new_fn *mk,
+                      cap_serve_device_free_fn *rm, ut_err *err)
+{
+    char path[UT_PATH_MAX];
+    const char *env = getenv("IGNITER_GPU_LIB");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+    } else {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+        if (n < 0)
+            n = 0;
+        path[n] = 0;
+        char *slash = strrchr(path, '/');
+        snprintf(slash ? slash + 1 : path,
+                 sizeof path - (size_t)(slash ? slash + 1 - path : 0),
+                 "libigniter-gpu.so");
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        ut_errf(err, "the GPU library: %s (build it with `make capture` on a "
+                "machine with nvcc and cuDNN; see capture/README.md)",
+                dlerror());
+        return NULL;
+    }
+    *(void **)mk = dlsym(h, "cap_serve_device_new");
+    *(void **)rm = dlsym(h, "cap_serve_device_free");
+    if (!*mk || !*rm) {
+        ut_errf(err, "%s: expected cap_serve_device_new and _free, got "
+                "none (an older build? run `make capture`)", path);
+        dlclose(h);
+        return NULL;
+    }
+    return h;
+}
+
+int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
+              fe_result *res, srv_stats *st, ut_err *err)
+{
+    cap_serve_device_new_fn dev_new = NULL;
+    cap_serve_device_free_fn dev_free = NULL;
+    srv_device *dev = NULL;
+    const char *mech = so->mechanism ? so->mechanism : "green";
+    cap_serve_opts co = {mech, so->models_dir, so->verbose};
+    void *lib = load_gpu(&dev_new, &dev_free, err);
+    if (!lib)
+        return -2;
+    if (dev_new(&co, &dev, err) < 0) {
+        dlclose(lib);
+        return -2;
+    }
+    int rc = out_dir_ready(out_dir, err);
+    if (rc == 0) {
+        srv_config sc = {&p->cfg.run, dev, &srv_clock_monotonic, so->poll_ns,
+                         so->only_gpu, mech, so->progress};
+        rc = srv_run(&sc, out_dir, res, st, err);
+    }
+    dev_free(dev);
+    dlclose(lib);
+    return rc;
+}
