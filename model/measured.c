@@ -438,3 +438,13 @@ int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
     free(ape);
     return rc;
 }
+
+const char *mdl_measured_names(const mdl_measured *m, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t k = 0; k < m->nsolo && len < n; k++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", k ? ", " : "",
+                                m->solo[k].name);
+    return out;
+}

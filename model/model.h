@@ -216,6 +216,8 @@ void mdl_measured_free(mdl_measured *m);
 
 /* Index of the solo table of the model called name, or -1. */
 int mdl_measured_find(const mdl_measured *m, const char *name);
+/* "alexnet, resnet50, ...": the models with solo tables, for messages. */
+const char *mdl_measured_names(const mdl_measured *m, char *out, size_t n);
 
 /*
  * Latency (ms) of one batch of model `model` (an index into m->solo) alone

@@ -408,15 +408,11 @@ static int size_workload(gl_ctx *c, int i, ut_err *err)
     char names[256];
     int fm = mdl_find(f, w->model);   /* checked by the caller */
     int model = mdl_measured_find(c->m, w->model);
-    if (model < 0) {
-        size_t len = 0;
-        names[0] = '\0';
-        for (size_t k = 0; k < c->m->nsolo && len < sizeof names; k++)
-            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
-                                    k ? ", " : "", c->m->solo[k].name);
+    if (model < 0)
         return ut_errf(err, "workload \"%s\": model: the measured data has "
-                       "%s, not \"%s\"", w->name, names, w->model);
-    }
+                       "%s, not \"%s\"", w->name,
+                       mdl_measured_names(c->m, names, sizeof names),
+                       w->model);
     gl_wl z = {f, &f->models[fm], c->m, model, w->slo_ms};
     double tput[NPARTS], best_eff = 0;
     int batch[NPARTS];
