@@ -115,9 +115,11 @@ CAP_CPU   = util/util.c capture/graph.c capture/derive.c capture/mps.c
 CAP_CU    = $(wildcard capture/*.cu) cli/igniter_capture.cu
 CAP_OBJS  = $(CAP_CPU:%.c=$(BUILD)/cap/%.o) $(CAP_CU:%.cu=$(BUILD)/cap/%.o)
 CAPTURE   = $(BUILD)/igniter-capture
-# the same objects, less the CLI, as the library `igniter serve` loads
+# the library `igniter serve` loads: the same objects less the CLI, plus
+# serve's GPU device (serve/gpu.cu, which igniter-capture does not need)
 GPULIB    = $(BUILD)/libigniter-gpu.so
-GPULIB_OBJS = $(filter-out $(BUILD)/cap/cli/%,$(CAP_OBJS))
+GPULIB_OBJS = $(filter-out $(BUILD)/cap/cli/%,$(CAP_OBJS)) \
+              $(BUILD)/cap/serve/gpu.o
 CAP_LIBS  = -lcudnn -lcublasLt -lcublas -lcupti -lcuda -lcjson -lm -ldl -lpthread
 
 capture: $(CAPTURE) $(GPULIB)
@@ -126,11 +128,14 @@ $(BUILD)/cap/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CAP_INC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
-$(BUILD)/cap/%.o: %.cu capture/capture.h util/util.h serve/serve.h
+# -MMD -MP -MF: nvcc writes the headers an object includes into its .d
+# (included below), so a header edit rebuilds the objects that include it
+# and only those.
+$(BUILD)/cap/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) -std=c++17 -arch=$(CUDA_ARCH) -O2 -g $(CPPFLAGS) $(CAP_INC) \
 	    -Xcompiler -fPIC,-Wall,-Wextra,-Wno-missing-field-initializers \
-	    -c $< -o $@
+	    -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
 $(CAPTURE): $(CAP_OBJS)
 	$(NVCC) -arch=$(CUDA_ARCH) -Xlinker -export-dynamic -o $@ $(CAP_OBJS) \
@@ -139,6 +144,8 @@ $(CAPTURE): $(CAP_OBJS)
 $(GPULIB): $(GPULIB_OBJS)
 	$(NVCC) -shared -arch=$(CUDA_ARCH) -o $@ $(GPULIB_OBJS) $(CAP_LIBDIRS) \
 	    $(CAP_LIBS)
+
+-include $(sort $(CAP_OBJS:.o=.d) $(GPULIB_OBJS:.o=.d))
 
 clean:
 	rm -rf build build-san

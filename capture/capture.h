@@ -89,7 +89,8 @@ long cap_layer_size(const cap_layer *l);
  *
  * A runner belongs to the CUDA context current when it is made (a green
  * context's, for an SM partition) and owns its stream; use it from one
- * thread at a time, with that context current.
+ * thread at a time, with that context current. (Its code: runner.cu and
+ * the files its private header, capture/runner_int.cuh, lists.)
  */
 typedef struct cap_runner cap_runner;
 
@@ -220,6 +221,124 @@ int cap_cupti_stop(cap_kernel_rec **out, size_t *n, ut_err *err);
 /* CUPTI's id of a runner's stream (for cap_kernel_rec.stream). */
 int cap_cupti_stream_id(void *stream, unsigned *id, ut_err *err);
 
+/* ---- raw records (CPU: capture/record.c) --------------------------------- */
+
+/*
+ * The one schema of a capture's raw JSON lines (raw.jsonl; capture/README.md,
+ * "Raw records"): for each record shape, its fields in the order written,
+ * each with a type, whether a reader needs it and its number format. The
+ * campaign writes through it, the tests' synthetic captures too, and
+ * `igniter derive` checks every line it reads against it.
+ *
+ * A record is one line {"kind":K,FIELDS...}: a field is written when set,
+ * in the table's order; strings JSON-escaped; numbers with the field's
+ * format. Reading, a field marked CAP_REC_REQ must be there and valid;
+ * CAP_REC_OPT, valid when there (a null measurement reads as unset); any
+ * other is stored when valid and otherwise left unset, never an error.
+ * Every error is `FILE:LINE: KIND.FIELD: expected X, got Y`.
+ */
+typedef enum cap_rec_type {
+    CAP_REC_STR,       /* a string (a needed one not empty) */
+    CAP_REC_NAME,      /* a model name: 1..CAP_REC_NAME_MAX-1 letters,
+                          digits, '_', '-' or '.' (JSON keys, file names) */
+    CAP_REC_INT,       /* a whole number in [lo, hi] */
+    CAP_REC_NUM,       /* a finite number */
+    CAP_REC_POS,       /* a finite number > 0 */
+    CAP_REC_NONNEG,    /* a finite number >= 0 */
+    CAP_REC_FLAG,      /* true or false (CAP_REC_01: 1 or 0); read, anything
+                          but true or a non-zero number is false */
+    CAP_REC_JSON,      /* JSON text, written as is; never read */
+    CAP_REC_SPLICE,    /* an object's members written as is without a key
+                          (meta's library versions); never read */
+    CAP_REC_MEMBERS    /* an array of 2..CAP_REC_MAX_MEMBERS objects, each
+                          with the shape's member fields (coloc) */
+} cap_rec_type;
+
+#define CAP_REC_REQ 1u    /* derive needs it */
+#define CAP_REC_OPT 2u    /* derive reads it when it is there */
+#define CAP_REC_NULL 4u   /* written null when not finite (NVML's power or
+                             clock over a window with no sample) */
+#define CAP_REC_01 8u     /* a flag written 1 or 0 */
+#define CAP_REC_G (-1)    /* fmt: "%g" */
+
+#define CAP_REC_NAME_MAX 32      /* = model/'s MDL_NAME_MAX */
+#define CAP_REC_MAX_COPIES 16    /* copies.n; = MDL_MAX_COPIES */
+#define CAP_REC_MAX_MEMBERS 8    /* workloads of one co-location run */
+#define CAP_REC_MAX_FIELDS 20
+
+typedef struct cap_rec_field {
+    const char *name;
+    cap_rec_type type;
+    unsigned flags;               /* CAP_REC_REQ, _OPT, _NULL, _01 */
+    long lo, hi;                  /* CAP_REC_INT's range; hi -1: at most
+                                     the record's sm_count (meta) */
+    int fmt;                      /* a number: n >= 0 "%.nf" (0: a whole
+                                     number), CAP_REC_G "%g" */
+    const char *one_of;           /* CAP_REC_STR: the values it may take,
+                                     "fit|test"; NULL: any */
+} cap_rec_field;
+
+/* The record shapes; a kind with two sharing mechanisms has one of each,
+ * told apart by the "mech" field. */
+typedef enum cap_rec_id {
+    CAP_REC_META, CAP_REC_IDLE, CAP_REC_PCIE, CAP_REC_MODEL,
+    CAP_REC_OVERHEAD, CAP_REC_KERNELS, CAP_REC_SOLO, CAP_REC_SOLO_MPS,
+    CAP_REC_PAIR_SELF, CAP_REC_COPIES, CAP_REC_COLOC, CAP_REC_COLOC_MPS,
+    CAP_REC_RECONFIG, CAP_REC_RECONFIG_MPS, CAP_REC_L2, CAP_REC_NOTE,
+    CAP_REC_STEP, CAP_REC_END, CAP_REC_NKINDS
+} cap_rec_id;
+
+typedef struct cap_rec_kind {
+    const char *kind;             /* "solo" */
+    const char *mech;             /* its "mech" ("green", "mps") or NULL */
+    const cap_rec_field *fields;
+    int nfields;
+    const cap_rec_field *member;  /* CAP_REC_MEMBERS' fields, or NULL */
+    int nmember;
+} cap_rec_kind;
+
+/* The table's entry for a shape (static; never NULL). */
+const cap_rec_kind *cap_rec_kind_of(cap_rec_id id);
+
+/* A field's value: unset, or a number (NAN: null) or a string. */
+typedef struct cap_rec_val {
+    int set;
+    double num;
+    const char *str;              /* borrowed: the writer's caller or the
+                                     cJSON read keeps it alive */
+} cap_rec_val;
+
+/* One record: values in the order of its shape's fields. About 4 KiB. */
+typedef struct cap_rec {
+    const cap_rec_kind *k;
+    cap_rec_val v[CAP_REC_MAX_FIELDS];
+    int nmembers;
+    cap_rec_val m[CAP_REC_MAX_MEMBERS][CAP_REC_MAX_FIELDS];
+} cap_rec;
+
+/* An empty record of a shape, its "mech" set. */
+void cap_rec_init(cap_rec *r, cap_rec_id id);
+/* Set a field by name (numbers, whole numbers and flags: _set; strings,
+ * JSON and splice text: _set_str, which keeps the pointer). Members are
+ * added in order: setting a field of member nmembers adds it. A name the
+ * shape does not have is the caller's bug (assert). */
+void cap_rec_set(cap_rec *r, const char *name, double v);
+void cap_rec_set_str(cap_rec *r, const char *name, const char *s);
+void cap_rec_member_set(cap_rec *r, int member, const char *name, double v);
+void cap_rec_member_set_str(cap_rec *r, int member, const char *name,
+                            const char *s);
+/* A field's value (never NULL; unset: set 0, num NAN, str NULL). */
+const cap_rec_val *cap_rec_get(const cap_rec *r, const char *name);
+const cap_rec_val *cap_rec_member_get(const cap_rec *r, int member,
+                                      const char *name);
+/* Appends the record as one line, '\n' included. */
+void cap_rec_write(const cap_rec *r, ut_buf *b);
+/* Checks the object o against shape id into r (strings point into o).
+ * `where` prefixes errors: "raw.jsonl:12: solo" gives "raw.jsonl:12:
+ * solo.mean_ms: expected a positive number, got -1". */
+int cap_rec_read(const cJSON *o, cap_rec_id id, const char *where,
+                 cap_rec *r, ut_err *err);
+
 /* ---- derivation (CPU: capture/derive.c) --------------------------------- */
 
 /* Per-inference kernel statistics of `iters` back-to-back inferences whose
@@ -330,27 +449,16 @@ int cap_campaign_mps(const cap_campaign_opts *o, const char *self);
 void cap_campaign_catch_stop(void);
 void cap_campaign_catch_crash(void);
 
-/* ---- the real device of `igniter serve` (capture/serve.cu) --------------- */
+/* ---- the MPS worker (CUDA: capture/worker.cu) --------------------------- */
 
-/* serve/serve.h's device: green contexts and runners, one per instance of
- * the plan GPU being served. Built into build/libigniter-gpu.so, which
- * `igniter serve` loads at run time (the igniter binary has no CUDA). */
-struct srv_device;
-typedef struct cap_serve_opts {
-    const char *mechanism;        /* "green" (the default) or "mps" */
-    const char *models_dir;       /* NULL: capture/models */
-    int verbose;                  /* a line per instance started */
-} cap_serve_opts;
-
-int cap_serve_device_new(const cap_serve_opts *o, struct srv_device **out,
-                         ut_err *err);
-void cap_serve_device_free(struct srv_device *d);
-/* `igniter-capture worker`: an MPS client serving one instance (batches
- * sizes on standard input, "done GPU_MS" lines out; see serve.cu). */
-int cap_serve_worker(const char *models_dir, const char *model, int batch);
-typedef int (*cap_serve_device_new_fn)(const cap_serve_opts *,
-                                       struct srv_device **, ut_err *);
-typedef void (*cap_serve_device_free_fn)(struct srv_device *);
+/* `igniter-capture worker`: one instance of `igniter serve --mechanism
+ * mps` (serve/gpu.cu spawns it, an MPS client at its share of the
+ * threads). Prepares a runner of models_dir/model.json for batches 1 to
+ * batch, then prints "ready SMS|VERSIONS|GPU NAME" and, for each batch
+ * size read on standard input, runs it and prints "done GPU_MS"; an error
+ * prints "error MESSAGE". Returns the exit status: 0 at the end of its
+ * input, 1 after an error. */
+int cap_worker_run(const char *models_dir, const char *model, int batch);
 
 #ifdef __cplusplus
 }

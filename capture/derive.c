@@ -214,10 +214,7 @@ static ncu_kernel *kernel_for(ncu_report *r, const char *id)
             r->last = i;
             return &r->k[i];
         }
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 256;
-        r->k = ut_xrealloc(r->k, r->cap * sizeof *r->k);
-    }
+    UT_GROW(r->k, r->cap, r->n + 1);
     ncu_kernel *k = &r->k[r->n];
     memset(k, 0, sizeof *k);
     snprintf(k->id, sizeof k->id, "%s", id);

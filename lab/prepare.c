@@ -5,9 +5,7 @@
  * of its runs.
  */
 #include "lab/lab.h"
-#include "capture/capture.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -195,56 +193,21 @@ int lab_simulate(lab_prepared *p, const char *out_dir, fe_result *res,
     return sim_run(&p->cfg, out_dir, res, err);
 }
 
-/* The GPU side of serve, from build/libigniter-gpu.so beside this
- * program (or $IGNITER_GPU_LIB). */
-static void *load_gpu(cap_serve_device_new_fn *mk,
-                      cap_serve_device_free_fn *rm, ut_err *err)
-{
-    char path[UT_PATH_MAX];
-    const char *env = getenv("IGNITER_GPU_LIB");
-    if (env && *env) {
-        snprintf(path, sizeof path, "%s", env);
-    } else {
-        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-        if (n < 0)
-            n = 0;
-        path[n] = 0;
-        char *slash = strrchr(path, '/');
-        snprintf(slash ? slash + 1 : path,
-                 sizeof path - (size_t)(slash ? slash + 1 - path : 0),
-                 "libigniter-gpu.so");
-    }
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        ut_errf(err, "the GPU library: %s (build it with `make capture` on a "
-                "machine with nvcc and cuDNN; see capture/README.md)",
-                dlerror());
-        return NULL;
-    }
-    *(void **)mk = dlsym(h, "cap_serve_device_new");
-    *(void **)rm = dlsym(h, "cap_serve_device_free");
-    if (!*mk || !*rm) {
-        ut_errf(err, "%s: expected cap_serve_device_new and _free, got "
-                "none (an older build? run `make capture`)", path);
-        dlclose(h);
-        return NULL;
-    }
-    return h;
-}
-
+/* The GPU device comes from build/libigniter-gpu.so beside this program
+ * (or $IGNITER_GPU_LIB): the igniter binary itself has no CUDA. */
 int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
               fe_result *res, srv_stats *st, ut_err *err)
 {
-    cap_serve_device_new_fn dev_new = NULL;
-    cap_serve_device_free_fn dev_free = NULL;
+    const srv_gpu_plugin *gpu = NULL;
+    void *lib = NULL;
     srv_device *dev = NULL;
     const char *mech = so->mechanism ? so->mechanism : "green";
-    cap_serve_opts co = {mech, so->models_dir, so->verbose};
-    void *lib = load_gpu(&dev_new, &dev_free, err);
-    if (!lib)
+    srv_gpu_opts go = {mech, so->models_dir, so->verbose};
+    const char *env = getenv("IGNITER_GPU_LIB");
+    if (srv_gpu_load(env && *env ? env : NULL, &gpu, &lib, err) < 0)
         return -2;
-    if (dev_new(&co, &dev, err) < 0) {
-        dlclose(lib);
+    if (gpu->device_new(&go, &dev, err) < 0) {
+        srv_gpu_unload(lib);
         return -2;
     }
     int rc = out_dir_ready(out_dir, err);
@@ -253,7 +216,7 @@ int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
                          so->only_gpu, mech, so->progress};
         rc = srv_run(&sc, out_dir, res, st, err);
     }
-    dev_free(dev);
-    dlclose(lib);
+    gpu->device_free(dev);
+    srv_gpu_unload(lib);
     return rc;
 }

@@ -425,8 +425,7 @@ int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
             else
                 mdl_predict(f, w, k, lat, NULL);
             for (size_t j = 0; j < k; j++) {
-                if (n == cap)
-                    ape = ut_xrealloc(ape, (cap *= 2) * sizeof *ape);
+                UT_GROW(ape, cap, n + 1);
                 ape[n++] = fabs(lat[j] - meas[j]) / meas[j] * 100;
             }
         }

@@ -125,10 +125,7 @@ static void compute_bound(ctx *c, int i)
 static void add_replica(ctx *c, int w, int batch, double rate, double lat,
                         double tput)
 {
-    if (c->nreps == c->rcap) {
-        c->rcap = c->rcap ? 2 * c->rcap : 8;
-        c->reps = ut_xrealloc(c->reps, c->rcap * sizeof *c->reps);
-    }
+    UT_GROW(c->reps, c->rcap, c->nreps + 1);
     c->reps[c->nreps++] = (replica){w, batch, rate, lat, tput};
 }
 
@@ -205,9 +202,9 @@ static long units_total(const gpu *g) { return g->total; }
 static void gpu_push(gpu *g, int w, long units)
 {
     if (g->n == g->cap) {
-        g->cap = g->cap ? 2 * g->cap : 4;
-        g->w = ut_xrealloc(g->w, g->cap * sizeof *g->w);
-        g->units = ut_xrealloc(g->units, g->cap * sizeof *g->units);
+        size_t cap = g->cap;
+        UT_GROW(g->w, cap, g->n + 1);
+        UT_GROW(g->units, g->cap, g->n + 1);
     }
     g->w[g->n] = w;
     g->units[g->n] = units;
@@ -265,10 +262,7 @@ static long try_gpu(const ctx *c, const gpu *g, int w, long r,
 
 static gpu *open_gpu(ctx *c)
 {
-    if (c->ngpus == c->gcap) {
-        c->gcap = c->gcap ? 2 * c->gcap : 16;
-        c->gpus = ut_xrealloc(c->gpus, c->gcap * sizeof *c->gpus);
-    }
+    UT_GROW(c->gpus, c->gcap, c->ngpus + 1);
     gpu *g = &c->gpus[c->ngpus++];
     memset(g, 0, sizeof *g);
     return g;

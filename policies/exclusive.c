@@ -55,10 +55,7 @@ static int exclusive_plan(const pol_request *req, pol_plan *out, ut_err *err)
                            "whole %s", w->name, w->model, s, f->gpu);
         }
         for (long k = 0; k < best_n; k++) {
-            if (out->ngpus == cap) {
-                cap *= 2;
-                out->gpus = ut_xrealloc(out->gpus, cap * sizeof *out->gpus);
-            }
+            UT_GROW(out->gpus, cap, out->ngpus + 1);
             pol_gpu *g = &out->gpus[out->ngpus++];
             memset(g, 0, sizeof *g);
             memcpy(g->type, f->gpu, sizeof g->type);

@@ -384,10 +384,7 @@ static int batch_at(const gl_wl *z, double p, double r)
 static void add_inst(gl_ctx *c, int w, int model, int batch, double p,
                      double r)
 {
-    if (c->ninst == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 32;
-        c->inst = ut_xrealloc(c->inst, c->cap * sizeof *c->inst);
-    }
+    UT_GROW(c->inst, c->cap, c->ninst + 1);
     gl_inst *in = &c->inst[c->ninst];
     in->w = w;
     in->name = c->req->w[w].name;

@@ -99,10 +99,7 @@ typedef struct srv {
 
 static size_t add_req(srv *s)
 {
-    if (s->nr == s->rcap) {
-        s->rcap = s->rcap ? 2 * s->rcap : 4096;
-        s->r = ut_xrealloc(s->r, s->rcap * sizeof *s->r);
-    }
+    UT_GROW(s->r, s->rcap, s->nr + 1);
     memset(&s->r[s->nr], 0, sizeof s->r[s->nr]);
     return s->nr++;
 }
@@ -127,15 +124,8 @@ static void reserve(srv *s, size_t more)
 
 static size_t add_batch(srv *s, int k)
 {
-    if (s->nb == s->bcap) {
-        s->bcap = s->bcap ? 2 * s->bcap : 1024;
-        s->b = ut_xrealloc(s->b, s->bcap * sizeof *s->b);
-    }
-    if (s->nids + (size_t)k > s->idcap) {
-        while (s->nids + (size_t)k > s->idcap)
-            s->idcap = s->idcap ? 2 * s->idcap : 4096;
-        s->ids = ut_xrealloc(s->ids, s->idcap * sizeof *s->ids);
-    }
+    UT_GROW(s->b, s->bcap, s->nb + 1);
+    UT_GROW(s->ids, s->idcap, s->nids + (size_t)k);
     batch *B = &s->b[s->nb];
     memset(B, 0, sizeof *B);
     B->first = s->nids;

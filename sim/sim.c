@@ -107,10 +107,7 @@ static int ev_less(const ev *a, const ev *b)
 
 static void push(heap *h, int64_t t, uint32_t kind, uint32_t id, uint32_t gen)
 {
-    if (h->n == h->cap) {
-        h->cap = h->cap ? 2 * h->cap : 64;
-        h->a = ut_xrealloc(h->a, h->cap * sizeof *h->a);
-    }
+    UT_GROW(h->a, h->cap, h->n + 1);
     ev e = {t, h->seq++, kind, id, gen};
     size_t i = h->n++;
     while (i > 0) {
@@ -298,15 +295,6 @@ static void grow_instances(sim *s, size_t need)
     s->icap = cap;
 }
 
-static void push_int(int **a, size_t *n, size_t *cap, int v)
-{
-    if (*n == *cap) {
-        *cap = *cap ? 2 * *cap : 4;
-        *a = ut_xrealloc(*a, *cap * sizeof **a);
-    }
-    (*a)[(*n)++] = v;
-}
-
 static const fe_workload_cfg *wcfg_of(const sim *s, int w)
 {
     return &s->cfg->run.wcfg[w];
@@ -455,9 +443,11 @@ static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
         return -1;
     gpu *G = &s->g[j];
     I->slot = (int)G->n;
-    push_int(&G->inst, &G->n, &G->cap, i);
+    UT_GROW(G->inst, G->cap, G->n + 1);
+    G->inst[G->n++] = i;
     wstate *ws = &s->ws[w];
-    push_int(&ws->inst, &ws->ninst, &ws->cap, i);
+    UT_GROW(ws->inst, ws->cap, ws->ninst + 1);
+    ws->inst[ws->ninst++] = i;
     s->st[w].instances++;
     pol_gpu *lg = &s->live.gpus[j];
     lg->inst = ut_xrealloc(lg->inst, (lg->n + 1) * sizeof *lg->inst);

@@ -47,7 +47,50 @@ uint64_t trace_stream_seed(uint64_t master_seed, const char *key)
 
 /* ---- specs ------------------------------------------------------------------ */
 
-static const char *kind_names = "poisson, constant, gamma, schedule, replay";
+/* The arrival kinds, once: their names in the command-line and JSON forms
+ * and in error messages. args: 0 takes no ARGS on the command line, 1
+ * needs them, -1 parses whatever follows (and says what is wrong). A new
+ * kind is one row here, its enum value in traces.h, its arguments in the
+ * two parsers below and its generator in trace_gen_next. */
+static const struct kind_info {
+    const char *name;
+    trace_kind kind;
+    int args;
+} kinds[] = {
+    {"poisson", TRACE_POISSON, 0},
+    {"constant", TRACE_CONSTANT, 0},
+    {"gamma", TRACE_GAMMA, -1},
+    {"schedule", TRACE_SCHEDULE, -1},
+    {"replay", TRACE_REPLAY, 1},
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+/* "poisson, constant, ...", for messages. */
+static const char *kind_names(char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t k = 0; k < NKINDS && len < n; k++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", k ? ", " : "",
+                                kinds[k].name);
+    return out;
+}
+
+static const struct kind_info *kind_by_name(const char *s, size_t len)
+{
+    for (size_t k = 0; k < NKINDS; k++)
+        if (strlen(kinds[k].name) == len && !strncmp(kinds[k].name, s, len))
+            return &kinds[k];
+    return NULL;
+}
+
+static const char *kind_name(trace_kind kind)
+{
+    for (size_t k = 0; k < NKINDS; k++)
+        if (kinds[k].kind == kind)
+            return kinds[k].name;
+    return "?";
+}
 
 static int check_steps(trace_spec *s, const char *where, ut_err *err)
 {
@@ -79,19 +122,20 @@ int trace_spec_parse(const char *str, double rate_rps, trace_spec *out,
     size_t klen = colon ? (size_t)(colon - str) : strlen(str);
     const char *args = colon ? colon + 1 : NULL;
     char *end;
-    if (klen == 7 && !strncmp(str, "poisson", 7) && !args) {
-        out->kind = TRACE_POISSON;
-    } else if (klen == 8 && !strncmp(str, "constant", 8) && !args) {
-        out->kind = TRACE_CONSTANT;
-    } else if (klen == 5 && !strncmp(str, "gamma", 5)) {
-        out->kind = TRACE_GAMMA;
+    const struct kind_info *ki = kind_by_name(str, klen);
+    if (!ki || (ki->args == 0 && args) || (ki->args == 1 && !args)) {
+        char names[128];
+        return ut_errf(err, "--arrivals: expected one of %s (KIND[:ARGS]), "
+                       "got '%s'", kind_names(names, sizeof names), str);
+    }
+    out->kind = ki->kind;
+    if (ki->kind == TRACE_GAMMA) {
         out->cv = args ? strtod(args, &end) : NAN;
         if (!args || *end || !(out->cv > 0) || !isfinite(out->cv))
             return ut_errf(err, "--arrivals: gamma: expected a positive "
                            "coefficient of variation, got '%s'",
                            args ? args : "");
-    } else if (klen == 8 && !strncmp(str, "schedule", 8)) {
-        out->kind = TRACE_SCHEDULE;
+    } else if (ki->kind == TRACE_SCHEDULE) {
         const char *p = args ? args : "";
         while (*p) {
             if (out->nsteps == TRACE_MAX_STEPS)
@@ -112,8 +156,7 @@ int trace_spec_parse(const char *str, double rate_rps, trace_spec *out,
         }
         if (check_steps(out, "--arrivals", err) < 0)
             return -1;
-    } else if (klen == 6 && !strncmp(str, "replay", 6) && args) {
-        out->kind = TRACE_REPLAY;
+    } else if (ki->kind == TRACE_REPLAY) {
         size_t n = strlen(args);
         if (n > 5 && !strcmp(args + n - 5, ":loop")) {
             out->loop = 1;
@@ -124,9 +167,6 @@ int trace_spec_parse(const char *str, double rate_rps, trace_spec *out,
                            "got '%s'", args);
         memcpy(out->path, args, n);
         out->path[n] = '\0';
-    } else {
-        return ut_errf(err, "--arrivals: expected one of %s (KIND[:ARGS]), "
-                       "got '%s'", kind_names, str);
     }
     return 0;
 }
@@ -143,16 +183,17 @@ int trace_spec_from_json(const cJSON *obj, double rate_rps, const char *where,
                        "\"poisson\"}", where);
     if (ut_json_str(obj, "kind", where, &kind, err) < 0)
         return -1;
-    if (!strcmp(kind, "poisson")) {
-        out->kind = TRACE_POISSON;
-    } else if (!strcmp(kind, "constant")) {
-        out->kind = TRACE_CONSTANT;
-    } else if (!strcmp(kind, "gamma")) {
-        out->kind = TRACE_GAMMA;
+    const struct kind_info *ki = kind_by_name(kind, strlen(kind));
+    if (!ki) {
+        char names[128];
+        return ut_errf(err, "%s.kind: expected one of %s, got \"%s\"", where,
+                       kind_names(names, sizeof names), kind);
+    }
+    out->kind = ki->kind;
+    if (ki->kind == TRACE_GAMMA) {
         if (ut_json_pos(obj, "cv", where, &out->cv, err) < 0)
             return -1;
-    } else if (!strcmp(kind, "schedule")) {
-        out->kind = TRACE_SCHEDULE;
+    } else if (ki->kind == TRACE_SCHEDULE) {
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "steps");
         if (!cJSON_IsArray(st) || cJSON_GetArraySize(st) < 1 ||
             cJSON_GetArraySize(st) > TRACE_MAX_STEPS)
@@ -171,8 +212,7 @@ int trace_spec_from_json(const cJSON *obj, double rate_rps, const char *where,
         }
         if (check_steps(out, where, err) < 0)
             return -1;
-    } else if (!strcmp(kind, "replay")) {
-        out->kind = TRACE_REPLAY;
+    } else if (ki->kind == TRACE_REPLAY) {
         const char *path;
         if (ut_json_str(obj, "path", where, &path, err) < 0)
             return -1;
@@ -183,9 +223,6 @@ int trace_spec_from_json(const cJSON *obj, double rate_rps, const char *where,
         if (n >= (int)sizeof out->path)
             return ut_errf(err, "%s.path: expected a shorter path", where);
         out->loop = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "loop"));
-    } else {
-        return ut_errf(err, "%s.kind: expected one of %s, got \"%s\"", where,
-                       kind_names, kind);
     }
     return 0;
 }
@@ -194,10 +231,8 @@ char *trace_spec_to_json(const trace_spec *s)
 {
     ut_buf b = {0};
     char d[32];
-    static const char *names[] = {"poisson", "gamma", "constant", "schedule",
-                                  "replay"};
-    ut_buf_printf(&b, "{\"kind\": \"%s\", \"rate_rps\": %s", names[s->kind],
-                  ut_fmt_double(s->rate_rps, d));
+    ut_buf_printf(&b, "{\"kind\": \"%s\", \"rate_rps\": %s",
+                  kind_name(s->kind), ut_fmt_double(s->rate_rps, d));
     if (s->kind == TRACE_GAMMA)
         ut_buf_printf(&b, ", \"cv\": %s", ut_fmt_double(s->cv, d));
     if (s->kind == TRACE_SCHEDULE) {
@@ -321,10 +356,7 @@ int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
                                  lineno, (int)(len > 40 ? 40 : len), f);
                     break;
                 }
-                if (cnt == cap) {
-                    cap *= 2;
-                    t = ut_xrealloc(t, cap * sizeof *t);
-                }
+                UT_GROW(t, cap, cnt + 1);
                 t[cnt++] = v;
             }
         }

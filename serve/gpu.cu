@@ -1,9 +1,10 @@
 /*
- * serve.cu - the real device of `igniter serve` (serve/serve.h): each plan
+ * gpu.cu - the real device of `igniter serve` (serve/serve.h): each plan
  * instance of the GPU being served is a green context of its share's SMs
  * with a capture runner of its model, all in this process and driven by
  * the serve engine's one thread. Built into build/libigniter-gpu.so, which
- * `igniter serve` loads (cap_serve_device_new).
+ * `igniter serve` loads (serve/plugin.c) and reaches through one versioned
+ * table, srv_gpu_plugin_export.
  *
  * Shares become SMs as the capture campaign measured them: share x the
  * device's SMs, rounded up to whole 8-SM groups; a lone instance with the
@@ -12,11 +13,12 @@
  * 132), as the profile's colocated_pct says.
  *
  * With MPS (--mechanism mps) each instance is a worker process instead,
- * `igniter-capture worker`, a client of an MPS control daemon this process
- * starts and stops, with CUDA_MPS_ACTIVE_THREAD_PERCENTAGE = its share. The
- * serve process itself never touches CUDA then. A worker reads a batch
- * size per line on its standard input, runs it, and answers "done GPU_MS";
- * the engine's poll reads its answers without blocking. A worker that dies
+ * `igniter-capture worker` (capture/worker.cu), a client of an MPS control
+ * daemon this process starts and stops, with
+ * CUDA_MPS_ACTIVE_THREAD_PERCENTAGE = its share. The serve process itself
+ * never touches CUDA then. A worker reads a batch size per line on its
+ * standard input, runs it, and answers "done GPU_MS"; the engine's poll
+ * reads its answers without blocking. A worker that dies
  * is an error naming it; the workers end when their input closes.
  */
 #include "capture/capture.h"
@@ -407,7 +409,7 @@ static int m_poll(void *ud, size_t i, ut_err *err)
     return m_dead(&d->w[i], got > 0 ? line : NULL, err);
 }
 
-static int mps_device_new(const cap_serve_opts *o, srv_device **out,
+static int mps_device_new(const srv_gpu_opts *o, srv_device **out,
                           ut_err *err)
 {
     mdev *d = (mdev *)ut_xcalloc(1, sizeof *d);
@@ -439,66 +441,8 @@ static int mps_device_new(const cap_serve_opts *o, srv_device **out,
     return 0;
 }
 
-extern "C" int cap_serve_worker(const char *models_dir, const char *model,
-                                int batch)
-{
-    ut_err err;
-    char path[512], line[64];
-    cap_graph g;
-    cap_gpu_info info;
-    cap_runner *r = NULL;
-    int rc = -1;
-    memset(&g, 0, sizeof g);
-    snprintf(path, sizeof path, "%s/%s.json", models_dir, model);
-    const char *ac = getenv("IGNITER_ALGO_CACHE");
-    if (!ac)
-        ac = "build/cudnn-algos.txt";
-    if (cap_graph_load(path, &g, &err) == 0 && cap_gpu_init(&info, &err) == 0
-        && (!ac[0] || cap_algo_cache_load(ac, &err) >= 0)) {
-        cap_runner_opts o;
-        cap_runner_defaults(&o);
-        o.max_batch = batch;
-        o.attn_ref = 0;
-        rc = cap_runner_new(&g, &o, &r, &err);
-        for (int b = 1; b <= batch && rc == 0; b++)
-            if (cap_runner_prepare(r, b, &err) < 0 ||
-                cap_runner_enqueue(r, b, &err) < 0 ||
-                cap_runner_wait(r, NULL, &err) < 0)
-                rc = -1;
-    }
-    if (rc == 0) {
-        if (ac[0])
-            cap_algo_cache_save(ac, &err);
-        char v[256];
-        cap_runner_versions(v, sizeof v);
-        printf("ready %d|%s|%s\n", info.sm_count, v, info.name);
-        fflush(stdout);
-        while (fgets(line, sizeof line, stdin)) {
-            int k = atoi(line);
-            double ms = 0;
-            if (cap_runner_enqueue(r, k, &err) < 0 ||
-                cap_runner_wait(r, &ms, &err) < 0) {
-                rc = -1;
-                break;
-            }
-            printf("done %.5f\n", ms);
-            fflush(stdout);
-        }
-    }
-    if (rc < 0) {
-        for (char *c = err.msg; *c; c++)
-            if (*c == '\n')
-                *c = ' ';
-        printf("error %s\n", err.msg);
-        fflush(stdout);
-    }
-    cap_runner_free(r);
-    cap_graph_free(&g);
-    return rc < 0 ? 1 : 0;
-}
-
-extern "C" int cap_serve_device_new(const cap_serve_opts *o,
-                                    srv_device **out, ut_err *err)
+extern "C" int srv_gpu_device_new(const srv_gpu_opts *o, srv_device **out,
+                                  ut_err *err)
 {
     if (o->mechanism && !strcmp(o->mechanism, "mps"))
         return mps_device_new(o, out, err);
@@ -544,7 +488,7 @@ extern "C" int cap_serve_device_new(const cap_serve_opts *o,
     return 0;
 }
 
-extern "C" void cap_serve_device_free(srv_device *dev)
+extern "C" void srv_gpu_device_free(srv_device *dev)
 {
     if (!dev)
         return;
@@ -560,3 +504,12 @@ extern "C" void cap_serve_device_free(srv_device *dev)
     dev_close(d);
     free(d);
 }
+
+/* What serve/plugin.c finds by name (SRV_GPU_PLUGIN_SYMBOL) and checks:
+ * the version and the sizes of the structures both sides must agree on,
+ * as this library was compiled. */
+extern "C" const srv_gpu_plugin srv_gpu_plugin_export = {
+    SRV_GPU_PLUGIN_VERSION, sizeof(srv_gpu_plugin), sizeof(srv_device),
+    sizeof(srv_gpu_opts), sizeof(pol_plan), sizeof(pol_gpu),
+    sizeof(pol_instance), sizeof(ut_err), srv_gpu_device_new,
+    srv_gpu_device_free};
