@@ -49,11 +49,7 @@ static int load_fitted(const char *verb, const char *path, mdl_fitted *f)
         return cli_usage(verb, "--profile is required");
     if (mdl_load(path, f, &err) < 0)
         return cli_fail(verb, &err);
-    if (f->price_per_hour <= 0) {
-        const pol_gpu_type *t = pol_catalog_find(f->gpu);
-        if (t)
-            f->price_per_hour = t->price_per_hour;
-    }
+    f->price_per_hour = pol_price_per_hour(f->gpu, f->price_per_hour);
     return 0;
 }
 
@@ -115,11 +111,7 @@ static int fit_or_convert(int argc, char **argv, int convert,
         snprintf(p.gpu, sizeof p.gpu, "%s", gpu);
     if (price > 0)
         p.price_per_hour = price;
-    if (p.price_per_hour <= 0) {
-        const pol_gpu_type *t = pol_catalog_find(p.gpu);
-        if (t)
-            p.price_per_hour = t->price_per_hour;
-    }
+    p.price_per_hour = pol_price_per_hour(p.gpu, p.price_per_hour);
     char *text;
     if (convert) {
         text = mdl_profile_to_json(&p);
@@ -206,12 +198,11 @@ static int parse_colocate(const mdl_fitted *f, const char *s, mdl_place *w,
                        s);
     *b++ = '\0';
     *r++ = '\0';
-    int m = mdl_find(f, buf);
-    if (m < 0) {
-        char names[256];
-        return ut_errf(err, "--colocate %s: model: expected one of %s, got "
-                       "'%s'", s, mdl_names(f, names, sizeof names), buf);
-    }
+    char where[160];
+    snprintf(where, sizeof where, "--colocate %s: model", s);
+    int m = mdl_find_or_err(f, buf, where, err);
+    if (m < 0)
+        return -1;
     char *end;
     errno = 0;
     long batch = strtol(b, &end, 10);
@@ -249,12 +240,11 @@ static int parse_set_json(const mdl_fitted *f, const cJSON *line,
             ut_json_int(e, "batch", wh, 1, 100000, &batch, err) ||
             ut_json_pos(e, "resource_pct", wh, &share, err))
             return -1;
-        int m = mdl_find(f, model);
-        if (m < 0) {
-            char names[256];
-            return ut_errf(err, "%s.model: expected one of %s, got \"%s\"",
-                           wh, mdl_names(f, names, sizeof names), model);
-        }
+        char wm[320];
+        snprintf(wm, sizeof wm, "%s.model", wh);
+        int m = mdl_find_or_err(f, model, wm, err);
+        if (m < 0)
+            return -1;
         if (share > 100)
             return ut_errf(err, "%s.resource_pct: expected at most 100, got "
                            "%g", wh, share);

@@ -320,6 +320,18 @@ const char *mdl_names(const mdl_fitted *f, char *out, size_t n)
     return out;
 }
 
+int mdl_find_or_err(const mdl_fitted *f, const char *name, const char *where,
+                    ut_err *err)
+{
+    int m = mdl_find(f, name);
+    if (m < 0) {
+        char names[256];
+        return ut_errf(err, "%s: expected one of %s, got \"%s\"", where,
+                       mdl_names(f, names, sizeof names), name);
+    }
+    return m;
+}
+
 /* ---- the fitted-model file ------------------------------------------------ */
 
 char *mdl_fitted_to_json(const mdl_fitted *f)
@@ -382,37 +394,21 @@ static int fitted_from_json(const char *path, const cJSON *root,
         return ut_errf(err, "%s: gpu: expected an object, got nothing "
                        "(missing field)", path);
     snprintf(where, sizeof where, "%s: gpu", path);
-    const char *name;
-    if (ut_json_str(gpu, "name", where, &name, err))
-        return -1;
-    if (strlen(name) >= MDL_NAME_MAX)
-        return ut_errf(err, "%s.name: expected at most %d characters, got "
-                       "\"%.40s\"", where, MDL_NAME_MAX - 1, name);
-    strcpy(f->gpu, name);
-    if (ut_json_pos(gpu, "max_clock_mhz", where, &f->max_clock_mhz, err) ||
-        ut_json_pos(gpu, "power_cap_w", where, &f->power_cap_w, err) ||
-        ut_json_pos(gpu, "idle_power_w", where, &f->idle_power_w, err) ||
-        ut_json_pos(gpu, "pcie_bytes_per_ms", where, &f->pcie_bytes_per_ms,
-                    err) ||
-        ut_json_pos(gpu, "share_unit_pct", where, &f->share_unit_pct, err) ||
+    mdl_gpu_block g;
+    if (mdl_gpu_block_parse(gpu, where, 1, &g, err) < 0 ||
         ut_json_num(gpu, "clock_per_watt", where, &f->clock_per_watt, err) ||
         ut_json_num(gpu, "sched_alpha_ms", where, &f->sched_alpha_ms, err) ||
-        ut_json_num(gpu, "sched_beta_ms", where, &f->sched_beta_ms, err) ||
-        ut_json_nonneg(gpu, "price_per_hour", where, &f->price_per_hour, err))
+        ut_json_num(gpu, "sched_beta_ms", where, &f->sched_beta_ms, err))
         return -1;
-    if (cJSON_GetObjectItemCaseSensitive(gpu, "sm_count")) {
-        long sm;
-        if (ut_json_int(gpu, "sm_count", where, 1, 100000, &sm, err))
-            return -1;
-        f->sm_count = (int)sm;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(gpu, "colocated_pct")) {
-        if (ut_json_pos(gpu, "colocated_pct", where, &f->colocated_pct, err))
-            return -1;
-        if (f->colocated_pct > 100)
-            return ut_errf(err, "%s.colocated_pct: expected at most 100, got "
-                           "%g", where, f->colocated_pct);
-    }
+    memcpy(f->gpu, g.name, sizeof f->gpu);
+    f->max_clock_mhz = g.max_clock_mhz;
+    f->power_cap_w = g.power_cap_w;
+    f->idle_power_w = g.idle_power_w;
+    f->share_unit_pct = g.share_unit_pct;
+    f->pcie_bytes_per_ms = g.pcie_bytes_per_ms;
+    f->price_per_hour = g.price_per_hour;
+    f->sm_count = g.sm_count;
+    f->colocated_pct = g.colocated_pct;
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
     if (!cJSON_IsObject(models) || !models->child)
         return ut_errf(err, "%s: models: expected an object with at least one "

@@ -22,6 +22,10 @@
 #include <stddef.h>
 #include "util/util.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MDL_NAME_MAX 32
 #define MDL_MAX_COPIES 16   /* runs of the n-copies experiment */
 #define MDL_MAX_BATCH 32    /* largest batch the planner considers */
@@ -80,6 +84,26 @@ typedef struct mdl_profile {
     size_t nmodels;
     mdl_model_profile *models;
 } mdl_profile;
+
+/*
+ * The "gpu" block that the profile (project format) and the fitted-model
+ * file share, parsed in one place (model/profile.c) so that both read it
+ * by the same rules: name, max_clock_mhz, power_cap_w, idle_power_w,
+ * share_unit_pct and pcie_bytes_per_ms positive; price_per_hour >= 0
+ * (required when price_required, else 0 when absent); sm_count and
+ * colocated_pct (in [share_unit_pct, 100]) optional, 0 when absent.
+ * Errors are `WHERE.FIELD: expected X, got Y`.
+ */
+typedef struct mdl_gpu_block {
+    char name[MDL_NAME_MAX];
+    double max_clock_mhz, power_cap_w, idle_power_w;
+    double share_unit_pct, pcie_bytes_per_ms, price_per_hour;
+    int sm_count;
+    double colocated_pct;
+} mdl_gpu_block;
+
+int mdl_gpu_block_parse(const cJSON *gpu, const char *where,
+                        int price_required, mdl_gpu_block *out, ut_err *err);
 
 /* Loads a profile in either format. On error *p is left empty (nothing to
  * free). The caller frees a loaded profile with mdl_profile_free. */
@@ -141,6 +165,10 @@ char *mdl_fitted_to_json(const mdl_fitted *f);
 int mdl_find(const mdl_fitted *f, const char *name);
 /* "alexnet, resnet50, vgg19, ssd" into out, for "unknown model" messages. */
 const char *mdl_names(const mdl_fitted *f, char *out, size_t n);
+/* mdl_find, or -1 with the one message for an unknown model:
+ * `WHERE: expected one of alexnet, resnet50, ..., got "bert"`. */
+int mdl_find_or_err(const mdl_fitted *f, const char *name, const char *where,
+                    ut_err *err);
 
 /* ---- prediction ---------------------------------------------------------- */
 
@@ -282,5 +310,9 @@ int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
  */
 int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
                     int no_interference, mdl_error_stats *out, ut_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -232,6 +232,43 @@ static int load_points(const cJSON *mobj, const char *key, const char *where,
     return 0;
 }
 
+int mdl_gpu_block_parse(const cJSON *gpu, const char *where,
+                        int price_required, mdl_gpu_block *g, ut_err *err)
+{
+    memset(g, 0, sizeof *g);
+    const char *name;
+    char wn[300];
+    snprintf(wn, sizeof wn, "%s.name", where);
+    if (ut_json_str(gpu, "name", where, &name, err) ||
+        copy_name(g->name, name, wn, err) ||
+        ut_json_pos(gpu, "max_clock_mhz", where, &g->max_clock_mhz, err) ||
+        ut_json_pos(gpu, "power_cap_w", where, &g->power_cap_w, err) ||
+        ut_json_pos(gpu, "idle_power_w", where, &g->idle_power_w, err) ||
+        ut_json_pos(gpu, "share_unit_pct", where, &g->share_unit_pct, err) ||
+        ut_json_pos(gpu, "pcie_bytes_per_ms", where, &g->pcie_bytes_per_ms,
+                    err))
+        return -1;
+    if ((price_required ||
+         cJSON_GetObjectItemCaseSensitive(gpu, "price_per_hour")) &&
+        ut_json_nonneg(gpu, "price_per_hour", where, &g->price_per_hour, err))
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(gpu, "sm_count")) {
+        long sm;
+        if (ut_json_int(gpu, "sm_count", where, 1, 100000, &sm, err))
+            return -1;
+        g->sm_count = (int)sm;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(gpu, "colocated_pct")) {
+        if (ut_json_pos(gpu, "colocated_pct", where, &g->colocated_pct, err))
+            return -1;
+        if (g->colocated_pct > 100 || g->colocated_pct < g->share_unit_pct)
+            return ut_errf(err, "%s.colocated_pct: expected a share between "
+                           "share_unit_pct and 100, got %g", where,
+                           g->colocated_pct);
+    }
+    return 0;
+}
+
 static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
                      ut_err *err)
 {
@@ -245,33 +282,18 @@ static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
         return ut_errf(err, "%s: gpu: expected an object, got nothing "
                        "(missing field)", path);
     snprintf(where, sizeof where, "%s: gpu", path);
-    const char *name;
-    if (ut_json_str(gpu, "name", where, &name, err) ||
-        copy_name(p->gpu, name, where, err) ||
-        ut_json_pos(gpu, "max_clock_mhz", where, &p->max_clock_mhz, err) ||
-        ut_json_pos(gpu, "power_cap_w", where, &p->power_cap_w, err) ||
-        ut_json_pos(gpu, "idle_power_w", where, &p->idle_power_w, err) ||
-        ut_json_pos(gpu, "share_unit_pct", where, &p->share_unit_pct, err) ||
-        ut_json_pos(gpu, "pcie_bytes_per_ms", where, &p->pcie_bytes_per_ms,
-                    err))
+    mdl_gpu_block g;
+    if (mdl_gpu_block_parse(gpu, where, 0, &g, err) < 0)
         return -1;
-    if (cJSON_GetObjectItemCaseSensitive(gpu, "price_per_hour") &&
-        ut_json_nonneg(gpu, "price_per_hour", where, &p->price_per_hour, err))
-        return -1;
-    if (cJSON_GetObjectItemCaseSensitive(gpu, "sm_count")) {
-        long sm;
-        if (ut_json_int(gpu, "sm_count", where, 1, 100000, &sm, err))
-            return -1;
-        p->sm_count = (int)sm;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(gpu, "colocated_pct")) {
-        if (ut_json_pos(gpu, "colocated_pct", where, &p->colocated_pct, err))
-            return -1;
-        if (p->colocated_pct > 100 || p->colocated_pct < p->share_unit_pct)
-            return ut_errf(err, "%s.colocated_pct: expected a share between "
-                           "share_unit_pct and 100, got %g", where,
-                           p->colocated_pct);
-    }
+    memcpy(p->gpu, g.name, sizeof p->gpu);
+    p->max_clock_mhz = g.max_clock_mhz;
+    p->power_cap_w = g.power_cap_w;
+    p->idle_power_w = g.idle_power_w;
+    p->share_unit_pct = g.share_unit_pct;
+    p->pcie_bytes_per_ms = g.pcie_bytes_per_ms;
+    p->price_per_hour = g.price_per_hour;
+    p->sm_count = g.sm_count;
+    p->colocated_pct = g.colocated_pct;
     const cJSON *cp = cJSON_GetObjectItemCaseSensitive(gpu, "copies");
     if (!cJSON_IsObject(cp))
         return ut_errf(err, "%s.copies: expected an object, got nothing "

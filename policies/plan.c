@@ -58,12 +58,10 @@ int pol_workloads_from_json(const cJSON *arr, const char *where0,
             ut_json_pos(e, "slo_ms", where, &w[i].slo_ms, err) ||
             ut_json_pos(e, "rate_rps", where, &w[i].rate_rps, err))
             goto fail;
-        if (fit && mdl_find(fit, model) < 0) {
-            char names[256];
-            ut_errf(err, "%s.model: expected one of %s, got \"%s\"", where,
-                    mdl_names(fit, names, sizeof names), model);
+        char wm[320];
+        snprintf(wm, sizeof wm, "%s.model", where);
+        if (fit && mdl_find_or_err(fit, model, wm, err) < 0)
             goto fail;
-        }
         for (size_t j = 0; j < i; j++)
             if (!strcmp(w[j].name, w[i].name)) {
                 ut_errf(err, "%s.name: expected a unique name, got \"%s\" "

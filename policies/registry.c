@@ -115,13 +115,10 @@ int pol_check_request(const pol_request *req, ut_err *err)
         if (!w->name[0])
             return ut_errf(err, "workloads[%zu].name: expected a name, got "
                            "\"\"", i);
-        if (mdl_find(req->fit, w->model) < 0) {
-            char names[256];
-            return ut_errf(err, "workloads[%zu].model: expected one of %s, "
-                           "got \"%s\"", i,
-                           mdl_names(req->fit, names, sizeof names),
-                           w->model);
-        }
+        char where[48];
+        snprintf(where, sizeof where, "workloads[%zu].model", i);
+        if (mdl_find_or_err(req->fit, w->model, where, err) < 0)
+            return -1;
         if (!(w->slo_ms > 0) || !isfinite(w->slo_ms))
             return ut_errf(err, "workloads[%zu].slo_ms: expected a positive "
                            "number, got %g", i, w->slo_ms);

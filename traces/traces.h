@@ -18,6 +18,10 @@
 #include <cjson/cJSON.h>
 #include "util/util.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TRACE_MAX_STEPS 64
 
 typedef enum trace_kind {
@@ -98,5 +102,9 @@ void trace_gen_free(trace_gen *g);
  * the key, mixed with the seed by splitmix64). Exposed for tests and for
  * recording in outputs. */
 uint64_t trace_stream_seed(uint64_t master_seed, const char *stream_key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
