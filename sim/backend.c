@@ -18,6 +18,7 @@ static const sim_backend_ops *const backends[] = {
     &sim_backend_fixed,
     &sim_backend_model,
     &sim_backend_measured,
+    &sim_backend_measured_solo,
     NULL,
 };
 

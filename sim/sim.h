@@ -88,6 +88,7 @@ const char *sim_backend_names(char *out, size_t n);
 extern const sim_backend_ops sim_backend_fixed;
 extern const sim_backend_ops sim_backend_model;
 extern const sim_backend_ops sim_backend_measured;
+extern const sim_backend_ops sim_backend_measured_solo;
 
 /* ---- a simulation -------------------------------------------------------------- */
 
