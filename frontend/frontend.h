@@ -110,6 +110,9 @@ int fe_wrr_pick(fe_wrr *rr, const int *idx, size_t n, double total);
  * recorder's memory are no longer safe. */
 #define FE_MAX_DURATION_S 1e7
 #define FE_MAX_INTERVALS 1e7
+/* The longest SLO or batcher delay, ms: as long as the longest run, so
+ * that every time stays far inside int64 nanoseconds. */
+#define FE_MAX_TIME_MS (FE_MAX_DURATION_S * 1e3)
 
 /* Per-workload settings beyond the plan. */
 typedef struct fe_workload_cfg {

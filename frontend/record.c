@@ -13,52 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A file in out_dir written through a temporary name and renamed when it
- * is complete, so that a reader never sees half of it. */
-typedef struct outfile {
-    char path[UT_PATH_MAX + 32], tmp[UT_PATH_MAX + 48];
-    FILE *f;
-} outfile;
-
-static int out_open(outfile *o, const char *dir, const char *name,
-                    ut_err *err)
-{
-    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
-    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmpXXXXXX", dir, name);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-        if (fd >= 0)
-            close(fd);
-        o->f = NULL;
-        return ut_errf(err, "cannot write '%s': %s", o->path, strerror(errno));
-    }
-    return 0;
-}
-
-static int out_commit(outfile *o, ut_err *err)
-{
-    int bad = ferror(o->f) | (fflush(o->f) != 0) | (fsync(fileno(o->f)) != 0);
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (bad || rename(o->tmp, o->path) < 0) {
-        unlink(o->tmp);
-        return ut_errf(err, "cannot write '%s': %s", o->path, strerror(errno));
-    }
-    return 0;
-}
-
-static void out_abort(outfile *o)
-{
-    if (o->f) {
-        fclose(o->f);
-        o->f = NULL;
-        unlink(o->tmp);
-    }
-}
-
-
 typedef struct rec_files {
-    outfile ts, tr;
+    ut_afile ts, tr;
 } rec_files;
 
 static double interval_of(const fe_run *c)
@@ -102,14 +58,25 @@ int fe_rec_open(fe_rec *r, const char *out_dir, const pol_plan *plan,
                  ut_err *err)
 {
     rec_files *f = r->files;
-    if (out_open(&f->ts, out_dir, "timeseries.csv", err) < 0)
+    char path[UT_PATH_MAX + 32];
+    /* the folder is made only now, after every check of the run passed:
+     * bad input leaves nothing behind */
+    if (ut_mkdir_p(out_dir, err) < 0)
+        return -1;
+    if (access(out_dir, W_OK) < 0)
+        return ut_errf(err, "cannot write in '%s': %s", out_dir,
+                       strerror(errno));
+    ut_clean_temps(out_dir);
+    snprintf(path, sizeof path, "%s/timeseries.csv", out_dir);
+    if (ut_afile_open(&f->ts, path, err) < 0)
         return -1;
     r->ts = f->ts.f;
     fprintf(r->ts, "t_s,workload,arrivals,completions,p99_ms,violations,"
             "share_pct,instances\n");
     if (r->trace_max == 0)
         return 0;
-    if (out_open(&f->tr, out_dir, "trace.json", err) < 0)
+    snprintf(path, sizeof path, "%s/trace.json", out_dir);
+    if (ut_afile_open(&f->tr, path, err) < 0)
         return -1;
     r->tr = f->tr.f;
     fprintf(r->tr, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
@@ -120,11 +87,16 @@ int fe_rec_open(fe_rec *r, const char *out_dir, const pol_plan *plan,
         if (j)
             fprintf(r->tr, ",\n{\"name\":\"process_name\",\"ph\":\"M\","
                     "\"pid\":%zu,\"args\":{\"name\":\"GPU %zu\"}}", j, j);
-        for (size_t k = 0; k < plan->gpus[j].n; k++, i++)
+        for (size_t k = 0; k < plan->gpus[j].n; k++, i++) {
+            char label[POL_NAME_MAX + 32];
+            snprintf(label, sizeof label, "%s (%g%%)",
+                     plan->gpus[j].inst[k].name,
+                     plan->gpus[j].inst[k].share_pct);
             fprintf(r->tr, ",\n{\"name\":\"thread_name\",\"ph\":\"M\","
-                    "\"pid\":%zu,\"tid\":%d,\"args\":{\"name\":\"%s "
-                    "(%g%%)\"}}", j, i, plan->gpus[j].inst[k].name,
-                    plan->gpus[j].inst[k].share_pct);
+                    "\"pid\":%zu,\"tid\":%d,\"args\":{\"name\":", j, i);
+            ut_fputs_json(r->tr, label);
+            fprintf(r->tr, "}}");
+        }
     }
     return 0;
 }
@@ -134,9 +106,9 @@ int fe_rec_commit(fe_rec *r, ut_err *err)
     rec_files *f = r->files;
     if (r->tr)
         fprintf(r->tr, "\n]}\n");
-    int rc = out_commit(&f->ts, err);
+    int rc = ut_afile_commit(&f->ts, err);
     if (rc == 0 && f->tr.f)
-        rc = out_commit(&f->tr, err);
+        rc = ut_afile_commit(&f->tr, err);
     fe_rec_abort(r);
     return rc;
 }
@@ -144,8 +116,8 @@ int fe_rec_commit(fe_rec *r, ut_err *err)
 void fe_rec_abort(fe_rec *r)
 {
     rec_files *f = r->files;
-    out_abort(&f->ts);
-    out_abort(&f->tr);
+    ut_afile_abort(&f->ts);
+    ut_afile_abort(&f->tr);
     r->ts = r->tr = NULL;
 }
 
@@ -180,10 +152,13 @@ void fe_rec_complete(fe_rec *r, int w, const int64_t *arr, int k,
     fe_wstats *st = &r->st[w];
     fe_rec_iv *iv = &r->iv[w];
     if (r->tr && r->trace_n < r->trace_max) {
-        fprintf(r->tr, ",\n{\"name\":\"%s b=%d\",\"ph\":\"X\",\"pid\":%d,"
-                "\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"batch\":%d}}",
-                st->name, k, gpu, tid, (double)start / 1e3,
-                (double)(now - start) / 1e3, k);
+        char label[POL_NAME_MAX + 16];
+        snprintf(label, sizeof label, "%s b=%d", st->name, k);
+        fprintf(r->tr, ",\n{\"name\":");
+        ut_fputs_json(r->tr, label);
+        fprintf(r->tr, ",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,"
+                "\"dur\":%.3f,\"args\":{\"batch\":%d}}", gpu, tid,
+                (double)start / 1e3, (double)(now - start) / 1e3, k);
         r->trace_n++;
     }
     for (int j = 0; j < k; j++) {

@@ -125,6 +125,18 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
     for (size_t j = 0; j < p->ngpus; j++)
         for (size_t k = 0; k < p->gpus[j].n; k++, i++) {
             const pol_instance *pi = &p->gpus[j].inst[k];
+            if (!(pi->slo_ms > 0) || !(pi->slo_ms <= FE_MAX_TIME_MS)) {
+                ut_errf(err, "plan: gpus[%zu].workloads[%zu].slo_ms: "
+                        "expected a positive number of ms up to %g, got %g",
+                        j, k, FE_MAX_TIME_MS, pi->slo_ms);
+                goto fail;
+            }
+            if (!(pi->rate_rps >= 0) || !isfinite(pi->rate_rps)) {
+                ut_errf(err, "plan: gpus[%zu].workloads[%zu].rate_rps: "
+                        "expected a finite number >= 0, got %g", j, k,
+                        pi->rate_rps);
+                goto fail;
+            }
             size_t w = 0;
             while (w < c->nw && strcmp(c->wcfg[w].name, pi->name))
                 w++;
@@ -144,6 +156,13 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
             b->winst[w][b->nwinst[w]++] = (int)i;
         }
     for (size_t w = 0; w < c->nw; w++) {
+        double d = c->wcfg[w].max_delay_ms;
+        if (!(d < 0) && !(d <= FE_MAX_TIME_MS)) {
+            ut_errf(err, "workload \"%s\": max_delay_ms: expected a number "
+                    "of ms up to %g (or none: half the SLO), got %g",
+                    c->wcfg[w].name, FE_MAX_TIME_MS, d);
+            goto fail;
+        }
         if (b->nwinst[w] == 0) {
             ut_errf(err, "workload \"%s\": expected an instance in the plan, "
                     "got none", c->wcfg[w].name);

@@ -176,20 +176,9 @@ fail:
     return -1;
 }
 
-static int out_dir_ready(const char *out, ut_err *err)
-{
-    if (ut_mkdir_p(out, err) < 0)
-        return -1;
-    if (access(out, W_OK) < 0)
-        return ut_errf(err, "cannot write in '%s': %s", out, strerror(errno));
-    return 0;
-}
-
 int lab_simulate(lab_prepared *p, const char *out_dir, fe_result *res,
                  ut_err *err)
 {
-    if (out_dir_ready(out_dir, err) < 0)
-        return -1;
     return sim_run(&p->cfg, out_dir, res, err);
 }
 
@@ -210,12 +199,9 @@ int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
         srv_gpu_unload(lib);
         return -2;
     }
-    int rc = out_dir_ready(out_dir, err);
-    if (rc == 0) {
-        srv_config sc = {&p->cfg.run, dev, &srv_clock_monotonic, so->poll_ns,
-                         so->only_gpu, mech, so->progress};
-        rc = srv_run(&sc, out_dir, res, st, err);
-    }
+    srv_config sc = {&p->cfg.run, dev, &srv_clock_monotonic, so->poll_ns,
+                     so->only_gpu, mech, so->progress};
+    int rc = srv_run(&sc, out_dir, res, st, err);
     gpu->device_free(dev);
     srv_gpu_unload(lib);
     return rc;

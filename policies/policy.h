@@ -23,6 +23,12 @@ extern "C" {
 #endif
 
 #define POL_NAME_MAX 64
+/* Bounds of a workload: an SLO as long as the longest run (about 116
+ * days, so that times stay inside int64 nanoseconds), and a rate far above
+ * any one model's but small enough that planning it stays bounded (a
+ * rate of 1e30 once asked the planner for more GPUs than memory holds). */
+#define POL_MAX_SLO_MS 1e10
+#define POL_MAX_RATE_RPS 1e7
 #define POL_PLAN_FORMAT 1
 #define POL_OPS_VERSION 1
 

@@ -119,12 +119,14 @@ int pol_check_request(const pol_request *req, ut_err *err)
         snprintf(where, sizeof where, "workloads[%zu].model", i);
         if (mdl_find_or_err(req->fit, w->model, where, err) < 0)
             return -1;
-        if (!(w->slo_ms > 0) || !isfinite(w->slo_ms))
+        if (!(w->slo_ms > 0) || !(w->slo_ms <= POL_MAX_SLO_MS))
             return ut_errf(err, "workloads[%zu].slo_ms: expected a positive "
-                           "number, got %g", i, w->slo_ms);
-        if (!(w->rate_rps > 0) || !isfinite(w->rate_rps))
+                           "number of ms up to %g, got %g", i, POL_MAX_SLO_MS,
+                           w->slo_ms);
+        if (!(w->rate_rps > 0) || !(w->rate_rps <= POL_MAX_RATE_RPS))
             return ut_errf(err, "workloads[%zu].rate_rps: expected a "
-                           "positive number, got %g", i, w->rate_rps);
+                           "positive number of requests/s up to %g, got %g",
+                           i, POL_MAX_RATE_RPS, w->rate_rps);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(req->w[j].name, w->name))
                 return ut_errf(err, "workloads[%zu].name: expected a unique "

@@ -247,7 +247,10 @@ static void rescale(sim *s, int g, int64_t now)
             continue;   /* same speed: the pending completion stands */
         I->dur_ns = dur;
         I->t_last = now;
-        int64_t done = now + llround(I->remaining * dur);
+        /* a batch that cannot end within any run (a share near 0, a back
+         * end's infinity) ends after the run: never, as far as it knows */
+        double left = I->remaining * dur;
+        int64_t done = left < 4e18 ? now + llround(left) : INT64_MAX / 2;
         push(&s->h, done, EV_DONE, (uint32_t)i, ++I->gen);
     }
 }
@@ -590,6 +593,10 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         return ut_errf(err, "backend: expected one of %s, got \"%s\"",
                        sim_backend_names(names, sizeof names), c->backend);
     }
+    if (!(c->reconfig_delay_s < 0) &&
+        !(c->reconfig_delay_s <= FE_MAX_DURATION_S))
+        return ut_errf(err, "reconfig_delay_s: expected seconds up to %g, "
+                       "got %g", FE_MAX_DURATION_S, c->reconfig_delay_s);
     fe_binding b;
     if (fe_bind(run, &b, err) < 0)
         return -1;

@@ -120,9 +120,10 @@ typedef struct sim_config {
 /*
  * Runs the simulation and writes summary.json, workloads.csv,
  * timeseries.csv (and trace.json when trace_max > 0) into out_dir, each
- * atomically. out_dir must exist. Everything is checked before the first
- * event (unknown back end, a plan model the back end lacks, a workload
- * without settings): on such an error nothing is written. res may be NULL;
+ * atomically; out_dir and its parents are made if missing. Everything is
+ * checked first (unknown back end, a plan model the back end lacks, a
+ * workload without settings, limits): on such an error nothing is
+ * written and no folder is made. res may be NULL;
  * otherwise the caller frees it with fe_result_free.
  */
 int sim_run(const sim_config *cfg, const char *out_dir, fe_result *res,

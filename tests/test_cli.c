@@ -341,7 +341,8 @@ static void test_unwritable_output(void **state)
         assert_int_equal(res.status, 2);
         assert_contains(res.err, "cannot write");
     }
-    assert_true(no_leftovers(dir, "plan.json.tmp"));
+    assert_true(no_leftovers(dir, "plan.json.tmp") &&
+                no_leftovers(dir, ".plan.json.tmp"));
     unlink(path);
     chmod(dir, 0755);
 }

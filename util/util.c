@@ -3,6 +3,7 @@
  */
 #include "util/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -224,50 +225,104 @@ fail:
     return NULL;
 }
 
-int ut_write_atomic(const char *path, const char *buf, size_t len, ut_err *err)
+int ut_afile_open(ut_afile *a, const char *path, ut_err *err)
 {
+    memset(a, 0, sizeof *a);
     size_t n = strlen(path);
-    char *tmp = ut_xmalloc(n + 16);
-    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+    a->path = ut_xstrdup(path);
+    a->tmp = ut_xmalloc(n + 16);
+    snprintf(a->tmp, n + 16, "%.*s.%s.tmpXXXXXX", (int)dlen, path,
+             path + dlen);
+    int fd = mkstemp(a->tmp);
+    if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
         ut_errf(err, "cannot write '%s': %s", path, strerror(errno));
-        free(tmp);
+        if (fd >= 0) {
+            close(fd);
+            unlink(a->tmp);
+        }
+        free(a->path);
+        free(a->tmp);
+        memset(a, 0, sizeof *a);
         return -1;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            goto fail;
-        }
-        off += (size_t)w;
-    }
-    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
-        goto fail;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0)
-        goto fail;
-    free(tmp);
     return 0;
-fail:
-    ut_errf(err, "cannot write '%s': %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    return -1;
+}
+
+int ut_afile_commit(ut_afile *a, ut_err *err)
+{
+    int bad = ferror(a->f) | (fflush(a->f) != 0);
+    bad |= fchmod(fileno(a->f), 0644) != 0;
+    bad |= fsync(fileno(a->f)) != 0;
+    int e = errno;
+    bad |= fclose(a->f) != 0;
+    a->f = NULL;
+    if (bad || rename(a->tmp, a->path) < 0) {
+        ut_errf(err, "cannot write '%s': %s", a->path,
+                strerror(bad && e ? e : errno));
+        unlink(a->tmp);
+        ut_afile_abort(a);
+        return -1;
+    }
+    free(a->path);
+    free(a->tmp);
+    memset(a, 0, sizeof *a);
+    return 0;
+}
+
+void ut_afile_abort(ut_afile *a)
+{
+    if (a->f) {
+        fclose(a->f);
+        unlink(a->tmp);
+    }
+    free(a->path);
+    free(a->tmp);
+    memset(a, 0, sizeof *a);
+}
+
+int ut_clean_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        /* ".NAME.tmpXXXXXX": exactly what ut_afile_open makes */
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] != '.' || len < 12 ||
+            strncmp(e->d_name + len - 10, ".tmp", 4))
+            continue;
+        char path[UT_PATH_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        n += unlink(path) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+int ut_write_atomic(const char *path, const char *buf, size_t len, ut_err *err)
+{
+    ut_afile a;
+    if (ut_afile_open(&a, path, err) < 0)
+        return -1;
+    if (len && fwrite(buf, 1, len, a.f) != len) {
+        ut_errf(err, "cannot write '%s': %s", path, strerror(errno));
+        ut_afile_abort(&a);
+        return -1;
+    }
+    return ut_afile_commit(&a, err);
 }
 
 int ut_mkdir_p(const char *dir, ut_err *err)
 {
     size_t n = strlen(dir);
+    /* the walk below starts at the second byte: "" has none */
+    if (n == 0)
+        return ut_errf(err, "cannot create '': expected a directory name, "
+                       "got an empty one");
     char *buf = ut_xmalloc(n + 1);
     memcpy(buf, dir, n + 1);
     int rc = 0;
@@ -449,6 +504,14 @@ void ut_buf_json_str(ut_buf *b, const char *s)
             ut_buf_printf(b, "%c", ch);
     }
     ut_buf_printf(b, "\"");
+}
+
+void ut_fputs_json(FILE *f, const char *s)
+{
+    ut_buf b = {0};
+    ut_buf_json_str(&b, s);
+    fputs(b.s, f);
+    ut_buf_free(&b);
 }
 
 void ut_buf_free(ut_buf *b)

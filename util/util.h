@@ -11,6 +11,7 @@
 #define UT_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <cjson/cJSON.h>
 
 #ifdef __cplusplus
@@ -60,8 +61,30 @@ void ut_line_col(const char *text, size_t off, int *line, int *col);
  * (an earlier file at path is untouched) and the temporary is removed. */
 int ut_write_atomic(const char *path, const char *buf, size_t len, ut_err *err);
 
+/*
+ * A file written through a temporary name in the same folder
+ * (`DIR/.NAME.tmpXXXXXX`) and renamed over its path only when complete, so
+ * a reader never sees half of it and a killed run leaves no half-written
+ * result, only a hidden temporary that ut_clean_temps removes next time.
+ * Committed files are 0644, like every output.
+ */
+typedef struct ut_afile {
+    char *path, *tmp;
+    FILE *f;
+} ut_afile;
+
+int ut_afile_open(ut_afile *a, const char *path, ut_err *err);
+/* Flushes, syncs and renames; on error removes the temporary. */
+int ut_afile_commit(ut_afile *a, ut_err *err);
+/* Removes the temporary (nothing when not open). */
+void ut_afile_abort(ut_afile *a);
+/* Removes the temporaries of ut_afile left in dir by a run that was
+ * killed; returns how many. */
+int ut_clean_temps(const char *dir);
+
 /* Creates a directory and its missing parents (mkdir -p); an existing
- * directory is fine. Errors name the path that could not be made. */
+ * directory is fine, an empty name an error. Errors name the path that
+ * could not be made. */
 int ut_mkdir_p(const char *dir, ut_err *err);
 
 /* Describes a JSON value for error messages ("-5", "\"abc\"", "an object",
@@ -101,8 +124,11 @@ typedef struct ut_buf {
 void ut_buf_printf(ut_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void ut_buf_free(ut_buf *b);
-/* Appends s as a JSON string literal, quoted and escaped. */
+/* Appends s as a JSON string literal, quoted and escaped: the one JSON
+ * string writer of the project. */
 void ut_buf_json_str(ut_buf *b, const char *s);
+/* The same literal written to f. */
+void ut_fputs_json(FILE *f, const char *s);
 
 /* Shortest round-trip formatting of a double ("%.17g" trimmed): what we
  * write to JSON so that reading it back yields the same bits. */

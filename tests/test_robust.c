@@ -1,0 +1,199 @@
+/*
+ * test_robust.c - what the robustness issue found in the run and its
+ * outputs (frontend/, sim/, lab/): times that would overflow int64
+ * nanoseconds are refused, not wrapped; bad input makes no output folder;
+ * a killed run's temporaries are cleaned by the next; outputs are 0644;
+ * trace.json stays valid JSON whatever a workload is called; a batch that
+ * can never end does not wrap the clock.
+ */
+#include "testutil.h"
+#include "lab/lab.h"
+#include "sim/sim.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+static mdl_fitted fit;
+static mdl_measured meas;
+
+static int setup(void **state)
+{
+    (void)state;
+    ut_err err;
+    if (mdl_load(V100_PROFILE, &fit, &err) < 0 ||
+        mdl_measured_load(V100_MEASURED, &meas, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mdl_fitted_free(&fit);
+    mdl_measured_free(&meas);
+    return 0;
+}
+
+/* One workload on one GPU, fixed back end at 1 ms a batch. */
+typedef struct one {
+    pol_instance in;
+    pol_gpu g;
+    pol_plan p;
+    fe_workload_cfg w;
+    sim_config c;
+} one;
+
+static void one_init(one *o, const char *name, double share, double slo_ms)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->in.name, sizeof o->in.name, "%s", name);
+    snprintf(o->in.model, sizeof o->in.model, "alexnet");
+    o->in.batch = 4;
+    o->in.share_pct = share;
+    o->in.rate_rps = 200;
+    o->in.slo_ms = slo_ms;
+    snprintf(o->g.type, sizeof o->g.type, "V100");
+    o->g.inst = &o->in;
+    o->g.n = 1;
+    snprintf(o->p.policy, sizeof o->p.policy, "test");
+    snprintf(o->p.gpu_type, sizeof o->p.gpu_type, "V100");
+    o->p.ngpus = 1;
+    o->p.gpus = &o->g;
+    o->p.price_per_hour = o->p.cost_per_hour = 3.06;
+    fe_workload_defaults(&o->w, name, 200);
+    o->w.service_ms = 1;
+    o->c.run.plan = &o->p;
+    o->c.run.wcfg = &o->w;
+    o->c.run.nw = 1;
+    o->c.run.duration_s = 5;
+    o->c.run.interval_s = 1;
+    o->c.run.seed = 1;
+    o->c.fit = &fit;
+    o->c.backend = "fixed";
+}
+
+static void test_times_past_int64_are_refused(void **state)
+{
+    (void)state;
+    one o;
+    ut_err err;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/out", tu_tmpdir());
+    one_init(&o, "w", 50, 1e13);      /* 1e13 ms = 1e19 ns > INT64_MAX */
+    assert_int_equal(sim_run(&o.c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "slo_ms"));
+    assert_non_null(strstr(err.msg, "got 1e+13"));
+    one_init(&o, "w", 50, 20);
+    o.w.max_delay_ms = 1e13;
+    assert_int_equal(sim_run(&o.c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "max_delay_ms"));
+    o.w.max_delay_ms = -1;
+    o.c.reconfig_delay_s = 1e300;
+    assert_int_equal(sim_run(&o.c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "reconfig_delay_s"));
+    /* none of the refused runs made the output folder */
+    struct stat st;
+    assert_int_equal(stat(dir, &st), -1);
+    /* a request's SLO and rate are bounded where plans are made */
+    pol_workload w = {"w", "alexnet", 1e13, 100};
+    pol_request req = {&w, 1, &fit, NULL, 0};
+    pol_plan plan;
+    assert_int_equal(pol_make_plan("igniter", &req, &plan, &err), -1);
+    assert_non_null(strstr(err.msg, "workloads[0].slo_ms"));
+    w.slo_ms = 20;
+    w.rate_rps = 1e30;
+    assert_int_equal(pol_make_plan("igniter", &req, &plan, &err), -1);
+    assert_non_null(strstr(err.msg, "workloads[0].rate_rps"));
+}
+
+/* A killed run leaves hidden temporaries; the next run into the same
+ * folder removes them, and every output is 0644. */
+static void test_temporaries_cleaned_and_modes(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    char stale[400];
+    snprintf(stale, sizeof stale, "%s/.timeseries.csv.tmpAbC123", dir);
+    FILE *f = fopen(stale, "w");
+    assert_non_null(f);
+    fclose(f);
+    one o;
+    one_init(&o, "w", 50, 20);
+    o.c.run.trace_max = 10;
+    ut_err err;
+    if (sim_run(&o.c, dir, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    struct stat st;
+    assert_int_equal(stat(stale, &st), -1);
+    const char *files[] = {"summary.json", "workloads.csv", "cdf.csv",
+                           "timeseries.csv", "trace.json"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char p[400];
+        snprintf(p, sizeof p, "%s/%s", dir, files[k]);
+        assert_int_equal(stat(p, &st), 0);
+        if ((st.st_mode & 0777) != 0644)
+            fail_msg("%s: mode %o, expected 644", files[k],
+                     (unsigned)(st.st_mode & 0777));
+    }
+}
+
+/* trace.json is JSON whatever a workload is called. */
+static void test_trace_json_escapes_names(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    one o;
+    one_init(&o, "a\"b\\c", 50, 20);
+    o.c.run.trace_max = 50;
+    ut_err err;
+    if (sim_run(&o.c, dir, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    char p[400];
+    snprintf(p, sizeof p, "%s/trace.json", dir);
+    cJSON *j = ut_json_load(p, &err);
+    if (!j)
+        fail_msg("trace.json: %s", err.msg);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(j, "traceEvents");
+    assert_true(cJSON_GetArraySize(ev) > 10);
+    /* the thread name carries the workload's name back, unchanged */
+    const cJSON *t = cJSON_GetArrayItem(ev, 1);
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(t, "args"), "name");
+    assert_string_equal(nm->valuestring, "a\"b\\c (50%)");
+    cJSON_Delete(j);
+}
+
+/* A batch on a share so small that it can never end within the run: the
+ * run ends on time and the clock never wraps (llround of a huge double). */
+static void test_endless_batch_does_not_wrap(void **state)
+{
+    (void)state;
+    one o;
+    one_init(&o, "w", 1e-300, 20);
+    o.c.backend = "measured";
+    o.c.measured = &meas;
+    ut_err err;
+    fe_result r;
+    if (sim_run(&o.c, tu_tmpdir(), &r, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(r.complete);
+    assert_int_equal(r.w[0].completed, 0);
+    assert_true(r.w[0].arrived > 500);
+    assert_int_equal(r.w[0].arrived, r.w[0].queued_end + r.w[0].dropped);
+    fe_result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_times_past_int64_are_refused),
+        cmocka_unit_test(test_temporaries_cleaned_and_modes),
+        cmocka_unit_test(test_trace_json_escapes_names),
+        cmocka_unit_test(test_endless_batch_does_not_wrap),
+    };
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    tu_cleanup();
+    return rc;
+}
