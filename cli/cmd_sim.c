@@ -140,27 +140,25 @@ static void print_report(const fe_result *r, const pol_plan *p,
                backend, out);
     printf("%-12s %-10s %9s %10s %10s %10s %8s %9s\n", "workload", "model",
            "requests", "mean ms", "P99 ms", "SLO ms", "viol %", "dropped");
-    uint64_t viol = 0, done = 0, drop = 0;
+    uint64_t judged = 0;
     for (size_t w = 0; w < r->nw; w++) {
         const fe_wstats *s = &r->w[w];
-        double v = s->completed + s->dropped
-                       ? 100.0 * (double)(s->violations + s->dropped) /
-                             (double)(s->completed + s->dropped)
-                       : 0;
-        printf("%-12.12s %-10.10s %9llu %10.2f %10.2f %10.1f %8.2f %9llu\n",
-               s->name, s->model, (unsigned long long)s->arrived,
-               fe_hist_mean(&s->lat) / 1e6,
-               (double)fe_hist_quantile(&s->lat, 0.99) / 1e6, s->slo_ms, v,
+        char mean[16] = "-", p99[16] = "-";
+        if (s->lat.count) {   /* nothing completed: no latency to show */
+            snprintf(mean, sizeof mean, "%.2f", fe_hist_mean(&s->lat) / 1e6);
+            snprintf(p99, sizeof p99, "%.2f",
+                     (double)fe_hist_quantile(&s->lat, 0.99) / 1e6);
+        }
+        printf("%-12.12s %-10.10s %9llu %10s %10s %10.1f %8.2f %9llu\n",
+               s->name, s->model, (unsigned long long)s->arrived, mean, p99,
+               s->slo_ms, fe_violation_pct(s),
                (unsigned long long)s->dropped);
-        viol += s->violations;
-        done += s->completed;
-        drop += s->dropped;
+        judged += s->completed + s->late_end + s->dropped;
     }
     printf("\nSLO violations: %.2f %% of %llu requests; %zu x %s, $%.2f per "
            "hour ($%.4f for the simulated time)\n",
-           done + drop ? 100.0 * (double)(viol + drop) / (double)(done + drop)
-                       : 0,
-           (unsigned long long)(done + drop), p->ngpus, p->gpu_type,
+           fe_total_violation_pct(r), (unsigned long long)judged, p->ngpus,
+           p->gpu_type,
            p->cost_per_hour, r->cost);
 }
 

@@ -191,6 +191,10 @@ typedef struct fe_wstats {
     uint64_t queued_end;     /* counted in the queues and running batches
                                 at the end (conservation: arrived =
                                 completed + dropped + queued_end) */
+    uint64_t late_end;       /* of those, already past their SLO at the
+                                end: they can only finish late, so they
+                                are violations (the others' outcome is
+                                unknown: left out of violation %) */
     uint64_t batches, batch_items;
     double service_ns_sum;   /* batch completion - dispatch, summed over
                                 batches dispatched after the warm-up */
@@ -216,6 +220,12 @@ typedef struct fe_result {
 } fe_result;
 
 void fe_result_free(fe_result *r);
+
+/* A workload's SLO violation %: (late completions + late at the end +
+ * drops) over (completions + late at the end + drops); 0 when none. */
+double fe_violation_pct(const fe_wstats *st);
+/* The same over every workload of a run. */
+double fe_total_violation_pct(const fe_result *r);
 
 /* ---- recording: what sim and serve both measure and write ------------------- */
 

@@ -187,6 +187,8 @@ void fe_rec_unfinished(fe_rec *r, int w, int64_t t, int64_t end)
     if (t >= r->warm_ns) {
         r->st[w].queued_end++;
         r->st[w].area_ns += (double)(end - t);
+        if (end - t > r->iv[w].slo_ns)
+            r->st[w].late_end++;
     }
 }
 
@@ -195,8 +197,10 @@ void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count)
     double t0 = (double)(r->next_iv - r->iv_ns) / 1e9;
     for (size_t w = 0; w < r->nw; w++) {
         const fe_rec_iv *iv = &r->iv[w];
+        char q[2 * POL_NAME_MAX + 4];
         fprintf(r->ts, "%.9g,%s,%llu,%llu,%.6f,%llu,%.6g,%d\n", t0,
-                r->st[w].name, (unsigned long long)iv->arr,
+                ut_csv(r->st[w].name, q, sizeof q),
+                (unsigned long long)iv->arr,
                 (unsigned long long)iv->done,
                 (double)fe_hist_quantile(iv->h, 0.99) / 1e6,
                 (unsigned long long)iv->viol, share[w], count[w]);
@@ -226,11 +230,27 @@ typedef struct derived {
     double viol_pct, tput_rps, mean_batch, queue_ms;
 } derived;
 
+double fe_violation_pct(const fe_wstats *st)
+{
+    return pct(st->violations + st->late_end + st->dropped,
+               st->completed + st->late_end + st->dropped);
+}
+
+double fe_total_violation_pct(const fe_result *r)
+{
+    uint64_t bad = 0, all = 0;
+    for (size_t w = 0; w < r->nw; w++) {
+        const fe_wstats *st = &r->w[w];
+        bad += st->violations + st->late_end + st->dropped;
+        all += st->completed + st->late_end + st->dropped;
+    }
+    return pct(bad, all);
+}
+
 static derived derive(const fe_wstats *st, const fe_result *r)
 {
     derived d;
-    d.viol_pct = pct(st->violations + st->dropped,
-                     st->completed + st->dropped);
+    d.viol_pct = fe_violation_pct(st);
     d.tput_rps = r->window_s > 0 ? (double)st->completed / r->window_s : 0;
     d.mean_batch = st->batches ? (double)st->batch_items / (double)st->batches
                                : 0;
@@ -274,12 +294,13 @@ static void write_summary(const fe_run *c, const char *backend,
         free(a);
     }
     ut_buf_printf(b, "\n    }\n  },\n");
-    uint64_t arr = 0, done = 0, drop = 0, viol = 0;
+    uint64_t arr = 0, done = 0, drop = 0, viol = 0, late = 0;
     for (size_t w = 0; w < r->nw; w++) {
         arr += r->w[w].arrived;
         done += r->w[w].completed;
         drop += r->w[w].dropped;
         viol += r->w[w].violations;
+        late += r->w[w].late_end;
     }
     ut_buf_printf(b, "  \"simulated_s\": %s,\n",
                   ut_fmt_double(r->sim_end_s, d));
@@ -287,8 +308,10 @@ static void write_summary(const fe_run *c, const char *backend,
                   "\"dropped\": %llu, \"violations\": %llu, ",
                   (unsigned long long)arr, (unsigned long long)done,
                   (unsigned long long)drop, (unsigned long long)viol);
+    if (late)
+        ut_buf_printf(b, "\"late_at_end\": %llu, ", (unsigned long long)late);
     ut_buf_printf(b, "\"slo_violation_pct\": %.6f, ",
-                  pct(viol + drop, done + drop));
+                  fe_total_violation_pct(r));
     ut_buf_printf(b, "\"num_gpus\": %zu, \"price_per_hour\": %s, ", r->ngpus,
                   ut_fmt_double(c->plan->price_per_hour, d));
     ut_buf_printf(b, "\"cost_per_hour\": %s, ",
@@ -315,14 +338,21 @@ static void write_summary(const fe_run *c, const char *backend,
                       (unsigned long long)st->completed,
                       (unsigned long long)st->dropped,
                       (unsigned long long)st->queued_end);
-        ut_buf_printf(b, "\"latency_ms\": {\"mean\": %.6f, \"p50\": %.6f, "
-                      "\"p95\": %.6f, \"p99\": %.6f, \"p999\": %.6f, "
-                      "\"max\": %.6f},\n     ", MS(fe_hist_mean(h)),
-                      MS(fe_hist_quantile(h, 0.5)),
-                      MS(fe_hist_quantile(h, 0.95)),
-                      MS(fe_hist_quantile(h, 0.99)),
-                      MS(fe_hist_quantile(h, 0.999)),
-                      MS(h->count ? h->max : 0));
+        if (st->late_end)
+            ut_buf_printf(b, "\"late_at_end\": %llu, ",
+                          (unsigned long long)st->late_end);
+        if (h->count)
+            ut_buf_printf(b, "\"latency_ms\": {\"mean\": %.6f, \"p50\": "
+                          "%.6f, \"p95\": %.6f, \"p99\": %.6f, \"p999\": "
+                          "%.6f, \"max\": %.6f},\n     ", MS(fe_hist_mean(h)),
+                          MS(fe_hist_quantile(h, 0.5)),
+                          MS(fe_hist_quantile(h, 0.95)),
+                          MS(fe_hist_quantile(h, 0.99)),
+                          MS(fe_hist_quantile(h, 0.999)), MS(h->max));
+        else   /* nothing completed: no latency to report, not 0 */
+            ut_buf_printf(b, "\"latency_ms\": {\"mean\": null, \"p50\": "
+                          "null, \"p95\": null, \"p99\": null, \"p999\": "
+                          "null, \"max\": null},\n     ");
         ut_buf_printf(b, "\"mean_service_ms\": %.6f, ",
                       st->service_batches
                           ? MS(st->service_ns_sum /
@@ -340,25 +370,31 @@ static void write_summary(const fe_run *c, const char *backend,
 static void write_workloads_csv(const fe_result *r, ut_buf *b)
 {
     ut_buf_printf(b, "workload,model,slo_ms,instances,requests,completed,"
-                  "dropped,queued_at_end,mean_ms,p50_ms,p95_ms,p99_ms,"
-                  "p999_ms,max_ms,slo_violation_pct,throughput_rps,"
+                  "dropped,queued_at_end,late_at_end,mean_ms,p50_ms,p95_ms,"
+                  "p99_ms,p999_ms,max_ms,slo_violation_pct,throughput_rps,"
                   "mean_batch,mean_queue_ms\n");
     for (size_t w = 0; w < r->nw; w++) {
         const fe_wstats *st = &r->w[w];
         const fe_hist *h = &st->lat;
         derived dv = derive(st, r);
-        ut_buf_printf(b, "%s,%s,%g,%d,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%.6f,"
-                      "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", st->name, st->model,
-                      st->slo_ms, st->instances,
-                      (unsigned long long)st->arrived,
+        char q1[2 * POL_NAME_MAX + 4], q2[2 * MDL_NAME_MAX + 4];
+        ut_buf_printf(b, "%s,%s,%g,%d,%llu,%llu,%llu,%llu,%llu,",
+                      ut_csv(st->name, q1, sizeof q1),
+                      ut_csv(st->model, q2, sizeof q2), st->slo_ms,
+                      st->instances, (unsigned long long)st->arrived,
                       (unsigned long long)st->completed,
                       (unsigned long long)st->dropped,
                       (unsigned long long)st->queued_end,
-                      MS(fe_hist_mean(h)), MS(fe_hist_quantile(h, 0.5)),
-                      MS(fe_hist_quantile(h, 0.95)),
-                      MS(fe_hist_quantile(h, 0.99)),
-                      MS(fe_hist_quantile(h, 0.999)),
-                      MS(h->count ? h->max : 0), dv.viol_pct, dv.tput_rps,
+                      (unsigned long long)st->late_end);
+        if (h->count)
+            ut_buf_printf(b, "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,",
+                          MS(fe_hist_mean(h)), MS(fe_hist_quantile(h, 0.5)),
+                          MS(fe_hist_quantile(h, 0.95)),
+                          MS(fe_hist_quantile(h, 0.99)),
+                          MS(fe_hist_quantile(h, 0.999)), MS(h->max));
+        else   /* nothing completed: no latency, empty cells */
+            ut_buf_printf(b, ",,,,,,");
+        ut_buf_printf(b, "%.6f,%.6f,%.6f,%.6f\n", dv.viol_pct, dv.tput_rps,
                       dv.mean_batch, dv.queue_ms);
     }
 }
@@ -374,8 +410,10 @@ static void write_cdf_csv(const fe_result *r, ut_buf *b)
     ut_buf_printf(b, "workload,quantile,latency_ms\n");
     for (size_t w = 0; w < r->nw; w++) {
         const fe_hist *h = &r->w[w].lat;
-        for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
-            ut_buf_printf(b, "%s,%g,%.6f\n", r->w[w].name, qs[k],
+        char q[2 * POL_NAME_MAX + 4];
+        const char *name = ut_csv(r->w[w].name, q, sizeof q);
+        for (size_t k = 0; h->count && k < sizeof qs / sizeof qs[0]; k++)
+            ut_buf_printf(b, "%s,%g,%.6f\n", name, qs[k],
                           MS(fe_hist_quantile(h, qs[k])));
         for (int i = 0; i < FE_HIST_BUCKETS; i++)
             all->bucket[i] += h->bucket[i];
@@ -386,7 +424,7 @@ static void write_cdf_csv(const fe_result *r, ut_buf *b)
         if (h->count && h->max > all->max)
             all->max = h->max;
     }
-    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+    for (size_t k = 0; all->count && k < sizeof qs / sizeof qs[0]; k++)
         ut_buf_printf(b, "all,%g,%.6f\n", qs[k],
                       MS(fe_hist_quantile(all, qs[k])));
     free(all);

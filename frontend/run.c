@@ -78,11 +78,14 @@ static int check_run(const fe_run *c, ut_err *err)
                        "seconds, at most 1e7 intervals, got %g", c->interval_s);
     if (!c->plan || c->plan->ngpus == 0)
         return ut_errf(err, "plan: expected at least one GPU, got none");
-    for (size_t w = 0; w < c->nw; w++)
+    for (size_t w = 0; w < c->nw; w++) {
+        if (pol_check_name(c->wcfg[w].name, "workload", err) < 0)
+            return -1;
         for (size_t v = 0; v < w; v++)
             if (!strcmp(c->wcfg[v].name, c->wcfg[w].name))
                 return ut_errf(err, "workload \"%s\": expected unique names, "
                                "got it twice", c->wcfg[w].name);
+    }
     return 0;
 }
 

@@ -197,6 +197,11 @@ int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
  * `workloads[2].model: expected one of alexnet, ..., got "x"`. */
 int pol_check_request(const pol_request *req, ut_err *err);
 
+/* A workload name every output can carry: 1..POL_NAME_MAX-1 characters,
+ * none a control character, and not "all" (the name of the aggregate
+ * rows of cdf.csv and compare's tables). -1 with `WHERE: expected ...`. */
+int pol_check_name(const char *name, const char *where, ut_err *err);
+
 /* ---- GPU catalog ----------------------------------------------------------- */
 
 typedef struct pol_gpu_type {

@@ -106,15 +106,35 @@ double pol_price_per_hour(const char *gpu, double given)
     return t ? t->price_per_hour : 0;
 }
 
+int pol_check_name(const char *name, const char *where, ut_err *err)
+{
+    size_t n = strlen(name);
+    int ctl = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        ctl |= *p < 0x20 || *p == 0x7f;
+    if (n == 0 || n >= POL_NAME_MAX || ctl || !strcmp(name, "all")) {
+        char d[96];
+        ut_buf b = {0};
+        ut_buf_json_str(&b, name);
+        snprintf(d, sizeof d, "%.80s", b.s);
+        ut_buf_free(&b);
+        return ut_errf(err, "%s: expected a name of 1..%d characters with "
+                       "no control characters, not \"all\" (the aggregate "
+                       "rows' name), got %s", where, POL_NAME_MAX - 1, d);
+    }
+    return 0;
+}
+
 int pol_check_request(const pol_request *req, ut_err *err)
 {
     if (req->n == 0)
         return ut_errf(err, "workloads: expected at least one, got none");
     for (size_t i = 0; i < req->n; i++) {
         const pol_workload *w = &req->w[i];
-        if (!w->name[0])
-            return ut_errf(err, "workloads[%zu].name: expected a name, got "
-                           "\"\"", i);
+        char wn[48];
+        snprintf(wn, sizeof wn, "workloads[%zu].name", i);
+        if (pol_check_name(w->name, wn, err) < 0)
+            return -1;
         char where[48];
         snprintf(where, sizeof where, "workloads[%zu].model", i);
         if (mdl_find_or_err(req->fit, w->model, where, err) < 0)

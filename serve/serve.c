@@ -498,7 +498,9 @@ static void write_requests(const srv *s, ut_buf *b)
     for (size_t i = 0; i < s->nr; i++) {
         const req *R = &s->r[i];
         int started = R->status == RQ_RUNNING || R->status == RQ_DONE;
-        ut_buf_printf(b, "%s,%d,%d,%.6f,%.6f,", s->sc->wcfg[R->w].name,
+        char q[2 * POL_NAME_MAX + 4];
+        ut_buf_printf(b, "%s,%d,%d,%.6f,%.6f,",
+                      ut_csv(s->sc->wcfg[R->w].name, q, sizeof q),
                       R->inst, s->inst_gpu[R->inst], (double)R->t_arr / 1e6,
                       (double)R->late / 1e6);
         if (started)

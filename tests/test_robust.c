@@ -185,6 +185,75 @@ static void test_endless_batch_does_not_wrap(void **state)
     fe_result_free(&r);
 }
 
+/* Requests that never complete are not left out: those already past their
+ * SLO when the run ends are violations; a workload that completes nothing
+ * has no latency (null), not 0 ms. */
+static void test_stuck_requests_are_violations(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    one o;
+    one_init(&o, "w", 1e-300, 20);
+    o.c.backend = "measured";
+    o.c.measured = &meas;
+    ut_err err;
+    fe_result r;
+    if (sim_run(&o.c, dir, &r, &err) < 0)
+        fail_msg("%s", err.msg);
+    /* about 1000 arrivals in 5 s; all but the last 20 ms are late */
+    assert_true(r.w[0].late_end > 900);
+    assert_true(r.w[0].late_end < r.w[0].queued_end);
+    assert_close(fe_violation_pct(&r.w[0]), 100.0, 1e-12);
+    assert_close(fe_total_violation_pct(&r), 100.0, 1e-12);
+    fe_result_free(&r);
+    char p[400];
+    snprintf(p, sizeof p, "%s/summary.json", dir);
+    cJSON *j = ut_json_load(p, &err);
+    assert_non_null(j);
+    const cJSON *w = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(j, "workloads"), 0);
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(w, "latency_ms");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lat, "mean")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lat, "p99")));
+    assert_close(cJSON_GetObjectItemCaseSensitive(w, "slo_violation_pct")
+                     ->valuedouble, 100.0, 1e-9);
+    cJSON_Delete(j);
+}
+
+/* Names with CSV's special characters are quoted (RFC 4180); "all", the
+ * aggregate rows' name, and control characters are refused. */
+static void test_csv_quoting_and_reserved_names(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    one o;
+    one_init(&o, "a,\"b\"", 50, 20);
+    ut_err err;
+    if (sim_run(&o.c, dir, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    const char *files[] = {"workloads.csv", "cdf.csv", "timeseries.csv"};
+    for (size_t k = 0; k < 3; k++) {
+        char p[400];
+        snprintf(p, sizeof p, "%s/%s", dir, files[k]);
+        char *t = ut_read_file(p, NULL, &err);
+        assert_non_null(t);
+        if (!strstr(t, "\"a,\"\"b\"\"\","))
+            fail_msg("%s: the name is not quoted: %.200s", files[k], t);
+        free(t);
+    }
+    one_init(&o, "all", 50, 20);
+    assert_int_equal(sim_run(&o.c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "not \"all\""));
+    one_init(&o, "a\nb", 50, 20);
+    assert_int_equal(sim_run(&o.c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "control characters"));
+    pol_workload w = {"all", "alexnet", 20, 100};
+    pol_request req = {&w, 1, &fit, NULL, 0};
+    pol_plan plan;
+    assert_int_equal(pol_make_plan("igniter", &req, &plan, &err), -1);
+    assert_non_null(strstr(err.msg, "workloads[0].name"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +261,8 @@ int main(void)
         cmocka_unit_test(test_temporaries_cleaned_and_modes),
         cmocka_unit_test(test_trace_json_escapes_names),
         cmocka_unit_test(test_endless_batch_does_not_wrap),
+        cmocka_unit_test(test_stuck_requests_are_violations),
+        cmocka_unit_test(test_csv_quoting_and_reserved_names),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     tu_cleanup();

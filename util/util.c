@@ -351,8 +351,13 @@ const char *ut_json_describe(const cJSON *v, char *out, size_t n)
     if (!v)
         snprintf(out, n, "nothing");
     else if (cJSON_IsNumber(v)) {
+        /* cJSON reads 1e999 as infinity, which ut_fmt_double writes as
+         * JSON's null: a message says what it is */
         char d[32];
-        snprintf(out, n, "%s", ut_fmt_double(v->valuedouble, d));
+        snprintf(out, n, "%s", isfinite(v->valuedouble)
+                                   ? ut_fmt_double(v->valuedouble, d)
+                                   : v->valuedouble > 0 ? "infinity"
+                                                        : "-infinity");
     } else if (cJSON_IsString(v))
         snprintf(out, n, "\"%.40s\"", v->valuestring);
     else if (cJSON_IsBool(v))
@@ -504,6 +509,24 @@ void ut_buf_json_str(ut_buf *b, const char *s)
             ut_buf_printf(b, "%c", ch);
     }
     ut_buf_printf(b, "\"");
+}
+
+const char *ut_csv(const char *s, char *out, size_t n)
+{
+    if (!strpbrk(s, ",\"\r\n"))
+        return s;
+    size_t k = 0;
+    if (n < 3)
+        return "";
+    out[k++] = '"';
+    for (; *s && k + 3 < n; s++) {
+        if (*s == '"')
+            out[k++] = '"';
+        out[k++] = *s;
+    }
+    out[k++] = '"';
+    out[k] = '\0';
+    return out;
 }
 
 void ut_fputs_json(FILE *f, const char *s)

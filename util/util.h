@@ -129,6 +129,9 @@ void ut_buf_free(ut_buf *b);
 void ut_buf_json_str(ut_buf *b, const char *s);
 /* The same literal written to f. */
 void ut_fputs_json(FILE *f, const char *s);
+/* s as one CSV field (RFC 4180): s itself when it needs no quoting, else
+ * quoted into out (size n; quotes doubled); the one CSV field writer. */
+const char *ut_csv(const char *s, char *out, size_t n);
 
 /* Shortest round-trip formatting of a double ("%.17g" trimmed): what we
  * write to JSON so that reading it back yields the same bits. */
