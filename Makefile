@@ -7,6 +7,8 @@
 #   make bench      planning and simulation benchmarks (numbers in README.md)
 #   make figures    every experiment's comparison and figures
 #   make deps       install the Debian packages the build needs
+#   make fuzz       every parser's libFuzzer harness (fuzz/), FUZZ_SECONDS each
+#   make fuzz-smoke the same for 10 s each (CI)
 #   make capture    build/igniter-capture, the CUDA capture tool, and
 #                   build/libigniter-gpu.so, the GPU side of `igniter serve`
 #                   (needs nvcc, cuDNN, cuBLAS, CUPTI; see capture/README.md)
@@ -65,6 +67,13 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The commit goes into one object, rebuilt when HEAD moves (a commit, a
+# checkout) and recorded in every summary.json.
+IGNITER_COMMIT ?= $(shell git describe --always --dirty 2>/dev/null || \
+                    echo unknown)
+$(BUILD)/util/version.o: $(wildcard .git/logs/HEAD .git/HEAD)
+$(BUILD)/util/version.o: CPPFLAGS += -DIGNITER_COMMIT='"$(IGNITER_COMMIT)"'
+
 $(BUILD)/libigniter.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -111,7 +120,8 @@ CAP_INC   = $(if $(CUDNN_HOME),-I$(CUDNN_HOME)/include) \
 CAP_LIBDIRS = $(foreach d,$(CUDNN_HOME) $(CJSON_HOME),-L$(d)/lib \
               -Xlinker -rpath=$(d)/lib) -L$(CUDA_HOME)/lib64 \
               -L$(CUDA_HOME)/extras/CUPTI/lib64
-CAP_CPU   = util/util.c capture/graph.c capture/derive.c capture/mps.c
+CAP_CPU   = util/util.c capture/graph.c capture/derive.c capture/mps.c \
+            capture/record.c
 CAP_CU    = $(wildcard capture/*.cu) cli/igniter_capture.cu
 CAP_OBJS  = $(CAP_CPU:%.c=$(BUILD)/cap/%.o) $(CAP_CU:%.cu=$(BUILD)/cap/%.o)
 CAPTURE   = $(BUILD)/igniter-capture
@@ -146,6 +156,63 @@ $(GPULIB): $(GPULIB_OBJS)
 	    $(CAP_LIBS)
 
 -include $(sort $(CAP_OBJS:.o=.d) $(GPULIB_OBJS:.o=.d))
+
+# ---- fuzzing (clang's libFuzzer; not part of `all` or `test`) -------------
+#   make fuzz         every harness fuzz/fuzz_NAME.c for FUZZ_SECONDS (60)
+#   make fuzz-smoke   each for 10 s (what CI runs); says it skips, and
+#                     succeeds, where clang's libFuzzer runtime is missing
+# The library's objects are built again with clang, with the fuzzer's
+# coverage and ASan + UBSan, into build-fuzz/. fuzz/run.sh runs each
+# harness on its seed corpus fuzz/corpus/NAME/ (read only) and dictionary
+# fuzz/NAME.dict; new inputs go to build-fuzz/corpus/NAME/, findings to
+# build-fuzz/crashes/ (neither committed). fuzz/README.md says what each
+# harness checks and what the long runs covered.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   = build-fuzz
+FUZZ_CFLAGS  = -std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
+               -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -DFUZZ_ROOT='"$(CURDIR)"'
+FUZZ_COMPONENTS = util model traces policies frontend lab capture
+FUZZ_LIB_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/%.o,\
+                  $(foreach c,$(FUZZ_COMPONENTS),$(wildcard $(c)/*.c)))
+FUZZ_BINS = $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/fuzz_*.c))
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+	    -c $< -o $@
+
+$(FUZZ_BUILD)/libigniter.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_BUILD)/libigniter.a
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_BUILD)/libigniter.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	@sh scripts/install-deps.sh fuzz
+	@$(MAKE) --no-print-directory -j2 fuzz-build
+	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-smoke:
+	@if sh fuzz/run.sh --check $(FUZZ_CC); then \
+	    $(MAKE) --no-print-directory -j2 fuzz-build && \
+	    sh fuzz/run.sh $(FUZZ_BUILD) 10 $(FUZZ_BINS); \
+	else \
+	    echo "fuzz-smoke: skipped: $(FUZZ_CC) cannot link -fsanitize=fuzzer" \
+	         "(Debian: clang libclang-rt-dev; sh scripts/install-deps.sh fuzz)"; \
+	fi
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+-include $(FUZZ_LIB_OBJS:.o=.d)
 
 clean:
 	rm -rf build build-san

@@ -25,8 +25,12 @@ static const char compare_help[] =
     "seed, GPUs, cost per hour, per-workload violation %, P99, mean latency,\n"
     "GPU busy %), DIR/summary.csv (means and 95 % confidence intervals),\n"
     "each run's own outputs in DIR/runs/, and figures in DIR/figures/ (PNG\n"
-    "and SVG, by scripts/plot.sh with gnuplot). Runs already complete in DIR\n"
-    "are kept: an interrupted compare resumes where it stopped.\n\n"
+    "and SVG, by scripts/plot.sh with gnuplot). A run already complete in\n"
+    "DIR is kept while its inputs (files, policy, seed) and the program are\n"
+    "the same (summary.json's input_hash); otherwise it runs again. An\n"
+    "interrupted compare (Ctrl-C, SIGTERM, SIGHUP) writes the tables of the\n"
+    "finished runs (summary.csv: runs < seeds), exits 130, and resumes\n"
+    "where it stopped when run again.\n\n"
     "  --out DIR      results folder (created if missing)\n"
     "  --jobs N       runs at a time, in parallel processes (default 1)\n"
     "  --seeds N      number of seeds (default the experiment's \"seeds\")\n"
@@ -126,17 +130,25 @@ int cli_compare(int argc, char **argv)
     if (!out)
         return cli_usage("compare", "--out is required");
     ut_err err;
-    struct sigaction sa, old;
+    struct sigaction sa, old, oldterm, oldhup;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     stop_flag = 0;
     sigaction(SIGINT, &sa, &old);
+    sigaction(SIGTERM, &sa, &oldterm);
+    sigaction(SIGHUP, &sa, &oldhup);
     int rc = lab_compare(argv[optind], out, (int)jobs, (int)seeds, &stop_flag,
                          print_note, stderr, &err);
     sigaction(SIGINT, &old, NULL);
+    sigaction(SIGTERM, &oldterm, NULL);
+    sigaction(SIGHUP, &oldhup, NULL);
     if (rc < 0)
         return cli_fail("compare", &err);
+    if (rc == 1) {   /* interrupted: partial tables written */
+        fprintf(stderr, "igniter compare: %s\n", err.msg);
+        return 130;
+    }
     printf("results: %s/results.csv, %s/summary.csv\n", out, out);
     if (figures && draw_figures(out) == 0)
         printf("figures: %s/figures/\n", out);

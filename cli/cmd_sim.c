@@ -342,12 +342,15 @@ static int run_verb(int argc, char **argv, int serve)
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);
     p.cfg.progress = show_progress;
     p.cfg.progress_ud = &pr;
-    struct sigaction sa, old, oldterm;
+    /* Ctrl-C, a kill and a closed terminal all stop the run cleanly: the
+     * results so far are written, marked incomplete, no temporary left */
+    struct sigaction sa, old, oldterm, oldhup;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
     sigaction(SIGTERM, &sa, &oldterm);
+    sigaction(SIGHUP, &sa, &oldhup);
     fe_result res;
     srv_stats sst;
     int src;
@@ -365,6 +368,7 @@ static int run_verb(int argc, char **argv, int serve)
     }
     sigaction(SIGINT, &old, NULL);
     sigaction(SIGTERM, &oldterm, NULL);
+    sigaction(SIGHUP, &oldhup, NULL);
     if (pr.tty && !serve)
         fprintf(stderr, "\r%90s\r", "");
     if (src == -2) {

@@ -1,9 +1,10 @@
 /*
  * igniter_capture.cu - the `igniter-capture` tool, a thin layer: it parses
- * the options and calls the campaign of the capture library
- * (capture/campaign.cu, cap_campaign_*), which measures real DNN inference
- * on the GPU and writes the raw JSON lines that `igniter derive` turns into
- * a profile and measured co-location files.
+ * the options, calls the campaign of the capture library
+ * (capture/campaign*.cu, cap_campaign_*), which measures real DNN
+ * inference on the GPU and writes the raw JSON lines that `igniter derive`
+ * turns into a profile and measured co-location files, and turns how each
+ * verb ended into the exit status and its one error line.
  *
  *   igniter-capture run --out DIR [--steps LIST] [--models LIST] [--quick]
  *   igniter-capture infer --model M --batch B [--iters N] [--sms S]
@@ -188,6 +189,30 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
+/*
+ * The exit status of a verb that ended so: 0; 1 after a failure (its
+ * message, one line) or a failed check (the check's own lines said
+ * which); 2 for an option the verb cannot do with; 130 after Ctrl-C or
+ * SIGTERM, as a shell reports a command ended by SIGINT.
+ */
+static int exit_status(const char *verb, int end, const ut_err *err)
+{
+    switch (end) {
+    case CAP_CAMPAIGN_OK:
+        return 0;
+    case CAP_CAMPAIGN_USAGE:
+        fprintf(stderr, "igniter-capture %s: %s\n", verb, err->msg);
+        return 2;
+    case CAP_CAMPAIGN_INTERRUPTED:
+        return 130;
+    case CAP_CAMPAIGN_CHECK_FAILED:
+        return 1;
+    default:
+        fprintf(stderr, "igniter-capture: %s\n", err->msg);
+        return 1;
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -204,25 +229,29 @@ int main(int argc, char **argv)
     char self[1024];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     self[n > 0 ? n : 0] = '\0';
-    if (!strcmp(argv[1], "run"))
-        return cap_campaign_run(&o, self);
-    if (!strcmp(argv[1], "infer")) {
+    const char *verb = argv[1];
+    ut_err err;
+    int end;
+    if (!strcmp(verb, "run")) {
+        end = cap_campaign_run(&o, self, &err);   /* catches Ctrl-C itself,
+                                                     once the GPU is up */
+    } else if (!strcmp(verb, "infer")) {
         cap_campaign_catch_stop();
-        return cap_campaign_infer(&o);
-    }
-    if (!strcmp(argv[1], "worker"))
-        return cap_serve_worker(o.models_dir, o.models, o.batch);
-    if (!strcmp(argv[1], "check")) {
+        end = cap_campaign_infer(&o, &err);
+    } else if (!strcmp(verb, "worker")) {
+        return cap_worker_run(o.models_dir, o.models, o.batch);
+    } else if (!strcmp(verb, "check")) {
         cap_campaign_catch_stop();
-        return cap_campaign_check(&o);
-    }
-    if (!strcmp(argv[1], "mps")) {
+        end = cap_campaign_check(&o, &err);
+    } else if (!strcmp(verb, "mps")) {
         cap_campaign_catch_stop();
-        return cap_campaign_mps(&o, self);
+        end = cap_campaign_mps(&o, self, &err);
+    } else if (!strcmp(verb, "bench")) {
+        end = cap_campaign_bench(&o, &err);
+    } else {
+        fprintf(stderr, "igniter-capture: unknown verb '%s'\n%s", verb,
+                usage_text);
+        return 2;
     }
-    if (!strcmp(argv[1], "bench"))
-        return cap_campaign_bench(&o);
-    fprintf(stderr, "igniter-capture: unknown verb '%s'\n%s", argv[1],
-            usage_text);
-    return 2;
+    return exit_status(verb, end, &err);
 }

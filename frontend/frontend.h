@@ -142,8 +142,12 @@ typedef struct fe_run {
     double interval_s;                /* timeseries interval (0: 1 s) */
     uint64_t seed;
     size_t trace_max;                 /* trace.json slices; 0: no trace */
-    /* Inputs recorded in summary.json (file names, as given). */
+    /* Inputs recorded in summary.json (file names, as given), and a hash of
+     * everything the run reads and the program that ran it (the caller's,
+     * lab_run_hash; NULL: none), by which a finished run is known to be
+     * still valid. */
     const char *plan_path, *profile_path, *measured_path, *experiment_path;
+    const char *input_hash;
     /* Set to non-zero (from a signal handler) to stop at the current time;
      * the results so far are kept, marked incomplete. */
     volatile sig_atomic_t *stop;

@@ -265,9 +265,16 @@ static void write_summary(const fe_run *c, const char *backend,
                           ut_buf *b)
 {
     char d[32];
-    ut_buf_printf(b, "{\n  \"generator\": \"igniter %s\",\n  \"complete\": "
-                  "%s,\n  \"inputs\": {\n", IGNITER_VERSION,
+    ut_buf_printf(b, "{\n  \"generator\": \"igniter %s\",\n  \"commit\": ",
+                  IGNITER_VERSION);
+    ut_buf_json_str(b, ut_commit());
+    ut_buf_printf(b, ",\n  \"complete\": %s,\n  \"inputs\": {\n",
                   r->complete ? "true" : "false");
+    if (c->input_hash) {
+        ut_buf_printf(b, "    \"input_hash\": ");
+        ut_buf_json_str(b, c->input_hash);
+        ut_buf_printf(b, ",\n");
+    }
     const char *keys[4] = {"experiment", "plan", "profile", "measured"};
     const char *vals[4] = {c->experiment_path, c->plan_path, c->profile_path,
                            c->measured_path};

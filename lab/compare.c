@@ -8,7 +8,10 @@
  * and the results cannot depend on N: each run is deterministic and the
  * tables are assembled afterwards in a fixed order. A run's outputs are the
  * simulator's own files, so an interrupted compare keeps every finished
- * run and the next one only runs what is missing.
+ * run and the next one only runs what is missing. A finished run is reused
+ * only when the hash of its inputs and of the program (lab_run_hash) is
+ * the one recorded in its summary.json: a changed experiment, file,
+ * policy or program runs it again.
  */
 #include "lab/lab.h"
 
@@ -34,6 +37,12 @@ typedef struct cmp {
     volatile sig_atomic_t *stop;
     lab_note_fn note;
     void *note_ud;
+    char (*hash)[17];             /* per run, policy-major */
+    size_t kept, stale;
+    /* the summary over seeds, for the figure data: per policy and
+     * workload (nw + 1: "all" last) the mean violation %; per policy the
+     * cost per hour, its interval and the GPUs */
+    double *viol_m, *cost_m, *cost_ci, *gpus_m;
 } cmp;
 
 static int stopped(const cmp *c)
@@ -68,14 +77,19 @@ static int make_dir(const char *d, ut_err *err)
     return 0;
 }
 
-/* A run is done when its summary says complete. */
-static int run_complete(const char *dir)
+/* 1: the run in dir is complete and made from these inputs; 0: none
+ * there or incomplete; -1: complete but from other inputs (stale). */
+static int run_status(const char *dir, const char *hash)
 {
     char path[UT_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     cJSON *j = ut_json_load(path, NULL);
-    int ok = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
-                                                               "complete"));
+    int ok = 0;
+    if (j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "complete"))) {
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(j, "inputs"), "input_hash");
+        ok = cJSON_IsString(h) && !strcmp(h->valuestring, hash) ? 1 : -1;
+    }
     cJSON_Delete(j);
     return ok;
 }
@@ -114,6 +128,7 @@ static int run_one(const cmp *c, size_t p, int s, const char *dir)
     run->profile_path = c->e.profile;
     run->measured_path = c->have_meas ? c->e.measured : NULL;
     run->stop = c->stop;
+    run->input_hash = c->hash[p * (size_t)c->nseeds + (size_t)s];
     cfg.fit = &c->fit;
     cfg.measured = c->have_meas ? &c->meas : NULL;
     cfg.backend = c->e.backend;
@@ -130,7 +145,7 @@ static int run_one(const cmp *c, size_t p, int s, const char *dir)
 }
 
 /* Runs every (policy, seed) not yet complete, `jobs` at a time. */
-static int run_all(const cmp *c, int jobs, ut_err *err)
+static int run_all(cmp *c, int jobs, ut_err *err)
 {
     size_t total = c->e.npolicies * (size_t)c->nseeds, next = 0, done = 0;
     int running = 0, failed = 0;
@@ -141,12 +156,19 @@ static int run_all(const cmp *c, int jobs, ut_err *err)
             int s = (int)(next % (size_t)c->nseeds);
             char dir[UT_PATH_MAX + 64];
             run_dir(c, p, s, dir, sizeof dir);
-            if (run_complete(dir)) {
+            int st = run_status(dir, c->hash[next]);
+            if (st > 0) {
                 done++;
-                note(c, "[%zu/%zu] %s: kept (already complete)", done, total,
-                     dir);
+                c->kept++;
+                note(c, "[%zu/%zu] %s: kept (complete, same inputs)", done,
+                     total, dir);
                 next++;
                 continue;
+            }
+            if (st < 0) {
+                c->stale++;
+                note(c, "[%zu/%zu] %s: its inputs or the program changed: "
+                     "run again", done + 1, total, dir);
             }
             if (make_dir(dir, err) < 0) {
                 failed = 1;
@@ -202,20 +224,39 @@ static double num(const cJSON *o, const char *k)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* Mean and 95 % confidence half-width (Student's t) of the finite values
+ * among v[0..n) (a workload that completed nothing has no latency);
+ * NAN when none. */
 static void mean_ci(const double *v, int n, double *mean, double *ci)
 {
     double s = 0, s2 = 0;
+    int k = 0;
     for (int i = 0; i < n; i++)
-        s += v[i];
-    *mean = n ? s / n : NAN;
+        if (isfinite(v[i])) {
+            s += v[i];
+            k++;
+        }
+    *mean = k ? s / k : NAN;
     for (int i = 0; i < n; i++)
-        s2 += (v[i] - *mean) * (v[i] - *mean);
-    *ci = n > 1 ? gsl_cdf_tdist_Pinv(0.975, n - 1) * sqrt(s2 / (n - 1)) /
-                      sqrt(n)
-                : 0;
+        if (isfinite(v[i]))
+            s2 += (v[i] - *mean) * (v[i] - *mean);
+    *ci = k > 1 ? gsl_cdf_tdist_Pinv(0.975, k - 1) * sqrt(s2 / (k - 1)) /
+                      sqrt(k)
+                : k ? 0 : NAN;
 }
 
-/* Appends a run's CSV (skipping its header) with the policy prepended. */
+/* ",%.6f", or "," for a number that is not there (NAN). */
+static void put(ut_buf *b, double v)
+{
+    if (isfinite(v))
+        ut_buf_printf(b, ",%.6f", v);
+    else
+        ut_buf_printf(b, ",");
+}
+
+/* Appends a run's CSV (skipping its header) with the policy prepended.
+ * Fields are copied as they are: quoted names stay quoted, and no field
+ * holds a line break (names with control characters are refused). */
 static void append_csv(ut_buf *b, const char *dir, const char *file,
                        const char *policy)
 {
@@ -235,21 +276,40 @@ static void append_csv(ut_buf *b, const char *dir, const char *file,
     free(text);
 }
 
-static int write_tables(const cmp *c, ut_err *err)
+/* The P99 over all of a run's requests, from its cdf.csv ("all" rows, a
+ * name no workload may have); NAN when it has none. */
+static double all_p99(const char *dir)
+{
+    char path[UT_PATH_MAX + 96];
+    snprintf(path, sizeof path, "%s/cdf.csv", dir);
+    char *t = ut_read_file(path, NULL, NULL);
+    double v = NAN;
+    const char *q = t ? strstr(t, "\nall,0.99,") : NULL;
+    if (q)
+        v = strtod(q + 10, NULL);
+    free(t);
+    return v;
+}
+
+static int write_tables(cmp *c, ut_err *err)
 {
     size_t np = c->e.npolicies, nw = c->e.nw + 1;   /* + "all" */
     int ns = c->nseeds;
     ut_buf res = {0}, sum = {0}, cdf = {0}, ts = {0};
     ut_buf_printf(&res, "policy,seed,complete,gpus,cost_per_hour,gpu_hours,"
                   "busy_pct,workload,violation_pct,p99_ms,mean_ms\n");
-    ut_buf_printf(&sum, "policy,workload,runs,violation_pct,violation_ci,"
-                  "p99_ms,p99_ci,mean_ms,mean_ci,cost_per_hour,cost_ci,"
-                  "gpus\n");
+    ut_buf_printf(&sum, "policy,workload,runs,seeds,violation_pct,"
+                  "violation_ci,p99_ms,p99_ci,mean_ms,mean_ci,cost_per_hour,"
+                  "cost_ci,gpus\n");
     ut_buf_printf(&cdf, "policy,workload,quantile,latency_ms\n");
     ut_buf_printf(&ts, "policy,t_s,workload,arrivals,completions,p99_ms,"
                   "violations,share_pct,instances\n");
     double *v = ut_xcalloc((size_t)ns * nw * 3 + (size_t)ns * 2,
                            sizeof *v);
+    c->viol_m = ut_xcalloc(np * nw, sizeof *c->viol_m);
+    c->cost_m = ut_xcalloc(np, sizeof *c->cost_m);
+    c->cost_ci = ut_xcalloc(np, sizeof *c->cost_ci);
+    c->gpus_m = ut_xcalloc(np, sizeof *c->gpus_m);
     int rc = 0;
     for (size_t p = 0; p < np && rc == 0; p++) {
         const char *pn = c->e.policies[p];
@@ -262,6 +322,7 @@ static int write_tables(const cmp *c, ut_err *err)
             cJSON *j = ut_json_load(path, NULL);
             if (!j)
                 continue;
+            unsigned long long seed = c->e.seed + (uint64_t)s;
             int complete = cJSON_IsTrue(
                 cJSON_GetObjectItemCaseSensitive(j, "complete"));
             const cJSON *tot = cJSON_GetObjectItemCaseSensitive(j, "totals");
@@ -284,13 +345,17 @@ static int write_tables(const cmp *c, ut_err *err)
                 const cJSON *nm = cJSON_GetObjectItemCaseSensitive(w, "name");
                 row r = {num(w, "slo_violation_pct"), num(lat, "p99"),
                          num(lat, "mean")};
-                ut_buf_printf(&res, "%s,%llu,%d,%g,%.6f,%.6f,%.4f,%s,%.6f,"
-                              "%.6f,%.6f\n", pn,
-                              (unsigned long long)(c->e.seed + (uint64_t)s),
-                              complete, ng, cph, num(tot, "gpu_hours"), busy,
-                              nm ? nm->valuestring : "?", r.viol, r.p99,
-                              r.mean);
-                if (num(w, "completed") > 0) {
+                char q[2 * POL_NAME_MAX + 4];
+                ut_buf_printf(&res, "%s,%llu,%d,%g,%.6f,%.6f,%.4f,%s", pn,
+                              seed, complete, ng, cph, num(tot, "gpu_hours"),
+                              busy,
+                              ut_csv(cJSON_IsString(nm) ? nm->valuestring
+                                                        : "?", q, sizeof q));
+                put(&res, r.viol);
+                put(&res, r.p99);
+                put(&res, r.mean);
+                ut_buf_printf(&res, "\n");
+                if (num(w, "completed") > 0 && isfinite(r.mean)) {
                     lat_sum += r.mean * num(w, "completed");
                     ncomp += num(w, "completed");
                 }
@@ -305,27 +370,20 @@ static int write_tables(const cmp *c, ut_err *err)
             /* the "all" row: totals; the mean over all completed requests
              * (the workloads' means weighted by their completions); the P99
              * over all requests from the run's CDF file */
-            double all_p99 = NAN, all_mean = ncomp > 0 ? lat_sum / ncomp : NAN;
-            char cpath[UT_PATH_MAX + 96];
-            snprintf(cpath, sizeof cpath, "%s/cdf.csv", dir);
-            char *ct = ut_read_file(cpath, NULL, NULL);
-            if (ct) {
-                char *q = strstr(ct, "\nall,0.99,");
-                if (q)
-                    all_p99 = strtod(q + 10, NULL);
-                free(ct);
-            }
+            double ap99 = all_p99(dir);
+            double amean = ncomp > 0 ? lat_sum / ncomp : NAN;
             double viol = num(tot, "slo_violation_pct");
-            ut_buf_printf(&res, "%s,%llu,%d,%g,%.6f,%.6f,%.4f,all,%.6f,%.6f,"
-                          "%.6f\n", pn,
-                          (unsigned long long)(c->e.seed + (uint64_t)s),
-                          complete, ng, cph, num(tot, "gpu_hours"), busy,
-                          viol, all_p99, all_mean);
+            ut_buf_printf(&res, "%s,%llu,%d,%g,%.6f,%.6f,%.4f,all", pn, seed,
+                          complete, ng, cph, num(tot, "gpu_hours"), busy);
+            put(&res, viol);
+            put(&res, ap99);
+            put(&res, amean);
+            ut_buf_printf(&res, "\n");
             if (complete) {
                 double *cell = v + ((size_t)nrun * nw + nw - 1) * 3;
                 cell[0] = viol;
-                cell[1] = all_p99;
-                cell[2] = all_mean;
+                cell[1] = ap99;
+                cell[2] = amean;
                 cost[nrun] = cph;
                 gpus[nrun] = ng;
                 nrun++;
@@ -339,17 +397,32 @@ static int write_tables(const cmp *c, ut_err *err)
         double cm, cci, gm, gci;
         mean_ci(cost, nrun, &cm, &cci);
         mean_ci(gpus, nrun, &gm, &gci);
+        c->cost_m[p] = cm;
+        c->cost_ci[p] = cci;
+        c->gpus_m[p] = gm;
         for (size_t wi = 0; wi < nw; wi++) {
             double col[3][1000], m[3], ci[3];
             for (int r = 0; r < nrun && r < 1000; r++)
                 for (int q = 0; q < 3; q++)
                     col[q][r] = v[((size_t)r * nw + wi) * 3 + (size_t)q];
             for (int q = 0; q < 3; q++)
-                mean_ci(col[q], nrun, &m[q], &ci[q]);
-            ut_buf_printf(&sum, "%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
-                          "%.6f,%.6f,%.3f\n", pn,
-                          wi < nw - 1 ? c->e.w[wi].name : "all", nrun, m[0],
-                          ci[0], m[1], ci[1], m[2], ci[2], cm, cci, gm);
+                mean_ci(col[q], nrun < 1000 ? nrun : 1000, &m[q], &ci[q]);
+            c->viol_m[p * nw + wi] = m[0];
+            char q[2 * POL_NAME_MAX + 4];
+            ut_buf_printf(&sum, "%s,%s,%d,%d", pn,
+                          wi < nw - 1 ? ut_csv(c->e.w[wi].name, q, sizeof q)
+                                      : "all",
+                          nrun, ns);
+            for (int k = 0; k < 3; k++) {
+                put(&sum, m[k]);
+                put(&sum, ci[k]);
+            }
+            put(&sum, cm);
+            put(&sum, cci);
+            if (isfinite(gm))
+                ut_buf_printf(&sum, ",%.3f\n", gm);
+            else
+                ut_buf_printf(&sum, ",\n");
         }
         (void)gci;
     }
@@ -373,6 +446,7 @@ static int write_tables(const cmp *c, ut_err *err)
  * interval, GPUs, violation % of all requests), violations.dat (a row per
  * workload, a column per policy), cdf.dat and focus.dat (one block per
  * policy, first seed), and meta (the policies and the focus workload).
+ * Built from the summary write_tables made, not by reading its CSV back.
  */
 static int figure_data(const cmp *c, ut_err *err)
 {
@@ -380,48 +454,36 @@ static int figure_data(const cmp *c, ut_err *err)
     snprintf(dir, sizeof dir, "%s/figdata", c->out);
     if (make_dir(dir, err) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/summary.csv", c->out);
-    char *sum = ut_read_file(path, NULL, err);
-    if (!sum)
-        return -1;
     size_t np = c->e.npolicies, nw = c->e.nw;
-    double *viol = ut_xcalloc(np * (nw + 1), sizeof *viol);
     ut_buf cost = {0}, vd = {0}, cdf = {0}, focus = {0}, meta = {0};
     ut_buf_printf(&cost, "# policy cost_per_hour cost_ci gpus violation_pct"
                   "\n");
-    for (char *line = strchr(sum, '\n'); line && line[1];
-         line = strchr(line + 1, '\n')) {
-        char pol[POL_NAME_MAX], wl[POL_NAME_MAX];
-        int runs;
-        double v, vci, p99, p99ci, mean, mci, cph, cci, gpus;
-        if (sscanf(line + 1, "%63[^,],%63[^,],%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,"
-                   "%lf,%lf", pol, wl, &runs, &v, &vci, &p99, &p99ci, &mean,
-                   &mci, &cph, &cci, &gpus) != 12)
-            continue;
-        size_t p = 0, w = 0;
-        while (p < np && strcmp(c->e.policies[p], pol))
-            p++;
-        while (w < nw && strcmp(c->e.w[w].name, wl))
-            w++;
-        if (p == np)
-            continue;
-        viol[p * (nw + 1) + w] = v;
-        if (w == nw)
-            ut_buf_printf(&cost, "%s %.6f %.6f %.3f %.4f\n", pol, cph, cci,
-                          gpus, v);
-    }
-    free(sum);
+    for (size_t p = 0; p < np; p++)
+        if (isfinite(c->cost_m[p]))
+            ut_buf_printf(&cost, "%s %.6f %.6f %.3f %.4f\n", c->e.policies[p],
+                          c->cost_m[p], c->cost_ci[p], c->gpus_m[p],
+                          c->viol_m[p * (nw + 1) + nw]);
     ut_buf_printf(&vd, "workload");
     for (size_t p = 0; p < np; p++)
         ut_buf_printf(&vd, " %s", c->e.policies[p]);
     ut_buf_printf(&vd, "\n");
     for (size_t w = 0; w <= nw; w++) {
-        ut_buf_printf(&vd, "%s", w < nw ? c->e.w[w].name : "all");
-        for (size_t p = 0; p < np; p++)
-            ut_buf_printf(&vd, " %.4f", viol[p * (nw + 1) + w]);
+        /* gnuplot splits on blanks: a name's blanks become '_' here */
+        char name[POL_NAME_MAX];
+        snprintf(name, sizeof name, "%s", w < nw ? c->e.w[w].name : "all");
+        for (char *q = name; *q; q++)
+            if (*q == ' ' || *q == '\t' || *q == '"')
+                *q = '_';
+        ut_buf_printf(&vd, "%s", name);
+        for (size_t p = 0; p < np; p++) {
+            double x = c->viol_m[p * (nw + 1) + w];
+            ut_buf_printf(&vd, isfinite(x) ? " %.4f" : " NaN", x);
+        }
         ut_buf_printf(&vd, "\n");
     }
-    free(viol);
+    char fq[2 * POL_NAME_MAX + 4];
+    const char *fname = ut_csv(c->e.focus, fq, sizeof fq);
+    size_t flen = strlen(fname);
     for (size_t p = 0; p < np; p++) {
         char rd[UT_PATH_MAX + 64];
         run_dir(c, p, 0, rd, sizeof rd);
@@ -440,16 +502,15 @@ static int figure_data(const cmp *c, ut_err *err)
         free(t);
         snprintf(path, sizeof path, "%s/timeseries.csv", rd);
         t = ut_read_file(path, NULL, NULL);
-        size_t flen = strlen(c->e.focus);
         for (char *l = t ? strchr(t, '\n') : NULL; l && l[1];
              l = strchr(l + 1, '\n')) {
             char *f = strchr(l + 1, ',');
-            if (!f || strncmp(f + 1, c->e.focus, flen) || f[1 + flen] != ',')
+            if (!f || strncmp(f + 1, fname, flen) || f[1 + flen] != ',')
                 continue;
-            double ts = strtod(l + 1, NULL), arr, done, p99, viol2, share;
+            double tsv = strtod(l + 1, NULL), arr, done, p99, viol2, share;
             if (sscanf(f + 2 + flen, "%lf,%lf,%lf,%lf,%lf", &arr, &done, &p99,
                        &viol2, &share) == 5)
-                ut_buf_printf(&focus, "%g %.4f %.4g %g\n", ts, p99, share,
+                ut_buf_printf(&focus, "%g %.4f %.4g %g\n", tsv, p99, share,
                               viol2);
         }
         free(t);
@@ -459,7 +520,10 @@ static int figure_data(const cmp *c, ut_err *err)
     ut_buf_printf(&meta, "policies='");
     for (size_t p = 0; p < np; p++)
         ut_buf_printf(&meta, "%s%s", p ? " " : "", c->e.policies[p]);
-    ut_buf_printf(&meta, "'\nfocus='%s'\n", c->e.focus);
+    ut_buf_printf(&meta, "'\nfocus='");
+    for (const char *q = c->e.focus; *q; q++)   /* a shell-quoted string */
+        ut_buf_printf(&meta, *q == '\'' ? "'\\''" : "%c", *q);
+    ut_buf_printf(&meta, "'\n");
     static const char *names[5] = {"cost.dat", "violations.dat", "cdf.dat",
                                    "focus.dat", "meta"};
     ut_buf *bufs[5] = {&cost, &vd, &cdf, &focus, &meta};
@@ -517,19 +581,37 @@ int lab_compare(const char *exp_path, const char *out_dir, int jobs,
             goto out;
         pol_plan_free(&plan);
     }
+    size_t total = c.e.npolicies * (size_t)c.nseeds;
+    c.hash = ut_xcalloc(total, sizeof *c.hash);
+    for (size_t k = 0; k < total; k++)
+        lab_run_hash(&c.e, exp_path, c.e.plan[0] ? c.e.plan : NULL,
+                     c.e.policies[k / (size_t)c.nseeds],
+                     c.e.seed + k % (size_t)c.nseeds, c.hash[k]);
     char runs[UT_PATH_MAX + 16];
     snprintf(runs, sizeof runs, "%s/runs", out_dir);
     if (ut_mkdir_p(runs, err) < 0)
         goto out;
     if (run_all(&c, jobs, err) < 0)
         goto out;
+    if (c.kept || c.stale)
+        note(&c, "igniter compare: %zu run%s kept (same inputs), %zu run "
+             "again (inputs or program changed)", c.kept,
+             c.kept == 1 ? "" : "s", c.stale);
     rc = write_tables(&c, err);
     if (rc == 0)
         rc = figure_data(&c, err);
-    if (rc == 0 && stopped(&c))
-        rc = ut_errf(err, "interrupted: finished runs are kept in %s/runs; "
-                     "run the same command again to complete", out_dir);
+    if (rc == 0 && stopped(&c)) {
+        ut_errf(err, "interrupted: the tables hold the finished runs only "
+                "(summary.csv: runs < seeds); they are kept in %s/runs, and "
+                "the same command again completes the rest", out_dir);
+        rc = 1;
+    }
 out:
+    free(c.hash);
+    free(c.viol_m);
+    free(c.cost_m);
+    free(c.cost_ci);
+    free(c.gpus_m);
     if (c.have_meas)
         mdl_measured_free(&c.meas);
     mdl_fitted_free(&c.fit);

@@ -46,6 +46,23 @@ static int get_path(const cJSON *root, const char *key, const char *where,
     return 0;
 }
 
+/* An optional name into out (size n): a non-empty string that fits, never
+ * cut short (a cut name could match another one). */
+static int opt_name(const cJSON *root, const char *key, const char *where,
+                    char *out, size_t n, ut_err *err)
+{
+    const char *s;
+    if (!cJSON_GetObjectItemCaseSensitive(root, key))
+        return 0;
+    if (ut_json_str(root, key, where, &s, err) < 0)
+        return -1;
+    if (strlen(s) >= n)
+        return ut_errf(err, "%s: %s: expected at most %zu characters, got "
+                       "\"%.40s...\"", where, key, n - 1, s);
+    memcpy(out, s, strlen(s) + 1);
+    return 0;
+}
+
 static int opt_num(const cJSON *o, const char *key, const char *where,
                    double *out, int positive, ut_err *err)
 {
@@ -58,17 +75,23 @@ static int opt_num(const cJSON *o, const char *key, const char *where,
 /* A workload's simulation settings, from its object in the workloads array
  * (the planning fields were read by pol_workloads_from_json). */
 static int load_wcfg(const cJSON *o, const char *where, const char *dir,
-                     const cJSON *default_arrivals, const pol_workload *w,
+                     const cJSON *default_arrivals, const char *default_where,
+                     const char *default_dir, const pol_workload *w,
                      fe_workload_cfg *c, ut_err *err)
 {
     fe_workload_defaults(c, w->name, w->rate_rps);
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "arrivals");
     char wh[300];
     snprintf(wh, sizeof wh, "%s.arrivals", where);
-    if (!arr)
-        arr = default_arrivals;
+    /* the experiment's default arrivals are the experiment file's: a
+     * replay path in them is relative to its folder, not to that of the
+     * workloads file (README: relative to the file that names it) */
     if (arr && trace_spec_from_json(arr, w->rate_rps, wh, dir, &c->arrivals,
                                     err) < 0)
+        return -1;
+    if (!arr && default_arrivals &&
+        trace_spec_from_json(default_arrivals, w->rate_rps, default_where,
+                             default_dir, &c->arrivals, err) < 0)
         return -1;
     if (opt_num(o, "max_delay_ms", where, &c->max_delay_ms, 0, err) ||
         opt_num(o, "service_ms", where, &c->service_ms, 1, err))
@@ -101,7 +124,6 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
         return -1;
     char dir[UT_PATH_MAX], wdir[UT_PATH_MAX], where[300];
     dir_of(path, dir, sizeof dir);
-    const cJSON *v;
     if (!cJSON_IsObject(root)) {
         ut_errf(err, "%s: expected a JSON object", path);
         goto fail;
@@ -110,19 +132,17 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
         get_path(root, "plan", path, dir, e->plan, 0, err) ||
         get_path(root, "measured", path, dir, e->measured, 0, err))
         goto fail;
+    /* a plan file is the plan: a policy beside it would be ignored */
+    if (e->plan[0] && cJSON_GetObjectItemCaseSensitive(root, "policy")) {
+        ut_errf(err, "%s: policy: expected no policy beside a plan file, got "
+                "both", path);
+        goto fail;
+    }
     snprintf(e->policy, sizeof e->policy, "igniter");
     snprintf(e->backend, sizeof e->backend, "model");
-    const char *s;
-    if ((v = cJSON_GetObjectItemCaseSensitive(root, "policy"))) {
-        if (ut_json_str(root, "policy", path, &s, err))
-            goto fail;
-        snprintf(e->policy, sizeof e->policy, "%s", s);
-    }
-    if ((v = cJSON_GetObjectItemCaseSensitive(root, "backend"))) {
-        if (ut_json_str(root, "backend", path, &s, err))
-            goto fail;
-        snprintf(e->backend, sizeof e->backend, "%s", s);
-    }
+    if (opt_name(root, "policy", path, e->policy, sizeof e->policy, err) ||
+        opt_name(root, "backend", path, e->backend, sizeof e->backend, err))
+        goto fail;
     e->faithful = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root,
                                                                "faithful"));
     e->duration_s = 60;
@@ -166,15 +186,20 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
                         ut_json_describe(pn, d, sizeof d));
                 goto fail;
             }
+            /* each policy once: compare keys its runs by policy name */
+            for (size_t k = 0; k < e->npolicies; k++)
+                if (!strcmp(e->policies[k], pn->valuestring)) {
+                    ut_errf(err, "%s: policies[%zu]: expected a policy not "
+                            "named before, got \"%s\" again (also [%zu])",
+                            path, e->npolicies, pn->valuestring, k);
+                    goto fail;
+                }
             snprintf(e->policies[e->npolicies++], POL_NAME_MAX, "%s",
                      pn->valuestring);
         }
     }
-    if ((v = cJSON_GetObjectItemCaseSensitive(root, "focus"))) {
-        if (ut_json_str(root, "focus", path, &s, err))
-            goto fail;
-        snprintf(e->focus, sizeof e->focus, "%s", s);
-    }
+    if (opt_name(root, "focus", path, e->focus, sizeof e->focus, err))
+        goto fail;
     /* workloads: inline, or the name of a workloads file */
     const cJSON *warr = cJSON_GetObjectItemCaseSensitive(root, "workloads");
     snprintf(wdir, sizeof wdir, "%s", dir);
@@ -193,12 +218,15 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
         goto fail;
     e->wcfg = ut_xcalloc(e->nw, sizeof *e->wcfg);
     const cJSON *defarr = cJSON_GetObjectItemCaseSensitive(root, "arrivals");
+    char defwhere[UT_PATH_MAX + 16];
+    snprintf(defwhere, sizeof defwhere, "%s: arrivals", path);
     size_t i = 0;
     const cJSON *o;
     cJSON_ArrayForEach(o, warr) {
         char wh[320];
         snprintf(wh, sizeof wh, "%s[%zu]", where, i);
-        if (load_wcfg(o, wh, wdir, defarr, &e->w[i], &e->wcfg[i], err) < 0)
+        if (load_wcfg(o, wh, wdir, defarr, defwhere, dir, &e->w[i],
+                      &e->wcfg[i], err) < 0)
             goto fail;
         i++;
     }

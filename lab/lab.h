@@ -107,6 +107,7 @@ typedef struct lab_prepared {
     /* serve only: the policy has a runtime hook that a real run does not
      * apply (its first plan is served as it is) */
     const char *runtime_dropped;
+    char input_hash[17];
     sim_config cfg;                  /* cfg.run: the run itself */
 } lab_prepared;
 
@@ -142,6 +143,16 @@ typedef struct lab_serve_opts {
 int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
               fe_result *res, srv_stats *st, ut_err *err);
 
+/* A hash of what a run reads and what runs it (lab/hash.c says what),
+ * as 16 hex digits: the program's executable, the experiment file (may be
+ * NULL) and the workloads file it names, e's profile, measured data and
+ * replay traces (e may be NULL), a plan file (may be NULL), the policy
+ * and the seed. Recorded in summary.json ("input_hash"); compare reuses a
+ * finished run only when it matches. */
+void lab_run_hash(const lab_experiment *e, const char *exp_path,
+                  const char *plan_path, const char *policy, uint64_t seed,
+                  char out[17]);
+
 /* ---- igniter compare -------------------------------------------------------- */
 
 /* What compare reports as it goes: one line per run (kept, done,
@@ -157,8 +168,12 @@ typedef void (*lab_note_fn)(void *ud, const char *line);
  * (one row per policy, seed and workload, and an "all" row),
  * out_dir/summary.csv (means and 95 % confidence intervals over seeds),
  * out_dir/cdf.csv and out_dir/timeseries.csv (first seed), and the figure
- * data in out_dir/figdata/. When *stop becomes non-zero, no new run starts
- * and the running ones end early; the call then fails saying so.
+ * data in out_dir/figdata/. A finished run is kept only when its
+ * summary.json's input_hash is lab_run_hash of its inputs now; a stale one
+ * runs again, and note says how many of each. When *stop becomes non-zero,
+ * no new run starts and the running ones end early; the tables are then
+ * written from the finished runs (summary.csv's runs < seeds) and the call
+ * returns 1 with err saying so. 0 when complete, -1 on error.
  */
 int lab_compare(const char *exp_path, const char *out_dir, int jobs,
                 int nseeds, volatile sig_atomic_t *stop, lab_note_fn note,

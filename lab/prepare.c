@@ -163,6 +163,20 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
     run->measured_path = o->for_serve ? NULL : measured;
     run->experiment_path = exp_path;
     run->stop = o->stop;
+    /* the options that change a run's outcome are all in its summary; the
+     * hash covers the files it reads and the program */
+    lab_run_hash(exp_path ? e : NULL, exp_path, plan_path,
+                 plan_path ? NULL : e->policy, run->seed, p->input_hash);
+    if (profile && !exp_path) {
+        unsigned long long h = UT_HASH_INIT;
+        if (ut_hash_file(&h, profile) == 0) {
+            char more[40];
+            snprintf(more, sizeof more, "%s%016llx", p->input_hash, h);
+            h = ut_hash(UT_HASH_INIT, more, strlen(more));
+            snprintf(p->input_hash, sizeof p->input_hash, "%016llx", h);
+        }
+    }
+    run->input_hash = p->input_hash;
     c->fit = &p->fit;
     c->measured = p->have_meas ? &p->meas : NULL;
     c->backend = o->for_serve ? NULL : backend;

@@ -6,7 +6,8 @@
 # figures' data), the validation's simulations (validate.sh sim),
 # `igniter derive` of every shipped raw capture, and the plan of every
 # policy for the paper's 12 workloads. Compare two trees' digests with
-# diff. OUTPUTS_QUICK=1 skips compare (the slowest part).
+# diff. OUTPUTS_QUICK=1 skips compare (the slowest part). The lines of
+# summary.json that name the commit and the program's hash are left out.
 set -eu
 out=$1
 bin=${2:-build/igniter}
@@ -41,8 +42,10 @@ for raw in $(find traces -name 'raw.jsonl'); do
         > "$out/derive/$d.txt" 2>&1
 done
 cd "$out"
-# the output folder's own name is not part of the outputs
+# the output folder's own name is not part of the outputs, nor the commit
+# and the hash of the program that wrote them
 find . -name '*.txt' ! -name digest.txt -exec sed -i "s|$out|OUT|g" {} +
+find . -name summary.json -exec sed -i '/^  "commit": /d; /"input_hash": /d' {} +
 find . -type f ! -name digest.txt ! -name '*.png' | LC_ALL=C sort |
     xargs sha256sum > digest.txt
 echo "outputs: $(wc -l < digest.txt) files in $out/digest.txt" >&2

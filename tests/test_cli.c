@@ -541,7 +541,8 @@ static void test_compare_summary_is_complete_and_deterministic(void **state)
     static const char *pol[] = {"igniter", "gpulets", "exclusive"};
     for (int i = 0; i < 3; i++) {
         char key[64];
-        snprintf(key, sizeof key, "\n%s,all,2,", pol[i]);
+        /* runs 2 of seeds 2: complete */
+        snprintf(key, sizeof key, "\n%s,all,2,2,", pol[i]);
         const char *row = strstr(s1, key);
         assert_non_null(row);
         /* violation, ci, p99, ci, mean: the mean is a number, not nan */
@@ -550,7 +551,7 @@ static void test_compare_summary_is_complete_and_deterministic(void **state)
             f = strchr(f, ',') + 1;
         double mean = strtod(f, NULL);
         assert_true(mean > 0 && mean < 40);
-        snprintf(key, sizeof key, "\n%s,r,2,", pol[i]);
+        snprintf(key, sizeof key, "\n%s,r,2,2,", pol[i]);
         assert_non_null(strstr(s1, key));
     }
     free(e);
@@ -617,6 +618,68 @@ static void test_derive_and_use(void **state)
     free(raw);
 }
 
+/* Writes text to dir/name (dir exists). */
+static void put(const char *dir, const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Experiment files (issue 14): the top-level arrivals' replay path is the
+ * experiment file's, relative to its folder, even when the workloads come
+ * from a file in another folder (it was read from the workloads file's
+ * folder); a policy named twice in `policies`, and a plan file beside a
+ * policy, are errors naming the file and the field, no longer taken
+ * silently. And `--out ""` is an error (ut_mkdir_p read the byte before
+ * its buffer). */
+static void test_experiment_files(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    char cwd[512], sub[600], text[2048], exp[600], out[600];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    put(dir, "trace.csv", "0\n0.01\n0.03\n0.04\n0.1\n");
+    put(sub, "workloads.json",
+        "{\"workloads\": [{\"name\": \"a\", \"model\": \"alexnet\", "
+        "\"slo_ms\": 15, \"rate_rps\": 100}]}");
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"duration_s\": 2,"
+             " \"arrivals\": {\"kind\": \"replay\", \"path\": "
+             "\"trace.csv\", \"loop\": true},"
+             " \"workloads\": \"sub/workloads.json\"}", cwd);
+    put(dir, "exp.json", text);
+    snprintf(exp, sizeof exp, "%s/exp.json", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    if (run("sim", exp, "--out", out, "--quiet", NULL) != 0)
+        fail_msg("exit %d: %s", res.status, res.err);
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"policies\": "
+             "[\"igniter\", \"ffd\", \"igniter\"], \"workloads\": "
+             "\"sub/workloads.json\"}", cwd);
+    put(dir, "twice.json", text);
+    snprintf(exp, sizeof exp, "%s/twice.json", dir);
+    run("compare", exp, "--out", out, NULL);
+    assert_bad_input(exp, "policies[2]", "\"igniter\" again (also [0])");
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"policy\": \"ffd\","
+             " \"plan\": \"%s/experiments/validation/plans/"
+             "example-igniter.json\", \"workloads\": "
+             "\"sub/workloads.json\"}", cwd, cwd);
+    put(dir, "both.json", text);
+    snprintf(exp, sizeof exp, "%s/both.json", dir);
+    run("sim", exp, "--out", out, NULL);
+    assert_bad_input(exp, "policy: expected no policy beside a plan file",
+                     NULL);
+    run("sim", "experiments/paper-example.json", "--out", "", NULL);
+    assert_bad_input("cannot create ''", "expected a directory name", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_sim_sigint_keeps_results),
         cmocka_unit_test(test_compare_summary_is_complete_and_deterministic),
         cmocka_unit_test(test_derive_and_use),
+        cmocka_unit_test(test_experiment_files),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

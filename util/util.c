@@ -511,6 +511,34 @@ void ut_buf_json_str(ut_buf *b, const char *s)
     ut_buf_printf(b, "\"");
 }
 
+unsigned long long ut_hash(unsigned long long h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+int ut_hash_file(unsigned long long *h, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    unsigned char buf[65536];
+    size_t n;
+    unsigned long long x = *h;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        x = ut_hash(x, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return -1;
+    *h = x;
+    return 0;
+}
+
 const char *ut_csv(const char *s, char *out, size_t n)
 {
     if (!strpbrk(s, ",\"\r\n"))

@@ -26,6 +26,19 @@ extern "C" {
 /* The project version, recorded in every output file. */
 #define IGNITER_VERSION "0.1.0"
 
+/* The git commit the program was built from (`git describe --always
+ * --dirty`), "unknown" outside a checkout. */
+const char *ut_commit(void);
+
+/* 64-bit FNV-1a of n bytes, continuing from h (start with UT_HASH_INIT):
+ * for telling inputs apart (a changed file, a rebuilt program), not for
+ * security. */
+#define UT_HASH_INIT 0xcbf29ce484222325ULL
+unsigned long long ut_hash(unsigned long long h, const void *p, size_t n);
+/* ut_hash over a file's bytes; h unchanged (and -1) when it cannot be
+ * read. */
+int ut_hash_file(unsigned long long *h, const char *path);
+
 typedef struct ut_err {
     char msg[UT_ERR_MAX];
 } ut_err;

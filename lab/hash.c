@@ -1,0 +1,77 @@
+/*
+ * hash.c - what a run depends on, as one hash (lab.h): a finished run is
+ * reused only while its inputs and the program are the ones that made it.
+ *
+ * Hashed: the program's own executable (any change of code, a policy's
+ * included, gives another binary), the experiment file and the workloads
+ * file it names, the profile, the measured data, a plan file, every replay
+ * trace, the policy's name and the seed. File contents, not dates: a file
+ * touched but not changed keeps its runs.
+ */
+#include "lab/lab.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The executable's bytes, hashed once per process (a compare's runs are
+ * forked from it). */
+static unsigned long long exe_hash(void)
+{
+    static unsigned long long h;
+    static int done;
+    if (!done) {
+        h = UT_HASH_INIT;
+        if (ut_hash_file(&h, "/proc/self/exe") < 0)
+            h = ut_hash(UT_HASH_INIT, ut_commit(), strlen(ut_commit()));
+        done = 1;
+    }
+    return h;
+}
+
+static void mix_file(unsigned long long *h, const char *path)
+{
+    if (!path || !path[0])
+        return;
+    *h = ut_hash(*h, path, strlen(path) + 1);
+    if (ut_hash_file(h, path) < 0)
+        *h = ut_hash(*h, "unreadable", 10);
+}
+
+/* The workloads file an experiment names, if it names one. */
+static void mix_workloads_file(unsigned long long *h, const char *exp_path)
+{
+    cJSON *root = ut_json_load(exp_path, NULL);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "workloads");
+    if (cJSON_IsString(w)) {
+        char path[UT_PATH_MAX];
+        const char *slash = strrchr(exp_path, '/');
+        int dlen = slash && w->valuestring[0] != '/'
+                       ? (int)(slash - exp_path) + 1 : 0;
+        snprintf(path, sizeof path, "%.*s%s", dlen, exp_path, w->valuestring);
+        mix_file(h, path);
+    }
+    cJSON_Delete(root);
+}
+
+void lab_run_hash(const lab_experiment *e, const char *exp_path,
+                  const char *plan_path, const char *policy, uint64_t seed,
+                  char out[17])
+{
+    unsigned long long h = exe_hash();
+    if (exp_path) {
+        mix_file(&h, exp_path);
+        mix_workloads_file(&h, exp_path);
+    }
+    if (e) {
+        mix_file(&h, e->profile);
+        mix_file(&h, e->measured);
+        for (size_t w = 0; w < e->nw; w++)
+            if (e->wcfg[w].arrivals.kind == TRACE_REPLAY)
+                mix_file(&h, e->wcfg[w].arrivals.path);
+    }
+    mix_file(&h, plan_path);
+    if (policy)
+        h = ut_hash(h, policy, strlen(policy) + 1);
+    h = ut_hash(h, &seed, sizeof seed);
+    snprintf(out, 17, "%016llx", h);
+}

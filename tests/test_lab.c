@@ -1,0 +1,152 @@
+/*
+ * test_lab.c - the orchestration floor (lab/): compare reuses a finished
+ * run only while its inputs and the program are the same (a changed
+ * experiment runs it again), an interrupted compare writes its tables from
+ * the finished runs only, says so and returns 1 (the CLI's 130), and
+ * SIGHUP stops sim like SIGINT, keeping the results so far and leaving no
+ * temporary behind.
+ */
+#include "testutil.h"
+#include "lab/lab.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+typedef struct notes {
+    int kept, again, done;
+} notes;
+
+static void count_note(void *ud, const char *line)
+{
+    notes *n = ud;
+    n->kept += strstr(line, ": kept") != NULL;
+    n->again += strstr(line, ": its inputs or the program changed") != NULL;
+    n->done += strstr(line, ": done") != NULL;
+}
+
+static char *experiment(double duration_s)
+{
+    char cwd[512], text[2048];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"backend\": "
+             "\"measured\", \"measured\": \"%s/" V100_MEASURED "\", "
+             "\"duration_s\": %g, \"seed\": 3, \"seeds\": 2, "
+             "\"policies\": [\"igniter\", \"exclusive\"], \"workloads\": ["
+             "{\"name\": \"a\", \"model\": \"alexnet\", \"slo_ms\": 15, "
+             "\"rate_rps\": 300}]}", cwd, cwd, duration_s);
+    return tu_write_temp("lab-exp.json", text);
+}
+
+static void test_compare_reuses_only_unchanged_runs(void **state)
+{
+    (void)state;
+    char *e = experiment(3);
+    char out[300];
+    snprintf(out, sizeof out, "%s/cmp", tu_tmpdir());
+    ut_err err;
+    notes n = {0, 0, 0};
+    assert_int_equal(lab_compare(e, out, 2, 0, NULL, count_note, &n, &err),
+                     0);
+    assert_int_equal(n.done, 4);
+    assert_int_equal(n.kept, 0);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(lab_compare(e, out, 2, 0, NULL, count_note, &n, &err),
+                     0);
+    assert_int_equal(n.kept, 4);
+    assert_int_equal(n.done, 0);
+    /* the same file name, another duration: every run is stale */
+    free(e);
+    e = experiment(4);
+    memset(&n, 0, sizeof n);
+    assert_int_equal(lab_compare(e, out, 2, 0, NULL, count_note, &n, &err),
+                     0);
+    assert_int_equal(n.kept, 0);
+    assert_int_equal(n.again, 4);
+    assert_int_equal(n.done, 4);
+    /* the runs record it */
+    char p[400];
+    snprintf(p, sizeof p, "%s/runs/igniter-s3/summary.json", out);
+    char *t = ut_read_file(p, NULL, &err);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "\"input_hash\": \""));
+    assert_non_null(strstr(t, "\"duration_s\": 4"));
+    assert_non_null(strstr(t, "\"commit\": \""));
+    free(t);
+    free(e);
+}
+
+static void test_interrupted_compare_is_partial(void **state)
+{
+    (void)state;
+    char *e = experiment(3);
+    char out[300];
+    snprintf(out, sizeof out, "%s/cmp", tu_tmpdir());
+    volatile sig_atomic_t stop = 1;   /* Ctrl-C before the first run */
+    ut_err err;
+    assert_int_equal(lab_compare(e, out, 1, 0, &stop, NULL, NULL, &err), 1);
+    assert_non_null(strstr(err.msg, "interrupted"));
+    char p[400];
+    snprintf(p, sizeof p, "%s/summary.csv", out);
+    char *t = ut_read_file(p, NULL, &err);
+    assert_non_null(t);
+    /* runs 0 of seeds 2: visibly partial, with no numbers made up */
+    assert_non_null(strstr(t, "\nigniter,all,0,2,"));
+    assert_null(strstr(t, "nan"));
+    free(t);
+    free(e);
+}
+
+static void test_sighup_stops_sim_like_sigint(void **state)
+{
+    (void)state;
+    const char *bin = getenv("IGNITER_BIN");
+    if (!bin)
+        bin = "build/igniter";
+    const char *dir = tu_tmpdir();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(bin, bin, "sim", "experiments/paper-example.json", "--out", dir,
+              "--duration-s", "1000000", "--quiet", "--trace", "100",
+              (char *)NULL);
+        _exit(127);
+    }
+    struct timespec half = {0, 500000000};
+    nanosleep(&half, NULL);
+    kill(pid, SIGHUP);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 130);
+    char p[400];
+    snprintf(p, sizeof p, "%s/summary.json", dir);
+    ut_err err;
+    char *t = ut_read_file(p, NULL, &err);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "\"complete\": false"));
+    free(t);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".tmp"))
+            fail_msg("left behind: %s", de->d_name);
+    closedir(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compare_reuses_only_unchanged_runs),
+        cmocka_unit_test(test_interrupted_compare_is_partial),
+        cmocka_unit_test(test_sighup_stops_sim_like_sigint),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tu_cleanup();
+    return rc;
+}
