@@ -110,8 +110,11 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
     }
     const pol_ops *policy = NULL;
     if (plan_path) {
-        if (pol_plan_load(plan_path, &p->plan, err) < 0)
+        if (pol_plan_load(plan_path, &p->plan, err) < 0 ||
+            pol_plan_check(&p->plan, profile ? &p->fit : NULL, err) < 0) {
+            ut_errprefix(err, "%s", plan_path);
             goto fail;
+        }
     } else {
         p->req = (pol_request){e->w, e->nw, &p->fit,
                                p->have_meas ? &p->meas : NULL, e->faithful};

@@ -92,6 +92,13 @@ char *pol_plan_to_json(const pol_plan *p);
 char *pol_plan_table(const pol_plan *p);
 /* Reads a plan file back; every field is checked and named on error. */
 int pol_plan_load(const char *path, pol_plan *p, ut_err *err);
+/* The invariants every plan keeps, however it was made (policies/check.c):
+ * the profile's GPU type (when fit is not NULL), batches >= 1, shares in
+ * (0, 100], a GPU's shares adding up to at most 100 % and, for two or
+ * more workloads, to at most the profile's colocated_pct, one model per
+ * workload name. pol_make_plan checks every plan it returns; lab checks
+ * every plan it loads. */
+int pol_plan_check(const pol_plan *p, const mdl_fitted *fit, ut_err *err);
 
 /* What a policy is given. */
 typedef struct pol_request {

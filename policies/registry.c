@@ -68,6 +68,11 @@ int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,
     out->price_per_hour = pol_price_per_hour(req->fit->gpu,
                                              req->fit->price_per_hour);
     out->cost_per_hour = (double)out->ngpus * out->price_per_hour;
+    if (pol_plan_check(out, req->fit, err) < 0) {
+        ut_errprefix(err, "policy %s made an invalid plan", ops->name);
+        pol_plan_free(out);
+        return -1;
+    }
     return 0;
 }
 

@@ -2,7 +2,8 @@
  * test_plan.c - the iGniter policy (policies/igniter.c): the paper's
  * published example, Algorithm 1's steps checked by hand, the replica path,
  * unservable SLOs, each fixed defect of the reference beside its faithful
- * behaviour, invariants on random workload sets, and the plan file.
+ * behaviour, invariants on random workload sets, and the plan file
+ * (round trip, and bad files refused with a message, never a crash).
  */
 #define TU_RANDOM_WORKLOADS
 #include "testutil.h"
@@ -206,16 +207,19 @@ static void test_unservable_slo_names_the_workload(void **state)
 
 /* Defect 2: AlexNet at 3 ms and 50,000 req/s gets batch 19, whose transfer
  * alone (19 x 0.06 ms) nearly fills the 1.5 ms budget: the bound's
- * denominator is negative. The reference plans a negative share; fixed, the
- * workload goes to replicas at a batch that fits and is fully served. */
+ * denominator is negative. The reference plans a negative share, which the
+ * plan check refuses (no tool may act on it); fixed, the workload goes to
+ * replicas at a batch that fits and is fully served. */
 static void test_negative_bound_defect(void **state)
 {
     (void)state;
     pol_workload w[] = {wl("r", "alexnet", 3, 50000)};
     pol_plan p;
-    must_plan(w, 1, 1, &p);
-    assert_true(find(&p, "r", NULL)->share_pct <= 0);
-    pol_plan_free(&p);
+    ut_err err;
+    assert_int_equal(plan(w, 1, 1, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "invalid plan"));
+    assert_non_null(strstr(err.msg, "share_pct"));
+    assert_non_null(strstr(err.msg, "got -"));
     must_plan(w, 1, 0, &p);
     double total = 0;
     for (size_t j = 0; j < p.ngpus; j++)
@@ -334,6 +338,39 @@ static void test_plan_file_round_trip(void **state)
     free(w);
 }
 
+/* A plan file whose num_gpus differs from the length of gpus (issue 14):
+ * once a SIGSEGV, the count set before the array and the error path
+ * freeing GPUs that were never allocated. Now a message naming the field;
+ * the same for a count that matches an object that is not a GPU. */
+static void test_plan_file_num_gpus_mismatch(void **state)
+{
+    (void)state;
+    static const char head[] =
+        "{\"format\":1,\"policy\":\"p\",\"gpu_type\":\"V100\","
+        "\"price_per_hour\":1,\"cost_per_hour\":1,";
+    char text[512];
+    snprintf(text, sizeof text, "%s\"num_gpus\":0,\"gpus\":[{}]}", head);
+    char *path = tu_write_temp("mismatch.json", text);
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(pol_plan_load(path, &p, &err), -1);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "num_gpus: expected 1"));
+    assert_non_null(strstr(err.msg, "got 0"));
+    assert_int_equal(p.ngpus, 0);
+    free(path);
+    snprintf(text, sizeof text, "%s\"num_gpus\":1,\"gpus\":[{}]}", head);
+    path = tu_write_temp("empty-gpu.json", text);
+    assert_int_equal(pol_plan_load(path, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "gpus[0].type"));
+    free(path);
+    snprintf(text, sizeof text, "%s\"num_gpus\":1,\"gpus\":5}", head);
+    path = tu_write_temp("gpus-number.json", text);
+    assert_int_equal(pol_plan_load(path, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "gpus: expected an array, got 5"));
+    free(path);
+}
+
 static void test_bad_requests(void **state)
 {
     (void)state;
@@ -425,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_colocated_capacity),
         cmocka_unit_test(test_plans_are_deterministic),
         cmocka_unit_test(test_plan_file_round_trip),
+        cmocka_unit_test(test_plan_file_num_gpus_mismatch),
         cmocka_unit_test(test_bad_requests),
     };
     return cmocka_run_group_tests_name("plan", tests, setup, teardown);

@@ -254,6 +254,49 @@ static void test_csv_quoting_and_reserved_names(void **state)
     assert_non_null(strstr(err.msg, "workloads[0].name"));
 }
 
+/* Every plan is checked, however it was made: a GPU over 100 %, co-located
+ * shares over the profile's colocated_pct, one name on two models, a plan
+ * for another GPU type than the profile's. */
+static void test_plan_invariants(void **state)
+{
+    (void)state;
+    pol_instance in[3] = {
+        {.name = "a", .model = "alexnet", .batch = 4, .share_pct = 60,
+         .rate_rps = 100, .slo_ms = 20},
+        {.name = "b", .model = "resnet50", .batch = 4, .share_pct = 50,
+         .rate_rps = 100, .slo_ms = 40},
+        {.name = "a", .model = "vgg19", .batch = 4, .share_pct = 30,
+         .rate_rps = 100, .slo_ms = 40},
+    };
+    pol_gpu g[2] = {{.type = "V100", .inst = in, .n = 2},
+                    {.type = "V100", .inst = in + 2, .n = 1}};
+    pol_plan p = {.policy = "hand", .gpu_type = "V100", .ngpus = 2,
+                  .gpus = g, .price_per_hour = 3.06, .cost_per_hour = 6.12};
+    ut_err err;
+    assert_int_equal(pol_plan_check(&p, &fit, &err), -1);
+    assert_non_null(strstr(err.msg, "gpus[0]"));
+    assert_non_null(strstr(err.msg, "got 110 %"));
+    in[1].share_pct = 40;
+    assert_int_equal(pol_plan_check(&p, &fit, &err), -1);
+    assert_non_null(strstr(err.msg, "workload \"a\" is model \"vgg19\""));
+    snprintf(in[2].name, sizeof in[2].name, "c");
+    assert_int_equal(pol_plan_check(&p, &fit, &err), 0);
+    /* co-located shares within the profile's colocated_pct */
+    mdl_fitted f2 = fit;
+    f2.colocated_pct = 90;
+    assert_int_equal(pol_plan_check(&p, &f2, &err), -1);
+    assert_non_null(strstr(err.msg, "colocated_pct"));
+    in[0].share_pct = 50;
+    assert_int_equal(pol_plan_check(&p, &f2, &err), 0);
+    /* a lone workload may still have the whole GPU */
+    in[2].share_pct = 100;
+    assert_int_equal(pol_plan_check(&p, &f2, &err), 0);
+    snprintf(f2.gpu, sizeof f2.gpu, "H100");
+    assert_int_equal(pol_plan_check(&p, &f2, &err), -1);
+    assert_non_null(strstr(err.msg, "gpu_type"));
+    assert_non_null(strstr(err.msg, "\"H100\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_endless_batch_does_not_wrap),
         cmocka_unit_test(test_stuck_requests_are_violations),
         cmocka_unit_test(test_csv_quoting_and_reserved_names),
+        cmocka_unit_test(test_plan_invariants),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     tu_cleanup();
