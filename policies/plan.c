@@ -201,16 +201,21 @@ int pol_plan_load(const char *path, pol_plan *p, ut_err *err)
                                                                "faithful"));
     gpus = cJSON_GetObjectItemCaseSensitive(root, "gpus");
     if (!cJSON_IsArray(gpus)) {
-        ut_errf(err, "%s: gpus: expected an array, got nothing", path);
+        char d[64];
+        ut_errf(err, "%s: gpus: expected an array, got %s", path,
+                ut_json_describe(gpus, d, sizeof d));
         goto fail;
     }
-    p->ngpus = (size_t)cJSON_GetArraySize(gpus);
-    if ((double)p->ngpus != num_gpus) {
+    /* the count is set only together with the array it counts, so that
+     * pol_plan_free on the error path never walks gpus it was not given */
+    size_t ngpus = (size_t)cJSON_GetArraySize(gpus);
+    if ((double)ngpus != num_gpus) {
         ut_errf(err, "%s: num_gpus: expected %zu (the length of gpus), got %g",
-                path, p->ngpus, num_gpus);
+                path, ngpus, num_gpus);
         goto fail;
     }
-    p->gpus = ut_xcalloc(p->ngpus, sizeof *p->gpus);
+    p->gpus = ut_xcalloc(ngpus, sizeof *p->gpus);
+    p->ngpus = ngpus;
     size_t j = 0;
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
