@@ -297,6 +297,27 @@ static void test_plan_invariants(void **state)
     assert_non_null(strstr(err.msg, "\"H100\""));
 }
 
+/* A long path in a message is not cut before the reason. */
+static void test_long_path_message_keeps_its_reason(void **state)
+{
+    (void)state;
+    char dir[1400];
+    int n = snprintf(dir, sizeof dir, "%s/", tu_tmpdir());
+    while (n < 1000)
+        n += snprintf(dir + n, sizeof dir - (size_t)n, "long-folder-name/");
+    ut_err err;
+    assert_int_equal(ut_mkdir_p(dir, &err), 0);
+    char blocker[1500];
+    snprintf(blocker, sizeof blocker, "%ssummary.json", dir);
+    assert_int_equal(mkdir(blocker, 0755), 0);  /* summary.json: a folder */
+    one o;
+    one_init(&o, "w", 50, 20);
+    assert_int_equal(sim_run(&o.c, dir, NULL, &err), -1);
+    assert_true(strlen(err.msg) > 1000);
+    assert_non_null(strstr(err.msg, "summary.json"));
+    assert_non_null(strstr(err.msg, "Is a directory"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_stuck_requests_are_violations),
         cmocka_unit_test(test_csv_quoting_and_reserved_names),
         cmocka_unit_test(test_plan_invariants),
+        cmocka_unit_test(test_long_path_message_keeps_its_reason),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     tu_cleanup();

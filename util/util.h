@@ -18,7 +18,8 @@
 extern "C" {
 #endif
 
-#define UT_ERR_MAX 512
+/* Room for a message naming the longest path (UT_PATH_MAX) and why. */
+#define UT_ERR_MAX 5120
 /* The longest file path any component accepts (Linux's PATH_MAX); a longer
  * one is an error naming it, never silently cut. */
 #define UT_PATH_MAX 4096
