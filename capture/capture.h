@@ -372,8 +372,8 @@ int cap_ncu_parse(const char *csv_path, cap_ncu_summary *out, ut_err *err);
  * in the profile (NULL: from the raw file, "NVIDIA H100 80GB HBM3" ->
  * "H100"); price_per_hour <= 0 leaves the price out. Errors name the raw
  * file's line; nothing is written unless everything derives. */
-/* (In capture/derive_raw.c, not derive.c: it needs model/, which
- * `make capture` does not link into igniter-capture.) */
+/* (In capture/derive_raw.c and derive_out.c, not derive.c: they need
+ * model/, which `make capture` does not link into igniter-capture.) */
 int cap_derive(const char *raw_path, const char *out_dir,
                const char *gpu_name, double price_per_hour, ut_err *err);
 
@@ -420,8 +420,16 @@ int cap_mps_start(ut_err *err);
 void cap_mps_stop(void);
 /* Our daemon's folder, "" when none runs. */
 const char *cap_mps_dir(void);
+/* Starts argv as a client of our daemon (cap_mps_start first): a child
+ * (cap_child_spawn; with_stdin: cap_child_spawn_io) with
+ * CUDA_MPS_PIPE_DIRECTORY and CUDA_MPS_LOG_DIRECTORY our daemon's folder
+ * and CUDA_MPS_ACTIVE_THREAD_PERCENTAGE thread_pct, written "%g" (six
+ * significant digits, never rounded to a whole percent). Errors: no daemon
+ * of ours, thread_pct outside (0, 100], or the spawn's. */
+int cap_mps_client_spawn(char *const argv[], double thread_pct,
+                         int with_stdin, cap_child *c, ut_err *err);
 
-/* ---- the campaign of igniter-capture (CUDA: capture/campaign.cu) -------- */
+/* ---- the campaign of igniter-capture (CUDA: capture/campaign*.cu) ------- */
 
 /* What the igniter-capture CLI parsed; the verbs read what they need. */
 typedef struct cap_campaign_opts {
@@ -436,14 +444,33 @@ typedef struct cap_campaign_opts {
     char batches[128];
 } cap_campaign_opts;
 
-/* The verbs; each returns the process exit status (0, 1 on a failure, 2
- * on bad usage, 130 after Ctrl-C). `self` is the tool's own path (for the
- * ncu and MPS children). */
-int cap_campaign_run(const cap_campaign_opts *o, const char *self);
-int cap_campaign_infer(const cap_campaign_opts *o);
-int cap_campaign_bench(const cap_campaign_opts *o);
-int cap_campaign_check(const cap_campaign_opts *o);
-int cap_campaign_mps(const cap_campaign_opts *o, const char *self);
+/* How a verb ended; the CLI turns it into the exit status. */
+typedef enum cap_campaign_end {
+    CAP_CAMPAIGN_OK = 0,
+    CAP_CAMPAIGN_FAILED = -1,        /* err says what */
+    CAP_CAMPAIGN_USAGE = -2,         /* an option the verb cannot do
+                                        with: err says which */
+    CAP_CAMPAIGN_INTERRUPTED = -3,   /* Ctrl-C or SIGTERM: stopped after
+                                        the point in progress, what was
+                                        measured is kept */
+    CAP_CAMPAIGN_CHECK_FAILED = -4   /* check: a model failed; its printed
+                                        line says which */
+} cap_campaign_end;
+
+/* The verbs; each returns a cap_campaign_end, with err filled for FAILED
+ * and USAGE. `self` is the tool's own path (for the ncu and MPS
+ * children). run and mps append records to o->out/raw.jsonl (USAGE
+ * without o->out) and print their progress on standard error; infer,
+ * check and bench print their results on standard output. Only check
+ * returns CHECK_FAILED; check stops after the model in progress on
+ * Ctrl-C and says OK or CHECK_FAILED for what it checked. */
+int cap_campaign_run(const cap_campaign_opts *o, const char *self,
+                     ut_err *err);
+int cap_campaign_infer(const cap_campaign_opts *o, ut_err *err);
+int cap_campaign_bench(const cap_campaign_opts *o, ut_err *err);
+int cap_campaign_check(const cap_campaign_opts *o, ut_err *err);
+int cap_campaign_mps(const cap_campaign_opts *o, const char *self,
+                     ut_err *err);
 /* Ctrl-C and SIGTERM stop after the point in progress and end the
  * children; a crash prints the stack. */
 void cap_campaign_catch_stop(void);

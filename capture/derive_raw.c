@@ -10,14 +10,15 @@
  * igniter-capture without model/ or GSL, and only the CPU binary derives.
  *
  * Reading is in two passes: every line is parsed and checked field by field
- * (errors name the line), then the records are put together (errors name
- * the model and the capture step that should have produced what is
- * missing). Nothing is written until all four files are made in memory,
- * written to a folder of their own inside the output folder and loaded back
- * with the project's loaders; only then are they renamed into place.
+ * against the one schema of raw records (capture/record.c; errors name the
+ * line and the field), then the records are put together (errors name the
+ * model and the capture step that should have produced what is missing).
+ * Nothing is written until all four files are made in memory
+ * (derive_out.c), written to a folder of their own inside the output
+ * folder and loaded back with the project's loaders; only then are they
+ * renamed into place.
  */
-#include "capture/capture.h"
-#include "model/model.h"
+#include "capture/derive_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,96 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DV_MAX_CO 8        /* members of one co-location run */
-#define DV_MIN_SOLO 5      /* points of the active-time fit (five terms) */
-#define DV_MIN_L2 2        /* points of the L2 line */
-#define DV_STEP_SMS 8      /* the capture's partition step without meta's */
-
-/* ---- records ---------------------------------------------------------- */
-
-typedef struct dv_model {
-    char name[MDL_NAME_MAX];
-    int line;
-    double input_bytes, output_bytes;
-} dv_model;
-
-typedef struct dv_solo {
-    char model[MDL_NAME_MAX];
-    int mi, line, batch, sms, iters;
-    double mean_ms, std_ms, p50_ms, p99_ms, power_w, clock_mhz;
-} dv_solo;
-
-typedef struct dv_kern {
-    char model[MDL_NAME_MAX];
-    int mi, line, batch, sms, kernels;
-    double idle_ms;
-} dv_kern;
-
-typedef struct dv_l2 {
-    char model[MDL_NAME_MAX];
-    int mi, line, batch, sms;
-    double hit_pct, l2_pct, dram_pct;
-} dv_l2;
-
-typedef struct dv_pself {
-    char model[MDL_NAME_MAX];
-    int mi, line, sms;
-    double active_solo_ms, active_pair_ms, power_w, clock_mhz;
-} dv_pself;
-
-typedef struct dv_copy {
-    int n, line;
-    double power_w, clock_mhz, idle_per_kernel_ms;
-} dv_copy;
-
-typedef struct dv_member {
-    char model[MDL_NAME_MAX];
-    int mi, batch, sms, iters;
-    double mean_ms, std_ms, p50_ms, p99_ms;
-} dv_member;
-
-typedef struct dv_coloc {
-    int line, test, n;
-    dv_member m[DV_MAX_CO];
-    double power_w, clock_mhz;
-} dv_coloc;
-
-typedef struct dv_step {
-    char name[32];
-    int line, ok;
-    char error[96];               /* the step's message when it failed */
-} dv_step;
-
-typedef struct dv_raw {
-    const char *path;
-    cJSON *meta;                  /* the last meta record, less "kind" */
-    int meta_line, idle_line, pcie_line, end_line, complete;
-    char gpu[96];
-    int sm_count, align_sms;
-    int partition_sms;         /* meta: SMs co-located partitions reach */
-    double max_clock_mhz, power_cap_w, idle_power_w, pcie_bytes_per_ms;
-    dv_model *model;
-    size_t nmodel;
-    dv_solo *solo;
-    size_t nsolo;
-    dv_kern *kern;
-    size_t nkern;
-    dv_l2 *l2;
-    size_t nl2;
-    dv_pself *pself;
-    size_t npself;
-    dv_copy *copy;
-    size_t ncopy;
-    dv_coloc *coloc;
-    size_t ncoloc;
-    dv_step *step;
-    size_t nstep;
-} dv_raw;
-
-/* Appends one zeroed element to a malloc'd array and yields it. */
-#define DV_PUSH(arr, n)                                                      \
-    ((arr) = ut_xrealloc((arr), ((n) + 1) * sizeof *(arr)),                  \
-     memset(&(arr)[(n)], 0, sizeof *(arr)), &(arr)[(n)++])
+/* The schema's limits are the profile's (capture.h cannot include model/) */
+_Static_assert(CAP_REC_NAME_MAX == MDL_NAME_MAX, "model names");
+_Static_assert(CAP_REC_MAX_COPIES == MDL_MAX_COPIES, "copies runs");
 
 static void raw_free(dv_raw *r)
 {
@@ -131,105 +45,40 @@ static void raw_free(dv_raw *r)
     free(r->step);
 }
 
-/* ---- fields ------------------------------------------------------------- */
-
-/* Model names become JSON keys and file names elsewhere: keep them plain. */
-static int name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= MDL_NAME_MAX)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
-              *s == '.'))
-            return 0;
-    return 1;
-}
-
-static int get_model(const cJSON *o, const char *where, char *out,
-                     ut_err *err)
-{
-    const char *s;
-    if (ut_json_str(o, "model", where, &s, err) < 0)
-        return -1;
-    if (!name_ok(s))
-        return ut_errf(err, "%s.model: expected a name of 1..%d letters, "
-                       "digits, '_', '-' or '.', got \"%.40s\"", where,
-                       MDL_NAME_MAX - 1, s);
-    strcpy(out, s);
-    return 0;
-}
-
-static int get_int(const cJSON *o, const char *key, const char *where,
-                   long lo, long hi, int *out, ut_err *err)
-{
-    long v;
-    if (ut_json_int(o, key, where, lo, hi, &v, err) < 0)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* An optional positive number: NAN when absent or null (the capture writes
- * null for a power or clock it could not sample), else it must be > 0. */
-static int opt_pos(const cJSON *o, const char *key, const char *where,
-                   double *out, ut_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    *out = NAN;
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    return ut_json_pos(o, key, where, out, err);
-}
-
-static int opt_nonneg(const cJSON *o, const char *key, const char *where,
-                      double *out, ut_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    *out = NAN;
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    return ut_json_nonneg(o, key, where, out, err);
-}
-
-/* true, false, or the capture's 1 and 0 */
-static int get_flag(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsTrue(v) || (cJSON_IsNumber(v) && v->valuedouble != 0);
-}
-
 /* ---- one record per kind ------------------------------------------------ */
 
-static int rec_meta(dv_raw *r, const cJSON *o, const char *where, int line,
-                    ut_err *err)
+/* The schema (capture/record.c) has checked every field these read: a
+ * needed one is there and valid, an optional one is unset (NAN) or valid.
+ * What is left here is what one record cannot say alone: the same GPU on
+ * every meta line, a set's members, a later record of a point replacing
+ * an earlier one. */
+
+static double num(const cap_rec *v, const char *f)
 {
-    const char *gpu;
-    int sm, align = 0;
-    double clk, cap;
-    if (ut_json_str(o, "gpu", where, &gpu, err) ||
-        get_int(o, "sm_count", where, 1, 100000, &sm, err) ||
-        ut_json_pos(o, "max_clock_mhz", where, &clk, err) ||
-        ut_json_pos(o, "power_cap_w", where, &cap, err))
-        return -1;
-    if (cJSON_GetObjectItemCaseSensitive(o, "partition_align_sms") &&
-        get_int(o, "partition_align_sms", where, 0, sm, &align, err))
-        return -1;
-    int psm = 0;
-    if (cJSON_GetObjectItemCaseSensitive(o, "partition_sms") &&
-        get_int(o, "partition_sms", where, 0, sm, &psm, err))
-        return -1;
+    return cap_rec_get(v, f)->num;
+}
+
+/* A whole number, 0 when unset. */
+static int whole(const cap_rec_val *x)
+{
+    return x->set ? (int)x->num : 0;
+}
+
+static int rec_meta(dv_raw *r, const cap_rec *v, const cJSON *o,
+                    const char *where, int line, ut_err *err)
+{
+    const char *gpu = cap_rec_get(v, "gpu")->str;
+    int sm = whole(cap_rec_get(v, "sm_count"));
     if (r->meta && (strcmp(r->gpu, gpu) || r->sm_count != sm))
         return ut_errf(err, "%s.gpu: expected the GPU of line %d (\"%s\", %d "
                        "SMs; one GPU per raw file), got \"%.60s\" with %d SMs",
                        where, r->meta_line, r->gpu, r->sm_count, gpu, sm);
     snprintf(r->gpu, sizeof r->gpu, "%s", gpu);
     r->sm_count = sm;
-    r->align_sms = align;
-    r->partition_sms = psm;
-    r->max_clock_mhz = clk;
-    r->power_cap_w = cap;
+    r->align_sms = whole(cap_rec_get(v, "partition_align_sms"));
+    r->partition_sms = whole(cap_rec_get(v, "partition_sms"));
+    r->max_clock_mhz = num(v, "max_clock_mhz");
+    r->power_cap_w = num(v, "power_cap_w");
     r->meta_line = line;
     cJSON_Delete(r->meta);
     r->meta = cJSON_Duplicate(o, 1);
@@ -237,31 +86,31 @@ static int rec_meta(dv_raw *r, const cJSON *o, const char *where, int line,
     return 0;
 }
 
-static int rec_pcie(dv_raw *r, const cJSON *o, const char *where, int line,
-                    ut_err *err)
+static int rec_idle(dv_raw *r, const cap_rec *v, int line)
 {
-    double bytes, h2d, d2h;
-    if (ut_json_pos(o, "bytes", where, &bytes, err) ||
-        ut_json_pos(o, "h2d_ms", where, &h2d, err) ||
-        ut_json_pos(o, "d2h_ms", where, &d2h, err))
-        return -1;
+    r->idle_power_w = num(v, "power_w");
+    r->idle_line = line;
+    return 0;
+}
+
+static int rec_pcie(dv_raw *r, const cap_rec *v, int line)
+{
     /* The model has one bandwidth for both directions; the mean rate over
      * one copy each way is exact when a model's input and output are the
      * same size and close otherwise (SSD-300's output is larger than its
      * input, so neither direction alone would do). */
-    r->pcie_bytes_per_ms = 2 * bytes / (h2d + d2h);
+    r->pcie_bytes_per_ms = 2 * num(v, "bytes") /
+                           (num(v, "h2d_ms") + num(v, "d2h_ms"));
     r->pcie_line = line;
     return 0;
 }
 
-static int rec_model(dv_raw *r, const cJSON *o, const char *where, int line,
-                     ut_err *err)
+static int rec_model(dv_raw *r, const cap_rec *v, int line)
 {
     dv_model m = {.line = line};
-    if (get_model(o, where, m.name, err) ||
-        ut_json_pos(o, "input_bytes", where, &m.input_bytes, err) ||
-        ut_json_nonneg(o, "output_bytes", where, &m.output_bytes, err))
-        return -1;
+    snprintf(m.name, sizeof m.name, "%s", cap_rec_get(v, "model")->str);
+    m.input_bytes = num(v, "input_bytes");
+    m.output_bytes = num(v, "output_bytes");
     for (size_t i = 0; i < r->nmodel; i++)
         if (!strcmp(r->model[i].name, m.name)) {
             r->model[i] = m;
@@ -271,16 +120,26 @@ static int rec_model(dv_raw *r, const cJSON *o, const char *where, int line,
     return 0;
 }
 
-static int rec_kernels(dv_raw *r, const cJSON *o, const char *where,
-                       int line, ut_err *err)
+/* Model, batch and SMs of a record (or of member i >= 0): the key of a
+ * measured point. */
+static void point_of(const cap_rec *v, int i, char *model, int *batch,
+                     int *sms)
+{
+    const cap_rec_val *m = i < 0 ? cap_rec_get(v, "model")
+                                 : cap_rec_member_get(v, i, "model");
+    snprintf(model, MDL_NAME_MAX, "%s", m->str);
+    *batch = whole(i < 0 ? cap_rec_get(v, "batch")
+                         : cap_rec_member_get(v, i, "batch"));
+    *sms = whole(i < 0 ? cap_rec_get(v, "sms")
+                       : cap_rec_member_get(v, i, "sms"));
+}
+
+static int rec_kernels(dv_raw *r, const cap_rec *v, int line)
 {
     dv_kern k = {.line = line};
-    if (get_model(o, where, k.model, err) ||
-        get_int(o, "batch", where, 1, 100000, &k.batch, err) ||
-        get_int(o, "sms", where, 1, 100000, &k.sms, err) ||
-        get_int(o, "kernels", where, 1, 100000000, &k.kernels, err) ||
-        ut_json_nonneg(o, "idle_ms", where, &k.idle_ms, err))
-        return -1;
+    point_of(v, -1, k.model, &k.batch, &k.sms);
+    k.kernels = whole(cap_rec_get(v, "kernels"));
+    k.idle_ms = num(v, "idle_ms");
     for (size_t i = 0; i < r->nkern; i++)
         if (!strcmp(r->kern[i].model, k.model) && r->kern[i].batch ==
             k.batch && r->kern[i].sms == k.sms) {
@@ -291,26 +150,17 @@ static int rec_kernels(dv_raw *r, const cJSON *o, const char *where,
     return 0;
 }
 
-static int rec_solo(dv_raw *r, const cJSON *o, const char *where, int line,
-                    ut_err *err)
+static int rec_solo(dv_raw *r, const cap_rec *v, int line)
 {
-    const cJSON *mech = cJSON_GetObjectItemCaseSensitive(o, "mech");
-    if (cJSON_IsString(mech) && strcmp(mech->valuestring, "green"))
-        return 0;   /* another sharing mechanism: not this profile's */
     dv_solo s = {.line = line};
-    if (get_model(o, where, s.model, err) ||
-        get_int(o, "batch", where, 1, 100000, &s.batch, err) ||
-        get_int(o, "sms", where, 1, 100000, &s.sms, err) ||
-        ut_json_pos(o, "mean_ms", where, &s.mean_ms, err) ||
-        ut_json_nonneg(o, "std_ms", where, &s.std_ms, err) ||
-        opt_nonneg(o, "p50_ms", where, &s.p50_ms, err) ||
-        opt_nonneg(o, "p99_ms", where, &s.p99_ms, err) ||
-        opt_pos(o, "power_w", where, &s.power_w, err) ||
-        opt_pos(o, "clock_mhz", where, &s.clock_mhz, err))
-        return -1;
-    if (cJSON_GetObjectItemCaseSensitive(o, "iters") &&
-        get_int(o, "iters", where, 1, 100000000, &s.iters, err))
-        return -1;
+    point_of(v, -1, s.model, &s.batch, &s.sms);
+    s.mean_ms = num(v, "mean_ms");
+    s.std_ms = num(v, "std_ms");
+    s.p50_ms = num(v, "p50_ms");
+    s.p99_ms = num(v, "p99_ms");
+    s.power_w = num(v, "power_w");
+    s.clock_mhz = num(v, "clock_mhz");
+    s.iters = whole(cap_rec_get(v, "iters"));
     for (size_t i = 0; i < r->nsolo; i++)
         if (!strcmp(r->solo[i].model, s.model) && r->solo[i].batch ==
             s.batch && r->solo[i].sms == s.sms) {
@@ -321,17 +171,13 @@ static int rec_solo(dv_raw *r, const cJSON *o, const char *where, int line,
     return 0;
 }
 
-static int rec_l2(dv_raw *r, const cJSON *o, const char *where, int line,
-                  ut_err *err)
+static int rec_l2(dv_raw *r, const cap_rec *v, int line)
 {
     dv_l2 q = {.line = line};
-    if (get_model(o, where, q.model, err) ||
-        get_int(o, "batch", where, 1, 100000, &q.batch, err) ||
-        get_int(o, "sms", where, 1, 100000, &q.sms, err) ||
-        ut_json_nonneg(o, "l2_util_pct", where, &q.l2_pct, err) ||
-        ut_json_nonneg(o, "dram_util_pct", where, &q.dram_pct, err) ||
-        opt_nonneg(o, "l2_hit_pct", where, &q.hit_pct, err))
-        return -1;
+    point_of(v, -1, q.model, &q.batch, &q.sms);
+    q.l2_pct = num(v, "l2_util_pct");
+    q.dram_pct = num(v, "dram_util_pct");
+    q.hit_pct = num(v, "l2_hit_pct");
     for (size_t i = 0; i < r->nl2; i++)
         if (!strcmp(r->l2[i].model, q.model) && r->l2[i].batch == q.batch &&
             r->l2[i].sms == q.sms) {
@@ -342,17 +188,15 @@ static int rec_l2(dv_raw *r, const cJSON *o, const char *where, int line,
     return 0;
 }
 
-static int rec_pair_self(dv_raw *r, const cJSON *o, const char *where,
-                         int line, ut_err *err)
+static int rec_pair_self(dv_raw *r, const cap_rec *v, int line)
 {
     dv_pself q = {.line = line};
-    if (get_model(o, where, q.model, err) ||
-        get_int(o, "sms", where, 1, 100000, &q.sms, err) ||
-        ut_json_pos(o, "active_solo_ms", where, &q.active_solo_ms, err) ||
-        ut_json_pos(o, "active_pair_ms", where, &q.active_pair_ms, err) ||
-        ut_json_pos(o, "clock_mhz", where, &q.clock_mhz, err) ||
-        opt_pos(o, "power_w", where, &q.power_w, err))
-        return -1;
+    snprintf(q.model, sizeof q.model, "%s", cap_rec_get(v, "model")->str);
+    q.sms = whole(cap_rec_get(v, "sms"));
+    q.active_solo_ms = num(v, "active_solo_ms");
+    q.active_pair_ms = num(v, "active_pair_ms");
+    q.clock_mhz = num(v, "clock_mhz");
+    q.power_w = num(v, "power_w");
     for (size_t i = 0; i < r->npself; i++)
         if (!strcmp(r->pself[i].model, q.model)) {
             r->pself[i] = q;
@@ -362,16 +206,13 @@ static int rec_pair_self(dv_raw *r, const cJSON *o, const char *where,
     return 0;
 }
 
-static int rec_copies(dv_raw *r, const cJSON *o, const char *where, int line,
-                      ut_err *err)
+static int rec_copies(dv_raw *r, const cap_rec *v, int line)
 {
     dv_copy c = {.line = line};
-    if (get_int(o, "n", where, 1, MDL_MAX_COPIES, &c.n, err) ||
-        ut_json_pos(o, "power_w", where, &c.power_w, err) ||
-        ut_json_pos(o, "clock_mhz", where, &c.clock_mhz, err) ||
-        ut_json_nonneg(o, "idle_per_kernel_ms", where, &c.idle_per_kernel_ms,
-                       err))
-        return -1;
+    c.n = whole(cap_rec_get(v, "n"));
+    c.power_w = num(v, "power_w");
+    c.clock_mhz = num(v, "clock_mhz");
+    c.idle_per_kernel_ms = num(v, "idle_per_kernel_ms");
     for (size_t i = 0; i < r->ncopy; i++)
         if (r->copy[i].n == c.n) {
             r->copy[i] = c;
@@ -381,86 +222,107 @@ static int rec_copies(dv_raw *r, const cJSON *o, const char *where, int line,
     return 0;
 }
 
-static int rec_coloc(dv_raw *r, const cJSON *o, const char *where, int line,
-                     ut_err *err)
+static int rec_coloc(dv_raw *r, const cap_rec *v, const char *where,
+                     int line, ut_err *err)
 {
     dv_coloc c = {.line = line};
-    const char *set;
-    if (ut_json_str(o, "set", where, &set, err))
-        return -1;
-    if (strcmp(set, "fit") && strcmp(set, "test"))
-        return ut_errf(err, "%s.set: expected \"fit\" or \"test\", got "
-                       "\"%.40s\"", where, set);
-    c.test = !strcmp(set, "test");
-    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(o, "members");
-    int n = cJSON_IsArray(mem) ? cJSON_GetArraySize(mem) : -1;
-    if (n < 2 || n > DV_MAX_CO) {
-        char d[64];
-        if (n >= 0)
-            snprintf(d, sizeof d, "%d members", n);
-        return ut_errf(err, "%s.members: expected an array of 2..%d "
-                       "members, got %s", where, DV_MAX_CO,
-                       n >= 0 ? d : ut_json_describe(mem, d, sizeof d));
-    }
-    if (!c.test && n != 2)
+    c.test = !strcmp(cap_rec_get(v, "set")->str, "test");
+    c.n = v->nmembers;
+    if (!c.test && c.n != 2)
         return ut_errf(err, "%s.members: expected 2 members in a \"fit\" "
-                       "set, got %d", where, n);
-    if (cJSON_GetObjectItemCaseSensitive(o, "n")) {
-        int k;
-        if (get_int(o, "n", where, 2, DV_MAX_CO, &k, err))
-            return -1;
-        if (k != n)
-            return ut_errf(err, "%s.n: expected %d like members, got %d",
-                           where, n, k);
-    }
-    c.n = n;
-    for (int i = 0; i < n; i++) {
-        const cJSON *e = cJSON_GetArrayItem(mem, i);
+                       "set, got %d", where, c.n);
+    const cap_rec_val *n = cap_rec_get(v, "n");
+    if (n->set && whole(n) != c.n)
+        return ut_errf(err, "%s.n: expected %d like members, got %d", where,
+                       c.n, whole(n));
+    for (int i = 0; i < c.n; i++) {
         dv_member *m = &c.m[i];
-        char w[400];
-        snprintf(w, sizeof w, "%s.members[%d]", where, i);
-        if (!cJSON_IsObject(e)) {
-            char d[64];
-            return ut_errf(err, "%s: expected an object, got %s", w,
-                           ut_json_describe(e, d, sizeof d));
-        }
-        if (get_model(e, w, m->model, err) ||
-            get_int(e, "batch", w, 1, 100000, &m->batch, err) ||
-            get_int(e, "sms", w, 1, 100000, &m->sms, err) ||
-            ut_json_pos(e, "mean_ms", w, &m->mean_ms, err) ||
-            ut_json_nonneg(e, "std_ms", w, &m->std_ms, err) ||
-            opt_nonneg(e, "p50_ms", w, &m->p50_ms, err) ||
-            opt_nonneg(e, "p99_ms", w, &m->p99_ms, err))
-            return -1;
-        if (cJSON_GetObjectItemCaseSensitive(e, "iters") &&
-            get_int(e, "iters", w, 1, 100000000, &m->iters, err))
-            return -1;
+        point_of(v, i, m->model, &m->batch, &m->sms);
+        m->mean_ms = cap_rec_member_get(v, i, "mean_ms")->num;
+        m->std_ms = cap_rec_member_get(v, i, "std_ms")->num;
+        m->p50_ms = cap_rec_member_get(v, i, "p50_ms")->num;
+        m->p99_ms = cap_rec_member_get(v, i, "p99_ms")->num;
+        m->iters = whole(cap_rec_member_get(v, i, "iters"));
     }
-    if (opt_pos(o, "power_w", where, &c.power_w, err) ||
-        opt_pos(o, "clock_mhz", where, &c.clock_mhz, err))
-        return -1;
+    c.power_w = num(v, "power_w");
+    c.clock_mhz = num(v, "clock_mhz");
     *DV_PUSH(r->coloc, r->ncoloc) = c;
     return 0;
 }
 
-static int rec_step(dv_raw *r, const cJSON *o, const char *where, int line,
-                    ut_err *err)
+static int rec_step(dv_raw *r, const cap_rec *v, int line)
 {
-    const char *name;
-    if (ut_json_str(o, "step", where, &name, err))
-        return -1;
     dv_step *s = DV_PUSH(r->step, r->nstep);
-    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->name, sizeof s->name, "%s", cap_rec_get(v, "step")->str);
     s->line = line;
-    s->ok = get_flag(o, "ok");
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
-    if (cJSON_IsString(e))
-        snprintf(s->error, sizeof s->error, "%s", e->valuestring);
+    s->ok = whole(cap_rec_get(v, "ok"));
+    const char *e = cap_rec_get(v, "error")->str;
+    if (e)
+        snprintf(s->error, sizeof s->error, "%s", e);
     return 0;
 }
 
-/* One line: a JSON object with a "kind". Kinds the derivation does not
- * need (overhead, reconfig, note) and kinds still to come are skipped. */
+static int rec_end(dv_raw *r, const cap_rec *v, int line)
+{
+    r->end_line = line;
+    r->complete = whole(cap_rec_get(v, "complete"));
+    return 0;
+}
+
+/* The kinds derive reads, and the shape each is checked against. A
+ * "solo" of another mechanism (MPS) is not this profile's: left out
+ * before it is checked. Kinds the derivation does not need (overhead,
+ * reconfig, note) and kinds still to come are skipped. */
+static const struct {
+    const char *kind;
+    cap_rec_id id;
+    int green_only;
+} reads[] = {
+    {"meta", CAP_REC_META, 0},       {"idle", CAP_REC_IDLE, 0},
+    {"pcie", CAP_REC_PCIE, 0},       {"model", CAP_REC_MODEL, 0},
+    {"kernels", CAP_REC_KERNELS, 0}, {"solo", CAP_REC_SOLO, 1},
+    {"l2", CAP_REC_L2, 0},           {"pair_self", CAP_REC_PAIR_SELF, 0},
+    {"copies", CAP_REC_COPIES, 0},   {"coloc", CAP_REC_COLOC, 0},
+    {"step", CAP_REC_STEP, 0},       {"end", CAP_REC_END, 0},
+};
+
+static int read_record(dv_raw *r, const cJSON *o, const char *kind,
+                       int line, ut_err *err)
+{
+    size_t k = 0, nk = sizeof reads / sizeof reads[0];
+    while (k < nk && strcmp(reads[k].kind, kind))
+        k++;
+    if (k == nk)
+        return 0;
+    const cJSON *mech = cJSON_GetObjectItemCaseSensitive(o, "mech");
+    if (reads[k].green_only && cJSON_IsString(mech) &&
+        strcmp(mech->valuestring, "green"))
+        return 0;
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d: %.20s", r->path, line, kind);
+    cap_rec *v = ut_xmalloc(sizeof *v);
+    int rc = cap_rec_read(o, reads[k].id, where, v, err);
+    if (rc == 0) {
+        switch (reads[k].id) {
+        case CAP_REC_META: rc = rec_meta(r, v, o, where, line, err); break;
+        case CAP_REC_IDLE: rc = rec_idle(r, v, line); break;
+        case CAP_REC_PCIE: rc = rec_pcie(r, v, line); break;
+        case CAP_REC_MODEL: rc = rec_model(r, v, line); break;
+        case CAP_REC_KERNELS: rc = rec_kernels(r, v, line); break;
+        case CAP_REC_SOLO: rc = rec_solo(r, v, line); break;
+        case CAP_REC_L2: rc = rec_l2(r, v, line); break;
+        case CAP_REC_PAIR_SELF: rc = rec_pair_self(r, v, line); break;
+        case CAP_REC_COPIES: rc = rec_copies(r, v, line); break;
+        case CAP_REC_COLOC: rc = rec_coloc(r, v, where, line, err); break;
+        case CAP_REC_STEP: rc = rec_step(r, v, line); break;
+        default: rc = rec_end(r, v, line); break;
+        }
+    }
+    free(v);
+    return rc;
+}
+
+/* One line: a JSON object with a "kind". */
 static int parse_line(dv_raw *r, const char *text, int line, ut_err *err)
 {
     cJSON *o = cJSON_ParseWithOpts(text, NULL, 1);
@@ -479,46 +341,17 @@ static int parse_line(dv_raw *r, const char *text, int line, ut_err *err)
                        "the line", r->path, line, off + 1);
     }
     int rc = 0;
-    char where[300], d[64];
+    char d[64];
     const cJSON *kv = cJSON_GetObjectItemCaseSensitive(o, "kind");
-    if (!cJSON_IsObject(o)) {
+    if (!cJSON_IsObject(o))
         rc = ut_errf(err, "%s:%d: expected a JSON object, got %s", r->path,
                      line, ut_json_describe(o, d, sizeof d));
-    } else if (!cJSON_IsString(kv)) {
+    else if (!cJSON_IsString(kv))
         rc = ut_errf(err, "%s:%d: kind: expected a string, got %s%s",
                      r->path, line, ut_json_describe(kv, d, sizeof d),
                      kv ? "" : " (missing field)");
-    } else {
-        const char *kind = kv->valuestring;
-        snprintf(where, sizeof where, "%s:%d: %.20s", r->path, line, kind);
-        if (!strcmp(kind, "meta")) {
-            rc = rec_meta(r, o, where, line, err);
-        } else if (!strcmp(kind, "idle")) {
-            rc = ut_json_pos(o, "power_w", where, &r->idle_power_w, err);
-            r->idle_line = line;
-        } else if (!strcmp(kind, "pcie")) {
-            rc = rec_pcie(r, o, where, line, err);
-        } else if (!strcmp(kind, "model")) {
-            rc = rec_model(r, o, where, line, err);
-        } else if (!strcmp(kind, "kernels")) {
-            rc = rec_kernels(r, o, where, line, err);
-        } else if (!strcmp(kind, "solo")) {
-            rc = rec_solo(r, o, where, line, err);
-        } else if (!strcmp(kind, "l2")) {
-            rc = rec_l2(r, o, where, line, err);
-        } else if (!strcmp(kind, "pair_self")) {
-            rc = rec_pair_self(r, o, where, line, err);
-        } else if (!strcmp(kind, "copies")) {
-            rc = rec_copies(r, o, where, line, err);
-        } else if (!strcmp(kind, "coloc")) {
-            rc = rec_coloc(r, o, where, line, err);
-        } else if (!strcmp(kind, "step")) {
-            rc = rec_step(r, o, where, line, err);
-        } else if (!strcmp(kind, "end")) {
-            r->end_line = line;
-            r->complete = get_flag(o, "complete");
-        }
-    }
+    else
+        rc = read_record(r, o, kv->valuestring, line, err);
     cJSON_Delete(o);
     return rc;
 }
@@ -555,7 +388,7 @@ static int read_raw(dv_raw *r, ut_err *err)
  * the capture stopped before it (Ctrl-C: "end" with complete false; a
  * crash: no "end" at all), or it was left out with --steps.
  */
-static const char *step_hint(const dv_raw *r, const char *step, char *buf,
+const char *dv_step_hint(const dv_raw *r, const char *step, char *buf,
                              size_t n)
 {
     for (size_t i = r->nstep; i-- > 0;) {
@@ -620,17 +453,17 @@ static int resolve(dv_raw *r, ut_err *err)
     char hint[256];
     if (!r->meta)
         return ut_errf(err, "%s: expected a \"meta\" record, got none (%s)",
-                       r->path, step_hint(r, "meta", hint, sizeof hint));
+                       r->path, dv_step_hint(r, "meta", hint, sizeof hint));
     if (!r->idle_line)
         return ut_errf(err, "%s: expected an \"idle\" record (idle power, "
                        "NVML), got none (%s)", r->path,
-                       step_hint(r, "meta", hint, sizeof hint));
+                       dv_step_hint(r, "meta", hint, sizeof hint));
     if (!r->pcie_line)
         return ut_errf(err, "%s: expected a \"pcie\" record, got none (%s)",
-                       r->path, step_hint(r, "meta", hint, sizeof hint));
+                       r->path, dv_step_hint(r, "meta", hint, sizeof hint));
     if (!r->nmodel)
         return ut_errf(err, "%s: expected \"model\" records, got none (%s)",
-                       r->path, step_hint(r, "meta", hint, sizeof hint));
+                       r->path, dv_step_hint(r, "meta", hint, sizeof hint));
     for (size_t i = 0; i < r->nsolo; i++)
         if (check_model(r, r->solo[i].model, r->solo[i].line, "solo.model",
                         &r->solo[i].mi, err) ||
@@ -670,7 +503,7 @@ static int resolve(dv_raw *r, ut_err *err)
 }
 
 /* Share of the GPU (%) of a partition; the whole GPU is exactly 100. */
-static double share_of(const dv_raw *r, int sms)
+double dv_share_of(const dv_raw *r, int sms)
 {
     return sms >= r->sm_count ? 100.0 : 100.0 * sms / r->sm_count;
 }
@@ -678,14 +511,14 @@ static double share_of(const dv_raw *r, int sms)
 /* Distance between two (batch, share) points for "the nearest measured
  * point": log2 batch over its range (1..32, 5 doublings) plus share over
  * 100, so that both axes count alike. */
-static double point_dist(double b1, double s1, double b2, double s2)
+double dv_point_dist(double b1, double s1, double b2, double s2)
 {
     return fabs(log2(b1 / b2)) / 5 + fabs(s1 - s2) / 100;
 }
 
 /* The model's L2 record nearest to (batch, share); NULL if it has none.
  * Ties go to the earlier record. */
-static const dv_l2 *nearest_l2(const dv_raw *r, int mi, double batch,
+const dv_l2 *dv_nearest_l2(const dv_raw *r, int mi, double batch,
                                double share)
 {
     const dv_l2 *best = NULL;
@@ -694,7 +527,7 @@ static const dv_l2 *nearest_l2(const dv_raw *r, int mi, double batch,
         const dv_l2 *q = &r->l2[i];
         if (q->mi != mi)
             continue;
-        double d = point_dist(batch, share, q->batch, share_of(r, q->sms));
+        double d = dv_point_dist(batch, share, q->batch, dv_share_of(r, q->sms));
         if (d < bd) {
             bd = d;
             best = q;
@@ -715,7 +548,7 @@ static int solo_cmp(const void *a, const void *b)
 }
 
 /* The solo records of model mi, by batch then SMs (malloc'd). */
-static const dv_solo **solo_of(const dv_raw *r, int mi, size_t *n)
+const dv_solo **dv_solo_of(const dv_raw *r, int mi, size_t *n)
 {
     const dv_solo **v = ut_xmalloc((r->nsolo ? r->nsolo : 1) * sizeof *v);
     size_t k = 0;
@@ -725,429 +558,6 @@ static const dv_solo **solo_of(const dv_raw *r, int mi, size_t *n)
     qsort(v, k, sizeof *v, solo_cmp);
     *n = k;
     return v;
-}
-
-/* "NVIDIA H100 80GB HBM3" -> "H100", "Tesla V100-SXM2-16GB" -> "V100",
- * "NVIDIA RTX A6000" -> "RTX A6000": the vendor and family words dropped,
- * then the first word up to a space or '-', with the next word when the
- * first has no digit. */
-static void short_gpu_name(const char *full, char *out, size_t n)
-{
-    static const char *drop[] = {"NVIDIA ", "Tesla ", "GeForce ", "Quadro "};
-    for (int again = 1; again;) {
-        again = 0;
-        for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-            if (!strncmp(full, drop[i], strlen(drop[i]))) {
-                full += strlen(drop[i]);
-                again = 1;
-            }
-    }
-    size_t k = strcspn(full, " -");
-    int digit = 0;
-    for (size_t i = 0; i < k; i++)
-        digit |= full[i] >= '0' && full[i] <= '9';
-    if (!digit && full[k] == ' ' && full[k + 1])
-        k += 1 + strcspn(full + k + 1, " -");
-    snprintf(out, n, "%.*s", (int)k, full);
-}
-
-/* A GPU name goes into JSON as is: no quotes, backslashes or controls. */
-static int gpu_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= MDL_NAME_MAX)
-        return 0;
-    for (; *s; s++)
-        if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
-            return 0;
-    return 1;
-}
-
-static int build_copies(const dv_raw *r, mdl_profile *p, ut_err *err)
-{
-    char hint[256];
-    size_t n = 0;
-    for (size_t want = 1; want <= MDL_MAX_COPIES; want++) {
-        const dv_copy *c = NULL;
-        for (size_t i = 0; i < r->ncopy; i++)
-            if (r->copy[i].n == (int)want)
-                c = &r->copy[i];
-        if (!c)
-            break;
-        p->copies_power_w[n] = c->power_w;
-        p->copies_clock_mhz[n] = c->clock_mhz;
-        p->copies_idle_ms[n] = c->idle_per_kernel_ms;
-        n++;
-    }
-    if (n < 2 || n < r->ncopy)
-        return ut_errf(err, "%s: expected \"copies\" records for n = 1, 2, "
-                       "... without a gap (at least 2), got %zu record%s and "
-                       "n = %zu missing (%s)", r->path, r->ncopy,
-                       r->ncopy == 1 ? "" : "s", n + 1,
-                       step_hint(r, "copies", hint, sizeof hint));
-    p->ncopies = n;
-    return 0;
-}
-
-/* One model of the profile: the batch-1 kernel record, the solo points
- * that have power and clock, the L2 points on solo points, the pair. */
-static int build_model(const dv_raw *r, int mi, mdl_model_profile *m,
-                       ut_err *err)
-{
-    const dv_model *dm = &r->model[mi];
-    char hint[256];
-    strcpy(m->name, dm->name);
-    m->input_bytes = dm->input_bytes;
-    m->output_bytes = dm->output_bytes;
-
-    const dv_kern *kr = NULL;
-    for (size_t i = 0; i < r->nkern; i++) {
-        const dv_kern *k = &r->kern[i];
-        if (k->mi == mi && k->batch == 1 &&
-            (!kr || (k->sms == r->sm_count && kr->sms != r->sm_count)))
-            kr = k;
-    }
-    if (!kr)
-        return ut_errf(err, "%s: %s: expected a \"kernels\" record at batch "
-                       "1, got none (%s)", r->path, dm->name,
-                       step_hint(r, "kernels", hint, sizeof hint));
-    m->kernels = kr->kernels;
-    m->idle_ms = kr->idle_ms;
-
-    size_t ns, unpowered = 0;
-    const dv_solo **s = solo_of(r, mi, &ns);
-    m->grid = ut_xcalloc(ns ? ns : 1, sizeof *m->grid);
-    double per_req_ms = (dm->input_bytes + dm->output_bytes) /
-                        r->pcie_bytes_per_ms;
-    for (size_t i = 0; i < ns; i++) {
-        if (!isfinite(s[i]->power_w) || !isfinite(s[i]->clock_mhz)) {
-            unpowered++;
-            continue;
-        }
-        /* The model adds the transfers to the GPU time it predicts, so the
-         * profile holds the measured latency less the same transfer time:
-         * the prediction of a solo point is then what was measured. */
-        double xfer = s[i]->batch * per_req_ms;
-        if (!(s[i]->mean_ms > xfer)) {
-            const dv_solo *x = s[i];
-            free(s);
-            return ut_errf(err, "%s:%d: solo.mean_ms: expected more than the "
-                           "PCIe transfer time of batch %d (%g ms), got %g",
-                           r->path, x->line, x->batch, xfer, x->mean_ms);
-        }
-        mdl_grid_point *g = &m->grid[m->ngrid++];
-        g->batch = s[i]->batch;
-        g->share_pct = share_of(r, s[i]->sms);
-        g->latency_ms = s[i]->mean_ms - xfer;
-        g->power_w = s[i]->power_w;
-        g->clock_mhz = s[i]->clock_mhz;
-    }
-    free(s);
-    if (m->ngrid < DV_MIN_SOLO) {
-        if (ns >= DV_MIN_SOLO)
-            return ut_errf(err, "%s: %s: expected at least %d solo points "
-                           "with power and clock, got %zu (%zu without: no "
-                           "NVML sample in their window)", r->path, dm->name,
-                           DV_MIN_SOLO, m->ngrid, unpowered);
-        return ut_errf(err, "%s: %s: expected at least %d \"solo\" records, "
-                       "got %zu (%s)", r->path, dm->name, DV_MIN_SOLO, ns,
-                       step_hint(r, "solo", hint, sizeof hint));
-    }
-
-    /* L2 points sit on solo points (the fit looks their throughput up
-     * there): each record goes to the nearest solo point. */
-    size_t nq = 0;
-    for (size_t i = 0; i < r->nl2; i++)
-        nq += r->l2[i].mi == mi;
-    if (nq < DV_MIN_L2)
-        return ut_errf(err, "%s: %s: expected at least %d \"l2\" records, got "
-                       "%zu (%s)", r->path, dm->name, DV_MIN_L2, nq,
-                       step_hint(r, "l2", hint, sizeof hint));
-    m->l2 = ut_xcalloc(nq, sizeof *m->l2);
-    for (size_t i = 0; i < r->nl2; i++) {
-        const dv_l2 *q = &r->l2[i];
-        if (q->mi != mi)
-            continue;
-        const mdl_grid_point *best = NULL;
-        double bd = INFINITY;
-        for (size_t j = 0; j < m->ngrid; j++) {
-            double d = point_dist(q->batch, share_of(r, q->sms),
-                                  m->grid[j].batch, m->grid[j].share_pct);
-            if (d < bd) {
-                bd = d;
-                best = &m->grid[j];
-            }
-        }
-        if (!best)      /* only with a NaN share: refused earlier */
-            return ut_errf(err, "%s: %s: no solo point near the l2 record "
-                           "of batch %d on %d SMs", r->path, dm->name,
-                           q->batch, q->sms);
-        mdl_l2_point *lp = &m->l2[m->nl2++];
-        lp->batch = best->batch;
-        lp->share_pct = best->share_pct;
-        lp->util_pct = q->l2_pct;
-    }
-
-    const dv_pself *ps = NULL;
-    for (size_t i = 0; i < r->npself; i++)
-        if (r->pself[i].mi == mi)
-            ps = &r->pself[i];
-    if (!ps)
-        return ut_errf(err, "%s: %s: expected a \"pair_self\" record, got "
-                       "none (%s)", r->path, dm->name,
-                       step_hint(r, "pair_self", hint, sizeof hint));
-    m->active_solo_ms = ps->active_solo_ms;
-    m->active_pair_ms = ps->active_pair_ms;
-    m->clock_pair_mhz = ps->clock_mhz;
-    m->power_pair_w = ps->power_w;
-    /* The copy beside it runs batch 1 on the other partition: its L2 use
-     * is that of the nearest L2 record to (1, its share). */
-    const dv_l2 *q = nearest_l2(r, mi, 1, share_of(r, ps->sms));
-    if (!(q->l2_pct > 0))
-        return ut_errf(err, "%s:%d: l2.l2_util_pct: expected a positive L2 "
-                       "use for %s's pair (the L2 sensitivity divides by "
-                       "it), got %g", r->path, q->line, dm->name, q->l2_pct);
-    m->pair_l2_util_pct = q->l2_pct;
-    return 0;
-}
-
-static int build_profile(const dv_raw *r, const char *gpu_name,
-                         double price_per_hour, mdl_profile *p, ut_err *err)
-{
-    memset(p, 0, sizeof *p);
-    char name[96];
-    if (gpu_name)
-        snprintf(name, sizeof name, "%s", gpu_name);
-    else
-        short_gpu_name(r->gpu, name, sizeof name);
-    if (!gpu_name_ok(name))
-        return ut_errf(err, "%s: GPU name: expected 1..%d characters without "
-                       "quotes or backslashes, got \"%.40s\"%s", r->path,
-                       MDL_NAME_MAX - 1, name,
-                       gpu_name ? "" : " (from meta.gpu; give one)");
-    strcpy(p->gpu, name);
-    p->max_clock_mhz = r->max_clock_mhz;
-    p->power_cap_w = r->power_cap_w;
-    p->idle_power_w = r->idle_power_w;
-    int step = r->align_sms > 0 ? r->align_sms : DV_STEP_SMS;
-    p->share_unit_pct = 100.0 * step / r->sm_count;
-    p->pcie_bytes_per_ms = r->pcie_bytes_per_ms;
-    p->price_per_hour = price_per_hour > 0 ? price_per_hour : 0;
-    p->sm_count = r->sm_count;
-    /* co-located partitions together reach partition_sms of the SMs */
-    if (r->partition_sms > 0 && r->partition_sms < r->sm_count)
-        p->colocated_pct = 100.0 * r->partition_sms / r->sm_count;
-    if (build_copies(r, p, err) < 0)
-        return -1;
-    p->models = ut_xcalloc(r->nmodel, sizeof *p->models);
-    for (size_t i = 0; i < r->nmodel; i++) {
-        p->nmodels = i + 1;
-        if (build_model(r, (int)i, &p->models[i], err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The profile's text with the provenance ("meta": the capture's meta
- * record, whether it completed, what derived it) after "version". */
-static char *profile_text(const dv_raw *r, const mdl_profile *p)
-{
-    char *body = mdl_profile_to_json(p);
-    cJSON *meta = cJSON_Duplicate(r->meta, 1);
-    cJSON_AddBoolToObject(meta, "capture_complete",
-                          r->end_line && r->complete);
-    const char *base = strrchr(r->path, '/');
-    cJSON_AddStringToObject(meta, "raw", base ? base + 1 : r->path);
-    cJSON_AddStringToObject(meta, "derived_by", "igniter derive "
-                            IGNITER_VERSION);
-    char *mj = cJSON_PrintUnformatted(meta);
-    cJSON_Delete(meta);
-    static const char anchor[] = "  \"version\": 1,\n";
-    char *at = strstr(body, anchor);
-    ut_buf b = {0};
-    if (!at) {
-        /* mdl_profile_to_json always writes the anchor; without it, keep
-         * the profile and lose only the provenance */
-        ut_buf_printf(&b, "%s", body);
-    } else {
-        at += sizeof anchor - 1;
-        ut_buf_printf(&b, "%.*s  \"meta\": %s,\n%s", (int)(at - body), body,
-                      mj ? mj : "{}", at);
-    }
-    free(mj);
-    free(body);
-    return b.s;
-}
-
-/* ---- measured files ----------------------------------------------------- */
-
-enum { T_LATENCY, T_THROUGHPUT, T_L2, T_DRAM, T_STD, T_N };
-static const char *const table_name[T_N] = {"latency", "throughput",
-                                            "l2cache", "dram", "std"};
-
-/*
- * The solo tables, one line per model and table, as in
- * traces/v100/measured-colocation.jsonl: {"M": {"latency": {"BATCH":
- * {"SHARE": ms}}}}, then throughput (req/s, batch / mean latency: the runs
- * are closed-loop, one batch after another), l2cache and dram (%: the
- * nearest ncu point of the model, as gpu-lets+ reads them per cell), and
- * std (ms; an addition: loaders skip tables they do not know). Shares are
- * written in full precision, so that pair rows of the same partition name
- * the same share. Batches above MDL_MAX_BATCH are not in the tables.
- */
-static int solo_tables(const dv_raw *r, ut_buf *b, ut_err *err)
-{
-    char d1[32], d2[32];
-    for (size_t mi = 0; mi < r->nmodel; mi++) {
-        size_t ns, nsh = 0;
-        const dv_solo **s = solo_of(r, (int)mi, &ns);
-        int sms_seen[MDL_MEAS_SHARES + 1];
-        for (size_t i = 0; i < ns; i++) {
-            size_t j = 0;
-            while (j < nsh && sms_seen[j] != s[i]->sms)
-                j++;
-            if (j == nsh && s[i]->batch <= MDL_MAX_BATCH) {
-                if (nsh == MDL_MEAS_SHARES) {
-                    const dv_solo *x = s[i];
-                    free(s);
-                    return ut_errf(err, "%s:%d: solo.sms: expected at most "
-                                   "%d partition sizes per model (the "
-                                   "measured tables' limit), got a %dth: %d",
-                                   r->path, x->line, MDL_MEAS_SHARES,
-                                   MDL_MEAS_SHARES + 1, x->sms);
-                }
-                sms_seen[nsh++] = s[i]->sms;
-            }
-        }
-        int have_l2 = nearest_l2(r, (int)mi, 1, 100) != NULL;
-        for (int t = 0; t < T_N; t++) {
-            if ((t == T_L2 || t == T_DRAM) && !have_l2)
-                continue;
-            ut_buf_printf(b, "{\"%s\": {\"%s\": {", r->model[mi].name,
-                          table_name[t]);
-            int row = -1;
-            for (size_t i = 0; i < ns; i++) {
-                const dv_solo *x = s[i];
-                if (x->batch > MDL_MAX_BATCH)
-                    continue;
-                if (x->batch != row)
-                    ut_buf_printf(b, "%s\"%d\": {", row < 0 ? "" : "}, ",
-                                  x->batch);
-                double share = share_of(r, x->sms), v;
-                const dv_l2 *q = nearest_l2(r, (int)mi, x->batch, share);
-                switch (t) {
-                case T_LATENCY: v = x->mean_ms; break;
-                case T_THROUGHPUT: v = 1000.0 * x->batch / x->mean_ms; break;
-                case T_L2: v = q->l2_pct; break;
-                case T_DRAM: v = q->dram_pct; break;
-                default: v = x->std_ms; break;
-                }
-                ut_buf_printf(b, "%s\"%s\": %s", x->batch == row ? ", " : "",
-                              ut_fmt_double(share, d1), ut_fmt_double(v, d2));
-                row = x->batch;
-            }
-            ut_buf_printf(b, "%s}}}\n", row < 0 ? "" : "}");
-        }
-        free(s);
-    }
-    return 0;
-}
-
-/*
- * The pairs of one set, as the V100 file's "interference": latency and std
- * rows [model_a, model_b, batch_a, batch_b, share_a, a, b], the first
- * member as a. The format gives b 100 - share_a; green-context partitions
- * need not add up to the whole GPU (the rest partition is rounded to the
- * driver's step), so b's real share goes alongside, row by row, in
- * "share_b_pct" (loaders skip it).
- */
-static size_t pair_rows(const dv_raw *r, int test, ut_buf *b, ut_err *err)
-{
-    size_t n = 0;
-    ut_buf lat = {0}, sd = {0}, sb = {0};
-    char d[6][32];
-    for (size_t i = 0; i < r->ncoloc; i++) {
-        const dv_coloc *c = &r->coloc[i];
-        if (c->test != test || c->n != 2)
-            continue;
-        const dv_member *x = &c->m[0], *y = &c->m[1];
-        double sa = share_of(r, x->sms);
-        if (!(sa < 100)) {
-            ut_errf(err, "%s:%d: coloc.members[0].sms: expected fewer than "
-                    "%d SMs in a pair, got %d", r->path, c->line,
-                    r->sm_count, x->sms);
-            n = (size_t)-1;
-            break;
-        }
-        const char *sep = n ? ", " : "";
-        ut_buf_printf(&lat, "%s[\"%s\", \"%s\", %d, %d, %s, %s, %s]", sep,
-                      x->model, y->model, x->batch, y->batch,
-                      ut_fmt_double(sa, d[0]), ut_fmt_double(x->mean_ms, d[1]),
-                      ut_fmt_double(y->mean_ms, d[2]));
-        ut_buf_printf(&sd, "%s[\"%s\", \"%s\", %d, %d, %s, %s, %s]", sep,
-                      x->model, y->model, x->batch, y->batch, d[0],
-                      ut_fmt_double(x->std_ms, d[3]),
-                      ut_fmt_double(y->std_ms, d[4]));
-        ut_buf_printf(&sb, "%s%s", n ? ", " : "",
-                      ut_fmt_double(share_of(r, y->sms), d[5]));
-        n++;
-    }
-    if (n && n != (size_t)-1)
-        ut_buf_printf(b, "{\"interference\": {\"latency\": [%s]}}\n"
-                      "{\"interference\": {\"std\": [%s]}}\n"
-                      "{\"interference\": {\"share_b_pct\": [%s]}}\n",
-                      lat.s, sd.s, sb.s);
-    ut_buf_free(&lat);
-    ut_buf_free(&sd);
-    ut_buf_free(&sb);
-    return n;
-}
-
-/*
- * colocations-multi.jsonl: one held-out run of 3 or more workloads per
- * line, shaped so that `igniter predict --input` reads it as is:
- *   {"n": 3, "colocate": [{"model", "batch", "resource_pct", "sms",
- *    "latency_ms", "std_ms", "p50_ms", "p99_ms", "iters"}, ...],
- *    "power_w", "clock_mhz", "raw_line"}
- * latency_ms is the measured mean, like the pair files'; resource_pct the
- * member's share of the GPU; power and clock only where NVML sampled.
- */
-static void multi_lines(const dv_raw *r, ut_buf *b)
-{
-    char d[32];
-    for (size_t i = 0; i < r->ncoloc; i++) {
-        const dv_coloc *c = &r->coloc[i];
-        if (!c->test || c->n < 3)
-            continue;
-        ut_buf_printf(b, "{\"n\": %d, \"colocate\": [", c->n);
-        for (int k = 0; k < c->n; k++) {
-            const dv_member *m = &c->m[k];
-            ut_buf_printf(b, "%s{\"model\": \"%s\", \"batch\": %d, "
-                          "\"resource_pct\": %s, \"sms\": %d", k ? ", " : "",
-                          m->model, m->batch,
-                          ut_fmt_double(share_of(r, m->sms), d), m->sms);
-            ut_buf_printf(b, ", \"latency_ms\": %s",
-                          ut_fmt_double(m->mean_ms, d));
-            ut_buf_printf(b, ", \"std_ms\": %s", ut_fmt_double(m->std_ms, d));
-            if (isfinite(m->p50_ms))
-                ut_buf_printf(b, ", \"p50_ms\": %s",
-                              ut_fmt_double(m->p50_ms, d));
-            if (isfinite(m->p99_ms))
-                ut_buf_printf(b, ", \"p99_ms\": %s",
-                              ut_fmt_double(m->p99_ms, d));
-            if (m->iters)
-                ut_buf_printf(b, ", \"iters\": %d", m->iters);
-            ut_buf_printf(b, "}");
-        }
-        ut_buf_printf(b, "]");
-        if (isfinite(c->power_w))
-            ut_buf_printf(b, ", \"power_w\": %s",
-                          ut_fmt_double(c->power_w, d));
-        if (isfinite(c->clock_mhz))
-            ut_buf_printf(b, ", \"clock_mhz\": %s",
-                          ut_fmt_double(c->clock_mhz, d));
-        ut_buf_printf(b, ", \"raw_line\": %d}\n", c->line);
-    }
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -1240,12 +650,12 @@ int cap_derive(const char *raw_path, const char *out_dir,
     char hint[256];
     int rc = -1;
     if (read_raw(&r, err) < 0 || resolve(&r, err) < 0 ||
-        build_profile(&r, gpu_name, price_per_hour, &p, err) < 0 ||
-        solo_tables(&r, &solo, err) < 0)
+        dv_build_profile(&r, gpu_name, price_per_hour, &p, err) < 0 ||
+        dv_solo_tables(&r, &solo, err) < 0)
         goto out;
-    text[F_PROFILE] = profile_text(&r, &p);
+    text[F_PROFILE] = dv_profile_text(&r, &p);
     ut_buf_printf(&b, "%s", solo.s);
-    size_t nfit = pair_rows(&r, 0, &b, err);
+    size_t nfit = dv_pair_rows(&r, 0, &b, err);
     text[F_MEASURED] = b.s;
     b = (ut_buf){0};
     if (nfit == (size_t)-1)
@@ -1253,17 +663,17 @@ int cap_derive(const char *raw_path, const char *out_dir,
     if (nfit == 0) {
         ut_errf(err, "%s: expected co-located pairs of the \"fit\" set, got "
                 "none (%s)", raw_path,
-                step_hint(&r, "coloc", hint, sizeof hint));
+                dv_step_hint(&r, "coloc", hint, sizeof hint));
         goto out;
     }
     ut_buf_printf(&b, "%s", solo.s);
-    if (pair_rows(&r, 1, &b, err) == (size_t)-1) {
+    if (dv_pair_rows(&r, 1, &b, err) == (size_t)-1) {
         ut_buf_free(&b);
         goto out;
     }
     text[F_HELDOUT] = b.s;
     b = (ut_buf){0};
-    multi_lines(&r, &b);
+    dv_multi_lines(&r, &b);
     ut_buf_printf(&b, "%s", "");   /* an empty file is still a file */
     text[F_MULTI] = b.s;
     rc = write_all(out_dir, text, err);

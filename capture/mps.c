@@ -368,3 +368,30 @@ void cap_mps_stop(void)
 }
 
 const char *cap_mps_dir(void) { return mps_dir; }
+
+/*
+ * One way to start an MPS client, for the campaign's clients and serve's
+ * workers alike. The pipe and log folders are given explicitly (they are
+ * also in our environment since cap_mps_start) so that a client can never
+ * reach another daemon. The percentage is written "%g": the share asked
+ * for, not rounded to a whole percent (37.5 stays 37.5; six significant
+ * digits, as the raw records' active_thread_pct).
+ */
+int cap_mps_client_spawn(char *const argv[], double thread_pct,
+                         int with_stdin, cap_child *c, ut_err *err)
+{
+    if (!mps_dir[0])
+        return ut_errf(err, "MPS: no control daemon of ours runs (start one "
+                       "first)");
+    if (!(thread_pct > 0 && thread_pct <= 100))
+        return ut_errf(err, "MPS: active thread percentage: expected a "
+                       "number in (0, 100], got %g", thread_pct);
+    char pipe_dir[300], log_dir[300], pct[64];
+    snprintf(pipe_dir, sizeof pipe_dir, "CUDA_MPS_PIPE_DIRECTORY=%s",
+             mps_dir);
+    snprintf(log_dir, sizeof log_dir, "CUDA_MPS_LOG_DIRECTORY=%s", mps_dir);
+    snprintf(pct, sizeof pct, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=%g",
+             thread_pct);
+    const char *env[] = {pipe_dir, log_dir, pct, NULL};
+    return spawn(argv, env, c, with_stdin, err);
+}

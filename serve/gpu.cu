@@ -330,15 +330,13 @@ static int m_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
         w->c.pid = 0;
         w->c.in = -1;
         snprintf(w->what, sizeof w->what, "%s (%s)", pi->name, pi->model);
-        char batch[16], pct[64];
+        char batch[16];
         snprintf(batch, sizeof batch, "%d", pi->batch);
-        snprintf(pct, sizeof pct, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=%d",
-                 (int)lround(pi->share_pct));
         const char *argv[] = {d->self, "worker", "--model", pi->model,
                               "--batch", batch, "--models-dir",
                               d->models_dir, NULL};
-        const char *env[] = {pct, NULL};
-        rc = cap_child_spawn_io((char *const *)argv, env, &w->c, err);
+        rc = cap_mps_client_spawn((char *const *)argv, pi->share_pct, 1,
+                                  &w->c, err);
         if (rc == 0)
             fcntl(fileno(w->c.out), F_SETFL,
                   fcntl(fileno(w->c.out), F_GETFL) | O_NONBLOCK);

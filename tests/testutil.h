@@ -125,16 +125,17 @@ static inline pol_workload *tu_random_workloads(size_t n, unsigned long seed)
 #endif
 
 #ifdef TU_SYNTH_RAW
-#include "util/util.h"
+#include "capture/capture.h"
 
 /*
- * A small synthetic capture (igniter-capture's raw records) of a 132-SM
- * GPU: two models ("alpha", "beta") whose solo latencies follow the
- * iGniter active-time curve exactly, at batches 1, 8, 32 on 16, 32, 64 SMs
- * and the whole GPU; kernels, L2, pair_self, five copies runs, four "fit"
- * pairs, two held-out pairs and one held-out 3-way run. Lines of the kind
- * `skip` (NULL: none) are left out; `end` is the last line's text (NULL:
- * no end record). Returns malloc'd text.
+ * A small synthetic capture (igniter-capture's raw records, written with
+ * the campaign's own writer: capture.h, "raw records") of a 132-SM GPU:
+ * two models ("alpha", "beta") whose solo latencies follow the iGniter
+ * active-time curve exactly, at batches 1, 8, 32 on 16, 32, 64 SMs and the
+ * whole GPU; kernels, L2, pair_self, five copies runs, four "fit" pairs,
+ * two held-out pairs and one held-out 3-way run. Lines of the kind `skip`
+ * (NULL: none) are left out; `end` is the last line's text (NULL: no end
+ * record). Returns malloc'd text.
  */
 static inline double tu_synth_ms(int model, int batch, int sms)
 {
@@ -148,65 +149,98 @@ static inline double tu_synth_ms(int model, int batch, int sms)
            c[4] + xfer;
 }
 
+/* One record of tu_synth_raw, through the writer: TU_REC(&b, skip, id,
+ * TU_N("batch", 8), TU_S("model", "alpha"), ...): a number or a string
+ * per field, typed by the macro (no varargs). */
+typedef struct tu_kv {
+    const char *name, *s;
+    double v;
+} tu_kv;
+#define TU_N(name, v) ((tu_kv){name, NULL, (double)(v)})
+#define TU_S(name, s) ((tu_kv){name, s, 0})
+#define TU_REC(b, skip, id, ...)                                             \
+    tu_rec(b, skip, id, (const tu_kv[]){__VA_ARGS__, {NULL, NULL, 0}})
+
+static inline void tu_rec(ut_buf *b, const char *skip, cap_rec_id id,
+                          const tu_kv *kv)
+{
+    cap_rec r;
+    cap_rec_init(&r, id);
+    for (; kv->name; kv++) {
+        if (kv->s)
+            cap_rec_set_str(&r, kv->name, kv->s);
+        else
+            cap_rec_set(&r, kv->name, kv->v);
+    }
+    if (!skip || strcmp(skip, r.k->kind))
+        cap_rec_write(&r, b);
+}
+
 static inline char *tu_synth_raw(const char *skip, const char *end)
 {
     static const char *names[2] = {"alpha", "beta"};
     static const int sms[4] = {16, 32, 64, 132}, batches[3] = {1, 8, 32};
     ut_buf b = {0};
-    ut_buf_printf(&b, "{\"kind\":\"meta\",\"tool\":\"igniter-capture 0.1.0\","
-        "\"time\":\"2026-12-01T10:00:00Z\",\"host\":\"h\",\"gpu\":\"NVIDIA "
-        "H100 80GB HBM3\",\"sm_count\":132,\"min_partition_sms\":8,"
-        "\"partition_align_sms\":8,\"mem_bytes\":85017755648,\"l2_bytes\":"
-        "52428800,\"driver\":\"560.35.03\",\"max_clock_mhz\":1980,"
-        "\"power_cap_w\":700,\"seed\":1,\"quick\":0,\"mechanism\":\"green\","
-        "\"cuda_runtime\":12060,\"cuda_driver\":12060,\"cudnn\":90300,"
-        "\"cudnn_compiled\":90300,\"cublas\":120604,"
-        "\"precision\":\"fp16\"}\n");
-    ut_buf_printf(&b, "{\"kind\":\"idle\",\"power_w\":70,\"clock_mhz\":345,"
-                  "\"samples\":20}\n");
-    ut_buf_printf(&b, "{\"kind\":\"pcie\",\"bytes\":67108864,\"h2d_ms\":2.6,"
-                  "\"d2h_ms\":2.8,\"h2d_bytes_per_ms\":2.58111e+07,"
-                  "\"d2h_bytes_per_ms\":2.39675e+07}\n");
+    ut_buf_printf(&b, "%s", "");
+    TU_REC(&b, skip, CAP_REC_META, TU_S("tool", "igniter-capture 0.1.0"),
+           TU_S("time", "2026-12-01T10:00:00Z"), TU_S("host", "h"),
+           TU_S("gpu", "NVIDIA H100 80GB HBM3"), TU_N("sm_count", 132),
+           TU_N("min_partition_sms", 8), TU_N("partition_align_sms", 8),
+           TU_N("mem_bytes", 85017755648.0), TU_N("l2_bytes", 52428800),
+           TU_S("driver", "560.35.03"), TU_N("max_clock_mhz", 1980),
+           TU_N("power_cap_w", 700), TU_N("seed", 1), TU_N("quick", 0),
+           TU_S("mechanism", "green"),
+           TU_S("versions", "\"cuda_runtime\":12060,\"cuda_driver\":12060,"
+                "\"cudnn\":90300,\"cudnn_compiled\":90300,\"cublas\":"
+                "120604,\"precision\":\"fp16\""));
+    TU_REC(&b, skip, CAP_REC_IDLE, TU_N("power_w", 70),
+           TU_N("clock_mhz", 345), TU_N("samples", 20));
+    TU_REC(&b, skip, CAP_REC_PCIE, TU_N("bytes", 67108864),
+           TU_N("h2d_ms", 2.6), TU_N("d2h_ms", 2.8),
+           TU_N("h2d_bytes_per_ms", 2.58111e+07),
+           TU_N("d2h_bytes_per_ms", 2.39675e+07));
     for (int m = 0; m < 2; m++)
-        ut_buf_printf(&b, "{\"kind\":\"model\",\"model\":\"%s\",\"params\":"
-                      "1000,\"gflops\":1.5,\"input_bytes\":301056,"
-                      "\"output_bytes\":2000,\"layers\":20,\"precision\":"
-                      "\"fp16\"}\n", names[m]);
-    ut_buf_printf(&b, "{\"kind\":\"step\",\"step\":\"meta\",\"seconds\":2,"
-                  "\"ok\":1}\n");
+        TU_REC(&b, skip, CAP_REC_MODEL, TU_S("model", names[m]),
+               TU_N("params", 1000), TU_N("gflops", 1.5),
+               TU_N("input_bytes", 301056), TU_N("output_bytes", 2000),
+               TU_N("layers", 20), TU_S("precision", "fp16"));
+    TU_REC(&b, skip, CAP_REC_STEP, TU_S("step", "meta"), TU_N("seconds", 2),
+           TU_N("ok", 1));
     for (int m = 0; m < 2; m++)
-        ut_buf_printf(&b, "{\"kind\":\"kernels\",\"model\":\"%s\",\"batch\":1,"
-                      "\"sms\":132,\"iters\":20,\"kernels\":%d,\"active_ms\":"
-                      "0.6,\"idle_ms\":%g,\"idle_per_kernel_ms\":0.0015}\n",
-                      names[m], m ? 80 : 20, m ? 0.07 : 0.03);
+        TU_REC(&b, skip, CAP_REC_KERNELS, TU_S("model", names[m]),
+               TU_N("batch", 1), TU_N("sms", 132), TU_N("iters", 20),
+               TU_N("kernels", m ? 80 : 20), TU_N("active_ms", 0.6),
+               TU_N("idle_ms", m ? 0.07 : 0.03),
+               TU_N("idle_per_kernel_ms", 0.0015));
     for (int s = 0; s < 4; s++)
         for (int m = 0; m < 2; m++)
             for (int i = 0; i < 3; i++) {
                 double ms = tu_synth_ms(m, batches[i], sms[s]);
-                ut_buf_printf(&b, "{\"kind\":\"solo\",\"mech\":\"green\","
-                    "\"model\":\"%s\",\"batch\":%d,\"sms\":%d,\"share_pct\":"
-                    "%.4f,\"iters\":100,\"mean_ms\":%.5f,\"p50_ms\":%.5f,"
-                    "\"p99_ms\":%.5f,\"std_ms\":%.5f,\"gpu_ms\":%.5f,"
-                    "\"power_w\":%g,\"clock_mhz\":1980}\n", names[m],
-                    batches[i], sms[s], 100.0 * sms[s] / 132, ms, ms,
-                    ms * 1.1, ms * 0.02, ms * 0.97,
-                    100 + sms[s] * 2.0 + batches[i] * (m + 1));
+                TU_REC(&b, skip, CAP_REC_SOLO, TU_S("model", names[m]),
+                       TU_N("batch", batches[i]), TU_N("sms", sms[s]),
+                       TU_N("share_pct", 100.0 * sms[s] / 132),
+                       TU_N("iters", 100), TU_N("mean_ms", ms),
+                       TU_N("p50_ms", ms), TU_N("p99_ms", ms * 1.1),
+                       TU_N("std_ms", ms * 0.02), TU_N("gpu_ms", ms * 0.97),
+                       TU_N("power_w", 100 + sms[s] * 2.0 +
+                                           batches[i] * (m + 1)),
+                       TU_N("clock_mhz", 1980));
             }
     for (int m = 0; m < 2; m++)
-        ut_buf_printf(&b, "{\"kind\":\"pair_self\",\"model\":\"%s\","
-                      "\"batch\":1,\"sms\":64,\"kernels\":20,"
-                      "\"active_solo_ms\":0.7,\"active_pair_ms\":%g,"
-                      "\"power_w\":300,\"clock_mhz\":1980}\n", names[m],
-                      m ? 0.77 : 0.74);
+        TU_REC(&b, skip, CAP_REC_PAIR_SELF, TU_S("model", names[m]),
+               TU_N("batch", 1), TU_N("sms", 64), TU_N("kernels", 20),
+               TU_N("active_solo_ms", 0.7),
+               TU_N("active_pair_ms", m ? 0.77 : 0.74),
+               TU_N("power_w", 300), TU_N("clock_mhz", 1980));
     static const double cp[5] = {150, 300, 450, 600, 700},
                         cc[5] = {1980, 1980, 1980, 1980, 1900},
                         ci[5] = {0.0014, 0.0017, 0.0068, 0.0119, 0.017};
     for (int n = 0; n < 5; n++)
-        ut_buf_printf(&b, "{\"kind\":\"copies\",\"model\":\"beta\",\"batch\":"
-                      "16,\"n\":%d,\"sms_each\":%d,\"power_w\":%g,"
-                      "\"clock_mhz\":%g,\"idle_per_kernel_ms\":%g,"
-                      "\"mean_ms\":5}\n", n + 1, n ? 132 / (n + 1) / 8 * 8
-                      : 132, cp[n], cc[n], ci[n]);
+        TU_REC(&b, skip, CAP_REC_COPIES, TU_S("model", "beta"),
+               TU_N("batch", 16), TU_N("n", n + 1),
+               TU_N("sms_each", n ? 132 / (n + 1) / 8 * 8 : 132),
+               TU_N("power_w", cp[n]), TU_N("clock_mhz", cc[n]),
+               TU_N("idle_per_kernel_ms", ci[n]), TU_N("mean_ms", 5));
     static const struct {
         const char *set;
         int n, m[3], b[3], s[3];
@@ -220,49 +254,42 @@ static inline char *tu_synth_raw(const char *skip, const char *end)
         {"test", 3, {0, 1, 0}, {2, 4, 8}, {40, 40, 52}},
     };
     for (size_t i = 0; i < sizeof co / sizeof co[0]; i++) {
-        ut_buf_printf(&b, "{\"kind\":\"coloc\",\"mech\":\"green\",\"set\":"
-                      "\"%s\",\"n\":%d,\"members\":[", co[i].set, co[i].n);
+        cap_rec r;
+        cap_rec_init(&r, CAP_REC_COLOC);
+        cap_rec_set_str(&r, "set", co[i].set);
+        cap_rec_set(&r, "n", co[i].n);
         for (int k = 0; k < co[i].n; k++) {
             double ms = 1.1 * tu_synth_ms(co[i].m[k], co[i].b[k], co[i].s[k]);
-            ut_buf_printf(&b, "%s{\"model\":\"%s\",\"batch\":%d,\"sms\":%d,"
-                          "\"share_pct\":%.4f,\"iters\":50,\"mean_ms\":%.5f,"
-                          "\"p50_ms\":%.5f,\"p99_ms\":%.5f,\"std_ms\":%.5f}",
-                          k ? "," : "", names[co[i].m[k]], co[i].b[k],
-                          co[i].s[k], 100.0 * co[i].s[k] / 132, ms, ms,
-                          ms * 1.2, ms * 0.03);
+            cap_rec_member_set_str(&r, k, "model", names[co[i].m[k]]);
+            cap_rec_member_set(&r, k, "batch", co[i].b[k]);
+            cap_rec_member_set(&r, k, "sms", co[i].s[k]);
+            cap_rec_member_set(&r, k, "share_pct", 100.0 * co[i].s[k] / 132);
+            cap_rec_member_set(&r, k, "iters", 50);
+            cap_rec_member_set(&r, k, "mean_ms", ms);
+            cap_rec_member_set(&r, k, "p50_ms", ms);
+            cap_rec_member_set(&r, k, "p99_ms", ms * 1.2);
+            cap_rec_member_set(&r, k, "std_ms", ms * 0.03);
         }
-        ut_buf_printf(&b, "],\"power_w\":400,\"clock_mhz\":1980}\n");
+        cap_rec_set(&r, "power_w", 400);
+        cap_rec_set(&r, "clock_mhz", 1980);
+        if (!skip || strcmp(skip, "coloc"))
+            cap_rec_write(&r, &b);
     }
-    ut_buf_printf(&b, "{\"kind\":\"note\",\"step\":\"l2\",\"model\":\"beta\","
-                  "\"batch\":4,\"msg\":\"ncu exited 256\"}\n");
+    TU_REC(&b, skip, CAP_REC_NOTE, TU_S("step", "l2"), TU_S("model", "beta"),
+           TU_N("batch", 4), TU_S("msg", "ncu exited 256"));
     static const int l2b[3] = {1, 32, 8}, l2s[3] = {132, 132, 64};
     for (int m = 0; m < 2; m++)
         for (int i = 0; i < 3; i++)
-            ut_buf_printf(&b, "{\"kind\":\"l2\",\"model\":\"%s\",\"batch\":%d,"
-                          "\"sms\":%d,\"share_pct\":%.4f,\"kernels\":20,"
-                          "\"gpu_ms\":1.5,\"l2_hit_pct\":70,\"l2_util_pct\":"
-                          "%g,\"dram_util_pct\":%g}\n", names[m], l2b[i],
-                          l2s[i], 100.0 * l2s[i] / 132,
-                          (m ? 12.0 : 10.0) + l2b[i],
-                          (m ? 30.0 : 20.0) + l2b[i] / 2.0);
+            TU_REC(&b, skip, CAP_REC_L2, TU_S("model", names[m]),
+                   TU_N("batch", l2b[i]), TU_N("sms", l2s[i]),
+                   TU_N("share_pct", 100.0 * l2s[i] / 132),
+                   TU_N("kernels", 20), TU_N("gpu_ms", 1.5),
+                   TU_N("l2_hit_pct", 70),
+                   TU_N("l2_util_pct", (m ? 12.0 : 10.0) + l2b[i]),
+                   TU_N("dram_util_pct", (m ? 30.0 : 20.0) + l2b[i] / 2.0));
     if (end)
         ut_buf_printf(&b, "%s\n", end);
-    /* drop the lines of the kind to skip */
-    char pat[64];
-    snprintf(pat, sizeof pat, "{\"kind\":\"%s\"", skip ? skip : "");
-    char *out = ut_xmalloc(b.len + 1), *w = out;
-    for (char *l = b.s; *l;) {
-        char *nl = strchr(l, '\n');
-        size_t n = nl ? (size_t)(nl - l + 1) : strlen(l);
-        if (!skip || strncmp(l, pat, strlen(pat))) {
-            memcpy(w, l, n);
-            w += n;
-        }
-        l += n;
-    }
-    *w = '\0';
-    ut_buf_free(&b);
-    return out;
+    return b.s;
 }
 
 #define TU_SYNTH_END "{\"kind\":\"end\",\"complete\":true,\"seconds\":900}"
