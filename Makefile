@@ -39,7 +39,7 @@ endif
 COMPONENTS = util model traces policies capture frontend sim serve lab
 LIB_SRCS = $(foreach c,$(COMPONENTS),$(wildcard $(c)/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
-CLI_SRCS = $(wildcard cli/*.c)
+CLI_SRCS = $(filter-out cli/igniter_mpi.c,$(wildcard cli/*.c))
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -47,11 +47,17 @@ BENCH_SRCS = $(wildcard tests/bench_*.c)
 BENCH_BINS = $(BENCH_SRCS:tests/%.c=$(BUILD)/tests/%)
 
 IGNITER = $(BUILD)/igniter
+# `mpirun -n P build/igniter-mpi SWEEP.json --out DIR`: built only where
+# mpicc exists (Debian: libopenmpi-dev), and not under the sanitizers (MPI's
+# own allocations would read as leaks); nothing else needs MPI.
+MPICC   ?= mpicc
+IGNITER_MPI = $(if $(filter 0,$(SAN)),$(if $(shell command -v $(MPICC) \
+                2>/dev/null),$(BUILD)/igniter-mpi))
 DEPS_STAMP = build/.deps-ok
 
 .PHONY: all demo test bench figures deps clean check-deps capture
 
-all: $(IGNITER)
+all: $(IGNITER) $(IGNITER_MPI)
 
 # Installs missing Debian packages once (scripts/install-deps.sh checks
 # first and does nothing when everything is there).
@@ -81,6 +87,10 @@ $(BUILD)/libigniter.a: $(LIB_OBJS)
 $(IGNITER): $(CLI_OBJS) $(BUILD)/libigniter.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libigniter.a $(LDLIBS)
 
+$(BUILD)/igniter-mpi: cli/igniter_mpi.c $(BUILD)/libigniter.a
+	$(MPICC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libigniter.a \
+	    $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libigniter.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libigniter.a \
@@ -89,7 +99,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libigniter.a | $(DEPS_STAMP)
 demo: $(IGNITER)
 	@$(IGNITER) sim experiments/paper-example.json --out results/demo
 
-test: $(IGNITER) $(TEST_BINS)
+test: $(IGNITER) $(IGNITER_MPI) $(TEST_BINS)
 	@sh tests/run.sh $(BUILD)
 
 # One core (taskset when present), each benchmark in turn, then the same
@@ -217,4 +227,4 @@ fuzz-clean:
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_BINS:=.d) $(BUILD)/igniter-mpi.d

@@ -28,6 +28,7 @@ int cli_policies(int argc, char **argv);
 int cli_sim(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_compare(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
 int cli_derive(int argc, char **argv);
 

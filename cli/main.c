@@ -27,6 +27,8 @@ static const cli_verb verbs[] = {
      cli_serve},
     {"compare", "compare policies on one experiment over seeds, with "
      "figures", cli_compare},
+    {"sweep", "run a grid of experiments (workloads x arrivals x loads x "
+     "policies x ... x seeds) and gather it", cli_sweep},
     {"derive", "a capture's raw records into a profile and measured files",
      cli_derive},
     {NULL, NULL, NULL},

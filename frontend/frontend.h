@@ -148,6 +148,9 @@ typedef struct fe_run {
      * still valid. */
     const char *plan_path, *profile_path, *measured_path, *experiment_path;
     const char *input_hash;
+    /* More top-level members of summary.json, as JSON text without braces
+     * (a sweep's "cell": {...}); NULL: none. */
+    const char *extra_json;
     /* Set to non-zero (from a signal handler) to stop at the current time;
      * the results so far are kept, marked incomplete. */
     volatile sig_atomic_t *stop;

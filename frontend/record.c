@@ -370,8 +370,9 @@ static void write_summary(const fe_run *c, const char *backend,
                       "%.6f, \"mean_batch\": %.6f, \"mean_queue_ms\": %.6f}",
                       dv.viol_pct, dv.tput_rps, dv.mean_batch, dv.queue_ms);
     }
-    ut_buf_printf(b, "\n  ]%s%s\n}\n", extra ? ",\n  " : "",
-                  extra ? extra : "");
+    ut_buf_printf(b, "\n  ]%s%s%s%s\n}\n", extra ? ",\n  " : "",
+                  extra ? extra : "", c->extra_json ? ",\n  " : "",
+                  c->extra_json ? c->extra_json : "");
 }
 
 static void write_workloads_csv(const fe_result *r, ut_buf *b)

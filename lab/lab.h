@@ -179,6 +179,114 @@ int lab_compare(const char *exp_path, const char *out_dir, int jobs,
                 int nseeds, volatile sig_atomic_t *stop, lab_note_fn note,
                 void *note_ud, ut_err *err);
 
+/* ---- igniter sweep -------------------------------------------------------------- */
+
+/*
+ * A sweep file: a base experiment and axes, each a list of values; the
+ * cross product of the axes (the last varying fastest), trimmed by
+ * "include" (keep only cells matching one of its {axis: value} objects)
+ * and "exclude" (drop those matching one), is the list of cells:
+ *   {"base": "paper-12.json" | {...experiment...},
+ *    "axes": {"workloads": ["w.json", {"generate": {"count": 12,
+ *                "models": [...], "rate_rps": [lo, hi], "slo_ms": [lo, hi],
+ *                "seed": 1}}],
+ *             "arrivals": [{"kind": "poisson"}, {"kind": "gamma", "cv": 2}],
+ *             "rate_scale": [0.5, 1, 1.5],
+ *             "policy": ["igniter", "ffd"], "profile": [...],
+ *             "backend": [...], "seed": [1, 2, 3],
+ *             "ANY_EXPERIMENT_FIELD": [...]},
+ *    "include": [{...}], "exclude": [{"policy": "gpulets",
+ *                                     "rate_scale": 1.5}]}
+ * Relative paths are taken from the folder of the file that names them.
+ * docs/sweeps.md has a worked example.
+ */
+#define LAB_MAX_AXES 16
+#define LAB_MAX_CELLS 10000000
+
+typedef struct lab_cell {
+    char id[13];                      /* 12 hex digits of its params */
+    uint16_t vi[LAB_MAX_AXES];        /* index of its value on each axis */
+} lab_cell;
+
+typedef struct lab_sweep {
+    char path[UT_PATH_MAX], dir[UT_PATH_MAX];
+    cJSON *base;                      /* paths absolute, workloads inline */
+    cJSON *axes;
+    const char *axis_name[LAB_MAX_AXES];
+    size_t naxes;
+    lab_cell *cells;
+    size_t ncells;
+} lab_sweep;
+
+int lab_sweep_load(const char *path, lab_sweep *s, ut_err *err);
+void lab_sweep_free(lab_sweep *s);
+/* Cell k's parameters as compact JSON {"axis": value, ...} (malloc'd). */
+char *lab_cell_params(const lab_sweep *s, size_t k);
+/* A short label of cell k's value on axis a, for tables and figures: a
+ * file's name without ".json", a number, an arrival kind ("gamma:2"). */
+void lab_cell_label(const lab_sweep *s, size_t k, size_t a, char *out,
+                    size_t n);
+/* Cell k as an experiment file's text (malloc'd), or NULL with err. */
+char *lab_cell_experiment(const lab_sweep *s, size_t k, ut_err *err);
+/* OUT/cells/ID. */
+void lab_cell_dir(const char *out_dir, const lab_sweep *s, size_t k,
+                  char *dir, size_t n);
+
+/* What running one cell came to (also a child process's exit status). */
+enum {
+    LAB_CELL_DONE = 0,
+    LAB_CELL_FAILED = 1,              /* error.txt in its folder says why */
+    LAB_CELL_KEPT = 3,                /* finished before, same inputs */
+    LAB_CELL_RERUN = 4,               /* finished before from other inputs:
+                                         run again */
+    LAB_CELL_STOPPED = 130,
+};
+
+/* Runs cell k into lab_cell_dir (its experiment.json, the simulator's
+ * files, summary.json with "cell": {id, params}); a finished cell whose
+ * input hash matches is kept, not run. With LAB_SWEEP_COMPACT a finished
+ * cell keeps only what gather reads (experiment.json, summary.json,
+ * cdf.csv: about 15 KB), not its timeseries.csv and workloads.csv. Never
+ * prints. */
+#define LAB_SWEEP_COMPACT 1
+int lab_sweep_run_cell(const lab_sweep *s, size_t k, const char *out_dir,
+                       int flags, volatile sig_atomic_t *stop, ut_err *err);
+
+typedef struct lab_sweep_stats {
+    size_t total, done, kept, rerun, failed, stopped;
+    long max_cell_rss_kb;             /* the largest peak memory of a cell */
+} lab_sweep_stats;
+
+/* Called after each cell: its index, what it came to, the counts so far. */
+typedef void (*lab_sweep_progress_fn)(void *ud, const lab_sweep *s, size_t k,
+                                      int status, const lab_sweep_stats *st);
+
+typedef struct lab_sweep_opts {
+    int jobs;                         /* cells at a time (child processes) */
+    int shard_k, shard_n;             /* run the cells k-1, k-1+n, ... of n
+                                         slices (1-based; n 0: all) */
+    int flags;                        /* LAB_SWEEP_COMPACT */
+    volatile sig_atomic_t *stop;
+    lab_sweep_progress_fn progress;
+    void *progress_ud;
+} lab_sweep_opts;
+
+/* Runs every cell of the sweep (or of its shard) that is not finished with
+ * the same inputs, keeping going past failed cells. 0 when every cell ran
+ * or was kept, 1 when some failed, 2 when stopped; -1 on an error before
+ * any cell ran. */
+int lab_sweep_run(const lab_sweep *s, const char *out_dir,
+                  const lab_sweep_opts *o, lab_sweep_stats *st, ut_err *err);
+
+/* Reads every cell's summary.json and writes OUT/gather.csv (one row per
+ * cell and workload and one per cell, "scope" all; every axis a column),
+ * OUT/gather-summary.csv (per configuration, i.e. the axes but "seed":
+ * n, mean and 95 % confidence interval of violation %, P99, cost per hour
+ * and GPUs) and the figure data in OUT/figdata/. Cells not run yet are
+ * counted (*missing) and left out. */
+int lab_sweep_gather(const lab_sweep *s, const char *out_dir,
+                     size_t *missing, ut_err *err);
+
 #ifdef __cplusplus
 }
 #endif

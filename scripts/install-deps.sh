@@ -3,10 +3,13 @@
 # Called by the Makefile (once per clone) and by .ci/run. Idempotent: when
 # every package is present it does nothing and needs no network.
 set -eu
-# Usage: install-deps.sh [bench]   (bench adds what `make bench` compares
-# against: SimPy)
-PKGS="libgsl-dev libcjson-dev libcmocka-dev pkg-config gnuplot-nox python3"
+# Usage: install-deps.sh [bench|fuzz]   (bench adds what `make bench`
+# compares against: SimPy; fuzz adds clang and its libFuzzer runtime for
+# `make fuzz` and `make fuzz-smoke`)
+PKGS="libgsl-dev libcjson-dev libcmocka-dev pkg-config gnuplot-nox python3
+      libopenmpi-dev openmpi-bin"
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-simpy bc"
+[ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
