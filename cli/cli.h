@@ -37,6 +37,10 @@ int cli_fail(const char *verb, const ut_err *err);
 /* Prints a usage error and the hint to run --help; returns EXIT_BAD_INPUT. */
 int cli_usage(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Runs `sh scripts/NAME ARG` from the repository this binary was built in
+ * (two folders above it: build/igniter); 0 when it succeeded, -1 when it
+ * is missing or failed (it prints its own messages). */
+int cli_run_script(const char *name, const char *arg);
 /* Writes text to path atomically, or to stdout when path is NULL. */
 int cli_output(const char *verb, const char *path, const char *text);
 

@@ -49,41 +49,6 @@ static void print_note(void *ud, const char *line)
     fprintf(ud, "%s\n", line);
 }
 
-/* scripts/plot.sh next to the binary's build folder: the repository's. */
-static int draw_figures(const char *out)
-{
-    char exe[PATH_MAX], script[PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(exe, '/');
-        if (!slash)
-            return -1;
-        *slash = '\0';
-    }
-    snprintf(script, sizeof script, "%s/scripts/plot.sh", exe);
-    if (access(script, R_OK) < 0) {
-        fprintf(stderr, "igniter compare: no figures: %s not found\n", script);
-        return -1;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", script, out, (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
-        WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "igniter compare: figures not drawn (see the message "
-                "above); the tables are in %s/\n", out);
-        return -1;
-    }
-    return 0;
-}
-
 int cli_compare(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -150,7 +115,12 @@ int cli_compare(int argc, char **argv)
         return 130;
     }
     printf("results: %s/results.csv, %s/summary.csv\n", out, out);
-    if (figures && draw_figures(out) == 0)
-        printf("figures: %s/figures/\n", out);
+    if (figures) {
+        if (cli_run_script("plot.sh", out) == 0)
+            printf("figures: %s/figures/\n", out);
+        else
+            fprintf(stderr, "igniter compare: figures not drawn (see the "
+                    "message above); the tables are in %s/\n", out);
+    }
     return 0;
 }

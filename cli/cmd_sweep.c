@@ -105,36 +105,6 @@ static void show(void *ud, const lab_sweep *s, size_t k, int status,
     free(params);
 }
 
-/* scripts/plot-sweep.sh beside the binary's build folder. */
-static int draw_figures(const char *out)
-{
-    char exe[PATH_MAX], script[PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(exe, '/');
-        if (!slash)
-            return -1;
-        *slash = '\0';
-    }
-    snprintf(script, sizeof script, "%s/scripts/plot-sweep.sh", exe);
-    if (access(script, R_OK) < 0)
-        return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", script, out, (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
-        WEXITSTATUS(st) != 0)
-        return -1;
-    return 0;
-}
-
 int cli_sweep(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -272,7 +242,7 @@ int cli_sweep(int argc, char **argv)
     }
     printf("gathered: %s/gather.csv, %s/gather-summary.csv%s\n", out, out,
            missing ? " (some cells not finished: left out)" : "");
-    if (figures && draw_figures(out) == 0)
+    if (figures && cli_run_script("plot-sweep.sh", out) == 0)
         printf("figures: %s/figures/\n", out);
     lab_sweep_free(&s);
     return rc;

@@ -61,16 +61,6 @@ static int finish(pid_t p)
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : LAB_CELL_FAILED;
 }
 
-static void tally(lab_sweep_stats *st, int status)
-{
-    switch (status) {
-    case LAB_CELL_DONE: st->done++; break;
-    case LAB_CELL_KEPT: st->kept++; break;
-    case LAB_CELL_RERUN: st->done++; st->rerun++; break;
-    case LAB_CELL_STOPPED: st->stopped++; break;
-    default: st->failed++; break;
-    }
-}
 
 /* Rank 0: hand out cells, run some itself, count outcomes. */
 static void master(const lab_sweep *s, const char *out, int nranks,
@@ -93,7 +83,7 @@ static void master(const lab_sweep *s, const char *out, int nranks,
             MPI_Recv(msg, 2, MPI_LONG, ms.MPI_SOURCE, TAG_ASK, MPI_COMM_WORLD,
                      MPI_STATUS_IGNORE);
             if (msg[0] >= 0) {
-                tally(st, (int)msg[1]);
+                lab_sweep_count(st, (int)msg[1]);
                 if (!quiet)
                     fprintf(stderr, "[%zu/%zu] %s (rank %d): status %ld\n",
                             st->done + st->kept + st->failed + st->stopped,
@@ -112,7 +102,7 @@ static void master(const lab_sweep *s, const char *out, int nranks,
             pid_t r = waitpid(mine, &ws, WNOHANG);
             if (r == mine) {
                 int status = WIFEXITED(ws) ? WEXITSTATUS(ws) : LAB_CELL_FAILED;
-                tally(st, status);
+                lab_sweep_count(st, status);
                 if (!quiet)
                     fprintf(stderr, "[%zu/%zu] %s (rank 0): status %d\n",
                             st->done + st->kept + st->failed + st->stopped,

@@ -3,9 +3,12 @@
  */
 #include "cli/cli.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const cli_verb verbs[] = {
     {"fit", "fit the iGniter model to a profile and write the fitted model",
@@ -49,6 +52,37 @@ int cli_usage(const char *verb, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see 'igniter %s --help')\n", verb);
     return EXIT_BAD_INPUT;
+}
+
+int cli_run_script(const char *name, const char *arg)
+{
+    char exe[PATH_MAX], script[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            return -1;
+        *slash = '\0';
+    }
+    snprintf(script, sizeof script, "%s/scripts/%s", exe, name);
+    if (access(script, R_OK) < 0) {
+        fprintf(stderr, "igniter: no figures: %s not found\n", script);
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", script, arg, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+        WEXITSTATUS(st) != 0)
+        return -1;
+    return 0;
 }
 
 int cli_output(const char *verb, const char *path, const char *text)

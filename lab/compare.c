@@ -77,22 +77,6 @@ static int make_dir(const char *d, ut_err *err)
     return 0;
 }
 
-/* 1: the run in dir is complete and made from these inputs; 0: none
- * there or incomplete; -1: complete but from other inputs (stale). */
-static int run_status(const char *dir, const char *hash)
-{
-    char path[UT_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    cJSON *j = ut_json_load(path, NULL);
-    int ok = 0;
-    if (j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "complete"))) {
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(j, "inputs"), "input_hash");
-        ok = cJSON_IsString(h) && !strcmp(h->valuestring, hash) ? 1 : -1;
-    }
-    cJSON_Delete(j);
-    return ok;
-}
 
 static int plan_for(const cmp *c, size_t p, pol_request *req, pol_plan *plan,
                     ut_err *err)
@@ -156,7 +140,7 @@ static int run_all(cmp *c, int jobs, ut_err *err)
             int s = (int)(next % (size_t)c->nseeds);
             char dir[UT_PATH_MAX + 64];
             run_dir(c, p, s, dir, sizeof dir);
-            int st = run_status(dir, c->hash[next]);
+            int st = lab_run_status(dir, c->hash[next]);
             if (st > 0) {
                 done++;
                 c->kept++;

@@ -75,3 +75,18 @@ void lab_run_hash(const lab_experiment *e, const char *exp_path,
     h = ut_hash(h, &seed, sizeof seed);
     snprintf(out, 17, "%016llx", h);
 }
+
+int lab_run_status(const char *dir, const char *hash)
+{
+    char path[UT_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    cJSON *j = ut_json_load(path, NULL);
+    int ok = 0;
+    if (j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "complete"))) {
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(j, "inputs"), "input_hash");
+        ok = cJSON_IsString(h) && !strcmp(h->valuestring, hash) ? 1 : -1;
+    }
+    cJSON_Delete(j);
+    return ok;
+}

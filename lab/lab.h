@@ -152,6 +152,9 @@ int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
 void lab_run_hash(const lab_experiment *e, const char *exp_path,
                   const char *plan_path, const char *policy, uint64_t seed,
                   char out[17]);
+/* 1: dir holds a complete run whose input_hash is hash; 0: no complete
+ * run there; -1: a complete run from other inputs (stale). */
+int lab_run_status(const char *dir, const char *hash);
 
 /* ---- igniter compare -------------------------------------------------------- */
 
@@ -256,6 +259,9 @@ typedef struct lab_sweep_stats {
     size_t total, done, kept, rerun, failed, stopped;
     long max_cell_rss_kb;             /* the largest peak memory of a cell */
 } lab_sweep_stats;
+
+/* Counts a cell's outcome (LAB_CELL_*) into st. */
+void lab_sweep_count(lab_sweep_stats *st, int status);
 
 /* Called after each cell: its index, what it came to, the counts so far. */
 typedef void (*lab_sweep_progress_fn)(void *ud, const lab_sweep *s, size_t k,

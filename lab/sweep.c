@@ -28,15 +28,6 @@
 
 /* ---- loading -------------------------------------------------------------- */
 
-static void dir_of(const char *path, char *dir, size_t n)
-{
-    const char *slash = strrchr(path, '/');
-    size_t len = slash ? (size_t)(slash - path) + 1 : 0;
-    if (len >= n)
-        len = 0;
-    memcpy(dir, path, len);
-    dir[len] = '\0';
-}
 
 /* An absolute path for a path relative to dir (the folder of the file that
  * names it): cells live in their own folders. */
@@ -101,7 +92,7 @@ static cJSON *load_workloads(const char *path, const char *where, ut_err *err)
         return NULL;
     }
     char dir[UT_PATH_MAX];
-    dir_of(path, dir, sizeof dir);
+    ut_dir_of(path, dir, sizeof dir);
     cJSON *w;
     cJSON_ArrayForEach(w, arr)
         if (fix_arrivals(cJSON_GetObjectItemCaseSensitive(w, "arrivals"), dir,
@@ -250,7 +241,7 @@ int lab_sweep_load(const char *path, lab_sweep *s, ut_err *err)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s", path);
-    dir_of(path, s->dir, sizeof s->dir);
+    ut_dir_of(path, s->dir, sizeof s->dir);
     cJSON *root = ut_json_load(path, err);
     if (!root)
         return -1;
@@ -269,7 +260,7 @@ int lab_sweep_load(const char *path, lab_sweep *s, ut_err *err)
             goto out;
         if (!(s->base = ut_json_load(bp, err)))
             goto out;
-        dir_of(bp, bdir, sizeof bdir);
+        ut_dir_of(bp, bdir, sizeof bdir);
     } else if (cJSON_IsObject(base)) {
         s->base = cJSON_Duplicate(base, 1);
         snprintf(bdir, sizeof bdir, "%s", s->dir);
@@ -576,20 +567,6 @@ static char *cell_json(const lab_sweep *s, size_t k)
     return b.s;
 }
 
-static int cell_status(const char *dir, const char *hash)
-{
-    char path[UT_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    cJSON *j = ut_json_load(path, NULL);
-    int ok = 0;
-    if (j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "complete"))) {
-        const cJSON *h = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(j, "inputs"), "input_hash");
-        ok = cJSON_IsString(h) && !strcmp(h->valuestring, hash) ? 1 : -1;
-    }
-    cJSON_Delete(j);
-    return ok;
-}
 
 int lab_sweep_run_cell(const lab_sweep *s, size_t k, const char *out_dir,
                        int flags, volatile sig_atomic_t *stop, ut_err *err)
@@ -617,7 +594,7 @@ int lab_sweep_run_cell(const lab_sweep *s, size_t k, const char *out_dir,
     if (lab_prepare(&o, &p, err) < 0) {
         rc = LAB_CELL_FAILED;
     } else {
-        int st = cell_status(dir, p.input_hash);
+        int st = lab_run_status(dir, p.input_hash);
         if (st > 0) {
             rc = LAB_CELL_KEPT;
         } else {

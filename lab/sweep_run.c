@@ -26,7 +26,7 @@ static int in_shard(const lab_sweep_opts *o, size_t k)
            k % (size_t)o->shard_n == (size_t)(o->shard_k - 1);
 }
 
-static void count(lab_sweep_stats *st, int status)
+void lab_sweep_count(lab_sweep_stats *st, int status)
 {
     switch (status) {
     case LAB_CELL_DONE: st->done++; break;
@@ -98,7 +98,7 @@ int lab_sweep_run(const lab_sweep *s, const char *out_dir,
                              WTERMSIG(ws));
             ut_write_atomic(path, msg, (size_t)n, NULL);
         }
-        count(st, status);
+        lab_sweep_count(st, status);
         if (o->progress)
             o->progress(o->progress_ud, s, k, status, st);
     }

@@ -596,3 +596,13 @@ void *ut_grow(void *p, size_t *cap, size_t need, size_t elem)
     *cap = c;
     return p;
 }
+
+void ut_dir_of(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) + 1 : 0;
+    if (len >= n)
+        len = 0;
+    memcpy(dir, path, len);
+    dir[len] = '\0';
+}

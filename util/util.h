@@ -96,6 +96,10 @@ void ut_afile_abort(ut_afile *a);
  * killed; returns how many. */
 int ut_clean_temps(const char *dir);
 
+/* The folder of path with its trailing slash ("a/b/" of "a/b/c.json"), ""
+ * for a bare file name (or one whose folder does not fit in n). */
+void ut_dir_of(const char *path, char *dir, size_t n);
+
 /* Creates a directory and its missing parents (mkdir -p); an existing
  * directory is fine, an empty name an error. Errors name the path that
  * could not be made. */
