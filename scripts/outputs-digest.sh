@@ -17,6 +17,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 "$bin" sim experiments/paper-example.json --out "$out/demo" > "$out/demo.txt"
 for exp in experiments/*.json; do
+    grep -q '"axes"' "$exp" && continue    # a sweep, not an experiment
     name=$(basename "$exp" .json)
     echo "outputs: sim $name" >&2
     "$bin" sim "$exp" --out "$out/sim/$name" --duration-s 70 --warmup-s 5 \

@@ -318,6 +318,31 @@ static void test_long_path_message_keeps_its_reason(void **state)
     assert_non_null(strstr(err.msg, "Is a directory"));
 }
 
+/* JSON files may carry // and slash-star comments (the README's
+ * experiment example does); "//" inside a string is not one, and a syntax
+ * error after comments names its own line. */
+static void test_json_comments(void **state)
+{
+    (void)state;
+    char *p = tu_write_temp("c.json",
+        "{ // a comment, \"quoted\"\n"
+        "  \"url\": \"http://x/y\", /* a block\n spanning lines */\n"
+        "  \"n\": 2 }\n");
+    ut_err err;
+    cJSON *j = ut_json_load(p, &err);
+    if (!j)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cJSON_GetObjectItem(j, "url")->valuestring,
+                        "http://x/y");
+    assert_int_equal(cJSON_GetObjectItem(j, "n")->valueint, 2);
+    cJSON_Delete(j);
+    free(p);
+    p = tu_write_temp("d.json", "{ // one\n /* two\n three */\n \"a\": }\n");
+    assert_null(ut_json_load(p, &err));
+    assert_non_null(strstr(err.msg, ":4:"));
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_csv_quoting_and_reserved_names),
         cmocka_unit_test(test_plan_invariants),
         cmocka_unit_test(test_long_path_message_keeps_its_reason),
+        cmocka_unit_test(test_json_comments),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     tu_cleanup();

@@ -150,11 +150,44 @@ static int json_syntax_err(const char *path, const char *text, int line_base,
                    path, line + line_base, col);
 }
 
+/* Blanks // and slash-star comments outside strings, keeping every line
+ * break: a commented experiment file (as the README shows one) parses, and
+ * the line and column of a syntax error stay those of the file. */
+static void blank_comments(char *t)
+{
+    int in_str = 0;
+    for (char *p = t; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_str = 0;
+        } else if (*p == '"') {
+            in_str = 1;
+        } else if (p[0] == '/' && p[1] == '/') {
+            while (p[1] && p[1] != '\n')
+                *p++ = ' ';
+            *p = ' ';
+        } else if (p[0] == '/' && p[1] == '*') {
+            char *q = p + 2;
+            while (*q && !(q[0] == '*' && q[1] == '/'))
+                q++;
+            if (!*q)
+                return;     /* unterminated: let the parser say where */
+            for (; p < q + 2; p++)
+                if (*p != '\n')
+                    *p = ' ';
+            p--;
+        }
+    }
+}
+
 cJSON *ut_json_load(const char *path, ut_err *err)
 {
     char *text = ut_read_file(path, NULL, err);
     if (!text)
         return NULL;
+    blank_comments(text);
     cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);
     if (!root)
         json_syntax_err(path, text, 0, err);

@@ -57,8 +57,9 @@ int ut_errprefix(ut_err *err, const char *fmt, ...)
  * On failure returns NULL with err = "cannot open 'path': strerror". */
 char *ut_read_file(const char *path, size_t *len_out, ut_err *err);
 
-/* Parses a JSON document from a file. The caller owns the tree
- * (cJSON_Delete). Syntax errors name the file, line and column. */
+/* Parses a JSON document from a file; // and slash-star comments are
+ * allowed. The caller owns the tree (cJSON_Delete). Syntax errors name the
+ * file, line and column. */
 cJSON *ut_json_load(const char *path, ut_err *err);
 
 /* Parses a JSON-lines file where every line is an object and lines are
