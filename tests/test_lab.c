@@ -139,12 +139,43 @@ static void test_sighup_stops_sim_like_sigint(void **state)
     closedir(d);
 }
 
+/* igniter sim EXP.json applies the experiment's reconfig_delay_s, as
+ * compare does; the command line's wins. */
+static void test_sim_honours_reconfig_delay(void **state)
+{
+    (void)state;
+    char cwd[512], text[1024];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"policy\": \"gslice\", "
+             "\"reconfig_delay_s\": 0.25, \"workloads\": [{\"name\": \"a\", "
+             "\"model\": \"alexnet\", \"slo_ms\": 15, \"rate_rps\": 300}]}",
+             cwd);
+    char *e = tu_write_temp("reconf.json", text);
+    lab_opts o;
+    lab_opts_init(&o);
+    o.experiment = e;
+    lab_prepared p;
+    ut_err err;
+    if (lab_prepare(&o, &p, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(p.cfg.reconfig_delay_s == 0.25);
+    assert_non_null(p.cfg.policy);
+    lab_prepared_free(&p);
+    o.reconfig_delay_s = 2;
+    assert_int_equal(lab_prepare(&o, &p, &err), 0);
+    assert_true(p.cfg.reconfig_delay_s == 2);
+    lab_prepared_free(&p);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compare_reuses_only_unchanged_runs),
         cmocka_unit_test(test_interrupted_compare_is_partial),
         cmocka_unit_test(test_sighup_stops_sim_like_sigint),
+        cmocka_unit_test(test_sim_honours_reconfig_delay),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
