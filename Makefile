@@ -5,7 +5,8 @@
 #   make test       build and run the whole test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      planning and simulation benchmarks (numbers in README.md)
-#   make figures    every experiment's comparison and figures
+#   make figures    every experiment's comparison and figures (results/)
+#   make figures-commit  copy them into experiments/figures/
 #   make deps       install the Debian packages the build needs
 #   make fuzz       every parser's libFuzzer harness (fuzz/), FUZZ_SECONDS each
 #   make fuzz-smoke the same for 10 s each (CI)
@@ -55,7 +56,8 @@ IGNITER_MPI = $(if $(filter 0,$(SAN)),$(if $(shell command -v $(MPICC) \
                 2>/dev/null),$(BUILD)/igniter-mpi))
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all demo test bench figures deps clean check-deps capture
+.PHONY: all demo test bench figures figures-commit deps clean check-deps \
+        capture
 
 all: $(IGNITER) $(IGNITER_MPI)
 
@@ -111,9 +113,13 @@ bench: $(IGNITER) $(BENCH_BINS)
 	$$pin /usr/bin/python3 scripts/simpy_md1.py 300000; echo; \
 	sh scripts/bench-compare.sh $(IGNITER)
 
-# Every figure of experiments/ (scripts/figures.sh; needs gnuplot).
+# Every figure of experiments/ into results/ (scripts/figures.sh; needs
+# gnuplot); figures-commit copies them into experiments/figures/.
 figures: $(IGNITER)
 	@sh scripts/figures.sh $(IGNITER) 2
+
+figures-commit:
+	@sh scripts/figures.sh $(IGNITER) 2 commit
 
 # ---- the capture tool (CUDA; not part of `all`, `test` or CI) -------------
 # Only the CPU files it needs are compiled here, without the Debian
