@@ -175,7 +175,8 @@ static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
                 rc = cap_runner_wait(d->run[k], NULL, err);
         }
         if (rc < 0) {
-            ut_errprefix(err, "plan GPU %zu, %s (%s, batch %d, %d SMs)", gi,
+            /* serve names the plan GPU; the device, the instance */
+            ut_errprefix(err, "%s (%s, batch %d, %d SMs)",
                          pi->name, pi->model, pi->batch,
                          sms[k] < 0 ? d->info.sm_count : sms[k]);
             break;
@@ -378,10 +379,8 @@ static int m_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
                     g->inst[k].batch, (int)lround(g->inst[k].share_pct),
                     cap_now() - t0);
     }
-    if (rc < 0) {
-        ut_errprefix(err, "plan GPU %zu", gi);
+    if (rc < 0)   /* serve names the plan GPU in the message */
         m_close(d);
-    }
     return rc;
 }
 
