@@ -392,6 +392,15 @@ int cap_mps_client_spawn(char *const argv[], double thread_pct,
     snprintf(log_dir, sizeof log_dir, "CUDA_MPS_LOG_DIRECTORY=%s", mps_dir);
     snprintf(pct, sizeof pct, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE=%g",
              thread_pct);
-    const char *env[] = {pipe_dir, log_dir, pct, NULL};
+    /* A client runs one stream: it needs few hardware queues, and every
+     * client's queues come out of the one MPS server's. With the 32 that
+     * our tools ask for by default, a 4th client could not start on the
+     * H200 (cudaFree(0): cudaErrorMemoryAllocation); IGNITER_MPS_QUEUES
+     * overrides the 2 here. */
+    char queues[64];
+    const char *q = getenv("IGNITER_MPS_QUEUES");
+    snprintf(queues, sizeof queues, "CUDA_DEVICE_MAX_CONNECTIONS=%s",
+             q && *q ? q : "2");
+    const char *env[] = {pipe_dir, log_dir, pct, queues, NULL};
     return spawn(argv, env, c, with_stdin, err);
 }

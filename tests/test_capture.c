@@ -720,6 +720,20 @@ static void test_mps_daemon_of_our_own(void **state)
     assert_true(strncmp(dir, "/tmp/igniter-mps-", 17) == 0);
     assert_string_equal(getenv("CUDA_MPS_PIPE_DIRECTORY"), dir);
     assert_string_equal(getenv("CUDA_MPS_LOG_DIRECTORY"), dir);
+    /* a client gets its share as asked and few hardware queues, whatever
+     * ours are (32 per client kept a 4th from starting on the H200) */
+    setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32", 1);
+    char *argv[] = {"sh", "-c", "echo $CUDA_DEVICE_MAX_CONNECTIONS "
+                    "$CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", NULL};
+    cap_child ch;
+    if (cap_mps_client_spawn(argv, 37.5, 0, &ch, &err) < 0)
+        fail_msg("%s", err.msg);
+    char line[64] = "";
+    assert_non_null(fgets(line, sizeof line, ch.out));
+    int cst;
+    cap_child_wait(&ch, &cst);
+    assert_string_equal(line, "2 37.5\n");
+    unsetenv("CUDA_DEVICE_MAX_CONNECTIONS");
     cap_mps_stop();
     struct stat st;
     assert_true(stat(dir, &st) != 0);          /* its folder is gone */
