@@ -9,25 +9,7 @@
 #include "testutil.h"
 #include "policies/policy.h"
 
-static mdl_fitted f;
-
-static int setup(void **state)
-{
-    (void)state;
-    ut_err err;
-    if (mdl_load(V100_PROFILE, &f, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    mdl_fitted_free(&f);
-    return 0;
-}
+TU_FIT_FIXTURE(f, V100_PROFILE)
 
 static pol_workload wl(const char *name, const char *model, double slo,
                        double rate)

@@ -13,28 +13,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-static mdl_fitted fit;
-static mdl_measured meas;
-
-static int setup(void **state)
-{
-    (void)state;
-    ut_err err;
-    if (mdl_load(V100_PROFILE, &fit, &err) < 0 ||
-        mdl_measured_load(V100_MEASURED, &meas, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    mdl_fitted_free(&fit);
-    mdl_measured_free(&meas);
-    return 0;
-}
+TU_FIT_MEASURED_FIXTURE(fit, meas)
 
 /* One workload on one GPU, fixed back end at 1 ms a batch. */
 typedef struct one {

@@ -11,25 +11,7 @@
 
 #include <sys/stat.h>
 
-static mdl_fitted fit;
-
-static int setup(void **state)
-{
-    (void)state;
-    ut_err err;
-    if (mdl_load(V100_PROFILE, &fit, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    mdl_fitted_free(&fit);
-    return 0;
-}
+TU_FIT_FIXTURE(fit, V100_PROFILE)
 
 /* A plan built by hand: up to 4 instances on up to 4 GPUs. */
 typedef struct tplan {
