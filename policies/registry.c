@@ -11,7 +11,7 @@
 #include <string.h>
 
 extern const pol_ops pol_igniter, pol_igniter_sg, pol_ffd, pol_exclusive,
-    pol_gslice, pol_gpulets, pol_example;
+    pol_gslice, pol_gpulets, pol_optimal, pol_example;
 
 static const pol_ops *const registry[] = {
     &pol_igniter,
@@ -20,6 +20,7 @@ static const pol_ops *const registry[] = {
     &pol_exclusive,
     &pol_gslice,
     &pol_gpulets,
+    &pol_optimal,
     &pol_example,
     NULL,
 };
@@ -34,14 +35,18 @@ const pol_ops *pol_find(const char *name)
     return NULL;
 }
 
+static const char *policy_name(const void *ctx, size_t i)
+{
+    (void)ctx;
+    return registry[i]->name;
+}
+
 const char *pol_names(char *out, size_t n)
 {
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t i = 0; registry[i] && len < n; i++)
-        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "",
-                                registry[i]->name);
-    return out;
+    size_t count = 0;
+    while (registry[count])
+        count++;
+    return ut_names(out, n, policy_name, NULL, count);
 }
 
 int pol_make_plan(const char *policy, const pol_request *req, pol_plan *out,

@@ -33,12 +33,14 @@ const sim_backend_ops *sim_backend_find(const char *name)
     return NULL;
 }
 
+static const char *backend_name(const void *ctx, size_t i)
+{
+    (void)ctx;
+    return backends[i]->name;
+}
+
 const char *sim_backend_names(char *out, size_t n)
 {
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t i = 0; backends[i] && len < n; i++)
-        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "",
-                                backends[i]->name);
-    return out;
+    return ut_names(out, n, backend_name, NULL,
+                    sizeof backends / sizeof *backends - 1);
 }

@@ -639,3 +639,15 @@ void ut_dir_of(const char *path, char *dir, size_t n)
     memcpy(dir, path, len);
     dir[len] = '\0';
 }
+
+const char *ut_names(char *out, size_t n, ut_name_fn name, const void *ctx,
+                     size_t count)
+{
+    size_t len = 0;
+    if (n)
+        out[0] = '\0';
+    for (size_t i = 0; i < count && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "",
+                                name(ctx, i));
+    return out;
+}

@@ -152,6 +152,13 @@ void ut_fputs_json(FILE *f, const char *s);
  * quoted into out (size n; quotes doubled); the one CSV field writer. */
 const char *ut_csv(const char *s, char *out, size_t n);
 
+/* "a, b, c": the names name(ctx, 0..count-1) joined for a message
+ * ("expected one of ..."), cut to fit out (size n); returns out. The one
+ * list writer behind every "expected one of". */
+typedef const char *(*ut_name_fn)(const void *ctx, size_t i);
+const char *ut_names(char *out, size_t n, ut_name_fn name, const void *ctx,
+                     size_t count);
+
 /* Shortest round-trip formatting of a double ("%.17g" trimmed): what we
  * write to JSON so that reading it back yields the same bits. */
 const char *ut_fmt_double(double v, char out[32]);
