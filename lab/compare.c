@@ -12,6 +12,12 @@
  * only when the hash of its inputs and of the program (lab_run_hash) is
  * the one recorded in its summary.json: a changed experiment, file,
  * policy or program runs it again.
+ *
+ * One file of a run is compare's own: the first seed's run also writes
+ * cdf-fine.csv, its latency quantiles per workload at about 480 points
+ * (cdf.csv has 20), taken from the recorder's histograms that sim_run
+ * hands back, for the figures' CDFs. A run without it (stopped between
+ * the two files) is drawn from its cdf.csv.
  */
 #include "lab/lab.h"
 
@@ -43,6 +49,8 @@ typedef struct cmp {
      * workload (nw + 1: "all" last) the mean violation %; per policy the
      * cost per hour, its interval and the GPUs */
     double *viol_m, *cost_m, *cost_ci, *gpus_m;
+    double *viol_ci;              /* as viol_m: its 95 % interval */
+    int *nrun;                    /* per policy: the complete runs */
 } cmp;
 
 static int stopped(const cmp *c)
@@ -88,6 +96,56 @@ static int plan_for(const cmp *c, size_t p, pol_request *req, pol_plan *plan,
     return 0;
 }
 
+/* ---- the fine CDF of a run --------------------------------------------------- */
+
+#define CMP_FINE_CDF "cdf-fine.csv"
+#define CMP_FINE_MAX 1024
+
+/* The quantiles of cdf-fine.csv, ascending: every 1/400 up to 0.99 for the
+ * body, then 20 a decade into the tail (1 - q = 10^-2.05, 10^-2.1, ...)
+ * while a point still stands for a request (1 - q >= 1/count), then 1
+ * (the maximum). About 480 points for 10^6 requests: a tail on a log scale
+ * is drawn down to its last request, where cdf.csv stops at 0.999. */
+static size_t fine_quantiles(uint64_t count, double *q)
+{
+    size_t n = 0;
+    for (int k = 1; k <= 396; k++)
+        q[n++] = k / 400.0;
+    for (int j = 41; n < CMP_FINE_MAX - 1; j++) {
+        double tail = pow(10, -j / 20.0);
+        if (tail * (double)count < 1)
+            break;
+        q[n++] = 1 - tail;
+    }
+    q[n++] = 1;
+    return n;
+}
+
+/* Writes dir/cdf-fine.csv (workload,quantile,latency_ms, as cdf.csv, of
+ * the completed requests after the warm-up) from the run's histograms.
+ * Only fe_hist_quantile is used, so the histogram's layout may change. */
+static int write_fine_cdf(const fe_result *r, const char *dir, ut_err *err)
+{
+    double *q = ut_xmalloc(CMP_FINE_MAX * sizeof *q);
+    ut_buf b = {0};
+    ut_buf_printf(&b, "workload,quantile,latency_ms\n");
+    for (size_t w = 0; w < r->nw; w++) {
+        const fe_hist *h = &r->w[w].lat;
+        char nm[2 * POL_NAME_MAX + 4];
+        const char *name = ut_csv(r->w[w].name, nm, sizeof nm);
+        size_t n = h->count ? fine_quantiles(h->count, q) : 0;
+        for (size_t k = 0; k < n; k++)
+            ut_buf_printf(&b, "%s,%.10g,%.6f\n", name, q[k],
+                          (double)fe_hist_quantile(h, q[k]) / 1e6);
+    }
+    char path[UT_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, CMP_FINE_CDF);
+    int rc = ut_write_atomic(path, b.s, b.len, err);
+    ut_buf_free(&b);
+    free(q);
+    return rc;
+}
+
 /* One run, in the child process: its exit status. */
 static int run_one(const cmp *c, size_t p, int s, const char *dir)
 {
@@ -119,8 +177,14 @@ static int run_one(const cmp *c, size_t p, int s, const char *dir)
     cfg.policy = pol_find(c->e.policies[p]);
     cfg.req = &req;
     cfg.reconfig_delay_s = c->e.reconfig_delay_s;
-    int rc = sim_run(&cfg, dir, NULL, &err);
+    /* the first seed's histograms, for the figures' fine CDF */
+    fe_result res;
+    memset(&res, 0, sizeof res);
+    int rc = sim_run(&cfg, dir, s == 0 ? &res : NULL, &err);
     pol_plan_free(&plan);
+    if (rc == 0 && s == 0 && res.complete)
+        rc = write_fine_cdf(&res, dir, &err);
+    fe_result_free(&res);
     if (rc < 0) {
         note(c, "igniter compare: %s: %s", dir, err.msg);
         return 2;
@@ -294,6 +358,8 @@ static int write_tables(cmp *c, ut_err *err)
     c->cost_m = ut_xcalloc(np, sizeof *c->cost_m);
     c->cost_ci = ut_xcalloc(np, sizeof *c->cost_ci);
     c->gpus_m = ut_xcalloc(np, sizeof *c->gpus_m);
+    c->viol_ci = ut_xcalloc(np * nw, sizeof *c->viol_ci);
+    c->nrun = ut_xcalloc(np, sizeof *c->nrun);
     int rc = 0;
     for (size_t p = 0; p < np && rc == 0; p++) {
         const char *pn = c->e.policies[p];
@@ -384,6 +450,7 @@ static int write_tables(cmp *c, ut_err *err)
         c->cost_m[p] = cm;
         c->cost_ci[p] = cci;
         c->gpus_m[p] = gm;
+        c->nrun[p] = nrun;
         for (size_t wi = 0; wi < nw; wi++) {
             double col[3][1000], m[3], ci[3];
             for (int r = 0; r < nrun && r < 1000; r++)
@@ -392,6 +459,7 @@ static int write_tables(cmp *c, ut_err *err)
             for (int q = 0; q < 3; q++)
                 mean_ci(col[q], nrun < 1000 ? nrun : 1000, &m[q], &ci[q]);
             c->viol_m[p * nw + wi] = m[0];
+            c->viol_ci[p * nw + wi] = ci[0];
             char q[2 * POL_NAME_MAX + 4];
             ut_buf_printf(&sum, "%s,%s,%d,%d", pn,
                           wi < nw - 1 ? ut_csv(c->e.w[wi].name, q, sizeof q)
@@ -424,13 +492,206 @@ static int write_tables(cmp *c, ut_err *err)
     return rc;
 }
 
+/* ---- the figure data -------------------------------------------------------- */
+
+/* A name as one word of a figdata list: meta is read by sh and by gnuplot
+ * in single quotes, and gnuplot's words() splits on blanks, so blanks,
+ * quotes, backslashes and control characters become '_'. */
+static const char *fig_word(const char *s, char *out, size_t n)
+{
+    snprintf(out, n, "%s", s);
+    for (char *q = out; *q; q++)
+        if (*q == ' ' || *q == '\'' || *q == '"' || *q == '\\' ||
+            (unsigned char)*q < 0x20)
+            *q = '_';
+    return out;
+}
+
+/* One workload's latency quantiles in a run (its completed requests):
+ * q ascending, ms non-decreasing. */
+typedef struct qpt {
+    double q, ms;
+} qpt;
+
+typedef struct qtab {
+    qpt *p;
+    size_t n, cap;
+} qtab;
+
+/* Reads a run's quantiles (workload,quantile,latency_ms) into t[0..nw),
+ * in the experiment's workload order: cdf-fine.csv, else cdf.csv (20
+ * points; its "all" rows, a name no workload has, are skipped). Names are
+ * matched as written, CSV-quoted. -1 when neither file is there. */
+static int read_quantiles(const cmp *c, const char *rd, qtab *t)
+{
+    char path[UT_PATH_MAX + 96];
+    snprintf(path, sizeof path, "%s/%s", rd, CMP_FINE_CDF);
+    char *text = ut_read_file(path, NULL, NULL);
+    if (!text) {
+        snprintf(path, sizeof path, "%s/cdf.csv", rd);
+        text = ut_read_file(path, NULL, NULL);
+    }
+    if (!text)
+        return -1;
+    size_t nw = c->e.nw;
+    char (*nm)[2 * POL_NAME_MAX + 4] = ut_xcalloc(nw, sizeof *nm);
+    for (size_t w = 0; w < nw; w++) {
+        char q[sizeof *nm];
+        snprintf(nm[w], sizeof nm[w], "%s",
+                 ut_csv(c->e.w[w].name, q, sizeof q));
+    }
+    size_t w = 0;                    /* rows come grouped: try the last first */
+    for (char *l = strchr(text, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        for (size_t k = 0; k < nw; k++, w = (w + 1) % nw) {
+            size_t len = strlen(nm[w]);
+            qpt pt;
+            if (strncmp(l + 1, nm[w], len) || l[1 + len] != ',' ||
+                sscanf(l + 2 + len, "%lf,%lf", &pt.q, &pt.ms) != 2)
+                continue;
+            UT_GROW(t[w].p, t[w].cap, t[w].n + 1);
+            t[w].p[t[w].n++] = pt;
+            break;
+        }
+    }
+    free(nm);
+    free(text);
+    return 0;
+}
+
+/* The fraction of a table's requests at most ms: linear between its
+ * points, 0 below the first, 1 from the last (the maximum). */
+static double qtab_cdf(const qtab *t, double ms)
+{
+    if (t->n == 0 || ms < t->p[0].ms)
+        return 0;
+    if (ms >= t->p[t->n - 1].ms)
+        return 1;
+    size_t lo = 0, hi = t->n - 1;    /* p[lo].ms <= ms < p[hi].ms */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->p[mid].ms <= ms)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const qpt *a = &t->p[lo], *b = &t->p[hi];
+    return a->q + (b->q - a->q) * (ms - a->ms) / (b->ms - a->ms);
+}
+
+/* What a workload's CDF counts, from the run's summary.json: its completed
+ * requests, and those that can only be late (dropped, or already past the
+ * SLO at the end), drawn as never served. Over both, the fraction above
+ * latency/SLO = 1 is the violation % of fe_violation_pct. Without the
+ * summary: the completed ones only. */
+typedef struct wcount {
+    double done, never;
+} wcount;
+
+static void read_counts(const cmp *c, const char *rd, const qtab *t,
+                        wcount *n)
+{
+    char path[UT_PATH_MAX + 96];
+    snprintf(path, sizeof path, "%s/summary.json", rd);
+    cJSON *j = ut_json_load(path, NULL);
+    for (size_t w = 0; w < c->e.nw; w++) {
+        n[w] = (wcount){t[w].n ? 1 : 0, 0};
+        const cJSON *o;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(j,
+                                                              "workloads")) {
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(o, "name");
+            if (!cJSON_IsString(nm) || strcmp(nm->valuestring,
+                                              c->e.w[w].name))
+                continue;
+            double done = num(o, "completed"), drop = num(o, "dropped"),
+                   late = num(o, "late_at_end");   /* absent when none */
+            if (isfinite(done) && isfinite(drop))
+                n[w] = (wcount){t[w].n ? done : 0,
+                                drop + (isfinite(late) ? late : 0)};
+            break;
+        }
+    }
+    cJSON_Delete(j);
+}
+
+/* The x that stands for "never served" in cdf.dat, beyond any latency:
+ * its rows are flagged (third column 1) so that the plot leaves them out
+ * of its x range and draws the line out to the edge. */
+#define FIG_NEVER_X 1e9
+
+/*
+ * One CDF block of cdf.dat: rows "latency/SLO, fraction of the requests
+ * above it, 0", the tail that a log scale shows. A workload's block is
+ * its own quantiles (runs of equal latency kept by their ends); "all
+ * requests" (t and n over every workload, slo_ms each its own) is the
+ * mixture of the workloads' CDFs, each weighted by its requests, at 400
+ * points spaced evenly in log(latency/SLO). A block is never empty (a
+ * NaN row), so gnuplot's index counts it.
+ */
+static void cdf_block(ut_buf *b, const qtab *t, const wcount *n,
+                      const double *slo_ms, size_t nt, int mix)
+{
+    size_t rows = 0;
+    double done = 0, never = 0, xmin = INFINITY, xmax = 0;
+    for (size_t w = 0; w < nt; w++) {
+        done += n[w].done;
+        never += n[w].never;
+        if (t[w].n && n[w].done > 0) {
+            xmin = fmin(xmin, t[w].p[0].ms / slo_ms[w]);
+            xmax = fmax(xmax, t[w].p[t[w].n - 1].ms / slo_ms[w]);
+        }
+    }
+    double all = done + never;
+    if (!mix && nt == 1 && all > 0)
+        for (size_t k = 0; k < t->n; k++) {
+            if (k > 0 && k + 1 < t->n && t->p[k - 1].ms == t->p[k].ms &&
+                t->p[k + 1].ms == t->p[k].ms)
+                continue;
+            double y = (done * (1 - t->p[k].q) + never) / all;
+            if (y > 0 && t->p[k].ms > 0) {
+                ut_buf_printf(b, "%.6g %.6g 0\n", t->p[k].ms / slo_ms[0], y);
+                rows++;
+            }
+        }
+    if (mix && all > 0 && xmax > 0 && xmin > 0) {
+        int npt = xmax > xmin ? 400 : 1;
+        for (int i = 0; i < npt; i++) {
+            double x = npt > 1 ? xmin * pow(xmax / xmin, i / (npt - 1.0))
+                               : xmin, above = never;
+            for (size_t w = 0; w < nt; w++)
+                above += n[w].done * (1 - qtab_cdf(&t[w], x * slo_ms[w]));
+            if (above > 0) {
+                ut_buf_printf(b, "%.6g %.6g 0\n", x, above / all);
+                rows++;
+            }
+        }
+    }
+    if (never > 0 && all > 0) {
+        ut_buf_printf(b, "%g %.6g 1\n", FIG_NEVER_X, never / all);
+        rows++;
+    }
+    if (rows == 0)
+        ut_buf_printf(b, "NaN NaN 0\n");
+}
+
 /*
  * Figure data, in the whitespace-separated blocks gnuplot reads best
- * (scripts/plot.sh draws them): cost.dat (policy, cost per hour, its 95 %
- * interval, GPUs, violation % of all requests), violations.dat (a row per
- * workload, a column per policy), cdf.dat and focus.dat (one block per
- * policy, first seed), and meta (the policies and the focus workload).
- * Built from the summary write_tables made, not by reading its CSV back.
+ * (scripts/plot.sh draws them), built from the summary write_tables made
+ * and the first seed's runs:
+ *   cost.dat        a row per policy: name, cost per hour, its 95 %
+ *                   interval, GPUs, violation % of all requests, its place
+ *                   in the experiment (x) and in the registry (colour)
+ *   violations.dat  a block per policy, a row per workload and "all":
+ *                   x, name, violation %, its 95 % interval
+ *   cdf.dat         a block per policy and panel ("all" first, then the
+ *                   workloads): latency/SLO, fraction above it (cdf_block)
+ *   focus.dat       a block per policy: the focus workload over time
+ *   meta            what the titles and lines need: experiment, seeds,
+ *                   policies and their colours, workloads and SLOs, the
+ *                   focus and its SLO, warm-up, and the times and factors
+ *                   of the focus workload's rate schedule. Plain
+ *                   name='value' lines that sh and gnuplot both read.
+ * A policy's colour is its place in the registry (pol_all), so it is the
+ * same in every figure of every experiment.
  */
 static int figure_data(const cmp *c, ut_err *err)
 {
@@ -440,53 +701,70 @@ static int figure_data(const cmp *c, ut_err *err)
         return -1;
     size_t np = c->e.npolicies, nw = c->e.nw;
     ut_buf cost = {0}, vd = {0}, cdf = {0}, focus = {0}, meta = {0};
+    int *colour = ut_xcalloc(np, sizeof *colour), seeds = c->nseeds;
+    for (size_t p = 0; p < np; p++) {
+        const pol_ops *const *o = pol_all();
+        while (o[colour[p]] && strcmp(o[colour[p]]->name, c->e.policies[p]))
+            colour[p]++;
+        if (c->nrun[p] < seeds)
+            seeds = c->nrun[p];
+    }
     ut_buf_printf(&cost, "# policy cost_per_hour cost_ci gpus violation_pct"
-                  "\n");
+                  " x colour\n");
     for (size_t p = 0; p < np; p++)
         if (isfinite(c->cost_m[p]))
-            ut_buf_printf(&cost, "%s %.6f %.6f %.3f %.4f\n", c->e.policies[p],
-                          c->cost_m[p], c->cost_ci[p], c->gpus_m[p],
-                          c->viol_m[p * (nw + 1) + nw]);
-    ut_buf_printf(&vd, "workload");
-    for (size_t p = 0; p < np; p++)
-        ut_buf_printf(&vd, " %s", c->e.policies[p]);
-    ut_buf_printf(&vd, "\n");
-    for (size_t w = 0; w <= nw; w++) {
-        /* gnuplot splits on blanks: a name's blanks become '_' here */
-        char name[POL_NAME_MAX];
-        snprintf(name, sizeof name, "%s", w < nw ? c->e.w[w].name : "all");
-        for (char *q = name; *q; q++)
-            if (*q == ' ' || *q == '\t' || *q == '"')
-                *q = '_';
-        ut_buf_printf(&vd, "%s", name);
-        for (size_t p = 0; p < np; p++) {
-            double x = c->viol_m[p * (nw + 1) + w];
+            ut_buf_printf(&cost, "%s %.6f %.6f %.3f %.4f %zu %d\n",
+                          c->e.policies[p], c->cost_m[p], c->cost_ci[p],
+                          c->gpus_m[p], c->viol_m[p * (nw + 1) + nw], p,
+                          colour[p]);
+    char word[POL_NAME_MAX];
+    for (size_t p = 0; p < np; p++) {
+        ut_buf_printf(&vd, "# %s: x workload violation_pct ci\n",
+                      c->e.policies[p]);
+        for (size_t w = 0; w <= nw; w++) {
+            double x = c->viol_m[p * (nw + 1) + w],
+                   ci = c->viol_ci[p * (nw + 1) + w];
+            ut_buf_printf(&vd, "%zu %s", w,
+                          fig_word(w < nw ? c->e.w[w].name : "all", word,
+                                   sizeof word));
             ut_buf_printf(&vd, isfinite(x) ? " %.4f" : " NaN", x);
+            ut_buf_printf(&vd, isfinite(ci) ? " %.4f\n" : " 0\n", ci);
         }
-        ut_buf_printf(&vd, "\n");
+        ut_buf_printf(&vd, "\n\n");
     }
     char fq[2 * POL_NAME_MAX + 4];
     const char *fname = ut_csv(c->e.focus, fq, sizeof fq);
-    size_t flen = strlen(fname);
+    size_t flen = strlen(fname), fi = 0;
+    while (fi + 1 < nw && strcmp(c->e.w[fi].name, c->e.focus))
+        fi++;
+    qtab *t = ut_xcalloc(nw, sizeof *t);
+    wcount *n = ut_xcalloc(nw, sizeof *n);
+    double *slo = ut_xcalloc(nw, sizeof *slo);
+    for (size_t w = 0; w < nw; w++)
+        slo[w] = c->e.w[w].slo_ms;
     for (size_t p = 0; p < np; p++) {
         char rd[UT_PATH_MAX + 64];
         run_dir(c, p, 0, rd, sizeof rd);
-        ut_buf_printf(&cdf, "# %s\n", c->e.policies[p]);
+        for (size_t w = 0; w < nw; w++)
+            t[w].n = 0;
+        read_quantiles(c, rd, t);
+        read_counts(c, rd, t, n);
+        for (size_t w = 0; w <= nw; w++) {
+            ut_buf_printf(&cdf, "# %s, %s: latency/slo fraction_above "
+                          "never\n", c->e.policies[p],
+                          w ? fig_word(c->e.w[w - 1].name, word, sizeof word)
+                            : "all");
+            if (w == 0)
+                cdf_block(&cdf, t, n, slo, nw, 1);
+            else
+                cdf_block(&cdf, &t[w - 1], &n[w - 1], &slo[w - 1], 1, 0);
+            ut_buf_printf(&cdf, "\n\n");
+        }
         ut_buf_printf(&focus, "# %s: t_s p99_ms share_pct violations\n",
                       c->e.policies[p]);
-        snprintf(path, sizeof path, "%s/cdf.csv", rd);
-        char *t = ut_read_file(path, NULL, NULL);
-        for (char *l = t ? strchr(t, '\n') : NULL; l && l[1];
-             l = strchr(l + 1, '\n'))
-            if (!strncmp(l + 1, "all,", 4)) {
-                double q, ms;
-                if (sscanf(l + 5, "%lf,%lf", &q, &ms) == 2)
-                    ut_buf_printf(&cdf, "%.6f %.4f\n", ms, q);
-            }
-        free(t);
         snprintf(path, sizeof path, "%s/timeseries.csv", rd);
-        t = ut_read_file(path, NULL, NULL);
-        for (char *l = t ? strchr(t, '\n') : NULL; l && l[1];
+        char *text = ut_read_file(path, NULL, NULL);
+        for (char *l = text ? strchr(text, '\n') : NULL; l && l[1];
              l = strchr(l + 1, '\n')) {
             char *f = strchr(l + 1, ',');
             if (!f || strncmp(f + 1, fname, flen) || f[1 + flen] != ',')
@@ -497,17 +775,57 @@ static int figure_data(const cmp *c, ut_err *err)
                 ut_buf_printf(&focus, "%g %.4f %.4g %g\n", tsv, p99, share,
                               viol2);
         }
-        free(t);
-        ut_buf_printf(&cdf, "\n\n");
+        free(text);
         ut_buf_printf(&focus, "\n\n");
     }
+    for (size_t w = 0; w < nw; w++)
+        free(t[w].p);
+    free(t);
+    free(n);
+
+    /* the experiment's name: its file's, without the folder and ".json" */
+    char ename[UT_PATH_MAX];
+    const char *base = strrchr(c->exp_path, '/');
+    fig_word(base ? base + 1 : c->exp_path, ename, sizeof ename);
+    size_t bl = strlen(ename);
+    if (bl > 5 && !strcmp(ename + bl - 5, ".json"))
+        ename[bl - 5] = '\0';
+    ut_buf_printf(&meta, "# igniter compare's figure data (lab/compare.c, "
+                  "figure_data), read by sh and gnuplot\n");
+    ut_buf_printf(&meta, "experiment='%s'\n", ename);
+    ut_buf_printf(&meta, "# complete runs of every policy, of seeds_asked\n"
+                  "seeds=%d\nseeds_asked=%d\n", seeds, c->nseeds);
     ut_buf_printf(&meta, "policies='");
     for (size_t p = 0; p < np; p++)
-        ut_buf_printf(&meta, "%s%s", p ? " " : "", c->e.policies[p]);
-    ut_buf_printf(&meta, "'\nfocus='");
-    for (const char *q = c->e.focus; *q; q++)   /* a shell-quoted string */
-        ut_buf_printf(&meta, *q == '\'' ? "'\\''" : "%c", *q);
+        ut_buf_printf(&meta, "%s%s", p ? " " : "",
+                      fig_word(c->e.policies[p], word, sizeof word));
+    ut_buf_printf(&meta, "'\n# each policy's place in the registry: its "
+                  "colour\ncolours='");
+    for (size_t p = 0; p < np; p++)
+        ut_buf_printf(&meta, "%s%d", p ? " " : "", colour[p]);
+    ut_buf_printf(&meta, "'\nworkloads='");
+    for (size_t w = 0; w < nw; w++)
+        ut_buf_printf(&meta, "%s%s", w ? " " : "",
+                      fig_word(c->e.w[w].name, word, sizeof word));
+    ut_buf_printf(&meta, "'\nslos='");
+    for (size_t w = 0; w < nw; w++)
+        ut_buf_printf(&meta, "%s%g", w ? " " : "", slo[w]);
+    ut_buf_printf(&meta, "'\nfocus='%s'\nfocus_slo=%g\nwarmup=%g\n",
+                  fig_word(c->e.focus, word, sizeof word), slo[fi],
+                  c->e.warmup_s);
+    /* the focus workload's rate steps after the start (time, factor) */
+    const trace_spec *a = &c->e.wcfg[fi].arrivals;
+    size_t ns = a->kind == TRACE_SCHEDULE ? a->nsteps : 0;
+    ut_buf_printf(&meta, "# the focus workload's rate steps: times (s) and "
+                  "factors of its rate\nsteps='");
+    for (size_t k = 1; k < ns; k++)
+        ut_buf_printf(&meta, "%s%g", k > 1 ? " " : "", a->step_s[k]);
+    ut_buf_printf(&meta, "'\nfactors='");
+    for (size_t k = 1; k < ns; k++)
+        ut_buf_printf(&meta, "%s%g", k > 1 ? " " : "", a->factor[k]);
     ut_buf_printf(&meta, "'\n");
+    free(slo);
+    free(colour);
     static const char *names[5] = {"cost.dat", "violations.dat", "cdf.dat",
                                    "focus.dat", "meta"};
     ut_buf *bufs[5] = {&cost, &vd, &cdf, &focus, &meta};
@@ -596,6 +914,8 @@ out:
     free(c.cost_m);
     free(c.cost_ci);
     free(c.gpus_m);
+    free(c.viol_ci);
+    free(c.nrun);
     if (c.have_meas)
         mdl_measured_free(&c.meas);
     mdl_fitted_free(&c.fit);

@@ -169,6 +169,97 @@ static void test_sim_honours_reconfig_delay(void **state)
     free(e);
 }
 
+/* compare's figure data: meta names the experiment, its seeds, each
+ * policy's colour (its place in the registry), the focus and the steps of
+ * its rate schedule; the first seed's run has a fine CDF (cdf-fine.csv,
+ * more than cdf.csv's 20 points), the others none; and a workload's tail
+ * in cdf.dat at latency/SLO = 1 is its violation %. */
+static void test_compare_figure_data(void **state)
+{
+    (void)state;
+    char cwd[512], text[2048];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"backend\": "
+             "\"measured\", \"measured\": \"%s/" V100_MEASURED "\", "
+             "\"duration_s\": 4, \"warmup_s\": 1, \"seed\": 3, "
+             "\"seeds\": 2, \"focus\": \"r\", "
+             "\"policies\": [\"exclusive\", \"igniter\"], \"workloads\": ["
+             "{\"name\": \"a\", \"model\": \"alexnet\", \"slo_ms\": 15, "
+             "\"rate_rps\": 500}, "
+             "{\"name\": \"r\", \"model\": \"resnet50\", \"slo_ms\": 40, "
+             "\"rate_rps\": 300, \"arrivals\": {\"kind\": \"schedule\", "
+             "\"steps\": [[0, 1], [2, 3]]}}]}", cwd, cwd);
+    char *e = tu_write_temp("lab-fig.json", text);
+    char out[300], p[400];
+    snprintf(out, sizeof out, "%s/fig", tu_tmpdir());
+    ut_err err;
+    assert_int_equal(lab_compare(e, out, 2, 0, NULL, NULL, NULL, &err), 0);
+    snprintf(p, sizeof p, "%s/figdata/meta", out);
+    char *t = ut_read_file(p, NULL, &err);
+    assert_non_null(t);
+    int ex = -1, ig = -1;
+    for (int i = 0; pol_all()[i]; i++) {
+        if (!strcmp(pol_all()[i]->name, "exclusive"))
+            ex = i;
+        if (!strcmp(pol_all()[i]->name, "igniter"))
+            ig = i;
+    }
+    char want[64];
+    snprintf(want, sizeof want, "\ncolours='%d %d'\n", ex, ig);
+    assert_non_null(strstr(t, want));
+    assert_non_null(strstr(t, "\nexperiment='lab-fig'\n"));
+    assert_non_null(strstr(t, "\nseeds=2\nseeds_asked=2\n"));
+    assert_non_null(strstr(t, "\npolicies='exclusive igniter'\n"));
+    assert_non_null(strstr(t, "\nworkloads='a r'\nslos='15 40'\n"));
+    assert_non_null(strstr(t, "\nfocus='r'\nfocus_slo=40\n"));
+    assert_non_null(strstr(t, "\nsteps='2'\nfactors='3'\n"));
+    free(t);
+    /* the fine CDF: the first seed only, past cdf.csv's 20 points */
+    snprintf(p, sizeof p, "%s/runs/igniter-s4/cdf-fine.csv", out);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof p, "%s/runs/igniter-s3/cdf-fine.csv", out);
+    t = ut_read_file(p, NULL, &err);
+    assert_non_null(t);
+    int rows = 0;
+    for (const char *l = strstr(t, "\na,"); l; l = strstr(l + 1, "\na,"))
+        rows++;
+    assert_true(rows > 100);
+    free(t);
+    /* igniter's workload "a" (the 2nd policy, panel 1 after "all"): its
+     * fraction above latency/SLO = 1, against results.csv's first seed */
+    snprintf(p, sizeof p, "%s/results.csv", out);
+    t = ut_read_file(p, NULL, &err);
+    assert_non_null(t);
+    const char *row = strstr(t, "\nigniter,3,");
+    assert_non_null(row);
+    const char *f = row + 1;
+    for (int k = 0; k < 8; k++)
+        f = strchr(f, ',') + 1;
+    double viol = strtod(f, NULL) / 100;
+    free(t);
+    snprintf(p, sizeof p, "%s/figdata/cdf.dat", out);
+    t = ut_read_file(p, NULL, &err);
+    assert_non_null(t);
+    const char *b = strstr(t, "# igniter, a:");
+    assert_non_null(b);
+    double x0 = 0, y0 = 1, x, y, at = -1;
+    for (const char *l = strchr(b, '\n'); l && l[1] && l[1] != '\n' &&
+                                          l[1] != '#';
+         l = strchr(l + 1, '\n')) {
+        assert_int_equal(sscanf(l + 1, "%lf %lf", &x, &y), 2);
+        if (x >= 1 && at < 0)
+            at = x0 < 1 ? y0 + (y - y0) * (1 - x0) / (x - x0) : y;
+        x0 = x;
+        y0 = y;
+    }
+    if (at < 0)                      /* every request within the SLO */
+        at = 0;
+    assert_true(fabs(at - viol) < 0.02);
+    free(t);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_interrupted_compare_is_partial),
         cmocka_unit_test(test_sighup_stops_sim_like_sigint),
         cmocka_unit_test(test_sim_honours_reconfig_delay),
+        cmocka_unit_test(test_compare_figure_data),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
