@@ -851,6 +851,8 @@ int lab_compare(const char *exp_path, const char *out_dir, int jobs,
     c.note = note_fn;
     c.note_ud = note_ud;
     int rc = -1;
+    if (!out_dir[0])   /* "" would put runs/ and the tables in / */
+        return ut_errf(err, "--out: expected a folder, got \"\"");
     if (lab_experiment_load(exp_path, &c.e, err) < 0)
         return -1;
     if (c.e.npolicies == 0)

@@ -79,10 +79,11 @@ double mdl_measured_solo_ms(const mdl_measured *m, int model, double batch,
     while (b1 < MDL_MAX_BATCH && isnan(row_at(t, b1, share_pct)))
         b1++;
     double y0 = row_at(t, b0, share_pct), y1 = row_at(t, b1, share_pct);
-    double y = batch == b0 ? y0
-               : isnan(y1) ? y0
-               : isnan(y0) ? y1
-                           : lerp(b0, y0, b1, y1, batch);
+    /* y0 is NaN when no row is at or below batch (a table without batch
+     * 1, asked for batch 1): the row above it is then the answer */
+    double y = isnan(y0)                   ? y1
+               : batch == b0 || isnan(y1) ? y0
+                                          : lerp(b0, y0, b1, y1, batch);
     double lo = table_min(t);
     return y < lo ? lo : y;
 }

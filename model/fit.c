@@ -266,6 +266,12 @@ int mdl_fit(const mdl_profile *p, mdl_fitted *f, ut_err *err)
     f->colocated_pct = p->colocated_pct;
     if (fit_clock(p, f, err) < 0 || fit_sched(p, f, err) < 0)
         return -1;
+    /* values near DBL_MAX overflow on the way: an error, never a model
+     * that predicts infinity or NaN */
+    if (!isfinite(f->sched_alpha_ms) || !isfinite(f->sched_beta_ms))
+        return ut_errf(err, "gpu.copies: expected idle times and clocks "
+                       "that give a finite scheduling delay, got %g ms per "
+                       "workload", f->sched_alpha_ms);
     f->models = ut_xcalloc(p->nmodels, sizeof *f->models);
     for (size_t i = 0; i < p->nmodels; i++) {
         const mdl_model_profile *mp = &p->models[i];
@@ -295,6 +301,11 @@ int mdl_fit(const mdl_profile *p, mdl_fitted *f, ut_err *err)
         m->k_l2 = ((mp->active_pair_ms * mp->clock_pair_mhz /
                     p->max_clock_mhz) / mp->active_solo_ms - 1) /
                   mp->pair_l2_util_pct;
+        if (!isfinite(m->k_l2)) {
+            ut_errf(err, "models.%s.pair: expected values that give a finite "
+                    "L2 sensitivity, got %g", mp->name, m->k_l2);
+            goto fail;
+        }
     }
     return 0;
 fail:
@@ -310,14 +321,14 @@ int mdl_find(const mdl_fitted *f, const char *name)
     return -1;
 }
 
+static const char *model_name(const void *f, size_t i)
+{
+    return ((const mdl_fitted *)f)->models[i].name;
+}
+
 const char *mdl_names(const mdl_fitted *f, char *out, size_t n)
 {
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < f->nmodels && len < n; i++)
-        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "",
-                                f->models[i].name);
-    return out;
+    return ut_names(out, n, model_name, f, f->nmodels);
 }
 
 int mdl_find_or_err(const mdl_fitted *f, const char *name, const char *where,
@@ -340,9 +351,12 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
     char d[32];
 #define NUM(key, v, sep) \
     ut_buf_printf(&b, "\"%s\": %s%s", key, ut_fmt_double(v, d), sep)
+    /* names are JSON strings, escaped: a name read from a file may hold
+     * a quote or a control character */
     ut_buf_printf(&b, "{\n  \"format\": \"igniter-fitted\",\n"
-                  "  \"version\": 1,\n  \"gpu\": {\n    \"name\": \"%s\",\n",
-                  f->gpu);
+                  "  \"version\": 1,\n  \"gpu\": {\n    \"name\": ");
+    ut_buf_json_str(&b, f->gpu);
+    ut_buf_printf(&b, ",\n");
     ut_buf_printf(&b, "    ");
     NUM("max_clock_mhz", f->max_clock_mhz, ",\n    ");
     NUM("power_cap_w", f->power_cap_w, ",\n    ");
@@ -359,8 +373,9 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
     NUM("price_per_hour", f->price_per_hour, "\n  },\n  \"models\": {\n");
     for (size_t i = 0; i < f->nmodels; i++) {
         const mdl_model *m = &f->models[i];
-        ut_buf_printf(&b, "    \"%s\": {\n      \"kernels\": %d,\n      ",
-                      m->name, m->kernels);
+        ut_buf_printf(&b, "    ");
+        ut_buf_json_str(&b, m->name);
+        ut_buf_printf(&b, ": {\n      \"kernels\": %d,\n      ", m->kernels);
         NUM("input_bytes", m->input_bytes, ",\n      ");
         NUM("output_bytes", m->output_bytes, ",\n      ");
         NUM("idle_ms", m->idle_ms, ",\n      ");
@@ -423,6 +438,11 @@ static int fitted_from_json(const char *path, const cJSON *root,
         if (strlen(it->string) == 0 || strlen(it->string) >= MDL_NAME_MAX)
             return ut_errf(err, "%s: expected a name of 1..%d characters",
                            where, MDL_NAME_MAX - 1);
+        /* as mdl_fit checks a profile's: mdl_find would see only the
+         * first of two models of one name */
+        if (mdl_find(f, it->string) >= 0)
+            return ut_errf(err, "%s: expected unique model names, got it "
+                           "twice", where);
         strcpy(m->name, it->string);
         long kernels;
         if (!cJSON_IsObject(it))

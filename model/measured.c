@@ -11,6 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A measured latency, ms: from 1 ns (nothing a GPU does takes less) to
+ * about 11.6 days, so that every ratio and interpolation of two of them
+ * stays finite and every time made from one fits int64 nanoseconds. */
+#define MEAS_MIN_MS 1e-6
+#define MEAS_MAX_MS 1e9
+
 void mdl_measured_free(mdl_measured *m)
 {
     free(m->solo);
@@ -47,38 +53,62 @@ static int share_index(mdl_solo_table *t, double share, const char *where,
     return (int)k;
 }
 
-/* table: {"batch": {"share": value}} into one of the solo matrices */
+/*
+ * table: {"batch": {"share": value}} into one of the solo matrices. Every
+ * level must be an object (an array has members without names, which once
+ * reached strtol as NULL); latencies are positive, utilisations percent in
+ * [0, 100], all finite: the back ends turn them into integer times.
+ */
 static int load_table(mdl_solo_table *t, const cJSON *obj, const char *key,
                       const char *where, int which, ut_err *err)
 {
     const cJSON *tab = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char d[64];
     if (!tab)
         return which == 0 ? ut_errf(err, "%s.%s: expected an object, got "
                                     "nothing (missing field)", where, key)
                           : 0;
+    if (!cJSON_IsObject(tab) || (which == 0 && !tab->child))
+        return ut_errf(err, "%s.%s: expected an object of batches, got %s",
+                       where, key,
+                       cJSON_IsObject(tab) ? "an empty object"
+                                           : ut_json_describe(tab, d,
+                                                              sizeof d));
     const cJSON *row, *cell;
     cJSON_ArrayForEach(row, tab) {
         char *end;
         long b = strtol(row->string, &end, 10);
-        if (*end || b < 1 || b > MDL_MAX_BATCH)
+        if (!row->string[0] || *end || b < 1 || b > MDL_MAX_BATCH)
             return ut_errf(err, "%s.%s: expected batch keys 1..%d, got "
-                           "\"%s\"", where, key, MDL_MAX_BATCH, row->string);
+                           "\"%.40s\"", where, key, MDL_MAX_BATCH,
+                           row->string);
+        if (!cJSON_IsObject(row) || !row->child)
+            return ut_errf(err, "%s.%s.%ld: expected an object of shares, got "
+                           "%s", where, key, b,
+                           cJSON_IsObject(row) ? "an empty object"
+                                               : ut_json_describe(row, d,
+                                                                  sizeof d));
         cJSON_ArrayForEach(cell, row) {
             double s = strtod(cell->string, &end);
-            if (*end || !(s > 0 && s <= 100))
+            if (end == cell->string || *end || !(s > 0 && s <= 100))
                 return ut_errf(err, "%s.%s.%ld: expected share keys in "
-                               "(0, 100], got \"%s\"", where, key, b,
+                               "(0, 100], got \"%.40s\"", where, key, b,
                                cell->string);
-            if (!cJSON_IsNumber(cell))
-                return ut_errf(err, "%s.%s.%ld.%s: expected a number", where,
-                               key, b, cell->string);
+            double v = cJSON_IsNumber(cell) ? cell->valuedouble : NAN;
+            if (which == 0 ? !(v >= MEAS_MIN_MS && v <= MEAS_MAX_MS)
+                           : !(v >= 0 && v <= 100))
+                return ut_errf(err, "%s.%s.%ld.%s: expected %s, got %s", where,
+                               key, b, cell->string,
+                               which == 0 ? "a latency in [1e-06, 1e+09] ms"
+                                          : "a percentage in [0, 100]",
+                               ut_json_describe(cell, d, sizeof d));
             int j = share_index(t, s, where, err);
             if (j < 0)
                 return -1;
             double *dst = which == 0   ? &t->lat_ms[b][j]
                           : which == 1 ? &t->l2_pct[b][j]
                                        : &t->dram_pct[b][j];
-            *dst = cell->valuedouble;
+            *dst = v;
         }
     }
     return 0;
@@ -105,15 +135,34 @@ static int load_rows(const cJSON *arr, const char *where, mdl_measured *m,
         const cJSON *e[7];
         for (int j = 0; j < 7; j++)
             e[j] = cJSON_GetArrayItem(row, j);
-        if (!cJSON_IsString(e[0]) || !cJSON_IsString(e[1]))
-            return ut_errf(err, "%s.%s[%zu]: expected model names first",
-                           where, k, i);
+        for (int j = 0; j < 2; j++)
+            if (!cJSON_IsString(e[j]) || !e[j]->valuestring[0] ||
+                strlen(e[j]->valuestring) >= MDL_NAME_MAX) {
+                char d[64];
+                return ut_errf(err, "%s.%s[%zu][%d]: expected a model name of "
+                               "1..%d characters, got %s", where, k, i, j,
+                               MDL_NAME_MAX - 1,
+                               ut_json_describe(e[j], d, sizeof d));
+            }
         for (int j = 2; j < 7; j++)
-            if (!cJSON_IsNumber(e[j]) || !(e[j]->valuedouble >= 0))
+            if (!cJSON_IsNumber(e[j]) || !(e[j]->valuedouble >= 0) ||
+                !isfinite(e[j]->valuedouble)) {
+                char d[64];
                 return ut_errf(err, "%s.%s[%zu][%d]: expected a non-negative "
-                               "number", where, k, i, j);
+                               "number, got %s", where, k, i, j,
+                               ut_json_describe(e[j], d, sizeof d));
+            }
         mdl_pair *p = &m->pairs[i];
         if (!is_std) {
+            /* batches are checked as doubles before they become ints:
+             * a cast of 1e10 to int is undefined */
+            for (int j = 2; j < 4; j++) {
+                double b = e[j]->valuedouble;
+                if (b != floor(b) || b < 1 || b > MDL_MAX_BATCH)
+                    return ut_errf(err, "%s.latency[%zu][%d]: expected a batch"
+                                   " in 1..%d, got %g", where, i, j,
+                                   MDL_MAX_BATCH, b);
+            }
             snprintf(p->a, sizeof p->a, "%s", e[0]->valuestring);
             snprintf(p->b, sizeof p->b, "%s", e[1]->valuestring);
             p->batch_a = (int)e[2]->valuedouble;
@@ -123,12 +172,14 @@ static int load_rows(const cJSON *arr, const char *where, mdl_measured *m,
             p->lat_a_ms = e[5]->valuedouble;
             p->lat_b_ms = e[6]->valuedouble;
             p->std_a_ms = p->std_b_ms = NAN;
-            if (p->batch_a < 1 || p->batch_b < 1 || !(p->share_a_pct > 0) ||
-                !(p->share_a_pct < 100) || !(p->lat_a_ms > 0) ||
-                !(p->lat_b_ms > 0))
-                return ut_errf(err, "%s.latency[%zu]: expected batches >= 1, "
-                               "a share in (0, 100) and positive latencies",
-                               where, i);
+            if (!(p->share_a_pct > 0) || !(p->share_a_pct < 100) ||
+                !(p->lat_a_ms >= MEAS_MIN_MS) || !(p->lat_a_ms <= MEAS_MAX_MS)
+                || !(p->lat_b_ms >= MEAS_MIN_MS) ||
+                !(p->lat_b_ms <= MEAS_MAX_MS))
+                return ut_errf(err, "%s.latency[%zu]: expected a share in "
+                               "(0, 100) and latencies in [1e-06, 1e+09] ms, "
+                               "got %g %%, %g ms and %g ms", where, i,
+                               p->share_a_pct, p->lat_a_ms, p->lat_b_ms);
         } else {
             p->std_a_ms = e[5]->valuedouble;
             p->std_b_ms = e[6]->valuedouble;
@@ -222,8 +273,14 @@ static int build_grids(mdl_measured *m, ut_err *err)
                 double ry = side ? p->share_a_pct : p->share_b_pct;
                 double rest = 100 - rx;
                 double sd = lat / mdl_measured_solo_ms(m, x, bx, rx);
-                g->s[u][v][w] = ry > 0 && ry < rest ? 1 + (sd - 1) * rest / ry
-                                                    : sd;
+                double sw = ry > 0 && ry < rest ? 1 + (sd - 1) * rest / ry
+                                                : sd;
+                if (!isfinite(sw))
+                    return ut_errf(err, "interference.latency[%zu]: pair "
+                                   "%s/%s: expected a finite slow-down, got "
+                                   "%g (partner share %g %%)", i,
+                                   m->solo[x].name, m->solo[y].name, sw, ry);
+                g->s[u][v][w] = sw;
             }
         }
     return 0;
@@ -283,8 +340,9 @@ int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
         }
         mdl_solo_table *t = &m->solo[m->nsolo++];
         snprintf(where, sizeof where, "%s: %s", path, it->string);
-        if (strlen(it->string) >= MDL_NAME_MAX) {
-            ut_errf(err, "%s: expected a shorter model name", where);
+        if (!it->string[0] || strlen(it->string) >= MDL_NAME_MAX) {
+            ut_errf(err, "%s: expected a model name of 1..%d characters, got "
+                    "\"%.40s\"", where, MDL_NAME_MAX - 1, it->string);
             goto fail;
         }
         strcpy(t->name, it->string);
@@ -384,7 +442,8 @@ int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
             continue;
         char where[300];
         snprintf(where, sizeof where, "%s:%d", path, line);
-        cJSON *run = cJSON_Parse(l);
+        /* the whole line is one object: text after it is an error */
+        cJSON *run = cJSON_ParseWithOpts(l, NULL, 1);
         const cJSON *co = cJSON_GetObjectItemCaseSensitive(run, "colocate");
         size_t k = (size_t)cJSON_GetArraySize(co);
         if (!cJSON_IsArray(co) || k == 0 || k > MDL_MAX_COLOC) {
@@ -399,14 +458,24 @@ int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
         const cJSON *it;
         cJSON_ArrayForEach(it, co) {
             const char *name;
-            double b;
+            long b;
             char wh[340];
             snprintf(wh, sizeof wh, "%s: colocate[%zu]", where, i);
             if (ut_json_str(it, "model", wh, &name, err) ||
-                ut_json_pos(it, "batch", wh, &b, err) ||
+                ut_json_int(it, "batch", wh, 1, 1000000, &b, err) ||
                 ut_json_pos(it, "resource_pct", wh, &w[i].share_pct, err) ||
                 ut_json_pos(it, "latency_ms", wh, &meas[i], err)) {
                 rc = -1;
+                break;
+            }
+            if (w[i].share_pct > 100) {
+                rc = ut_errf(err, "%s.resource_pct: expected at most 100, got "
+                             "%g", wh, w[i].share_pct);
+                break;
+            }
+            if (!(meas[i] >= MEAS_MIN_MS && meas[i] <= MEAS_MAX_MS)) {
+                rc = ut_errf(err, "%s.latency_ms: expected a latency in "
+                             "[1e-06, 1e+09] ms, got %g", wh, meas[i]);
                 break;
             }
             w[i].model = mdl_find(f, name);
@@ -438,12 +507,12 @@ int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
     return rc;
 }
 
+static const char *solo_name(const void *m, size_t k)
+{
+    return ((const mdl_measured *)m)->solo[k].name;
+}
+
 const char *mdl_measured_names(const mdl_measured *m, char *out, size_t n)
 {
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t k = 0; k < m->nsolo && len < n; k++)
-        len += (size_t)snprintf(out + len, n - len, "%s%s", k ? ", " : "",
-                                m->solo[k].name);
-    return out;
+    return ut_names(out, n, solo_name, m, m->nsolo);
 }

@@ -384,7 +384,11 @@ char *mdl_profile_to_json(const mdl_profile *p)
     char d[32];
     ut_buf_printf(&b, "{\n  \"format\": \"igniter-profile\",\n"
                   "  \"version\": 1,\n  \"gpu\": {\n");
-    ut_buf_printf(&b, "    \"name\": \"%s\",\n", p->gpu);
+    /* names are JSON strings, escaped: a name read from a file may hold
+     * a quote or a control character */
+    ut_buf_printf(&b, "    \"name\": ");
+    ut_buf_json_str(&b, p->gpu);
+    ut_buf_printf(&b, ",\n");
     ut_buf_printf(&b, "    \"max_clock_mhz\": %s,\n",
                   ut_fmt_double(p->max_clock_mhz, d));
     ut_buf_printf(&b, "    \"power_cap_w\": %s,\n",
@@ -417,7 +421,9 @@ char *mdl_profile_to_json(const mdl_profile *p)
     ut_buf_printf(&b, "    }\n  },\n  \"models\": {\n");
     for (size_t i = 0; i < p->nmodels; i++) {
         const mdl_model_profile *m = &p->models[i];
-        ut_buf_printf(&b, "    \"%s\": {\n", m->name);
+        ut_buf_printf(&b, "    ");
+        ut_buf_json_str(&b, m->name);
+        ut_buf_printf(&b, ": {\n");
         ut_buf_printf(&b, "      \"kernels\": %d,\n", m->kernels);
         ut_buf_printf(&b, "      \"input_bytes\": %s,\n",
                       ut_fmt_double(m->input_bytes, d));

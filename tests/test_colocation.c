@@ -2,8 +2,8 @@
  * test_colocation.c - the measured back end's reality (model/colocation.c):
  * solo latencies exact at every measured point and sensible between and
  * beyond them, pair slow-downs that reproduce all 750 measured pairs
- * exactly, the fallback for unmeasured pairs, and the composition for more
- * than two workloads.
+ * exactly, the fallback for unmeasured pairs, the composition for more
+ * than two workloads, and bad measured files refused with a message.
  */
 #include "testutil.h"
 #include "model/model.h"
@@ -188,6 +188,92 @@ static void test_pairs_with_their_own_share_b(void **state)
     free(path);
 }
 
+/* Loads text as measured data and expects an error with both fragments. */
+static void measured_fails(const char *text, const char *frag1,
+                           const char *frag2)
+{
+    char *path = tu_write_temp("bad-measured.jsonl", text);
+    mdl_measured mm;
+    ut_err err;
+    assert_int_equal(mdl_measured_load(path, &mm, &err), -1);
+    if (!strstr(err.msg, path) || !strstr(err.msg, frag1) ||
+        (frag2 && !strstr(err.msg, frag2)))
+        fail_msg("for %s: expected \"%s\" and \"%s\" in: %s", text, frag1,
+                 frag2 ? frag2 : "", err.msg);
+    assert_int_equal(mm.nsolo, 0);
+    free(path);
+}
+
+/* Measured data that once crashed or was taken silently (issue 14, found
+ * by fuzz/fuzz_measured.c): a latency table or batch row that is an array
+ * (its members have no names: NULL reached strtol, SIGSEGV); a batch of
+ * 1e10 in a pair (an undefined cast to int); latencies that are negative,
+ * infinite (1e999) or absurd, which every back end turns into integer
+ * nanoseconds; a slow-down that overflows. Each is a message naming the
+ * field and the value. */
+static void test_bad_measured_data(void **state)
+{
+    (void)state;
+    measured_fails("{\"a\":{\"latency\":[1]}}", "a.latency",
+                   "expected an object of batches, got an array");
+    measured_fails("{\"a\":{\"latency\":{\"1\":[1]}}}", "a.latency.1",
+                   "expected an object of shares, got an array");
+    measured_fails("{\"a\":{\"latency\":{}}}", "a.latency",
+                   "an empty object");
+    measured_fails("{\"a\":{\"latency\":{\"1\":{\"50\":-2}}}}",
+                   "a.latency.1.50", "got -2");
+    measured_fails("{\"a\":{\"latency\":{\"1\":{\"50\":1e999}}}}",
+                   "a.latency.1.50", "[1e-06, 1e+09] ms");
+    measured_fails("{\"a\":{\"latency\":{\"1\":{\"50\":1}},"
+                   "\"l2cache\":{\"1\":{\"50\":300}}}}",
+                   "a.l2cache.1.50", "a percentage in [0, 100], got 300");
+    static const char ab[] =
+        "{\"a\":{\"latency\":{\"1\":{\"50\":1}}}}\n"
+        "{\"b\":{\"latency\":{\"1\":{\"50\":2}}}}\n";
+    char text[512];
+    snprintf(text, sizeof text, "%s{\"interference\":{\"latency\":"
+             "[[\"a\",\"b\",1e10,1,50,1,2]]}}", ab);
+    measured_fails(text, "latency[0][2]", "expected a batch in 1..32, got "
+                   "1e+10");
+    snprintf(text, sizeof text, "%s{\"interference\":{\"latency\":"
+             "[[\"a\",\"b\",1,1.5,50,1,2]]}}", ab);
+    measured_fails(text, "latency[0][3]", "got 1.5");
+    snprintf(text, sizeof text, "%s{\"interference\":{\"latency\":"
+             "[[\"a\",\"b\",1,1,50,1e999,2]]}}", ab);
+    measured_fails(text, "latency[0][5]", "got infinity");
+    snprintf(text, sizeof text, "%s{\"interference\":{\"latency\":"
+             "[[\"a\",\"b\",1,1,50,1e300,2]]}}", ab);
+    measured_fails(text, "latency[0]", "1e+300 ms");
+    snprintf(text, sizeof text, "%s{\"interference\":{\"latency\":"
+             "[[\"a\",\"b\",1,1,50,1e9,2]],\"share_b_pct\":[1e-300]}}",
+             ab);
+    measured_fails(text, "pair a/b", "expected a finite slow-down");
+    snprintf(text, sizeof text, "%s{\"interference\":{\"latency\":"
+             "[[\"a\",\"b\",1,1,50,1,2]]}}",
+             "{\"\":{\"latency\":{\"1\":{\"50\":1}}}}\n");
+    measured_fails(text, "expected a model name of 1..31 characters", NULL);
+}
+
+/* A solo table without a batch-1 row, asked for batch 1 (found by
+ * fuzz/fuzz_measured.c): the latency of the nearest measured batch above,
+ * never NaN (which every back end turns into an integer time). */
+static void test_solo_without_batch_one(void **state)
+{
+    (void)state;
+    char *path = tu_write_temp("no-batch-1.jsonl",
+                               "{\"x\": {\"latency\": {\"2\": {\"50\": 3.0},"
+                               " \"4\": {\"50\": 5.0}}}}\n");
+    mdl_measured mm;
+    ut_err err;
+    if (mdl_measured_load(path, &mm, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_close(mdl_measured_solo_ms(&mm, 0, 1, 50), 3.0, 1e-12);
+    assert_close(mdl_measured_solo_ms(&mm, 0, 1.5, 50), 3.0, 1e-12);
+    assert_close(mdl_measured_solo_ms(&mm, 0, 3, 50), 4.0, 1e-12);
+    mdl_measured_free(&mm);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +284,8 @@ int main(void)
         cmocka_unit_test(test_clamping_and_fallback),
         cmocka_unit_test(test_three_workloads_compose),
         cmocka_unit_test(test_pairs_with_their_own_share_b),
+        cmocka_unit_test(test_bad_measured_data),
+        cmocka_unit_test(test_solo_without_batch_one),
     };
     return cmocka_run_group_tests_name("colocation", tests, setup, teardown);
 }

@@ -5,7 +5,7 @@
  * coefficients, and by recovering known coefficients from a synthetic
  * profile. Also the profile formats: the authors' JSON lines and the
  * project's format give bit-identical fits, and a fitted file reads back
- * bit-identically.
+ * bit-identically, names escaped; bad values are errors, not models.
  */
 #include "testutil.h"
 #include "model/model.h"
@@ -330,6 +330,80 @@ static void test_fitted_file_round_trip(void **state)
     mdl_fitted_free(&b);
 }
 
+/* Names with a quote or a control character (a JSON key may hold any):
+ * the profile and the fitted file are written with them escaped, and read
+ * back the same (they were written raw, and the file did not parse). */
+static void test_names_are_escaped(void **state)
+{
+    (void)state;
+    mdl_profile p;
+    ut_err err;
+    if (mdl_profile_load(V100_PROFILE, &p, &err) < 0)
+        fail_msg("%s", err.msg);
+    snprintf(p.gpu, sizeof p.gpu, "V\"100\\");
+    snprintf(p.models[0].name, sizeof p.models[0].name, "al\"ex\tnet");
+    char *js = mdl_profile_to_json(&p);
+    char *path = tu_write_temp("quoted-profile.json", js);
+    mdl_profile q;
+    if (mdl_profile_load(path, &q, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(q.gpu, "V\"100\\");
+    assert_string_equal(q.models[0].name, "al\"ex\tnet");
+    mdl_fitted f;
+    if (mdl_fit(&q, &f, &err) < 0)
+        fail_msg("%s", err.msg);
+    char *jf = mdl_fitted_to_json(&f);
+    char *fpath = tu_write_temp("quoted-fitted.json", jf);
+    mdl_fitted g = fit_file(fpath);
+    assert_string_equal(g.gpu, "V\"100\\");
+    assert_string_equal(g.models[0].name, "al\"ex\tnet");
+    free(js);
+    free(jf);
+    free(path);
+    free(fpath);
+    mdl_profile_free(&p);
+    mdl_profile_free(&q);
+    mdl_fitted_free(&f);
+    mdl_fitted_free(&g);
+}
+
+/* Found by fuzz/fuzz_fitted.c: a fitted file naming one model twice was
+ * taken (mdl_find sees only the first), and profile values near DBL_MAX
+ * gave an infinite L2 sensitivity instead of an error. */
+static void test_fitted_bad_values(void **state)
+{
+    (void)state;
+    mdl_fitted a = fit_file(V100_PROFILE);
+    char *js = mdl_fitted_to_json(&a);
+    /* the second model takes the first one's name */
+    char *second = strstr(js, a.models[1].name);
+    assert_non_null(second);
+    size_t n1 = strlen(a.models[0].name), n2 = strlen(a.models[1].name);
+    char *dup = malloc(strlen(js) + n1 + 1);
+    memcpy(dup, js, (size_t)(second - js));
+    strcpy(dup + (second - js), a.models[0].name);
+    strcat(dup, second + n2);
+    char *path = tu_write_temp("dup-fitted.json", dup);
+    mdl_fitted b;
+    ut_err err;
+    assert_int_equal(mdl_load(path, &b, &err), -1);
+    if (!strstr(err.msg, path) || !strstr(err.msg, "unique model names"))
+        fail_msg("unclear message: %s", err.msg);
+    mdl_profile p;
+    if (mdl_profile_load(V100_PROFILE, &p, &err) < 0)
+        fail_msg("%s", err.msg);
+    p.models[1].active_pair_ms = 1e300;
+    p.models[1].clock_pair_mhz = 1e300;
+    assert_int_equal(mdl_fit(&p, &b, &err), -1);
+    if (!strstr(err.msg, "pair") || !strstr(err.msg, "finite L2"))
+        fail_msg("unclear message: %s", err.msg);
+    mdl_profile_free(&p);
+    free(js);
+    free(dup);
+    free(path);
+    mdl_fitted_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_both_profile_formats_fit_the_same),
         cmocka_unit_test(test_sched_with_few_copies),
         cmocka_unit_test(test_fitted_file_round_trip),
+        cmocka_unit_test(test_names_are_escaped),
+        cmocka_unit_test(test_fitted_bad_values),
     };
     return cmocka_run_group_tests_name("fit", tests, NULL, NULL);
 }

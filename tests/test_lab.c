@@ -89,6 +89,9 @@ static void test_interrupted_compare_is_partial(void **state)
     ut_err err;
     assert_int_equal(lab_compare(e, out, 1, 0, &stop, NULL, NULL, &err), 1);
     assert_non_null(strstr(err.msg, "interrupted"));
+    /* an empty output folder is refused, not taken as / */
+    assert_int_equal(lab_compare(e, "", 1, 0, NULL, NULL, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "--out"));
     char p[400];
     snprintf(p, sizeof p, "%s/summary.csv", out);
     char *t = ut_read_file(p, NULL, &err);

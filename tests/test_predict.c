@@ -1,31 +1,14 @@
 /*
  * test_predict.c - the predictor (model/predict.c) on co-location sets of
  * 1 to 4 workloads against an independent implementation
- * (scripts/reference-fit.py, SciPy/NumPy), its physical properties, and its
- * error on the 750 measured V100 pairs.
+ * (scripts/reference-fit.py, SciPy/NumPy), its physical properties, its
+ * error on the 750 measured V100 pairs and on multi-workload runs, and bad
+ * runs refused with a message.
  */
 #include "testutil.h"
 #include "model/model.h"
 
-static mdl_fitted f;
-
-static int setup(void **state)
-{
-    (void)state;
-    ut_err err;
-    if (mdl_load(V100_AUTHORS, &f, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    mdl_fitted_free(&f);
-    return 0;
-}
+TU_FIT_FIXTURE(f, V100_AUTHORS)
 
 static mdl_place pl(const char *model, int batch, double share)
 {
@@ -241,6 +224,46 @@ static void test_error_on_multi_runs(void **state)
     free(path);
 }
 
+/* Multi-workload runs once read with undefined behaviour or taken
+ * silently (issue 14, found by fuzz/fuzz_multi.c): a batch of 1e100 cast
+ * to int, a batch of 1.5 cut to 1, a share over 100 %, a latency of
+ * 1e-300 ms (an infinite error), text after a run's object. Each is a
+ * message naming the line and field. */
+static void test_bad_multi_runs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *member, *frag;
+    } bad[] = {
+        {"\"batch\": 1e100, \"resource_pct\": 10, \"latency_ms\": 1",
+         "batch: expected an integer in 1..1000000, got 1e+100"},
+        {"\"batch\": 1.5, \"resource_pct\": 10, \"latency_ms\": 1",
+         "batch: expected an integer in 1..1000000, got 1.5"},
+        {"\"batch\": 1, \"resource_pct\": 150, \"latency_ms\": 1",
+         "resource_pct: expected at most 100, got 150"},
+        {"\"batch\": 1, \"resource_pct\": 10, \"latency_ms\": 1e-300",
+         "latency_ms: expected a latency in [1e-06, 1e+09] ms"},
+        {"\"batch\": 1, \"resource_pct\": 10, \"latency_ms\": 1}]} {",
+         "expected an object with \"colocate\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "{\"colocate\": [{\"model\": "
+                 "\"alexnet\", \"batch\": 1, \"resource_pct\": 10, "
+                 "\"latency_ms\": 1}, {\"model\": \"vgg19\", %s%s\n",
+                 bad[i].member, i == 4 ? "" : "}]}");
+        char *path = tu_write_temp("bad-multi.jsonl", text);
+        mdl_error_stats st;
+        ut_err err;
+        assert_int_equal(mdl_multi_error(&f, path, 0, 0, &st, &err), -1);
+        if (!strstr(err.msg, path) || !strstr(err.msg, ":1") ||
+            !strstr(err.msg, bad[i].frag))
+            fail_msg("%s: expected \"%s\" in: %s", text, bad[i].frag,
+                     err.msg);
+        free(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_power_cap_lowers_the_clock),
         cmocka_unit_test(test_error_on_measured_pairs),
         cmocka_unit_test(test_error_on_multi_runs),
+        cmocka_unit_test(test_bad_multi_runs),
         cmocka_unit_test(test_measured_tables),
     };
     return cmocka_run_group_tests_name("predict", tests, setup, teardown);

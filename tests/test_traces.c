@@ -1,7 +1,8 @@
 /*
  * test_traces.c - arrival processes (traces/): the statistics of each
  * generator, the Azure trace and its rescaling, per-stream determinism,
- * and every parse error naming its input.
+ * every parse error naming its input, the bounds that keep a generator
+ * advancing, and trace files read strictly.
  */
 #include "testutil.h"
 #include "traces/traces.h"
@@ -214,6 +215,130 @@ static void test_bad_trace_files(void **state)
     assert_non_null(strstr(err.msg, "cannot open '/nonexistent.csv'"));
 }
 
+/* Specs that once hung the simulator or made arrivals go back (issue 14,
+ * found again by fuzz/fuzz_arrivals.c): gamma:1e-200 and gamma:1e300 gave
+ * NaN gaps (llround(NaN) put an arrival at INT64_MIN), gamma:1e10 and
+ * schedule:0=1e300 gaps that are all 0, time never advancing. Each
+ * parameter is bounded, and the message says the bounds. */
+static void test_spec_bounds(void **state)
+{
+    (void)state;
+    parse_fails("gamma:1e-200", "[0.01, 10], got '1e-200'");
+    parse_fails("gamma:1e300", "[0.01, 10], got '1e300'");
+    parse_fails("gamma:1e10", "[0.01, 10], got '1e10'");
+    parse_fails("gamma:nan", "got 'nan'");
+    parse_fails("schedule:0=1e300", "[1e-06, 1e+09], got 1e+300");
+    parse_fails("schedule:0=1,1e300=2", "at most 9e+09 s, got 1e+300");
+    parse_fails("schedule:0=1e-300", "positive factor");
+    trace_spec s;
+    ut_err err;
+    assert_int_equal(trace_spec_parse("poisson", 1e12, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "--arrivals: expected a rate in [1e-06, "
+                                    "1e+09] requests/s, got 1e+12"));
+    cJSON *j = cJSON_Parse("{\"kind\":\"gamma\",\"cv\":1e10}");
+    assert_int_equal(trace_spec_from_json(j, 10, "x", NULL, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "x.cv: expected a coefficient of "
+                                    "variation in [0.01, 10], got 1e+10"));
+    cJSON_Delete(j);
+    /* the bounds hold at the edges */
+    trace_gen *g = gen("gamma:10", 1e9, 1, "W");
+    int64_t prev = trace_gen_next(g), first = prev;
+    for (int i = 0; i < 1000; i++) {
+        int64_t t = trace_gen_next(g);
+        assert_true(t >= prev);
+        prev = t;
+    }
+    assert_true(prev > first);
+    trace_gen_free(g);
+}
+
+/* The generator checks its spec again (a caller may set the rate after
+ * parsing) and keeps its promise whatever a kind computes: never a
+ * negative time, never one before the last, and the end stays the end. */
+static void test_generator_refuses_and_never_goes_back(void **state)
+{
+    (void)state;
+    trace_spec s;
+    ut_err err;
+    if (trace_spec_parse("gamma:2", 10, &s, &err) < 0)
+        fail_msg("%s", err.msg);
+    s.cv = 1e-200;
+    assert_null(trace_gen_new(&s, 1, "W", &err));
+    assert_non_null(strstr(err.msg, "coefficient of variation"));
+    s.cv = 2;
+    s.rate_rps = 1e300;
+    assert_null(trace_gen_new(&s, 1, "W", &err));
+    assert_non_null(strstr(err.msg, "got 1e+300"));
+    if (trace_spec_parse("schedule:0=1,1=100", 1e6, &s, &err) < 0)
+        fail_msg("%s", err.msg);
+    s.rate_rps = 1e8;
+    assert_null(trace_gen_new(&s, 1, "W", &err));
+    assert_non_null(strstr(err.msg, "schedule: step 1"));
+    s.rate_rps = 1e4;
+    trace_gen *g = trace_gen_new(&s, 1, "W", &err);
+    assert_non_null(g);
+    int64_t prev = 0;
+    for (int i = 0; i < 100000; i++) {
+        int64_t t = trace_gen_next(g);
+        assert_true(t >= prev);
+        prev = t;
+    }
+    assert_true(prev > (int64_t)1e9);   /* past the step at 1 s */
+    trace_gen_free(g);
+}
+
+/* Trace files taken silently or read with undefined behaviour (issue 14):
+ * a time of 1e19 s (an undefined cast to int64), "-1" on the first line
+ * taken as a header, dates and plain numbers mixed, a fraction that strtod
+ * read as ".5e3", a day that does not exist. */
+static void test_trace_file_checks(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *frag1, *frag2;
+    } bad[] = {
+        {"0\n1e19\n", ":2:", "seconds in [0, 1e+12]"},
+        {"-1\n1\n2\n", ":1:", "'-1'"},
+        {"0\n2023-11-16 18:17:03\n", ":2:",
+         "expected a number of seconds like the first one"},
+        {"2023-11-16 18:17:03\n2023-11-16 18:17:04\n1800000000\n", ":3:",
+         "expected a date and time like the first one"},
+        {"2023-11-16 18:17:03\n2023-11-16 18:17:03.5e3\n", ":2:",
+         "'2023-11-16 18:17:03.5e3'"},
+        {"t\n2023-02-28 10:00:00\n2023-02-29 10:00:00\n", ":3:",
+         "'2023-02-29 10:00:00'"},
+        {"t\n2023-11-16 -1:17:03\n2023-11-16 18:17:04\n", ":2:", "-1:17"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *p = tu_write_temp("bad.csv", bad[i].text);
+        double *t;
+        size_t n;
+        ut_err err;
+        if (trace_load_csv(p, &t, &n, &err) == 0)
+            fail_msg("%s: loaded %zu timestamps", bad[i].text, n);
+        if (!strstr(err.msg, p) || !strstr(err.msg, bad[i].frag1) ||
+            !strstr(err.msg, bad[i].frag2))
+            fail_msg("%s: expected \"%s\" and \"%s\" in: %s", bad[i].text,
+                     bad[i].frag1, bad[i].frag2, err.msg);
+        free(p);
+    }
+    /* what stays good: a header, a leap day, a leap second, fractions */
+    char *p = tu_write_temp("good.csv", "TIMESTAMP,x\n"
+                                        "2024-02-29 23:59:59.5,1\n"
+                                        "2024-02-29 23:59:60.25,2\n"
+                                        "2024-03-01 00:00:01,3\n");
+    double *t;
+    size_t n;
+    ut_err err;
+    if (trace_load_csv(p, &t, &n, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 3);
+    assert_close(t[1], 0.75, 1e-12);
+    assert_close(t[2], 1.5, 1e-12);   /* second 60 is the next minute's 0 */
+    free(t);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +350,9 @@ int main(void)
         cmocka_unit_test(test_streams_are_independent_and_deterministic),
         cmocka_unit_test(test_bad_specs),
         cmocka_unit_test(test_bad_trace_files),
+        cmocka_unit_test(test_spec_bounds),
+        cmocka_unit_test(test_generator_refuses_and_never_goes_back),
+        cmocka_unit_test(test_trace_file_checks),
     };
     return cmocka_run_group_tests_name("traces", tests, NULL, NULL);
 }

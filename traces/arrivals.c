@@ -25,6 +25,7 @@ struct trace_gen {
     size_t n;
     double scale;         /* replay: trace seconds -> simulated ns */
     double period_ns;     /* replay: one loop */
+    int64_t last_ns;      /* the last time returned (never goes back) */
 };
 
 static uint64_t splitmix64(uint64_t x)
@@ -92,20 +93,65 @@ static const char *kind_name(trace_kind kind)
     return "?";
 }
 
-static int check_steps(trace_spec *s, const char *where, ut_err *err)
+/* The bounds of traces.h, in one place for the two parsers and
+ * trace_gen_new. Each returns 0, or -1 with `WHERE: ...: expected X, got
+ * Y`. */
+static int check_rate(double rate, const char *where, ut_err *err)
 {
+    if (!(rate >= TRACE_MIN_RATE_RPS && rate <= TRACE_MAX_RATE_RPS))
+        return ut_errf(err, "%s: expected a rate in [%g, %g] requests/s, got "
+                       "%g", where, TRACE_MIN_RATE_RPS, TRACE_MAX_RATE_RPS,
+                       rate);
+    return 0;
+}
+
+static int cv_ok(double cv)
+{
+    return cv >= TRACE_MIN_CV && cv <= TRACE_MAX_CV;
+}
+
+static int check_steps(const trace_spec *s, const char *where, ut_err *err)
+{
+    if (s->nsteps > TRACE_MAX_STEPS)
+        return ut_errf(err, "%s: expected at most %d steps, got %zu", where,
+                       TRACE_MAX_STEPS, s->nsteps);
     if (s->nsteps == 0 || s->step_s[0] != 0)
-        return ut_errf(err, "%s: schedule: expected the first step at time 0, "
-                       "got %g", where, s->nsteps ? s->step_s[0] : NAN);
+        return ut_errf(err, "%s: expected the first step at time 0, got %g",
+                       where, s->nsteps ? s->step_s[0] : NAN);
     for (size_t k = 0; k < s->nsteps; k++) {
-        if (!(s->factor[k] > 0) || !isfinite(s->factor[k]))
-            return ut_errf(err, "%s: schedule: step %zu: expected a positive "
-                           "factor, got %g", where, k, s->factor[k]);
+        double r = s->rate_rps * s->factor[k];
+        if (!(s->factor[k] > 0) || !(r >= TRACE_MIN_RATE_RPS) ||
+            !(r <= TRACE_MAX_RATE_RPS))
+            return ut_errf(err, "%s: step %zu: expected a positive "
+                           "factor that keeps the rate (%g requests/s) in "
+                           "[%g, %g], got %g", where, k, s->rate_rps,
+                           TRACE_MIN_RATE_RPS, TRACE_MAX_RATE_RPS,
+                           s->factor[k]);
         if (k && !(s->step_s[k] > s->step_s[k - 1]))
-            return ut_errf(err, "%s: schedule: step %zu: expected a time after"
+            return ut_errf(err, "%s: step %zu: expected a time after"
                            " %g s, got %g", where, k, s->step_s[k - 1],
                            s->step_s[k]);
+        if (!(s->step_s[k] <= TRACE_MAX_STEP_S))
+            return ut_errf(err, "%s: step %zu: expected a time of "
+                           "at most %g s, got %g", where, k, TRACE_MAX_STEP_S,
+                           s->step_s[k]);
     }
+    return 0;
+}
+
+/* Everything a generator needs of a spec that its parser checked; made
+ * again by trace_gen_new because a caller may change the rate after
+ * parsing (a plan's instances add theirs up). */
+static int check_spec(const trace_spec *s, const char *where, ut_err *err)
+{
+    if (check_rate(s->rate_rps, where, err) < 0)
+        return -1;
+    if (s->kind == TRACE_GAMMA && !cv_ok(s->cv))
+        return ut_errf(err, "%s: expected a coefficient of variation in "
+                       "[%g, %g], got %g", where, TRACE_MIN_CV, TRACE_MAX_CV,
+                       s->cv);
+    if (s->kind == TRACE_SCHEDULE)
+        return check_steps(s, where, err);
     return 0;
 }
 
@@ -115,9 +161,8 @@ int trace_spec_parse(const char *str, double rate_rps, trace_spec *out,
     memset(out, 0, sizeof *out);
     out->rate_rps = rate_rps;
     out->cv = 1;
-    if (!(rate_rps > 0))
-        return ut_errf(err, "--arrivals: expected a positive rate, got %g",
-                       rate_rps);
+    if (check_rate(rate_rps, "--arrivals", err) < 0)
+        return -1;
     const char *colon = strchr(str, ':');
     size_t klen = colon ? (size_t)(colon - str) : strlen(str);
     const char *args = colon ? colon + 1 : NULL;
@@ -131,10 +176,10 @@ int trace_spec_parse(const char *str, double rate_rps, trace_spec *out,
     out->kind = ki->kind;
     if (ki->kind == TRACE_GAMMA) {
         out->cv = args ? strtod(args, &end) : NAN;
-        if (!args || *end || !(out->cv > 0) || !isfinite(out->cv))
-            return ut_errf(err, "--arrivals: gamma: expected a positive "
-                           "coefficient of variation, got '%s'",
-                           args ? args : "");
+        if (!args || end == args || *end || !cv_ok(out->cv))
+            return ut_errf(err, "--arrivals: gamma: expected a coefficient of "
+                           "variation in [%g, %g], got '%s'", TRACE_MIN_CV,
+                           TRACE_MAX_CV, args ? args : "");
     } else if (ki->kind == TRACE_SCHEDULE) {
         const char *p = args ? args : "";
         while (*p) {
@@ -154,7 +199,7 @@ int trace_spec_parse(const char *str, double rate_rps, trace_spec *out,
             out->factor[out->nsteps++] = f;
             p = *end ? end + 1 : end;
         }
-        if (check_steps(out, "--arrivals", err) < 0)
+        if (check_steps(out, "--arrivals: schedule", err) < 0)
             return -1;
     } else if (ki->kind == TRACE_REPLAY) {
         size_t n = strlen(args);
@@ -181,7 +226,8 @@ int trace_spec_from_json(const cJSON *obj, double rate_rps, const char *where,
     if (!cJSON_IsObject(obj))
         return ut_errf(err, "%s: expected an object like {\"kind\": "
                        "\"poisson\"}", where);
-    if (ut_json_str(obj, "kind", where, &kind, err) < 0)
+    if (check_rate(rate_rps, where, err) < 0 ||
+        ut_json_str(obj, "kind", where, &kind, err) < 0)
         return -1;
     const struct kind_info *ki = kind_by_name(kind, strlen(kind));
     if (!ki) {
@@ -193,6 +239,10 @@ int trace_spec_from_json(const cJSON *obj, double rate_rps, const char *where,
     if (ki->kind == TRACE_GAMMA) {
         if (ut_json_pos(obj, "cv", where, &out->cv, err) < 0)
             return -1;
+        if (!cv_ok(out->cv))
+            return ut_errf(err, "%s.cv: expected a coefficient of variation "
+                           "in [%g, %g], got %g", where, TRACE_MIN_CV,
+                           TRACE_MAX_CV, out->cv);
     } else if (ki->kind == TRACE_SCHEDULE) {
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "steps");
         if (!cJSON_IsArray(st) || cJSON_GetArraySize(st) < 1 ||
@@ -210,7 +260,9 @@ int trace_spec_from_json(const cJSON *obj, double rate_rps, const char *where,
             out->step_s[out->nsteps] = t->valuedouble;
             out->factor[out->nsteps++] = f->valuedouble;
         }
-        if (check_steps(out, where, err) < 0)
+        char ws[340];
+        snprintf(ws, sizeof ws, "%s: schedule", where);
+        if (check_steps(out, ws, err) < 0)
             return -1;
     } else if (ki->kind == TRACE_REPLAY) {
         const char *path;
@@ -267,44 +319,90 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468;
 }
 
+/* The largest timestamp in seconds a trace file may hold (about 31,700
+ * years): differences of two stay exact to well under a microsecond, and
+ * whole seconds always fit int64. */
+#define CSV_MAX_S 1e12
+
+enum { TS_NUMBER = 1, TS_DATE = 2 };
+
+static int digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static int num(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
 /*
- * One timestamp: seconds as a number, or `YYYY-MM-DD HH:MM:SS[.frac]`.
- * Whole seconds and the fraction are returned apart (*sec, *frac) so that
- * differences keep the 100 ns resolution of the Azure trace.
+ * One timestamp: seconds as a number, or `YYYY-MM-DD HH:MM:SS[.frac]`,
+ * read strictly (fixed digit positions, a real day of the month, the
+ * fraction digits only: sscanf's "%2d" once took " 6" and "-1", and strtod
+ * took ".5e3" as a fraction). Whole seconds and the fraction are returned
+ * apart (*sec, *frac) so that differences keep the 100 ns resolution of the
+ * Azure trace. Returns TS_NUMBER or TS_DATE, or -1.
  */
 static int parse_time(const char *s, size_t len, int64_t *sec, double *frac)
 {
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
     char buf[64];
     if (len == 0 || len >= sizeof buf)
         return -1;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    int y, mo, d, h, mi, se, n = 0;
-    if (sscanf(buf, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se,
-               &n) == 6 && n >= 19) {
-        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-            se > 60)
+    if (len >= 19 && digits(buf, 4) && buf[4] == '-' && digits(buf + 5, 2) &&
+        buf[7] == '-' && digits(buf + 8, 2) && buf[10] == ' ' &&
+        digits(buf + 11, 2) && buf[13] == ':' && digits(buf + 14, 2) &&
+        buf[16] == ':' && digits(buf + 17, 2)) {
+        int y = num(buf, 4), mo = num(buf + 5, 2), d = num(buf + 8, 2);
+        int h = num(buf + 11, 2), mi = num(buf + 14, 2), se = num(buf + 17, 2);
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (mo < 1 || mo > 12 || d < 1 ||
+            d > (mo == 2 && !leap ? 28 : mdays[mo - 1]) || h > 23 ||
+            mi > 59 || se > 60)
             return -1;
         *frac = 0;
-        if (buf[n] == '.') {
-            char *end;
-            *frac = strtod(buf + n, &end);
-            if (*end)
+        if (len > 19) {
+            size_t nd = len - 20;
+            if (buf[19] != '.' || nd == 0 || !digits(buf + 20, (int)nd))
                 return -1;
-        } else if (buf[n]) {
-            return -1;
+            *frac = strtod(buf + 19, NULL);
         }
         *sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-        return 0;
+        return TS_DATE;
     }
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
-    if (end == buf || *end || errno || !isfinite(v) || v < 0)
+    if (end == buf || *end || errno || !(v >= 0 && v <= CSV_MAX_S))
         return -1;
     *sec = (int64_t)floor(v);
     *frac = v - floor(v);
-    return 0;
+    return TS_NUMBER;
+}
+
+/* A first row that is not a timestamp is a header only when it is not
+ * numeric: neither a digit first nor anything strtod reads as a number
+ * ("-1", "+5", ".5", "inf"), which are bad timestamps. */
+static int is_header(const char *f, size_t len)
+{
+    char buf[64];
+    if (len >= sizeof buf)
+        len = sizeof buf - 1;
+    memcpy(buf, f, len);
+    buf[len] = '\0';
+    char *end;
+    strtod(buf, &end);
+    return len > 0 && !(buf[0] >= '0' && buf[0] <= '9') && end == buf;
 }
 
 int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
@@ -318,7 +416,7 @@ int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
     double *t = ut_xmalloc(cap * sizeof *t);
     int64_t sec0 = 0;
     double frac0 = 0;
-    int lineno = 0, seen = 0;
+    int lineno = 0, form = 0;
     char *line = text;
     int rc = 0;
     while (*line) {
@@ -332,28 +430,37 @@ int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
         char *f = line;
         while (len && (*f == ' ' || *f == '\t'))
             f++, len--;
+        int show = (int)(len > 40 ? 40 : len);
         if (len > 0 || strchr(line, ',')) {
             int64_t sec;
             double frac;
-            if (parse_time(f, len, &sec, &frac) < 0) {
-                if (!seen && cnt == 0 && lineno == 1) {
-                    seen = 1;   /* a header row */
-                } else {
-                    rc = ut_errf(err, "%s:%d: timestamp: expected seconds or "
-                                 "YYYY-MM-DD HH:MM:SS[.fraction], got '%.*s'",
-                                 path, lineno, (int)(len > 40 ? 40 : len), f);
+            int kind = parse_time(f, len, &sec, &frac);
+            if (kind < 0) {
+                if (lineno != 1 || !is_header(f, len)) {
+                    rc = ut_errf(err, "%s:%d: timestamp: expected seconds in "
+                                 "[0, %g] or YYYY-MM-DD HH:MM:SS[.fraction], "
+                                 "got '%.*s'", path, lineno, CSV_MAX_S, show,
+                                 f);
                     break;
                 }
+            } else if (form && kind != form) {
+                rc = ut_errf(err, "%s:%d: timestamp: expected %s like the "
+                             "first one, got '%.*s'", path, lineno,
+                             form == TS_DATE ? "a date and time"
+                                             : "a number of seconds",
+                             show, f);
+                break;
             } else {
                 if (cnt == 0) {
                     sec0 = sec;
                     frac0 = frac;
+                    form = kind;
                 }
                 double v = (double)(sec - sec0) + (frac - frac0);
                 if (cnt && v < t[cnt - 1]) {
                     rc = ut_errf(err, "%s:%d: timestamp: expected a time not "
                                  "before the previous one, got '%.*s'", path,
-                                 lineno, (int)(len > 40 ? 40 : len), f);
+                                 lineno, show, f);
                     break;
                 }
                 UT_GROW(t, cap, cnt + 1);
@@ -382,11 +489,8 @@ int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
 trace_gen *trace_gen_new(const trace_spec *spec, uint64_t master_seed,
                          const char *stream_key, ut_err *err)
 {
-    if (!(spec->rate_rps > 0) || !isfinite(spec->rate_rps)) {
-        ut_errf(err, "rate_rps: expected a positive number, got %g",
-                spec->rate_rps);
+    if (check_spec(spec, kind_name(spec->kind), err) < 0)
         return NULL;
-    }
     trace_gen *g = ut_xcalloc(1, sizeof *g);
     g->spec = *spec;
     if (spec->kind == TRACE_REPLAY) {
@@ -397,9 +501,9 @@ trace_gen *trace_gen_new(const trace_spec *spec, uint64_t master_seed,
         /* period P = D n / (n - 1): looping keeps the mean gap D / (n - 1);
          * scaled so that n arrivals take n / rate seconds */
         double d = g->ts[g->n - 1];
-        if (!(d > 0)) {
-            ut_errf(err, "%s: expected timestamps spanning some time, got "
-                    "all equal", spec->path);
+        if (!(d >= 1e-9)) {
+            ut_errf(err, "%s: expected timestamps spanning at least 1 ns, got "
+                    "%g s", spec->path, d);
             free(g->ts);
             free(g);
             return NULL;
@@ -415,9 +519,14 @@ trace_gen *trace_gen_new(const trace_spec *spec, uint64_t master_seed,
     return g;
 }
 
+/* A time in ns as the clock's integer: past the int64 clock (or NaN,
+ * which no bounded spec makes, but llround of it is INT64_MIN) is the end
+ * of the stream. */
 static int64_t to_ns(double t)
 {
-    return t >= 9.2e18 ? INT64_MAX : llround(t);
+    if (!(t < 9.2e18))
+        return INT64_MAX;
+    return t <= 0 ? 0 : llround(t);
 }
 
 /* Non-homogeneous Poisson with a piecewise-constant rate: draw a gap at the
@@ -439,7 +548,22 @@ static int64_t next_schedule(trace_gen *g)
     }
 }
 
+static int64_t next_time(trace_gen *g);
+
+/* The promise of traces.h, kept here whatever a kind computes: a time
+ * never before the last one, and once the end (INT64_MAX), always it. */
 int64_t trace_gen_next(trace_gen *g)
+{
+    if (g->last_ns == INT64_MAX)
+        return INT64_MAX;
+    int64_t t = next_time(g);
+    if (t < g->last_ns)
+        t = g->last_ns;
+    g->last_ns = t;
+    return t;
+}
+
+static int64_t next_time(trace_gen *g)
 {
     const trace_spec *s = &g->spec;
     switch (s->kind) {

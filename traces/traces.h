@@ -24,6 +24,26 @@ extern "C" {
 
 #define TRACE_MAX_STEPS 64
 
+/*
+ * What a spec may ask for, checked by the parsers and again by
+ * trace_gen_new (a rate may change between the two). Outside these, a
+ * generator on an integer-nanosecond clock cannot keep its promise:
+ *   - a rate (a schedule step's rate_rps x factor included) in
+ *     [TRACE_MIN_RATE_RPS, TRACE_MAX_RATE_RPS]: above one arrival per
+ *     nanosecond every gap rounds to 0 and simulated time never advances;
+ *     below one per 11.6 days the gap overflows the run's clock;
+ *   - a gamma coefficient of variation in [TRACE_MIN_CV, TRACE_MAX_CV]:
+ *     outside it the shape 1/cv^2 overflows (NaN gaps) or almost every gap
+ *     underflows to 0, time again standing still;
+ *   - schedule steps at most TRACE_MAX_STEP_S s (int64 nanoseconds end at
+ *     about 9.2e9 s).
+ */
+#define TRACE_MIN_RATE_RPS 1e-6
+#define TRACE_MAX_RATE_RPS 1e9
+#define TRACE_MIN_CV 0.01
+#define TRACE_MAX_CV 10.0
+#define TRACE_MAX_STEP_S 9e9
+
 typedef enum trace_kind {
     TRACE_POISSON,    /* exponential inter-arrivals */
     TRACE_GAMMA,      /* gamma inter-arrivals with coefficient of variation cv */
@@ -36,11 +56,14 @@ typedef enum trace_kind {
 
 typedef struct trace_spec {
     trace_kind kind;
-    double rate_rps;                    /* > 0: the workload's mean rate */
-    double cv;                          /* gamma: > 0 (1 = Poisson) */
+    double rate_rps;                    /* the workload's mean rate, in
+                                           the bounds above */
+    double cv;                          /* gamma: in the bounds above
+                                           (1 = Poisson) */
     size_t nsteps;                      /* schedule: 1..TRACE_MAX_STEPS */
     double step_s[TRACE_MAX_STEPS];     /* ascending, step_s[0] == 0 */
-    double factor[TRACE_MAX_STEPS];     /* > 0 */
+    double factor[TRACE_MAX_STEPS];     /* > 0; rate_rps x factor in the
+                                           rate bounds */
     char path[UT_PATH_MAX];          /* replay: the CSV file */
     int loop;                           /* replay: start over at the end */
 } trace_spec;
@@ -50,7 +73,7 @@ typedef struct trace_spec {
  *   poisson | constant | gamma:CV | schedule:T0=F0,T1=F1,... (seconds=factor;
  *   "schedule:0=1,300=2" doubles the rate at minute 5) | replay:FILE[:loop]
  * Errors name the option and the bad part: `--arrivals: gamma: expected a
- * positive coefficient of variation, got '-1'`.
+ * coefficient of variation in [0.01, 10], got '-1'`.
  */
 int trace_spec_parse(const char *s, double rate_rps, trace_spec *out,
                      ut_err *err);
@@ -72,9 +95,12 @@ char *trace_spec_to_json(const trace_spec *s);
 /*
  * Reads arrival timestamps from a CSV file: the first column of each row,
  * either a number of seconds or a date-time `YYYY-MM-DD HH:MM:SS[.fffffff]`
- * (the Azure LLM inference trace format). A header row is skipped when its
- * first field is not a timestamp. Timestamps must not decrease. *t_s gets
- * seconds relative to the first timestamp (malloc'd, caller frees).
+ * (the Azure LLM inference trace format), one or the other in a whole
+ * file; seconds are at most 1e12, a date's fraction is digits only. The
+ * first row is a header, and skipped, when its first field is not numeric
+ * (it starts with neither a digit nor what strtod reads as a number: "-1"
+ * is a bad timestamp, not a header). Timestamps must not decrease. *t_s
+ * gets seconds relative to the first timestamp (malloc'd, caller frees).
  * Errors name the file, line and value: `trace.csv:17: timestamp: expected
  * a time not before the previous one, got '2023-11-16 18:17:03.1'`.
  */
@@ -91,9 +117,10 @@ typedef struct trace_gen trace_gen;
 trace_gen *trace_gen_new(const trace_spec *spec, uint64_t master_seed,
                          const char *stream_key, ut_err *err);
 
-/* The next arrival time in ns (strictly increasing is not guaranteed: equal
- * times are possible for replayed traces); INT64_MAX when the stream has
- * ended (a replay without loop). */
+/* The next arrival time in ns: never negative and never before the
+ * previous one (strictly increasing is not guaranteed: equal times are
+ * possible); INT64_MAX when the stream has ended (a replay without loop,
+ * or a time past the int64 clock), and from then on. */
 int64_t trace_gen_next(trace_gen *g);
 
 void trace_gen_free(trace_gen *g);
