@@ -26,7 +26,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -I. -D_POSIX_C_SOURCE=200809L
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 $(WARN)
-LDLIBS  = -lgsl -lgslcblas -lcjson -lm -ldl
+LDLIBS  = -lglpk -lgsl -lgslcblas -lcjson -lm -ldl
 
 ifeq ($(SAN),1)
 BUILD   = build-san

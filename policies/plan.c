@@ -138,7 +138,20 @@ char *pol_plan_to_json(const pol_plan *p)
         }
         ut_buf_printf(&b, "\n    ]}");
     }
-    ut_buf_printf(&b, "\n  ]\n}\n");
+    ut_buf_printf(&b, "\n  ]");
+    if (p->solve_status[0]) {
+        /* only exact policies set it: other plans stay byte for byte */
+        double gap = p->ngpus ? 100 * ((double)p->ngpus - p->solve_bound_gpus)
+                                    / (double)p->ngpus
+                              : 0;
+        ut_buf_printf(&b, ",\n  \"solve\": {\"status\": ");
+        ut_buf_json_str(&b, p->solve_status);
+        ut_buf_printf(&b, ", \"lower_bound_gpus\": %s, ",
+                      ut_fmt_double(p->solve_bound_gpus, d));
+        ut_buf_printf(&b, "\"gap_pct\": %s, ", ut_fmt_double(gap, d));
+        ut_buf_printf(&b, "\"max_split\": %d}", p->solve_max_split);
+    }
+    ut_buf_printf(&b, "\n}\n");
     return b.s;
 }
 
@@ -167,6 +180,16 @@ char *pol_plan_table(const pol_plan *p)
     ut_buf_printf(&b, "\npolicy %s%s: %zu x %s at $%.3f/h = $%.2f per hour\n",
                   p->policy, p->faithful ? " (faithful to the reference)" : "",
                   p->ngpus, p->gpu_type, p->price_per_hour, p->cost_per_hour);
+    if (!strcmp(p->solve_status, "optimal"))
+        ut_buf_printf(&b, "solve: optimal (no plan of this formulation has "
+                      "fewer GPUs)\n");
+    else if (p->solve_status[0])
+        ut_buf_printf(&b, "solve: stopped (%s): at least %g GPUs, gap %.1f "
+                      "%%\n", p->solve_status, p->solve_bound_gpus,
+                      p->ngpus ? 100 * ((double)p->ngpus -
+                                        p->solve_bound_gpus) /
+                                     (double)p->ngpus
+                               : 0);
     ut_buf_printf(&b, "(predicted: iGniter model latency of one batch, "
                   "against SLO/2, the execution budget; '!' marks a miss)\n");
     return b.s;
@@ -199,6 +222,22 @@ int pol_plan_load(const char *path, pol_plan *p, ut_err *err)
     p->policy_version = (int)ver;
     p->faithful = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root,
                                                                "faithful"));
+    const cJSON *solve = cJSON_GetObjectItemCaseSensitive(root, "solve");
+    if (solve) {
+        char sw[UT_PATH_MAX + 16];
+        snprintf(sw, sizeof sw, "%s: solve", path);
+        if (ut_json_str(solve, "status", sw, &s, err) ||
+            copy_str(p->solve_status, sizeof p->solve_status, s, sw,
+                     "status", err) ||
+            ut_json_nonneg(solve, "lower_bound_gpus", sw,
+                           &p->solve_bound_gpus, err))
+            goto fail;
+        long split = 0;
+        if (cJSON_GetObjectItemCaseSensitive(solve, "max_split") &&
+            ut_json_int(solve, "max_split", sw, 0, 1000000, &split, err))
+            goto fail;
+        p->solve_max_split = (int)split;
+    }
     gpus = cJSON_GetObjectItemCaseSensitive(root, "gpus");
     if (!cJSON_IsArray(gpus)) {
         char d[64];

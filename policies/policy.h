@@ -81,6 +81,18 @@ typedef struct pol_plan {
     double cost_per_hour;      /* ngpus * price_per_hour */
     size_t ngpus;
     pol_gpu *gpus;
+    /* Optional, set only by a policy that solves exactly (`optimal`;
+     * empty otherwise, and then not written): how its solve ended,
+     * "optimal" (ngpus proven the fewest) or what stopped it ("time
+     * limit", "node limit", "too large"); the fewest GPUs it proved any
+     * plan of its formulation needs (<= ngpus; equal when optimal); and
+     * its formulation's limit on splitting a workload into equal
+     * instances (docs/optimal.md). The plan file writes them as "solve":
+     * {"status", "lower_bound_gpus", "gap_pct", "max_split"}, gap_pct =
+     * 100 (ngpus - bound) / ngpus. */
+    char solve_status[16];
+    double solve_bound_gpus;
+    int solve_max_split;
 } pol_plan;
 
 void pol_plan_free(pol_plan *p);

@@ -6,8 +6,8 @@ set -eu
 # Usage: install-deps.sh [bench|fuzz]   (bench adds what `make bench`
 # compares against: SimPy; fuzz adds clang and its libFuzzer runtime for
 # `make fuzz` and `make fuzz-smoke`)
-PKGS="libgsl-dev libcjson-dev libcmocka-dev pkg-config gnuplot-nox python3
-      libopenmpi-dev openmpi-bin"
+PKGS="libgsl-dev libglpk-dev libcjson-dev libcmocka-dev pkg-config gnuplot-nox
+      python3 libopenmpi-dev openmpi-bin"
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-simpy bc"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-dev"
 missing=""
