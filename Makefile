@@ -111,7 +111,8 @@ bench: $(IGNITER) $(BENCH_BINS)
 	@pin=""; command -v taskset >/dev/null && pin="taskset -c 0"; \
 	for b in $(BENCH_BINS); do $$pin $$b || exit 1; echo; done; \
 	$$pin /usr/bin/python3 scripts/simpy_md1.py 300000; echo; \
-	sh scripts/bench-compare.sh $(IGNITER)
+	sh scripts/bench-compare.sh $(IGNITER); echo; \
+	IGNITER=$(IGNITER) sh scripts/bench-sweep.sh 200
 
 # Every figure of experiments/ into results/ (scripts/figures.sh; needs
 # gnuplot); figures-commit copies them into experiments/figures/.
