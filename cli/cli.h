@@ -8,6 +8,7 @@
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 #include "util/util.h"
 
@@ -31,6 +32,14 @@ int cli_compare(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
 int cli_derive(int argc, char **argv);
+
+/* A run's stop flag: set by SIGINT, SIGTERM and SIGHUP (Ctrl-C, a kill, a
+ * closed terminal) from cli_catch_stop() until cli_release_stop(), which
+ * gives the handlers before back. The run ends early and keeps what it
+ * finished; the verb exits 130. */
+extern volatile sig_atomic_t cli_stop;
+void cli_catch_stop(void);
+void cli_release_stop(void);
 
 /* Prints "igniter VERB: message" to stderr and returns EXIT_BAD_INPUT. */
 int cli_fail(const char *verb, const ut_err *err);

@@ -36,14 +36,6 @@ static const char compare_help[] =
     "  --seeds N      number of seeds (default the experiment's \"seeds\")\n"
     "  --no-figures   skip the figures\n";
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 static void print_note(void *ud, const char *line)
 {
     fprintf(ud, "%s\n", line);
@@ -95,19 +87,10 @@ int cli_compare(int argc, char **argv)
     if (!out)
         return cli_usage("compare", "--out is required");
     ut_err err;
-    struct sigaction sa, old, oldterm, oldhup;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    stop_flag = 0;
-    sigaction(SIGINT, &sa, &old);
-    sigaction(SIGTERM, &sa, &oldterm);
-    sigaction(SIGHUP, &sa, &oldhup);
-    int rc = lab_compare(argv[optind], out, (int)jobs, (int)seeds, &stop_flag,
+    cli_catch_stop();
+    int rc = lab_compare(argv[optind], out, (int)jobs, (int)seeds, &cli_stop,
                          print_note, stderr, &err);
-    sigaction(SIGINT, &old, NULL);
-    sigaction(SIGTERM, &oldterm, NULL);
-    sigaction(SIGHUP, &oldhup, NULL);
+    cli_release_stop();
     if (rc < 0)
         return cli_fail("compare", &err);
     if (rc == 1) {   /* interrupted: partial tables written */

@@ -46,14 +46,6 @@ static const char sweep_help[] =
     "130 interrupted (finished cells are kept), 10 + the number of failed\n"
     "cells (at most 110) when some failed.\n";
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 typedef struct progress {
     int tty, quiet;
     struct timespec t0;
@@ -189,24 +181,15 @@ int cli_sweep(int argc, char **argv)
             }
             free(t);
         }
-        struct sigaction sa, old, oldterm, oldhup;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        stop_flag = 0;
-        sigaction(SIGINT, &sa, &old);
-        sigaction(SIGTERM, &sa, &oldterm);
-        sigaction(SIGHUP, &sa, &oldhup);
+        cli_catch_stop();
         progress pr = {isatty(2), quiet, {0, 0}};
         clock_gettime(CLOCK_MONOTONIC, &pr.t0);
         lab_sweep_opts o = {(int)jobs, shard_k, shard_n,
-                            compact ? LAB_SWEEP_COMPACT : 0, &stop_flag,
+                            compact ? LAB_SWEEP_COMPACT : 0, &cli_stop,
                             show, &pr};
         lab_sweep_stats st;
         int r = lab_sweep_run(&s, out, &o, &st, &err);
-        sigaction(SIGINT, &old, NULL);
-        sigaction(SIGTERM, &oldterm, NULL);
-        sigaction(SIGHUP, &oldhup, NULL);
+        cli_release_stop();
         if (pr.tty)
             fprintf(stderr, "\n");
         if (r < 0) {

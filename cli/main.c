@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,34 @@ int cli_usage(const char *verb, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see 'igniter %s --help')\n", verb);
     return EXIT_BAD_INPUT;
+}
+
+volatile sig_atomic_t cli_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    cli_stop = 1;
+}
+
+static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction saved[3];
+
+void cli_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    cli_stop = 0;
+    for (int i = 0; i < 3; i++)
+        sigaction(stop_signals[i], &sa, &saved[i]);
+}
+
+void cli_release_stop(void)
+{
+    for (int i = 0; i < 3; i++)
+        sigaction(stop_signals[i], &saved[i], NULL);
 }
 
 int cli_run_script(const char *name, const char *arg)

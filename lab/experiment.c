@@ -18,16 +18,6 @@ void lab_experiment_free(lab_experiment *e)
     memset(e, 0, sizeof *e);
 }
 
-/* dir of path (with the trailing slash), "" for a bare file name */
-static void dir_of(const char *path, char *dir, size_t n)
-{
-    const char *slash = strrchr(path, '/');
-    size_t len = slash ? (size_t)(slash - path) + 1 : 0;
-    if (len >= n)
-        len = 0;
-    memcpy(dir, path, len);
-    dir[len] = '\0';
-}
 
 static int get_path(const cJSON *root, const char *key, const char *where,
                     const char *dir, char *out, int required, ut_err *err)
@@ -123,7 +113,7 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
     if (!root)
         return -1;
     char dir[UT_PATH_MAX], wdir[UT_PATH_MAX], where[300];
-    dir_of(path, dir, sizeof dir);
+    ut_dir_of(path, dir, sizeof dir);
     if (!cJSON_IsObject(root)) {
         ut_errf(err, "%s: expected a JSON object", path);
         goto fail;
@@ -211,7 +201,7 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
         if (!(wroot = ut_json_load(wpath, err)))
             goto fail;
         warr = cJSON_GetObjectItemCaseSensitive(wroot, "workloads");
-        dir_of(wpath, wdir, sizeof wdir);
+        ut_dir_of(wpath, wdir, sizeof wdir);
         snprintf(where, sizeof where, "%s: workloads", wpath);
     }
     if (pol_workloads_from_json(warr, where, NULL, &e->w, &e->nw, err) < 0)

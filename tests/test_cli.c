@@ -468,36 +468,45 @@ static void test_serve_without_gpu(void **state)
 
 /* Ctrl-C: the simulation stops at the current simulated time, writes what
  * it has with "complete": false, and exits 130. */
-static void test_sim_sigint_keeps_results(void **state)
+/* Ctrl-C, a kill and a closed terminal (SIGINT, SIGTERM, SIGHUP) stop a
+ * run the same way: exit 130, the results so far written and marked
+ * incomplete, no temporary file left behind. */
+static void test_sim_signals_keep_results(void **state)
 {
     (void)state;
     const char *bin = getenv("IGNITER_BIN");
     if (!bin)
         bin = "build/igniter";
-    const char *dir = tu_tmpdir();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(bin, bin, "sim", "experiments/paper-example.json", "--out", dir,
-              "--duration-s", "1000000", "--quiet", (char *)NULL);
-        _exit(127);
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        const char *dir = tu_tmpdir();
+        pid_t pid = fork();
+        if (pid == 0) {
+            int fd = open("/dev/null", O_WRONLY);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            execl(bin, bin, "sim", "experiments/paper-example.json", "--out",
+                  dir, "--duration-s", "1000000", "--quiet", "--trace", "100",
+                  (char *)NULL);
+            _exit(127);
+        }
+        struct timespec half = {0, 500000000};
+        nanosleep(&half, NULL);
+        kill(pid, sigs[i]);
+        int st;
+        waitpid(pid, &st, 0);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 130);
+        char path[128], text[65536];
+        snprintf(path, sizeof path, "%s/summary.json", dir);
+        slurp(path, text, sizeof text);
+        assert_contains(text, "\"complete\": false");
+        snprintf(path, sizeof path, "%s/workloads.csv", dir);
+        slurp(path, text, sizeof text);
+        assert_contains(text, "workload,model");
+        assert_true(no_leftovers(dir, ".timeseries.csv.tmp") &&
+                    no_leftovers(dir, ".trace.json.tmp"));
     }
-    struct timespec half = {0, 500000000};
-    nanosleep(&half, NULL);
-    kill(pid, SIGINT);
-    int st;
-    waitpid(pid, &st, 0);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 130);
-    char path[128], text[65536];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    slurp(path, text, sizeof text);
-    assert_contains(text, "\"complete\": false");
-    snprintf(path, sizeof path, "%s/workloads.csv", dir);
-    slurp(path, text, sizeof text);
-    assert_contains(text, "workload,model");
 }
 
 /* compare: every listed policy over the seeds; the summary has one row per
@@ -697,7 +706,7 @@ int main(void)
         cmocka_unit_test(test_sim_demo_and_plan_file),
         cmocka_unit_test(test_sim_bad_input),
         cmocka_unit_test(test_serve_without_gpu),
-        cmocka_unit_test(test_sim_sigint_keeps_results),
+        cmocka_unit_test(test_sim_signals_keep_results),
         cmocka_unit_test(test_compare_summary_is_complete_and_deterministic),
         cmocka_unit_test(test_derive_and_use),
         cmocka_unit_test(test_experiment_files),

@@ -2,9 +2,9 @@
  * test_lab.c - the orchestration floor (lab/): compare reuses a finished
  * run only while its inputs and the program are the same (a changed
  * experiment runs it again), an interrupted compare writes its tables from
- * the finished runs only, says so and returns 1 (the CLI's 130), and
- * SIGHUP stops sim like SIGINT, keeping the results so far and leaving no
- * temporary behind.
+ * the finished runs only, says so and returns 1 (the CLI's 130); sim
+ * applies an experiment's reconfiguration delay; compare's figure data.
+ * (Signals stopping a run: test_cli.c.)
  */
 #include "testutil.h"
 #include "lab/lab.h"
@@ -101,45 +101,6 @@ static void test_interrupted_compare_is_partial(void **state)
     assert_null(strstr(t, "nan"));
     free(t);
     free(e);
-}
-
-static void test_sighup_stops_sim_like_sigint(void **state)
-{
-    (void)state;
-    const char *bin = getenv("IGNITER_BIN");
-    if (!bin)
-        bin = "build/igniter";
-    const char *dir = tu_tmpdir();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(bin, bin, "sim", "experiments/paper-example.json", "--out", dir,
-              "--duration-s", "1000000", "--quiet", "--trace", "100",
-              (char *)NULL);
-        _exit(127);
-    }
-    struct timespec half = {0, 500000000};
-    nanosleep(&half, NULL);
-    kill(pid, SIGHUP);
-    int st;
-    waitpid(pid, &st, 0);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 130);
-    char p[400];
-    snprintf(p, sizeof p, "%s/summary.json", dir);
-    ut_err err;
-    char *t = ut_read_file(p, NULL, &err);
-    assert_non_null(t);
-    assert_non_null(strstr(t, "\"complete\": false"));
-    free(t);
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (strstr(de->d_name, ".tmp"))
-            fail_msg("left behind: %s", de->d_name);
-    closedir(d);
 }
 
 /* igniter sim EXP.json applies the experiment's reconfig_delay_s, as
@@ -268,7 +229,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compare_reuses_only_unchanged_runs),
         cmocka_unit_test(test_interrupted_compare_is_partial),
-        cmocka_unit_test(test_sighup_stops_sim_like_sigint),
         cmocka_unit_test(test_sim_honours_reconfig_delay),
         cmocka_unit_test(test_compare_figure_data),
     };
