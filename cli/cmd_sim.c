@@ -394,6 +394,8 @@ static int run_verb(int argc, char **argv, int serve)
                 out);
     rc = res.complete ? 0 : serve && sst.error ? 1 : 130;
     fe_result_free(&res);
+    if (serve)
+        fe_hist_free(&sst.lateness);
     goto done;
 fail:
     cli_fail(verb, &err);

@@ -41,23 +41,41 @@ extern "C" {
  * buckets, so a bucket is at most 1/128 of its lower bound wide and a
  * quantile (the bucket's midpoint) is within 0.4 % of the true sample.
  * Values above 2^FE_HIST_MAX_LOG2 ns (about 73 minutes) share the top
- * bucket; min, max, count and sum are exact. Fixed size: 35 KiB.
+ * bucket; min, max, count and sum are exact.
+ *
+ * Memory follows what it holds: 80 bytes, plus a block of 128 counts for
+ * each range (the exact values, then each power of two) a value has
+ * fallen in, each count 1, 2, 4 or 8 bytes as the largest needs (0.5 KiB
+ * for a 1 s interval of a few hundred requests), made on first use and
+ * kept until fe_hist_free. A histogram owns that memory: copy one only by
+ * fe_hist_merge into another, never by value.
  */
 #define FE_HIST_SUB_BITS 7
 #define FE_HIST_MAX_LOG2 42
-#define FE_HIST_BUCKETS \
-    ((1 << FE_HIST_SUB_BITS) * (FE_HIST_MAX_LOG2 - FE_HIST_SUB_BITS + 2))
+#define FE_HIST_SUB (1 << FE_HIST_SUB_BITS)   /* buckets per range */
+#define FE_HIST_RANGES (FE_HIST_MAX_LOG2 - FE_HIST_SUB_BITS + 2)
+#define FE_HIST_BUCKETS (FE_HIST_SUB * FE_HIST_RANGES)
 #define FE_HIST_REL_ERR (1.0 / (2 << FE_HIST_SUB_BITS))
 
 typedef struct fe_hist {
     uint64_t count;
     double sum;
-    int64_t min, max;
-    uint64_t bucket[FE_HIST_BUCKETS];
+    int64_t min, max;                 /* INT64_MAX, INT64_MIN when empty */
+    void *block;                      /* nblocks x FE_HIST_SUB counts */
+    uint8_t slot[FE_HIST_RANGES];     /* range -> 1 + its block; 0: none */
+    uint8_t nblocks;
+    uint8_t wlog;                     /* a count is 1 << wlog bytes */
 } fe_hist;
 
+/* An empty histogram over memory of any content; it owns nothing yet. */
+void fe_hist_init(fe_hist *h);
+/* Empties h (initialized), keeping its memory for the same ranges. */
 void fe_hist_reset(fe_hist *h);
+/* Releases h's memory; h is empty and initialized again. */
+void fe_hist_free(fe_hist *h);
 void fe_hist_add(fe_hist *h, int64_t v);
+/* Adds every value of from into into (both initialized). */
+void fe_hist_merge(fe_hist *into, const fe_hist *from);
 /* The q-quantile (0 < q <= 1; nearest rank); 0 when empty. */
 int64_t fe_hist_quantile(const fe_hist *h, double q);
 double fe_hist_mean(const fe_hist *h);
@@ -208,7 +226,7 @@ typedef struct fe_wstats {
     uint64_t service_batches;
     double queue_ns_sum;     /* dispatch - arrival, completed requests */
     double area_ns;          /* time in system, summed: Little's L x T */
-    fe_hist lat;             /* arrival to completion */
+    fe_hist lat;             /* arrival to completion (owned) */
 } fe_wstats;
 
 typedef struct fe_result {
@@ -226,6 +244,7 @@ typedef struct fe_result {
     uint64_t events;
 } fe_result;
 
+/* Frees the workloads' statistics (with their histograms) and the GPUs'. */
 void fe_result_free(fe_result *r);
 
 /* A workload's SLO violation %: (late completions + late at the end +
@@ -250,7 +269,7 @@ double fe_total_violation_pct(const fe_result *r);
  */
 typedef struct fe_rec_iv {
     uint64_t arr, done, viol, drop;   /* this interval */
-    fe_hist *h;                       /* this interval's latencies */
+    fe_hist h;                        /* this interval's latencies */
     int64_t slo_ns;
 } fe_rec_iv;
 

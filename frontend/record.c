@@ -31,9 +31,8 @@ void fe_rec_init(fe_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
     r->st = ut_xcalloc(nw ? nw : 1, sizeof *r->st);
     r->iv = ut_xcalloc(nw ? nw : 1, sizeof *r->iv);
     for (size_t w = 0; w < nw; w++) {
-        fe_hist_reset(&r->st[w].lat);
-        r->iv[w].h = ut_xmalloc(sizeof *r->iv[w].h);
-        fe_hist_reset(r->iv[w].h);
+        fe_hist_init(&r->st[w].lat);
+        fe_hist_init(&r->iv[w].h);
     }
     r->warm_ns = warm_ns;
     r->iv_ns = iv_ns;
@@ -46,8 +45,11 @@ void fe_rec_free(fe_rec *r)
 {
     if (r->files)
         fe_rec_abort(r);
-    for (size_t w = 0; w < r->nw; w++)
-        free(r->iv[w].h);
+    for (size_t w = 0; w < r->nw; w++) {
+        fe_hist_free(&r->iv[w].h);
+        if (r->st)    /* NULL once handed over to an fe_result */
+            fe_hist_free(&r->st[w].lat);
+    }
     free(r->iv);
     free(r->st);
     free(r->files);
@@ -164,7 +166,7 @@ void fe_rec_complete(fe_rec *r, int w, const int64_t *arr, int k,
     for (int j = 0; j < k; j++) {
         int64_t lat = now - arr[j];
         iv->done++;
-        fe_hist_add(iv->h, lat);
+        fe_hist_add(&iv->h, lat);
         if (lat > iv->slo_ns)
             iv->viol++;
         if (arr[j] < r->warm_ns)
@@ -202,7 +204,7 @@ void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count)
                 ut_csv(r->st[w].name, q, sizeof q),
                 (unsigned long long)iv->arr,
                 (unsigned long long)iv->done,
-                (double)fe_hist_quantile(iv->h, 0.99) / 1e6,
+                (double)fe_hist_quantile(&iv->h, 0.99) / 1e6,
                 (unsigned long long)iv->viol, share[w], count[w]);
     }
 }
@@ -212,7 +214,7 @@ void fe_rec_interval_reset(fe_rec *r)
     for (size_t w = 0; w < r->nw; w++) {
         fe_rec_iv *iv = &r->iv[w];
         iv->arr = iv->done = iv->viol = iv->drop = 0;
-        fe_hist_reset(iv->h);
+        fe_hist_reset(&iv->h);
     }
     r->next_iv += r->iv_ns;
 }
@@ -413,8 +415,8 @@ static void write_cdf_csv(const fe_result *r, ut_buf *b)
     static const double qs[] = {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
                                 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98,
                                 0.99, 0.995, 0.999, 1};
-    fe_hist *all = ut_xmalloc(sizeof *all);
-    fe_hist_reset(all);
+    fe_hist all;
+    fe_hist_init(&all);
     ut_buf_printf(b, "workload,quantile,latency_ms\n");
     for (size_t w = 0; w < r->nw; w++) {
         const fe_hist *h = &r->w[w].lat;
@@ -423,19 +425,12 @@ static void write_cdf_csv(const fe_result *r, ut_buf *b)
         for (size_t k = 0; h->count && k < sizeof qs / sizeof qs[0]; k++)
             ut_buf_printf(b, "%s,%g,%.6f\n", name, qs[k],
                           MS(fe_hist_quantile(h, qs[k])));
-        for (int i = 0; i < FE_HIST_BUCKETS; i++)
-            all->bucket[i] += h->bucket[i];
-        all->count += h->count;
-        all->sum += h->sum;
-        if (h->count && h->min < all->min)
-            all->min = h->min;
-        if (h->count && h->max > all->max)
-            all->max = h->max;
+        fe_hist_merge(&all, h);
     }
-    for (size_t k = 0; all->count && k < sizeof qs / sizeof qs[0]; k++)
+    for (size_t k = 0; all.count && k < sizeof qs / sizeof qs[0]; k++)
         ut_buf_printf(b, "all,%g,%.6f\n", qs[k],
-                      MS(fe_hist_quantile(all, qs[k])));
-    free(all);
+                      MS(fe_hist_quantile(&all, qs[k])));
+    fe_hist_free(&all);
 }
 
 static int write_buf(const char *dir, const char *name, const ut_buf *b,

@@ -35,6 +35,8 @@ double fe_gpu_hours(int64_t created_ns, int64_t end_ns)
 
 void fe_result_free(fe_result *r)
 {
+    for (size_t w = 0; r->w && w < r->nw; w++)
+        fe_hist_free(&r->w[w].lat);
     free(r->w);
     free(r->gpu_busy);
     memset(r, 0, sizeof *r);
@@ -62,8 +64,13 @@ int fe_wrr_pick(fe_wrr *rr, const int *idx, size_t n, double total)
     return best;
 }
 
-static int check_run(const fe_run *c, ut_err *err)
+/* Checks the run; on success *names holds the workloads' names sorted
+ * (the caller frees it), for finding a plan instance's workload without a
+ * scan, and for unique names without comparing every pair: 100,000
+ * workloads. */
+static int check_run(const fe_run *c, ut_key **names, ut_err *err)
 {
+    *names = NULL;
     if (!(c->duration_s > 0) || !isfinite(c->duration_s) ||
         c->duration_s > FE_MAX_DURATION_S)
         return ut_errf(err, "duration_s: expected a positive number of "
@@ -78,15 +85,26 @@ static int check_run(const fe_run *c, ut_err *err)
                        "seconds, at most 1e7 intervals, got %g", c->interval_s);
     if (!c->plan || c->plan->ngpus == 0)
         return ut_errf(err, "plan: expected at least one GPU, got none");
-    for (size_t w = 0; w < c->nw; w++) {
+    ut_key *x = ut_xmalloc((c->nw ? c->nw : 1) * sizeof *x);
+    size_t *first = ut_xmalloc((c->nw ? c->nw : 1) * sizeof *first);
+    for (size_t w = 0; w < c->nw; w++)
+        x[w] = (ut_key){c->wcfg[w].name, w};
+    ut_keys_sort(x, c->nw);
+    ut_keys_first(x, c->nw, first);
+    int rc = 0;
+    for (size_t w = 0; w < c->nw && rc == 0; w++) {
         if (pol_check_name(c->wcfg[w].name, "workload", err) < 0)
-            return -1;
-        for (size_t v = 0; v < w; v++)
-            if (!strcmp(c->wcfg[v].name, c->wcfg[w].name))
-                return ut_errf(err, "workload \"%s\": expected unique names, "
-                               "got it twice", c->wcfg[w].name);
+            rc = -1;
+        else if (first[w] != w)
+            rc = ut_errf(err, "workload \"%s\": expected unique names, "
+                         "got it twice", c->wcfg[w].name);
     }
-    return 0;
+    free(first);
+    if (rc < 0)
+        free(x);
+    else
+        *names = x;
+    return rc;
 }
 
 void fe_binding_free(fe_binding *b)
@@ -107,7 +125,8 @@ void fe_binding_free(fe_binding *b)
 int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
 {
     memset(b, 0, sizeof *b);
-    if (check_run(c, err) < 0)
+    ut_key *names;
+    if (check_run(c, &names, err) < 0)
         return -1;
     const pol_plan *p = c->plan;
     for (size_t j = 0; j < p->ngpus; j++)
@@ -122,8 +141,6 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
     b->winst = ut_xcalloc(nw, sizeof *b->winst);
     b->nwinst = ut_xcalloc(nw, sizeof *b->nwinst);
     b->wtotal = ut_xcalloc(nw, sizeof *b->wtotal);
-    for (size_t w = 0; w < c->nw; w++)
-        b->winst[w] = ut_xcalloc(ni, sizeof *b->winst[w]);
     size_t i = 0;
     for (size_t j = 0; j < p->ngpus; j++)
         for (size_t k = 0; k < p->gpus[j].n; k++, i++) {
@@ -140,10 +157,8 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
                         pi->rate_rps);
                 goto fail;
             }
-            size_t w = 0;
-            while (w < c->nw && strcmp(c->wcfg[w].name, pi->name))
-                w++;
-            if (w == c->nw) {
+            size_t w = ut_keys_find(names, c->nw, pi->name);
+            if (w == SIZE_MAX) {
                 ut_errf(err, "plan: gpus[%zu].workloads[%zu]: workload "
                         "\"%s\" has no arrival settings (not in the "
                         "workloads)", j, k, pi->name);
@@ -156,8 +171,17 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
             b->rr[i].weight = pi->rate_rps;
             b->rr[i].active = 1;
             b->wtotal[w] += pi->rate_rps;
-            b->winst[w][b->nwinst[w]++] = (int)i;
+            b->nwinst[w]++;
         }
+    /* each workload's instances, in plan order, in an array of their
+     * number (not one of every instance per workload: 100,000 of each) */
+    for (size_t w = 0; w < c->nw; w++) {
+        b->winst[w] = ut_xmalloc((b->nwinst[w] ? b->nwinst[w] : 1) *
+                                 sizeof *b->winst[w]);
+        b->nwinst[w] = 0;
+    }
+    for (i = 0; i < b->ninst; i++)
+        b->winst[b->inst_w[i]][b->nwinst[b->inst_w[i]]++] = (int)i;
     for (size_t w = 0; w < c->nw; w++) {
         double d = c->wcfg[w].max_delay_ms;
         if (!(d < 0) && !(d <= FE_MAX_TIME_MS)) {
@@ -181,11 +205,13 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
         }
         trace_gen_free(g);
     }
+    free(names);
     b->end_ns = llround(c->duration_s * 1e9);
     b->warm_ns = llround(c->warmup_s * 1e9);
     b->iv_ns = llround((c->interval_s > 0 ? c->interval_s : 1) * 1e9);
     return 0;
 fail:
+    free(names);
     fe_binding_free(b);
     return -1;
 }

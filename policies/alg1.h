@@ -28,5 +28,9 @@ long alg1_gpu_total(const alg1 *a, size_t j);
 size_t alg1_gpu_count(const alg1 *a, size_t j);
 /* Puts w with `units` on GPU j; j == alg1_ngpus() opens a new GPU. */
 void alg1_put(alg1 *a, size_t j, int w, long units);
+/* The first GPU where `units` more fit before any raise (fewer than
+ * MDL_MAX_COLOC workloads and the total within alg1_colocated_units), or
+ * alg1_ngpus() if none: what a scan in GPU order finds, in O(log n). */
+size_t alg1_first_fit(const alg1 *a, long units);
 
 #endif

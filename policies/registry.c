@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const pol_ops pol_igniter, pol_igniter_sg, pol_ffd, pol_exclusive,
@@ -135,33 +136,53 @@ int pol_check_name(const char *name, const char *where, ut_err *err)
     return 0;
 }
 
+/* Workload i's checks, in the order of its fields; first: the earliest
+ * workload of the same name (i itself if none is earlier). */
+static int check_workload(const pol_request *req, size_t i, size_t first,
+                          ut_err *err)
+{
+    const pol_workload *w = &req->w[i];
+    char wn[48];
+    snprintf(wn, sizeof wn, "workloads[%zu].name", i);
+    if (pol_check_name(w->name, wn, err) < 0)
+        return -1;
+    char where[48];
+    snprintf(where, sizeof where, "workloads[%zu].model", i);
+    if (mdl_find_or_err(req->fit, w->model, where, err) < 0)
+        return -1;
+    if (!(w->slo_ms > 0) || !(w->slo_ms <= POL_MAX_SLO_MS))
+        return ut_errf(err, "workloads[%zu].slo_ms: expected a positive "
+                       "number of ms up to %g, got %g", i, POL_MAX_SLO_MS,
+                       w->slo_ms);
+    if (!(w->rate_rps > 0) || !(w->rate_rps <= POL_MAX_RATE_RPS))
+        return ut_errf(err, "workloads[%zu].rate_rps: expected a "
+                       "positive number of requests/s up to %g, got %g",
+                       i, POL_MAX_RATE_RPS, w->rate_rps);
+    if (first != i)
+        return ut_errf(err, "workloads[%zu].name: expected a unique "
+                       "name, got \"%s\" again (also [%zu])", i,
+                       w->name, first);
+    return 0;
+}
+
+/* Unique names through a sorted copy, not a scan of the earlier ones:
+ * 100,000 workloads are checked in milliseconds. The messages name the
+ * first bad workload, and the first earlier one of the same name, as the
+ * scan did. */
 int pol_check_request(const pol_request *req, ut_err *err)
 {
     if (req->n == 0)
         return ut_errf(err, "workloads: expected at least one, got none");
-    for (size_t i = 0; i < req->n; i++) {
-        const pol_workload *w = &req->w[i];
-        char wn[48];
-        snprintf(wn, sizeof wn, "workloads[%zu].name", i);
-        if (pol_check_name(w->name, wn, err) < 0)
-            return -1;
-        char where[48];
-        snprintf(where, sizeof where, "workloads[%zu].model", i);
-        if (mdl_find_or_err(req->fit, w->model, where, err) < 0)
-            return -1;
-        if (!(w->slo_ms > 0) || !(w->slo_ms <= POL_MAX_SLO_MS))
-            return ut_errf(err, "workloads[%zu].slo_ms: expected a positive "
-                           "number of ms up to %g, got %g", i, POL_MAX_SLO_MS,
-                           w->slo_ms);
-        if (!(w->rate_rps > 0) || !(w->rate_rps <= POL_MAX_RATE_RPS))
-            return ut_errf(err, "workloads[%zu].rate_rps: expected a "
-                           "positive number of requests/s up to %g, got %g",
-                           i, POL_MAX_RATE_RPS, w->rate_rps);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(req->w[j].name, w->name))
-                return ut_errf(err, "workloads[%zu].name: expected a unique "
-                               "name, got \"%s\" again (also [%zu])", i,
-                               w->name, j);
-    }
-    return 0;
+    ut_key *x = ut_xmalloc(req->n * sizeof *x);
+    size_t *first = ut_xmalloc(req->n * sizeof *first);
+    for (size_t i = 0; i < req->n; i++)
+        x[i] = (ut_key){req->w[i].name, i};
+    ut_keys_sort(x, req->n);
+    ut_keys_first(x, req->n, first);
+    free(x);
+    int rc = 0;
+    for (size_t i = 0; i < req->n && rc == 0; i++)
+        rc = check_workload(req, i, first[i], err);
+    free(first);
+    return rc;
 }

@@ -581,7 +581,7 @@ int srv_run(const srv_config *c, const char *out_dir, fe_result *res,
     s.nw = s.sc->nw;
     s.st = st;
     memset(st, 0, sizeof *st);
-    fe_hist_reset(&st->lateness);
+    fe_hist_init(&st->lateness);
     fe_result r;
     memset(&r, 0, sizeof r);
     fe_rec rec;
@@ -666,5 +666,7 @@ out:
         *res = r;
     else
         fe_result_free(&r);
+    if (rc < 0)
+        fe_hist_free(&st->lateness);
     return rc;
 }

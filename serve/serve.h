@@ -73,7 +73,9 @@ typedef struct srv_config {
 /* What the host loop itself did, beside the requests' statistics. */
 typedef struct srv_stats {
     size_t passes;              /* plan GPUs run */
-    fe_hist lateness;          /* arrivals: handled - drawn, ns */
+    fe_hist lateness;          /* arrivals: handled - drawn, ns; the
+                                   caller frees it (fe_hist_free) when
+                                   srv_run returns 0 or more */
     uint64_t launches;
     int error;                  /* a pass ended on a device error */
     char error_msg[UT_ERR_MAX];

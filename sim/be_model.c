@@ -13,10 +13,14 @@
 
 #define SOLO_CACHE_BATCH 64
 
+/* The solo latencies cached per batch size, as many as the largest batch
+ * asked so far (up to SOLO_CACHE_BATCH): a fixed array of 64 was 0.5 KiB
+ * per instance, 64 MiB for a plan of 100,000 workloads. */
 typedef struct pred_inst {
     int model;           /* index into fit->models or meas->solo */
+    int nsolo;
     double share;
-    double solo_ms[SOLO_CACHE_BATCH];   /* [batch - 1]; 0 = not yet */
+    double *solo_ms;     /* [batch - 1], nsolo of them; 0 = not yet */
 } pred_inst;
 
 typedef struct pred_state {
@@ -31,6 +35,8 @@ void sim_pred_free(void *st)
     pred_state *s = st;
     if (!s)
         return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->in[i].solo_ms);
     free(s->in);
     free(s);
 }
@@ -56,7 +62,8 @@ int sim_pred_set(void *st, int inst, const sim_inst_desc *d, ut_err *err)
     pred_inst *I = &s->in[i];
     I->model = m;
     I->share = d->share_pct;
-    memset(I->solo_ms, 0, sizeof I->solo_ms);
+    if (I->nsolo)
+        memset(I->solo_ms, 0, (size_t)I->nsolo * sizeof *I->solo_ms);
     return 0;
 }
 
@@ -94,6 +101,13 @@ static void pred_lat_ms(const pred_state *s, const mdl_place *p, size_t n,
 static double solo_ms(pred_state *s, int inst, int batch)
 {
     pred_inst *I = &s->in[inst];
+    if (batch <= SOLO_CACHE_BATCH && batch > I->nsolo) {
+        I->solo_ms = ut_xrealloc(I->solo_ms, (size_t)batch *
+                                                 sizeof *I->solo_ms);
+        memset(I->solo_ms + I->nsolo, 0,
+               (size_t)(batch - I->nsolo) * sizeof *I->solo_ms);
+        I->nsolo = batch;
+    }
     double *c = batch <= SOLO_CACHE_BATCH ? &I->solo_ms[batch - 1] : NULL;
     if (c && *c > 0)
         return *c;

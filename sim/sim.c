@@ -480,8 +480,8 @@ static void control(sim *s, int64_t t)
         o->name = s->st[w].name;
         o->slo_ms = s->st[w].slo_ms;
         o->arrival_rps = (double)iv->arr / len_s;
-        o->p99_ms = (double)fe_hist_quantile(iv->h, 0.99) / 1e6;
-        o->mean_ms = fe_hist_mean(iv->h) / 1e6;
+        o->p99_ms = (double)fe_hist_quantile(&iv->h, 0.99) / 1e6;
+        o->mean_ms = fe_hist_mean(&iv->h) / 1e6;
         o->completed = iv->done;
         o->violations = iv->viol;
         o->dropped = iv->drop;
@@ -639,7 +639,8 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     }
     for (size_t w = 0; w < s->nw; w++) {
         wstate *ws = &s->ws[w];
-        ws->cap = s->ninst ? s->ninst : 1;
+        /* its own instances only; a runtime policy's grow (UT_GROW) */
+        ws->cap = b.nwinst[w] ? b.nwinst[w] : 1;
         ws->inst = ut_xcalloc(ws->cap, sizeof *ws->inst);
         ws->ninst = b.nwinst[w];
         memcpy(ws->inst, b.winst[w], ws->ninst * sizeof *ws->inst);

@@ -1,7 +1,8 @@
 /*
- * bench_plan.c - `make bench`: iGniter planning time for 10, 100, 1,000 and
- * 10,000 random workloads (seeded, tests/testutil.h), on one core, and the
- * peak memory of a process that plans each size. Results go in README.md.
+ * bench_plan.c - `make bench`: iGniter planning time (pol_make_plan: the
+ * request's checks, the plan, the plan's checks) for 10 to 100,000 random
+ * workloads (seeded, tests/testutil.h), on one core, and the peak memory of
+ * a process that plans each size. Results go in README.md.
  */
 #define TU_RANDOM_WORKLOADS
 #include "testutil.h"
@@ -29,7 +30,7 @@ static void bench_size(const mdl_fitted *f, size_t n)
 {
     pol_workload *w = tu_random_workloads(n, 2023);
     pol_request req = {w, n, f, NULL, 0};
-    int reps = n <= 100 ? 200 : n <= 1000 ? 20 : 5;
+    int reps = n <= 100 ? 200 : n <= 1000 ? 20 : n <= 10000 ? 5 : 3;
     double t[200];
     size_t gpus = 0;
     for (int r = 0; r < reps; r++) {
@@ -64,8 +65,8 @@ int main(void)
            V100_PROFILE);
     printf("%9s %8s %12s %12s %11s\n", "workloads", "GPUs", "median ms",
            "min ms", "peak MiB");
-    static const size_t sizes[] = {10, 100, 1000, 10000};
-    for (size_t i = 0; i < 4; i++) {
+    static const size_t sizes[] = {10, 100, 1000, 10000, 100000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         fflush(stdout);
         pid_t pid = fork();
         if (pid == 0) {

@@ -119,6 +119,7 @@ static void run(double total_rps, double seconds)
            (double)fe_hist_quantile(&st.lateness, 0.99) / 1e6,
            (double)st.lateness.max / 1e6, cpu);
     fe_result_free(&r);
+    fe_hist_free(&st.lateness);
 }
 
 int main(void)

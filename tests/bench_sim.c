@@ -1,9 +1,10 @@
 /*
  * bench_sim.c - `make bench`: simulated requests per second of wall time,
- * on one core, for an M/D/1 queue (fixed back end) and for the iGniter plan
- * of the paper's 12 workloads (model back end), each in its own process
- * with its peak memory; then the same M/D/1 queue in SimPy
- * (scripts/simpy_md1.py) for comparison. Results go in README.md.
+ * on one core, for an M/D/1 queue (fixed back end), for the iGniter plan
+ * of the paper's 12 workloads and for those of 10,000 and 100,000 random
+ * workloads (model back end), each in its own process with its peak
+ * memory; then the same M/D/1 queue in SimPy (scripts/simpy_md1.py) for
+ * comparison. Results go in README.md.
  */
 #define TU_RANDOM_WORKLOADS
 #include "testutil.h"
@@ -127,6 +128,65 @@ static void paper12(double duration_s)
     mdl_fitted_free(&f);
 }
 
+/* The iGniter plan of n random workloads (tests/testutil.h, seed 2023,
+ * Poisson arrivals at their rates), simulated for duration_s: memory per
+ * workload (peak RSS, planning included) and speed at scale. */
+static void random_plan(size_t n, double duration_s)
+{
+    mdl_fitted f;
+    ut_err err;
+    if (mdl_load(V100_PROFILE, &f, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    pol_workload *w = tu_random_workloads(n, 2023);
+    pol_request req = {w, n, &f, NULL, 0};
+    pol_plan p;
+    if (pol_make_plan("igniter", &req, &p, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    fe_workload_cfg *wc = calloc(n, sizeof *wc);
+    for (size_t i = 0; i < n; i++)
+        fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
+    sim_config c;
+    memset(&c, 0, sizeof c);
+    c.run.plan = &p;
+    c.fit = &f;
+    c.backend = "model";
+    c.run.duration_s = duration_s;
+    c.run.interval_s = 1;
+    c.run.seed = 1;
+    c.run.wcfg = wc;
+    c.run.nw = n;
+    const char *dir = tu_tmpdir();
+    fe_result r;
+    double t0 = now_s();
+    if (sim_run(&c, dir, &r, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    double wall = now_s() - t0;
+    char what[64];
+    snprintf(what, sizeof what, "%zu random, model, %.0f s", n, duration_s);
+    report(what, &r, wall);
+    fe_result_free(&r);
+    pol_plan_free(&p);
+    free(wc);
+    free(w);
+    mdl_fitted_free(&f);
+}
+
+static void random_10k(double duration_s)
+{
+    random_plan(10000, duration_s);
+}
+
+static void random_100k(double duration_s)
+{
+    random_plan(100000, duration_s);
+}
+
 static void in_child(void (*fn)(double), double arg)
 {
     fflush(stdout);
@@ -134,6 +194,7 @@ static void in_child(void (*fn)(double), double arg)
     if (pid == 0) {
         fn(arg);
         fflush(stdout);
+        tu_cleanup();   /* _exit skips atexit: the results folder goes here */
         _exit(0);
     }
     int st;
@@ -151,5 +212,7 @@ int main(void)
     in_child(md1, 25000);
     in_child(paper12, 200);
     in_child(paper12, 2000);
+    in_child(random_10k, 2);
+    in_child(random_100k, 2);
     return 0;
 }

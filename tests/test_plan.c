@@ -2,7 +2,8 @@
  * test_plan.c - the iGniter policy (policies/igniter.c): the paper's
  * published example, Algorithm 1's steps checked by hand, the replica path,
  * unservable SLOs, each fixed defect of the reference beside its faithful
- * behaviour, invariants on random workload sets, and the plan file
+ * behaviour, invariants on random workload sets, plans of random sets
+ * pinned to digests (igniter and ffd, V100 and H100), and the plan file
  * (round trip, and bad files refused with a message, never a crash).
  */
 #define TU_RANDOM_WORKLOADS
@@ -370,6 +371,72 @@ static void test_bad_requests(void **state)
     assert_non_null(pol_find("igniter"));
 }
 
+/* The name checks go through a sort (100,000 workloads) but say what a
+ * scan of every earlier name said: the first bad workload in order, after
+ * its other fields, and the first earlier one of its name; in a plan, the
+ * first instance whose name an earlier instance gives another model, and
+ * that name's first instance. */
+static void test_name_checks_name_the_first_clash(void **state)
+{
+    (void)state;
+    pol_workload w[] = {wl("b", "alexnet", 15, 500), wl("a", "vgg19", 60, 50),
+                        wl("c", "ssd", 60, 50), wl("a", "resnet50", 40, 50),
+                        wl("b", "bert", 15, 500), wl("a", "ssd", 60, 50)};
+    pol_plan p;
+    ut_err err;
+    assert_int_equal(plan(w, 6, 0, &p, &err), -1);
+    assert_string_equal(err.msg, "workloads[3].name: expected a unique name, "
+                                 "got \"a\" again (also [1])");
+    w[3].slo_ms = -1;     /* an earlier field of the same workload first */
+    assert_int_equal(plan(w, 6, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "workloads[3].slo_ms"));
+    snprintf(w[3].name, sizeof w[3].name, "d");
+    w[3].slo_ms = 40;
+    assert_int_equal(plan(w, 6, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "workloads[4].model"));
+    snprintf(w[4].model, sizeof w[4].model, "alexnet");
+    assert_int_equal(plan(w, 6, 0, &p, &err), -1);
+    assert_string_equal(err.msg, "workloads[4].name: expected a unique name, "
+                                 "got \"b\" again (also [0])");
+
+    pol_instance in[6] = {
+        {.name = "x", .model = "alexnet", .batch = 1, .share_pct = 10,
+         .rate_rps = 10, .slo_ms = 20},
+        {.name = "y", .model = "vgg19", .batch = 1, .share_pct = 10,
+         .rate_rps = 10, .slo_ms = 60},
+        {.name = "x", .model = "alexnet", .batch = 1, .share_pct = 10,
+         .rate_rps = 10, .slo_ms = 20},
+        {.name = "y", .model = "ssd", .batch = 1, .share_pct = 10,
+         .rate_rps = 10, .slo_ms = 60},
+        {.name = "x", .model = "vgg19", .batch = 1, .share_pct = 10,
+         .rate_rps = 10, .slo_ms = 20},
+        {.name = "x", .model = "resnet50", .batch = 1, .share_pct = 10,
+         .rate_rps = 10, .slo_ms = 20},
+    };
+    pol_gpu g[3] = {{.type = "V100", .inst = in, .n = 2},
+                    {.type = "V100", .inst = in + 2, .n = 3},
+                    {.type = "V100", .inst = in + 5, .n = 1}};
+    pol_plan hand = {.policy = "hand", .gpu_type = "V100", .ngpus = 3,
+                     .gpus = g, .price_per_hour = 3.06, .cost_per_hour = 9.18};
+    assert_int_equal(pol_plan_check(&hand, &f, &err), -1);
+    assert_string_equal(err.msg, "plan: gpus[1].workloads[1]: workload \"y\" "
+                                 "is model \"ssd\" here and \"vgg19\" on GPU 0");
+    in[3].batch = 0;      /* the same instance's batch first */
+    assert_int_equal(pol_plan_check(&hand, &f, &err), -1);
+    assert_non_null(strstr(err.msg, "gpus[1].workloads[1].batch"));
+    in[3].batch = 1;
+    snprintf(in[3].model, sizeof in[3].model, "vgg19");
+    assert_int_equal(pol_plan_check(&hand, &f, &err), -1);
+    assert_string_equal(err.msg, "plan: gpus[1].workloads[2]: workload \"x\" "
+                                 "is model \"vgg19\" here and \"alexnet\" on GPU 0");
+    snprintf(in[4].model, sizeof in[4].model, "alexnet");
+    assert_int_equal(pol_plan_check(&hand, &f, &err), -1);
+    assert_non_null(strstr(err.msg, "gpus[2].workloads[0]: workload \"x\" is "
+                                    "model \"resnet50\""));
+    snprintf(in[5].model, sizeof in[5].model, "alexnet");
+    assert_int_equal(pol_plan_check(&hand, &f, &err), 0);
+}
+
 /* A GPU whose co-located partitions reach less than all of it (green
  * contexts on the H100: 120 of 132 SMs): iGniter and FFD+ never give two
  * or more workloads more than the profile's colocated_pct together, while
@@ -430,6 +497,106 @@ static void test_colocated_capacity(void **state)
     free(bad);
 }
 
+/* A digest of what a plan decides, GPU by GPU: replica or shared, and
+ * each instance's workload, batch, share and rate (not the predictions,
+ * nor the generator's version). */
+static unsigned long long plan_digest(const pol_plan *p)
+{
+    unsigned long long h = UT_HASH_INIT;
+    char line[256];
+    for (size_t j = 0; j < p->ngpus; j++) {
+        int n = snprintf(line, sizeof line, "gpu %zu %d\n", j,
+                         p->gpus[j].replica);
+        h = ut_hash(h, line, (size_t)n);
+        for (size_t k = 0; k < p->gpus[j].n; k++) {
+            const pol_instance *in = &p->gpus[j].inst[k];
+            n = snprintf(line, sizeof line, "%s %d %.17g %.17g\n", in->name,
+                         in->batch, in->share_pct, in->rate_rps);
+            h = ut_hash(h, line, (size_t)n);
+        }
+    }
+    return h;
+}
+
+/*
+ * The plans of random sets, pinned: iGniter and FFD+, fixed and faithful,
+ * on the V100's and the H100's fitted models, for sets of 400 and 3,000
+ * workloads and one whose rates (x 6) need replicas. The digests are those
+ * of the planner before its GPU scan learned to skip GPUs (kinds and the
+ * change log, policies/alg1.c), whose plans matched the reference's: any
+ * change of placement shows here. An error (faithful mode's defects) is
+ * pinned by its message. The fitted files, not the profiles, so that a
+ * change of the fit does not move them; PRINT_DIGESTS=1 prints the
+ * digests instead of checking them, to pin an intended change.
+ */
+static void test_random_plans_pinned(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *fitted;
+        size_t n;
+        unsigned long seed;
+        double rate_x;
+        unsigned long long digest[2][2];   /* [faithful][igniter, ffd] */
+    } cases[] = {
+        {"traces/v100/fitted.json", 400, 1, 1,
+         {{0x2ff33c159133e2a0ULL, 0x1752d84f133df169ULL},
+          {0x3a98ad6dbaf69038ULL, 0xfcf3374b80be1041ULL}}},
+        {"traces/v100/fitted.json", 3000, 2, 1,
+         {{0x4b55500654640ca9ULL, 0xc8b41dcd26bb4ef4ULL},
+          {0xec4b55332ab6c5f5ULL, 0xd3827d1efcaa3044ULL}}},
+        {"traces/v100/fitted.json", 400, 3, 6,
+         {{0x14e7a788906e3540ULL, 0x42cea8230f1dde48ULL},
+          {0x6faccecb9e02a267ULL, 0xc65e655446d4bd74ULL}}},
+        {"traces/h100/fitted.json", 400, 4, 1,
+         {{0x9f2e9d86cd4454dcULL, 0xeb1dcc5be7e6bdd3ULL},
+          {0x3ec1bd15683900c1ULL, 0x6ada44c37bf55713ULL}}},
+        {"traces/h100/fitted.json", 3000, 5, 1,
+         {{0x65b3e3d2c38fe782ULL, 0x9b4e66f54bd9e2ddULL},
+          {0x82cdbe05b4999885ULL, 0x6ada44c37bf55713ULL}}},
+        {"traces/h100/fitted.json", 400, 6, 6,
+         {{0x12cacf875e5cb675ULL, 0x2b0feb4c9602d728ULL},
+          {0x12cacf875e5cb675ULL, 0x2b0feb4c9602d728ULL}}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        mdl_fitted fit;
+        ut_err err;
+        if (mdl_load(cases[c].fitted, &fit, &err) < 0)
+            fail_msg("%s", err.msg);
+        pol_workload *w = tu_random_workloads(cases[c].n, cases[c].seed);
+        for (size_t i = 0; i < cases[c].n; i++) {
+            w[i].rate_rps *= cases[c].rate_x;
+            if (mdl_find(&fit, w[i].model) < 0)   /* the H100 has ssd300 */
+                snprintf(w[i].model, sizeof w[i].model, "ssd300");
+        }
+        for (int faithful = 0; faithful < 2; faithful++)
+            for (int k = 0; k < 2; k++) {
+                pol_request req = {w, cases[c].n, &fit, NULL, faithful};
+                pol_plan p;
+                unsigned long long d;
+                if (pol_make_plan(k ? "ffd" : "igniter", &req, &p, &err) < 0) {
+                    d = ut_hash(UT_HASH_INIT, err.msg, strlen(err.msg));
+                } else {
+                    d = plan_digest(&p);
+                    pol_plan_free(&p);
+                }
+                if (getenv("PRINT_DIGESTS"))
+                    printf("%s %zu %lu %g f%d %s: 0x%016llxULL\n",
+                           cases[c].fitted, cases[c].n, cases[c].seed,
+                           cases[c].rate_x, faithful, k ? "ffd" : "igniter", d);
+                else if (d != cases[c].digest[faithful][k])
+                    fail_msg("%s, %zu workloads (seed %lu, rates x %g), %s, "
+                             "faithful %d: digest 0x%016llx, expected "
+                             "0x%016llx", cases[c].fitted, cases[c].n,
+                             cases[c].seed, cases[c].rate_x,
+                             k ? "ffd" : "igniter", faithful, d,
+                             cases[c].digest[faithful][k]);
+            }
+        free(w);
+        mdl_fitted_free(&fit);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,9 +610,11 @@ int main(void)
         cmocka_unit_test(test_random_sets_invariants),
         cmocka_unit_test(test_colocated_capacity),
         cmocka_unit_test(test_plans_are_deterministic),
+        cmocka_unit_test(test_random_plans_pinned),
         cmocka_unit_test(test_plan_file_round_trip),
         cmocka_unit_test(test_plan_file_num_gpus_mismatch),
         cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_name_checks_name_the_first_clash),
     };
     return cmocka_run_group_tests_name("plan", tests, setup, teardown);
 }

@@ -292,6 +292,7 @@ static void test_serve_equals_sim_on_a_fixed_device(void **state)
     assert_int_equal(st.lateness.max, 0);
     fe_result_free(&rs);
     fe_result_free(&rv);
+    fe_hist_free(&st.lateness);
 }
 
 /* requests.csv: one row per request, in the same count as the workloads'
@@ -340,6 +341,7 @@ static void test_requests_log(void **state)
     assert_int_equal(rows, arrived);
     assert_int_equal(done, completed);
     fe_result_free(&r);
+    fe_hist_free(&st.lateness);
 }
 
 /* A host that wakes 2 ms late every time: the arrivals stay those the
@@ -381,6 +383,7 @@ static void test_late_host_is_visible_as_lateness(void **state)
     cJSON_Delete(y);
     fe_result_free(&rs);
     fe_result_free(&rv);
+    fe_hist_free(&st.lateness);
 }
 
 /* A worker that fails mid-run: srv_run says so (2), the results so far
@@ -419,6 +422,7 @@ static void test_device_error_keeps_results(void **state)
     assert_non_null(strstr(ts, "\n3,W1,"));
     free(ts);
     fe_result_free(&r);
+    fe_hist_free(&st.lateness);
 }
 
 /* The stop flag (Ctrl-C) during the first pass: 1, incomplete, the
@@ -452,6 +456,7 @@ static void test_stop_keeps_results(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(y, "complete")));
     cJSON_Delete(y);
     fe_result_free(&r);
+    fe_hist_free(&st.lateness);
 }
 
 static int count_files(const char *dir)
@@ -534,6 +539,7 @@ static void test_same_files_and_headers(void **state)
     assert_int_equal(rv.w[0].dropped, rs.w[0].dropped);
     fe_result_free(&rs);
     fe_result_free(&rv);
+    fe_hist_free(&st.lateness);
 }
 
 /* scripts/validate-table.py on the committed validation runs: each

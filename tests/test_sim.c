@@ -3,7 +3,8 @@
  * Pollaczek-Khinchine, M/M/1 sojourn), Little's law and conservation on
  * every run, the batcher (full batch, timeout, queue limit), overlap-aware
  * rescaling (always-busy pairs run at exactly the back end's pair latency,
- * a lone workload at its solo latency), the histogram's error bound,
+ * a lone workload at its solo latency), the histogram's error bound and
+ * its blocks made on demand against one flat array,
  * determinism, interruption, and bad input.
  */
 #include "testutil.h"
@@ -312,8 +313,8 @@ static int cmp_i64(const void *a, const void *b)
 static void test_histogram_error_bound(void **state)
 {
     (void)state;
-    fe_hist *h = malloc(sizeof *h);
-    fe_hist_reset(h);
+    fe_hist hist, *h = &hist;
+    fe_hist_init(h);
     size_t n = 100000;
     int64_t *v = malloc(n * sizeof *v);
     uint64_t x = 88172645463325252ULL;
@@ -335,7 +336,142 @@ static void test_histogram_error_bound(void **state)
     assert_true(fe_hist_quantile(h, 1.0) == v[n - 1]);
     assert_true(h->min == v[0] && h->max == v[n - 1]);
     free(v);
-    free(h);
+    fe_hist_free(h);
+}
+
+/* The histogram as it was before its buckets came in blocks made on
+ * demand: one flat array of every bucket, the same mapping. */
+typedef struct flat_hist {
+    uint64_t count, bucket[FE_HIST_BUCKETS];
+    int64_t min, max;
+} flat_hist;
+
+static int flat_bucket(int64_t v)
+{
+    if (v < FE_HIST_SUB)
+        return v < 0 ? 0 : (int)v;
+    int e = 63 - __builtin_clzll((unsigned long long)v);
+    if (e > FE_HIST_MAX_LOG2)
+        return FE_HIST_BUCKETS - 1;
+    int shift = e - FE_HIST_SUB_BITS;
+    return FE_HIST_SUB + shift * FE_HIST_SUB +
+           (int)((v >> shift) - FE_HIST_SUB);
+}
+
+static int64_t flat_quantile(const flat_hist *h, double q)
+{
+    if (h->count == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)h->count);
+    if ((double)rank < q * (double)h->count)
+        rank++;
+    if (rank < 1)
+        rank = 1;
+    if (rank >= h->count)
+        return h->max;
+    uint64_t seen = 0;
+    for (int i = 0; i < FE_HIST_BUCKETS; i++) {
+        seen += h->bucket[i];
+        if (seen < rank)
+            continue;
+        int64_t v = i;
+        if (i >= FE_HIST_SUB) {
+            int shift = (i - FE_HIST_SUB) / FE_HIST_SUB;
+            v = ((int64_t)(FE_HIST_SUB + (i - FE_HIST_SUB) % FE_HIST_SUB)
+                 << shift) + (((int64_t)1 << shift) >> 1);
+        }
+        return v < h->min ? h->min : v > h->max ? h->max : v;
+    }
+    return h->max;
+}
+
+static void flat_add(flat_hist *h, int64_t v)
+{
+    h->bucket[flat_bucket(v)]++;
+    h->count++;
+    if (v < h->min)
+        h->min = v;
+    if (v > h->max)
+        h->max = v;
+}
+
+/* Blocks made on demand answer exactly what the flat array answers, at
+ * every quantile the outputs print, through reset and merge (cdf.csv's
+ * "all"), from exact values to past the top bucket; and they hold only
+ * the ranges used. */
+static void test_histogram_blocks_match_flat(void **state)
+{
+    (void)state;
+    static const double qs[] = {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
+                                0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98,
+                                0.99, 0.995, 0.999, 1};
+    flat_hist *f = calloc(1, sizeof *f), *fall = calloc(1, sizeof *fall);
+    fall->min = INT64_MAX;
+    fall->max = INT64_MIN;
+    fe_hist h, all;
+    fe_hist_init(&h);
+    fe_hist_init(&all);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int round = 0; round < 6; round++) {
+        memset(f, 0, sizeof *f);
+        f->min = INT64_MAX;
+        f->max = INT64_MIN;
+        fe_hist_reset(&h);
+        int n = round == 0 ? 0 : 1 + round * 3000;
+        for (int i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* a few ranges per round, now and then anywhere at all */
+            int64_t v = (int64_t)(x % 4000000) + ((int64_t)round << 20);
+            if (x % 97 == 0)
+                v = (int64_t)(x >> (x % 64)) - 5;
+            fe_hist_add(&h, v);
+            flat_add(f, v);
+            flat_add(fall, v);
+        }
+        assert_int_equal(h.count, f->count);
+        assert_true(h.count == 0 || (h.min == f->min && h.max == f->max));
+        assert_true(h.nblocks <= FE_HIST_RANGES);
+        for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+            assert_true(fe_hist_quantile(&h, qs[k]) ==
+                        flat_quantile(f, qs[k]));
+        fe_hist_merge(&all, &h);
+    }
+    assert_int_equal(all.count, fall->count);
+    assert_true(all.min == fall->min && all.max == fall->max);
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        assert_true(fe_hist_quantile(&all, qs[k]) ==
+                    flat_quantile(fall, qs[k]));
+    /* one range used, one block held; counts widened from 1 to 2 to 4
+     * bytes as they pass 255 and 65,535 (and merged into a wider one) */
+    fe_hist one;
+    fe_hist_init(&one);
+    memset(f, 0, sizeof *f);
+    f->min = INT64_MAX;
+    f->max = INT64_MIN;
+    for (int64_t v = 5000000; v < 5100000; v += 7) {
+        fe_hist_add(&one, v);
+        flat_add(f, v);
+    }
+    assert_int_equal(one.nblocks, 1);
+    assert_int_equal(one.wlog, 1);
+    for (int i = 0; i < 70000; i++) {
+        fe_hist_add(&one, 5050505);
+        flat_add(f, 5050505);
+    }
+    assert_int_equal(one.nblocks, 1);
+    assert_int_equal(one.wlog, 2);
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        assert_true(fe_hist_quantile(&one, qs[k]) == flat_quantile(f, qs[k]));
+    fe_hist_merge(&h, &one);
+    assert_int_equal(h.wlog, 2);
+    fe_hist_free(&one);
+    assert_true(one.count == 0 && one.nblocks == 0 && one.block == NULL);
+    fe_hist_free(&h);
+    fe_hist_free(&all);
+    free(f);
+    free(fall);
 }
 
 static char *slurp_file(const char *dir, const char *name)
@@ -472,6 +608,16 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(err.msg, "\"W\""));
     assert_true(dir_is_empty(dir));
     snprintf(w.name, sizeof w.name, "W");
+    /* a name given twice: found by a sort, said as before */
+    fe_workload_cfg two[2] = {w, w};
+    c.run.wcfg = two;
+    c.run.nw = 2;
+    assert_int_equal(sim_run(&c, dir, NULL, &err), -1);
+    assert_string_equal(err.msg, "workload \"W\": expected unique names, got "
+                                 "it twice");
+    assert_true(dir_is_empty(dir));
+    c.run.wcfg = &w;
+    c.run.nw = 1;
     /* the output folder is made after the checks; one that cannot be made
      * (below a file, so even root cannot) is an error naming it */
     assert_int_equal(sim_run(&c, "/dev/null/x", NULL, &err), -1);
@@ -490,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_overlap_pair_and_solo),
         cmocka_unit_test(test_partial_overlap_is_in_between),
         cmocka_unit_test(test_histogram_error_bound),
+        cmocka_unit_test(test_histogram_blocks_match_flat),
         cmocka_unit_test(test_deterministic_outputs),
         cmocka_unit_test(test_interrupt_keeps_results),
         cmocka_unit_test(test_bad_input),

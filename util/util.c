@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,4 +651,37 @@ const char *ut_names(char *out, size_t n, ut_name_fn name, const void *ctx,
         len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "",
                                 name(ctx, i));
     return out;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const ut_key *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+void ut_keys_sort(ut_key *x, size_t n)
+{
+    if (n > 1)
+        qsort(x, n, sizeof *x, key_cmp);
+}
+
+size_t ut_keys_find(const ut_key *x, size_t n, const char *s)
+{
+    size_t lo = 0, hi = n;           /* the first entry not below s */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(x[mid].s, s) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && !strcmp(x[lo].s, s) ? x[lo].i : SIZE_MAX;
+}
+
+void ut_keys_first(const ut_key *x, size_t n, size_t *first)
+{
+    for (size_t k = 0; k < n; k++)
+        first[x[k].i] = k && !strcmp(x[k].s, x[k - 1].s) ? first[x[k - 1].i]
+                                                         : x[k].i;
 }

@@ -11,6 +11,7 @@
 #define UT_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
@@ -184,6 +185,25 @@ char *ut_xstrdup(const char *s);
             (p) = ut_grow((p), &(cap), (size_t)(need), sizeof *(p));     \
     } while (0)
 void *ut_grow(void *p, size_t *cap, size_t need, size_t elem);
+
+/*
+ * Keys: strings (workload names) with their positions, sorted so that one
+ * is found by value in O(log n) and equal ones are adjacent, instead of a
+ * scan of every earlier one (100,000 workloads). The caller fills
+ * x[k] = {string, position} for n strings (not copied: they must outlive
+ * x) and sorts x with ut_keys_sort: by string, then position.
+ */
+typedef struct ut_key {
+    const char *s;
+    size_t i;
+} ut_key;
+void ut_keys_sort(ut_key *x, size_t n);
+/* The earliest position of string s in sorted x, or SIZE_MAX if none. */
+size_t ut_keys_find(const ut_key *x, size_t n, const char *s);
+/* first[i] = the earliest position with the same string as position i
+ * (i itself for a string's first appearance), for every position i in
+ * sorted x; first has room for the largest position + 1. */
+void ut_keys_first(const ut_key *x, size_t n, size_t *first);
 
 #ifdef __cplusplus
 }
