@@ -88,14 +88,6 @@ static const char serve_help[] =
     "are written, \"complete\": false); 1 a device error during the run\n"
     "(the same); 2 bad input, before anything runs.\n";
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 typedef struct progress {
     int tty;
     struct timespec t0, last;
@@ -328,7 +320,7 @@ static int run_verb(int argc, char **argv, int serve)
     lo.queue_limit = qlim;
     lo.trace_max = trace;
     lo.for_serve = serve;
-    lo.stop = &stop_flag;
+    lo.stop = &cli_stop;
     lab_prepared p;
     if (lab_prepare(&lo, &p, &err) < 0)
         return cli_fail(verb, &err);
@@ -345,13 +337,7 @@ static int run_verb(int argc, char **argv, int serve)
     p.cfg.progress_ud = &pr;
     /* Ctrl-C, a kill and a closed terminal all stop the run cleanly: the
      * results so far are written, marked incomplete, no temporary left */
-    struct sigaction sa, old, oldterm, oldhup;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-    sigaction(SIGTERM, &sa, &oldterm);
-    sigaction(SIGHUP, &sa, &oldhup);
+    cli_catch_stop();
     fe_result res;
     srv_stats sst;
     int src;
@@ -367,9 +353,7 @@ static int run_verb(int argc, char **argv, int serve)
     } else {
         src = lab_simulate(&p, out, &res, &err);
     }
-    sigaction(SIGINT, &old, NULL);
-    sigaction(SIGTERM, &oldterm, NULL);
-    sigaction(SIGHUP, &oldhup, NULL);
+    cli_release_stop();
     if (pr.tty && !serve)
         fprintf(stderr, "\r%90s\r", "");
     if (src == -2) {
