@@ -41,6 +41,10 @@ extern volatile sig_atomic_t cli_stop;
 void cli_catch_stop(void);
 void cli_release_stop(void);
 
+/* 1 (after printing text on stdout) when the arguments ask for --help or
+ * -h, else 0: `if (cli_help(argc, argv, help)) return 0;`. */
+int cli_help(int argc, char **argv, const char *text);
+
 /* Prints "igniter VERB: message" to stderr and returns EXIT_BAD_INPUT. */
 int cli_fail(const char *verb, const ut_err *err);
 /* Prints a usage error and the hint to run --help; returns EXIT_BAD_INPUT. */

@@ -43,11 +43,8 @@ static void print_note(void *ud, const char *line)
 
 int cli_compare(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(compare_help, stdout);
-            return 0;
-        }
+    if (cli_help(argc, argv, compare_help))
+        return 0;
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
         {"jobs", required_argument, NULL, 'j'},

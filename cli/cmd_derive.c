@@ -62,11 +62,8 @@ static long count_lines(const char *dir, const char *name)
 
 int cli_derive(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(derive_help, stdout);
-            return 0;
-        }
+    if (cli_help(argc, argv, derive_help))
+        return 0;
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
         {"gpu", required_argument, NULL, 'g'},

@@ -13,19 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int want_help(int argc, char **argv, const char *text)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            break;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(text, stdout);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Parses a positive number option; returns 0 or a usage error. */
 static int opt_pos(const char *verb, const char *opt, const char *s,
                    double *out)
@@ -69,7 +56,7 @@ static int fit_or_convert(int argc, char **argv, int convert,
                           const char *help)
 {
     const char *verb = convert ? "convert" : "fit";
-    if (want_help(argc, argv, help))
+    if (cli_help(argc, argv, help))
         return 0;
     static const struct option opts[] = {
         {"profile", required_argument, NULL, 'p'},
@@ -325,7 +312,7 @@ static int predict_file(const mdl_fitted *f, const char *in, const char *out)
 
 int cli_predict(int argc, char **argv)
 {
-    if (want_help(argc, argv, predict_help))
+    if (cli_help(argc, argv, predict_help))
         return 0;
     static const struct option opts[] = {
         {"profile", required_argument, NULL, 'p'},
@@ -481,7 +468,7 @@ static int accuracy_multi(const mdl_fitted *f, const char *path, int json)
 
 int cli_accuracy(int argc, char **argv)
 {
-    if (want_help(argc, argv, accuracy_help))
+    if (cli_help(argc, argv, accuracy_help))
         return 0;
     static const struct option opts[] = {
         {"profile", required_argument, NULL, 'p'},

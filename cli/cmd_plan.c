@@ -31,11 +31,8 @@ static const char plan_help[] =
 
 int cli_plan(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(plan_help, stdout);
-            return 0;
-        }
+    if (cli_help(argc, argv, plan_help))
+        return 0;
     static const struct option opts[] = {
         {"profile", required_argument, NULL, 'p'},
         {"workloads", required_argument, NULL, 'w'},

@@ -169,11 +169,8 @@ static void print_serve(const srv_stats *st)
 static int run_verb(int argc, char **argv, int serve)
 {
     const char *verb = serve ? "serve" : "sim";
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(serve ? serve_help : sim_help, stdout);
-            return 0;
-        }
+    if (cli_help(argc, argv, serve ? serve_help : sim_help))
+        return 0;
     enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
            O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
            O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL };

@@ -99,11 +99,8 @@ static void show(void *ud, const lab_sweep *s, size_t k, int status,
 
 int cli_sweep(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(sweep_help, stdout);
-            return 0;
-        }
+    if (cli_help(argc, argv, sweep_help))
+        return 0;
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
         {"jobs", required_argument, NULL, 'j'},

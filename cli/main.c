@@ -55,6 +55,19 @@ int cli_usage(const char *verb, const char *fmt, ...)
     return EXIT_BAD_INPUT;
 }
 
+int cli_help(int argc, char **argv, const char *text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))   /* what follows is not an option */
+            break;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(text, stdout);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 volatile sig_atomic_t cli_stop;
 
 static void on_stop(int sig)
