@@ -189,6 +189,10 @@ typedef struct fe_binding {
     fe_wrr *rr;                       /* per instance: weight = its rate */
     double *wtotal;                   /* per workload: sum of the weights */
     int64_t end_ns, warm_ns, iv_ns;
+    /* the trace files the workloads replay, each loaded once: make the
+     * run's generators with trace_gen_new_shared(..., files, ...); a
+     * caller that outlives the binding takes it (and sets it NULL) */
+    trace_files *files;
 } fe_binding;
 
 /*

@@ -109,6 +109,7 @@ static int check_run(const fe_run *c, ut_key **names, ut_err *err)
 
 void fe_binding_free(fe_binding *b)
 {
+    trace_files_free(b->files);
     for (size_t w = 0; b->winst && w < b->nw; w++)
         free(b->winst[w]);
     free(b->winst);
@@ -129,6 +130,7 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
     if (check_run(c, &names, err) < 0)
         return -1;
     const pol_plan *p = c->plan;
+    b->files = trace_files_new();
     for (size_t j = 0; j < p->ngpus; j++)
         b->ninst += p->gpus[j].n;
     b->nw = c->nw;
@@ -196,9 +198,10 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
             goto fail;
         }
         /* made and dropped here so that a bad spec or trace file is an
-         * error before anything runs; the runs make their own */
-        trace_gen *g = trace_gen_new(&c->wcfg[w].arrivals, c->seed,
-                                     c->wcfg[w].name, err);
+         * error before anything runs; the runs make their own from the
+         * same loaded files */
+        trace_gen *g = trace_gen_new_shared(&c->wcfg[w].arrivals, c->seed,
+                                            c->wcfg[w].name, b->files, err);
         if (!g) {
             ut_errprefix(err, "workload \"%s\": arrivals", c->wcfg[w].name);
             goto fail;

@@ -225,8 +225,9 @@ static int pass(srv *s, size_t gpu, ut_err *err)
             here |= q[k].w == (int)w;
         if (!here)
             continue;
-        gen[w] = trace_gen_new(&s->sc->wcfg[w].arrivals, s->sc->seed,
-                               s->sc->wcfg[w].name, err);
+        gen[w] = trace_gen_new_shared(&s->sc->wcfg[w].arrivals, s->sc->seed,
+                                      s->sc->wcfg[w].name, s->bind.files,
+                                      err);
         if (!gen[w]) {   /* checked before the first pass: cannot happen */
             rc = 2;
             goto out;

@@ -95,6 +95,7 @@ typedef struct sim {
     int64_t delay_ns;
     size_t reconfigs;
     ut_err rt_err;            /* a bad runtime change ends the run */
+    trace_files *files;       /* replayed trace files, shared by streams */
     int rt_failed;
 } sim;
 
@@ -566,6 +567,7 @@ static void sim_free(sim *s)
         trace_gen_free(s->ws[w].gen);
         free(s->ws[w].inst);
     }
+    trace_files_free(s->files);
     fe_rec_free(&s->rec);
     if (s->ps)
         s->cfg->policy->runtime_free(s->ps);
@@ -664,11 +666,14 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         desc[i] = (sim_inst_desc){pi->name, pi->model, pi->share_pct,
                                   wc->service_ms, wc->service_exp};
     }
+    s->files = b.files;   /* the replayed files, loaded once by fe_bind */
+    b.files = NULL;
     fe_binding_free(&b);
     int rc = 0;
     for (size_t w = 0; w < s->nw && rc == 0; w++) {
-        s->ws[w].gen = trace_gen_new(&run->wcfg[w].arrivals, run->seed,
-                                     run->wcfg[w].name, err);
+        s->ws[w].gen = trace_gen_new_shared(&run->wcfg[w].arrivals,
+                                            run->seed, run->wcfg[w].name,
+                                            s->files, err);
         if (!s->ws[w].gen)
             rc = ut_errprefix(err, "workload \"%s\": arrivals",
                               run->wcfg[w].name);

@@ -339,6 +339,39 @@ static void test_trace_file_checks(void **state)
     free(p);
 }
 
+/* A trace file replayed by many streams is read once: the second stream
+ * of a trace_files does not open it again (it is gone by then), and both
+ * give the arrivals a stream of its own gives. */
+static void test_replay_file_loaded_once(void **state)
+{
+    (void)state;
+    char *csv = tu_write_temp("once.csv", "t\n0\n0.5\n1.25\n2\n3\n");
+    trace_spec sp;
+    char spec[600];
+    snprintf(spec, sizeof spec, "replay:%s:loop", csv);
+    ut_err err;
+    assert_int_equal(trace_spec_parse(spec, 10, &sp, &err), 0);
+    trace_gen *alone = trace_gen_new(&sp, 1, "a", &err);
+    assert_non_null(alone);
+    trace_files *tf = trace_files_new();
+    trace_gen *g1 = trace_gen_new_shared(&sp, 1, "a", tf, &err);
+    assert_non_null(g1);
+    unlink(csv);
+    trace_gen *g2 = trace_gen_new_shared(&sp, 1, "b", tf, &err);
+    if (!g2)
+        fail_msg("the second stream read the file again: %s", err.msg);
+    for (int k = 0; k < 20; k++) {
+        int64_t t = trace_gen_next(alone);
+        assert_true(trace_gen_next(g1) == t);
+        assert_true(trace_gen_next(g2) == t);
+    }
+    trace_gen_free(g1);
+    trace_gen_free(g2);
+    trace_gen_free(alone);
+    trace_files_free(tf);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_streams_are_independent_and_deterministic),
         cmocka_unit_test(test_bad_specs),
         cmocka_unit_test(test_bad_trace_files),
+        cmocka_unit_test(test_replay_file_loaded_once),
         cmocka_unit_test(test_spec_bounds),
         cmocka_unit_test(test_generator_refuses_and_never_goes_back),
         cmocka_unit_test(test_trace_file_checks),

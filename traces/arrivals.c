@@ -23,6 +23,7 @@ struct trace_gen {
     size_t step;          /* schedule: current step */
     double *ts;           /* replay: timestamps (s), from 0 */
     size_t n;
+    int own_ts;           /* ts is ours to free (not a trace_files') */
     double scale;         /* replay: trace seconds -> simulated ns */
     double period_ns;     /* replay: one loop */
     int64_t last_ns;      /* the last time returned (never goes back) */
@@ -486,25 +487,84 @@ int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
 
 /* ---- generators ----------------------------------------------------------------- */
 
+struct trace_files {
+    size_t n, cap;
+    struct tfile {
+        char *path;
+        double *ts;
+        size_t n;
+    } *f;
+};
+
+trace_files *trace_files_new(void)
+{
+    return ut_xcalloc(1, sizeof(trace_files));
+}
+
+void trace_files_free(trace_files *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->f[i].path);
+        free(f->f[i].ts);
+    }
+    free(f->f);
+    free(f);
+}
+
+/* A path's timestamps, loaded the first time (few distinct paths: a scan
+ * is enough). */
+static int files_get(trace_files *f, const char *path, double **ts,
+                     size_t *n, ut_err *err)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (!strcmp(f->f[i].path, path)) {
+            *ts = f->f[i].ts;
+            *n = f->f[i].n;
+            return 0;
+        }
+    double *t;
+    size_t m;
+    if (trace_load_csv(path, &t, &m, err) < 0)
+        return -1;
+    UT_GROW(f->f, f->cap, f->n + 1);
+    f->f[f->n++] = (struct tfile){ut_xstrdup(path), t, m};
+    *ts = t;
+    *n = m;
+    return 0;
+}
+
 trace_gen *trace_gen_new(const trace_spec *spec, uint64_t master_seed,
                          const char *stream_key, ut_err *err)
+{
+    return trace_gen_new_shared(spec, master_seed, stream_key, NULL, err);
+}
+
+trace_gen *trace_gen_new_shared(const trace_spec *spec, uint64_t master_seed,
+                                const char *stream_key, trace_files *files,
+                                ut_err *err)
 {
     if (check_spec(spec, kind_name(spec->kind), err) < 0)
         return NULL;
     trace_gen *g = ut_xcalloc(1, sizeof *g);
     g->spec = *spec;
     if (spec->kind == TRACE_REPLAY) {
-        if (trace_load_csv(spec->path, &g->ts, &g->n, err) < 0) {
+        int rc = files ? files_get(files, spec->path, &g->ts, &g->n, err)
+                       : trace_load_csv(spec->path, &g->ts, &g->n, err);
+        if (rc < 0) {
             free(g);
             return NULL;
         }
+        g->own_ts = !files;
         /* period P = D n / (n - 1): looping keeps the mean gap D / (n - 1);
          * scaled so that n arrivals take n / rate seconds */
         double d = g->ts[g->n - 1];
         if (!(d >= 1e-9)) {
             ut_errf(err, "%s: expected timestamps spanning at least 1 ns, got "
                     "%g s", spec->path, d);
-            free(g->ts);
+            if (g->own_ts)
+                free(g->ts);
             free(g);
             return NULL;
         }
@@ -598,6 +658,7 @@ void trace_gen_free(trace_gen *g)
         return;
     if (g->rng)
         gsl_rng_free(g->rng);
-    free(g->ts);
+    if (g->own_ts)
+        free(g->ts);
     free(g);
 }

@@ -117,6 +117,20 @@ typedef struct trace_gen trace_gen;
 trace_gen *trace_gen_new(const trace_spec *spec, uint64_t master_seed,
                          const char *stream_key, ut_err *err);
 
+/*
+ * Trace files loaded once for every generator that replays them: a run of
+ * 100,000 workloads replaying one file holds one copy of it, not 100,000.
+ * trace_gen_new_shared takes them from files (loading a path the first
+ * time it is asked for); files must outlive those generators. NULL files:
+ * trace_gen_new.
+ */
+typedef struct trace_files trace_files;
+trace_files *trace_files_new(void);
+void trace_files_free(trace_files *f);
+trace_gen *trace_gen_new_shared(const trace_spec *spec, uint64_t master_seed,
+                                const char *stream_key, trace_files *files,
+                                ut_err *err);
+
 /* The next arrival time in ns: never negative and never before the
  * previous one (strictly increasing is not guaranteed: equal times are
  * possible); INT64_MAX when the stream has ended (a replay without loop,
