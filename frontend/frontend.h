@@ -312,11 +312,12 @@ void fe_rec_complete(fe_rec *r, int w, const int64_t *arr, int k,
                      int64_t start, int64_t now, int gpu, int tid);
 /* A request that arrived at t is still queued or running at the end. */
 void fe_rec_unfinished(fe_rec *r, int w, int64_t t, int64_t end);
-/* Writes the rows of the interval ending at next_iv (share and instance
- * count per workload), then fe_rec_interval_reset starts the next one;
- * between the two the counts are the interval's (runtime policies read
- * them). */
-void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count);
+/* Writes the rows of the interval ending at next_iv (per workload: its
+ * instances' planned share, their count and the largest planned batch
+ * among them), then fe_rec_interval_reset starts the next one; between
+ * the two the counts are the interval's (runtime policies read them). */
+void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count,
+                          const int *batch);
 void fe_rec_interval_reset(fe_rec *r);
 
 /*

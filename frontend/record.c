@@ -74,7 +74,7 @@ int fe_rec_open(fe_rec *r, const char *out_dir, const pol_plan *plan,
         return -1;
     r->ts = f->ts.f;
     fprintf(r->ts, "t_s,workload,arrivals,completions,p99_ms,violations,"
-            "share_pct,instances\n");
+            "share_pct,instances,batch\n");
     if (r->trace_max == 0)
         return 0;
     snprintf(path, sizeof path, "%s/trace.json", out_dir);
@@ -194,18 +194,19 @@ void fe_rec_unfinished(fe_rec *r, int w, int64_t t, int64_t end)
     }
 }
 
-void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count)
+void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count,
+                          const int *batch)
 {
     double t0 = (double)(r->next_iv - r->iv_ns) / 1e9;
     for (size_t w = 0; w < r->nw; w++) {
         const fe_rec_iv *iv = &r->iv[w];
         char q[2 * POL_NAME_MAX + 4];
-        fprintf(r->ts, "%.9g,%s,%llu,%llu,%.6f,%llu,%.6g,%d\n", t0,
+        fprintf(r->ts, "%.9g,%s,%llu,%llu,%.6f,%llu,%.6g,%d,%d\n", t0,
                 ut_csv(r->st[w].name, q, sizeof q),
                 (unsigned long long)iv->arr,
                 (unsigned long long)iv->done,
                 (double)fe_hist_quantile(&iv->h, 0.99) / 1e6,
-                (unsigned long long)iv->viol, share[w], count[w]);
+                (unsigned long long)iv->viol, share[w], count[w], batch[w]);
     }
 }
 

@@ -351,7 +351,7 @@ static int write_tables(cmp *c, ut_err *err)
                   "cost_ci,gpus\n");
     ut_buf_printf(&cdf, "policy,workload,quantile,latency_ms\n");
     ut_buf_printf(&ts, "policy,t_s,workload,arrivals,completions,p99_ms,"
-                  "violations,share_pct,instances\n");
+                  "violations,share_pct,instances,batch\n");
     double *v = ut_xcalloc((size_t)ns * nw * 3 + (size_t)ns * 2,
                            sizeof *v);
     c->viol_m = ut_xcalloc(np * nw, sizeof *c->viol_m);

@@ -389,9 +389,10 @@ static int rev_cmp(const void *a, const void *b)
 }
 
 /* Ends the recorder's current interval: its rows, then the next one. */
-static void interval_end(fe_rec *rec, const double *share, const int *count)
+static void interval_end(fe_rec *rec, const double *share, const int *count,
+                         const int *maxb)
 {
-    fe_rec_interval_rows(rec, share, count);
+    fe_rec_interval_rows(rec, share, count, maxb);
     fe_rec_interval_reset(rec);
 }
 
@@ -409,15 +410,18 @@ static void replay(srv *s, fe_rec *rec, int64_t end)
     qsort(ev, m, sizeof *ev, rev_cmp);
     double *share = ut_xcalloc(s->nw ? s->nw : 1, sizeof *share);
     int *count = ut_xcalloc(s->nw ? s->nw : 1, sizeof *count);
+    int *maxb = ut_xcalloc(s->nw ? s->nw : 1, sizeof *maxb);
     for (size_t i = 0; i < s->ninst; i++) {
         share[s->inst_w[i]] += s->inst_pi[i]->share_pct;
         count[s->inst_w[i]]++;
+        if (s->inst_pi[i]->batch > maxb[s->inst_w[i]])
+            maxb[s->inst_w[i]] = s->inst_pi[i]->batch;
     }
     int64_t *arr = NULL;
     size_t acap = 0;
     for (size_t e = 0; e < m; e++) {
         while (ev[e].t >= rec->next_iv)
-            interval_end(rec, share, count);
+            interval_end(rec, share, count, maxb);
         if (ev[e].kind == EV_ARR) {
             const req *R = &s->r[ev[e].id];
             fe_rec_arrival(rec, R->w, R->t_arr, R->status == RQ_DROPPED);
@@ -438,7 +442,7 @@ static void replay(srv *s, fe_rec *rec, int64_t end)
                              B->inst);
     }
     while (rec->next_iv <= end)
-        interval_end(rec, share, count);
+        interval_end(rec, share, count, maxb);
     for (size_t i = 0; i < s->nr; i++)
         if (s->r[i].status == RQ_QUEUED || s->r[i].status == RQ_RUNNING)
             fe_rec_unfinished(rec, s->r[i].w, s->r[i].t_arr,
@@ -446,6 +450,7 @@ static void replay(srv *s, fe_rec *rec, int64_t end)
     free(arr);
     free(share);
     free(count);
+    free(maxb);
     free(ev);
 }
 

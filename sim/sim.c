@@ -144,14 +144,20 @@ static ev pop(heap *h)
 /* ---- timeseries and trace ------------------------------------------------- */
 
 /* Planned (committed) share of workload w's instances, and their count. */
-static double workload_share(const sim *s, size_t w, int *count)
+/* Planned (committed) share of workload w's instances, their count and
+ * the largest planned batch among them (runtime policies change both). */
+static double workload_share(const sim *s, size_t w, int *count, int *batch)
 {
     const wstate *ws = &s->ws[w];
     double share = 0;
     *count = 0;
+    *batch = 0;
     for (size_t j = 0; j < ws->ninst; j++) {
         const inst *I = &s->in[ws->inst[j]];
-        share += s->live.gpus[I->gpu].inst[I->slot].share_pct;
+        const pol_instance *pi = &s->live.gpus[I->gpu].inst[I->slot];
+        share += pi->share_pct;
+        if (pi->batch > *batch)
+            *batch = pi->batch;
         (*count)++;
     }
     return share;
@@ -165,11 +171,13 @@ static void flush_one(sim *s, int with_control)
 {
     double *share = ut_xcalloc(s->nw, sizeof *share);
     int *count = ut_xcalloc(s->nw, sizeof *count);
+    int *batch = ut_xcalloc(s->nw, sizeof *batch);
     for (size_t w = 0; w < s->nw; w++)
-        share[w] = workload_share(s, w, &count[w]);
-    fe_rec_interval_rows(&s->rec, share, count);
+        share[w] = workload_share(s, w, &count[w], &batch[w]);
+    fe_rec_interval_rows(&s->rec, share, count, batch);
     free(share);
     free(count);
+    free(batch);
     if (with_control)
         control(s, s->rec.next_iv);
     fe_rec_interval_reset(&s->rec);

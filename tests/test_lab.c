@@ -224,6 +224,58 @@ static void test_compare_figure_data(void **state)
     free(e);
 }
 
+/* timeseries.csv carries each workload's planned batch per interval, so a
+ * runtime policy that changes batches (GSLICE+) shows it. */
+static void test_timeseries_shows_batch_changes(void **state)
+{
+    (void)state;
+    char cwd[512], text[1536];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text,
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"policy\": \"gslice\", "
+             "\"backend\": \"measured\", \"measured\": \"%s/" V100_MEASURED
+             "\", \"duration_s\": 30, \"reconfig_delay_s\": 0.5, "
+             "\"workloads\": [{\"name\": \"alexnet\", \"model\": \"alexnet\", "
+             "\"slo_ms\": 15, \"rate_rps\": 500}, {\"name\": \"resnet50\", "
+             "\"model\": \"resnet50\", \"slo_ms\": 40, \"rate_rps\": 400}, "
+             "{\"name\": \"vgg19\", \"model\": \"vgg19\", \"slo_ms\": 60, "
+             "\"rate_rps\": 200}]}",
+             cwd, cwd);
+    char *e = tu_write_temp("gs.json", text);
+    lab_opts o;
+    lab_opts_init(&o);
+    o.experiment = e;
+    lab_prepared p;
+    ut_err err;
+    if (lab_prepare(&o, &p, &err) < 0)
+        fail_msg("%s", err.msg);
+    const char *dir = tu_tmpdir();
+    if (lab_simulate(&p, dir, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    lab_prepared_free(&p);
+    char path[400];
+    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+    char *t = ut_read_file(path, NULL, &err);
+    assert_non_null(t);
+    assert_non_null(strstr(t, ",instances,batch\n"));
+    /* the last field of each row: the batches seen for vgg19 */
+    int seen[65] = {0}, distinct = 0;
+    for (char *l = strstr(t, "\n"); l && l[1]; l = strchr(l + 1, '\n')) {
+        char *nl = strchr(l + 1, '\n');
+        if (strncmp(strchr(l + 1, ',') + 1, "vgg19,", 6))
+            continue;
+        char *c = nl ? nl : l + strlen(l);
+        while (c > l && c[-1] != ',')
+            c--;
+        int b = atoi(c);
+        assert_true(b >= 1 && b <= 64);
+        distinct += !seen[b]++;
+    }
+    assert_true(distinct >= 2);
+    free(t);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_interrupted_compare_is_partial),
         cmocka_unit_test(test_sim_honours_reconfig_delay),
         cmocka_unit_test(test_compare_figure_data),
+        cmocka_unit_test(test_timeseries_shows_batch_changes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
