@@ -43,11 +43,10 @@ static void mix_workloads_file(unsigned long long *h, const char *exp_path)
     cJSON *root = ut_json_load(exp_path, NULL);
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "workloads");
     if (cJSON_IsString(w)) {
-        char path[UT_PATH_MAX];
-        const char *slash = strrchr(exp_path, '/');
-        int dlen = slash && w->valuestring[0] != '/'
-                       ? (int)(slash - exp_path) + 1 : 0;
-        snprintf(path, sizeof path, "%.*s%s", dlen, exp_path, w->valuestring);
+        char dir[UT_PATH_MAX], path[2 * UT_PATH_MAX];
+        ut_dir_of(exp_path, dir, sizeof dir);
+        snprintf(path, sizeof path, "%s%s",
+                 w->valuestring[0] == '/' ? "" : dir, w->valuestring);
         mix_file(h, path);
     }
     cJSON_Delete(root);

@@ -256,14 +256,7 @@ int mdl_fit(const mdl_profile *p, mdl_fitted *f, ut_err *err)
 {
     memset(f, 0, sizeof *f);
     memcpy(f->gpu, p->gpu, sizeof f->gpu);
-    f->max_clock_mhz = p->max_clock_mhz;
-    f->power_cap_w = p->power_cap_w;
-    f->idle_power_w = p->idle_power_w;
-    f->pcie_bytes_per_ms = p->pcie_bytes_per_ms;
-    f->share_unit_pct = p->share_unit_pct;
-    f->price_per_hour = p->price_per_hour;
-    f->sm_count = p->sm_count;
-    f->colocated_pct = p->colocated_pct;
+    MDL_COPY_GPU_FIELDS(f, p);
     if (fit_clock(p, f, err) < 0 || fit_sched(p, f, err) < 0)
         return -1;
     /* values near DBL_MAX overflow on the way: an error, never a model
@@ -416,14 +409,7 @@ static int fitted_from_json(const char *path, const cJSON *root,
         ut_json_num(gpu, "sched_beta_ms", where, &f->sched_beta_ms, err))
         return -1;
     memcpy(f->gpu, g.name, sizeof f->gpu);
-    f->max_clock_mhz = g.max_clock_mhz;
-    f->power_cap_w = g.power_cap_w;
-    f->idle_power_w = g.idle_power_w;
-    f->share_unit_pct = g.share_unit_pct;
-    f->pcie_bytes_per_ms = g.pcie_bytes_per_ms;
-    f->price_per_hour = g.price_per_hour;
-    f->sm_count = g.sm_count;
-    f->colocated_pct = g.colocated_pct;
+    MDL_COPY_GPU_FIELDS(f, &g);
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
     if (!cJSON_IsObject(models) || !models->child)
         return ut_errf(err, "%s: models: expected an object with at least one "

@@ -105,6 +105,21 @@ typedef struct mdl_gpu_block {
 int mdl_gpu_block_parse(const cJSON *gpu, const char *where,
                         int price_required, mdl_gpu_block *out, ut_err *err);
 
+/* Copies the GPU block's fields between any two of mdl_gpu_block,
+ * mdl_profile and mdl_fitted (they name them alike; the name is `name` in
+ * the block, `gpu` in the others, hence the two forms). */
+#define MDL_COPY_GPU_FIELDS(dst, src)                                        \
+    do {                                                                     \
+        (dst)->max_clock_mhz = (src)->max_clock_mhz;                         \
+        (dst)->power_cap_w = (src)->power_cap_w;                             \
+        (dst)->idle_power_w = (src)->idle_power_w;                           \
+        (dst)->share_unit_pct = (src)->share_unit_pct;                       \
+        (dst)->pcie_bytes_per_ms = (src)->pcie_bytes_per_ms;                 \
+        (dst)->price_per_hour = (src)->price_per_hour;                       \
+        (dst)->sm_count = (src)->sm_count;                                   \
+        (dst)->colocated_pct = (src)->colocated_pct;                         \
+    } while (0)
+
 /* Loads a profile in either format. On error *p is left empty (nothing to
  * free). The caller frees a loaded profile with mdl_profile_free. */
 int mdl_profile_load(const char *path, mdl_profile *p, ut_err *err);

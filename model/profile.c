@@ -286,14 +286,7 @@ static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
     if (mdl_gpu_block_parse(gpu, where, 0, &g, err) < 0)
         return -1;
     memcpy(p->gpu, g.name, sizeof p->gpu);
-    p->max_clock_mhz = g.max_clock_mhz;
-    p->power_cap_w = g.power_cap_w;
-    p->idle_power_w = g.idle_power_w;
-    p->share_unit_pct = g.share_unit_pct;
-    p->pcie_bytes_per_ms = g.pcie_bytes_per_ms;
-    p->price_per_hour = g.price_per_hour;
-    p->sm_count = g.sm_count;
-    p->colocated_pct = g.colocated_pct;
+    MDL_COPY_GPU_FIELDS(p, &g);
     const cJSON *cp = cJSON_GetObjectItemCaseSensitive(gpu, "copies");
     if (!cJSON_IsObject(cp))
         return ut_errf(err, "%s.copies: expected an object, got nothing "

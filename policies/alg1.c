@@ -639,19 +639,6 @@ static int build_plan(const ctx *c, pol_plan *out, ut_err *err)
     return 0;
 }
 
-typedef struct order_key {
-    long units;
-    int w;
-} order_key;
-
-static int order_cmp(const void *a, const void *b)
-{
-    const order_key *x = a, *y = b;
-    if (x->units != y->units)
-        return x->units > y->units ? -1 : 1;
-    return (x->w > y->w) - (x->w < y->w);
-}
-
 /* Step 6 of iGniter: interference-aware placement (the raise loop). */
 static int igniter_place(ctx *c, int w, ut_err *err)
 {
@@ -705,15 +692,15 @@ int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
     }
     /* step 5: largest bound first; the index breaks ties, which makes
      * qsort stable like the reference's sort */
-    order_key *order = ut_xmalloc(req->n * sizeof *order);
+    ut_rank *order = ut_xmalloc(req->n * sizeof *order);
     size_t no = 0;
     for (size_t i = 0; i < req->n; i++)
         if (c.wl[i].rate_rps > 0)
-            order[no++] = (order_key){c.wl[i].units, (int)i};
-    qsort(order, no, sizeof *order, order_cmp);
+            order[no++] = (ut_rank){c.wl[i].units, (int)i};
+    ut_rank_sort(order, no);
     /* step 6: place */
     for (size_t k = 0; k < no; k++)
-        if (place(&c, order[k].w, err) < 0) {
+        if (place(&c, order[k].i, err) < 0) {
             free(order);
             goto out;
         }

@@ -419,20 +419,6 @@ static oitem *items_of_one(const octx *c, int w, int o, size_t *nit)
     return it;
 }
 
-/* Workloads by instance count, most first, then request order. */
-typedef struct okey {
-    long many;
-    int w;
-} okey;
-
-static int okey_cmp(const void *a, const void *b)
-{
-    const okey *x = a, *y = b;
-    if (x->many != y->many)
-        return x->many > y->many ? -1 : 1;
-    return (x->w > y->w) - (x->w < y->w);
-}
-
 /* The GPUs one workload has an instance on. */
 typedef struct olist {
     long *g;
@@ -732,13 +718,14 @@ static void simplify(const octx *c, oinst **inst, size_t *ninst)
         dup[in[q].w] |= holds(&s, in[q].w, in[q].g);
         gpus_put(c, &s, &in[q], 1);
     }
-    okey *order = ut_xmalloc((c->n ? c->n : 1) * sizeof *order);
+    /* workloads by instance count, most first, then request order */
+    ut_rank *order = ut_xmalloc((c->n ? c->n : 1) * sizeof *order);
     for (size_t i = 0; i < c->n; i++)
-        order[i] = (okey){many[i], (int)i};
-    qsort(order, c->n, sizeof *order, okey_cmp);
+        order[i] = (ut_rank){many[i], (int)i};
+    ut_rank_sort(order, c->n);
     oinst *keep = ut_xmalloc((n ? n : 1) * sizeof *keep);
     for (size_t k = 0; k < c->n; k++) {
-        int w = order[k].w;
+        int w = order[k].i;
         const owl *wl = &c->wl[w];
         if (many[w] == 1 && !dup[w])
             continue;      /* nothing to gain */

@@ -27,18 +27,37 @@ static void count_note(void *ud, const char *line)
     n->done += strstr(line, ": done") != NULL;
 }
 
-static char *experiment(double duration_s)
+/* An experiment file NAME: the V100 profile and measured data (absolute
+ * paths) and the members given. */
+static char *exp_file(const char *name, const char *members)
 {
-    char cwd[512], text[2048];
+    char cwd[512], text[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     snprintf(text, sizeof text,
-             "{\"profile\": \"%s/" V100_PROFILE "\", \"backend\": "
-             "\"measured\", \"measured\": \"%s/" V100_MEASURED "\", "
-             "\"duration_s\": %g, \"seed\": 3, \"seeds\": 2, "
-             "\"policies\": [\"igniter\", \"exclusive\"], \"workloads\": ["
-             "{\"name\": \"a\", \"model\": \"alexnet\", \"slo_ms\": 15, "
-             "\"rate_rps\": 300}]}", cwd, cwd, duration_s);
-    return tu_write_temp("lab-exp.json", text);
+             "{\"profile\": \"%s/" V100_PROFILE "\", \"measured\": \"%s/"
+             V100_MEASURED "\", %s}", cwd, cwd, members);
+    return tu_write_temp(name, text);
+}
+
+/* lab_prepare of experiment e with the options o (set up here, then the
+ * caller's changes); a failure fails the test. */
+static void prepare(const char *e, lab_opts *o, lab_prepared *p)
+{
+    o->experiment = e;
+    ut_err err;
+    if (lab_prepare(o, p, &err) < 0)
+        fail_msg("%s", err.msg);
+}
+
+static char *experiment(double duration_s)
+{
+    char m[1024];
+    snprintf(m, sizeof m,
+             "\"backend\": \"measured\", \"duration_s\": %g, \"seed\": 3, "
+             "\"seeds\": 2, \"policies\": [\"igniter\", \"exclusive\"], "
+             "\"workloads\": [{\"name\": \"a\", \"model\": \"alexnet\", "
+             "\"slo_ms\": 15, \"rate_rps\": 300}]", duration_s);
+    return exp_file("lab-exp.json", m);
 }
 
 static void test_compare_reuses_only_unchanged_runs(void **state)
@@ -108,26 +127,19 @@ static void test_interrupted_compare_is_partial(void **state)
 static void test_sim_honours_reconfig_delay(void **state)
 {
     (void)state;
-    char cwd[512], text[1024];
-    assert_non_null(getcwd(cwd, sizeof cwd));
-    snprintf(text, sizeof text,
-             "{\"profile\": \"%s/" V100_PROFILE "\", \"policy\": \"gslice\", "
-             "\"reconfig_delay_s\": 0.25, \"workloads\": [{\"name\": \"a\", "
-             "\"model\": \"alexnet\", \"slo_ms\": 15, \"rate_rps\": 300}]}",
-             cwd);
-    char *e = tu_write_temp("reconf.json", text);
+    char *e = exp_file("reconf.json",
+        "\"policy\": \"gslice\", \"reconfig_delay_s\": 0.25, \"workloads\": "
+        "[{\"name\": \"a\", \"model\": \"alexnet\", \"slo_ms\": 15, "
+        "\"rate_rps\": 300}]");
     lab_opts o;
     lab_opts_init(&o);
-    o.experiment = e;
     lab_prepared p;
-    ut_err err;
-    if (lab_prepare(&o, &p, &err) < 0)
-        fail_msg("%s", err.msg);
+    prepare(e, &o, &p);
     assert_true(p.cfg.reconfig_delay_s == 0.25);
     assert_non_null(p.cfg.policy);
     lab_prepared_free(&p);
     o.reconfig_delay_s = 2;
-    assert_int_equal(lab_prepare(&o, &p, &err), 0);
+    prepare(e, &o, &p);
     assert_true(p.cfg.reconfig_delay_s == 2);
     lab_prepared_free(&p);
     free(e);
@@ -141,20 +153,15 @@ static void test_sim_honours_reconfig_delay(void **state)
 static void test_compare_figure_data(void **state)
 {
     (void)state;
-    char cwd[512], text[2048];
-    assert_non_null(getcwd(cwd, sizeof cwd));
-    snprintf(text, sizeof text,
-             "{\"profile\": \"%s/" V100_PROFILE "\", \"backend\": "
-             "\"measured\", \"measured\": \"%s/" V100_MEASURED "\", "
-             "\"duration_s\": 4, \"warmup_s\": 1, \"seed\": 3, "
-             "\"seeds\": 2, \"focus\": \"r\", "
-             "\"policies\": [\"exclusive\", \"igniter\"], \"workloads\": ["
-             "{\"name\": \"a\", \"model\": \"alexnet\", \"slo_ms\": 15, "
-             "\"rate_rps\": 500}, "
-             "{\"name\": \"r\", \"model\": \"resnet50\", \"slo_ms\": 40, "
-             "\"rate_rps\": 300, \"arrivals\": {\"kind\": \"schedule\", "
-             "\"steps\": [[0, 1], [2, 3]]}}]}", cwd, cwd);
-    char *e = tu_write_temp("lab-fig.json", text);
+    char *e = exp_file("lab-fig.json",
+        "\"backend\": \"measured\", \"duration_s\": 4, \"warmup_s\": 1, "
+        "\"seed\": 3, \"seeds\": 2, \"focus\": \"r\", "
+        "\"policies\": [\"exclusive\", \"igniter\"], \"workloads\": ["
+        "{\"name\": \"a\", \"model\": \"alexnet\", \"slo_ms\": 15, "
+        "\"rate_rps\": 500}, "
+        "{\"name\": \"r\", \"model\": \"resnet50\", \"slo_ms\": 40, "
+        "\"rate_rps\": 300, \"arrivals\": {\"kind\": \"schedule\", "
+        "\"steps\": [[0, 1], [2, 3]]}}]");
     char out[300], p[400];
     snprintf(out, sizeof out, "%s/fig", tu_tmpdir());
     ut_err err;
@@ -229,26 +236,18 @@ static void test_compare_figure_data(void **state)
 static void test_timeseries_shows_batch_changes(void **state)
 {
     (void)state;
-    char cwd[512], text[1536];
-    assert_non_null(getcwd(cwd, sizeof cwd));
-    snprintf(text, sizeof text,
-             "{\"profile\": \"%s/" V100_PROFILE "\", \"policy\": \"gslice\", "
-             "\"backend\": \"measured\", \"measured\": \"%s/" V100_MEASURED
-             "\", \"duration_s\": 30, \"reconfig_delay_s\": 0.5, "
-             "\"workloads\": [{\"name\": \"alexnet\", \"model\": \"alexnet\", "
-             "\"slo_ms\": 15, \"rate_rps\": 500}, {\"name\": \"resnet50\", "
-             "\"model\": \"resnet50\", \"slo_ms\": 40, \"rate_rps\": 400}, "
-             "{\"name\": \"vgg19\", \"model\": \"vgg19\", \"slo_ms\": 60, "
-             "\"rate_rps\": 200}]}",
-             cwd, cwd);
-    char *e = tu_write_temp("gs.json", text);
+    char *e = exp_file("gs.json",
+        "\"policy\": \"gslice\", \"backend\": \"measured\", "
+        "\"duration_s\": 30, \"reconfig_delay_s\": 0.5, \"workloads\": ["
+        "{\"name\": \"alexnet\", \"model\": \"alexnet\", \"slo_ms\": 15, "
+        "\"rate_rps\": 500}, {\"name\": \"resnet50\", \"model\": "
+        "\"resnet50\", \"slo_ms\": 40, \"rate_rps\": 400}, {\"name\": "
+        "\"vgg19\", \"model\": \"vgg19\", \"slo_ms\": 60, \"rate_rps\": 200}]");
     lab_opts o;
     lab_opts_init(&o);
-    o.experiment = e;
     lab_prepared p;
+    prepare(e, &o, &p);
     ut_err err;
-    if (lab_prepare(&o, &p, &err) < 0)
-        fail_msg("%s", err.msg);
     const char *dir = tu_tmpdir();
     if (lab_simulate(&p, dir, NULL, &err) < 0)
         fail_msg("%s", err.msg);

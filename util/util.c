@@ -685,3 +685,17 @@ void ut_keys_first(const ut_key *x, size_t n, size_t *first)
         first[x[k].i] = k && !strcmp(x[k].s, x[k - 1].s) ? first[x[k - 1].i]
                                                          : x[k].i;
 }
+
+static int rank_cmp(const void *a, const void *b)
+{
+    const ut_rank *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+void ut_rank_sort(ut_rank *x, size_t n)
+{
+    if (n > 1)
+        qsort(x, n, sizeof *x, rank_cmp);
+}

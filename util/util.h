@@ -160,6 +160,14 @@ typedef const char *(*ut_name_fn)(const void *ctx, size_t i);
 const char *ut_names(char *out, size_t n, ut_name_fn name, const void *ctx,
                      size_t count);
 
+/* Items ranked largest key first, ties in index order: what qsort gives
+ * stably (the reference's sort is stable). */
+typedef struct ut_rank {
+    long key;
+    int i;
+} ut_rank;
+void ut_rank_sort(ut_rank *x, size_t n);
+
 /* Shortest round-trip formatting of a double ("%.17g" trimmed): what we
  * write to JSON so that reading it back yields the same bits. */
 const char *ut_fmt_double(double v, char out[32]);
