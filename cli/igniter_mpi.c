@@ -41,24 +41,14 @@ static void on_signal(int sig)
 /* Starts cell k in a child process; its pid. */
 static int cell_flags;   /* LAB_SWEEP_COMPACT with --compact */
 
-static pid_t start_cell(const lab_sweep *s, size_t k, const char *out)
-{
-    fflush(NULL);
-    pid_t p = fork();
-    if (p == 0) {
-        ut_err e;
-        _exit(lab_sweep_run_cell(s, k, out, cell_flags, &stop_flag, &e));
-    }
-    return p;
-}
-
-static int finish(pid_t p)
+/* Waits for cell k's child; its outcome. */
+static int finish(const lab_sweep *s, size_t k, const char *out, pid_t p)
 {
     int ws;
     while (waitpid(p, &ws, 0) < 0)
         if (errno != EINTR)
             return LAB_CELL_FAILED;
-    return WIFEXITED(ws) ? WEXITSTATUS(ws) : LAB_CELL_FAILED;
+    return lab_sweep_cell_reaped(s, k, out, ws);
 }
 
 
@@ -101,7 +91,8 @@ static void master(const lab_sweep *s, const char *out, int nranks,
             int ws;
             pid_t r = waitpid(mine, &ws, WNOHANG);
             if (r == mine) {
-                int status = WIFEXITED(ws) ? WEXITSTATUS(ws) : LAB_CELL_FAILED;
+                int status = lab_sweep_cell_reaped(s, (size_t)my_cell, out,
+                                                   ws);
                 lab_sweep_count(st, status);
                 if (!quiet)
                     fprintf(stderr, "[%zu/%zu] %s (rank 0): status %d\n",
@@ -112,7 +103,8 @@ static void master(const lab_sweep *s, const char *out, int nranks,
         }
         if (mine <= 0 && next < s->ncells && !stop_flag) {
             my_cell = (long)next++;
-            mine = start_cell(s, (size_t)my_cell, out);
+            mine = lab_sweep_fork_cell(s, (size_t)my_cell, out, cell_flags,
+                                       &stop_flag);
             busy = 1;
         }
         if (!busy)
@@ -130,9 +122,10 @@ static void worker(const lab_sweep *s, const char *out)
                  MPI_STATUS_IGNORE);
         if (k < 0)
             return;
-        pid_t p = start_cell(s, (size_t)k, out);
+        pid_t p = lab_sweep_fork_cell(s, (size_t)k, out, cell_flags,
+                                      &stop_flag);
         msg[0] = k;
-        msg[1] = p > 0 ? finish(p) : LAB_CELL_FAILED;
+        msg[1] = p > 0 ? finish(s, (size_t)k, out, p) : LAB_CELL_FAILED;
     }
 }
 

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "frontend/frontend.h"
 #include "model/model.h"
 #include "policies/policy.h"
@@ -254,6 +255,17 @@ enum {
 #define LAB_SWEEP_COMPACT 1
 int lab_sweep_run_cell(const lab_sweep *s, size_t k, const char *out_dir,
                        int flags, volatile sig_atomic_t *stop, ut_err *err);
+
+/* Runs cell k (lab_sweep_run_cell) in a child process, whose exit status
+ * is the outcome; its pid, or -1 with errno. The child never calls MPI or
+ * returns: a crash takes only its cell down. */
+pid_t lab_sweep_fork_cell(const lab_sweep *s, size_t k, const char *out_dir,
+                          int flags, volatile sig_atomic_t *stop);
+/* The outcome (LAB_CELL_*) of cell k's child from its wait status; a
+ * child killed by a signal is LAB_CELL_FAILED, with its error.txt saying
+ * so (it could not). */
+int lab_sweep_cell_reaped(const lab_sweep *s, size_t k, const char *out_dir,
+                          int wait_status);
 
 typedef struct lab_sweep_stats {
     size_t total, done, kept, rerun, failed, stopped;

@@ -37,6 +37,32 @@ void lab_sweep_count(lab_sweep_stats *st, int status)
     }
 }
 
+pid_t lab_sweep_fork_cell(const lab_sweep *s, size_t k, const char *out_dir,
+                          int flags, volatile sig_atomic_t *stop)
+{
+    fflush(NULL);
+    pid_t p = fork();
+    if (p == 0) {
+        ut_err e;
+        _exit(lab_sweep_run_cell(s, k, out_dir, flags, stop, &e));
+    }
+    return p;
+}
+
+int lab_sweep_cell_reaped(const lab_sweep *s, size_t k, const char *out_dir,
+                          int ws)
+{
+    if (WIFEXITED(ws))
+        return WEXITSTATUS(ws);
+    /* it died before it could say why: say it for it */
+    char dir[UT_PATH_MAX + 64], path[UT_PATH_MAX + 96], msg[96];
+    lab_cell_dir(out_dir, s, k, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/error.txt", dir);
+    int n = snprintf(msg, sizeof msg, "killed by signal %d\n", WTERMSIG(ws));
+    ut_write_atomic(path, msg, (size_t)n, NULL);
+    return LAB_CELL_FAILED;
+}
+
 int lab_sweep_run(const lab_sweep *s, const char *out_dir,
                   const lab_sweep_opts *o, lab_sweep_stats *st, ut_err *err)
 {
@@ -57,13 +83,7 @@ int lab_sweep_run(const lab_sweep *s, const char *out_dir,
             size_t k = next++;
             if (!in_shard(o, k))
                 continue;
-            fflush(NULL);
-            pid_t p = fork();
-            if (p == 0) {
-                ut_err e;
-                _exit(lab_sweep_run_cell(s, k, out_dir, o->flags, o->stop,
-                                         &e));
-            }
+            pid_t p = lab_sweep_fork_cell(s, k, out_dir, o->flags, o->stop);
             if (p < 0) {
                 ut_errf(err, "cannot start a cell: %s", strerror(errno));
                 next = s->ncells;
@@ -88,16 +108,7 @@ int lab_sweep_run(const lab_sweep *s, const char *out_dir,
             continue;
         running--;
         pid[k] = 0;
-        int status = WIFEXITED(ws) ? WEXITSTATUS(ws) : LAB_CELL_FAILED;
-        if (!WIFEXITED(ws)) {
-            /* it died before it could say why: say it for it */
-            char dir[UT_PATH_MAX + 64], path[UT_PATH_MAX + 96], msg[96];
-            lab_cell_dir(out_dir, s, k, dir, sizeof dir);
-            snprintf(path, sizeof path, "%s/error.txt", dir);
-            int n = snprintf(msg, sizeof msg, "killed by signal %d\n",
-                             WTERMSIG(ws));
-            ut_write_atomic(path, msg, (size_t)n, NULL);
-        }
+        int status = lab_sweep_cell_reaped(s, k, out_dir, ws);
         lab_sweep_count(st, status);
         if (o->progress)
             o->progress(o->progress_ud, s, k, status, st);
