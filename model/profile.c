@@ -171,7 +171,13 @@ static int load_authors(const char *path, const cJSON *root, mdl_profile *p,
                 g->power_w = pw[i][j];
                 g->clock_mhz = fr[i][j];
             }
-        /* l2caches holds the diagonal (1,10), (16,50), (32,100) */
+        /* l2caches holds the diagonal (1,10), (16,50), (32,100); a
+         * utilisation is what the project's format checks it is, so a
+         * profile converted from this one loads again */
+        for (int i = 0; i < 3; i++)
+            if (!(l2[i] >= 0) || !isfinite(l2[i]))
+                return ut_errf(err, "%s.l2caches[%d]: expected a non-negative "
+                               "number, got %g", where, i, l2[i]);
         m->nl2 = 3;
         m->l2 = ut_xcalloc(3, sizeof *m->l2);
         for (int i = 0; i < 3; i++) {

@@ -322,6 +322,28 @@ static void test_json_comments(void **state)
     free(p);
 }
 
+/* The authors' format checks an L2 utilisation as the project's does, so
+ * a profile it loads converts to one that loads again (found by
+ * fuzz_profile: l2caches of -0.22 was accepted, then refused once
+ * written). */
+static void test_authors_l2_checked_like_ours(void **state)
+{
+    (void)state;
+    ut_err err;
+    char *text = ut_read_file(V100_AUTHORS, NULL, &err);
+    assert_non_null(text);
+    char *at = strstr(text, "\"l2caches\": [3.222534837202402");
+    assert_non_null(at);
+    memcpy(at + 13, "-0.22253", 8);
+    char *p = tu_write_temp("neg-l2.jsonl", text);
+    free(text);
+    mdl_profile pr;
+    assert_int_equal(mdl_profile_load(p, &pr, &err), -1);
+    assert_non_null(strstr(err.msg, "l2caches[0]"));
+    assert_non_null(strstr(err.msg, "got -0.22253"));
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_plan_invariants),
         cmocka_unit_test(test_long_path_message_keeps_its_reason),
         cmocka_unit_test(test_json_comments),
+        cmocka_unit_test(test_authors_l2_checked_like_ours),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     tu_cleanup();
