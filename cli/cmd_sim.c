@@ -31,7 +31,8 @@ static const char sim_help[] =
     "  --out DIR           output folder (created if missing)\n"
     "  --plan PLAN.json    a plan file (igniter plan --out)\n"
     "  --profile P         profile or fitted model (the model back end; the\n"
-    "                      GPU price)\n"
+    "                      GPU price); not needed with --plan and a measured\n"
+    "                      back end\n"
     "  --backend NAME      fixed | model | measured | measured-solo\n"
     "                      (default model)\n"
     "  --measured M        measured co-location data (measured back end)\n"
@@ -282,9 +283,14 @@ static int run_verb(int argc, char **argv, int serve)
         return cli_usage(verb, "unexpected argument '%s'", argv[optind + 1]);
     if (!out)
         return cli_usage(verb, "--out is required");
-    if (!exp_path && (!plan_path || (!profile && !serve)))
+    /* a plan on measured data needs no profile: the plan has the price */
+    int need_profile = !serve && !(measured && backend &&
+                                   strcmp(backend, "model") &&
+                                   strcmp(backend, "fixed"));
+    if (!exp_path && (!plan_path || (!profile && need_profile)))
         return cli_usage(verb, "expected an experiment file, or --plan%s",
-                         serve ? "" : " and --profile");
+                         serve ? "" : " and --profile (or --measured M with "
+                         "a measured back end)");
     if (mech && strcmp(mech, "green") && strcmp(mech, "mps"))
         return cli_usage(verb, "--mechanism: expected green or mps, got '%s'",
                          mech);

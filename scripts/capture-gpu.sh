@@ -19,6 +19,8 @@
 #                CUPTI setting costs; the ncu time limit)
 #   MODE validate  scripts/validate.sh OUT real (igniter serve of every
 #                validation plan); extra arguments go to it
+#   MODE script  sh SCRIPT ARGS...: a script of several steps (e.g.
+#                scripts/h200-capture.sh), with the libraries found here
 # Extra arguments go to `igniter-capture run`. cJSON may come as Debian
 # packages in .capdeps/ (the GPU machine has no network); cuDNN is looked
 # for beside CUDA, in the system and in PyTorch's wheels.
@@ -121,6 +123,9 @@ cap)
     ;;
 paths)
     sh scripts/runner-paths.sh "$out"
+    ;;
+script)
+    sh "$@"
     ;;
 bench)
     $cap bench --iters 200 > "$out/bench-runner.jsonl"

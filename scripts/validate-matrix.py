@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""scripts/validate-matrix.py - the validation matrix (experiments/validation/
+README.md, "The matrix"): plans off the measured grid at three loads, and the
+simulator's error per load level, arrival kind and sharing mechanism.
+
+  validate-matrix.py plans MEASURED OUTDIR [TEMPLATES]
+      For every template (experiments/validation/matrix/templates.json), the
+      capacity the measured data predicts: igniter sim with the measured back
+      end and every workload saturated (each instance always has a full batch
+      waiting), capacity = batch / mean service time. Writes OUTDIR/NAME-lLL.json
+      for every load LL, each workload at LL % of its capacity, SLO = slo_x
+      times its batch time at capacity, and OUTDIR/capacity.csv.
+  validate-matrix.py table OUT
+      Reads OUT/real/RUN, OUT/real-mps/RUN and OUT/sim-measured/RUN (RUN is
+      PLAN-ARRIVALS, scripts/validate.sh), writes OUT/matrix.csv (one row per
+      run and workload) and OUT/matrix-summary.csv (per mechanism, load and
+      arrivals: mean and max of the mean-latency error, the P99 error and the
+      SLO-violation difference), and prints the summary as a Markdown table.
+Errors name the file and exit 2.
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+IGNITER = os.environ.get("IGNITER", "build/igniter")
+
+
+def die(msg):
+    print("validate-matrix: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        die("%s: %s" % (path, e))
+
+
+def plan_of(t, name, rates, slos, gpu_type, sms):
+    ws = []
+    for i, (model, batch, nsm) in enumerate(t):
+        ws.append({"name": "%s-%d" % (model, i) if [m for m, _, _ in t].count(model) > 1 else model,
+                   "model": model, "batch": batch,
+                   "resource_pct": 100.0 * nsm / sms,
+                   "rate_rps": rates[i], "slo_ms": slos[i]})
+    return {"format": 1,
+            "generator": "scripts/validate-matrix.py (template %s)" % name,
+            "policy": "manual", "policy_version": 1, "faithful": False,
+            "gpu_type": gpu_type, "price_per_hour": 1, "num_gpus": 1,
+            "cost_per_hour": 1,
+            "gpus": [{"gpu": 0, "type": gpu_type, "replica": False,
+                      "workloads": ws}]}
+
+
+def capacity(measured, plan):
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "plan.json")
+        with open(p, "w") as f:
+            json.dump(plan, f)
+        out = os.path.join(d, "out")
+        r = subprocess.run([IGNITER, "sim", "--plan", p, "--backend",
+                            "measured", "--measured", measured,
+                            "--service", "mean",
+                            "--duration-s", "4", "--warmup-s", "1", "--seed",
+                            "1", "--arrivals", "poisson", "--quiet",
+                            "--out", out], capture_output=True, text=True)
+        if r.returncode == 2 and "--service" in r.stderr:
+            # a build without service-time sampling: the mean is all it has
+            r = subprocess.run([a for a in r.args if a not in
+                                ("--service", "mean")],
+                               capture_output=True, text=True)
+        if r.returncode:
+            die("igniter sim of the saturated plan failed: " + r.stderr)
+        s = load_json(os.path.join(out, "summary.json"))
+    caps = []
+    for w in s["workloads"]:
+        svc, b = w["mean_service_ms"], w["mean_batch"]
+        caps.append((1000.0 * b / svc, svc, b))
+    return caps
+
+
+def cmd_plans(measured, outdir, tpath):
+    t = load_json(tpath)
+    os.makedirs(outdir, exist_ok=True)
+    rows = []
+    for name, tpl in sorted(t["templates"].items()):
+        sat = plan_of(tpl, name, [1e6] * len(tpl), [1e6] * len(tpl),
+                      t["gpu_type"], t["gpu_sms"])
+        caps = capacity(measured, sat)
+        for (model, batch, nsm), (cap, svc, b) in zip(tpl, caps):
+            if abs(b - batch) > 1e-6:
+                die("%s: template %s: %s did not run full batches when "
+                    "saturated (mean batch %g, not %d)" % (tpath, name, model,
+                                                           b, batch))
+            rows.append([name, model, batch, nsm, "%.4f" % svc, "%.2f" % cap])
+        slos = [round(t["slo_x"] * svc, 3) for _, svc, _ in caps]
+        for load in t["loads_pct"]:
+            rates = [round(load / 100.0 * c, 1) for c, _, _ in caps]
+            p = plan_of(tpl, name, rates, slos, t["gpu_type"], t["gpu_sms"])
+            p["generator"] += ", %d %% of the capacity on %s" % (load,
+                                                                 measured)
+            path = os.path.join(outdir, "%s-l%d.json" % (name, load))
+            with open(path + ".tmp", "w") as f:
+                json.dump(p, f, indent=1)
+                f.write("\n")
+            os.replace(path + ".tmp", path)
+    with open(os.path.join(outdir, "capacity.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["template", "model", "batch", "sms", "batch_ms",
+                    "capacity_rps"])
+        w.writerows(rows)
+
+
+def err_pct(sim, real):
+    if sim is None or real is None or real <= 0:
+        return None
+    return 100.0 * (sim - real) / real
+
+
+def cmd_table(out):
+    rows = []
+    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
+        base = os.path.join(out, rdir)
+        if not os.path.isdir(base):
+            continue
+        for run in sorted(os.listdir(base)):
+            rs = os.path.join(base, run, "summary.json")
+            ss = os.path.join(out, "sim-measured", run, "summary.json")
+            if not os.path.exists(rs) or not os.path.exists(ss):
+                continue
+            r, s = load_json(rs), load_json(ss)
+            if not r.get("complete"):
+                continue
+            plan, arr = run.rsplit("-", 1)
+            tpl, load = plan.rsplit("-l", 1)
+            sw = {w["name"]: w for w in s["workloads"]}
+            for w in r["workloads"]:
+                x = sw.get(w["name"])
+                if x is None:
+                    die("%s: no workload %s" % (ss, w["name"]))
+                rows.append({
+                    "mechanism": mech, "template": tpl, "load_pct": int(load),
+                    "arrivals": arr, "workload": w["name"],
+                    "real_mean_ms": w["latency_ms"]["mean"],
+                    "sim_mean_ms": x["latency_ms"]["mean"],
+                    "real_p99_ms": w["latency_ms"]["p99"],
+                    "sim_p99_ms": x["latency_ms"]["p99"],
+                    "real_service_ms": w["mean_service_ms"],
+                    "sim_service_ms": x["mean_service_ms"],
+                    "real_slo_violation_pct": w["slo_violation_pct"],
+                    "sim_slo_violation_pct": x["slo_violation_pct"]})
+    if not rows:
+        die("%s: no run with both a real and a simulated summary" % out)
+    for x in rows:
+        x["mean_err_pct"] = err_pct(x["sim_mean_ms"], x["real_mean_ms"])
+        x["p99_err_pct"] = err_pct(x["sim_p99_ms"], x["real_p99_ms"])
+        x["service_err_pct"] = err_pct(x["sim_service_ms"],
+                                       x["real_service_ms"])
+        x["slo_violation_diff"] = (x["sim_slo_violation_pct"] -
+                                   x["real_slo_violation_pct"])
+    keys = list(rows[0].keys())
+    with open(os.path.join(out, "matrix.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        for x in rows:
+            w.writerow({k: ("%.4f" % v if isinstance(v, float) else v)
+                        for k, v in x.items()})
+    groups = {}
+    for x in rows:
+        groups.setdefault((x["mechanism"], x["load_pct"], x["arrivals"]),
+                          []).append(x)
+
+    def stat(xs, k):
+        v = [abs(x[k]) for x in xs if x[k] is not None]
+        return (sum(v) / len(v), max(v)) if v else (float("nan"),) * 2
+
+    def signed(xs, k):
+        v = [x[k] for x in xs if x[k] is not None]
+        return sum(v) / len(v) if v else float("nan")
+    summ = []
+    for key in sorted(groups):
+        xs = groups[key]
+        runs = len({x["template"] for x in xs})
+        m, mx = stat(xs, "mean_err_pct")
+        p, px = stat(xs, "p99_err_pct")
+        sv = signed(xs, "service_err_pct")
+        d, dx = stat(xs, "slo_violation_diff")
+        summ.append(list(key) + [runs, len(xs), m, mx, p, px, sv, d, dx])
+    hdr = ["mechanism", "load_pct", "arrivals", "runs", "workloads",
+           "mean_err_pct", "mean_err_max_pct", "p99_err_pct",
+           "p99_err_max_pct", "service_err_signed_pct",
+           "slo_violation_diff_pts", "slo_violation_diff_max_pts"]
+    with open(os.path.join(out, "matrix-summary.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(hdr)
+        for r in summ:
+            w.writerow([("%.2f" % v if isinstance(v, float) else v)
+                        for v in r])
+    print("| mechanism | load | arrivals | runs | workloads | mean latency error"
+          " (max) | P99 error (max) | service time, signed | violation "
+          "difference, points (max) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in summ:
+        print("| %s | %d %% | %s | %d | %d | %.1f %% (%.1f) | %.1f %% (%.1f) |"
+              " %+.1f %% | %.1f (%.1f) |" % tuple(r))
+
+
+def main(argv):
+    if len(argv) >= 4 and argv[1] == "plans":
+        tpl = argv[4] if len(argv) > 4 else \
+            "experiments/validation/matrix/templates.json"
+        cmd_plans(argv[2], argv[3], tpl)
+    elif len(argv) == 3 and argv[1] == "table":
+        cmd_table(argv[2])
+    else:
+        die("usage: validate-matrix.py plans MEASURED OUTDIR [TEMPLATES] | "
+            "table OUT")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
