@@ -15,11 +15,6 @@ w=/tmp/h200cap
 rm -rf "$w"; mkdir -p "$w/gpu0" "$w/gpu1"
 nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,clocks.max.sm,power.limit \
     --format=csv > "$w/gpus.csv" 2>&1
-# the two chips side by side, before anything else runs
-for g in 0 1; do
-    CUDA_VISIBLE_DEVICES=$g $cap bench --batches 1,8,32 --iters 100 \
-        > "$w/gpu$g/bench.jsonl" 2> "$w/gpu$g/bench.log"
-done
 half() {
     g=$1; shift
     date -u +%FT%TZ > "$w/gpu$g/start"
