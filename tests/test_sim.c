@@ -7,8 +7,8 @@
  * its blocks made on demand against one flat array,
  * determinism, interruption, and bad input.
  */
+#define TU_SIM
 #include "testutil.h"
-#include "sim/sim.h"
 
 #include <sys/stat.h>
 
@@ -39,13 +39,17 @@ static void tp_init(tplan *t, size_t ngpus)
 static void tp_add(tplan *t, size_t gpu, const char *name, const char *model,
                    int batch, double share, double rate, double slo)
 {
-    pol_instance *in = &t->in[gpu][t->g[gpu].n++];
-    snprintf(in->name, sizeof in->name, "%s", name);
-    snprintf(in->model, sizeof in->model, "%s", model);
-    in->batch = batch;
-    in->share_pct = share;
-    in->rate_rps = rate;
-    in->slo_ms = slo;
+    tu_instance(&t->in[gpu][t->g[gpu].n++], name, model, batch, share, rate,
+                slo);
+}
+
+/* One workload "W" alone on one GPU, at its defaults. */
+static void tp_one(tplan *t, fe_workload_cfg *w, const char *model, int batch,
+                   double rate, double slo)
+{
+    tp_init(t, 1);
+    tp_add(t, 0, "W", model, batch, 100, rate, slo);
+    fe_workload_defaults(w, "W", rate);
 }
 
 static const char *fresh_dir(void)
@@ -56,16 +60,8 @@ static const char *fresh_dir(void)
 static void base_cfg(sim_config *c, const pol_plan *p, const char *backend,
                      fe_workload_cfg *w, size_t nw, double dur, double warm)
 {
-    memset(c, 0, sizeof *c);
-    c->run.plan = p;
-    c->fit = &fit;
-    c->backend = backend;
-    c->run.duration_s = dur;
+    tu_sim_config(c, p, &fit, backend, w, nw, dur, 7);
     c->run.warmup_s = warm;
-    c->run.interval_s = 1;
-    c->run.seed = 7;
-    c->run.wcfg = w;
-    c->run.nw = nw;
 }
 
 /* Little's law and conservation: asserted on every run of this file. */
@@ -98,10 +94,8 @@ static fe_result run_ok(const sim_config *c)
 static void mdl1_case(double rate, double want_ms)
 {
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, rate, 1000);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", rate);
+    tp_one(&t, &w, "alexnet", 1, rate, 1000);
     w.service_ms = 1;
     w.queue_limit = 1000000;
     sim_config c;
@@ -126,10 +120,8 @@ static void test_mm1_sojourn(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, 500, 1000);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 500);
+    tp_one(&t, &w, "alexnet", 1, 500, 1000);
     w.service_ms = 1;
     w.service_exp = 1;
     w.queue_limit = 1000000;
@@ -178,10 +170,8 @@ static void test_batcher_timeout_in_sim(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 4, 100, 10, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 10);
+    tp_one(&t, &w, "alexnet", 4, 10, 100);
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 5;
     w.service_ms = 2;
@@ -201,10 +191,8 @@ static void test_batcher_full_batches_in_sim(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 4, 100, 1000, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 1000);
+    tp_one(&t, &w, "alexnet", 4, 1000, 100);
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 50;
     w.service_ms = 2;
@@ -223,10 +211,8 @@ static void test_queue_limit_drops(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, 2000, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 2000);
+    tp_one(&t, &w, "alexnet", 1, 2000, 100);
     w.service_ms = 1;
     w.queue_limit = 50;
     sim_config c;
@@ -542,10 +528,8 @@ static void test_interrupt_keeps_results(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, 500, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 500);
+    tp_one(&t, &w, "alexnet", 1, 500, 100);
     w.service_ms = 1;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 3600, 0);
@@ -575,10 +559,8 @@ static void test_bad_input(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "bert", 1, 100, 500, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 500);
+    tp_one(&t, &w, "bert", 1, 500, 100);
     sim_config c;
     base_cfg(&c, &t.p, "model", &w, 1, 10, 0);
     ut_err err;
