@@ -90,6 +90,15 @@ static fe_result run_ok(const sim_config *c)
     return r;
 }
 
+/* The one workload of t (tp_one) simulated on backend. */
+static fe_result run_one(const tplan *t, fe_workload_cfg *w,
+                         const char *backend, double dur, double warm)
+{
+    sim_config c;
+    base_cfg(&c, &t->p, backend, w, 1, dur, warm);
+    return run_ok(&c);
+}
+
 /* M/D/1, service 1 ms: mean wait rho / (2 mu (1 - rho)). */
 static void mdl1_case(double rate, double want_ms)
 {
@@ -98,9 +107,7 @@ static void mdl1_case(double rate, double want_ms)
     tp_one(&t, &w, "alexnet", 1, rate, 1000);
     w.service_ms = 1;
     w.queue_limit = 1000000;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 4e6 / rate, 10);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 4e6 / rate, 10);
     const fe_wstats *s = &r.w[0];
     assert_int_equal(s->dropped, 0);
     double wq = s->queue_ns_sum / (double)s->batch_items / 1e6;
@@ -125,9 +132,7 @@ static void test_mm1_sojourn(void **state)
     w.service_ms = 1;
     w.service_exp = 1;
     w.queue_limit = 1000000;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 8000, 10);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 8000, 10);
     /* 1 / (mu - lambda) = 1 / (1 - 0.5) per ms = 2 ms */
     assert_close(fe_hist_mean(&r.w[0].lat) / 1e6, 2.0, 0.02);
     fe_result_free(&r);
@@ -175,9 +180,7 @@ static void test_batcher_timeout_in_sim(void **state)
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 5;
     w.service_ms = 2;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 100, 0);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 100, 0);
     const fe_wstats *s = &r.w[0];
     assert_true(s->batches == s->batch_items);
     assert_close(s->queue_ns_sum / (double)s->batch_items, 5e6, 1e-9);
@@ -196,9 +199,7 @@ static void test_batcher_full_batches_in_sim(void **state)
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 50;
     w.service_ms = 2;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 50, 1);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 50, 1);
     const fe_wstats *s = &r.w[0];
     assert_close((double)s->batch_items / (double)s->batches, 4, 1e-3);
     /* the 4th request of a batch waits 0, the 1st 3 ms: mean 1.5 ms */
@@ -215,9 +216,7 @@ static void test_queue_limit_drops(void **state)
     tp_one(&t, &w, "alexnet", 1, 2000, 100);
     w.service_ms = 1;
     w.queue_limit = 50;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 200, 1);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 200, 1);
     const fe_wstats *s = &r.w[0];
     assert_true(s->queued_end <= 51);
     assert_close((double)s->dropped / (double)s->arrived, 0.5, 0.02);

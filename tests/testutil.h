@@ -31,13 +31,12 @@
  * f; TU_FIT_MEASURED_FIXTURE(f, m) the V100's fitted profile into f and
  * its measured data into m. They define setup() and teardown().
  */
-#define TU_FIT_FIXTURE(F, PROFILE)                                           \
-    static mdl_fitted F;                                                     \
+#define TU_FIXTURE_(LOADED, FREE)                                            \
     static int setup(void **state)                                           \
     {                                                                        \
         (void)state;                                                         \
         ut_err err_;                                                         \
-        if (mdl_load(PROFILE, &F, &err_) == 0)                               \
+        if (LOADED)                                                          \
             return 0;                                                        \
         fprintf(stderr, "%s\n", err_.msg);                                   \
         return -1;                                                           \
@@ -45,29 +44,18 @@
     static int teardown(void **state)                                        \
     {                                                                        \
         (void)state;                                                         \
-        mdl_fitted_free(&F);                                                 \
+        FREE;                                                                \
         return 0;                                                            \
     }
+#define TU_FIT_FIXTURE(F, PROFILE)                                           \
+    static mdl_fitted F;                                                     \
+    TU_FIXTURE_(mdl_load(PROFILE, &F, &err_) == 0, mdl_fitted_free(&F))
 #define TU_FIT_MEASURED_FIXTURE(F, M)                                        \
     static mdl_fitted F;                                                     \
     static mdl_measured M;                                                   \
-    static int setup(void **state)                                           \
-    {                                                                        \
-        (void)state;                                                         \
-        ut_err err_;                                                         \
-        if (mdl_load(V100_PROFILE, &F, &err_) == 0 &&                        \
-            mdl_measured_load(V100_MEASURED, &M, &err_) == 0)                \
-            return 0;                                                        \
-        fprintf(stderr, "%s\n", err_.msg);                                   \
-        return -1;                                                           \
-    }                                                                        \
-    static int teardown(void **state)                                        \
-    {                                                                        \
-        (void)state;                                                         \
-        mdl_fitted_free(&F);                                                 \
-        mdl_measured_free(&M);                                               \
-        return 0;                                                            \
-    }
+    TU_FIXTURE_(mdl_load(V100_PROFILE, &F, &err_) == 0 &&                    \
+                    mdl_measured_load(V100_MEASURED, &M, &err_) == 0,        \
+                (mdl_fitted_free(&F), mdl_measured_free(&M)))
 
 /* |a - b| <= rel * |b| (or <= rel when b is 0) */
 #define assert_close(a, b, rel)                                              \
