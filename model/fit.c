@@ -342,13 +342,7 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
 {
     ut_buf b = {0};
     char d[32];
-    /* names are JSON strings, escaped: a name read from a file may hold
-     * a quote or a control character */
-    ut_buf_printf(&b, "{\n  \"format\": \"igniter-fitted\",\n"
-                  "  \"version\": 1,\n  \"gpu\": {\n    \"name\": ");
-    ut_buf_json_str(&b, f->gpu);
-    ut_buf_printf(&b, ",\n");
-    ut_buf_printf(&b, "    ");
+    mdl_file_head_write(&b, "igniter-fitted", f->gpu);
     ut_buf_json_num(&b, "max_clock_mhz", f->max_clock_mhz, ",\n    ");
     ut_buf_json_num(&b, "power_cap_w", f->power_cap_w, ",\n    ");
     ut_buf_json_num(&b, "idle_power_w", f->idle_power_w, ",\n    ");

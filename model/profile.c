@@ -39,6 +39,22 @@ static int copy_name(char *dst, const char *src, const char *where,
     return 0;
 }
 
+/* The next model of p, named by the member it (an object) of either
+ * format; NULL with err where it is not an object or its name does not
+ * fit. */
+static mdl_model_profile *add_model(mdl_profile *p, const cJSON *it,
+                                    const char *where, ut_err *err)
+{
+    mdl_model_profile *m = &p->models[p->nmodels++];
+    if (!cJSON_IsObject(it)) {
+        ut_errf(err, "%s: expected an object, got something else", where);
+        return NULL;
+    }
+    if (copy_name(m->name, it->string, where, err) < 0)
+        return NULL;
+    return m;
+}
+
 /* A 3x3 matrix of numbers, [batch index][share index]. */
 static int auth_matrix(const cJSON *obj, const char *key, const char *where,
                        double out[AUTH_GRID][AUTH_GRID], ut_err *err)
@@ -135,12 +151,9 @@ static int load_authors(const char *path, const cJSON *root, mdl_profile *p,
     cJSON_ArrayForEach(it, root) {
         if (strcmp(it->string, "hardware") == 0)
             continue;
-        mdl_model_profile *m = &p->models[p->nmodels++];
         snprintf(where, sizeof where, "%s: %s", path, it->string);
-        if (!cJSON_IsObject(it))
-            return ut_errf(err, "%s: expected an object, got something else",
-                           where);
-        if (copy_name(m->name, it->string, where, err) < 0)
+        mdl_model_profile *m = add_model(p, it, where, err);
+        if (!m)
             return -1;
         long kernels;
         double lat[3][3], pw[3][3], fr[3][3], l2[3];
@@ -314,12 +327,9 @@ static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
     p->models = ut_xcalloc(n, sizeof *p->models);
     const cJSON *it;
     cJSON_ArrayForEach(it, models) {
-        mdl_model_profile *m = &p->models[p->nmodels++];
         snprintf(where, sizeof where, "%s: models.%s", path, it->string);
-        if (!cJSON_IsObject(it))
-            return ut_errf(err, "%s: expected an object, got something else",
-                           where);
-        if (copy_name(m->name, it->string, where, err) < 0)
+        mdl_model_profile *m = add_model(p, it, where, err);
+        if (!m)
             return -1;
         long kernels;
         if (ut_json_int(it, "kernels", where, 1, 1000000, &kernels, err) ||
@@ -380,17 +390,21 @@ int mdl_profile_load(const char *path, mdl_profile *p, ut_err *err)
     return rc;
 }
 
+/* Names are JSON strings, escaped: a name read from a file may hold a
+ * quote or a control character. */
+void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu)
+{
+    ut_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": 1,\n"
+                  "  \"gpu\": {\n    \"name\": ", format);
+    ut_buf_json_str(b, gpu);
+    ut_buf_printf(b, ",\n    ");
+}
+
 char *mdl_profile_to_json(const mdl_profile *p)
 {
     ut_buf b = {0};
     char d[32];
-    ut_buf_printf(&b, "{\n  \"format\": \"igniter-profile\",\n"
-                  "  \"version\": 1,\n  \"gpu\": {\n");
-    /* names are JSON strings, escaped: a name read from a file may hold
-     * a quote or a control character */
-    ut_buf_printf(&b, "    \"name\": ");
-    ut_buf_json_str(&b, p->gpu);
-    ut_buf_printf(&b, ",\n    ");
+    mdl_file_head_write(&b, "igniter-profile", p->gpu);
     ut_buf_json_num(&b, "max_clock_mhz", p->max_clock_mhz, ",\n    ");
     ut_buf_json_num(&b, "power_cap_w", p->power_cap_w, ",\n    ");
     ut_buf_json_num(&b, "idle_power_w", p->idle_power_w, ",\n    ");
