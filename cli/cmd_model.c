@@ -263,42 +263,32 @@ static int predict_file(const mdl_fitted *f, const char *in, const char *out)
         return cli_fail("predict", &err);
     ut_buf b = {0};
     int lineno = 0, rc = 0;
-    char *line = text;
-    while (*line) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        const char *p = line;
-        while (*p == ' ' || *p == '\t' || *p == '\r')
-            p++;
-        if (*p) {
-            char where[300];
-            snprintf(where, sizeof where, "%s:%d", in, lineno);
-            cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
-            mdl_place w[MDL_MAX_COLOC];
-            size_t n = 0;
-            if (!obj) {
-                ut_errf(&err, "%s: expected a JSON object, got '%.30s'",
-                        where, p);
-                rc = -1;
-            } else if (parse_set_json(f, obj, where, w, &n, &err) < 0) {
-                rc = -1;
-            }
-            cJSON_Delete(obj);
-            if (rc < 0)
-                break;
-            double lat[MDL_MAX_COLOC], tput[MDL_MAX_COLOC];
-            mdl_predict(f, w, n, lat, tput);
-            ut_buf_printf(&b, "{\"latency_ms\":");
-            json_nums(&b, lat, n);
-            ut_buf_printf(&b, ",\"throughput_rps\":");
-            json_nums(&b, tput, n);
-            ut_buf_printf(&b, "}\n");
+    char *cur = text, *line;
+    while ((line = ut_line_next(&cur, &lineno))) {
+        const char *p = ut_skip_blank(line);
+        if (!*p)
+            continue;
+        char where[300];
+        snprintf(where, sizeof where, "%s:%d", in, lineno);
+        cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
+        mdl_place w[MDL_MAX_COLOC];
+        size_t n = 0;
+        if (!obj) {
+            ut_errf(&err, "%s: expected a JSON object, got '%.30s'", where, p);
+            rc = -1;
+        } else if (parse_set_json(f, obj, where, w, &n, &err) < 0) {
+            rc = -1;
         }
-        if (!nl)
+        cJSON_Delete(obj);
+        if (rc < 0)
             break;
-        line = nl + 1;
+        double lat[MDL_MAX_COLOC], tput[MDL_MAX_COLOC];
+        mdl_predict(f, w, n, lat, tput);
+        ut_buf_printf(&b, "{\"latency_ms\":");
+        json_nums(&b, lat, n);
+        ut_buf_printf(&b, ",\"throughput_rps\":");
+        json_nums(&b, tput, n);
+        ut_buf_printf(&b, "}\n");
     }
     free(text);
     if (rc < 0) {

@@ -224,6 +224,8 @@ typedef struct lab_sweep {
 
 int lab_sweep_load(const char *path, lab_sweep *s, ut_err *err);
 void lab_sweep_free(lab_sweep *s);
+/* The index of the axis named name, s->naxes where there is none. */
+size_t lab_sweep_axis(const lab_sweep *s, const char *name);
 /* Cell k's parameters as compact JSON {"axis": value, ...} (malloc'd). */
 char *lab_cell_params(const lab_sweep *s, size_t k);
 /* A short label of cell k's value on axis a, for tables and figures: a

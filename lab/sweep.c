@@ -190,14 +190,20 @@ void lab_sweep_free(lab_sweep *s)
     memset(s, 0, sizeof *s);
 }
 
+size_t lab_sweep_axis(const lab_sweep *s, const char *name)
+{
+    size_t a = 0;
+    while (a < s->naxes && strcmp(s->axis_name[a], name))
+        a++;
+    return a;
+}
+
 /* Does cell vi match every key: value of the object m? */
 static int matches(const lab_sweep *s, const uint16_t *vi, const cJSON *m)
 {
     const cJSON *kv;
     cJSON_ArrayForEach(kv, m) {
-        size_t a = 0;
-        while (a < s->naxes && strcmp(s->axis_name[a], kv->string))
-            a++;
+        size_t a = lab_sweep_axis(s, kv->string);
         if (a == s->naxes)
             return 0;
         const cJSON *v = cJSON_GetArrayItem(
@@ -225,10 +231,7 @@ static int check_trims(const lab_sweep *s, const cJSON *list, const char *key,
                            "values", s->path, key, i);
         const cJSON *kv;
         cJSON_ArrayForEach(kv, m) {
-            size_t a = 0;
-            while (a < s->naxes && strcmp(s->axis_name[a], kv->string))
-                a++;
-            if (a == s->naxes)
+            if (lab_sweep_axis(s, kv->string) == s->naxes)
                 return ut_errf(err, "%s: %s[%d].%s: expected an axis of the "
                                "sweep", s->path, key, i, kv->string);
         }

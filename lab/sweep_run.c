@@ -138,15 +138,43 @@ static void put(ut_buf *b, double v)
         ut_buf_printf(b, ",");
 }
 
+/* The requests of a workload, or of a whole cell, as summary.json counts
+ * them ("late_at_end" 0 where an older summary has none) and as gather
+ * writes them, in this order. */
+typedef struct counts {
+    double req, done, drop, late, viol;
+} counts;
+
+static void read_counts(const cJSON *o, counts *n)
+{
+    n->req = num(o, "requests");
+    n->done = num(o, "completed");
+    n->drop = num(o, "dropped");
+    n->late = cJSON_GetObjectItemCaseSensitive(o, "late_at_end")
+                  ? num(o, "late_at_end") : 0;
+    n->viol = num(o, "slo_violation_pct");
+}
+
+static void put_counts(ut_buf *b, const counts *n)
+{
+    put(b, n->req);
+    put(b, n->done);
+    put(b, n->drop);
+    put(b, n->late);
+    put(b, n->viol);
+}
+
 /* What gather keeps of a cell's summary: totals and per-workload rows. */
 typedef struct wrow {
     char name[POL_NAME_MAX], model[MDL_NAME_MAX];
-    double slo, rate, req, done, drop, late, viol, mean, p99;
+    double slo, rate, mean, p99;
+    counts n;
 } wrow;
 
 typedef struct cellres {
     int have, complete;
-    double gpus, cph, gpu_hours, viol, req, done, drop, late, p99, mean;
+    double gpus, cph, gpu_hours, p99, mean;
+    counts n;
     size_t nw;
     wrow *w;
     char key[1024];                   /* its configuration: axes but seed */
@@ -169,12 +197,7 @@ static void read_cell(const lab_sweep *s, const char *out_dir, size_t k,
     c->gpus = num(tot, "num_gpus");
     c->gpu_hours = num(tot, "gpu_hours");
     c->cph = simulated > 0 ? num(tot, "cost") * 3600 / simulated : NAN;
-    c->viol = num(tot, "slo_violation_pct");
-    c->req = num(tot, "requests");
-    c->done = num(tot, "completed");
-    c->drop = num(tot, "dropped");
-    c->late = cJSON_GetObjectItemCaseSensitive(tot, "late_at_end")
-                  ? num(tot, "late_at_end") : 0;
+    read_counts(tot, &c->n);
     const cJSON *ws = cJSON_GetObjectItemCaseSensitive(j, "workloads");
     c->nw = (size_t)cJSON_GetArraySize(ws);
     c->w = ut_xcalloc(c->nw ? c->nw : 1, sizeof *c->w);
@@ -191,18 +214,13 @@ static void read_cell(const lab_sweep *s, const char *out_dir, size_t k,
         snprintf(r->model, sizeof r->model, "%s",
                  cJSON_IsString(md) ? md->valuestring : "?");
         r->slo = num(w, "slo_ms");
-        r->req = num(w, "requests");
-        r->done = num(w, "completed");
-        r->drop = num(w, "dropped");
-        r->late = cJSON_GetObjectItemCaseSensitive(w, "late_at_end")
-                      ? num(w, "late_at_end") : 0;
-        r->viol = num(w, "slo_violation_pct");
+        read_counts(w, &r->n);
         r->mean = num(lat, "mean");
         r->p99 = num(lat, "p99");
         r->rate = num(w, "throughput_rps");
-        if (r->done > 0 && isfinite(r->mean)) {
-            lat_sum += r->mean * r->done;
-            ncomp += r->done;
+        if (r->n.done > 0 && isfinite(r->mean)) {
+            lat_sum += r->mean * r->n.done;
+            ncomp += r->n.done;
         }
     }
     c->mean = ncomp > 0 ? lat_sum / ncomp : NAN;
@@ -234,14 +252,6 @@ static void mean_ci(const double *v, size_t n, double *m, double *ci,
                       sqrt(s2 / (double)(k - 1)) / sqrt((double)k)
                 : k ? 0 : NAN;
     *used = k;
-}
-
-static size_t axis_index(const lab_sweep *s, const char *name)
-{
-    size_t a = 0;
-    while (a < s->naxes && strcmp(s->axis_name[a], name))
-        a++;
-    return a;
 }
 
 /* qsort has no context argument: the cells being sorted, set just before
@@ -284,7 +294,7 @@ static void group_means(const lab_sweep *s, const cellres *res,
         while (j < n && !strcmp(tmp[idx[j]].key, tmp[idx[i]].key)) {
             if (tmp[idx[j]].have && tmp[idx[j]].complete) {
                 cph[m] = tmp[idx[j]].cph;
-                viol[m] = tmp[idx[j]].viol;
+                viol[m] = tmp[idx[j]].n.viol;
                 m++;
             }
             j++;
@@ -311,7 +321,7 @@ int lab_sweep_gather(const lab_sweep *s, const char *out_dir,
 {
     size_t n = s->ncells;
     cellres *res = ut_xcalloc(n, sizeof *res);
-    size_t seed_axis = axis_index(s, "seed");
+    size_t seed_axis = lab_sweep_axis(s, "seed");
     *missing = 0;
     for (size_t k = 0; k < n; k++) {
         read_cell(s, out_dir, k, &res[k]);
@@ -354,21 +364,13 @@ int lab_sweep_gather(const lab_sweep *s, const char *out_dir,
                           ut_csv(r->model, q2, sizeof q2));
             put(&g, r->slo);
             put(&g, r->rate);
-            put(&g, r->req);
-            put(&g, r->done);
-            put(&g, r->drop);
-            put(&g, r->late);
-            put(&g, r->viol);
+            put_counts(&g, &r->n);
             put(&g, r->mean);
             put(&g, r->p99);
             ut_buf_printf(&g, ",,,\n");
         }
         ut_buf_printf(&g, "%s,all,,,,", lead.s);
-        put(&g, c->req);
-        put(&g, c->done);
-        put(&g, c->drop);
-        put(&g, c->late);
-        put(&g, c->viol);
+        put_counts(&g, &c->n);
         put(&g, c->mean);
         put(&g, c->p99);
         put(&g, c->gpus);
@@ -418,7 +420,7 @@ int lab_sweep_gather(const lab_sweep *s, const char *out_dir,
             size_t c = idx[j];
             if (!res[c].have || !res[c].complete)
                 continue;
-            v1[m] = res[c].viol;
+            v1[m] = res[c].n.viol;
             v2[m] = res[c].p99;
             v3[m] = res[c].cph;
             v4[m] = res[c].gpus;
@@ -459,8 +461,9 @@ int lab_sweep_gather(const lab_sweep *s, const char *out_dir,
     /* figure data: cost and violations against rate scale per policy;
      * cost against violations per workload set and policy (Pareto) */
     ut_buf rate = {0}, pareto = {0}, meta = {0};
-    size_t ap = axis_index(s, "policy"), ar = axis_index(s, "rate_scale"),
-           aw = axis_index(s, "workloads");
+    size_t ap = lab_sweep_axis(s, "policy"),
+           ar = lab_sweep_axis(s, "rate_scale"),
+           aw = lab_sweep_axis(s, "workloads");
     if (ap < s->naxes && ar < s->naxes) {
         size_t by[2] = {ap, ar};
         ut_buf_printf(&rate, "# policy rate_scale cost_per_hour cost_ci "

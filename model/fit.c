@@ -342,36 +342,29 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
 {
     ut_buf b = {0};
     char d[32];
-#define NUM(key, v, sep) \
-    ut_buf_printf(&b, "\"%s\": %s%s", key, ut_fmt_double(v, d), sep)
-    /* names are JSON strings, escaped: a name read from a file may hold
-     * a quote or a control character */
-    ut_buf_printf(&b, "{\n  \"format\": \"igniter-fitted\",\n"
-                  "  \"version\": 1,\n  \"gpu\": {\n    \"name\": ");
-    ut_buf_json_str(&b, f->gpu);
-    ut_buf_printf(&b, ",\n");
-    ut_buf_printf(&b, "    ");
-    NUM("max_clock_mhz", f->max_clock_mhz, ",\n    ");
-    NUM("power_cap_w", f->power_cap_w, ",\n    ");
-    NUM("idle_power_w", f->idle_power_w, ",\n    ");
-    NUM("pcie_bytes_per_ms", f->pcie_bytes_per_ms, ",\n    ");
-    NUM("share_unit_pct", f->share_unit_pct, ",\n    ");
-    NUM("clock_per_watt", f->clock_per_watt, ",\n    ");
-    NUM("sched_alpha_ms", f->sched_alpha_ms, ",\n    ");
-    NUM("sched_beta_ms", f->sched_beta_ms, ",\n    ");
+    mdl_file_head_write(&b, "igniter-fitted", f->gpu);
+    ut_buf_json_num(&b, "max_clock_mhz", f->max_clock_mhz, ",\n    ");
+    ut_buf_json_num(&b, "power_cap_w", f->power_cap_w, ",\n    ");
+    ut_buf_json_num(&b, "idle_power_w", f->idle_power_w, ",\n    ");
+    ut_buf_json_num(&b, "pcie_bytes_per_ms", f->pcie_bytes_per_ms, ",\n    ");
+    ut_buf_json_num(&b, "share_unit_pct", f->share_unit_pct, ",\n    ");
+    ut_buf_json_num(&b, "clock_per_watt", f->clock_per_watt, ",\n    ");
+    ut_buf_json_num(&b, "sched_alpha_ms", f->sched_alpha_ms, ",\n    ");
+    ut_buf_json_num(&b, "sched_beta_ms", f->sched_beta_ms, ",\n    ");
     if (f->sm_count > 0)
         ut_buf_printf(&b, "\"sm_count\": %d,\n    ", f->sm_count);
     if (f->colocated_pct > 0 && f->colocated_pct < 100)
-        NUM("colocated_pct", f->colocated_pct, ",\n    ");
-    NUM("price_per_hour", f->price_per_hour, "\n  },\n  \"models\": {\n");
+        ut_buf_json_num(&b, "colocated_pct", f->colocated_pct, ",\n    ");
+    ut_buf_json_num(&b, "price_per_hour", f->price_per_hour,
+                    "\n  },\n  \"models\": {\n");
     for (size_t i = 0; i < f->nmodels; i++) {
         const mdl_model *m = &f->models[i];
         ut_buf_printf(&b, "    ");
         ut_buf_json_str(&b, m->name);
         ut_buf_printf(&b, ": {\n      \"kernels\": %d,\n      ", m->kernels);
-        NUM("input_bytes", m->input_bytes, ",\n      ");
-        NUM("output_bytes", m->output_bytes, ",\n      ");
-        NUM("idle_ms", m->idle_ms, ",\n      ");
+        ut_buf_json_num(&b, "input_bytes", m->input_bytes, ",\n      ");
+        ut_buf_json_num(&b, "output_bytes", m->output_bytes, ",\n      ");
+        ut_buf_json_num(&b, "idle_ms", m->idle_ms, ",\n      ");
         ut_buf_printf(&b, "\"k_act\": [");
         for (int j = 0; j < 5; j++)
             ut_buf_printf(&b, "%s%s", j ? ", " : "",
@@ -382,11 +375,10 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
                       ut_fmt_double(m->power_coef[1], d),
                       ut_fmt_double(m->l2_coef[0], (char[32]){0}));
         ut_buf_printf(&b, "%s],\n      ", ut_fmt_double(m->l2_coef[1], d));
-        NUM("k_l2", m->k_l2, "\n");
+        ut_buf_json_num(&b, "k_l2", m->k_l2, "\n");
         ut_buf_printf(&b, "    }%s\n", i + 1 < f->nmodels ? "," : "");
     }
     ut_buf_printf(&b, "  }\n}\n");
-#undef NUM
     return b.s;
 }
 
@@ -394,16 +386,10 @@ static int fitted_from_json(const char *path, const cJSON *root,
                             mdl_fitted *f, ut_err *err)
 {
     char where[256];
-    long version;
-    if (ut_json_int(root, "version", path, 1, 1, &version, err) < 0)
-        return -1;
-    const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(root, "gpu");
-    if (!cJSON_IsObject(gpu))
-        return ut_errf(err, "%s: gpu: expected an object, got nothing "
-                       "(missing field)", path);
-    snprintf(where, sizeof where, "%s: gpu", path);
+    const cJSON *gpu;
     mdl_gpu_block g;
-    if (mdl_gpu_block_parse(gpu, where, 1, &g, err) < 0 ||
+    snprintf(where, sizeof where, "%s: gpu", path);
+    if (mdl_gpu_block_parse(root, path, 1, &g, &gpu, err) < 0 ||
         ut_json_num(gpu, "clock_per_watt", where, &f->clock_per_watt, err) ||
         ut_json_num(gpu, "sched_alpha_ms", where, &f->sched_alpha_ms, err) ||
         ut_json_num(gpu, "sched_beta_ms", where, &f->sched_beta_ms, err))

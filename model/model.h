@@ -86,13 +86,14 @@ typedef struct mdl_profile {
 } mdl_profile;
 
 /*
- * The "gpu" block that the profile (project format) and the fitted-model
- * file share, parsed in one place (model/profile.c) so that both read it
- * by the same rules: name, max_clock_mhz, power_cap_w, idle_power_w,
+ * The head that the profile (project format) and the fitted-model file
+ * share, parsed in one place (model/profile.c) so that both read it by the
+ * same rules: the root's "version" (1) and its "gpu" object (*gpu, for the
+ * caller's own members), with name, max_clock_mhz, power_cap_w, idle_power_w,
  * share_unit_pct and pcie_bytes_per_ms positive; price_per_hour >= 0
  * (required when price_required, else 0 when absent); sm_count and
  * colocated_pct (in [share_unit_pct, 100]) optional, 0 when absent.
- * Errors are `WHERE.FIELD: expected X, got Y`.
+ * Errors are `PATH: gpu.FIELD: expected X, got Y`.
  */
 typedef struct mdl_gpu_block {
     char name[MDL_NAME_MAX];
@@ -102,8 +103,14 @@ typedef struct mdl_gpu_block {
     double colocated_pct;
 } mdl_gpu_block;
 
-int mdl_gpu_block_parse(const cJSON *gpu, const char *where,
-                        int price_required, mdl_gpu_block *out, ut_err *err);
+int mdl_gpu_block_parse(const cJSON *root, const char *path,
+                        int price_required, mdl_gpu_block *out,
+                        const cJSON **gpu, ut_err *err);
+
+/* The head of either file, as mdl_gpu_block_parse reads it: the format,
+ * "version": 1 and the gpu object's name (escaped), then ",\n" and the
+ * indent of the gpu object's next member. */
+void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu);
 
 /* Copies the GPU block's fields between any two of mdl_gpu_block,
  * mdl_profile and mdl_fitted (they name them alike; the name is `name` in

@@ -39,6 +39,22 @@ static int copy_name(char *dst, const char *src, const char *where,
     return 0;
 }
 
+/* The next model of p, named by the member it (an object) of either
+ * format; NULL with err where it is not an object or its name does not
+ * fit. */
+static mdl_model_profile *add_model(mdl_profile *p, const cJSON *it,
+                                    const char *where, ut_err *err)
+{
+    mdl_model_profile *m = &p->models[p->nmodels++];
+    if (!cJSON_IsObject(it)) {
+        ut_errf(err, "%s: expected an object, got something else", where);
+        return NULL;
+    }
+    if (copy_name(m->name, it->string, where, err) < 0)
+        return NULL;
+    return m;
+}
+
 /* A 3x3 matrix of numbers, [batch index][share index]. */
 static int auth_matrix(const cJSON *obj, const char *key, const char *where,
                        double out[AUTH_GRID][AUTH_GRID], ut_err *err)
@@ -135,12 +151,9 @@ static int load_authors(const char *path, const cJSON *root, mdl_profile *p,
     cJSON_ArrayForEach(it, root) {
         if (strcmp(it->string, "hardware") == 0)
             continue;
-        mdl_model_profile *m = &p->models[p->nmodels++];
         snprintf(where, sizeof where, "%s: %s", path, it->string);
-        if (!cJSON_IsObject(it))
-            return ut_errf(err, "%s: expected an object, got something else",
-                           where);
-        if (copy_name(m->name, it->string, where, err) < 0)
+        mdl_model_profile *m = add_model(p, it, where, err);
+        if (!m)
             return -1;
         long kernels;
         double lat[3][3], pw[3][3], fr[3][3], l2[3];
@@ -238,12 +251,22 @@ static int load_points(const cJSON *mobj, const char *key, const char *where,
     return 0;
 }
 
-int mdl_gpu_block_parse(const cJSON *gpu, const char *where,
-                        int price_required, mdl_gpu_block *g, ut_err *err)
+int mdl_gpu_block_parse(const cJSON *root, const char *path,
+                        int price_required, mdl_gpu_block *g,
+                        const cJSON **gpu_out, ut_err *err)
 {
     memset(g, 0, sizeof *g);
+    long version;
+    if (ut_json_int(root, "version", path, 1, 1, &version, err) < 0)
+        return -1;
+    const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(root, "gpu");
+    if (!cJSON_IsObject(gpu))
+        return ut_errf(err, "%s: gpu: expected an object, got nothing "
+                       "(missing field)", path);
+    *gpu_out = gpu;
+    char where[256], wn[300];
+    snprintf(where, sizeof where, "%s: gpu", path);
     const char *name;
-    char wn[300];
     snprintf(wn, sizeof wn, "%s.name", where);
     if (ut_json_str(gpu, "name", where, &name, err) ||
         copy_name(g->name, name, wn, err) ||
@@ -279,18 +302,11 @@ static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
                      ut_err *err)
 {
     char where[256];
-    long version;
-    snprintf(where, sizeof where, "%s", path);
-    if (ut_json_int(root, "version", where, 1, 1, &version, err) < 0)
-        return -1;
-    const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(root, "gpu");
-    if (!cJSON_IsObject(gpu))
-        return ut_errf(err, "%s: gpu: expected an object, got nothing "
-                       "(missing field)", path);
-    snprintf(where, sizeof where, "%s: gpu", path);
+    const cJSON *gpu;
     mdl_gpu_block g;
-    if (mdl_gpu_block_parse(gpu, where, 0, &g, err) < 0)
+    if (mdl_gpu_block_parse(root, path, 0, &g, &gpu, err) < 0)
         return -1;
+    snprintf(where, sizeof where, "%s: gpu", path);
     memcpy(p->gpu, g.name, sizeof p->gpu);
     MDL_COPY_GPU_FIELDS(p, &g);
     const cJSON *cp = cJSON_GetObjectItemCaseSensitive(gpu, "copies");
@@ -311,12 +327,9 @@ static int load_ours(const char *path, const cJSON *root, mdl_profile *p,
     p->models = ut_xcalloc(n, sizeof *p->models);
     const cJSON *it;
     cJSON_ArrayForEach(it, models) {
-        mdl_model_profile *m = &p->models[p->nmodels++];
         snprintf(where, sizeof where, "%s: models.%s", path, it->string);
-        if (!cJSON_IsObject(it))
-            return ut_errf(err, "%s: expected an object, got something else",
-                           where);
-        if (copy_name(m->name, it->string, where, err) < 0)
+        mdl_model_profile *m = add_model(p, it, where, err);
+        if (!m)
             return -1;
         long kernels;
         if (ut_json_int(it, "kernels", where, 1, 1000000, &kernels, err) ||
@@ -377,39 +390,37 @@ int mdl_profile_load(const char *path, mdl_profile *p, ut_err *err)
     return rc;
 }
 
+/* Names are JSON strings, escaped: a name read from a file may hold a
+ * quote or a control character. */
+void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu)
+{
+    ut_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": 1,\n"
+                  "  \"gpu\": {\n    \"name\": ", format);
+    ut_buf_json_str(b, gpu);
+    ut_buf_printf(b, ",\n    ");
+}
+
 char *mdl_profile_to_json(const mdl_profile *p)
 {
     ut_buf b = {0};
     char d[32];
-    ut_buf_printf(&b, "{\n  \"format\": \"igniter-profile\",\n"
-                  "  \"version\": 1,\n  \"gpu\": {\n");
-    /* names are JSON strings, escaped: a name read from a file may hold
-     * a quote or a control character */
-    ut_buf_printf(&b, "    \"name\": ");
-    ut_buf_json_str(&b, p->gpu);
-    ut_buf_printf(&b, ",\n");
-    ut_buf_printf(&b, "    \"max_clock_mhz\": %s,\n",
-                  ut_fmt_double(p->max_clock_mhz, d));
-    ut_buf_printf(&b, "    \"power_cap_w\": %s,\n",
-                  ut_fmt_double(p->power_cap_w, d));
-    ut_buf_printf(&b, "    \"idle_power_w\": %s,\n",
-                  ut_fmt_double(p->idle_power_w, d));
-    ut_buf_printf(&b, "    \"share_unit_pct\": %s,\n",
-                  ut_fmt_double(p->share_unit_pct, d));
-    ut_buf_printf(&b, "    \"pcie_bytes_per_ms\": %s,\n",
-                  ut_fmt_double(p->pcie_bytes_per_ms, d));
+    mdl_file_head_write(&b, "igniter-profile", p->gpu);
+    ut_buf_json_num(&b, "max_clock_mhz", p->max_clock_mhz, ",\n    ");
+    ut_buf_json_num(&b, "power_cap_w", p->power_cap_w, ",\n    ");
+    ut_buf_json_num(&b, "idle_power_w", p->idle_power_w, ",\n    ");
+    ut_buf_json_num(&b, "share_unit_pct", p->share_unit_pct, ",\n    ");
+    ut_buf_json_num(&b, "pcie_bytes_per_ms", p->pcie_bytes_per_ms,
+                    ",\n    ");
     if (p->price_per_hour > 0)
-        ut_buf_printf(&b, "    \"price_per_hour\": %s,\n",
-                      ut_fmt_double(p->price_per_hour, d));
+        ut_buf_json_num(&b, "price_per_hour", p->price_per_hour, ",\n    ");
     if (p->sm_count > 0)
-        ut_buf_printf(&b, "    \"sm_count\": %d,\n", p->sm_count);
+        ut_buf_printf(&b, "\"sm_count\": %d,\n    ", p->sm_count);
     if (p->colocated_pct > 0 && p->colocated_pct < 100)
-        ut_buf_printf(&b, "    \"colocated_pct\": %s,\n",
-                      ut_fmt_double(p->colocated_pct, d));
+        ut_buf_json_num(&b, "colocated_pct", p->colocated_pct, ",\n    ");
     const char *keys[3] = {"power_w", "clock_mhz", "idle_per_kernel_ms"};
     const double *vals[3] = {p->copies_power_w, p->copies_clock_mhz,
                              p->copies_idle_ms};
-    ut_buf_printf(&b, "    \"copies\": {\n");
+    ut_buf_printf(&b, "\"copies\": {\n");
     for (int k = 0; k < 3; k++) {
         ut_buf_printf(&b, "      \"%s\": [", keys[k]);
         for (size_t i = 0; i < p->ncopies; i++)
@@ -422,15 +433,11 @@ char *mdl_profile_to_json(const mdl_profile *p)
         const mdl_model_profile *m = &p->models[i];
         ut_buf_printf(&b, "    ");
         ut_buf_json_str(&b, m->name);
-        ut_buf_printf(&b, ": {\n");
-        ut_buf_printf(&b, "      \"kernels\": %d,\n", m->kernels);
-        ut_buf_printf(&b, "      \"input_bytes\": %s,\n",
-                      ut_fmt_double(m->input_bytes, d));
-        ut_buf_printf(&b, "      \"output_bytes\": %s,\n",
-                      ut_fmt_double(m->output_bytes, d));
-        ut_buf_printf(&b, "      \"idle_ms\": %s,\n",
-                      ut_fmt_double(m->idle_ms, d));
-        ut_buf_printf(&b, "      \"solo\": [\n");
+        ut_buf_printf(&b, ": {\n      \"kernels\": %d,\n      ", m->kernels);
+        ut_buf_json_num(&b, "input_bytes", m->input_bytes, ",\n      ");
+        ut_buf_json_num(&b, "output_bytes", m->output_bytes, ",\n      ");
+        ut_buf_json_num(&b, "idle_ms", m->idle_ms, ",\n      ");
+        ut_buf_printf(&b, "\"solo\": [\n");
         for (size_t j = 0; j < m->ngrid; j++) {
             const mdl_grid_point *g = &m->grid[j];
             char d2[32], d3[32], d4[32], d5[32];
@@ -455,17 +462,12 @@ char *mdl_profile_to_json(const mdl_profile *p)
                           j + 1 < m->nl2 ? "," : "");
         }
         ut_buf_printf(&b, "      ],\n      \"pair\": {");
-        ut_buf_printf(&b, "\"active_solo_ms\": %s, ",
-                      ut_fmt_double(m->active_solo_ms, d));
-        ut_buf_printf(&b, "\"active_pair_ms\": %s, ",
-                      ut_fmt_double(m->active_pair_ms, d));
-        ut_buf_printf(&b, "\"clock_mhz\": %s, ",
-                      ut_fmt_double(m->clock_pair_mhz, d));
+        ut_buf_json_num(&b, "active_solo_ms", m->active_solo_ms, ", ");
+        ut_buf_json_num(&b, "active_pair_ms", m->active_pair_ms, ", ");
+        ut_buf_json_num(&b, "clock_mhz", m->clock_pair_mhz, ", ");
         if (isfinite(m->power_pair_w))
-            ut_buf_printf(&b, "\"power_w\": %s, ",
-                          ut_fmt_double(m->power_pair_w, d));
-        ut_buf_printf(&b, "\"l2_util_pct\": %s}\n",
-                      ut_fmt_double(m->pair_l2_util_pct, d));
+            ut_buf_json_num(&b, "power_w", m->power_pair_w, ", ");
+        ut_buf_json_num(&b, "l2_util_pct", m->pair_l2_util_pct, "}\n");
         ut_buf_printf(&b, "    }%s\n", i + 1 < p->nmodels ? "," : "");
     }
     ut_buf_printf(&b, "  }\n}\n");

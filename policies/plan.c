@@ -17,9 +17,13 @@ void pol_plan_free(pol_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-static int copy_str(char *dst, size_t cap, const char *src, const char *where,
-                    const char *key, ut_err *err)
+/* The string member key of o into dst (cap bytes, NUL included). */
+static int str_field(const cJSON *o, const char *key, const char *where,
+                     char *dst, size_t cap, ut_err *err)
 {
+    const char *src;
+    if (ut_json_str(o, key, where, &src, err) < 0)
+        return -1;
     if (strlen(src) >= cap)
         return ut_errf(err, "%s.%s: expected at most %zu characters, got "
                        "\"%.40s...\"", where, key, cap - 1, src);
@@ -45,27 +49,24 @@ int pol_workloads_from_json(const cJSON *arr, const char *where0,
     cJSON_ArrayForEach(e, arr) {
         char where[300];
         snprintf(where, sizeof where, "%s[%zu]", where0, i);
-        const char *name, *model;
         if (!cJSON_IsObject(e)) {
             ut_errf(err, "%s: expected an object, got something else", where);
             goto fail;
         }
-        if (ut_json_str(e, "name", where, &name, err) ||
-            copy_str(w[i].name, sizeof w[i].name, name, where, "name", err) ||
-            ut_json_str(e, "model", where, &model, err) ||
-            copy_str(w[i].model, sizeof w[i].model, model, where, "model",
-                     err) ||
+        if (str_field(e, "name", where, w[i].name, sizeof w[i].name, err) ||
+            str_field(e, "model", where, w[i].model, sizeof w[i].model,
+                      err) ||
             ut_json_pos(e, "slo_ms", where, &w[i].slo_ms, err) ||
             ut_json_pos(e, "rate_rps", where, &w[i].rate_rps, err))
             goto fail;
         char wm[320];
         snprintf(wm, sizeof wm, "%s.model", where);
-        if (fit && mdl_find_or_err(fit, model, wm, err) < 0)
+        if (fit && mdl_find_or_err(fit, w[i].model, wm, err) < 0)
             goto fail;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(w[j].name, w[i].name)) {
                 ut_errf(err, "%s.name: expected a unique name, got \"%s\" "
-                        "again (also [%zu])", where, name, j);
+                        "again (also [%zu])", where, w[i].name, j);
                 goto fail;
             }
         i++;
@@ -202,15 +203,13 @@ int pol_plan_load(const char *path, pol_plan *p, ut_err *err)
     if (!root)
         return -1;
     long fmt, ver = 0;
-    const char *s;
     double num_gpus;
     const cJSON *gpus;
     if (ut_json_int(root, "format", path, POL_PLAN_FORMAT, POL_PLAN_FORMAT,
                     &fmt, err) ||
-        ut_json_str(root, "policy", path, &s, err) ||
-        copy_str(p->policy, sizeof p->policy, s, path, "policy", err) ||
-        ut_json_str(root, "gpu_type", path, &s, err) ||
-        copy_str(p->gpu_type, sizeof p->gpu_type, s, path, "gpu_type", err) ||
+        str_field(root, "policy", path, p->policy, sizeof p->policy, err) ||
+        str_field(root, "gpu_type", path, p->gpu_type, sizeof p->gpu_type,
+                  err) ||
         ut_json_nonneg(root, "price_per_hour", path, &p->price_per_hour,
                        err) ||
         ut_json_nonneg(root, "cost_per_hour", path, &p->cost_per_hour, err) ||
@@ -226,9 +225,8 @@ int pol_plan_load(const char *path, pol_plan *p, ut_err *err)
     if (solve) {
         char sw[UT_PATH_MAX + 16];
         snprintf(sw, sizeof sw, "%s: solve", path);
-        if (ut_json_str(solve, "status", sw, &s, err) ||
-            copy_str(p->solve_status, sizeof p->solve_status, s, sw,
-                     "status", err) ||
+        if (str_field(solve, "status", sw, p->solve_status,
+                      sizeof p->solve_status, err) ||
             ut_json_nonneg(solve, "lower_bound_gpus", sw,
                            &p->solve_bound_gpus, err))
             goto fail;
@@ -262,8 +260,7 @@ int pol_plan_load(const char *path, pol_plan *p, ut_err *err)
         snprintf(where, sizeof where, "%s: gpus[%zu]", path, j);
         pol_gpu *pg = &p->gpus[j++];
         const cJSON *ws = cJSON_GetObjectItemCaseSensitive(g, "workloads");
-        if (ut_json_str(g, "type", where, &s, err) ||
-            copy_str(pg->type, sizeof pg->type, s, where, "type", err))
+        if (str_field(g, "type", where, pg->type, sizeof pg->type, err))
             goto fail;
         pg->replica = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(g,
                                                                    "replica"));
@@ -281,10 +278,8 @@ int pol_plan_load(const char *path, pol_plan *p, ut_err *err)
             snprintf(wh, sizeof wh, "%s.workloads[%zu]", where, i);
             pol_instance *in = &pg->inst[i++];
             long batch;
-            if (ut_json_str(w, "name", wh, &s, err) ||
-                copy_str(in->name, sizeof in->name, s, wh, "name", err) ||
-                ut_json_str(w, "model", wh, &s, err) ||
-                copy_str(in->model, sizeof in->model, s, wh, "model", err) ||
+            if (str_field(w, "name", wh, in->name, sizeof in->name, err) ||
+                str_field(w, "model", wh, in->model, sizeof in->model, err) ||
                 ut_json_int(w, "batch", wh, 1, 1000000, &batch, err) ||
                 ut_json_pos(w, "resource_pct", wh, &in->share_pct, err) ||
                 ut_json_pos(w, "rate_rps", wh, &in->rate_rps, err) ||

@@ -7,6 +7,7 @@
  * time of the run (the 5 s loop, which spins while a batch runs, and the
  * writing of the results). Results go in README.md.
  */
+#define TU_SIM
 #include "testutil.h"
 #include "serve/serve.h"
 
@@ -83,22 +84,13 @@ static void run(double total_rps, double seconds)
     g.inst = in;
     g.n = NI;
     for (int i = 0; i < NI; i++) {
-        snprintf(in[i].name, sizeof in[i].name, "W%d", i + 1);
-        snprintf(in[i].model, sizeof in[i].model, "fake");
-        in[i].batch = 8;
-        in[i].share_pct = 100.0 / NI;
-        in[i].rate_rps = total_rps / NI;
-        in[i].slo_ms = 20;
+        char name[16];
+        snprintf(name, sizeof name, "W%d", i + 1);
+        tu_instance(&in[i], name, "fake", 8, 100.0 / NI, total_rps / NI, 20);
         fe_workload_defaults(&w[i], in[i].name, total_rps / NI);
     }
     sim_config c;
-    memset(&c, 0, sizeof c);
-    c.run.plan = &p;
-    c.run.duration_s = seconds;
-    c.run.interval_s = 1;
-    c.run.seed = 1;
-    c.run.wcfg = w;
-    c.run.nw = NI;
+    tu_sim_config(&c, &p, NULL, NULL, w, NI, seconds, 1);
     dev d;
     srv_device sd = {"bench", NULL, d_open, d_launch, d_poll, d_close, &d};
     srv_config sc = {&c.run, &sd, &srv_clock_monotonic, 0, -1, "bench", NULL};

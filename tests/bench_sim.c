@@ -7,8 +7,8 @@
  * comparison. Results go in README.md.
  */
 #define TU_RANDOM_WORKLOADS
+#define TU_SIM
 #include "testutil.h"
-#include "sim/sim.h"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -32,66 +32,49 @@ static void report(const char *what, const fe_result *r, double wall)
            wall, (double)n / wall / 1e6, (double)ru.ru_maxrss / 1024);
 }
 
+/* Simulates c (into a fresh folder), times it and reports it as what;
+ * the results in *r (the caller frees them). */
+static void timed_run(const sim_config *c, const char *what, fe_result *r)
+{
+    const char *dir = tu_tmpdir();
+    ut_err err;
+    double t0 = now_s();
+    if (sim_run(c, dir, r, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    report(what, r, now_s() - t0);
+}
+
 static void md1(double duration_s)
 {
-    pol_plan p;
-    memset(&p, 0, sizeof p);
-    pol_gpu g;
-    memset(&g, 0, sizeof g);
     pol_instance in;
-    memset(&in, 0, sizeof in);
-    snprintf(in.name, sizeof in.name, "W");
-    snprintf(in.model, sizeof in.model, "alexnet");
-    in.batch = 1;
-    in.share_pct = 100;
-    in.rate_rps = 800;
-    in.slo_ms = 10;
-    g.n = 1;
-    g.inst = &in;
-    p.ngpus = 1;
-    p.gpus = &g;
+    tu_instance(&in, "W", "alexnet", 1, 100, 800, 10);
+    pol_gpu g = {.inst = &in, .n = 1};
+    pol_plan p = {.gpus = &g, .ngpus = 1};
     fe_workload_cfg w;
     fe_workload_defaults(&w, "W", 800);
     w.service_ms = 1;
     w.queue_limit = 1000000;
     sim_config c;
-    memset(&c, 0, sizeof c);
-    c.run.plan = &p;
-    c.backend = "fixed";
-    c.run.duration_s = duration_s;
-    c.run.interval_s = 1;
-    c.run.seed = 1;
-    c.run.wcfg = &w;
-    c.run.nw = 1;
-    const char *dir = tu_tmpdir();
-    fe_result r;
-    ut_err err;
-    double t0 = now_s();
-    if (sim_run(&c, dir, &r, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    double wall = now_s() - t0;
+    tu_sim_config(&c, &p, NULL, "fixed", &w, 1, duration_s, 1);
     char what[64];
     snprintf(what, sizeof what, "M/D/1 rho 0.8, %.0f s simulated", duration_s);
-    report(what, &r, wall);
+    fe_result r;
+    timed_run(&c, what, &r);
     printf("%34s mean wait %.3f ms (Pollaczek-Khinchine 2.000)\n", "",
            r.w[0].queue_ns_sum / (double)r.w[0].batch_items / 1e6);
     fe_result_free(&r);
 }
 
-static void paper12(double duration_s)
+/* The iGniter plan of the n workloads w on the V100's fitted model f,
+ * simulated on the model back end for duration_s (Poisson arrivals at
+ * their rates). */
+static void plan_and_run(const mdl_fitted *f, const pol_workload *w, size_t n,
+                         double duration_s, const char *what)
 {
-    mdl_fitted f;
     ut_err err;
-    pol_workload *w;
-    size_t n;
-    if (mdl_load(V100_PROFILE, &f, &err) < 0 ||
-        pol_workloads_load("experiments/paper-12.json", &f, &w, &n, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    pol_request req = {w, n, &f, NULL, 0};
+    pol_request req = {w, n, f, NULL, 0};
     pol_plan p;
     if (pol_make_plan("igniter", &req, &p, &err) < 0) {
         fprintf(stderr, "bench: %s\n", err.msg);
@@ -101,29 +84,33 @@ static void paper12(double duration_s)
     for (size_t i = 0; i < n; i++)
         fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
     sim_config c;
-    memset(&c, 0, sizeof c);
-    c.run.plan = &p;
-    c.fit = &f;
-    c.backend = "model";
-    c.run.duration_s = duration_s;
-    c.run.interval_s = 1;
-    c.run.seed = 1;
-    c.run.wcfg = wc;
-    c.run.nw = n;
-    const char *dir = tu_tmpdir();
+    tu_sim_config(&c, &p, f, "model", wc, n, duration_s, 1);
     fe_result r;
-    double t0 = now_s();
-    if (sim_run(&c, dir, &r, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    double wall = now_s() - t0;
-    char what[64];
-    snprintf(what, sizeof what, "paper-12 plan, model, %.0f s", duration_s);
-    report(what, &r, wall);
+    timed_run(&c, what, &r);
     fe_result_free(&r);
     pol_plan_free(&p);
     free(wc);
+}
+
+static mdl_fitted v100(void)
+{
+    mdl_fitted f;
+    ut_err err;
+    if (mdl_load(V100_PROFILE, &f, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    return f;
+}
+
+static void paper12(double duration_s)
+{
+    mdl_fitted f = v100();
+    size_t n;
+    pol_workload *w = tu_paper12(&f, &n);
+    char what[64];
+    snprintf(what, sizeof what, "paper-12 plan, model, %.0f s", duration_s);
+    plan_and_run(&f, w, n, duration_s, what);
     free(w);
     mdl_fitted_free(&f);
 }
@@ -133,46 +120,11 @@ static void paper12(double duration_s)
  * workload (peak RSS, planning included) and speed at scale. */
 static void random_plan(size_t n, double duration_s)
 {
-    mdl_fitted f;
-    ut_err err;
-    if (mdl_load(V100_PROFILE, &f, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
+    mdl_fitted f = v100();
     pol_workload *w = tu_random_workloads(n, 2023);
-    pol_request req = {w, n, &f, NULL, 0};
-    pol_plan p;
-    if (pol_make_plan("igniter", &req, &p, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    fe_workload_cfg *wc = calloc(n, sizeof *wc);
-    for (size_t i = 0; i < n; i++)
-        fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
-    sim_config c;
-    memset(&c, 0, sizeof c);
-    c.run.plan = &p;
-    c.fit = &f;
-    c.backend = "model";
-    c.run.duration_s = duration_s;
-    c.run.interval_s = 1;
-    c.run.seed = 1;
-    c.run.wcfg = wc;
-    c.run.nw = n;
-    const char *dir = tu_tmpdir();
-    fe_result r;
-    double t0 = now_s();
-    if (sim_run(&c, dir, &r, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    double wall = now_s() - t0;
     char what[64];
     snprintf(what, sizeof what, "%zu random, model, %.0f s", n, duration_s);
-    report(what, &r, wall);
-    fe_result_free(&r);
-    pol_plan_free(&p);
-    free(wc);
+    plan_and_run(&f, w, n, duration_s, what);
     free(w);
     mdl_fitted_free(&f);
 }

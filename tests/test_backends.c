@@ -9,8 +9,8 @@
  * simulation with it conserves requests. A new back end added to the
  * table is tested here with no edit to this file.
  */
+#define TU_SIM
 #include "testutil.h"
-#include "sim/sim.h"
 
 #include <math.h>
 
@@ -158,17 +158,9 @@ static void test_simulation_conserves_requests(void **state)
     w[1].service_ms = 5;
     for (const sim_backend_ops *const *b = sim_backend_all(); *b; b++) {
         sim_config c;
-        memset(&c, 0, sizeof c);
-        c.run.plan = &p;
-        c.run.wcfg = w;
-        c.run.nw = 2;
-        c.run.duration_s = 20;
+        tu_sim_config(&c, &p, &fit, (*b)->name, w, 2, 20, 3);
         c.run.warmup_s = 2;
-        c.run.interval_s = 1;
-        c.run.seed = 3;
-        c.fit = &fit;
         c.measured = &meas;
-        c.backend = (*b)->name;
         fe_result r;
         ut_err err;
         if (sim_run(&c, tu_tmpdir(), &r, &err) < 0)

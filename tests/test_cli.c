@@ -32,6 +32,14 @@ static void slurp(const char *path, char *buf, size_t n)
         fclose(f);
 }
 
+/* slurp of the file name in the folder dir. */
+static void slurp_in(const char *dir, const char *name, char *buf, size_t n)
+{
+    char path[UT_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    slurp(path, buf, n);
+}
+
 /* Runs igniter with the NULL-terminated arguments; fills res. */
 static int run(const char *arg, ...)
 {
@@ -367,9 +375,8 @@ static void test_sim_demo_and_plan_file(void **state)
     assert_contains(res.out, "vgg19          6     37.5");
     assert_contains(res.out, "SLO violations:");
     assert_contains(res.out, "1 x V100, $3.06 per hour");
-    char path[128], text[65536];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    slurp(path, text, sizeof text);
+    char text[65536];
+    slurp_in(dir, "summary.json", text, sizeof text);
     assert_contains(text, "\"complete\": true");
     assert_contains(text, "\"backend\": \"measured\"");
     /* a plan file and a profile, with options instead of an experiment */
@@ -380,11 +387,9 @@ static void test_sim_demo_and_plan_file(void **state)
     assert_int_equal(run("sim", "--plan", plan, "--profile", V100_PROFILE,
                          "--out", dir, "--duration-s", "5", "--arrivals",
                          "gamma:2", "--trace", "100", "--quiet", NULL), 0);
-    snprintf(path, sizeof path, "%s/trace.json", dir);
-    slurp(path, text, sizeof text);
+    slurp_in(dir, "trace.json", text, sizeof text);
     assert_contains(text, "\"traceEvents\"");
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    slurp(path, text, sizeof text);
+    slurp_in(dir, "summary.json", text, sizeof text);
     assert_contains(text, "\"W12\": {\"kind\": \"gamma\"");
 }
 
@@ -497,12 +502,10 @@ static void test_sim_signals_keep_results(void **state)
         waitpid(pid, &st, 0);
         assert_true(WIFEXITED(st));
         assert_int_equal(WEXITSTATUS(st), 130);
-        char path[128], text[65536];
-        snprintf(path, sizeof path, "%s/summary.json", dir);
-        slurp(path, text, sizeof text);
+        char text[65536];
+        slurp_in(dir, "summary.json", text, sizeof text);
         assert_contains(text, "\"complete\": false");
-        snprintf(path, sizeof path, "%s/workloads.csv", dir);
-        slurp(path, text, sizeof text);
+        slurp_in(dir, "workloads.csv", text, sizeof text);
         assert_contains(text, "workload,model");
         assert_true(no_leftovers(dir, ".timeseries.csv.tmp") &&
                     no_leftovers(dir, ".trace.json.tmp"));

@@ -49,6 +49,24 @@ static mdl_fitted fit_file(const char *path)
     return f;
 }
 
+static mdl_profile profile_file(const char *path)
+{
+    mdl_profile p;
+    ut_err err;
+    if (mdl_profile_load(path, &p, &err) < 0)
+        fail_msg("%s", err.msg);
+    return p;
+}
+
+static mdl_fitted fit_of(const mdl_profile *p)
+{
+    mdl_fitted f;
+    ut_err err;
+    if (mdl_fit(p, &f, &err) < 0)
+        fail_msg("%s", err.msg);
+    return f;
+}
+
 static void test_clock_slope_by_hand(void **state)
 {
     (void)state;
@@ -103,10 +121,7 @@ static void test_active_time_matches_scipy(void **state)
 {
     (void)state;
     mdl_fitted f = fit_file(V100_AUTHORS);
-    mdl_profile p;
-    ut_err err;
-    if (mdl_profile_load(V100_AUTHORS, &p, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_profile p = profile_file(V100_AUTHORS);
     static const double bs[] = {1, 2, 4, 8, 16, 24, 32};
     static const double rs[] = {10, 20, 37.5, 50, 75, 100};
     for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) {
@@ -217,10 +232,7 @@ static void test_fit_recovers_known_coefficients(void **state)
     mp.pair_l2_util_pct = 20;
     p.nmodels = 1;
     p.models = &mp;
-    mdl_fitted f;
-    ut_err err;
-    if (mdl_fit(&p, &f, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_fitted f = fit_of(&p);
     for (int i = 0; i < 5; i++)
         assert_close(f.models[0].k_act[i], k[i], 1e-6);
     assert_close(f.models[0].power_coef[0], p0, 1e-9);
@@ -235,8 +247,7 @@ static void test_fit_recovers_known_coefficients(void **state)
     /* no throttled run: the clock never drops */
     for (size_t n = 0; n < 4; n++)
         p.copies_clock_mhz[n] = 1000;
-    if (mdl_fit(&p, &f, &err) < 0)
-        fail_msg("%s", err.msg);
+    f = fit_of(&p);
     assert_true(f.clock_per_watt == 0);
     mdl_fitted_free(&f);
     free(mp.grid);
@@ -267,10 +278,7 @@ static void test_both_profile_formats_fit_the_same(void **state)
     mdl_fitted a = fit_file(V100_AUTHORS), b = fit_file(V100_PROFILE);
     assert_same_fit(&a, &b);
     /* and our writer reproduces the shipped file from the authors' */
-    mdl_profile p;
-    ut_err err;
-    if (mdl_profile_load(V100_AUTHORS, &p, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_profile p = profile_file(V100_AUTHORS);
     p.price_per_hour = 3.06;
     char *js = mdl_profile_to_json(&p);
     char *path = tu_write_temp("conv.json", js);
@@ -290,19 +298,14 @@ static void test_both_profile_formats_fit_the_same(void **state)
 static void test_sched_with_few_copies(void **state)
 {
     (void)state;
-    mdl_profile p;
-    ut_err err;
-    if (mdl_profile_load(V100_AUTHORS, &p, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_profile p = profile_file(V100_AUTHORS);
     mdl_fitted f;
     p.ncopies = 1;
-    if (mdl_fit(&p, &f, &err) < 0)
-        fail_msg("%s", err.msg);
+    f = fit_of(&p);
     assert_true(f.sched_alpha_ms == 0 && f.sched_beta_ms == 0);
     mdl_fitted_free(&f);
     p.ncopies = 2;
-    if (mdl_fit(&p, &f, &err) < 0)
-        fail_msg("%s", err.msg);
+    f = fit_of(&p);
     double v1 = p.copies_idle_ms[0] * p.copies_clock_mhz[0] / p.max_clock_mhz,
            v2 = p.copies_idle_ms[1] * p.copies_clock_mhz[1] / p.max_clock_mhz;
     assert_close(f.sched_alpha_ms, (v2 - v1) / 2, 1e-12);
@@ -336,22 +339,15 @@ static void test_fitted_file_round_trip(void **state)
 static void test_names_are_escaped(void **state)
 {
     (void)state;
-    mdl_profile p;
-    ut_err err;
-    if (mdl_profile_load(V100_PROFILE, &p, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_profile p = profile_file(V100_PROFILE);
     snprintf(p.gpu, sizeof p.gpu, "V\"100\\");
     snprintf(p.models[0].name, sizeof p.models[0].name, "al\"ex\tnet");
     char *js = mdl_profile_to_json(&p);
     char *path = tu_write_temp("quoted-profile.json", js);
-    mdl_profile q;
-    if (mdl_profile_load(path, &q, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_profile q = profile_file(path);
     assert_string_equal(q.gpu, "V\"100\\");
     assert_string_equal(q.models[0].name, "al\"ex\tnet");
-    mdl_fitted f;
-    if (mdl_fit(&q, &f, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_fitted f = fit_of(&q);
     char *jf = mdl_fitted_to_json(&f);
     char *fpath = tu_write_temp("quoted-fitted.json", jf);
     mdl_fitted g = fit_file(fpath);
@@ -389,9 +385,7 @@ static void test_fitted_bad_values(void **state)
     assert_int_equal(mdl_load(path, &b, &err), -1);
     if (!strstr(err.msg, path) || !strstr(err.msg, "unique model names"))
         fail_msg("unclear message: %s", err.msg);
-    mdl_profile p;
-    if (mdl_profile_load(V100_PROFILE, &p, &err) < 0)
-        fail_msg("%s", err.msg);
+    mdl_profile p = profile_file(V100_PROFILE);
     p.models[1].active_pair_ms = 1e300;
     p.models[1].clock_pair_mhz = 1e300;
     assert_int_equal(mdl_fit(&p, &b, &err), -1);

@@ -12,18 +12,6 @@
 
 TU_FIT_FIXTURE(f, V100_PROFILE)
 
-static pol_workload wl(const char *name, const char *model, double slo,
-                       double rate)
-{
-    pol_workload w;
-    memset(&w, 0, sizeof w);
-    snprintf(w.name, sizeof w.name, "%s", name);
-    snprintf(w.model, sizeof w.model, "%s", model);
-    w.slo_ms = slo;
-    w.rate_rps = rate;
-    return w;
-}
-
 static int plan(const pol_workload *w, size_t n, int faithful, pol_plan *p,
                 ut_err *err)
 {
@@ -55,8 +43,9 @@ static const pol_instance *find(const pol_plan *p, const char *name,
 static void test_published_example(void **state)
 {
     (void)state;
-    pol_workload w[] = {wl("a", "alexnet", 15, 500), wl("r", "resnet50", 40, 400),
-                        wl("v", "vgg19", 60, 200)};
+    pol_workload w[] = {tu_wl("a", "alexnet", 15, 500),
+                        tu_wl("r", "resnet50", 40, 400),
+                        tu_wl("v", "vgg19", 60, 200)};
     for (int faithful = 0; faithful <= 1; faithful++) {
         pol_plan p;
         must_plan(w, 3, faithful, &p);
@@ -108,7 +97,7 @@ static int replica_batch(const char *model, double slo, double *tput)
 static void test_replicas_for_a_workload_larger_than_a_gpu(void **state)
 {
     (void)state;
-    pol_workload w[] = {wl("big", "resnet50", 40, 3000)};
+    pol_workload w[] = {tu_wl("big", "resnet50", 40, 3000)};
     pol_plan p;
     must_plan(w, 1, 0, &p);
     double tput = 0;
@@ -144,7 +133,7 @@ static void test_faithful_replica_batch_defect(void **state)
     (void)state;
     double tput;
     int b = replica_batch("resnet50", 40, &tput);
-    pol_workload one[] = {wl("big", "resnet50", 40, 3000)};
+    pol_workload one[] = {tu_wl("big", "resnet50", 40, 3000)};
     pol_plan p;
     ut_err err;
     assert_int_equal(plan(one, 1, 1, &p, &err), -1);
@@ -152,11 +141,11 @@ static void test_faithful_replica_batch_defect(void **state)
     assert_non_null(strstr(err.msg, "--faithful"));
     /* with enough workloads the index exists, and names another one's batch */
     pol_workload many[40];
-    many[0] = wl("big", "resnet50", 40, 3000);
+    many[0] = tu_wl("big", "resnet50", 40, 3000);
     for (int i = 1; i < 40; i++) {
         char name[16];
         snprintf(name, sizeof name, "s%d", i);
-        many[i] = wl(name, "alexnet", 30, 10 * i);
+        many[i] = tu_wl(name, "alexnet", 30, 10 * i);
     }
     must_plan(many, 40, 1, &p);
     pol_plan q;
@@ -178,8 +167,8 @@ static void test_faithful_replica_batch_defect(void **state)
 static void test_unservable_slo_names_the_workload(void **state)
 {
     (void)state;
-    pol_workload w[] = {wl("ok", "alexnet", 15, 500),
-                        wl("tight", "resnet50", 2, 100)};
+    pol_workload w[] = {tu_wl("ok", "alexnet", 15, 500),
+                        tu_wl("tight", "resnet50", 2, 100)};
     pol_plan p;
     ut_err err;
     assert_int_equal(plan(w, 2, 0, &p, &err), -1);
@@ -196,7 +185,7 @@ static void test_unservable_slo_names_the_workload(void **state)
 static void test_negative_bound_defect(void **state)
 {
     (void)state;
-    pol_workload w[] = {wl("r", "alexnet", 3, 50000)};
+    pol_workload w[] = {tu_wl("r", "alexnet", 3, 50000)};
     pol_plan p;
     ut_err err;
     assert_int_equal(plan(w, 1, 1, &p, &err), -1);
@@ -223,7 +212,7 @@ static void test_negative_bound_defect(void **state)
 static void test_new_gpu_is_checked_defect(void **state)
 {
     (void)state;
-    pol_workload w[] = {wl("v", "vgg19", 100, 600)};
+    pol_workload w[] = {tu_wl("v", "vgg19", 100, 600)};
     pol_plan p;
     must_plan(w, 1, 1, &p);
     const pol_instance *in = find(&p, "v", NULL);
@@ -357,7 +346,7 @@ static void test_plan_file_num_gpus_mismatch(void **state)
 static void test_bad_requests(void **state)
 {
     (void)state;
-    pol_workload w[] = {wl("x", "bert", 15, 500)};
+    pol_workload w[] = {tu_wl("x", "bert", 15, 500)};
     pol_plan p;
     ut_err err;
     assert_int_equal(plan(w, 1, 0, &p, &err), -1);
@@ -379,9 +368,12 @@ static void test_bad_requests(void **state)
 static void test_name_checks_name_the_first_clash(void **state)
 {
     (void)state;
-    pol_workload w[] = {wl("b", "alexnet", 15, 500), wl("a", "vgg19", 60, 50),
-                        wl("c", "ssd", 60, 50), wl("a", "resnet50", 40, 50),
-                        wl("b", "bert", 15, 500), wl("a", "ssd", 60, 50)};
+    pol_workload w[] = {tu_wl("b", "alexnet", 15, 500),
+                        tu_wl("a", "vgg19", 60, 50),
+                        tu_wl("c", "ssd", 60, 50),
+                        tu_wl("a", "resnet50", 40, 50),
+                        tu_wl("b", "bert", 15, 500),
+                        tu_wl("a", "ssd", 60, 50)};
     pol_plan p;
     ut_err err;
     assert_int_equal(plan(w, 6, 0, &p, &err), -1);
@@ -455,7 +447,8 @@ static void test_colocated_capacity(void **state)
     for (int i = 0; i < 24; i++) {
         char name[8];
         snprintf(name, sizeof name, "W%d", i + 1);
-        w[i] = wl(name, models[i % 4], 20 + 5 * (i % 5), 150 + 50 * (i % 7));
+        w[i] = tu_wl(name, models[i % 4], 20 + 5 * (i % 5),
+                     150 + 50 * (i % 7));
     }
     const char *pols[] = {"igniter", "ffd"};
     for (int k = 0; k < 2; k++) {

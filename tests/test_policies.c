@@ -6,9 +6,8 @@
  * error of gpu-lets+' interference model on the measured pairs.
  */
 #define TU_RANDOM_WORKLOADS
+#define TU_SIM
 #include "testutil.h"
-#include "policies/policy.h"
-#include "sim/sim.h"
 
 TU_FIT_MEASURED_FIXTURE(fit, meas)
 
@@ -43,12 +42,9 @@ static void check_plan(const char *policy, const pol_workload *w, size_t n,
 static void test_conformance_static(void **state)
 {
     (void)state;
-    pol_workload *w12;
     size_t n12;
+    pol_workload *w12 = tu_paper12(&fit, &n12);
     ut_err err;
-    if (pol_workloads_load("experiments/paper-12.json", &fit, &w12, &n12,
-                           &err) < 0)
-        fail_msg("%s", err.msg);
     for (const pol_ops *const *o = pol_all(); *o; o++) {
         assert_int_equal((*o)->version, POL_OPS_VERSION);
         assert_non_null((*o)->plan);
@@ -90,11 +86,9 @@ static void test_conformance_static(void **state)
 static void test_conformance_runtime(void **state)
 {
     (void)state;
-    pol_workload *w;
     size_t n;
+    pol_workload *w = tu_paper12(&fit, &n);
     ut_err err;
-    if (pol_workloads_load("experiments/paper-12.json", &fit, &w, &n, &err) < 0)
-        fail_msg("%s", err.msg);
     for (const pol_ops *const *o = pol_all(); *o; o++) {
         if (!(*o)->runtime)
             continue;
@@ -108,16 +102,8 @@ static void test_conformance_runtime(void **state)
             wc[i].arrivals.cv = 2;
         }
         sim_config c;
-        memset(&c, 0, sizeof c);
-        c.run.plan = &p;
-        c.fit = &fit;
+        tu_sim_config(&c, &p, &fit, "measured", wc, n, 60, 3);
         c.measured = &meas;
-        c.backend = "measured";
-        c.run.duration_s = 60;
-        c.run.interval_s = 1;
-        c.run.seed = 3;
-        c.run.wcfg = wc;
-        c.run.nw = n;
         c.policy = *o;
         c.req = &req;
         c.reconfig_delay_s = -1;
@@ -131,18 +117,6 @@ static void test_conformance_runtime(void **state)
         pol_plan_free(&p);
     }
     free(w);
-}
-
-static pol_workload wl(const char *name, const char *model, double slo,
-                       double rate)
-{
-    pol_workload w;
-    memset(&w, 0, sizeof w);
-    snprintf(w.name, sizeof w.name, "%s", name);
-    snprintf(w.model, sizeof w.model, "%s", model);
-    w.slo_ms = slo;
-    w.rate_rps = rate;
-    return w;
 }
 
 /* FFD+ uses iGniter's bounds, largest first, on the first GPU with room,
@@ -260,11 +234,9 @@ static void test_gpulets_partitions_pairs_and_budgets(void **state)
 static void test_gpulets_paper_12(void **state)
 {
     (void)state;
-    pol_workload *w;
     size_t n;
+    pol_workload *w = tu_paper12(&fit, &n);
     ut_err err;
-    if (pol_workloads_load("experiments/paper-12.json", &fit, &w, &n, &err) < 0)
-        fail_msg("%s", err.msg);
     pol_request req = {w, n, &fit, &meas, 0};
     pol_plan g, i, x;
     assert_int_equal(pol_make_plan("gpulets", &req, &g, &err), 0);
@@ -285,7 +257,7 @@ static void test_gpulets_paper_12(void **state)
 static void test_gpulets_needs_measured_data(void **state)
 {
     (void)state;
-    pol_workload w = wl("a", "resnet50", 40, 200);
+    pol_workload w = tu_wl("a", "resnet50", 40, 200);
     pol_request req = {&w, 1, &fit, NULL, 0};
     pol_plan p;
     ut_err err;
@@ -366,7 +338,8 @@ static void run_hook(const char *policy, const pol_workload *w, size_t n,
 static void test_gslice_raises_a_violating_share(void **state)
 {
     (void)state;
-    pol_workload w[2] = {wl("a", "resnet50", 40, 200), wl("b", "alexnet", 20, 300)};
+    pol_workload w[2] = {tu_wl("a", "resnet50", 40, 200),
+                         tu_wl("b", "alexnet", 20, 300)};
     pol_request req = {w, 2, &fit, &meas, 0};
     pol_plan p;
     ut_err err;
@@ -410,7 +383,7 @@ static void test_gslice_raises_a_violating_share(void **state)
 static void test_igniter_sg_takes_over_after_three_bad_intervals(void **state)
 {
     (void)state;
-    pol_workload w[1] = {wl("a", "vgg19", 60, 200)};
+    pol_workload w[1] = {tu_wl("a", "vgg19", 60, 200)};
     pol_request req = {w, 1, &fit, &meas, 0};
     pol_plan p;
     ut_err err;

@@ -6,9 +6,9 @@
  * trace.json stays valid JSON whatever a workload is called; a batch that
  * can never end does not wrap the clock.
  */
+#define TU_SIM
 #include "testutil.h"
 #include "lab/lab.h"
-#include "sim/sim.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -27,12 +27,7 @@ typedef struct one {
 static void one_init(one *o, const char *name, double share, double slo_ms)
 {
     memset(o, 0, sizeof *o);
-    snprintf(o->in.name, sizeof o->in.name, "%s", name);
-    snprintf(o->in.model, sizeof o->in.model, "alexnet");
-    o->in.batch = 4;
-    o->in.share_pct = share;
-    o->in.rate_rps = 200;
-    o->in.slo_ms = slo_ms;
+    tu_instance(&o->in, name, "alexnet", 4, share, 200, slo_ms);
     snprintf(o->g.type, sizeof o->g.type, "V100");
     o->g.inst = &o->in;
     o->g.n = 1;
@@ -43,14 +38,15 @@ static void one_init(one *o, const char *name, double share, double slo_ms)
     o->p.price_per_hour = o->p.cost_per_hour = 3.06;
     fe_workload_defaults(&o->w, name, 200);
     o->w.service_ms = 1;
-    o->c.run.plan = &o->p;
-    o->c.run.wcfg = &o->w;
-    o->c.run.nw = 1;
-    o->c.run.duration_s = 5;
-    o->c.run.interval_s = 1;
-    o->c.run.seed = 1;
-    o->c.fit = &fit;
-    o->c.backend = "fixed";
+    tu_sim_config(&o->c, &o->p, &fit, "fixed", &o->w, 1, 5, 1);
+}
+
+/* Simulates o into dir (results in *r unless r is NULL), or fails. */
+static void one_run(one *o, const char *dir, fe_result *r)
+{
+    ut_err err;
+    if (sim_run(&o->c, dir, r, &err) < 0)
+        fail_msg("%s", err.msg);
 }
 
 static void test_times_past_int64_are_refused(void **state)
@@ -101,9 +97,7 @@ static void test_temporaries_cleaned_and_modes(void **state)
     one o;
     one_init(&o, "w", 50, 20);
     o.c.run.trace_max = 10;
-    ut_err err;
-    if (sim_run(&o.c, dir, NULL, &err) < 0)
-        fail_msg("%s", err.msg);
+    one_run(&o, dir, NULL);
     struct stat st;
     assert_int_equal(stat(stale, &st), -1);
     const char *files[] = {"summary.json", "workloads.csv", "cdf.csv",
@@ -126,9 +120,8 @@ static void test_trace_json_escapes_names(void **state)
     one o;
     one_init(&o, "a\"b\\c", 50, 20);
     o.c.run.trace_max = 50;
+    one_run(&o, dir, NULL);
     ut_err err;
-    if (sim_run(&o.c, dir, NULL, &err) < 0)
-        fail_msg("%s", err.msg);
     char p[400];
     snprintf(p, sizeof p, "%s/trace.json", dir);
     cJSON *j = ut_json_load(p, &err);
@@ -153,10 +146,8 @@ static void test_endless_batch_does_not_wrap(void **state)
     one_init(&o, "w", 1e-300, 20);
     o.c.backend = "measured";
     o.c.measured = &meas;
-    ut_err err;
     fe_result r;
-    if (sim_run(&o.c, tu_tmpdir(), &r, &err) < 0)
-        fail_msg("%s", err.msg);
+    one_run(&o, tu_tmpdir(), &r);
     assert_true(r.complete);
     assert_int_equal(r.w[0].completed, 0);
     assert_true(r.w[0].arrived > 500);
@@ -175,10 +166,8 @@ static void test_stuck_requests_are_violations(void **state)
     one_init(&o, "w", 1e-300, 20);
     o.c.backend = "measured";
     o.c.measured = &meas;
-    ut_err err;
     fe_result r;
-    if (sim_run(&o.c, dir, &r, &err) < 0)
-        fail_msg("%s", err.msg);
+    one_run(&o, dir, &r);
     /* about 1000 arrivals in 5 s; all but the last 20 ms are late */
     assert_true(r.w[0].late_end > 900);
     assert_true(r.w[0].late_end < r.w[0].queued_end);
@@ -187,7 +176,7 @@ static void test_stuck_requests_are_violations(void **state)
     fe_result_free(&r);
     char p[400];
     snprintf(p, sizeof p, "%s/summary.json", dir);
-    cJSON *j = ut_json_load(p, &err);
+    cJSON *j = ut_json_load(p, NULL);
     assert_non_null(j);
     const cJSON *w = cJSON_GetArrayItem(
         cJSON_GetObjectItemCaseSensitive(j, "workloads"), 0);
@@ -207,9 +196,8 @@ static void test_csv_quoting_and_reserved_names(void **state)
     const char *dir = tu_tmpdir();
     one o;
     one_init(&o, "a,\"b\"", 50, 20);
+    one_run(&o, dir, NULL);
     ut_err err;
-    if (sim_run(&o.c, dir, NULL, &err) < 0)
-        fail_msg("%s", err.msg);
     const char *files[] = {"workloads.csv", "cdf.csv", "timeseries.csv"};
     for (size_t k = 0; k < 3; k++) {
         char p[400];

@@ -6,9 +6,9 @@
  * lateness and arrivals stay open-loop; a device error and a stop keep the
  * results so far, marked incomplete; bad input writes nothing.
  */
+#define TU_SIM
 #include "testutil.h"
 #include "serve/serve.h"
-#include "sim/sim.h"
 
 #include <cjson/cJSON.h>
 
@@ -130,13 +130,8 @@ static void add(tplan *t, size_t gpu, const char *name, const char *model,
 {
     if (gpu + 1 > t->p.ngpus)
         t->p.ngpus = gpu + 1;
-    pol_instance *in = &t->in[gpu][t->g[gpu].n++];
-    snprintf(in->name, sizeof in->name, "%s", name);
-    snprintf(in->model, sizeof in->model, "%s", model);
-    in->batch = batch;
-    in->share_pct = share;
-    in->rate_rps = rate;
-    in->slo_ms = slo;
+    tu_instance(&t->in[gpu][t->g[gpu].n++], name, model, batch, share, rate,
+                slo);
     size_t w = 0;
     while (w < t->nw && strcmp(t->w[w].name, name))
         w++;

@@ -7,8 +7,8 @@
  * its blocks made on demand against one flat array,
  * determinism, interruption, and bad input.
  */
+#define TU_SIM
 #include "testutil.h"
-#include "sim/sim.h"
 
 #include <sys/stat.h>
 
@@ -39,13 +39,17 @@ static void tp_init(tplan *t, size_t ngpus)
 static void tp_add(tplan *t, size_t gpu, const char *name, const char *model,
                    int batch, double share, double rate, double slo)
 {
-    pol_instance *in = &t->in[gpu][t->g[gpu].n++];
-    snprintf(in->name, sizeof in->name, "%s", name);
-    snprintf(in->model, sizeof in->model, "%s", model);
-    in->batch = batch;
-    in->share_pct = share;
-    in->rate_rps = rate;
-    in->slo_ms = slo;
+    tu_instance(&t->in[gpu][t->g[gpu].n++], name, model, batch, share, rate,
+                slo);
+}
+
+/* One workload "W" alone on one GPU, at its defaults. */
+static void tp_one(tplan *t, fe_workload_cfg *w, const char *model, int batch,
+                   double rate, double slo)
+{
+    tp_init(t, 1);
+    tp_add(t, 0, "W", model, batch, 100, rate, slo);
+    fe_workload_defaults(w, "W", rate);
 }
 
 static const char *fresh_dir(void)
@@ -56,16 +60,8 @@ static const char *fresh_dir(void)
 static void base_cfg(sim_config *c, const pol_plan *p, const char *backend,
                      fe_workload_cfg *w, size_t nw, double dur, double warm)
 {
-    memset(c, 0, sizeof *c);
-    c->run.plan = p;
-    c->fit = &fit;
-    c->backend = backend;
-    c->run.duration_s = dur;
+    tu_sim_config(c, p, &fit, backend, w, nw, dur, 7);
     c->run.warmup_s = warm;
-    c->run.interval_s = 1;
-    c->run.seed = 7;
-    c->run.wcfg = w;
-    c->run.nw = nw;
 }
 
 /* Little's law and conservation: asserted on every run of this file. */
@@ -94,19 +90,24 @@ static fe_result run_ok(const sim_config *c)
     return r;
 }
 
+/* The one workload of t (tp_one) simulated on backend. */
+static fe_result run_one(const tplan *t, fe_workload_cfg *w,
+                         const char *backend, double dur, double warm)
+{
+    sim_config c;
+    base_cfg(&c, &t->p, backend, w, 1, dur, warm);
+    return run_ok(&c);
+}
+
 /* M/D/1, service 1 ms: mean wait rho / (2 mu (1 - rho)). */
 static void mdl1_case(double rate, double want_ms)
 {
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, rate, 1000);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", rate);
+    tp_one(&t, &w, "alexnet", 1, rate, 1000);
     w.service_ms = 1;
     w.queue_limit = 1000000;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 4e6 / rate, 10);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 4e6 / rate, 10);
     const fe_wstats *s = &r.w[0];
     assert_int_equal(s->dropped, 0);
     double wq = s->queue_ns_sum / (double)s->batch_items / 1e6;
@@ -126,16 +127,12 @@ static void test_mm1_sojourn(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, 500, 1000);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 500);
+    tp_one(&t, &w, "alexnet", 1, 500, 1000);
     w.service_ms = 1;
     w.service_exp = 1;
     w.queue_limit = 1000000;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 8000, 10);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 8000, 10);
     /* 1 / (mu - lambda) = 1 / (1 - 0.5) per ms = 2 ms */
     assert_close(fe_hist_mean(&r.w[0].lat) / 1e6, 2.0, 0.02);
     fe_result_free(&r);
@@ -178,16 +175,12 @@ static void test_batcher_timeout_in_sim(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 4, 100, 10, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 10);
+    tp_one(&t, &w, "alexnet", 4, 10, 100);
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 5;
     w.service_ms = 2;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 100, 0);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 100, 0);
     const fe_wstats *s = &r.w[0];
     assert_true(s->batches == s->batch_items);
     assert_close(s->queue_ns_sum / (double)s->batch_items, 5e6, 1e-9);
@@ -201,16 +194,12 @@ static void test_batcher_full_batches_in_sim(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 4, 100, 1000, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 1000);
+    tp_one(&t, &w, "alexnet", 4, 1000, 100);
     w.arrivals.kind = TRACE_CONSTANT;
     w.max_delay_ms = 50;
     w.service_ms = 2;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 50, 1);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 50, 1);
     const fe_wstats *s = &r.w[0];
     assert_close((double)s->batch_items / (double)s->batches, 4, 1e-3);
     /* the 4th request of a batch waits 0, the 1st 3 ms: mean 1.5 ms */
@@ -223,15 +212,11 @@ static void test_queue_limit_drops(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, 2000, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 2000);
+    tp_one(&t, &w, "alexnet", 1, 2000, 100);
     w.service_ms = 1;
     w.queue_limit = 50;
-    sim_config c;
-    base_cfg(&c, &t.p, "fixed", &w, 1, 200, 1);
-    fe_result r = run_ok(&c);
+    fe_result r = run_one(&t, &w, "fixed", 200, 1);
     const fe_wstats *s = &r.w[0];
     assert_true(s->queued_end <= 51);
     assert_close((double)s->dropped / (double)s->arrived, 0.5, 0.02);
@@ -542,10 +527,8 @@ static void test_interrupt_keeps_results(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "alexnet", 1, 100, 500, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 500);
+    tp_one(&t, &w, "alexnet", 1, 500, 100);
     w.service_ms = 1;
     sim_config c;
     base_cfg(&c, &t.p, "fixed", &w, 1, 3600, 0);
@@ -575,10 +558,8 @@ static void test_bad_input(void **state)
 {
     (void)state;
     tplan t;
-    tp_init(&t, 1);
-    tp_add(&t, 0, "W", "bert", 1, 100, 500, 100);
     fe_workload_cfg w;
-    fe_workload_defaults(&w, "W", 500);
+    tp_one(&t, &w, "bert", 1, 500, 100);
     sim_config c;
     base_cfg(&c, &t.p, "model", &w, 1, 10, 0);
     ut_err err;

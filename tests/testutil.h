@@ -31,13 +31,12 @@
  * f; TU_FIT_MEASURED_FIXTURE(f, m) the V100's fitted profile into f and
  * its measured data into m. They define setup() and teardown().
  */
-#define TU_FIT_FIXTURE(F, PROFILE)                                           \
-    static mdl_fitted F;                                                     \
+#define TU_FIXTURE_(LOADED, FREE)                                            \
     static int setup(void **state)                                           \
     {                                                                        \
         (void)state;                                                         \
         ut_err err_;                                                         \
-        if (mdl_load(PROFILE, &F, &err_) == 0)                               \
+        if (LOADED)                                                          \
             return 0;                                                        \
         fprintf(stderr, "%s\n", err_.msg);                                   \
         return -1;                                                           \
@@ -45,29 +44,18 @@
     static int teardown(void **state)                                        \
     {                                                                        \
         (void)state;                                                         \
-        mdl_fitted_free(&F);                                                 \
+        FREE;                                                                \
         return 0;                                                            \
     }
+#define TU_FIT_FIXTURE(F, PROFILE)                                           \
+    static mdl_fitted F;                                                     \
+    TU_FIXTURE_(mdl_load(PROFILE, &F, &err_) == 0, mdl_fitted_free(&F))
 #define TU_FIT_MEASURED_FIXTURE(F, M)                                        \
     static mdl_fitted F;                                                     \
     static mdl_measured M;                                                   \
-    static int setup(void **state)                                           \
-    {                                                                        \
-        (void)state;                                                         \
-        ut_err err_;                                                         \
-        if (mdl_load(V100_PROFILE, &F, &err_) == 0 &&                        \
-            mdl_measured_load(V100_MEASURED, &M, &err_) == 0)                \
-            return 0;                                                        \
-        fprintf(stderr, "%s\n", err_.msg);                                   \
-        return -1;                                                           \
-    }                                                                        \
-    static int teardown(void **state)                                        \
-    {                                                                        \
-        (void)state;                                                         \
-        mdl_fitted_free(&F);                                                 \
-        mdl_measured_free(&M);                                               \
-        return 0;                                                            \
-    }
+    TU_FIXTURE_(mdl_load(V100_PROFILE, &F, &err_) == 0 &&                    \
+                    mdl_measured_load(V100_MEASURED, &M, &err_) == 0,        \
+                (mdl_fitted_free(&F), mdl_measured_free(&M)))
 
 /* |a - b| <= rel * |b| (or <= rel when b is 0) */
 #define assert_close(a, b, rel)                                              \
@@ -137,9 +125,76 @@ static inline char *tu_write_temp(const char *name, const char *text)
 
 #endif
 
+#if defined(TU_PLANS) || defined(TU_SIM) || defined(TU_RANDOM_WORKLOADS)
+#ifndef TU_PLANS_DONE
+#define TU_PLANS_DONE
+#include "policies/policy.h"
+
+/* A workload request: name, model, SLO (ms) and rate (req/s). */
+static inline pol_workload tu_wl(const char *name, const char *model,
+                                 double slo_ms, double rate_rps)
+{
+    pol_workload w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.name, sizeof w.name, "%s", name);
+    snprintf(w.model, sizeof w.model, "%s", model);
+    w.slo_ms = slo_ms;
+    w.rate_rps = rate_rps;
+    return w;
+}
+
+/* A plan's instance, every other field 0. */
+static inline void tu_instance(pol_instance *in, const char *name,
+                               const char *model, int batch, double share_pct,
+                               double rate_rps, double slo_ms)
+{
+    memset(in, 0, sizeof *in);
+    snprintf(in->name, sizeof in->name, "%s", name);
+    snprintf(in->model, sizeof in->model, "%s", model);
+    in->batch = batch;
+    in->share_pct = share_pct;
+    in->rate_rps = rate_rps;
+    in->slo_ms = slo_ms;
+}
+
+/* The paper's 12 workloads (experiments/paper-12.json), checked against
+ * fit; the test fails where they do not load. The caller frees them. */
+static inline pol_workload *tu_paper12(const mdl_fitted *fit, size_t *n)
+{
+    pol_workload *w;
+    ut_err err;
+    if (pol_workloads_load("experiments/paper-12.json", fit, &w, n, &err) < 0)
+        fail_msg("%s", err.msg);
+    return w;
+}
+#endif
+#endif
+
+#ifdef TU_SIM
+#include "sim/sim.h"
+
+/* A simulation of plan p with the workloads w[0..nw), on back end backend
+ * (fit may be NULL for "fixed"), for duration_s with a 1 s interval and
+ * the seed; every other field 0. */
+static inline void tu_sim_config(sim_config *c, const pol_plan *p,
+                                 const mdl_fitted *fit, const char *backend,
+                                 const fe_workload_cfg *w, size_t nw,
+                                 double duration_s, uint64_t seed)
+{
+    memset(c, 0, sizeof *c);
+    c->run.plan = p;
+    c->fit = fit;
+    c->backend = backend;
+    c->run.duration_s = duration_s;
+    c->run.interval_s = 1;
+    c->run.seed = seed;
+    c->run.wcfg = w;
+    c->run.nw = nw;
+}
+#endif
+
 #ifdef TU_RANDOM_WORKLOADS
 #include <gsl/gsl_rng.h>
-#include "policies/policy.h"
 
 /* n random workloads over the four V100 models, seeded: SLOs in a range
  * per model around the paper's (AlexNet 10-30 ms, ResNet-50 20-80,

@@ -418,13 +418,9 @@ int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
     int64_t sec0 = 0;
     double frac0 = 0;
     int lineno = 0, form = 0;
-    char *line = text;
+    char *cur = text, *line;
     int rc = 0;
-    while (*line) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        lineno++;
+    while ((line = ut_line_next(&cur, &lineno))) {
         size_t len = strcspn(line, ",\r");
         while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
             len--;
@@ -468,9 +464,6 @@ int trace_load_csv(const char *path, double **t_s, size_t *n, ut_err *err)
                 t[cnt++] = v;
             }
         }
-        if (!nl)
-            break;
-        line = nl + 1;
     }
     free(text);
     if (rc == 0 && cnt < 2)

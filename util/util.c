@@ -215,6 +215,29 @@ static void merge_into(cJSON *dst, cJSON *src)
     }
 }
 
+char *ut_line_next(char **cur, int *lineno)
+{
+    char *line = *cur;
+    if (!*line)
+        return NULL;
+    char *nl = strchr(line, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cur = nl + 1;
+    } else {
+        *cur = line + strlen(line);
+    }
+    (*lineno)++;
+    return line;
+}
+
+const char *ut_skip_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r')
+        s++;
+    return s;
+}
+
 cJSON *ut_jsonl_merge_load(const char *path, ut_err *err)
 {
     char *text = ut_read_file(path, NULL, err);
@@ -222,34 +245,24 @@ cJSON *ut_jsonl_merge_load(const char *path, ut_err *err)
         return NULL;
     cJSON *root = cJSON_CreateObject();
     int lineno = 0;
-    char *line = text;
-    while (*line) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        const char *p = line;
-        while (*p == ' ' || *p == '\t' || *p == '\r')
-            p++;
-        if (*p) {
-            cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
-            if (!obj) {
-                json_syntax_err(path, line, lineno - 1, err);
-                goto fail;
-            }
-            if (!cJSON_IsObject(obj)) {
-                char d[64];
-                ut_errf(err, "%s:%d: expected a JSON object, got %s", path,
-                        lineno, ut_json_describe(obj, d, sizeof d));
-                cJSON_Delete(obj);
-                goto fail;
-            }
-            merge_into(root, obj);
-            cJSON_Delete(obj);
+    char *cur = text, *line;
+    while ((line = ut_line_next(&cur, &lineno))) {
+        if (!*ut_skip_blank(line))
+            continue;
+        cJSON *obj = cJSON_ParseWithOpts(line, NULL, 1);
+        if (!obj) {
+            json_syntax_err(path, line, lineno - 1, err);
+            goto fail;
         }
-        if (!nl)
-            break;
-        line = nl + 1;
+        if (!cJSON_IsObject(obj)) {
+            char d[64];
+            ut_errf(err, "%s:%d: expected a JSON object, got %s", path,
+                    lineno, ut_json_describe(obj, d, sizeof d));
+            cJSON_Delete(obj);
+            goto fail;
+        }
+        merge_into(root, obj);
+        cJSON_Delete(obj);
     }
     free(text);
     return root;
@@ -543,6 +556,12 @@ void ut_buf_json_str(ut_buf *b, const char *s)
             ut_buf_printf(b, "%c", ch);
     }
     ut_buf_printf(b, "\"");
+}
+
+void ut_buf_json_num(ut_buf *b, const char *key, double v, const char *end)
+{
+    char d[32];
+    ut_buf_printf(b, "\"%s\": %s%s", key, ut_fmt_double(v, d), end);
 }
 
 unsigned long long ut_hash(unsigned long long h, const void *p, size_t n)

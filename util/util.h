@@ -58,6 +58,16 @@ int ut_errprefix(ut_err *err, const char *fmt, ...)
  * On failure returns NULL with err = "cannot open 'path': strerror". */
 char *ut_read_file(const char *path, size_t *len_out, ut_err *err);
 
+/* Splits a text into lines in place, for readers of line formats (JSON
+ * lines, CSV): each call returns the next line, its '\n' replaced by
+ * '\0', and adds one to *lineno; NULL after the last. A last line without
+ * '\n' counts; an empty text has no line. *cur starts at the text. */
+char *ut_line_next(char **cur, int *lineno);
+
+/* The first character of s that is not a space, tab or '\r' (the '\0' at
+ * the end where the line is blank). */
+const char *ut_skip_blank(const char *s);
+
 /* Parses a JSON document from a file; // and slash-star comments are
  * allowed. The caller owns the tree (cJSON_Delete). Syntax errors name the
  * file, line and column. */
@@ -147,6 +157,9 @@ void ut_buf_free(ut_buf *b);
 /* Appends s as a JSON string literal, quoted and escaped: the one JSON
  * string writer of the project. */
 void ut_buf_json_str(ut_buf *b, const char *s);
+/* Appends `"key": v` (v as ut_fmt_double writes it) and then end: one
+ * member of a JSON object that a writer lays out by hand. */
+void ut_buf_json_num(ut_buf *b, const char *key, double v, const char *end);
 /* The same literal written to f. */
 void ut_fputs_json(FILE *f, const char *s);
 /* s as one CSV field (RFC 4180): s itself when it needs no quoting, else
