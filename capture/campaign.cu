@@ -233,6 +233,7 @@ static void stats_of(double *v, int n, cg_lat *s)
     s->p50 = n ? v[(n - 1) / 2] : NAN;
     int k = (int)ceil(0.99 * n) - 1;
     s->p99 = n ? v[k < 0 ? 0 : k] : NAN;
+    cap_rec_quantiles(v, n, s->q);
 }
 
 /* The latencies go to the heap, allocated before the first timed
@@ -621,6 +622,8 @@ static void emit_solo(cg_ctx *c, const char *name, int b, int sms,
     cap_rec_set(&r, "p50_ms", s->p50);
     cap_rec_set(&r, "p99_ms", s->p99);
     cap_rec_set(&r, "std_ms", s->std);
+    if (s->iters > 0)
+        cap_rec_set_quant(&r, -1, s->q);
     cap_rec_set(&r, "gpu_ms", s->gpu_mean);
     cap_rec_set(&r, "power_w", p);
     cap_rec_set(&r, "clock_mhz", clk);

@@ -144,6 +144,8 @@ static void emit_coloc(cg_ctx *ctx, const corun *c, const char *set)
         cap_rec_member_set(&r, i, "p50_ms", m->s.p50);
         cap_rec_member_set(&r, i, "p99_ms", m->s.p99);
         cap_rec_member_set(&r, i, "std_ms", m->s.std);
+        if (m->s.iters > 0)
+            cap_rec_set_quant(&r, i, m->s.q);
     }
     cap_rec_set(&r, "power_w", p);
     cap_rec_set(&r, "clock_mhz", clk);

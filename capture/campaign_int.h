@@ -49,10 +49,12 @@ typedef struct cg_ctx {
                                     step everything needs failed */
 } cg_ctx;
 
-/* Latency of back-to-back inferences: ms; t0, t1 the window (cap_now). */
+/* Latency of back-to-back inferences: ms; t0, t1 the window (cap_now);
+ * q the distribution, quantiles at cap_rec_q_levels. */
 typedef struct cg_lat {
     int iters;
     double mean, p50, p99, std, gpu_mean, t0, t1;
+    double q[CAP_REC_NQ];
 } cg_lat;
 
 /* ---- campaign.cu ---------------------------------------------------------- */

@@ -250,6 +250,10 @@ typedef enum cap_rec_type {
     CAP_REC_JSON,      /* JSON text, written as is; never read */
     CAP_REC_SPLICE,    /* an object's members written as is without a key
                           (meta's library versions); never read */
+    CAP_REC_QUANT,     /* the latency distribution: an array of CAP_REC_NQ
+                          non-decreasing non-negative numbers, the quantiles
+                          at cap_rec_q_levels (at most one such field per
+                          record and one per member) */
     CAP_REC_MEMBERS    /* an array of 2..CAP_REC_MAX_MEMBERS objects, each
                           with the shape's member fields (coloc) */
 } cap_rec_type;
@@ -265,6 +269,12 @@ typedef enum cap_rec_type {
 #define CAP_REC_MAX_COPIES 16    /* copies.n; = MDL_MAX_COPIES */
 #define CAP_REC_MAX_MEMBERS 8    /* workloads of one co-location run */
 #define CAP_REC_MAX_FIELDS 20
+/* A point's latency distribution ("q_ms"): its nearest-rank quantiles at
+ * these levels (0: the smallest sample, 1: the largest; 0.5 and 0.99 are
+ * the p50_ms and p99_ms the campaign always wrote). Twelve numbers: enough
+ * for the tail a simulator needs (p99.9), small beside a record. */
+#define CAP_REC_NQ 12
+extern const double cap_rec_q_levels[CAP_REC_NQ];
 
 typedef struct cap_rec_field {
     const char *name;
@@ -314,6 +324,9 @@ typedef struct cap_rec {
     cap_rec_val v[CAP_REC_MAX_FIELDS];
     int nmembers;
     cap_rec_val m[CAP_REC_MAX_MEMBERS][CAP_REC_MAX_FIELDS];
+    /* the CAP_REC_QUANT field's values: [0] the record's, [1 + i]
+     * member i's */
+    double q[1 + CAP_REC_MAX_MEMBERS][CAP_REC_NQ];
 } cap_rec;
 
 /* An empty record of a shape, its "mech" set. */
@@ -328,6 +341,14 @@ void cap_rec_member_set(cap_rec *r, int member, const char *name, double v);
 void cap_rec_member_set_str(cap_rec *r, int member, const char *name,
                             const char *s);
 /* A field's value (never NULL; unset: set 0, num NAN, str NULL). */
+/* The CAP_REC_QUANT field of the record (member < 0) or of a member:
+ * set copies q[CAP_REC_NQ] (the caller's quantiles at cap_rec_q_levels,
+ * sorted); get returns the CAP_REC_NQ values, or NULL when unset. */
+void cap_rec_set_quant(cap_rec *r, int member, const double *q);
+const double *cap_rec_get_quant(const cap_rec *r, int member);
+/* q[CAP_REC_NQ]: the nearest-rank quantiles of the n sorted samples v
+ * (NAN when n is 0): the one rule the campaign's clients share. */
+void cap_rec_quantiles(const double *v, int n, double *q);
 const cap_rec_val *cap_rec_get(const cap_rec *r, const char *name);
 const cap_rec_val *cap_rec_member_get(const cap_rec *r, int member,
                                       const char *name);

@@ -38,6 +38,8 @@
 #define NAMEF(flags) {"model", CAP_REC_NAME, flags, 0, 0, 0, NULL}
 /* power and clock: NVML's mean over the window, null without a sample */
 #define NVML(name, flags) {name, CAP_REC_POS, (flags) | NUL, 0, 0, G, NULL}
+/* the latency distribution, "%.5f" as the latencies */
+#define QUANT {"q_ms", CAP_REC_QUANT, CAP_REC_OPT, 0, 0, 5, NULL}
 #define BIG 100000L            /* batch sizes and SM counts */
 #define HUGE_INT (1L << 53)    /* byte counts: exact in a double */
 
@@ -103,7 +105,7 @@ static const cap_rec_field solo_f[] = {
     NUMF("mean_ms", CAP_REC_POS, REQ, 5),
     NUMF("p50_ms", CAP_REC_NONNEG, OPT, 5),
     NUMF("p99_ms", CAP_REC_NONNEG, OPT, 5),
-    NUMF("std_ms", CAP_REC_NONNEG, REQ, 5),
+    NUMF("std_ms", CAP_REC_NONNEG, REQ, 5), QUANT,
     NUMF("gpu_ms", CAP_REC_NUM, 0, 5),
     NVML("power_w", OPT), NVML("clock_mhz", OPT),
     INT("samples", 0, 0, HUGE_INT),
@@ -152,7 +154,7 @@ static const cap_rec_field member_f[] = {
     NUMF("mean_ms", CAP_REC_POS, REQ, 5),
     NUMF("p50_ms", CAP_REC_NONNEG, OPT, 5),
     NUMF("p99_ms", CAP_REC_NONNEG, OPT, 5),
-    NUMF("std_ms", CAP_REC_NONNEG, REQ, 5),
+    NUMF("std_ms", CAP_REC_NONNEG, REQ, 5), QUANT,
 };
 
 static const cap_rec_field coloc_mps_f[] = {
@@ -227,6 +229,21 @@ static const cap_rec_kind kinds[CAP_REC_NKINDS] = {
     [CAP_REC_END] = KIND("end", NULL, end_f),
 };
 
+const double cap_rec_q_levels[CAP_REC_NQ] = {
+    0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1,
+};
+
+/* Nearest rank, the sample at ceil(p n) - 1 (the first for p = 0): the
+ * rule the campaign used for p50 and p99 before the vector, so q_ms's
+ * 0.5 and 0.99 entries equal p50_ms and p99_ms. */
+void cap_rec_quantiles(const double *v, int n, double *q)
+{
+    for (int i = 0; i < CAP_REC_NQ; i++) {
+        int k = (int)ceil(cap_rec_q_levels[i] * n) - 1;
+        q[i] = n ? v[k < 0 ? 0 : k >= n ? n - 1 : k] : NAN;
+    }
+}
+
 const cap_rec_kind *cap_rec_kind_of(cap_rec_id id)
 {
     assert(id >= 0 && id < CAP_REC_NKINDS);
@@ -262,6 +279,9 @@ static void init(cap_rec *r, cap_rec_id id, int with_mech)
     clear(r->v, CAP_REC_MAX_FIELDS);
     for (int i = 0; i < CAP_REC_MAX_MEMBERS; i++)
         clear(r->m[i], CAP_REC_MAX_FIELDS);
+    for (int i = 0; i <= CAP_REC_MAX_MEMBERS; i++)
+        for (int k = 0; k < CAP_REC_NQ; k++)
+            r->q[i][k] = NAN;
     if (with_mech && r->k->mech)
         cap_rec_set_str(r, "mech", r->k->mech);
 }
@@ -325,6 +345,36 @@ void cap_rec_member_set_str(cap_rec *r, int member, const char *name,
     s->str = str;
 }
 
+/* The one CAP_REC_QUANT field of a record or member shape; -1: none. */
+static int quant_index(const cap_rec *r, int member)
+{
+    const cap_rec_field *f = member < 0 ? r->k->fields : r->k->member;
+    int nf = member < 0 ? r->k->nfields : r->k->nmember;
+    for (int i = 0; i < nf; i++)
+        if (f[i].type == CAP_REC_QUANT)
+            return i;
+    return -1;
+}
+
+void cap_rec_set_quant(cap_rec *r, int member, const double *q)
+{
+    int i = quant_index(r, member);
+    assert(i >= 0 && "no quantile field in this record shape");
+    cap_rec_val *s = member < 0 ? &r->v[i] : slot(r, member, "q_ms");
+    s->set = 1;
+    memcpy(r->q[member + 1], q, CAP_REC_NQ * sizeof *q);
+}
+
+const double *cap_rec_get_quant(const cap_rec *r, int member)
+{
+    int i = quant_index(r, member);
+    if (i < 0)
+        return NULL;
+    assert(member < r->nmembers);
+    const cap_rec_val *v = member < 0 ? &r->v[i] : &r->m[member][i];
+    return v->set ? r->q[member + 1] : NULL;
+}
+
 const cap_rec_val *cap_rec_get(const cap_rec *r, const char *name)
 {
     return &r->v[index_of(r, -1, name)];
@@ -340,7 +390,7 @@ const cap_rec_val *cap_rec_member_get(const cap_rec *r, int member,
 /* ---- writing -------------------------------------------------------------- */
 
 static void write_fields(ut_buf *b, const cap_rec *r, const cap_rec_field *f,
-                         int nf, const cap_rec_val *v, int comma)
+                         int nf, const cap_rec_val *v, int member, int comma)
 {
     for (int i = 0; i < nf; i++) {
         if (!v[i].set)
@@ -373,9 +423,16 @@ static void write_fields(ut_buf *b, const cap_rec *r, const cap_rec_field *f,
             ut_buf_printf(b, "[");
             for (int m = 0; m < r->nmembers; m++) {
                 ut_buf_printf(b, "%s{", m ? "," : "");
-                write_fields(b, r, r->k->member, r->k->nmember, r->m[m], 0);
+                write_fields(b, r, r->k->member, r->k->nmember, r->m[m], m,
+                             0);
                 ut_buf_printf(b, "}");
             }
+            ut_buf_printf(b, "]");
+            break;
+        case CAP_REC_QUANT:
+            for (int k = 0; k < CAP_REC_NQ; k++)
+                ut_buf_printf(b, "%s%.*f", k ? "," : "[", f[i].fmt,
+                              r->q[member + 1][k]);
             ut_buf_printf(b, "]");
             break;
         default:   /* a number */
@@ -393,7 +450,7 @@ static void write_fields(ut_buf *b, const cap_rec *r, const cap_rec_field *f,
 void cap_rec_write(const cap_rec *r, ut_buf *b)
 {
     ut_buf_printf(b, "{\"kind\":\"%s\"", r->k->kind);
-    write_fields(b, r, r->k->fields, r->k->nfields, r->v, 1);
+    write_fields(b, r, r->k->fields, r->k->nfields, r->v, -1, 1);
     ut_buf_printf(b, "}\n");
 }
 
@@ -504,14 +561,43 @@ static int check(const cap_rec_field *f, const cJSON *j, long hi,
         }
         break;
     case CAP_REC_MEMBERS:
+    case CAP_REC_QUANT:
         break;   /* read_fields's */
     }
     out->num = x;
     return 0;
 }
 
+/* 0 with q filled if j is an array of CAP_REC_NQ non-decreasing
+ * non-negative numbers; else -1 with what it expects and what it got. */
+static int read_quant(const cJSON *j, double *q, char *expect, size_t ne,
+                      char *got, size_t ng)
+{
+    snprintf(expect, ne, "an array of %d non-decreasing non-negative "
+             "numbers", CAP_REC_NQ);
+    ut_json_describe(j, got, ng);
+    int k = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : -1;
+    if (k != CAP_REC_NQ) {
+        if (k >= 0)
+            snprintf(got, ng, "%d elements", k);
+        return -1;
+    }
+    for (int i = 0; i < k; i++) {
+        const cJSON *e = cJSON_GetArrayItem(j, i);
+        double x = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+        if (!(isfinite(x) && x >= 0 && (i == 0 || x >= q[i - 1]))) {
+            char d[48];
+            snprintf(got, ng, "element %d %s", i,
+                     ut_json_describe(e, d, sizeof d));
+            return -1;
+        }
+        q[i] = x;
+    }
+    return 0;
+}
+
 static int read_fields(const cJSON *o, cap_rec *r, const cap_rec_field *f,
-                       int nf, cap_rec_val *v, const char *where,
+                       int nf, cap_rec_val *v, int member, const char *where,
                        ut_err *err)
 {
     for (int i = 0; i < nf; i++) {
@@ -544,12 +630,15 @@ static int read_fields(const cJSON *o, cap_rec *r, const cap_rec_field *f,
                                        w, ut_json_describe(e, got,
                                                            sizeof got));
                     if (read_fields(e, r, r->k->member, r->k->nmember,
-                                    r->m[m], w, err) < 0)
+                                    r->m[m], m, w, err) < 0)
                         return -1;
                 }
             }
             if (k < 0)
                 ut_json_describe(j, got, sizeof got);
+        } else if (f[i].type == CAP_REC_QUANT) {
+            bad = read_quant(j, r->q[member + 1], expect, sizeof expect, got,
+                             sizeof got) < 0;
         } else {
             long hi = f[i].hi;
             if (hi < 0) {   /* at most the record's SMs, checked before */
@@ -576,5 +665,6 @@ int cap_rec_read(const cJSON *o, cap_rec_id id, const char *where,
                  cap_rec *r, ut_err *err)
 {
     init(r, id, 0);     /* "mech", when the shape has one, is what was read */
-    return read_fields(o, r, r->k->fields, r->k->nfields, r->v, where, err);
+    return read_fields(o, r, r->k->fields, r->k->nfields, r->v, -1, where,
+                       err);
 }
