@@ -38,6 +38,8 @@ typedef struct dv_solo {
     char model[MDL_NAME_MAX];
     int mi, line, batch, sms, iters;
     double mean_ms, std_ms, p50_ms, p99_ms, power_w, clock_mhz;
+    int has_q;                    /* q_ms recorded (raw q_ms) */
+    double q_ms[MDL_SD_NQ];
 } dv_solo;
 
 typedef struct dv_kern {
@@ -67,6 +69,8 @@ typedef struct dv_member {
     char model[MDL_NAME_MAX];
     int mi, batch, sms, iters;
     double mean_ms, std_ms, p50_ms, p99_ms;
+    int has_q;
+    double q_ms[MDL_SD_NQ];
 } dv_member;
 
 typedef struct dv_coloc {

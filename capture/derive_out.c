@@ -279,10 +279,39 @@ static const char *const table_name[T_N] = {"latency", "throughput",
  * {"SHARE": ms}}}}, then throughput (req/s, batch / mean latency: the runs
  * are closed-loop, one batch after another), l2cache and dram (%: the
  * nearest ncu point of the model, as gpu-lets+ reads them per cell), and
- * std (ms; an addition: loaders skip tables they do not know). Shares are
- * written in full precision, so that pair rows of the same partition name
- * the same share. Batches above MDL_MAX_BATCH are not in the tables.
+ * std (ms; an addition: loaders skip tables they do not know), and, for
+ * a capture that recorded them (q_ms), quantiles: each point's latency
+ * quantiles at MDL_SD_LEVELS, the service-time distribution the measured
+ * back end samples. Shares are written in full precision, so that pair
+ * rows of the same partition name the same share. Batches above
+ * MDL_MAX_BATCH are not in the tables.
  */
+static void quantile_table(const dv_raw *r, size_t mi, const dv_solo **s,
+                           size_t ns, ut_buf *b)
+{
+    char d[32];
+    int row = -1;
+    for (size_t i = 0; i < ns; i++) {
+        const dv_solo *x = s[i];
+        if (x->batch > MDL_MAX_BATCH || !x->has_q)
+            continue;
+        if (row < 0)
+            ut_buf_printf(b, "{\"%s\": {\"quantiles\": {",
+                          r->model[mi].name);
+        if (x->batch != row)
+            ut_buf_printf(b, "%s\"%d\": {", row < 0 ? "" : "}, ", x->batch);
+        ut_buf_printf(b, "%s\"%s\": [", x->batch == row ? ", " : "",
+                      ut_fmt_double(dv_share_of(r, x->sms), d));
+        for (int k = 0; k < MDL_SD_NQ; k++)
+            ut_buf_printf(b, "%s%s", k ? ", " : "",
+                          ut_fmt_double(x->q_ms[k], d));
+        ut_buf_printf(b, "]");
+        row = x->batch;
+    }
+    if (row >= 0)
+        ut_buf_printf(b, "}}}}\n");
+}
+
 int dv_solo_tables(const dv_raw *r, ut_buf *b, ut_err *err)
 {
     char d1[32], d2[32];
@@ -336,6 +365,7 @@ int dv_solo_tables(const dv_raw *r, ut_buf *b, ut_err *err)
             }
             ut_buf_printf(b, "%s}}}\n", row < 0 ? "" : "}");
         }
+        quantile_table(r, mi, s, ns, b);
         free(s);
     }
     return 0;
@@ -395,7 +425,7 @@ size_t dv_pair_rows(const dv_raw *r, int test, ut_buf *b, ut_err *err)
  * colocations-multi.jsonl: one held-out run of 3 or more workloads per
  * line, shaped so that `igniter predict --input` reads it as is:
  *   {"n": 3, "colocate": [{"model", "batch", "resource_pct", "sms",
- *    "latency_ms", "std_ms", "p50_ms", "p99_ms", "iters"}, ...],
+ *    "latency_ms", "std_ms", "p50_ms", "p99_ms", "iters", "q_ms"}, ...],
  *    "power_w", "clock_mhz", "raw_line"}
  * latency_ms is the measured mean, like the pair files'; resource_pct the
  * member's share of the GPU; power and clock only where NVML sampled.
@@ -425,6 +455,11 @@ void dv_multi_lines(const dv_raw *r, ut_buf *b)
                               ut_fmt_double(m->p99_ms, d));
             if (m->iters)
                 ut_buf_printf(b, ", \"iters\": %d", m->iters);
+            for (int q = 0; m->has_q && q < MDL_SD_NQ; q++)
+                ut_buf_printf(b, "%s%s", q ? ", " : ", \"q_ms\": [",
+                              ut_fmt_double(m->q_ms[q], d));
+            if (m->has_q)
+                ut_buf_printf(b, "]");
             ut_buf_printf(b, "}");
         }
         ut_buf_printf(b, "]");

@@ -161,6 +161,11 @@ static int rec_solo(dv_raw *r, const cap_rec *v, int line)
     s.power_w = num(v, "power_w");
     s.clock_mhz = num(v, "clock_mhz");
     s.iters = whole(cap_rec_get(v, "iters"));
+    const double *q = cap_rec_get_quant(v, -1);
+    if (q) {
+        s.has_q = 1;
+        memcpy(s.q_ms, q, sizeof s.q_ms);
+    }
     for (size_t i = 0; i < r->nsolo; i++)
         if (!strcmp(r->solo[i].model, s.model) && r->solo[i].batch ==
             s.batch && r->solo[i].sms == s.sms) {
@@ -243,6 +248,11 @@ static int rec_coloc(dv_raw *r, const cap_rec *v, const char *where,
         m->p50_ms = cap_rec_member_get(v, i, "p50_ms")->num;
         m->p99_ms = cap_rec_member_get(v, i, "p99_ms")->num;
         m->iters = whole(cap_rec_member_get(v, i, "iters"));
+        const double *q = cap_rec_get_quant(v, i);
+        if (q) {
+            m->has_q = 1;
+            memcpy(m->q_ms, q, sizeof m->q_ms);
+        }
     }
     c.power_w = num(v, "power_w");
     c.clock_mhz = num(v, "clock_mhz");

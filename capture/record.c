@@ -16,6 +16,7 @@
  * numbers (exact below 2^53, as %d, %ld and %zu were).
  */
 #include "capture/capture.h"
+#include "model/model.h"
 
 #include <assert.h>
 #include <math.h>
@@ -229,9 +230,9 @@ static const cap_rec_kind kinds[CAP_REC_NKINDS] = {
     [CAP_REC_END] = KIND("end", NULL, end_f),
 };
 
-const double cap_rec_q_levels[CAP_REC_NQ] = {
-    0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1,
-};
+/* the levels are the simulator's (model.h), which samples them */
+_Static_assert(CAP_REC_NQ == MDL_SD_NQ, "q_ms has model.h's levels");
+const double cap_rec_q_levels[CAP_REC_NQ] = MDL_SD_LEVELS;
 
 /* Nearest rank, the sample at ceil(p n) - 1 (the first for p = 0): the
  * rule the campaign used for p50 and p99 before the vector, so q_ms's

@@ -3,6 +3,7 @@
  * the model's error against it.
  */
 #include "model/model.h"
+#include "model/servdist_int.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -351,7 +352,8 @@ int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
                 t->lat_ms[b][j] = t->l2_pct[b][j] = t->dram_pct[b][j] = NAN;
         if (load_table(t, it, "latency", where, 0, err) < 0 ||
             load_table(t, it, "l2cache", where, 1, err) < 0 ||
-            load_table(t, it, "dram", where, 2, err) < 0)
+            load_table(t, it, "dram", where, 2, err) < 0 ||
+            mdl_sd_load_tables(t, it, where, err) < 0)
             goto fail;
     }
     /* the pair rows must name models that have solo tables */
@@ -372,6 +374,7 @@ int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
         ut_errprefix(err, "%s", path);
         goto fail;
     }
+    mdl_sd_pair_cvs(m);
     cJSON_Delete(root);
     return 0;
 fail:

@@ -229,6 +229,39 @@ typedef struct mdl_pair {
     double std_a_ms, std_b_ms;   /* NAN where the file has none */
 } mdl_pair;
 
+/* ---- service-time distributions (servdist.c) ---------------------------- */
+
+/*
+ * A batch's service time as a multiple of its mean: a shape of mean 1 that
+ * the simulator scales to an interpolated mean. Three kinds: none (always
+ * 1: the mean alone), a lognormal of a given coefficient of variation (the
+ * family fitted where only a mean and a standard deviation were recorded),
+ * or measured quantiles at MDL_SD_LEVELS, sampled by inverting the
+ * piecewise-linear CDF through them.
+ */
+#define MDL_SD_NQ 12
+/* The quantile levels of a measured distribution, the capture's q_ms
+ * (capture/record.c): the smallest sample, p1 ... p99.9, the largest. */
+#define MDL_SD_LEVELS {0, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, \
+                       0.99, 0.999, 1}
+typedef enum mdl_sd_kind { MDL_SD_NONE, MDL_SD_LOGN, MDL_SD_QUANT } mdl_sd_kind;
+typedef struct mdl_servdist {
+    mdl_sd_kind kind;
+    double sigma;               /* MDL_SD_LOGN: of log X (mu = -sigma^2/2) */
+    double q[MDL_SD_NQ];        /* MDL_SD_QUANT: non-decreasing, mean 1 */
+} mdl_servdist;
+
+/* The shape of the quantiles q_ms[MDL_SD_NQ] (non-decreasing, a positive
+ * mean): q_ms over the mean of its piecewise-linear quantile function. */
+void mdl_sd_from_quantiles(const double *q_ms, mdl_servdist *d);
+/* A lognormal of mean 1 and coefficient of variation cv (<= 0: none). */
+void mdl_sd_lognormal(double cv, mdl_servdist *d);
+/* The multiple of the mean at probability u in [0, 1) (a uniform draw
+ * gives a sample); >= 0, and exactly 1 for MDL_SD_NONE. */
+double mdl_sd_at(const mdl_servdist *d, double u);
+/* E[X^2] of the shape (its mean is 1): exact for every kind. */
+double mdl_sd_moment2(const mdl_servdist *d);
+
 /* Solo latency table of one model: lat[batch][share index], NAN if absent. */
 #define MDL_MEAS_SHARES 8
 typedef struct mdl_solo_table {
@@ -238,6 +271,13 @@ typedef struct mdl_solo_table {
     double lat_ms[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
     double l2_pct[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
     double dram_pct[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
+    /* the distribution of each point (servdist.c): the file's "std" (ms)
+     * and "quantiles" (q[..][0] NAN where none); pair_cv, the median
+     * std / latency of the model's pair rows (NAN: none), for a file with
+     * no solo spread (the V100's) */
+    double std_ms[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES];
+    double q_ms[MDL_MAX_BATCH + 1][MDL_MEAS_SHARES][MDL_SD_NQ];
+    double pair_cv;
 } mdl_solo_table;
 
 /* Slow-downs of model a beside model b on the measured pair grid, built by
@@ -307,6 +347,16 @@ double mdl_measured_slowdown(const mdl_measured *m, int a, int b,
  */
 void mdl_measured_colocated(const mdl_measured *m, const mdl_place *w,
                             size_t n, double *lat_ms);
+
+/*
+ * The service-time shape of model `model` (an index into m->solo) at
+ * (batch, share_pct): that of the nearest measured point (distance in
+ * log batch plus log share), where the file gives it as quantiles; else a
+ * lognormal with that point's std / latency; else a lognormal with the
+ * model's pair_cv; else none. Pure function.
+ */
+void mdl_measured_servdist(const mdl_measured *m, int model, double batch,
+                           double share_pct, mdl_servdist *d);
 
 /* Absolute percentage errors of the model on the measured pairs. */
 typedef struct mdl_error_stats {

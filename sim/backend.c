@@ -19,6 +19,7 @@ static const sim_backend_ops *const backends[] = {
     &sim_backend_model,
     &sim_backend_measured,
     &sim_backend_measured_solo,
+    &sim_backend_measured_mean,
     NULL,
 };
 

@@ -5,12 +5,14 @@
  * `measured` separates what queueing costs from what co-location costs,
  * and it is the "no interference" predictor that the H100 and H200
  * captures found closer to the measured pairs than iGniter's model.
+ * Service times are drawn as `measured` draws them, so that the two
+ * differ by interference only.
  */
 #include "sim/backend_int.h"
 
 static int solo_init(const sim_backend_args *a, void **state, ut_err *err)
 {
-    return sim_pred_init(a, state, 1, err);
+    return sim_pred_init(a, state, 1, 1, err);
 }
 
 static void solo_factors(void *st, const sim_active *a, size_t n, double *f)

@@ -89,6 +89,7 @@ extern const sim_backend_ops sim_backend_fixed;
 extern const sim_backend_ops sim_backend_model;
 extern const sim_backend_ops sim_backend_measured;
 extern const sim_backend_ops sim_backend_measured_solo;
+extern const sim_backend_ops sim_backend_measured_mean;
 
 /* ---- a simulation -------------------------------------------------------------- */
 

@@ -1,11 +1,14 @@
 /*
  * test_servdist.c - service-time distributions: the raw record's latency
  * quantiles ("q_ms", capture/record.c) written, read back and refused
- * when malformed.
+ * when malformed; `igniter derive` carrying them into the measured data,
+ * and the measured back end's loader reading them.
  */
+#define TU_SYNTH_RAW
 #include "testutil.h"
 
 #include "capture/capture.h"
+#include "model/model.h"
 
 #include <cjson/cJSON.h>
 
@@ -116,12 +119,66 @@ static void quant_checked(void **state)
     }
 }
 
+/* A synthetic capture whose alpha (batch 8, 64 SMs) point was timed
+ * again with its distribution (a later record replaces the earlier):
+ * derive writes its quantiles, the loader reads them, and the point's
+ * shape is the measured one (mean 1); a point without them keeps the
+ * lognormal of its std. */
+static void derive_carries_quantiles(void **state)
+{
+    (void)state;
+    char *raw = tu_synth_raw(NULL, NULL);
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%s", raw);
+    double mean = tu_synth_ms(0, 8, 64), q[CAP_REC_NQ];
+    for (int i = 0; i < CAP_REC_NQ; i++)
+        q[i] = mean * (0.8 + 0.4 * cap_rec_q_levels[i]);
+    cap_rec r;
+    cap_rec_init(&r, CAP_REC_SOLO);
+    cap_rec_set_str(&r, "model", "alpha");
+    cap_rec_set(&r, "batch", 8);
+    cap_rec_set(&r, "sms", 64);
+    cap_rec_set(&r, "iters", 100);
+    cap_rec_set(&r, "mean_ms", mean);
+    cap_rec_set(&r, "std_ms", mean * 0.1);
+    cap_rec_set_quant(&r, -1, q);
+    cap_rec_write(&r, &b);
+    ut_buf_printf(&b, "%s\n", TU_SYNTH_END);
+    char *path = tu_write_temp("raw-q.jsonl", b.s);
+    const char *out = tu_tmpdir();
+    ut_err err;
+    if (cap_derive(path, out, NULL, 0, &err) < 0)
+        fail_msg("%s", err.msg);
+    char mpath[256];
+    snprintf(mpath, sizeof mpath, "%s/measured-colocation.jsonl", out);
+    mdl_measured m;
+    if (mdl_measured_load(mpath, &m, &err) < 0)
+        fail_msg("%s", err.msg);
+    int a = mdl_measured_find(&m, "alpha");
+    assert_true(a >= 0);
+    double share = 100.0 * 64 / 132;
+    mdl_servdist d;
+    mdl_measured_servdist(&m, a, 8, share, &d);
+    assert_int_equal(d.kind, MDL_SD_QUANT);
+    /* q is linear in the level: its piecewise mean is mean * 1.0 */
+    for (int i = 0; i < CAP_REC_NQ; i++)
+        assert_true(fabs(d.q[i] - q[i] / mean) < 1e-4);
+    mdl_measured_servdist(&m, a, 1, 100, &d);      /* std only: 2 % */
+    assert_int_equal(d.kind, MDL_SD_LOGN);
+    assert_true(fabs(mdl_sd_moment2(&d) - (1 + 0.02 * 0.02)) < 1e-6);
+    mdl_measured_free(&m);
+    free(path);
+    free(raw);
+    ut_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quantiles_nearest_rank),
         cmocka_unit_test(quant_round_trip),
         cmocka_unit_test(quant_checked),
+        cmocka_unit_test(derive_carries_quantiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
