@@ -396,57 +396,175 @@ int cli_predict(int argc, char **argv)
 /* ---- accuracy -------------------------------------------------------------- */
 
 static const char accuracy_help[] =
-    "usage: igniter accuracy --profile P (--measured M | --multi F) [--json]\n\n"
-    "Predicts every measured co-located pair of M (the shape of\n"
-    "traces/v100/measured-colocation.jsonl) with the iGniter model fitted on\n"
-    "P, and reports the absolute percentage error of the latencies: mean,\n"
-    "median, P90, max; and the same for a no-interference baseline (each\n"
-    "workload predicted alone at its share). With --multi, the same for\n"
-    "measured runs of several workloads (igniter derive's\n"
-    "colocations-multi.jsonl), by the number of workloads in a run.\n\n"
-    "  --profile P   profile or fitted model\n"
-    "  --measured M  measured co-location data (pairs)\n"
-    "  --multi F     measured runs of several workloads, a JSON line each\n"
-    "  --json        one JSON object instead of a table\n";
+    "usage: igniter accuracy --profile P (--measured M | --multi F)\n"
+    "                        [--train T] [--hold-out-share S] [--json]\n\n"
+    "Judges every latency predictor on measured co-located runs: the pairs\n"
+    "of M (the shape of traces/v100/measured-colocation.jsonl) or the runs\n"
+    "of F (igniter derive's colocations-multi.jsonl), reporting the absolute\n"
+    "percentage error of the latencies (mean, median, P90, max) for each\n"
+    "run size. Predictors: igniter (iGniter's model fitted on P),\n"
+    "no-interference (each alone at its share, same model), measured-interp\n"
+    "(the measured back end's pair-grid interpolation and additive\n"
+    "composition before the learned predictor), measured (the back end\n"
+    "now), gpulets-linear (gpu-lets' linear regression of the slow-down on\n"
+    "L2 and DRAM utilisation) and learned (docs/predictor.md). The last four\n"
+    "are fitted on T's solo tables and pairs; without --train, on M itself\n"
+    "(in sample: the measured ones are then exact), or, with\n"
+    "--hold-out-share S, on M's pairs whose first share is neither S nor\n"
+    "100 - S, and judged on those that are.\n\n"
+    "  --profile P          profile or fitted model\n"
+    "  --measured M         measured co-location data (pairs)\n"
+    "  --multi F            measured runs of several workloads, a JSON line\n"
+    "                       each (needs --train)\n"
+    "  --train T            measured co-location data to fit on\n"
+    "  --hold-out-share S   with --measured and no --train: hold out M's\n"
+    "                       pairs at share S (and 100 - S) %\n"
+    "  --json               one JSON object instead of a table: per predictor\n"
+    "                       NAME (runs of 2) or NAME_K (runs of K), each\n"
+    "                       {latencies, mean_pct, median_pct, p90_pct, max_pct}\n";
 
-/* --multi: the error by the number of co-located workloads. */
-static int accuracy_multi(const mdl_fitted *f, const char *path, int json)
+/* The test runs and the training data of one accuracy call. */
+typedef struct acc_data {
+    mdl_measured train;
+    mdl_runs test;
+    mdl_interf gpulets, learned;
+    /* why a learned predictor could not be fitted ("" if it was): it is
+     * then left out of the report, with the reason in the table */
+    char no_gpulets[UT_ERR_MAX], no_learned[UT_ERR_MAX];
+    const char *train_path;
+    int in_sample;
+} acc_data;
+
+static int acc_prepare(const char *measured, const char *multi,
+                       const char *train, double hold, acc_data *d,
+                       ut_err *err)
 {
-    static const char *names[2] = {"igniter", "no-interference"};
+    memset(d, 0, sizeof *d);
+    if (multi) {
+        if (mdl_runs_load(multi, &d->test, err) < 0)
+            return -1;
+    } else {
+        mdl_measured m;
+        if (mdl_measured_load(measured, &m, err) < 0)
+            return -1;
+        if (m.npairs == 0) {
+            mdl_measured_free(&m);
+            return ut_errf(err, "%s: expected measured pairs, got none",
+                           measured);
+        }
+        if (train || hold <= 0) {
+            mdl_runs_from_pairs(&m, measured, &d->test);
+            if (train)
+                mdl_measured_free(&m);
+            else
+                d->train = m;
+            d->in_sample = !train;
+        } else {
+            unsigned char *keep = ut_xmalloc(m.npairs);
+            mdl_measured held = m;
+            held.pairs = ut_xmalloc(m.npairs * sizeof *held.pairs);
+            held.npairs = 0;
+            for (size_t i = 0; i < m.npairs; i++) {
+                double s = m.pairs[i].share_a_pct;
+                keep[i] = fabs(s - hold) > 1e-9 && fabs(s - (100 - hold)) > 1e-9;
+                if (!keep[i])
+                    held.pairs[held.npairs++] = m.pairs[i];
+            }
+            int rc = held.npairs == 0 || held.npairs == m.npairs
+                         ? ut_errf(err, "--hold-out-share: expected a share "
+                                   "that some but not all pairs of %s have, "
+                                   "got %g", measured, hold)
+                         : mdl_measured_subset(&m, keep, &d->train, err);
+            if (rc == 0)
+                mdl_runs_from_pairs(&held, measured, &d->test);
+            free(held.pairs);
+            free(keep);
+            mdl_measured_free(&m);
+            if (rc < 0)
+                return -1;
+        }
+        d->train_path = measured;
+    }
+    if (train) {
+        if (mdl_measured_load(train, &d->train, err) < 0)
+            return -1;
+        d->train_path = train;
+    }
+    ut_err ferr;
+    if (mdl_interf_fit(&d->train, NULL, MDL_INTERF_LINEAR, &d->gpulets,
+                       &ferr) < 0)
+        snprintf(d->no_gpulets, sizeof d->no_gpulets, "%s", ferr.msg);
+    if (mdl_interf_fit(&d->train, NULL, MDL_INTERF_LEARNED, &d->learned,
+                       &ferr) < 0)
+        snprintf(d->no_learned, sizeof d->no_learned, "%s", ferr.msg);
+    return 0;
+}
+
+static void acc_free(acc_data *d)
+{
+    mdl_measured_free(&d->train);
+    mdl_runs_free(&d->test);
+}
+
+/* Every predictor on every run size of the test runs. */
+static int accuracy_report(const mdl_fitted *f, acc_data *d, int json)
+{
+    mdl_predictor_ctx ctx = {f, &d->train, &d->gpulets, &d->learned};
     ut_buf b = {0};
     ut_err err;
     int rows = 0;
+    size_t maxn = 0;
+    for (size_t k = 0; k < d->test.nruns; k++)
+        if (d->test.start[k + 1] - d->test.start[k] > maxn)
+            maxn = d->test.start[k + 1] - d->test.start[k];
     if (json)
-        ut_buf_printf(&b, "{");
+        ut_buf_printf(&b, "{\"test\":\"%s\",\"train\":\"%s\","
+                      "\"in_sample\":%s", d->test.path, d->train_path,
+                      d->in_sample ? "true" : "false");
     else
-        ut_buf_printf(&b, "%-16s %9s %9s %8s %8s %8s %8s\n", "model",
-                      "workloads", "latencies", "mean %", "median %",
-                      "P90 %", "max %");
-    for (size_t n = 2; n <= MDL_MAX_COLOC; n++)
-        for (int k = 0; k < 2; k++) {
+        ut_buf_printf(&b, "test %s, fitted on %s%s; absolute percentage "
+                      "error:\n%-16s %9s %9s %8s %8s %8s %8s\n", d->test.path,
+                      d->train_path, d->in_sample ? " (in sample)" : "",
+                      "predictor", "workloads", "latencies", "mean %",
+                      "median %", "P90 %", "max %");
+    for (size_t n = 2; n <= maxn; n++)
+        for (int k = 0; k < MDL_PRED_COUNT; k++) {
+            const char *why = k == MDL_PRED_GPULETS   ? d->no_gpulets
+                              : k == MDL_PRED_LEARNED ? d->no_learned
+                                                      : "";
+            mdl_predictor p = mdl_predictor_make((mdl_predictor_kind)k, &ctx);
+            if (why[0]) {
+                if (!json && n == 2)
+                    ut_buf_printf(&b, "%-16s not fitted: %s\n", p.name, why);
+                continue;
+            }
             mdl_error_stats s;
-            if (mdl_multi_error(f, path, n, k, &s, &err) < 0) {
+            if (mdl_runs_error(&d->test, n, &p, &s, &err) < 0) {
                 ut_buf_free(&b);
                 return cli_fail("accuracy", &err);
             }
             if (s.n == 0)
                 continue;
+            char key[64];
+            if (n == 2)
+                snprintf(key, sizeof key, "%s", p.name);
+            else
+                snprintf(key, sizeof key, "%s_%zu", p.name, n);
             if (json)
-                ut_buf_printf(&b, "%s\"%s_%zu\":{\"latencies\":%zu,"
+                ut_buf_printf(&b, ",\"%s\":{\"latencies\":%zu,"
                               "\"mean_pct\":%.4f,\"median_pct\":%.4f,"
-                              "\"p90_pct\":%.4f,\"max_pct\":%.4f}",
-                              rows ? "," : "", names[k], n, s.n, s.mean_pct,
-                              s.median_pct, s.p90_pct, s.max_pct);
+                              "\"p90_pct\":%.4f,\"max_pct\":%.4f}", key, s.n,
+                              s.mean_pct, s.median_pct, s.p90_pct, s.max_pct);
             else
                 ut_buf_printf(&b, "%-16s %9zu %9zu %8.2f %8.2f %8.2f %8.2f\n",
-                              names[k], n, s.n, s.mean_pct, s.median_pct,
+                              p.name, n, s.n, s.mean_pct, s.median_pct,
                               s.p90_pct, s.max_pct);
             rows++;
         }
     if (rows == 0) {
         ut_buf_free(&b);
         ut_errf(&err, "%s: expected runs of 2 to %d workloads, got none",
-                path, MDL_MAX_COLOC);
+                d->test.path, MDL_MAX_COLOC);
         return cli_fail("accuracy", &err);
     }
     if (json)
@@ -464,10 +582,14 @@ int cli_accuracy(int argc, char **argv)
         {"profile", required_argument, NULL, 'p'},
         {"measured", required_argument, NULL, 'm'},
         {"multi", required_argument, NULL, 'u'},
+        {"train", required_argument, NULL, 't'},
+        {"hold-out-share", required_argument, NULL, 'h'},
         {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
-    const char *profile = NULL, *measured = NULL, *multi = NULL;
+    const char *profile = NULL, *measured = NULL, *multi = NULL,
+               *train = NULL;
+    double hold = 0;
     int json = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -475,6 +597,14 @@ int cli_accuracy(int argc, char **argv)
         case 'p': profile = optarg; break;
         case 'm': measured = optarg; break;
         case 'u': multi = optarg; break;
+        case 't': train = optarg; break;
+        case 'h':
+            if ((c = opt_pos("accuracy", "--hold-out-share", optarg, &hold)))
+                return c;
+            if (hold >= 100)
+                return cli_usage("accuracy", "--hold-out-share: expected a "
+                                 "share below 100, got %s", optarg);
+            break;
         case 'j': json = 1; break;
         default:
             return cli_usage("accuracy", "unknown or incomplete option '%s'",
@@ -486,54 +616,23 @@ int cli_accuracy(int argc, char **argv)
     if (!measured == !multi)
         return cli_usage("accuracy", "one of --measured and --multi is "
                          "required");
+    if (multi && !train)
+        return cli_usage("accuracy", "--multi needs --train (the measured "
+                         "data the measured predictors are fitted on)");
+    if (hold > 0 && (train || multi))
+        return cli_usage("accuracy", "--hold-out-share splits --measured; "
+                         "it takes no --train or --multi");
     mdl_fitted f;
     int rc = load_fitted("accuracy", profile, &f);
     if (rc)
         return rc;
-    if (multi) {
-        rc = accuracy_multi(&f, multi, json);
-        mdl_fitted_free(&f);
-        return rc;
-    }
     ut_err err;
-    mdl_measured m;
-    mdl_error_stats s[2];
-    if (mdl_measured_load(measured, &m, &err) < 0) {
-        mdl_fitted_free(&f);
-        return cli_fail("accuracy", &err);
-    }
-    rc = 0;
-    for (int k = 0; k < 2 && rc == 0; k++)
-        if (mdl_pair_error(&f, &m, k, &s[k], &err) < 0) {
-            ut_errprefix(&err, "%s", measured);
-            rc = cli_fail("accuracy", &err);
-        }
-    mdl_measured_free(&m);
+    acc_data d;
+    if (acc_prepare(measured, multi, train, hold, &d, &err) < 0)
+        rc = cli_fail("accuracy", &err);
+    else
+        rc = accuracy_report(&f, &d, json);
+    acc_free(&d);
     mdl_fitted_free(&f);
-    if (rc)
-        return rc;
-    const char *names[2] = {"igniter", "no-interference"};
-    ut_buf b = {0};
-    if (json) {
-        ut_buf_printf(&b, "{\"pairs\":%zu,\"latencies\":%zu", s[0].n / 2,
-                      s[0].n);
-        for (int k = 0; k < 2; k++)
-            ut_buf_printf(&b, ",\"%s\":{\"mean_pct\":%.4f,\"median_pct\":"
-                          "%.4f,\"p90_pct\":%.4f,\"max_pct\":%.4f}", names[k],
-                          s[k].mean_pct, s[k].median_pct, s[k].p90_pct,
-                          s[k].max_pct);
-        ut_buf_printf(&b, "}\n");
-    } else {
-        ut_buf_printf(&b, "%zu measured pairs, %zu latencies; absolute "
-                      "percentage error:\n", s[0].n / 2, s[0].n);
-        ut_buf_printf(&b, "%-16s %8s %8s %8s %8s\n", "model", "mean %",
-                      "median %", "P90 %", "max %");
-        for (int k = 0; k < 2; k++)
-            ut_buf_printf(&b, "%-16s %8.2f %8.2f %8.2f %8.2f\n", names[k],
-                          s[k].mean_pct, s[k].median_pct, s[k].p90_pct,
-                          s[k].max_pct);
-    }
-    rc = cli_output("accuracy", NULL, b.s);
-    ut_buf_free(&b);
     return rc;
 }

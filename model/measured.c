@@ -5,8 +5,6 @@
 #include "model/model.h"
 #include "model/servdist_int.h"
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,6 +373,11 @@ int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err)
         goto fail;
     }
     mdl_sd_pair_cvs(m);
+    /* the learned predictor for what was not measured; data it cannot be
+     * fitted on (no utilisation) keeps the interpolation alone */
+    ut_err ferr;
+    m->has_interf = mdl_interf_fit(m, NULL, MDL_INTERF_LEARNED, &m->interf,
+                                   &ferr) == 0;
     cJSON_Delete(root);
     return 0;
 fail:
@@ -383,131 +386,25 @@ fail:
     return -1;
 }
 
-/* Sorts ape[0..n) (n > 0) and summarises it. */
-static void ape_stats(double *ape, size_t n, mdl_error_stats *out)
-{
-    gsl_sort(ape, 1, n);
-    out->n = n;
-    out->mean_pct = gsl_stats_mean(ape, 1, n);
-    out->median_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.5);
-    out->p90_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.9);
-    out->max_pct = ape[n - 1];
-}
-
-int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
-                   int no_interference, mdl_error_stats *out, ut_err *err)
+int mdl_measured_subset(const mdl_measured *m, const unsigned char *keep,
+                        mdl_measured *out, ut_err *err)
 {
     memset(out, 0, sizeof *out);
-    if (m->npairs == 0)
-        return ut_errf(err, "expected measured pairs, got none");
-    double *ape = ut_xmalloc(2 * m->npairs * sizeof *ape);
-    for (size_t i = 0; i < m->npairs; i++) {
-        const mdl_pair *p = &m->pairs[i];
-        int ia = mdl_find(f, p->a), ib = mdl_find(f, p->b);
-        if (ia < 0 || ib < 0) {
-            free(ape);
-            return ut_errf(err, "pair %zu: model \"%s\" is not in the profile",
-                           i, ia < 0 ? p->a : p->b);
-        }
-        mdl_place w[2] = {{ia, p->batch_a, p->share_a_pct},
-                          {ib, p->batch_b, p->share_b_pct}};
-        double lat[2];
-        if (no_interference) {
-            mdl_predict(f, &w[0], 1, &lat[0], NULL);
-            mdl_predict(f, &w[1], 1, &lat[1], NULL);
-        } else {
-            mdl_predict(f, w, 2, lat, NULL);
-        }
-        ape[2 * i] = fabs(lat[0] - p->lat_a_ms) / p->lat_a_ms * 100;
-        ape[2 * i + 1] = fabs(lat[1] - p->lat_b_ms) / p->lat_b_ms * 100;
-    }
-    ape_stats(ape, 2 * m->npairs, out);
-    free(ape);
-    return 0;
-}
-
-int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
-                    int no_interference, mdl_error_stats *out, ut_err *err)
-{
-    memset(out, 0, sizeof *out);
-    char *text = ut_read_file(path, NULL, err);
-    if (!text)
+    out->nsolo = m->nsolo;
+    out->solo = ut_xmalloc((m->nsolo + 1) * sizeof *out->solo);
+    memcpy(out->solo, m->solo, m->nsolo * sizeof *out->solo);
+    out->pairs = ut_xmalloc((m->npairs + 1) * sizeof *out->pairs);
+    for (size_t i = 0; i < m->npairs; i++)
+        if (keep[i])
+            out->pairs[out->npairs++] = m->pairs[i];
+    if (build_grids(out, err) < 0) {
+        mdl_measured_free(out);
         return -1;
-    size_t n = 0, cap = 64;
-    double *ape = ut_xmalloc(cap * sizeof *ape);
-    int line = 0, rc = 0;
-    for (char *l = text, *next; l && *l && rc == 0; l = next) {
-        next = strchr(l, '\n');
-        if (next)
-            *next++ = '\0';
-        line++;
-        if (strspn(l, " \t\r") == strlen(l))
-            continue;
-        char where[300];
-        snprintf(where, sizeof where, "%s:%d", path, line);
-        /* the whole line is one object: text after it is an error */
-        cJSON *run = cJSON_ParseWithOpts(l, NULL, 1);
-        const cJSON *co = cJSON_GetObjectItemCaseSensitive(run, "colocate");
-        size_t k = (size_t)cJSON_GetArraySize(co);
-        if (!cJSON_IsArray(co) || k == 0 || k > MDL_MAX_COLOC) {
-            rc = ut_errf(err, "%s: expected an object with \"colocate\": "
-                         "1 to %d workloads", where, MDL_MAX_COLOC);
-            cJSON_Delete(run);
-            break;
-        }
-        mdl_place w[MDL_MAX_COLOC];
-        double meas[MDL_MAX_COLOC], lat[MDL_MAX_COLOC];
-        size_t i = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, co) {
-            const char *name;
-            long b;
-            char wh[340];
-            snprintf(wh, sizeof wh, "%s: colocate[%zu]", where, i);
-            if (ut_json_str(it, "model", wh, &name, err) ||
-                ut_json_int(it, "batch", wh, 1, 1000000, &b, err) ||
-                ut_json_pos(it, "resource_pct", wh, &w[i].share_pct, err) ||
-                ut_json_pos(it, "latency_ms", wh, &meas[i], err)) {
-                rc = -1;
-                break;
-            }
-            if (w[i].share_pct > 100) {
-                rc = ut_errf(err, "%s.resource_pct: expected at most 100, got "
-                             "%g", wh, w[i].share_pct);
-                break;
-            }
-            if (!(meas[i] >= MEAS_MIN_MS && meas[i] <= MEAS_MAX_MS)) {
-                rc = ut_errf(err, "%s.latency_ms: expected a latency in "
-                             "[1e-06, 1e+09] ms, got %g", wh, meas[i]);
-                break;
-            }
-            w[i].model = mdl_find(f, name);
-            w[i].batch = (int)b;
-            if (w[i].model < 0) {
-                rc = ut_errf(err, "%s.model: \"%s\" is not in the profile",
-                             wh, name);
-                break;
-            }
-            i++;
-        }
-        if (rc == 0 && (workloads == 0 || k == workloads)) {
-            if (no_interference)
-                for (size_t j = 0; j < k; j++)
-                    mdl_predict(f, &w[j], 1, &lat[j], NULL);
-            else
-                mdl_predict(f, w, k, lat, NULL);
-            for (size_t j = 0; j < k; j++) {
-                UT_GROW(ape, cap, n + 1);
-                ape[n++] = fabs(lat[j] - meas[j]) / meas[j] * 100;
-            }
-        }
-        cJSON_Delete(run);
     }
-    free(text);
-    if (rc == 0 && n > 0)
-        ape_stats(ape, n, out);
-    free(ape);
-    return rc;
+    ut_err ferr;
+    out->has_interf = mdl_interf_fit(out, NULL, MDL_INTERF_LEARNED,
+                                     &out->interf, &ferr) == 0;
+    return 0;
 }
 
 static const char *solo_name(const void *m, size_t k)

@@ -291,6 +291,28 @@ typedef struct mdl_pair_grid {
     double s[MDL_GRID_MAX][MDL_GRID_MAX][MDL_GRID_MAX];
 } mdl_pair_grid;
 
+/*
+ * A learned interference predictor (model/interfere.c), fitted on measured
+ * co-location data by mdl_interf_fit. MDL_INTERF_LEARNED: ridge regression
+ * of log(latency / solo latency) on features of the workload and sums over
+ * its co-runners (share, L2 and DRAM utilisation from the solo tables,
+ * batch, the co-runners' number and models; docs/predictor.md), so a run
+ * of any size goes through the same coefficients. MDL_INTERF_LINEAR:
+ * gpu-lets' model, ordinary least squares of the slow-down on
+ * [1, own L2 %, own DRAM %, co-runners' L2 %, co-runners' DRAM %], at
+ * least 1. Its per-model terms index the solo tables of the data it was
+ * fitted on, so it predicts with that same mdl_measured.
+ */
+enum { MDL_INTERF_LEARNED = 0, MDL_INTERF_LINEAR = 1 };
+#define MDL_INTERF_MAX_COEF 64
+typedef struct mdl_interf {
+    int kind;
+    size_t nmodels;     /* solo tables it was fitted with */
+    size_t ncoef;
+    double coef[MDL_INTERF_MAX_COEF];
+    size_t nrows;       /* co-located latencies fitted on */
+} mdl_interf;
+
 typedef struct mdl_measured {
     size_t nsolo;
     mdl_solo_table *solo;
@@ -298,11 +320,21 @@ typedef struct mdl_measured {
     mdl_pair *pairs;
     size_t ngrids;
     mdl_pair_grid *grids;
+    /* the learned predictor, fitted on these pairs at load; has_interf 0
+     * when it could not be (no utilisation, too few pairs): composition
+     * then falls back to mdl_measured_interpolated */
+    int has_interf;
+    mdl_interf interf;
 } mdl_measured;
 
 /* Loads the measured file (v100-measured-colocation.jsonl shape). */
 int mdl_measured_load(const char *path, mdl_measured *m, ut_err *err);
 void mdl_measured_free(mdl_measured *m);
+
+/* A copy of m with only the pairs i where keep[i] is set (grids and the
+ * learned predictor made from those): a training split. */
+int mdl_measured_subset(const mdl_measured *m, const unsigned char *keep,
+                        mdl_measured *out, ut_err *err);
 
 /* Index of the solo table of the model called name, or -1. */
 int mdl_measured_find(const mdl_measured *m, const char *name);
@@ -337,7 +369,20 @@ double mdl_measured_slowdown(const mdl_measured *m, int a, int b,
 
 /*
  * Latencies (ms) of n workloads running at once on one GPU, from the
- * measured data: each one's solo latency times 1 + the sum over the others
+ * measured data, the `measured` back end's notion of reality: two workloads
+ * whose models were measured together are interpolated on their pair grid
+ * (mdl_measured_interpolated; exact at every measured pair point); pairs
+ * never measured together and runs of three or more are predicted by the
+ * learned predictor m->interf. Without one (has_interf 0), everything goes
+ * through mdl_measured_interpolated. w[i].model indexes m->solo.
+ */
+void mdl_measured_colocated(const mdl_measured *m, const mdl_place *w,
+                            size_t n, double *lat_ms);
+
+/*
+ * The measured back end's composition before the learned predictor, kept
+ * as a baseline (`igniter accuracy`'s measured-interp): each one's solo
+ * latency times 1 + the sum over the others
  * of (slow-down - 1) x weight, where weight = share_j / (100 - share_i)
  * (at most 1) scales a partner's effect by its share against the rest of
  * the GPU it had in the measurement. Two workloads whose shares add up to
@@ -345,8 +390,8 @@ double mdl_measured_slowdown(const mdl_measured *m, int a, int b,
  * three or more compose the pair effects additively (as the iGniter
  * model's L2 term does). w[i].model indexes m->solo.
  */
-void mdl_measured_colocated(const mdl_measured *m, const mdl_place *w,
-                            size_t n, double *lat_ms);
+void mdl_measured_interpolated(const mdl_measured *m, const mdl_place *w,
+                               size_t n, double *lat_ms);
 
 /*
  * The service-time shape of model `model` (an index into m->solo) at
@@ -382,6 +427,95 @@ int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
  */
 int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
                     int no_interference, mdl_error_stats *out, ut_err *err);
+
+/* ---- learned interference predictors and how every predictor is judged -- */
+
+/* Utilisation (%) of L2 (which 0) or DRAM (which 1) of model `model` alone
+ * at (batch, share_pct), from its solo table: linear in share between the
+ * measured shares of a batch row and in log2 batch between rows, clamped
+ * to the measured range. NAN if the table has none. */
+double mdl_measured_util_pct(const mdl_measured *m, int model, int which,
+                             double batch, double share_pct);
+
+/* Measured runs of co-located workloads: pairs of a measured file or the
+ * runs of a colocations-multi.jsonl, members of run k at
+ * mem[start[k] .. start[k+1]), line[k] its line (pairs: its index). */
+typedef struct mdl_run_member {
+    char model[MDL_NAME_MAX];
+    int batch;
+    double share_pct, lat_ms;
+} mdl_run_member;
+
+typedef struct mdl_runs {
+    char path[UT_PATH_MAX];
+    size_t nruns, nmem;
+    size_t *start;      /* nruns + 1 */
+    int *line;
+    mdl_run_member *mem;
+} mdl_runs;
+
+/* The runs of a multi file, one JSON object a line ({"colocate": [{"model",
+ * "batch", "resource_pct", "latency_ms"}, ...]}); errors name the file,
+ * line and field; on error *r is empty. */
+int mdl_runs_load(const char *path, mdl_runs *r, ut_err *err);
+/* The pairs of m as runs of two (path names them in messages). */
+void mdl_runs_from_pairs(const mdl_measured *m, const char *path,
+                         mdl_runs *r);
+void mdl_runs_free(mdl_runs *r);
+
+/*
+ * Fits a predictor of kind MDL_INTERF_LEARNED or MDL_INTERF_LINEAR on both
+ * latencies of every pair of m and, when extra is not NULL, every member
+ * of its runs (their models must have solo tables in m). Deterministic.
+ * -1 with a message if too few latencies have utilisations or the fit
+ * fails.
+ */
+int mdl_interf_fit(const mdl_measured *m, const mdl_runs *extra, int kind,
+                   mdl_interf *p, ut_err *err);
+/* Latencies (ms) of n workloads at once: measured solo latency x the
+ * predicted slow-down. m is the data p was fitted on. */
+void mdl_interf_predict(const mdl_interf *p, const mdl_measured *m,
+                        const mdl_place *w, size_t n, double *lat_ms);
+
+/* Any latency predictor, for judging them alike: find maps a model name
+ * to the index its latency function takes (-1: unknown). */
+typedef struct mdl_predictor {
+    const char *name;
+    int (*find)(const void *ctx, const char *model);
+    void (*latency)(const void *ctx, const mdl_place *w, size_t n,
+                    double *lat_ms);
+    const void *ctx;
+} mdl_predictor;
+
+/* What the predictors below read; the caller owns it and keeps it alive
+ * while the predictor is used. */
+typedef struct mdl_predictor_ctx {
+    const mdl_fitted *fit;          /* igniter, no-interference */
+    const mdl_measured *meas;       /* the others: the training data */
+    const mdl_interf *gpulets;      /* gpulets-linear */
+    const mdl_interf *learned;      /* learned */
+} mdl_predictor_ctx;
+
+typedef enum mdl_predictor_kind {
+    MDL_PRED_IGNITER,   /* "igniter": mdl_predict */
+    MDL_PRED_ALONE,     /* "no-interference": each alone, mdl_predict */
+    MDL_PRED_INTERP,    /* "measured-interp": mdl_measured_interpolated */
+    MDL_PRED_MEASURED,  /* "measured": mdl_measured_colocated */
+    MDL_PRED_GPULETS,   /* "gpulets-linear": mdl_interf_predict */
+    MDL_PRED_LEARNED,   /* "learned": mdl_interf_predict */
+    MDL_PRED_COUNT
+} mdl_predictor_kind;
+
+mdl_predictor mdl_predictor_make(mdl_predictor_kind kind,
+                                 const mdl_predictor_ctx *ctx);
+
+/*
+ * Absolute percentage errors of p's latencies against the runs of r with
+ * exactly `workloads` members (0: every run); out->n is 0 if none. -1 if a
+ * run names a model p does not know (naming file, line and model).
+ */
+int mdl_runs_error(const mdl_runs *r, size_t workloads,
+                   const mdl_predictor *p, mdl_error_stats *out, ut_err *err);
 
 #ifdef __cplusplus
 }

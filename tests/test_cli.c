@@ -160,7 +160,8 @@ static void test_every_verb_has_help(void **state)
         {"fit", {"--profile", "--out", "--gpu", "--price"}},
         {"convert", {"--profile", "--out", "--gpu", "--price"}},
         {"predict", {"--profile", "--colocate", "--json", "--input", "--out"}},
-        {"accuracy", {"--profile", "--measured", "--json"}},
+        {"accuracy", {"--profile", "--measured", "--multi", "--train",
+                      "--hold-out-share", "--json"}},
         {"plan", {"--profile", "--workloads", "--policy", "--json", "--out",
                   "--faithful"}},
         {"policies", {"igniter policies"}},
@@ -208,21 +209,64 @@ static void test_predict_colocate_and_input(void **state)
     free(in);
 }
 
+/* One JSON shape for pairs and runs of several: an object per predictor,
+ * NAME for runs of 2, NAME_K for runs of K, with the same five members. */
+static void assert_accuracy_object(const char *key, size_t latencies)
+{
+    char want[128];
+    snprintf(want, sizeof want, "\"%s\":{\"latencies\":%zu,\"mean_pct\":",
+             key, latencies);
+    assert_contains(res.out, want);
+    const char *o = strstr(res.out, want);
+    const char *end = strchr(o, '}');
+    static const char *members[] = {"\"median_pct\":", "\"p90_pct\":",
+                                    "\"max_pct\":"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *m = strstr(o, members[i]);
+        if (!m || m > end)
+            fail_msg("%s lacks %s: %s", key, members[i], res.out);
+    }
+}
+
 static void test_accuracy_reports_error(void **state)
 {
     (void)state;
+    static const char *preds[] = {"igniter", "no-interference",
+                                  "measured-interp", "measured",
+                                  "gpulets-linear", "learned"};
     assert_int_equal(run("accuracy", "--profile", V100_PROFILE, "--measured",
                          V100_MEASURED, "--json", NULL), 0);
-    assert_contains(res.out, "\"pairs\":750");
-    assert_contains(res.out, "\"igniter\":{\"mean_pct\":3.");
+    assert_contains(res.out, "\"in_sample\":true");
+    assert_contains(res.out, "\"igniter\":{\"latencies\":1500,\"mean_pct\":3.");
+    for (size_t i = 0; i < 6; i++)
+        assert_accuracy_object(preds[i], 1500);
+    /* held out: whole share points of the V100 pairs (40 and 60 %) */
+    assert_int_equal(run("accuracy", "--profile", V100_PROFILE, "--measured",
+                         V100_MEASURED, "--hold-out-share", "40", "--json",
+                         NULL), 0);
+    assert_contains(res.out, "\"in_sample\":false");
+    for (size_t i = 0; i < 6; i++)
+        assert_accuracy_object(preds[i], 600);
     /* runs of 3 and 4 workloads on the H100 capture, by size */
     assert_int_equal(run("accuracy", "--profile", "traces/h100/profile.json",
                          "--multi", "traces/h100/colocations-multi.jsonl",
+                         "--train", "traces/h100/measured-colocation.jsonl",
                          "--json", NULL), 0);
-    assert_contains(res.out, "\"igniter_3\":{\"latencies\":48,");
-    assert_contains(res.out, "\"no-interference_4\":{\"latencies\":64,");
+    for (size_t i = 0; i < 6; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "%s_3", preds[i]);
+        assert_accuracy_object(k, 48);
+        snprintf(k, sizeof k, "%s_4", preds[i]);
+        assert_accuracy_object(k, 64);
+    }
     run("accuracy", "--profile", V100_PROFILE, NULL);
     assert_bad_input("--measured and --multi", NULL, NULL);
+    run("accuracy", "--profile", "traces/h100/profile.json", "--multi",
+        "traces/h100/colocations-multi.jsonl", NULL);
+    assert_bad_input("--multi needs --train", NULL, NULL);
+    run("accuracy", "--profile", V100_PROFILE, "--measured", V100_MEASURED,
+        "--hold-out-share", "33", NULL);
+    assert_bad_input("--hold-out-share", "got 33", NULL);
 }
 
 static void test_fit_writes_a_fitted_model_others_accept(void **state)
@@ -594,7 +638,9 @@ static void test_derive_and_use(void **state)
     assert_contains(res.out, "\"share_unit_pct\": 6.06060606");
     assert_int_equal(run("accuracy", "--profile", prof, "--measured", held,
                          "--json", NULL), 0);
-    assert_contains(res.out, "\"pairs\":2");
+    assert_contains(res.out, "\"igniter\":{\"latencies\":4,");
+    /* too few pairs to fit the learned predictors on: left out */
+    assert_true(strstr(res.out, "\"learned\"") == NULL);
     assert_int_equal(run("predict", "--profile", prof, "--input", multi,
                          NULL), 0);
     assert_contains(res.out, "{\"latency_ms\":[");
