@@ -24,30 +24,53 @@ void fe_batcher_free(fe_batcher *b)
     b->cap = b->len = b->head = 0;
 }
 
+/* Makes room for one more request: the ring doubles, up to `limit` when
+ * `capped` (arrivals), past it when not (fe_batcher_requeue). */
+static void make_room(fe_batcher *b, int capped)
+{
+    if (b->len < b->cap)
+        return;
+    size_t cap = b->cap ? 2 * b->cap : 16;
+    if (capped && cap > b->limit)
+        cap = b->limit;
+    int64_t *q = ut_xmalloc(cap * sizeof *q);
+    for (size_t i = 0; i < b->len; i++)
+        q[i] = b->q[(b->head + i) % b->cap];
+    free(b->q);
+    b->q = q;
+    b->cap = cap;
+    b->head = 0;
+}
+
 /* The ring grows by doubling up to the limit, so an idle workload costs
  * nothing and an overloaded one is bounded. */
 int fe_batcher_push(fe_batcher *b, int64_t t)
 {
     if (b->len >= b->limit)
         return -1;
-    if (b->len == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 16;
-        if (cap > b->limit)
-            cap = b->limit;
-        int64_t *q = ut_xmalloc(cap * sizeof *q);
-        for (size_t i = 0; i < b->len; i++)
-            q[i] = b->q[(b->head + i) % b->cap];
-        free(b->q);
-        b->q = q;
-        b->cap = cap;
-        b->head = 0;
-    }
+    make_room(b, 1);
     size_t pos = b->head + b->len;
     if (pos >= b->cap)
         pos -= b->cap;
     b->q[pos] = t;
     b->len++;
     return 0;
+}
+
+/* Insertion from the back: requeued requests come in arrival order, so
+ * each moves past only the newer arrivals of this queue. */
+void fe_batcher_requeue(fe_batcher *b, int64_t t)
+{
+    make_room(b, 0);
+    size_t k = b->len++;
+    while (k > 0) {
+        size_t prev = (b->head + k - 1) % b->cap;
+        if (b->q[prev] <= t)
+            break;
+        b->q[(b->head + k) % b->cap] = b->q[prev];
+        k--;
+    }
+    b->q[(b->head + k) % b->cap] = t;
 }
 
 int fe_batcher_ready(const fe_batcher *b, int64_t now)

@@ -101,6 +101,11 @@ void fe_batcher_init(fe_batcher *b, int batch, int64_t max_delay_ns,
 void fe_batcher_free(fe_batcher *b);
 /* 0, or -1 when the queue is full and the request is dropped. */
 int fe_batcher_push(fe_batcher *b, int64_t t_arrival);
+/* Takes in a request another queue had admitted (its instance was removed
+ * at run time): placed by arrival time, so the oldest still leads and its
+ * timeout stands, and never dropped, the limit notwithstanding (the
+ * request was admitted once; dropping it now would count it twice). */
+void fe_batcher_requeue(fe_batcher *b, int64_t t_arrival);
 /* How many requests to dispatch now if the instance is free (0: wait). */
 int fe_batcher_ready(const fe_batcher *b, int64_t now);
 /* When the oldest request times out; INT64_MAX if the queue is empty. */
@@ -112,7 +117,10 @@ void fe_batcher_pop(fe_batcher *b, int k, int64_t *out);
 
 /* Smooth weighted round robin over a workload's instances: deterministic,
  * as even as integer counts allow. rr is indexed by the ids in idx; an
- * inactive entry is skipped. total is the sum of the active weights. */
+ * inactive entry (an instance still starting) is skipped. total is the sum
+ * of the active weights. An instance removed at run time is taken out of
+ * idx by its caller (sim's remove_instance), so it is never picked again;
+ * if no entry is active, idx[0] is (its queue waits for it to start). */
 typedef struct fe_wrr {
     double weight, current;
     int active;
@@ -239,10 +247,13 @@ typedef struct fe_result {
     double window_s;         /* measured: sim_end_s - warmup_s */
     size_t nw;
     fe_wstats *w;
-    size_t ngpus;
+    size_t ngpus;            /* every GPU the run rented */
+    size_t peak_gpus;        /* the most rented at once (a runtime policy
+                                gives GPUs back: fewer than ngpus) */
     double *gpu_busy;        /* fraction of [warmup, end] with a batch */
     double cost;             /* GPU-hours x price (GPUs added at run
-                                time count from when they were added) */
+                                time count from when they were added,
+                                GPUs given back until they were) */
     double gpu_hours;
     size_t reconfigs;        /* runtime changes applied */
     uint64_t events;

@@ -322,6 +322,8 @@ static void write_summary(const fe_run *c, const char *backend,
         ut_buf_printf(b, "\"late_at_end\": %llu, ", (unsigned long long)late);
     ut_buf_printf(b, "\"slo_violation_pct\": %.6f, ",
                   fe_total_violation_pct(r));
+    if (r->peak_gpus && r->peak_gpus != r->ngpus)
+        ut_buf_printf(b, "\"peak_gpus\": %zu, ", r->peak_gpus);
     ut_buf_printf(b, "\"num_gpus\": %zu, \"price_per_hour\": %s, ", r->ngpus,
                   ut_fmt_double(c->plan->price_per_hour, d));
     ut_buf_printf(b, "\"cost_per_hour\": %s, ",

@@ -28,25 +28,32 @@
  *    the batches that meet the budget when the instance is saturated
  *    (receives HEADROOM x that throughput), smaller batch on ties.
  *
- *    Knee: the smallest p whose T(p) / p is at least KNEE (90 %) of the
- *    best T(p) / p over the partitions that can serve the workload at all.
- *    (gpu-lets' code picks the partition of largest marginal throughput
- *    gain per share step instead; this is the project's reading of "the
- *    most cost-efficient partition", which small differences in measured
- *    latency cannot flip between distant partitions.)
+ *    The ideal partition, two rules (two registered policies):
  *
- *    Instances: a workload whose rate the knee carries (HEADROOM x T)
- *    gets one instance there. A heavier one gets whole GPUs (the partition
- *    of highest T, 100 % on any sane table), each carrying HEADROOM x T,
- *    while the rate left exceeds that; the rest goes to the smallest
- *    partition with a batch that meets the budget at that rest, the
- *    largest such batch (gpu-lets' "minimum partition" for a residue).
- *    The instances' rates add up to the workload's. Filling the bulk with
- *    knee partitions instead, as gpu-lets' code does with its own knee,
- *    was tried and dropped: on the V100 data the best T(p) / p of a
- *    workload is only 8 to 36 % above its worst, so the knee is 20 % for
- *    9 of the 12 paper workloads, and at two instances a GPU their 25 instances took 17
- *    GPUs for experiments/paper-12.json (exclusive takes 13; this rule 7).
+ *    `gpulets` (gpu-lets' own, getMaxReturnPart in casys-kaist/glet's
+ *    src/scheduler/scheduler_incremental.cpp): over consecutive partition
+ *    sizes p < q among 20, 40, 50, 60, 80 (the step to 100 is never
+ *    weighed there, so 100 is never chosen), skip a step that raises T by
+ *    less than 5 %, and take the q of the largest marginal gain
+ *    (T(q) - T(p)) / (q - p); 20 if no step qualifies. Its bulk: while
+ *    the rate left exceeds what that partition carries (HEADROOM x T),
+ *    one more instance of that partition (gpu-lets' "saturated" gpu-lets,
+ *    which carry their whole T there; the headroom is the project's, so
+ *    that a saturated instance's queue stays bounded in the simulator);
+ *    the rest to the smallest partition, up to the ideal one, with a batch
+ *    meeting the budget at that rest (gpu-lets' getMinPart).
+ *
+ *    `gpulets-knee` (the project's earlier reading, kept to compare): the
+ *    knee, the smallest p whose T(p) / p is at least KNEE (90 %) of the
+ *    best T(p) / p. A workload whose rate the knee carries gets one
+ *    instance there; a heavier one gets whole GPUs (the partition of
+ *    highest T), each carrying HEADROOM x T, while the rate left exceeds
+ *    that; the rest to the smallest partition with a batch that meets the
+ *    budget at that rest. Filling the bulk with knee partitions made 25
+ *    instances and 17 GPUs of experiments/paper-12.json (the knee is 20 %
+ *    for 9 of the 12 workloads on the V100 data).
+ *
+ *    Either way the instances' rates add up to the workload's.
  *
  * 3. Interference: gpu-lets' linear model of the slow-down of a beside b
  *    (co-located latency / solo latency at the same batch and share),
@@ -94,6 +101,7 @@
 static const double parts[NPARTS] = {20, 40, 50, 60, 80, 100};
 
 #define KNEE 0.9        /* of the best throughput per share */
+#define MIN_GAIN 1.05   /* gpu-lets' MIN_THRESHOLD: a step must raise T 5 % */
 #define HEADROOM 0.9    /* load of an instance, of its solo throughput */
 #define HOLDOUT 5       /* pair i is held out when i % HOLDOUT == 0 */
 #define NFEAT 5
@@ -308,6 +316,7 @@ typedef struct gl_inst {
 } gl_inst;
 
 typedef struct gl_ctx {
+    int knee_rule;        /* 1: gpulets-knee, 0: gpu-lets' marginal gain */
     const pol_request *req;
     const mdl_measured *m;
     gl_predictor pred;
@@ -397,6 +406,55 @@ static void add_inst(gl_ctx *c, int w, int model, int batch, double p,
     in->order = c->ninst++;
 }
 
+/* gpu-lets' partition of largest marginal gain (getMaxReturnPart): the
+ * larger end of the step, among 20..80, that adds the most throughput per
+ * share point, steps under MIN_GAIN skipped; the smallest partition that
+ * serves at all when none qualifies (gpu-lets' default, 20, where T > 0). */
+static int max_return(const double tput[NPARTS])
+{
+    int best = -1;
+    double best_ret = 0;
+    for (int k = 1; k < NPARTS - 1; k++) {
+        if (tput[k - 1] > 0 && tput[k] / tput[k - 1] < MIN_GAIN)
+            continue;
+        double ret = (tput[k] - tput[k - 1]) / (parts[k] - parts[k - 1]);
+        if (ret > best_ret) {
+            best_ret = ret;
+            best = k;
+        }
+    }
+    if (best < 0 || tput[best] <= 0)
+        for (best = 0; best < NPARTS - 1 && tput[best] <= 0; best++)
+            ;
+    return best;
+}
+
+/* Step 2 by gpu-lets' rule (estimateTrp): saturated instances of the
+ * ideal partition while the rate exceeds what one carries, then the
+ * residue on the smallest partition up to the ideal one that meets the
+ * budget at it (getMinPart); if none does (a residue whose fill batch
+ * rounds just under the partition's), the ideal partition at its
+ * saturated batch. */
+static int size_max_return(gl_ctx *c, int i, const gl_wl *z,
+                           const double tput[NPARTS], const int batch[NPARTS])
+{
+    int ideal = max_return(tput);
+    double rest = c->req->w[i].rate_rps, per = HEADROOM * tput[ideal];
+    while (rest > per) {
+        add_inst(c, i, z->model, batch[ideal], parts[ideal], per);
+        rest -= per;
+    }
+    for (int k = 0; k <= ideal; k++) {
+        int b = batch_at(z, parts[k], rest);
+        if (b > 0) {
+            add_inst(c, i, z->model, b, parts[k], rest);
+            return 0;
+        }
+    }
+    add_inst(c, i, z->model, batch[ideal], parts[ideal], rest);
+    return 0;
+}
+
 /* Step 2 for workload i: its instances into c->inst. */
 static int size_workload(gl_ctx *c, int i, ut_err *err)
 {
@@ -424,6 +482,8 @@ static int size_workload(gl_ctx *c, int i, ut_err *err)
                        "any partition, a whole %s included (batch 1 takes "
                        "%.3g ms there)", w->name, w->model, w->slo_ms / 2,
                        f->gpu, mdl_measured_solo_ms(c->m, model, 1, 100));
+    if (!c->knee_rule)
+        return size_max_return(c, i, &z, tput, batch);
     int knee = 0;
     while (!(tput[knee] > 0 && tput[knee] / parts[knee] >= KNEE * best_eff))
         knee++;
@@ -539,7 +599,8 @@ static size_t place(const gl_ctx *c, gl_gpu *g)
     return ng;
 }
 
-static int gpulets_plan(const pol_request *req, pol_plan *out, ut_err *err)
+static int plan_rule(const pol_request *req, pol_plan *out, int knee_rule,
+                     ut_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!req->measured)
@@ -548,6 +609,7 @@ static int gpulets_plan(const pol_request *req, pol_plan *out, ut_err *err)
                        "\"measured\" in the experiment), got none");
     gl_ctx c;
     memset(&c, 0, sizeof c);
+    c.knee_rule = knee_rule;
     c.req = req;
     c.m = req->measured;
     if (gl_fit(c.m, &c.pred, err) < 0)
@@ -586,10 +648,29 @@ static int gpulets_plan(const pol_request *req, pol_plan *out, ut_err *err)
     return 0;
 }
 
+static int gpulets_plan(const pol_request *req, pol_plan *out, ut_err *err)
+{
+    return plan_rule(req, out, 0, err);
+}
+
+static int knee_plan(const pol_request *req, pol_plan *out, ut_err *err)
+{
+    return plan_rule(req, out, 1, err);
+}
+
 const pol_ops pol_gpulets = {
     .version = POL_OPS_VERSION,
     .name = "gpulets",
-    .summary = "gpu-lets+: fixed partitions (20-100 %) at the throughput knee, "
-        "two per GPU, paired by a linear L2/DRAM interference model",
+    .summary = "gpu-lets+: fixed partitions (20-100 %) chosen by gpu-lets' "
+        "largest marginal throughput gain, two per GPU, paired by a linear "
+        "L2/DRAM interference model",
     .plan = gpulets_plan,
+};
+
+const pol_ops pol_gpulets_knee = {
+    .version = POL_OPS_VERSION,
+    .name = "gpulets-knee",
+    .summary = "gpu-lets+ with the project's knee rule (90 % of the best "
+        "throughput per share) and whole GPUs for the bulk",
+    .plan = knee_plan,
 };

@@ -139,23 +139,40 @@ typedef struct pol_observation {
     uint64_t queued;           /* waiting in its queues now */
 } pol_observation;
 
-/* A change a policy asks for at run time. The simulator applies it after
- * its reconfiguration delay, during which the instance serves nothing
- * (its running batch finishes first); `hot` asks for no gap (a standby
- * instance already running takes over). */
+/* A change a policy asks for at run time. SET and ADD take effect after
+ * the simulator's reconfiguration delay, during which the instance serves
+ * nothing (its running batch finishes first); `hot` asks for no gap (a
+ * standby instance already running takes over). REMOVE takes effect at
+ * once (docs: policies/README.md, "Reacting at run time"). */
 typedef enum pol_reconf_kind {
     POL_RECONF_SET,            /* new share and batch for instance
                                   (gpu, index) of the current plan */
     POL_RECONF_ADD,            /* a new instance of workload `name` on
-                                  `gpu`; gpu == ngpus opens a new GPU */
+                                  `gpu`; gpu == ngpus opens a new GPU, and
+                                  a GPU left empty by REMOVE is rented
+                                  again */
+    POL_RECONF_REMOVE,         /* instance (gpu, index) of the current plan
+                                  stops: routing skips it from now on, its
+                                  queued requests go to the workload's other
+                                  instances (by routing weight, in arrival
+                                  order, none dropped), its running batch
+                                  finishes. A workload keeps at least one
+                                  instance. A GPU left with no instance is
+                                  given back and stops costing once its
+                                  last batch ends; it stays in the plan
+                                  with no instances, so GPU indices never
+                                  shift, while the later instances of the
+                                  same GPU move down one index. Only
+                                  gpu and index are read. */
 } pol_reconf_kind;
 
 typedef struct pol_reconfig {
     pol_reconf_kind kind;
     size_t gpu, index;
     char name[POL_NAME_MAX];
-    int batch;                 /* >= 1 */
-    double share_pct;          /* > 0; a GPU's shares stay <= 100 */
+    int batch;                 /* >= 1 (SET, ADD) */
+    double share_pct;          /* > 0; a GPU's shares stay <= 100 (SET,
+                                  ADD) */
     double rate_rps;           /* ADD: the rate routed to it (a weight) */
     int hot;
 } pol_reconfig;
@@ -176,7 +193,9 @@ typedef struct pol_ops {
     /* Called every control interval with the current plan (as the
      * simulator has reconfigured it) and one observation per workload, in
      * the order of req->w. Writes at most POL_MAX_RECONF changes into out
-     * and their count into *n. Deterministic. */
+     * and their count into *n; they apply in that order, each to the plan
+     * as the ones before it left it (so after a REMOVE the later indices
+     * of that GPU are one lower). Deterministic. */
     void (*runtime)(void *state, double now_s, const pol_plan *current,
                     const pol_observation *obs, size_t nobs,
                     pol_reconfig *out, size_t *n);

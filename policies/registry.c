@@ -12,7 +12,7 @@
 #include <string.h>
 
 extern const pol_ops pol_igniter, pol_igniter_sg, pol_ffd, pol_exclusive,
-    pol_gslice, pol_gpulets, pol_optimal, pol_example;
+    pol_gslice, pol_gpulets, pol_gpulets_knee, pol_optimal, pol_example;
 
 static const pol_ops *const registry[] = {
     &pol_igniter,
@@ -21,6 +21,7 @@ static const pol_ops *const registry[] = {
     &pol_exclusive,
     &pol_gslice,
     &pol_gpulets,
+    &pol_gpulets_knee,
     &pol_optimal,
     &pol_example,
     NULL,

@@ -55,12 +55,16 @@ typedef struct inst {
     int pending;              /* new settings wait for EV_RECONF */
     int new_batch;
     double new_share;
+    int removed;              /* by the runtime hook: serves no more */
 } inst;
 
 typedef struct gpu {
-    int *inst;
+    int *inst;                /* its instances, removed ones until their
+                                 last batch ends */
     size_t n, cap;
-    int64_t created;
+    int64_t created;          /* rented since (while open) */
+    int open;                 /* rented now */
+    int64_t paid_ns;          /* rented time before `created` */
     int nbusy;
     int64_t busy_since;
     double busy_ns;
@@ -94,6 +98,7 @@ typedef struct sim {
     void *ps;                 /* the policy's runtime state */
     int64_t delay_ns;
     size_t reconfigs;
+    size_t open_gpus, peak_gpus;
     ut_err rt_err;            /* a bad runtime change ends the run */
     trace_files *files;       /* replayed trace files, shared by streams */
     int rt_failed;
@@ -264,6 +269,8 @@ static void rescale(sim *s, int g, int64_t now)
     }
 }
 
+static void leave_gpu(sim *s, int i, int64_t now);
+
 static void complete(sim *s, int i, int64_t now)
 {
     inst *I = &s->in[i];
@@ -271,7 +278,10 @@ static void complete(sim *s, int i, int64_t now)
     I->busy = 0;
     I->dur_ns = 0;
     gpu_busy_change(s, I->gpu, -1, now);
-    try_dispatch(s, i, now);
+    if (I->removed)
+        leave_gpu(s, i, now);
+    else
+        try_dispatch(s, i, now);
     rescale(s, I->gpu, now);
 }
 
@@ -342,6 +352,8 @@ static int apply_settings(sim *s, int i, int batch, double share, int64_t t,
 static void reconf_done(sim *s, int i, int64_t t)
 {
     inst *I = &s->in[i];
+    if (I->removed)
+        return;   /* removed while it was starting or changing */
     if (I->pending) {
         I->pending = 0;
         if (apply_settings(s, i, I->new_batch, I->new_share, t,
@@ -366,18 +378,129 @@ static double committed_share(const sim *s, size_t j)
     return sum;
 }
 
+static void gpu_open(sim *s, int j, int64_t t)
+{
+    s->g[j].open = 1;
+    s->g[j].created = t;
+    if (++s->open_gpus > s->peak_gpus)
+        s->peak_gpus = s->open_gpus;
+}
+
+/* A GPU with no instance in the plan and no batch running is given back:
+ * it costs nothing from now on. */
+static void gpu_maybe_close(sim *s, int j, int64_t t)
+{
+    gpu *G = &s->g[j];
+    if (!G->open || s->live.gpus[j].n > 0 || G->n > 0)
+        return;
+    G->open = 0;
+    G->paid_ns += t > G->created ? t - G->created : 0;
+    s->open_gpus--;
+}
+
+/* Removed instance i leaves its GPU (its last batch has ended). */
+static void leave_gpu(sim *s, int i, int64_t now)
+{
+    gpu *G = &s->g[s->in[i].gpu];
+    size_t k = 0;
+    while (k < G->n && G->inst[k] != i)
+        k++;
+    if (k == G->n)
+        return;
+    memmove(&G->inst[k], &G->inst[k + 1], (G->n - k - 1) * sizeof *G->inst);
+    G->n--;
+    gpu_maybe_close(s, s->in[i].gpu, now);
+}
+
+/* The simulator's instance at (gpu, index) of the live plan. */
+static int live_inst(const sim *s, size_t j, size_t index)
+{
+    const gpu *G = &s->g[j];
+    for (size_t k = 0; k < G->n; k++) {
+        const inst *I = &s->in[G->inst[k]];
+        if (!I->removed && I->slot == (int)index)
+            return G->inst[k];
+    }
+    return -1;
+}
+
 static int add_gpu(sim *s, int64_t t)
 {
     size_t j = s->ngpus++;
     s->g = ut_xrealloc(s->g, s->ngpus * sizeof *s->g);
     memset(&s->g[j], 0, sizeof s->g[j]);
-    s->g[j].created = t;
+    gpu_open(s, (int)j, t);
     s->live.gpus = ut_xrealloc(s->live.gpus, s->ngpus * sizeof *s->live.gpus);
     memset(&s->live.gpus[j], 0, sizeof s->live.gpus[j]);
     snprintf(s->live.gpus[j].type, sizeof s->live.gpus[j].type, "%s",
              s->live.gpu_type);
     s->live.ngpus = s->ngpus;
     return (int)j;
+}
+
+/*
+ * REMOVE: the instance stops at once. It leaves its workload's routing
+ * (so fe_wrr_pick never sees it again) and the live plan (its GPU's later
+ * instances move down one index); the requests waiting in its queue are
+ * handed, oldest first, to the workload's other instances by the same
+ * weighted round robin as new arrivals, keeping their arrival times, and
+ * none is dropped (fe_batcher_requeue). Handing them over rather than
+ * letting the instance drain them keeps the rule "a GPU's committed shares
+ * add up to at most 100 %" true of what runs: the removed share is free
+ * for the next change at once. A batch already running finishes on the
+ * GPU (its work is not thrown away); the GPU is given back when it holds
+ * no instance and nothing runs (gpu_maybe_close).
+ */
+static int remove_instance(sim *s, const pol_reconfig *r, int64_t t,
+                           ut_err *err)
+{
+    const char *pn = s->cfg->policy->name;
+    if (r->gpu >= s->live.ngpus || r->index >= s->live.gpus[r->gpu].n)
+        return ut_errf(err, "policy %s: runtime change: remove: no instance "
+                       "%zu on GPU %zu", pn, r->index, r->gpu);
+    int i = live_inst(s, r->gpu, r->index);
+    inst *I = &s->in[i];
+    wstate *ws = &s->ws[I->w];
+    if (ws->ninst < 2)
+        return ut_errf(err, "policy %s: runtime change: remove: workload "
+                       "\"%s\" would have no instance left", pn,
+                       s->st[I->w].name);
+    size_t k = 0;
+    while (ws->inst[k] != i)
+        k++;
+    memmove(&ws->inst[k], &ws->inst[k + 1],
+            (ws->ninst - k - 1) * sizeof *ws->inst);
+    ws->ninst--;
+    if (s->rr[i].active)
+        ws->total_weight -= s->rr[i].weight;
+    s->rr[i].active = 0;
+    I->removed = 1;
+    I->pending = 0;
+    /* the live plan: drop its entry, the later ones move down */
+    pol_gpu *lg = &s->live.gpus[r->gpu];
+    memmove(&lg->inst[r->index], &lg->inst[r->index + 1],
+            (lg->n - r->index - 1) * sizeof *lg->inst);
+    lg->n--;
+    const gpu *G = &s->g[r->gpu];
+    for (size_t q = 0; q < G->n; q++) {
+        inst *o = &s->in[G->inst[q]];
+        if (!o->removed && o->slot > (int)r->index)
+            o->slot--;
+    }
+    /* its queue to the others */
+    while (I->q.len) {
+        int64_t a;
+        fe_batcher_pop(&I->q, 1, &a);
+        int to = fe_wrr_pick(s->rr, ws->inst, ws->ninst, ws->total_weight);
+        fe_batcher_requeue(&s->in[to].q, a);
+    }
+    for (size_t q = 0; q < ws->ninst; q++)
+        if (try_dispatch(s, ws->inst[q], t))
+            rescale(s, s->in[ws->inst[q]].gpu, t);
+    if (!I->busy)
+        leave_gpu(s, i, t);
+    s->reconfigs++;
+    return 0;
 }
 
 /* Checks one change against the invariants every plan keeps (a known
@@ -387,6 +510,8 @@ static int add_gpu(sim *s, int64_t t)
 static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
 {
     const char *pn = s->cfg->policy->name;
+    if (r->kind == POL_RECONF_REMOVE)
+        return remove_instance(s, r, t, err);
     if (r->batch < 1 || r->batch > 4096 || !(r->share_pct > 0) ||
         r->share_pct > 100)
         return ut_errf(err, "policy %s: runtime change: expected a batch in "
@@ -406,7 +531,7 @@ static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
                            total);
         pi->share_pct = r->share_pct;
         pi->batch = r->batch;
-        int i = s->g[r->gpu].inst[r->index];
+        int i = live_inst(s, r->gpu, r->index);
         inst *I = &s->in[i];
         I->pending = 1;
         I->new_batch = r->batch;
@@ -435,6 +560,8 @@ static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
         return ut_errf(err, "policy %s: runtime change: GPU %zu has %d "
                        "instances already", pn, r->gpu, MDL_MAX_COLOC);
     int j = r->gpu == s->live.ngpus ? add_gpu(s, t) : (int)r->gpu;
+    if (!s->g[j].open)
+        gpu_open(s, j, t);   /* given back before: rented again */
     grow_instances(s, s->ninst + 1);
     int i = (int)s->ninst++;
     inst *I = &s->in[i];
@@ -454,7 +581,7 @@ static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
     if (s->be->set(s->bs, i, &d, err) < 0)
         return -1;
     gpu *G = &s->g[j];
-    I->slot = (int)G->n;
+    I->slot = (int)s->live.gpus[j].n;
     UT_GROW(G->inst, G->cap, G->n + 1);
     G->inst[G->n++] = i;
     wstate *ws = &s->ws[w];
@@ -646,6 +773,7 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         s->g[j].inst = ut_xcalloc(n ? n : 1, sizeof *s->g[j].inst);
         s->g[j].n = n;
         s->g[j].cap = n ? n : 1;
+        gpu_open(s, (int)j, 0);
     }
     for (size_t w = 0; w < s->nw; w++) {
         wstate *ws = &s->ws[w];
@@ -741,7 +869,10 @@ static void finish(sim *s, int64_t end, fe_result *r)
     double price = s->cfg->run.plan->price_per_hour;
     r->gpu_hours = 0;
     for (size_t j = 0; j < s->ngpus; j++)
-        r->gpu_hours += fe_gpu_hours(s->g[j].created, end);
+        r->gpu_hours += fe_gpu_hours(0, s->g[j].paid_ns) +
+                        (s->g[j].open ? fe_gpu_hours(s->g[j].created, end)
+                                      : 0);
+    r->peak_gpus = s->peak_gpus;
     r->cost = r->gpu_hours * price;
     r->reconfigs = s->reconfigs;
 }
