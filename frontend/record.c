@@ -322,10 +322,12 @@ static void write_summary(const fe_run *c, const char *backend,
         ut_buf_printf(b, "\"late_at_end\": %llu, ", (unsigned long long)late);
     ut_buf_printf(b, "\"slo_violation_pct\": %.6f, ",
                   fe_total_violation_pct(r));
-    ut_buf_printf(b, "\"num_gpus\": %zu, \"price_per_hour\": %s, ", r->ngpus,
+    ut_buf_printf(b, "\"num_gpus\": %zu, \"plan_gpus\": %zu, "
+                  "\"price_per_hour\": %s, ", r->ngpus, c->plan->ngpus,
                   ut_fmt_double(c->plan->price_per_hour, d));
-    ut_buf_printf(b, "\"cost_per_hour\": %s, ",
-                  ut_fmt_double(c->plan->cost_per_hour, d));
+    ut_buf_printf(b, "\"plan_cost_per_hour\": %s, \"cost_per_hour\": %.6f, ",
+                  ut_fmt_double(c->plan->cost_per_hour, d),
+                  fe_cost_per_hour(r));
     ut_buf_printf(b, "\"gpu_hours\": %.6f, \"cost\": %.6f, "
                   "\"reconfigurations\": %zu},\n  \"gpus\": [", r->gpu_hours,
                   r->cost, r->reconfigs);
