@@ -6,6 +6,8 @@
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      planning and simulation benchmarks (numbers in README.md)
 #   make figures    every experiment's comparison and figures (results/)
+#   make fig17 / fig18 / fig21  one of the paper's other figures
+#                   (results/paper-figs/; also made by make figures)
 #   make figures-commit  copy them into experiments/figures/
 #   make deps       install the Debian packages the build needs
 #   make fuzz       every parser's libFuzzer harness (fuzz/), FUZZ_SECONDS each
@@ -57,7 +59,7 @@ IGNITER_MPI = $(if $(filter 0,$(SAN)),$(if $(shell command -v $(MPICC) \
 DEPS_STAMP = build/.deps-ok
 
 .PHONY: all demo test bench figures figures-commit deps clean check-deps \
-        capture
+        capture fig17 fig18 fig21
 
 all: $(IGNITER) $(IGNITER_MPI)
 
@@ -116,8 +118,19 @@ bench: $(IGNITER) $(BENCH_BINS)
 
 # Every figure of experiments/ into results/ (scripts/figures.sh; needs
 # gnuplot); figures-commit copies them into experiments/figures/.
-figures: $(IGNITER)
+figures: $(IGNITER) $(BUILD)/tests/bench_plan
 	@sh scripts/figures.sh $(IGNITER) 2
+	@sh scripts/paper-figs.sh $(IGNITER) all
+
+# The paper's figures that are not a comparison, one command each
+# (scripts/paper-figs.sh; results/paper-figs/figNN/: data, PNG, SVG):
+# 17 the safeguard at run time, 18 shares per workload per policy, 21
+# planning time against the number of workloads (timed here, now).
+fig17 fig18: $(IGNITER)
+	@sh scripts/paper-figs.sh $(IGNITER) $@
+
+fig21: $(IGNITER) $(BUILD)/tests/bench_plan
+	@sh scripts/paper-figs.sh $(IGNITER) $@
 
 figures-commit:
 	@sh scripts/figures.sh $(IGNITER) 2 commit

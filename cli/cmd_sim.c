@@ -151,11 +151,16 @@ static void print_report(const fe_result *r, const pol_plan *p,
                (unsigned long long)s->dropped);
         judged += s->completed + s->late_end + s->dropped;
     }
-    printf("\nSLO violations: %.2f %% of %llu requests; %zu x %s, $%.2f per "
-           "hour ($%.4f for the simulated time)\n",
-           fe_total_violation_pct(r), (unsigned long long)judged, p->ngpus,
-           p->gpu_type,
-           p->cost_per_hour, r->cost);
+    /* the cost as every output gives it (fe_cost_per_hour); the GPUs the
+     * run used, and the plan's where a runtime policy added some */
+    char planned[64] = "";
+    if (r->ngpus != p->ngpus)
+        snprintf(planned, sizeof planned, " (%zu planned, $%.2f per hour)",
+                 p->ngpus, p->cost_per_hour);
+    printf("\nSLO violations: %.2f %% of %llu requests; %zu x %s%s, $%.2f per "
+           "hour on average ($%.4f for the simulated time)\n",
+           fe_total_violation_pct(r), (unsigned long long)judged, r->ngpus,
+           p->gpu_type, planned, fe_cost_per_hour(r), r->cost);
 }
 
 static void print_serve(const srv_stats *st)

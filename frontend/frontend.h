@@ -259,6 +259,17 @@ typedef struct fe_result {
     uint64_t events;
 } fe_result;
 
+/*
+ * The run's cost per hour, the one definition every output uses (sim's
+ * summary line, summary.json's cost_per_hour, compare's and sweep's
+ * tables): its cost (GPU-hours x price, a GPU counting from when it was
+ * created to the end) over the simulated time, warm-up included, in $/h.
+ * A plan that never changes gives its own cost per hour; a runtime policy
+ * that adds GPUs gives the time average, which lies between the plan's
+ * and the peak's. 0 for a run that reached no time.
+ */
+double fe_cost_per_hour(const fe_result *r);
+
 /* Frees the workloads' statistics (with their histograms) and the GPUs'. */
 void fe_result_free(fe_result *r);
 

@@ -324,10 +324,12 @@ static void write_summary(const fe_run *c, const char *backend,
                   fe_total_violation_pct(r));
     if (r->peak_gpus && r->peak_gpus != r->ngpus)
         ut_buf_printf(b, "\"peak_gpus\": %zu, ", r->peak_gpus);
-    ut_buf_printf(b, "\"num_gpus\": %zu, \"price_per_hour\": %s, ", r->ngpus,
+    ut_buf_printf(b, "\"num_gpus\": %zu, \"plan_gpus\": %zu, "
+                  "\"price_per_hour\": %s, ", r->ngpus, c->plan->ngpus,
                   ut_fmt_double(c->plan->price_per_hour, d));
-    ut_buf_printf(b, "\"cost_per_hour\": %s, ",
-                  ut_fmt_double(c->plan->cost_per_hour, d));
+    ut_buf_printf(b, "\"plan_cost_per_hour\": %s, \"cost_per_hour\": %.6f, ",
+                  ut_fmt_double(c->plan->cost_per_hour, d),
+                  fe_cost_per_hour(r));
     ut_buf_printf(b, "\"gpu_hours\": %.6f, \"cost\": %.6f, "
                   "\"reconfigurations\": %zu},\n  \"gpus\": [", r->gpu_hours,
                   r->cost, r->reconfigs);

@@ -33,6 +33,11 @@ double fe_gpu_hours(int64_t created_ns, int64_t end_ns)
     return end_ns > created_ns ? (double)(end_ns - created_ns) / 3.6e12 : 0;
 }
 
+double fe_cost_per_hour(const fe_result *r)
+{
+    return r->sim_end_s > 0 ? r->cost * 3600 / r->sim_end_s : 0;
+}
+
 void fe_result_free(fe_result *r)
 {
     for (size_t w = 0; r->w && w < r->nw; w++)

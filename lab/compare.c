@@ -345,9 +345,9 @@ static int write_tables(cmp *c, ut_err *err)
     int ns = c->nseeds;
     ut_buf res = {0}, sum = {0}, cdf = {0}, ts = {0};
     ut_buf_printf(&res, "policy,seed,complete,gpus,cost_per_hour,gpu_hours,"
-                  "busy_pct,workload,violation_pct,p99_ms,mean_ms\n");
-    ut_buf_printf(&sum, "policy,workload,runs,seeds,violation_pct,"
-                  "violation_ci,p99_ms,p99_ci,mean_ms,mean_ci,cost_per_hour,"
+                  "busy_pct,workload,slo_violation_pct,p99_ms,mean_ms\n");
+    ut_buf_printf(&sum, "policy,workload,runs,seeds,slo_violation_pct,"
+                  "slo_violation_ci,p99_ms,p99_ci,mean_ms,mean_ci,cost_per_hour,"
                   "cost_ci,gpus\n");
     ut_buf_printf(&cdf, "policy,workload,quantile,latency_ms\n");
     ut_buf_printf(&ts, "policy,t_s,workload,arrivals,completions,p99_ms,"
@@ -376,8 +376,7 @@ static int write_tables(cmp *c, ut_err *err)
             int complete = cJSON_IsTrue(
                 cJSON_GetObjectItemCaseSensitive(j, "complete"));
             const cJSON *tot = cJSON_GetObjectItemCaseSensitive(j, "totals");
-            double simulated = num(j, "simulated_s");
-            double cph = num(tot, "cost") * 3600 / simulated;
+            double cph = num(tot, "cost_per_hour");
             double ng = num(tot, "num_gpus"), busy = 0;
             const cJSON *g, *w;
             int k = 0;
@@ -709,7 +708,7 @@ static int figure_data(const cmp *c, ut_err *err)
         if (c->nrun[p] < seeds)
             seeds = c->nrun[p];
     }
-    ut_buf_printf(&cost, "# policy cost_per_hour cost_ci gpus violation_pct"
+    ut_buf_printf(&cost, "# policy cost_per_hour cost_ci gpus slo_violation_pct"
                   " x colour\n");
     for (size_t p = 0; p < np; p++)
         if (isfinite(c->cost_m[p]))
@@ -719,7 +718,7 @@ static int figure_data(const cmp *c, ut_err *err)
                           colour[p]);
     char word[POL_NAME_MAX];
     for (size_t p = 0; p < np; p++) {
-        ut_buf_printf(&vd, "# %s: x workload violation_pct ci\n",
+        ut_buf_printf(&vd, "# %s: x workload slo_violation_pct slo_violation_ci\n",
                       c->e.policies[p]);
         for (size_t w = 0; w <= nw; w++) {
             double x = c->viol_m[p * (nw + 1) + w],

@@ -193,10 +193,9 @@ static void read_cell(const lab_sweep *s, const char *out_dir, size_t k,
     c->complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
                                                                "complete"));
     const cJSON *tot = cJSON_GetObjectItemCaseSensitive(j, "totals");
-    double simulated = num(j, "simulated_s");
     c->gpus = num(tot, "num_gpus");
     c->gpu_hours = num(tot, "gpu_hours");
-    c->cph = simulated > 0 ? num(tot, "cost") * 3600 / simulated : NAN;
+    c->cph = num(tot, "cost_per_hour");
     read_counts(tot, &c->n);
     const cJSON *ws = cJSON_GetObjectItemCaseSensitive(j, "workloads");
     c->nw = (size_t)cJSON_GetArraySize(ws);
@@ -467,13 +466,13 @@ int lab_sweep_gather(const lab_sweep *s, const char *out_dir,
     if (ap < s->naxes && ar < s->naxes) {
         size_t by[2] = {ap, ar};
         ut_buf_printf(&rate, "# policy rate_scale cost_per_hour cost_ci "
-                      "violation_pct violation_ci n\n");
+                      "slo_violation_pct slo_violation_ci n\n");
         group_means(s, res, by, 2, &rate);
     }
     if (ap < s->naxes) {
         size_t by[2] = {aw < s->naxes ? aw : ap, ap};
         ut_buf_printf(&pareto, "# workloads policy cost_per_hour cost_ci "
-                      "violation_pct violation_ci n\n");
+                      "slo_violation_pct slo_violation_ci n\n");
         group_means(s, res, by, aw < s->naxes ? 2 : 1, &pareto);
     }
     ut_buf_printf(&meta, "rate=%d\npareto=%d\n", rate.len > 0,

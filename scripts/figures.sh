@@ -5,7 +5,10 @@
 # runs in results/ are reused while their inputs and the program are the
 # same. `make figures-commit` then copies the figures and tables into
 # experiments/figures/NAME/ (committed, shown in experiments/README.md),
-# so that the committed figures are always ones this code made.
+# so that the committed figures are always ones this code made; with
+# them the paper's other figures that `make figures` draws after this
+# (scripts/paper-figs.sh, results/paper-figs/figNN/ into
+# experiments/figures/figNN/).
 # Usage: sh scripts/figures.sh [IGNITER_BINARY] [JOBS] [commit]
 set -eu
 bin=${1:-build/igniter}
@@ -37,4 +40,12 @@ elif [ -f results/sweep-example/gather-summary.csv ]; then
     cp results/sweep-example/figures/*.png results/sweep-example/figures/*.svg \
        results/sweep-example/gather-summary.csv \
        experiments/figures/sweep-example/
+fi
+# the paper's other figures (scripts/paper-figs.sh): data beside figure
+if [ -n "$commit" ]; then
+    for d in results/paper-figs/fig*; do
+        [ -f "$d/$(basename "$d").dat" ] || continue
+        mkdir -p "experiments/figures/$(basename "$d")"
+        cp "$d/"*.png "$d/"*.svg "$d/"*.dat "experiments/figures/$(basename "$d")/"
+    done
 fi

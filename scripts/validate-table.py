@@ -68,16 +68,16 @@ def main():
                     row[name + "_err_pct"] = "%.1f" % (100 * rel(b, a))
                     if name in errs:
                         errs[name].append(abs(rel(b, a)))
-                row["real_viol_pct"] = "%.2f" % float(r["slo_violation_pct"])
-                row["sim_viol_pct"] = "%.2f" % float(s["slo_violation_pct"])
+                row["real_slo_violation_pct"] = "%.2f" % float(r["slo_violation_pct"])
+                row["sim_slo_violation_pct"] = "%.2f" % float(s["slo_violation_pct"])
                 rows.append(row)
             fid.append({"run": run, "backend": be,
                         "stable": "yes" if stable else "no",
                         "workloads": len(real),
                         "mean_abs_err_pct": "%.1f" % (100 * sum(errs["mean"]) / len(errs["mean"])),
                         "p99_abs_err_pct": "%.1f" % (100 * sum(errs["p99"]) / len(errs["p99"])),
-                        "real_viol_pct": "%.2f" % viol,
-                        "sim_viol_pct": "%.2f" % (sum(float(s["slo_violation_pct"]) for s in sim.values()) / len(sim))})
+                        "real_wl_mean_slo_violation_pct": "%.2f" % viol,
+                        "sim_wl_mean_slo_violation_pct": "%.2f" % (sum(float(s["slo_violation_pct"]) for s in sim.values()) / len(sim))})
     runs_fid = list(fid)   # the per-run rows; the totals below add to fid
     for be in ("measured", "model"):
         for which in ("stable", "all"):
@@ -93,7 +93,8 @@ def main():
                         "stable": which, "workloads": n,
                         "mean_abs_err_pct": "%.1f" % m,
                         "p99_abs_err_pct": "%.1f" % p,
-                        "real_viol_pct": "", "sim_viol_pct": ""})
+                        "real_wl_mean_slo_violation_pct": "",
+                        "sim_wl_mean_slo_violation_pct": ""})
     with open(os.path.join(out, "table%s.csv" % suffix), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
@@ -109,8 +110,8 @@ def main():
     for f in fid:
         print("%-24s %-9s %-6s %6s %9s %9s %9s %9s" % (
             f["run"], f["backend"], f["stable"], f["workloads"],
-            f["mean_abs_err_pct"], f["p99_abs_err_pct"], f["real_viol_pct"],
-            f["sim_viol_pct"]))
+            f["mean_abs_err_pct"], f["p99_abs_err_pct"], f["real_wl_mean_slo_violation_pct"],
+            f["sim_wl_mean_slo_violation_pct"]))
 
 
 def figdata(out, runs, rows, fid):
