@@ -63,17 +63,17 @@ def capacity(measured, plan):
         with open(p, "w") as f:
             json.dump(plan, f)
         out = os.path.join(d, "out")
-        r = subprocess.run([IGNITER, "sim", "--plan", p, "--backend",
-                            "measured", "--measured", measured,
-                            "--service", "mean",
-                            "--duration-s", "4", "--warmup-s", "1", "--seed",
-                            "1", "--arrivals", "poisson", "--quiet",
-                            "--out", out], capture_output=True, text=True)
-        if r.returncode == 2 and "--service" in r.stderr:
-            # a build without service-time sampling: the mean is all it has
-            r = subprocess.run([a for a in r.args if a not in
-                                ("--service", "mean")],
-                               capture_output=True, text=True)
+        # the mean service times (measured-mean): capacity is a mean
+        args = [IGNITER, "sim", "--plan", p, "--backend", "measured-mean",
+                "--measured", measured, "--duration-s", "4", "--warmup-s",
+                "1", "--seed", "1", "--arrivals", "poisson", "--quiet",
+                "--out", out]
+        r = subprocess.run(args, capture_output=True, text=True)
+        if r.returncode == 2 and "measured-mean" in r.stderr:
+            # a build from before the service-time distributions, whose
+            # measured back end used the mean
+            args[5] = "measured"
+            r = subprocess.run(args, capture_output=True, text=True)
         if r.returncode:
             die("igniter sim of the saturated plan failed: " + r.stderr)
         s = load_json(os.path.join(out, "summary.json"))

@@ -66,9 +66,15 @@ for plan in $plans; do
             for be in measured model; do
                 d=$out/sim-$be/$run
                 mkdir -p "$d"
+                # the measured back end needs no profile, whose limits
+                # (its colocated_pct) are the model's, not the plan's
+                prof="--profile $profile"
+                [ $be = measured ] && prof=
                 # shellcheck disable=SC2086
-                $bin sim $common --profile $profile --backend $be \
-                    --measured $measured --out "$d"
+                $bin sim $common $prof --backend $be \
+                    --measured $measured --out "$d" ||
+                    { [ $be = model ] && rmdir "$d" 2>/dev/null; } ||
+                    exit 1
             done
             ;;
         table)
