@@ -6,8 +6,9 @@
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      planning and simulation benchmarks (numbers in README.md)
 #   make figures    every experiment's comparison and figures (results/)
-#   make fig17 / fig18 / fig21  one of the paper's other figures
-#                   (results/paper-figs/; also made by make figures)
+#   make fig11 / fig17 / fig18 / fig21 / accuracy-cdf  one of the paper's
+#                   other figures (results/paper-figs/; also made by
+#                   make figures)
 #   make figures-commit  copy them into experiments/figures/
 #   make deps       install the Debian packages the build needs
 #   make fuzz       every parser's libFuzzer harness (fuzz/), FUZZ_SECONDS each
@@ -59,7 +60,7 @@ IGNITER_MPI = $(if $(filter 0,$(SAN)),$(if $(shell command -v $(MPICC) \
 DEPS_STAMP = build/.deps-ok
 
 .PHONY: all demo test bench figures figures-commit deps clean check-deps \
-        capture fig17 fig18 fig21
+        capture fig11 fig17 fig18 fig21 accuracy-cdf
 
 all: $(IGNITER) $(IGNITER_MPI)
 
@@ -124,9 +125,12 @@ figures: $(IGNITER) $(BUILD)/tests/bench_plan
 
 # The paper's figures that are not a comparison, one command each
 # (scripts/paper-figs.sh; results/paper-figs/figNN/: data, PNG, SVG):
-# 17 the safeguard at run time, 18 shares per workload per policy, 21
-# planning time against the number of workloads (timed here, now).
-fig17 fig18: $(IGNITER)
+# 11 (with 12 and 13) iGniter's model against measured V100 latency, 17
+# the safeguard at run time, 18 shares per workload per policy, 21
+# planning time against the number of workloads (timed here, now);
+# accuracy-cdf the error of every latency predictor on held-out data of
+# each GPU.
+fig11 fig17 fig18 accuracy-cdf: $(IGNITER)
 	@sh scripts/paper-figs.sh $(IGNITER) $@
 
 fig21: $(IGNITER) $(BUILD)/tests/bench_plan

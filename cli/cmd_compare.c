@@ -17,15 +17,16 @@
 
 static const char compare_help[] =
     "usage: igniter compare EXPERIMENT.json --out DIR [--jobs N] [--seeds N]\n"
-    "                       [--no-figures]\n\n"
+    "                       [--policies A,B,...] [--no-figures]\n\n"
     "Runs every policy listed in the experiment (\"policies\": [...]; default\n"
-    "all registered) over \"seeds\" seeds: each policy plans with its own\n"
-    "model and data, then the simulator judges the plan with the\n"
-    "experiment's back end and arrivals. Writes DIR/results.csv (policy,\n"
-    "seed, GPUs, cost per hour, per-workload violation %, P99, mean latency,\n"
-    "GPU busy %), DIR/summary.csv (means and 95 % confidence intervals),\n"
-    "each run's own outputs in DIR/runs/, and figures in DIR/figures/ (PNG\n"
-    "and SVG, by scripts/plot.sh with gnuplot). A run already complete in\n"
+    "all registered), or those of --policies, over \"seeds\" seeds: each\n"
+    "policy plans with its own model and data, then the simulator judges\n"
+    "the plan with the experiment's back end and arrivals. Writes\n"
+    "DIR/results.csv (policy, seed, GPUs, cost per hour, per-workload\n"
+    "violation %, P99, mean latency, GPU busy %), DIR/summary.csv (means\n"
+    "and 95 % confidence intervals), each run's own outputs in DIR/runs/,\n"
+    "and figures in DIR/figures/ (PNG and SVG, by scripts/plot.sh with\n"
+    "gnuplot). A run already complete in\n"
     "DIR is kept while its inputs (files, policy, seed) and the program are\n"
     "the same (summary.json's input_hash); otherwise it runs again. An\n"
     "interrupted compare (Ctrl-C, SIGTERM, SIGHUP) writes the tables of the\n"
@@ -34,6 +35,11 @@ static const char compare_help[] =
     "  --out DIR      results folder (created if missing)\n"
     "  --jobs N       runs at a time, in parallel processes (default 1)\n"
     "  --seeds N      number of seeds (default the experiment's \"seeds\")\n"
+    "  --policies A,B,...\n"
+    "                 compare these registered policies, in this order,\n"
+    "                 instead of the experiment's list (one it does not list\n"
+    "                 is allowed); their runs are the same runs a compare of\n"
+    "                 all would make, and reused the same way\n"
     "  --no-figures   skip the figures\n";
 
 static void print_note(void *ud, const char *line)
@@ -50,9 +56,10 @@ int cli_compare(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"seeds", required_argument, NULL, 's'},
         {"no-figures", no_argument, NULL, 'n'},
+        {"policies", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL;
+    const char *out = NULL, *policies = NULL;
     long jobs = 1, seeds = 0;
     int figures = 1, c;
     opterr = 0;
@@ -62,6 +69,7 @@ int cli_compare(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': figures = 0; break;
+        case 'p': policies = optarg; break;
         case 'j': case 's': {
             long v = strtol(optarg, &end, 10);
             if (*end || errno || v < 1 || v > 1000)
@@ -85,8 +93,9 @@ int cli_compare(int argc, char **argv)
         return cli_usage("compare", "--out is required");
     ut_err err;
     cli_catch_stop();
-    int rc = lab_compare(argv[optind], out, (int)jobs, (int)seeds, &cli_stop,
-                         print_note, stderr, &err);
+    int rc = lab_compare_policies(argv[optind], out, policies, (int)jobs,
+                                  (int)seeds, &cli_stop, print_note, stderr,
+                                  &err);
     cli_release_stop();
     if (rc < 0)
         return cli_fail("compare", &err);

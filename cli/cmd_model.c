@@ -397,7 +397,8 @@ int cli_predict(int argc, char **argv)
 
 static const char accuracy_help[] =
     "usage: igniter accuracy --profile P (--measured M | --multi F)\n"
-    "                        [--train T] [--hold-out-share S] [--json]\n\n"
+    "                        [--train T] [--hold-out-share S]\n"
+    "                        [--json [--points]]\n\n"
     "Judges every latency predictor on measured co-located runs: the pairs\n"
     "of M (the shape of traces/v100/measured-colocation.jsonl) or the runs\n"
     "of F (igniter derive's colocations-multi.jsonl), reporting the absolute\n"
@@ -421,7 +422,11 @@ static const char accuracy_help[] =
     "                       pairs at share S (and 100 - S) %\n"
     "  --json               one JSON object instead of a table: per predictor\n"
     "                       NAME (runs of 2) or NAME_K (runs of K), each\n"
-    "                       {latencies, mean_pct, median_pct, p90_pct, max_pct}\n";
+    "                       {latencies, mean_pct, median_pct, p90_pct, max_pct}\n"
+    "  --points             with --json: each object also lists what it\n"
+    "                       compared, points: one [model, measured_ms,\n"
+    "                       predicted_ms] per latency, in file order (for\n"
+    "                       figures: scripts/paper-figs.sh fig11, accuracy-cdf)\n";
 
 /* The test runs and the training data of one accuracy call. */
 typedef struct acc_data {
@@ -506,8 +511,44 @@ static void acc_free(acc_data *d)
     mdl_runs_free(&d->test);
 }
 
+/*
+ * The latencies behind one predictor's statistics, for figures (a CDF of
+ * the error, predicted against observed): ",\"points\":[[model,
+ * measured_ms, predicted_ms],...]" for the runs of exactly n members, in
+ * file order. The error itself stays mdl_runs_error's to compute; this
+ * only lists what it compared. Called after mdl_runs_error succeeded on
+ * the same runs, so every model is known to p.
+ */
+static void json_points(ut_buf *b, const mdl_runs *r, size_t n,
+                        const mdl_predictor *p)
+{
+    const char *sep = "";
+    ut_buf_printf(b, ",\"points\":[");
+    for (size_t k = 0; k < r->nruns; k++) {
+        size_t s = r->start[k], cnt = r->start[k + 1] - s;
+        if (cnt != n)
+            continue;
+        mdl_place w[MDL_MAX_COLOC];
+        double lat[MDL_MAX_COLOC];
+        for (size_t i = 0; i < cnt; i++) {
+            w[i].model = p->find(p->ctx, r->mem[s + i].model);
+            w[i].batch = r->mem[s + i].batch;
+            w[i].share_pct = r->mem[s + i].share_pct;
+        }
+        p->latency(p->ctx, w, cnt, lat);
+        for (size_t i = 0; i < cnt; i++) {
+            ut_buf_printf(b, "%s[", sep);
+            ut_buf_json_str(b, r->mem[s + i].model);
+            ut_buf_printf(b, ",%.6g,%.6g]", r->mem[s + i].lat_ms, lat[i]);
+            sep = ",";
+        }
+    }
+    ut_buf_printf(b, "]");
+}
+
 /* Every predictor on every run size of the test runs. */
-static int accuracy_report(const mdl_fitted *f, acc_data *d, int json)
+static int accuracy_report(const mdl_fitted *f, acc_data *d, int json,
+                           int points)
 {
     mdl_predictor_ctx ctx = {f, &d->train, &d->gpulets, &d->learned};
     ut_buf b = {0};
@@ -550,12 +591,15 @@ static int accuracy_report(const mdl_fitted *f, acc_data *d, int json)
                 snprintf(key, sizeof key, "%s", p.name);
             else
                 snprintf(key, sizeof key, "%s_%zu", p.name, n);
-            if (json)
+            if (json) {
                 ut_buf_printf(&b, ",\"%s\":{\"latencies\":%zu,"
                               "\"mean_pct\":%.4f,\"median_pct\":%.4f,"
-                              "\"p90_pct\":%.4f,\"max_pct\":%.4f}", key, s.n,
+                              "\"p90_pct\":%.4f,\"max_pct\":%.4f", key, s.n,
                               s.mean_pct, s.median_pct, s.p90_pct, s.max_pct);
-            else
+                if (points)
+                    json_points(&b, &d->test, n, &p);
+                ut_buf_printf(&b, "}");
+            } else
                 ut_buf_printf(&b, "%-16s %9zu %9zu %8.2f %8.2f %8.2f %8.2f\n",
                               p.name, n, s.n, s.mean_pct, s.median_pct,
                               s.p90_pct, s.max_pct);
@@ -585,12 +629,13 @@ int cli_accuracy(int argc, char **argv)
         {"train", required_argument, NULL, 't'},
         {"hold-out-share", required_argument, NULL, 'h'},
         {"json", no_argument, NULL, 'j'},
+        {"points", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *profile = NULL, *measured = NULL, *multi = NULL,
                *train = NULL;
     double hold = 0;
-    int json = 0, c;
+    int json = 0, points = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -606,6 +651,7 @@ int cli_accuracy(int argc, char **argv)
                                  "share below 100, got %s", optarg);
             break;
         case 'j': json = 1; break;
+        case 'P': points = 1; break;
         default:
             return cli_usage("accuracy", "unknown or incomplete option '%s'",
                              argv[optind - 1]);
@@ -619,6 +665,9 @@ int cli_accuracy(int argc, char **argv)
     if (multi && !train)
         return cli_usage("accuracy", "--multi needs --train (the measured "
                          "data the measured predictors are fitted on)");
+    if (points && !json)
+        return cli_usage("accuracy", "--points needs --json (it adds to the "
+                         "JSON object)");
     if (hold > 0 && (train || multi))
         return cli_usage("accuracy", "--hold-out-share splits --measured; "
                          "it takes no --train or --multi");
@@ -631,7 +680,7 @@ int cli_accuracy(int argc, char **argv)
     if (acc_prepare(measured, multi, train, hold, &d, &err) < 0)
         rc = cli_fail("accuracy", &err);
     else
-        rc = accuracy_report(&f, &d, json);
+        rc = accuracy_report(&f, &d, json, points);
     acc_free(&d);
     mdl_fitted_free(&f);
     return rc;

@@ -838,9 +838,62 @@ static int figure_data(const cmp *c, ut_err *err)
     return rc;
 }
 
+/*
+ * The policies of a --policies list into e, replacing the experiment's:
+ * "a,b,c", each registered and named once, in the order given. The
+ * registry, not the experiment, decides what may be compared, so a policy
+ * the experiment does not list is allowed. -1 with a message naming the
+ * value on a bad list (e untouched then).
+ */
+static int select_policies(const char *list, lab_experiment *e, ut_err *err)
+{
+    char got[LAB_MAX_POLICIES][POL_NAME_MAX];
+    size_t n = 0;
+    const char *s = list;
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        char names[256];
+        if (len == 0)
+            return ut_errf(err, "--policies: expected policy names separated "
+                           "by commas, got \"%s\"", list);
+        if (n == LAB_MAX_POLICIES)
+            return ut_errf(err, "--policies: expected at most %d policies, "
+                           "got more in \"%s\"", LAB_MAX_POLICIES, list);
+        if (len >= POL_NAME_MAX)
+            return ut_errf(err, "--policies: expected one of %s, got \"%.*s\"",
+                           pol_names(names, sizeof names), (int)len, s);
+        memcpy(got[n], s, len);
+        got[n][len] = '\0';
+        if (!pol_find(got[n]))
+            return ut_errf(err, "--policies: expected one of %s, got \"%s\"",
+                           pol_names(names, sizeof names), got[n]);
+        /* each once: compare keys its runs by policy name */
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(got[k], got[n]))
+                return ut_errf(err, "--policies: expected each policy once, "
+                               "got \"%s\" twice", got[n]);
+        n++;
+        if (!s[len])
+            break;
+        s += len + 1;
+    }
+    memcpy(e->policies, got, sizeof got);
+    e->npolicies = n;
+    return 0;
+}
+
 int lab_compare(const char *exp_path, const char *out_dir, int jobs,
                 int nseeds, volatile sig_atomic_t *stop, lab_note_fn note_fn,
                 void *note_ud, ut_err *err)
+{
+    return lab_compare_policies(exp_path, out_dir, NULL, jobs, nseeds, stop,
+                                note_fn, note_ud, err);
+}
+
+int lab_compare_policies(const char *exp_path, const char *out_dir,
+                         const char *policies, int jobs, int nseeds,
+                         volatile sig_atomic_t *stop, lab_note_fn note_fn,
+                         void *note_ud, ut_err *err)
 {
     cmp c;
     memset(&c, 0, sizeof c);
@@ -854,6 +907,10 @@ int lab_compare(const char *exp_path, const char *out_dir, int jobs,
         return ut_errf(err, "--out: expected a folder, got \"\"");
     if (lab_experiment_load(exp_path, &c.e, err) < 0)
         return -1;
+    if (policies && select_policies(policies, &c.e, err) < 0) {
+        lab_experiment_free(&c.e);
+        return -1;
+    }
     if (c.e.npolicies == 0)
         for (const pol_ops *const *o = pol_all(); *o && c.e.npolicies < 16;
              o++)

@@ -183,6 +183,23 @@ int lab_compare(const char *exp_path, const char *out_dir, int jobs,
                 int nseeds, volatile sig_atomic_t *stop, lab_note_fn note,
                 void *note_ud, ut_err *err);
 
+/*
+ * lab_compare over the policies of `policies` instead of the experiment's
+ * own list (NULL: the experiment's, as lab_compare): names separated by
+ * commas, each registered (pol_find) and named once, compared in the
+ * order given. A registered policy the experiment does not list is
+ * compared too (a new policy on an existing experiment, without copying
+ * it). A run's hash (lab_run_hash) does not include the list, so a run
+ * made by a compare of all the policies is reused by one of some of them
+ * and the reverse, while its own inputs are the same. A bad list is an
+ * error (-1, nothing written) naming the value and, for an unknown name,
+ * listing the registered ones.
+ */
+int lab_compare_policies(const char *exp_path, const char *out_dir,
+                         const char *policies, int jobs, int nseeds,
+                         volatile sig_atomic_t *stop, lab_note_fn note,
+                         void *note_ud, ut_err *err);
+
 /* ---- igniter sweep -------------------------------------------------------------- */
 
 /*

@@ -7,8 +7,8 @@
 # experiments/figures/NAME/ (committed, shown in experiments/README.md),
 # so that the committed figures are always ones this code made; with
 # them the paper's other figures that `make figures` draws after this
-# (scripts/paper-figs.sh, results/paper-figs/figNN/ into
-# experiments/figures/figNN/).
+# (scripts/paper-figs.sh, results/paper-figs/NAME/ into
+# experiments/figures/NAME/: figNN and accuracy-cdf).
 # Usage: sh scripts/figures.sh [IGNITER_BINARY] [JOBS] [commit]
 set -eu
 bin=${1:-build/igniter}
@@ -43,7 +43,8 @@ elif [ -f results/sweep-example/gather-summary.csv ]; then
 fi
 # the paper's other figures (scripts/paper-figs.sh): data beside figure
 if [ -n "$commit" ]; then
-    for d in results/paper-figs/fig*; do
+    for d in results/paper-figs/*/; do
+        d=${d%/}
         [ -f "$d/$(basename "$d").dat" ] || continue
         mkdir -p "experiments/figures/$(basename "$d")"
         cp "$d/"*.png "$d/"*.svg "$d/"*.dat "experiments/figures/$(basename "$d")/"

@@ -11,7 +11,15 @@
 #   fig21  iGniter's planning time against the number of workloads
 #          (tests/bench_plan, the benchmark of `make bench`) beside the
 #          paper's; the timings are of this machine, now
-# Usage: sh scripts/paper-figs.sh [IGNITER_BINARY] fig17|fig18|fig21|all
+#   fig11  the paper's Figs. 11-13 as one scatter: iGniter's model
+#          (`igniter accuracy --json --points`) against every measured
+#          latency of the authors' 750 V100 pairs, per model, with y = x
+#          and +-10 %, and the paper's own predicted/observed points
+#   accuracy-cdf  CDF of the absolute error of every predictor on data it
+#          was not fitted on: V100 pairs at 40/60 % held out, H100 and
+#          H200 held-out pairs and runs of 3 and 4 (`igniter accuracy`)
+# Usage: sh scripts/paper-figs.sh [IGNITER_BINARY] \
+#            fig11|fig17|fig18|fig21|accuracy-cdf|all
 set -eu
 bin=${1:-build/igniter}
 what=${2:-all}
@@ -126,11 +134,139 @@ fig21() {
     draw fig21 "host='$(echo "${cpu:-unknown CPU}" | tr -d "'")'"
 }
 
+# The predictors of `igniter accuracy`, in its order: a predictor's
+# colour is its place here (plot-common.gp's palette), in both accuracy
+# figures.
+predictors="igniter no-interference measured-interp measured gpulets-linear learned"
+
+fig11() {
+    d=$out/fig11
+    mkdir -p "$d"
+    "$bin" accuracy --profile traces/v100/profile.json \
+        --measured traces/v100/measured-colocation.jsonl --json --points \
+        >"$d/accuracy.json"
+    python3 - "$d/accuracy.json" "$commit" <<'PY' >"$d/fig11.dat"
+import json, sys
+acc = json.load(open(sys.argv[1]))
+pts = acc["igniter"]["points"]
+models = ["alexnet", "resnet50", "vgg19", "ssd"]
+# The paper's published points (the iGniter authors' figure data,
+# i-Gniter/Experiments/Figure11_SSD.xlsx, Figure12_AlexNet.xlsx,
+# Figure12_ResNet.xlsx and Figure13.xlsx of Echozqn/igniter, a fork of
+# icloud-ecnu/igniter, commit 579f528): what, observed ms, iGniter's
+# prediction ms, gpu-lets+'s prediction ms (NaN: not in that figure).
+# Figure11_VGG.xlsx is left out: its columns are headed SLO, gpu-lets+,
+# iGniter (no Observed column), so which one is observed cannot be read.
+paper = {
+    "alexnet": [("fig12 b1", 1.1685, 1.11276, 1.088),
+                ("fig12 b3", 1.70531, 1.60474, 1.62344),
+                ("fig12 b9", 3.2604, 3.07706, 3.13476),
+                ("fig12 b27", 7.98413, 7.67224, 7.77125),
+                ("fig13", 3.03983, 2.93209, float("nan"))],
+    "resnet50": [("fig12 b1", 3.60838, 3.27303, 3.25615),
+                 ("fig12 b3", 5.90199, 5.77595, 5.60757),
+                 ("fig12 b9", 13.72813, 13.35119, 13.57908),
+                 ("fig12 b27", 37.31092, 36.90237, 37.6004),
+                 ("fig13", 10.69731, 10.46216, float("nan"))],
+    "vgg19": [("fig13", 22.99922, 23.35053, float("nan"))],
+    "ssd": [("fig11 r80", 13.23592, 13.64733, 13.39546),
+            ("fig11 r60", 15.575, 16.75948, 15.57127),
+            ("fig11 r40", 22.87693, 23.08123, 23.23062),
+            ("fig11 r20", 40.58994, 41.45651, 42.38653),
+            ("fig13", 33.474, 35.15477, float("nan"))],
+}
+print("# made by scripts/paper-figs.sh fig11, igniter %s:" % sys.argv[2])
+print("# igniter accuracy --profile traces/v100/profile.json --measured")
+print("#   traces/v100/measured-colocation.jsonl --json --points (iGniter's")
+print("#   model, fitted on the profile only: none of these pairs is its data)")
+print("# blocks 0-3, per model (%s): measured_ms predicted_ms" % " ".join(models))
+print("# blocks 4-7, the paper's points of the same models: observed_ms")
+print("#   igniter_ms gpulets_ms what (the authors' Figure11-13 .xlsx data)")
+print("# model latencies mean_err_pct within_10pct_pct paper_points")
+for m in models:
+    e = [abs(p - o) / o * 100 for n, o, p in pts if n == m]
+    print("# stat %s %d %.2f %.1f %d" % (m, len(e), sum(e) / len(e),
+          100.0 * sum(x <= 10 for x in e) / len(e), len(paper[m])))
+for m in models:
+    print("# %s" % m)
+    for n, o, p in pts:
+        if n == m:
+            print("%g %g" % (o, p))
+    print("\n")
+for m in models:
+    print("# paper, %s" % m)
+    for what, o, ig, gl in paper[m]:
+        print("%g %g %g %s" % (o, ig, gl, what.replace(" ", "_")))
+    print("\n")
+PY
+    rm -f "$d/accuracy.json"
+    stats=$(grep '^# stat ' "$d/fig11.dat" | cut -d' ' -f3- | tr '\n' ' ')
+    draw fig11 "stats='$stats'"
+}
+
+accuracy_cdf() {
+    d=$out/accuracy-cdf
+    mkdir -p "$d"
+    p=traces/v100/profile.json
+    "$bin" accuracy --profile $p --measured traces/v100/measured-colocation.jsonl \
+        --hold-out-share 40 --json --points >"$d/v100-pairs.json"
+    for g in h100 h200; do
+        t=traces/$g
+        "$bin" accuracy --profile $t/profile.json --measured $t/measured-heldout.jsonl \
+            --train $t/measured-colocation.jsonl --json --points >"$d/$g-pairs.json"
+        "$bin" accuracy --profile $t/profile.json --multi $t/colocations-multi.jsonl \
+            --train $t/measured-colocation.jsonl --json --points >"$d/$g-multi.json"
+    done
+    python3 - "$d" "$commit" $predictors <<'PY' >"$d/accuracy-cdf.dat"
+import json, sys
+d, commit, preds = sys.argv[1], sys.argv[2], sys.argv[3:]
+# panels in the figure's order: GPU row, run size column, JSON file
+panels = [("V100", 2, "v100-pairs"), ("H100", 2, "h100-pairs"),
+          ("H100", 3, "h100-multi"), ("H100", 4, "h100-multi"),
+          ("H200", 2, "h200-pairs"), ("H200", 3, "h200-multi"),
+          ("H200", 4, "h200-multi")]
+print("# made by scripts/paper-figs.sh accuracy-cdf, igniter %s:" % commit)
+print("# igniter accuracy --json --points; fitted and judged on:")
+print("#   V100: traces/v100/measured-colocation.jsonl --hold-out-share 40")
+print("#     (fitted on the 450 pairs at 10/20/50/80/90 %, judged on the 300")
+print("#     at 40/60 %)")
+print("#   H100, H200: --train traces/G/measured-colocation.jsonl, judged on")
+print("#     traces/G/measured-heldout.jsonl (pairs) and")
+print("#     traces/G/colocations-multi.jsonl (runs of 3 and 4)")
+print("# iGniter's model (igniter, no-interference) is fitted on the")
+print("# profile.json of each GPU")
+print("# one block per panel and predictor (%s), panels in" % " ".join(preds))
+print("# the order of the 'panel' lines: abs_error_pct fraction_at_or_below")
+print("# (errors under 0.01 % are drawn at 0.01, the axis' left end)")
+for gpu, n, f in panels:
+    acc = json.load(open("%s/%s.json" % (d, f)))
+    key = lambda p: p if n == 2 else "%s_%d" % (p, n)
+    print("# panel %s %d %d %s" % (gpu, n, acc[key(preds[0])]["latencies"],
+          " ".join("%.2f" % acc[key(p)]["mean_pct"] for p in preds)))
+for gpu, n, f in panels:
+    acc = json.load(open("%s/%s.json" % (d, f)))
+    for p in preds:
+        o = acc[p if n == 2 else "%s_%d" % (p, n)]
+        e = sorted(abs(pr - ob) / ob * 100 for _, ob, pr in o["points"])
+        print("# %s, runs of %d, %s: %d latencies, mean %.2f %%" %
+              (gpu, n, p, len(e), o["mean_pct"]))
+        for i, x in enumerate(e):
+            print("%.4g %.5f" % (max(x, 0.01), (i + 1) / len(e)))
+        print("\n")
+PY
+    rm -f "$d"/*.json
+    panels=$(grep '^# panel ' "$d/accuracy-cdf.dat" | cut -d' ' -f3-5 | tr '\n' ' ')
+    means=$(grep '^# panel ' "$d/accuracy-cdf.dat" | cut -d' ' -f6- | tr '\n' ' ')
+    draw accuracy-cdf "policies='$predictors'; colours='0 1 2 3 4 5'; panels='$panels'; means='$means'"
+}
+
 case $what in
+fig11) fig11 ;;
 fig17) fig17 ;;
 fig18) fig18 ;;
 fig21) fig21 ;;
-all) fig17; fig18; fig21 ;;
-*) echo "paper-figs: expected fig17, fig18, fig21 or all, got '$what'" >&2
+accuracy-cdf) accuracy_cdf ;;
+all) fig11; fig17; fig18; fig21; accuracy_cdf ;;
+*) echo "paper-figs: expected fig11, fig17, fig18, fig21, accuracy-cdf or all, got '$what'" >&2
    exit 2 ;;
 esac

@@ -1,0 +1,122 @@
+/*
+ * test_accuracy_points.c - `igniter accuracy --json --points`, what the
+ * accuracy figures are drawn from: each predictor's object lists one
+ * [model, measured_ms, predicted_ms] per latency it compared, as many as
+ * its "latencies", and the errors of those points are its statistics
+ * (mean, max); without --points the object is unchanged; --points
+ * without --json is a usage error (exit 2).
+ */
+#include "testutil.h"
+#include "util/util.h"
+
+#include <sys/wait.h>
+
+/* igniter's stdout for the arguments (a shell line); *status its exit. */
+static char *igniter(const char *args, int *status)
+{
+    const char *bin = getenv("IGNITER_BIN");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s 2>/dev/null", bin ? bin : "build/igniter",
+             args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    ut_buf b = {0};
+    char chunk[8192];
+    size_t k;
+    ut_buf_printf(&b, "%s", "");
+    while ((k = fread(chunk, 1, sizeof chunk, p)) > 0)
+        ut_buf_printf(&b, "%.*s", (int)k, chunk);
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return b.s;
+}
+
+/* Checks one predictor object of root: points agree with its statistics. */
+static void check_points(const cJSON *root, const char *key)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!o)
+        fail_msg("no object %s", key);
+    const cJSON *pts = cJSON_GetObjectItemCaseSensitive(o, "points");
+    double n = cJSON_GetObjectItemCaseSensitive(o, "latencies")->valuedouble;
+    assert_true(cJSON_IsArray(pts));
+    assert_int_equal(cJSON_GetArraySize(pts), (int)n);
+    double sum = 0, max = 0;
+    const cJSON *pt;
+    cJSON_ArrayForEach(pt, pts) {
+        assert_int_equal(cJSON_GetArraySize(pt), 3);
+        assert_true(cJSON_IsString(cJSON_GetArrayItem(pt, 0)));
+        double m = cJSON_GetArrayItem(pt, 1)->valuedouble,
+               p = cJSON_GetArrayItem(pt, 2)->valuedouble;
+        assert_true(m > 0 && p > 0);
+        double e = fabs(p - m) / m * 100;
+        sum += e;
+        max = e > max ? e : max;
+    }
+    /* points carry 6 significant digits; the statistics 4 decimals */
+    double mean = cJSON_GetObjectItemCaseSensitive(o, "mean_pct")->valuedouble;
+    double mx = cJSON_GetObjectItemCaseSensitive(o, "max_pct")->valuedouble;
+    if (fabs(sum / n - mean) > 0.01 || fabs(max - mx) > 0.01)
+        fail_msg("%s: points give mean %g max %g, the object %g %g", key,
+                 sum / n, max, mean, mx);
+}
+
+static void test_points_are_what_was_compared(void **state)
+{
+    (void)state;
+    int st;
+    char *out = igniter("accuracy --profile " V100_PROFILE " --measured "
+                        V100_MEASURED " --hold-out-share 40 --json --points",
+                        &st);
+    assert_int_equal(st, 0);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    static const char *preds[] = {"igniter", "no-interference",
+                                  "measured-interp", "measured",
+                                  "gpulets-linear", "learned"};
+    for (size_t i = 0; i < 6; i++)
+        check_points(root, preds[i]);
+    /* the pairs in file order: the first held-out pair's first member */
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "igniter"), "points"), 0);
+    assert_string_equal(cJSON_GetArrayItem(first, 0)->valuestring, "alexnet");
+    cJSON_Delete(root);
+    free(out);
+    /* runs of 3 and 4: NAME_3 and NAME_4 carry their own points */
+    out = igniter("accuracy --profile traces/h100/profile.json --multi "
+                  "traces/h100/colocations-multi.jsonl --train "
+                  "traces/h100/measured-colocation.jsonl --json --points", &st);
+    assert_int_equal(st, 0);
+    root = cJSON_Parse(out);
+    assert_non_null(root);
+    check_points(root, "learned_3");
+    check_points(root, "igniter_4");
+    cJSON_Delete(root);
+    free(out);
+}
+
+static void test_without_points_unchanged(void **state)
+{
+    (void)state;
+    int st;
+    char *out = igniter("accuracy --profile " V100_PROFILE " --measured "
+                        V100_MEASURED " --hold-out-share 40 --json", &st);
+    assert_int_equal(st, 0);
+    assert_null(strstr(out, "\"points\""));
+    assert_non_null(strstr(out, "\"max_pct\":18.4482}"));
+    free(out);
+    out = igniter("accuracy --profile " V100_PROFILE " --measured "
+                  V100_MEASURED " --points", &st);
+    assert_int_equal(st, 2);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_points_are_what_was_compared),
+        cmocka_unit_test(test_without_points_unchanged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
