@@ -459,17 +459,6 @@ static void test_histogram_blocks_match_flat(void **state)
     free(fall);
 }
 
-static char *slurp_file(const char *dir, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    ut_err err;
-    char *s = ut_read_file(path, NULL, &err);
-    if (!s)
-        fail_msg("%s", err.msg);
-    return s;
-}
-
 static void run_to(const sim_config *c, char *dir)
 {
     snprintf(dir, 64, "%s", tu_tmpdir());
@@ -500,20 +489,15 @@ static void test_deterministic_outputs(void **state)
     run_to(&c, d3);
     static const char *files[] = {"summary.json", "workloads.csv",
                                   "timeseries.csv", "trace.json"};
-    for (int i = 0; i < 4; i++) {
-        char *a = slurp_file(d1, files[i]), *b = slurp_file(d2, files[i]);
-        assert_string_equal(a, b);
-        free(a);
-        free(b);
-    }
-    char *a = slurp_file(d1, "summary.json"), *b = slurp_file(d3, "summary.json");
+    tu_same_files(d1, d2, files, 4);
+    char *a = tu_read_in(d1, "summary.json"), *b = tu_read_in(d3, "summary.json");
     assert_string_not_equal(a, b);
     assert_non_null(strstr(a, "\"seed\": 7"));
     assert_non_null(strstr(a, "\"complete\": true"));
     free(a);
     free(b);
     /* the trace is capped and valid enough: it ends the array */
-    char *tr = slurp_file(d1, "trace.json");
+    char *tr = tu_read_in(d1, "trace.json");
     assert_non_null(strstr(tr, "\"traceEvents\""));
     assert_string_equal(tr + strlen(tr) - 4, "\n]}\n");
     size_t slices = 0;
@@ -541,7 +525,7 @@ static void test_interrupt_keeps_results(void **state)
     assert_false(r.complete);
     assert_true(r.sim_end_s > 0 && r.sim_end_s < 3600);
     check_invariants(&r);
-    char *s = slurp_file(dir, "summary.json");
+    char *s = tu_read_in(dir, "summary.json");
     assert_non_null(strstr(s, "\"complete\": false"));
     free(s);
     fe_result_free(&r);

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "util/util.h"
+
 #define V100_AUTHORS "traces/v100/igniter-profile.jsonl"
 #define V100_PROFILE "traces/v100/profile.json"
 #define V100_MEASURED "traces/v100/measured-colocation.jsonl"
@@ -121,6 +123,45 @@ static inline char *tu_write_temp(const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return path;
+}
+
+/* The text of the file name in the folder dir, malloc'd (the caller
+ * frees it); the test fails, with the reason, where it cannot be read. */
+static inline char *tu_read_in(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ut_err err;
+    char *s = ut_read_file(path, NULL, &err);
+    if (!s)
+        fail_msg("%s", err.msg);
+    return s;
+}
+
+/* The file name in the folder dir, parsed as JSON (the caller frees it
+ * with cJSON_Delete); the test fails where it cannot be read or parsed. */
+static inline cJSON *tu_json_in(const char *dir, const char *name)
+{
+    char *s = tu_read_in(dir, name);
+    cJSON *j = cJSON_Parse(s);
+    free(s);
+    if (!j)
+        fail_msg("%s/%s: expected JSON", dir, name);
+    return j;
+}
+
+/* The files names[0..n) of the folders a and b hold the same bytes; the
+ * test fails naming the first that differs. */
+static inline void tu_same_files(const char *a, const char *b,
+                                 const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *x = tu_read_in(a, names[i]), *y = tu_read_in(b, names[i]);
+        if (strcmp(x, y))
+            fail_msg("%s differs between %s and %s", names[i], a, b);
+        free(x);
+        free(y);
+    }
 }
 
 #endif
