@@ -6,39 +6,19 @@
  * message naming the policy, outputs stay byte-identical run to run, and
  * igniter-sg gives back what it added once the rate falls.
  */
+#define TU_SIM
 #include "testutil.h"
-#include "sim/sim.h"
 
 TU_FIT_FIXTURE(fit, V100_PROFILE)
 
-/* A plan of one workload W on two GPUs, one instance each. */
-typedef struct tplan {
-    pol_plan p;
-    pol_gpu g[2];
-    pol_instance in[2];
-} tplan;
+typedef tu_hplan tplan;
 
+/* A plan of one workload W on two V100s at 3.6 $/h, one instance each. */
 static void tp_make(tplan *t, int batch)
 {
-    memset(t, 0, sizeof *t);
-    snprintf(t->p.policy, sizeof t->p.policy, "test");
-    snprintf(t->p.gpu_type, sizeof t->p.gpu_type, "V100");
-    t->p.price_per_hour = 3.6;
-    t->p.ngpus = 2;
-    t->p.cost_per_hour = 7.2;
-    t->p.gpus = t->g;
-    for (size_t j = 0; j < 2; j++) {
-        pol_instance *in = &t->in[j];
-        snprintf(t->g[j].type, sizeof t->g[j].type, "V100");
-        t->g[j].n = 1;
-        t->g[j].inst = in;
-        snprintf(in->name, sizeof in->name, "W");
-        snprintf(in->model, sizeof in->model, "alexnet");
-        in->batch = batch;
-        in->share_pct = 50;
-        in->rate_rps = 100;
-        in->slo_ms = 1000;
-    }
+    tu_hplan_init(t, 2, "V100", 3.6);
+    for (size_t j = 0; j < 2; j++)
+        tu_hplan_add(t, j, "W", "alexnet", batch, 50, 100, 1000);
 }
 
 /* The test policy's script: at remove_s remove instance 0 of GPU
@@ -128,20 +108,10 @@ static void cfg_make(sim_config *c, fe_workload_cfg *w, const tplan *t)
 {
     fe_workload_defaults(w, "W", 200);
     w->service_ms = 2;
-    memset(c, 0, sizeof *c);
-    c->run.plan = &t->p;
-    c->fit = &fit;
-    c->backend = "fixed";
-    c->run.duration_s = 20;
-    c->run.warmup_s = 0;
-    c->run.interval_s = 1;
-    c->run.seed = 5;
-    c->run.wcfg = w;
-    c->run.nw = 1;
+    tu_sim_config(c, &t->p, &fit, "fixed", w, 1, 20, 5);
     c->policy = &scripted;
     req.fit = &fit;
     c->req = &req;
-    c->reconfig_delay_s = 0;
 }
 
 

@@ -14,34 +14,15 @@
 
 TU_FIT_FIXTURE(fit, V100_PROFILE)
 
-/* A plan built by hand: up to 4 instances on up to 4 GPUs. */
-typedef struct tplan {
-    pol_plan p;
-    pol_gpu g[4];
-    pol_instance in[4][4];
-} tplan;
+/* A plan built by hand (testutil.h): V100s at 3.06 $/h. */
+typedef tu_hplan tplan;
 
 static void tp_init(tplan *t, size_t ngpus)
 {
-    memset(t, 0, sizeof *t);
-    snprintf(t->p.policy, sizeof t->p.policy, "test");
-    snprintf(t->p.gpu_type, sizeof t->p.gpu_type, "V100");
-    t->p.price_per_hour = 3.06;
-    t->p.ngpus = ngpus;
-    t->p.cost_per_hour = 3.06 * (double)ngpus;
-    t->p.gpus = t->g;
-    for (size_t j = 0; j < ngpus; j++) {
-        t->g[j].inst = t->in[j];
-        snprintf(t->g[j].type, sizeof t->g[j].type, "V100");
-    }
+    tu_hplan_init(t, ngpus, "V100", 3.06);
 }
 
-static void tp_add(tplan *t, size_t gpu, const char *name, const char *model,
-                   int batch, double share, double rate, double slo)
-{
-    tu_instance(&t->in[gpu][t->g[gpu].n++], name, model, batch, share, rate,
-                slo);
-}
+#define tp_add tu_hplan_add
 
 /* One workload "W" alone on one GPU, at its defaults. */
 static void tp_one(tplan *t, fe_workload_cfg *w, const char *model, int batch,

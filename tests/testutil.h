@@ -198,6 +198,40 @@ static inline void tu_instance(pol_instance *in, const char *name,
     in->slo_ms = slo_ms;
 }
 
+/* A plan built by hand: up to 4 instances on each of up to 4 GPUs of one
+ * type, policy "test". tu_hplan_init: ngpus GPUs of the type at
+ * price_per_hour each (the plan's cost: that times ngpus), no instance;
+ * tu_hplan_add: one instance more on GPU gpu (tu_instance's fields). */
+typedef struct tu_hplan {
+    pol_plan p;
+    pol_gpu g[4];
+    pol_instance in[4][4];
+} tu_hplan;
+
+static inline void tu_hplan_init(tu_hplan *t, size_t ngpus, const char *type,
+                                 double price_per_hour)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->p.policy, sizeof t->p.policy, "test");
+    snprintf(t->p.gpu_type, sizeof t->p.gpu_type, "%s", type);
+    t->p.price_per_hour = price_per_hour;
+    t->p.ngpus = ngpus;
+    t->p.cost_per_hour = price_per_hour * (double)ngpus;
+    t->p.gpus = t->g;
+    for (size_t j = 0; j < ngpus; j++) {
+        t->g[j].inst = t->in[j];
+        snprintf(t->g[j].type, sizeof t->g[j].type, "%s", type);
+    }
+}
+
+static inline void tu_hplan_add(tu_hplan *t, size_t gpu, const char *name,
+                                const char *model, int batch, double share,
+                                double rate, double slo)
+{
+    tu_instance(&t->in[gpu][t->g[gpu].n++], name, model, batch, share, rate,
+                slo);
+}
+
 /* The paper's 12 workloads (experiments/paper-12.json), checked against
  * fit; the test fails where they do not load. The caller frees them. */
 static inline pol_workload *tu_paper12(const mdl_fitted *fit, size_t *n)
@@ -232,6 +266,41 @@ static inline void tu_sim_config(sim_config *c, const pol_plan *p,
     c->run.wcfg = w;
     c->run.nw = nw;
 }
+#endif
+
+#ifdef TU_BENCH
+#ifndef TU_BENCH_DONE
+#define TU_BENCH_DONE
+#include <sys/wait.h>
+#include <time.h>
+
+/* Seconds on the monotonic clock: a benchmark's wall time. */
+static inline double tu_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Runs fn(arg) in a process of its own (so that its peak memory is its
+ * own, and one case's heap does not slow the next); exits 1 where the
+ * child fails. */
+static inline void tu_in_child(void (*fn)(const void *), const void *arg)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn(arg);
+        fflush(stdout);
+        tu_cleanup();   /* _exit skips atexit: the results folder goes here */
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        exit(1);
+}
+#endif
 #endif
 
 #ifdef TU_RANDOM_WORKLOADS
