@@ -44,12 +44,8 @@ static void on_sigint(int sig)
 /* Without SA_RESTART, so that a wait for a child returns at once. */
 void cap_campaign_catch_stop(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int stop_signals[2] = {SIGINT, SIGTERM};
+    ut_catch_signals(stop_signals, 2, on_sigint, NULL);
 }
 
 /* A crash prints its stack (build/igniter-capture is linked with

@@ -181,12 +181,8 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int stop_signals[2] = {SIGINT, SIGTERM};
+    ut_catch_signals(stop_signals, 2, on_signal, NULL);
     lab_sweep_stats st;
     memset(&st, 0, sizeof st);
     struct timespec t0, t1;

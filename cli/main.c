@@ -81,13 +81,8 @@ static struct sigaction saved[3];
 
 void cli_catch_stop(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
     cli_stop = 0;
-    for (int i = 0; i < 3; i++)
-        sigaction(stop_signals[i], &sa, &saved[i]);
+    ut_catch_signals(stop_signals, 3, on_stop, saved);
 }
 
 void cli_release_stop(void)

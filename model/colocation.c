@@ -177,11 +177,23 @@ double mdl_measured_slowdown(const mdl_measured *m, int a, int b,
     return n ? sum / n : 1.0;   /* never measured beside b: the mean */
 }
 
-/* A measured pair gives the partner the rest of the GPU, 100 - share_i;
- * a partner with less than that interferes in proportion to its share (its
- * demand on L2 and memory grows with the SMs it runs on). */
-void mdl_measured_interpolated(const mdl_measured *m, const mdl_place *w,
-                               size_t n, double *lat_ms)
+/* The slow-down of a beside b on the rest of the GPU, as the pair grids
+ * hold it (interpolated, else the fallback over a's partners). */
+static double grid_slowdown(const mdl_measured *m, const mdl_place *a,
+                            const mdl_place *b)
+{
+    return mdl_measured_slowdown(m, a->model, b->model, a->batch, b->batch,
+                                 a->share_pct);
+}
+
+/* The additive composition of pair slow-downs, each pair's from slowdown:
+ * a measured pair gives the partner the rest of the GPU, 100 - share_i;
+ * a partner with less than that interferes in proportion to its share
+ * (its demand on L2 and memory grows with the SMs it runs on). */
+static void compose(const mdl_measured *m, const mdl_place *w, size_t n,
+                    double (*slowdown)(const mdl_measured *,
+                                       const mdl_place *, const mdl_place *),
+                    double *lat_ms)
 {
     for (size_t i = 0; i < n; i++) {
         double f = 1, rest = 100 - w[i].share_pct;
@@ -191,15 +203,18 @@ void mdl_measured_interpolated(const mdl_measured *m, const mdl_place *w,
             double weight = rest > 0 ? w[j].share_pct / rest : 1;
             if (weight > 1)
                 weight = 1;
-            f += (mdl_measured_slowdown(m, w[i].model, w[j].model, w[i].batch,
-                                        w[j].batch, w[i].share_pct) -
-                  1) *
-                 weight;
+            f += (slowdown(m, &w[i], &w[j]) - 1) * weight;
         }
         lat_ms[i] = mdl_measured_solo_ms(m, w[i].model, w[i].batch,
                                          w[i].share_pct) *
                     f;
     }
+}
+
+void mdl_measured_interpolated(const mdl_measured *m, const mdl_place *w,
+                               size_t n, double *lat_ms)
+{
+    compose(m, w, n, grid_slowdown, lat_ms);
 }
 
 /* The slow-down of a beside b as the pair grids hold it (b on the rest of
@@ -213,8 +228,7 @@ static double pair_slowdown(const mdl_measured *m, const mdl_place *a,
     for (size_t g = 0; g < m->ngrids && !together; g++)
         together = m->grids[g].a == a->model && m->grids[g].b == b->model;
     if (together || !m->has_interf)
-        return mdl_measured_slowdown(m, a->model, b->model, a->batch,
-                                     b->batch, a->share_pct);
+        return grid_slowdown(m, a, b);
     mdl_place two[2] = {*a, *b};
     two[1].share_pct = 100 - a->share_pct;
     double lat[2];
@@ -231,18 +245,5 @@ static double pair_slowdown(const mdl_measured *m, const mdl_place *a,
 void mdl_measured_colocated(const mdl_measured *m, const mdl_place *w,
                             size_t n, double *lat_ms)
 {
-    for (size_t i = 0; i < n; i++) {
-        double f = 1, rest = 100 - w[i].share_pct;
-        for (size_t j = 0; j < n; j++) {
-            if (j == i)
-                continue;
-            double weight = rest > 0 ? w[j].share_pct / rest : 1;
-            if (weight > 1)
-                weight = 1;
-            f += (pair_slowdown(m, &w[i], &w[j]) - 1) * weight;
-        }
-        lat_ms[i] = mdl_measured_solo_ms(m, w[i].model, w[i].batch,
-                                         w[i].share_pct) *
-                    f;
-    }
+    compose(m, w, n, pair_slowdown, lat_ms);
 }

@@ -342,10 +342,8 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
 {
     ut_buf b = {0};
     char d[32];
-    mdl_file_head_write(&b, "igniter-fitted", f->gpu);
-    ut_buf_json_num(&b, "max_clock_mhz", f->max_clock_mhz, ",\n    ");
-    ut_buf_json_num(&b, "power_cap_w", f->power_cap_w, ",\n    ");
-    ut_buf_json_num(&b, "idle_power_w", f->idle_power_w, ",\n    ");
+    mdl_file_head_write(&b, "igniter-fitted", f->gpu, f->max_clock_mhz,
+                        f->power_cap_w, f->idle_power_w);
     ut_buf_json_num(&b, "pcie_bytes_per_ms", f->pcie_bytes_per_ms, ",\n    ");
     ut_buf_json_num(&b, "share_unit_pct", f->share_unit_pct, ",\n    ");
     ut_buf_json_num(&b, "clock_per_watt", f->clock_per_watt, ",\n    ");

@@ -108,9 +108,12 @@ int mdl_gpu_block_parse(const cJSON *root, const char *path,
                         const cJSON **gpu, ut_err *err);
 
 /* The head of either file, as mdl_gpu_block_parse reads it: the format,
- * "version": 1 and the gpu object's name (escaped), then ",\n" and the
- * indent of the gpu object's next member. */
-void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu);
+ * "version": 1, the gpu object's name (escaped) and the three members
+ * both files write first, then ",\n" and the indent of the gpu object's
+ * next member. */
+void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu,
+                         double max_clock_mhz, double power_cap_w,
+                         double idle_power_w);
 
 /* Copies the GPU block's fields between any two of mdl_gpu_block,
  * mdl_profile and mdl_fitted (they name them alike; the name is `name` in

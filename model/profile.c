@@ -392,22 +392,25 @@ int mdl_profile_load(const char *path, mdl_profile *p, ut_err *err)
 
 /* Names are JSON strings, escaped: a name read from a file may hold a
  * quote or a control character. */
-void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu)
+void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu,
+                         double max_clock_mhz, double power_cap_w,
+                         double idle_power_w)
 {
     ut_buf_printf(b, "{\n  \"format\": \"%s\",\n  \"version\": 1,\n"
                   "  \"gpu\": {\n    \"name\": ", format);
     ut_buf_json_str(b, gpu);
     ut_buf_printf(b, ",\n    ");
+    ut_buf_json_num(b, "max_clock_mhz", max_clock_mhz, ",\n    ");
+    ut_buf_json_num(b, "power_cap_w", power_cap_w, ",\n    ");
+    ut_buf_json_num(b, "idle_power_w", idle_power_w, ",\n    ");
 }
 
 char *mdl_profile_to_json(const mdl_profile *p)
 {
     ut_buf b = {0};
     char d[32];
-    mdl_file_head_write(&b, "igniter-profile", p->gpu);
-    ut_buf_json_num(&b, "max_clock_mhz", p->max_clock_mhz, ",\n    ");
-    ut_buf_json_num(&b, "power_cap_w", p->power_cap_w, ",\n    ");
-    ut_buf_json_num(&b, "idle_power_w", p->idle_power_w, ",\n    ");
+    mdl_file_head_write(&b, "igniter-profile", p->gpu, p->max_clock_mhz,
+                        p->power_cap_w, p->idle_power_w);
     ut_buf_json_num(&b, "share_unit_pct", p->share_unit_pct, ",\n    ");
     ut_buf_json_num(&b, "pcie_bytes_per_ms", p->pcie_bytes_per_ms,
                     ",\n    ");

@@ -39,6 +39,15 @@ class G:
             self.add("relu")
         return n
 
+    def classifier(self, pool_out):
+        """AlexNet's and VGG's head: an adaptive average pool to
+        pool_out x pool_out, then fc 4096, fc 4096, fc 1000."""
+        self.add("avgpool", out=pool_out)
+        for out in (4096, 4096):
+            self.add("fc", out=out)
+            self.add("relu")
+        self.add("fc", out=1000)
+
     def write(self, outputs=None):
         g = dict(self.meta)
         if outputs:
@@ -65,12 +74,7 @@ def alexnet():
     g.conv(256, 3, 1, 1)
     g.conv(256, 3, 1, 1)
     g.add("maxpool", kernel=3, stride=2)
-    g.add("avgpool", out=6)
-    g.add("fc", out=4096)
-    g.add("relu")
-    g.add("fc", out=4096)
-    g.add("relu")
-    g.add("fc", out=1000)
+    g.classifier(6)
     g.write()
 
 
@@ -81,12 +85,7 @@ def vgg(name, cfg, source, bn=False):
             g.add("maxpool", kernel=2, stride=2)
         else:
             g.conv(v, 3, 1, 1)
-    g.add("avgpool", out=7)
-    g.add("fc", out=4096)
-    g.add("relu")
-    g.add("fc", out=4096)
-    g.add("relu")
-    g.add("fc", out=1000)
+    g.classifier(7)
     g.write()
 
 

@@ -5,19 +5,11 @@
  * a process that plans each size. Results go in README.md.
  */
 #define TU_RANDOM_WORKLOADS
+#define TU_BENCH
 #include "testutil.h"
 #include "policies/policy.h"
 
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -36,12 +28,12 @@ static void bench_size(const mdl_fitted *f, size_t n)
     for (int r = 0; r < reps; r++) {
         pol_plan p;
         ut_err err;
-        double t0 = now_s();
+        double t0 = tu_now_s();
         if (pol_make_plan("igniter", &req, &p, &err) < 0) {
             fprintf(stderr, "bench: %s\n", err.msg);
             exit(1);
         }
-        t[r] = now_s() - t0;
+        t[r] = tu_now_s() - t0;
         gpus = p.ngpus;
         pol_plan_free(&p);
     }

@@ -6,21 +6,16 @@
  * sampled), `measured-mean` (every batch at its mean) and `model`, each in
  * its own process. Results go in docs/simulator.md.
  */
+#define TU_SIM
+#define TU_BENCH
 #include "testutil.h"
-#include "sim/sim.h"
 
-#include <sys/wait.h>
-#include <time.h>
+static const double duration_s = 2000;
 
-static double now_s(void)
+/* arg: the back end's name */
+static void paper12(const void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void paper12(const char *backend, double duration_s)
-{
+    const char *backend = arg;
     mdl_fitted f;
     mdl_measured m;
     ut_err err;
@@ -42,24 +37,16 @@ static void paper12(const char *backend, double duration_s)
     for (size_t i = 0; i < n; i++)
         fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);  /* Poisson */
     sim_config c;
-    memset(&c, 0, sizeof c);
-    c.run.plan = &p;
-    c.fit = &f;
+    tu_sim_config(&c, &p, &f, backend, wc, n, duration_s, 1);
     c.measured = &m;
-    c.backend = backend;
-    c.run.duration_s = duration_s;
-    c.run.interval_s = 1;
-    c.run.seed = 1;
-    c.run.wcfg = wc;
-    c.run.nw = n;
     const char *dir = tu_tmpdir();
     fe_result r;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     if (sim_run(&c, dir, &r, &err) < 0) {
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    double wall = now_s() - t0;
+    double wall = tu_now_s() - t0;
     uint64_t req_n = 0;
     for (size_t i = 0; i < r.nw; i++)
         req_n += r.w[i].arrived;
@@ -74,28 +61,12 @@ static void paper12(const char *backend, double duration_s)
     mdl_fitted_free(&f);
 }
 
-static void in_child(const char *backend, double duration_s)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        paper12(backend, duration_s);
-        fflush(stdout);
-        tu_cleanup();
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st))
-        exit(1);
-}
-
 int main(void)
 {
     printf("igniter sim, one core; each line its own process\n");
     printf("%-42s %11s %9s %10s\n", "case", "requests", "wall s", "M req/s");
-    in_child("measured", 2000);
-    in_child("measured-mean", 2000);
-    in_child("model", 2000);
+    tu_in_child(paper12, "measured");
+    tu_in_child(paper12, "measured-mean");
+    tu_in_child(paper12, "model");
     return 0;
 }

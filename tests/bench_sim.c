@@ -8,18 +8,10 @@
  */
 #define TU_RANDOM_WORKLOADS
 #define TU_SIM
+#define TU_BENCH
 #include "testutil.h"
 
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void report(const char *what, const fe_result *r, double wall)
 {
@@ -38,16 +30,17 @@ static void timed_run(const sim_config *c, const char *what, fe_result *r)
 {
     const char *dir = tu_tmpdir();
     ut_err err;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     if (sim_run(c, dir, r, &err) < 0) {
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    report(what, r, now_s() - t0);
+    report(what, r, tu_now_s() - t0);
 }
 
-static void md1(double duration_s)
+static void md1(const void *arg)
 {
+    double duration_s = *(const double *)arg;
     pol_instance in;
     tu_instance(&in, "W", "alexnet", 1, 100, 800, 10);
     pol_gpu g = {.inst = &in, .n = 1};
@@ -103,8 +96,9 @@ static mdl_fitted v100(void)
     return f;
 }
 
-static void paper12(double duration_s)
+static void paper12(const void *arg)
 {
+    double duration_s = *(const double *)arg;
     mdl_fitted f = v100();
     size_t n;
     pol_workload *w = tu_paper12(&f, &n);
@@ -129,30 +123,14 @@ static void random_plan(size_t n, double duration_s)
     mdl_fitted_free(&f);
 }
 
-static void random_10k(double duration_s)
+static void random_10k(const void *duration_s)
 {
-    random_plan(10000, duration_s);
+    random_plan(10000, *(const double *)duration_s);
 }
 
-static void random_100k(double duration_s)
+static void random_100k(const void *duration_s)
 {
-    random_plan(100000, duration_s);
-}
-
-static void in_child(void (*fn)(double), double arg)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        fn(arg);
-        fflush(stdout);
-        tu_cleanup();   /* _exit skips atexit: the results folder goes here */
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st))
-        exit(1);
+    random_plan(100000, *(const double *)duration_s);
 }
 
 int main(void)
@@ -160,11 +138,11 @@ int main(void)
     printf("igniter sim, one core; each line its own process\n");
     printf("%-34s %11s %9s %10s %10s\n", "case", "requests", "wall s",
            "M req/s", "peak MiB");
-    in_child(md1, 2500);
-    in_child(md1, 25000);
-    in_child(paper12, 200);
-    in_child(paper12, 2000);
-    in_child(random_10k, 2);
-    in_child(random_100k, 2);
+    tu_in_child(md1, &(double){2500});
+    tu_in_child(md1, &(double){25000});
+    tu_in_child(paper12, &(double){200});
+    tu_in_child(paper12, &(double){2000});
+    tu_in_child(random_10k, &(double){2});
+    tu_in_child(random_100k, &(double){2});
     return 0;
 }

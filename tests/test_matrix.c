@@ -13,20 +13,6 @@
 
 #define H100_MEASURED "traces/h100/measured-colocation.jsonl"
 
-static cJSON *load(const char *dir, const char *name)
-{
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return NULL;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return cJSON_Parse(buf);
-}
-
 __attribute__((format(printf, 1, 2)))
 static int sh(const char *fmt, ...)
 {
@@ -73,7 +59,7 @@ static void test_plans_at_their_loads(void **state)
         for (size_t l = 0; l < 3; l++) {
             char name[64];
             snprintf(name, sizeof name, "%s-l%d.json", tpls[t], loads[l]);
-            cJSON *p = load(d, name);
+            cJSON *p = tu_json_in(d, name);
             assert_non_null(p);
             cJSON *ws = cJSON_GetObjectItem(
                 cJSON_GetArrayItem(cJSON_GetObjectItem(p, "gpus"), 0),
@@ -100,7 +86,7 @@ static void test_plans_at_their_loads(void **state)
         assert_int_equal(sh("build/igniter sim --plan %s --backend measured "
                             "--measured %s --duration-s 6 --warmup-s 1 "
                             "--quiet --out %s", plan, H100_MEASURED, out), 0);
-        cJSON *s = load(out, "summary.json");
+        cJSON *s = tu_json_in(out, "summary.json");
         assert_non_null(s);
         mean_batch[k] = 0;
         cJSON *w;

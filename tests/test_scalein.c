@@ -6,39 +6,19 @@
  * message naming the policy, outputs stay byte-identical run to run, and
  * igniter-sg gives back what it added once the rate falls.
  */
+#define TU_SIM
 #include "testutil.h"
-#include "sim/sim.h"
 
 TU_FIT_FIXTURE(fit, V100_PROFILE)
 
-/* A plan of one workload W on two GPUs, one instance each. */
-typedef struct tplan {
-    pol_plan p;
-    pol_gpu g[2];
-    pol_instance in[2];
-} tplan;
+typedef tu_hplan tplan;
 
+/* A plan of one workload W on two V100s at 3.6 $/h, one instance each. */
 static void tp_make(tplan *t, int batch)
 {
-    memset(t, 0, sizeof *t);
-    snprintf(t->p.policy, sizeof t->p.policy, "test");
-    snprintf(t->p.gpu_type, sizeof t->p.gpu_type, "V100");
-    t->p.price_per_hour = 3.6;
-    t->p.ngpus = 2;
-    t->p.cost_per_hour = 7.2;
-    t->p.gpus = t->g;
-    for (size_t j = 0; j < 2; j++) {
-        pol_instance *in = &t->in[j];
-        snprintf(t->g[j].type, sizeof t->g[j].type, "V100");
-        t->g[j].n = 1;
-        t->g[j].inst = in;
-        snprintf(in->name, sizeof in->name, "W");
-        snprintf(in->model, sizeof in->model, "alexnet");
-        in->batch = batch;
-        in->share_pct = 50;
-        in->rate_rps = 100;
-        in->slo_ms = 1000;
-    }
+    tu_hplan_init(t, 2, "V100", 3.6);
+    for (size_t j = 0; j < 2; j++)
+        tu_hplan_add(t, j, "W", "alexnet", batch, 50, 100, 1000);
 }
 
 /* The test policy's script: at remove_s remove instance 0 of GPU
@@ -117,31 +97,37 @@ static const pol_ops scripted = {
 static pol_workload wl = {"W", "alexnet", 1000, 200};
 static pol_request req = {&wl, 1, NULL, NULL, 0};
 
+static void reset_script(void)
+{
+    memset(&sc, 0, sizeof sc);
+    sc.remove_s = 5;
+}
+
 /* 20 s of W at 200 req/s, 2 ms per batch on the fixed back end. */
 static void cfg_make(sim_config *c, fe_workload_cfg *w, const tplan *t)
 {
     fe_workload_defaults(w, "W", 200);
     w->service_ms = 2;
-    memset(c, 0, sizeof *c);
-    c->run.plan = &t->p;
-    c->fit = &fit;
-    c->backend = "fixed";
-    c->run.duration_s = 20;
-    c->run.warmup_s = 0;
-    c->run.interval_s = 1;
-    c->run.seed = 5;
-    c->run.wcfg = w;
-    c->run.nw = 1;
+    tu_sim_config(c, &t->p, &fit, "fixed", w, 1, 20, 5);
     c->policy = &scripted;
     req.fit = &fit;
     c->req = &req;
-    c->reconfig_delay_s = 0;
 }
 
-static void reset_script(void)
+
+/* A test's whole set-up: the plan of tp_make at the batch, the run of
+ * cfg_make over it, the script reset (removal at 5 s). */
+typedef struct rig {
+    tplan t;
+    fe_workload_cfg w;
+    sim_config c;
+} rig;
+
+static void rig_make(rig *g, int batch)
 {
-    memset(&sc, 0, sizeof sc);
-    sc.remove_s = 5;
+    tp_make(&g->t, batch);
+    cfg_make(&g->c, &g->w, &g->t);
+    reset_script();
 }
 
 static fe_result run_ok(const sim_config *c, const char *dir)
@@ -162,14 +148,10 @@ static fe_result run_ok(const sim_config *c, const char *dir)
 static void test_removed_instance_gets_no_requests(void **state)
 {
     (void)state;
-    tplan t;
-    tp_make(&t, 1);
-    sim_config c;
-    fe_workload_cfg w;
-    cfg_make(&c, &w, &t);
-    reset_script();
+    rig g;
+    rig_make(&g, 1);
     sc.remove_gpu = 1;
-    fe_result r = run_ok(&c, tu_tmpdir());
+    fe_result r = run_ok(&g.c, tu_tmpdir());
     assert_true(sc.done_remove);
     assert_int_equal(r.ngpus, 2);
     assert_int_equal(r.w[0].dropped, 0);
@@ -185,14 +167,10 @@ static void test_removed_instance_gets_no_requests(void **state)
 static void test_empty_gpu_stops_costing_and_rents_again(void **state)
 {
     (void)state;
-    tplan t;
-    tp_make(&t, 1);
-    sim_config c;
-    fe_workload_cfg w;
-    cfg_make(&c, &w, &t);
-    reset_script();
+    rig g;
+    rig_make(&g, 1);
     sc.remove_gpu = 1;
-    fe_result r = run_ok(&c, tu_tmpdir());
+    fe_result r = run_ok(&g.c, tu_tmpdir());
     assert_close(r.gpu_hours, (20.0 + 5.0) / 3600, 1e-3);
     assert_close(r.cost, r.gpu_hours * 3.6, 1e-9);
     assert_int_equal(r.peak_gpus, 2);
@@ -202,7 +180,7 @@ static void test_empty_gpu_stops_costing_and_rents_again(void **state)
     sc.remove_gpu = 1;
     sc.add_s = 12;
     sc.add_gpu = 1;
-    r = run_ok(&c, tu_tmpdir());
+    r = run_ok(&g.c, tu_tmpdir());
     assert_true(sc.done_add);
     assert_int_equal(r.ngpus, 2);
     assert_close(r.gpu_hours, (20.0 + 5.0 + 8.0) / 3600, 1e-3);
@@ -217,16 +195,12 @@ static void test_empty_gpu_stops_costing_and_rents_again(void **state)
 static void test_queued_requests_move_to_other_instances(void **state)
 {
     (void)state;
-    tplan t;
-    tp_make(&t, 50);
-    sim_config c;
-    fe_workload_cfg w;
-    cfg_make(&c, &w, &t);
-    w.max_delay_ms = 400;
-    reset_script();
+    rig g;
+    rig_make(&g, 50);
+    g.w.max_delay_ms = 400;
     sc.remove_s = 5.5;   /* the 6th interval ends at 6 s: 1 s of arrivals */
     sc.remove_gpu = 0;
-    fe_result r = run_ok(&c, tu_tmpdir());
+    fe_result r = run_ok(&g.c, tu_tmpdir());
     assert_true(sc.queued_at_remove > 0);
     assert_int_equal(r.w[0].dropped, 0);
     /* every request of the first 19 s completed (batches of 50 or 400 ms) */
@@ -240,50 +214,28 @@ static void test_queued_requests_move_to_other_instances(void **state)
 static void test_bad_removals_end_the_run(void **state)
 {
     (void)state;
-    tplan t;
-    tp_make(&t, 1);
-    sim_config c;
-    fe_workload_cfg w;
-    cfg_make(&c, &w, &t);
+    rig g;
+    rig_make(&g, 1);
     ut_err err;
-    reset_script();
     sc.remove_gpu = 2;   /* no such GPU */
-    assert_int_equal(sim_run(&c, tu_tmpdir(), NULL, &err), -1);
+    assert_int_equal(sim_run(&g.c, tu_tmpdir(), NULL, &err), -1);
     assert_non_null(strstr(err.msg, "policy scripted"));
     assert_non_null(strstr(err.msg, "no instance 0 on GPU 2"));
     /* the last instance of a workload */
-    t.p.ngpus = 1;
+    g.t.p.ngpus = 1;
     reset_script();
-    assert_int_equal(sim_run(&c, tu_tmpdir(), NULL, &err), -1);
+    assert_int_equal(sim_run(&g.c, tu_tmpdir(), NULL, &err), -1);
     assert_non_null(strstr(err.msg, "\"W\" would have no instance left"));
-}
-
-static char *slurp(const char *dir, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = calloc(1, (size_t)n + 1);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return b;
 }
 
 /* The same removal and re-rent twice: the same bytes. */
 static void test_deterministic(void **state)
 {
     (void)state;
-    tplan t;
-    tp_make(&t, 4);
-    sim_config c;
-    fe_workload_cfg w;
-    cfg_make(&c, &w, &t);
-    w.arrivals.kind = TRACE_GAMMA;
-    w.arrivals.cv = 2;
+    rig g;
+    rig_make(&g, 4);
+    g.w.arrivals.kind = TRACE_GAMMA;
+    g.w.arrivals.cv = 2;
     const char *dir[2];
     for (int k = 0; k < 2; k++) {
         reset_script();
@@ -291,17 +243,12 @@ static void test_deterministic(void **state)
         sc.add_s = 9;
         sc.add_gpu = 0;
         dir[k] = tu_tmpdir();
-        fe_result r = run_ok(&c, dir[k]);
+        fe_result r = run_ok(&g.c, dir[k]);
         fe_result_free(&r);
     }
     static const char *files[] = {"summary.json", "timeseries.csv",
                                   "workloads.csv"};
-    for (size_t f = 0; f < 3; f++) {
-        char *a = slurp(dir[0], files[f]), *b = slurp(dir[1], files[f]);
-        assert_string_equal(a, b);
-        free(a);
-        free(b);
-    }
+    tu_same_files(dir[0], dir[1], files, 3);
 }
 
 /* igniter-sg: a workload it scaled out is scaled back in once its rate

@@ -180,44 +180,6 @@ static srv_device fake_dev(fake *f)
     return d;
 }
 
-static char *slurp(const char *dir, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
-    s[n] = 0;
-    fclose(fp);
-    return s;
-}
-
-static void same_file(const char *a, const char *b, const char *name)
-{
-    char *x = slurp(a, name), *y = slurp(b, name);
-    assert_non_null(x);
-    assert_non_null(y);
-    if (strcmp(x, y))
-        fail_msg("%s differs between sim (%s) and serve (%s)", name, a, b);
-    free(x);
-    free(y);
-}
-
-static cJSON *load_json(const char *dir, const char *name)
-{
-    char *s = slurp(dir, name);
-    assert_non_null(s);
-    cJSON *j = cJSON_Parse(s);
-    free(s);
-    assert_non_null(j);
-    return j;
-}
-
 static int srv_go(const sim_config *c, fake *f, const char *out,
                   fe_result *r, srv_stats *st, ut_err *err)
 {
@@ -255,13 +217,13 @@ static void test_serve_equals_sim_on_a_fixed_device(void **state)
     assert_int_equal(f.opens, 2);
     assert_int_equal(f.closes, 2);
     assert_int_equal(st.passes, 2);
-    same_file(a, b, "workloads.csv");
-    same_file(a, b, "timeseries.csv");
-    same_file(a, b, "cdf.csv");
-    same_file(a, b, "trace.json");
+    /* sim's outputs in a, serve's in b */
+    static const char *const same[] = {"workloads.csv", "timeseries.csv",
+                                       "cdf.csv", "trace.json"};
+    tu_same_files(a, b, same, 4);
     /* summary.json: the same numbers; only the back end's name and the
      * serve member differ */
-    cJSON *x = load_json(a, "summary.json"), *y = load_json(b, "summary.json");
+    cJSON *x = tu_json_in(a, "summary.json"), *y = tu_json_in(b, "summary.json");
     const char *keys[] = {"totals", "workloads", "gpus", "complete"};
     for (size_t k = 0; k < 4; k++) {
         char *p = cJSON_PrintUnformatted(cJSON_GetObjectItem(x, keys[k]));
@@ -306,7 +268,7 @@ static void test_requests_log(void **state)
     fe_result r;
     srv_stats st;
     assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), 0);
-    char *s = slurp(b, "requests.csv");
+    char *s = tu_read_in(b, "requests.csv");
     assert_non_null(s);
     assert_true(!strncmp(s, "workload,instance,gpu,arrival_ms,lateness_ms,"
                          "dispatch_ms,completion_ms,batch,status\n", 80));
@@ -371,7 +333,7 @@ static void test_late_host_is_visible_as_lateness(void **state)
      * 2 ms late to see it done */
     assert_close(fe_hist_mean(&rs.w[0].lat), 1e6, 1e-9);
     assert_close(fe_hist_mean(&rv.w[0].lat), 5e6, 0.01);
-    cJSON *y = load_json(b, "summary.json");
+    cJSON *y = tu_json_in(b, "summary.json");
     const cJSON *late = cJSON_GetObjectItem(cJSON_GetObjectItem(y, "serve"),
                                             "lateness_ms");
     assert_close(cJSON_GetObjectItem(late, "mean")->valuedouble, 2.0, 0.01);
@@ -405,14 +367,14 @@ static void test_device_error_keeps_results(void **state)
     assert_int_equal(f.opens, 1);
     assert_int_equal(f.closes, 1);
     assert_true(r.w[0].completed > 1000);
-    cJSON *y = load_json(b, "summary.json");
+    cJSON *y = tu_json_in(b, "summary.json");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(y, "complete")));
     const cJSON *stop = cJSON_GetObjectItem(cJSON_GetObjectItem(y, "serve"),
                                             "stopped");
     assert_true(cJSON_IsString(stop));
     assert_non_null(strstr(stop->valuestring, "signal 9"));
     cJSON_Delete(y);
-    char *ts = slurp(b, "timeseries.csv");
+    char *ts = tu_read_in(b, "timeseries.csv");
     assert_non_null(ts);
     assert_non_null(strstr(ts, "\n3,W1,"));
     free(ts);
@@ -447,7 +409,7 @@ static void test_stop_keeps_results(void **state)
     for (size_t w = 0; w < r.nw; w++)
         assert_int_equal(r.w[w].arrived, r.w[w].completed + r.w[w].dropped +
                                              r.w[w].queued_end);
-    cJSON *y = load_json(b, "summary.json");
+    cJSON *y = tu_json_in(b, "summary.json");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(y, "complete")));
     cJSON_Delete(y);
     fe_result_free(&r);
@@ -518,7 +480,7 @@ static void test_same_files_and_headers(void **state)
     const char *files[] = {"summary.json", "workloads.csv", "timeseries.csv",
                            "cdf.csv", "trace.json"};
     for (size_t k = 0; k < 5; k++) {
-        char *x = slurp(a, files[k]), *y = slurp(b, files[k]);
+        char *x = tu_read_in(a, files[k]), *y = tu_read_in(b, files[k]);
         assert_non_null(x);
         assert_non_null(y);
         size_t n = strcspn(x, "\n");
@@ -526,7 +488,7 @@ static void test_same_files_and_headers(void **state)
         free(x);
         free(y);
     }
-    char *req = slurp(b, "requests.csv");
+    char *req = tu_read_in(b, "requests.csv");
     assert_non_null(req);
     assert_non_null(strstr(req, ",dropped\n"));
     free(req);
@@ -553,7 +515,7 @@ static void test_validation_table_totals(void **state)
              ">/dev/null && python3 scripts/validate-table.py %s >/dev/null",
              d, d);
     assert_int_equal(system(cmd), 0);
-    char *fid = slurp(d, "fidelity.csv");
+    char *fid = tu_read_in(d, "fidelity.csv");
     assert_non_null(fid);
     /* run,backend,stable,workloads,... */
     int runs = 0, sum_all = 0, sum_stable = 0, tot_all = -1, tot_stable = -1;

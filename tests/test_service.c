@@ -138,17 +138,6 @@ static void sampled_mean_is_interpolated_mean(void **state)
     fe_result_free(&r);
 }
 
-static char *slurp(const char *dir, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    ut_err err;
-    char *s = ut_read_file(path, NULL, &err);
-    if (!s)
-        fail_msg("%s", err.msg);
-    return s;
-}
-
 /* Same inputs and seed: the same bytes; another seed: other bytes. */
 static void sampled_runs_are_deterministic(void **state)
 {
@@ -162,16 +151,11 @@ static void sampled_runs_are_deterministic(void **state)
     }
     static const char *files[] = {"workloads.csv", "timeseries.csv",
                                   "summary.json"};
-    for (size_t f = 0; f < 3; f++) {
-        char *a = slurp(d[0], files[f]), *b = slurp(d[1], files[f]),
-             *c = slurp(d[2], files[f]);
-        assert_string_equal(a, b);
-        if (f == 0)
-            assert_string_not_equal(a, c);
-        free(a);
-        free(b);
-        free(c);
-    }
+    tu_same_files(d[0], d[1], files, 3);
+    char *a = tu_read_in(d[0], files[0]), *c = tu_read_in(d[2], files[0]);
+    assert_string_not_equal(a, c);
+    free(a);
+    free(c);
 }
 
 /* A workload's draws are its own: W0 alone and W0 beside W1 (on another

@@ -14,34 +14,15 @@
 
 TU_FIT_FIXTURE(fit, V100_PROFILE)
 
-/* A plan built by hand: up to 4 instances on up to 4 GPUs. */
-typedef struct tplan {
-    pol_plan p;
-    pol_gpu g[4];
-    pol_instance in[4][4];
-} tplan;
+/* A plan built by hand (testutil.h): V100s at 3.06 $/h. */
+typedef tu_hplan tplan;
 
 static void tp_init(tplan *t, size_t ngpus)
 {
-    memset(t, 0, sizeof *t);
-    snprintf(t->p.policy, sizeof t->p.policy, "test");
-    snprintf(t->p.gpu_type, sizeof t->p.gpu_type, "V100");
-    t->p.price_per_hour = 3.06;
-    t->p.ngpus = ngpus;
-    t->p.cost_per_hour = 3.06 * (double)ngpus;
-    t->p.gpus = t->g;
-    for (size_t j = 0; j < ngpus; j++) {
-        t->g[j].inst = t->in[j];
-        snprintf(t->g[j].type, sizeof t->g[j].type, "V100");
-    }
+    tu_hplan_init(t, ngpus, "V100", 3.06);
 }
 
-static void tp_add(tplan *t, size_t gpu, const char *name, const char *model,
-                   int batch, double share, double rate, double slo)
-{
-    tu_instance(&t->in[gpu][t->g[gpu].n++], name, model, batch, share, rate,
-                slo);
-}
+#define tp_add tu_hplan_add
 
 /* One workload "W" alone on one GPU, at its defaults. */
 static void tp_one(tplan *t, fe_workload_cfg *w, const char *model, int batch,
@@ -459,17 +440,6 @@ static void test_histogram_blocks_match_flat(void **state)
     free(fall);
 }
 
-static char *slurp_file(const char *dir, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    ut_err err;
-    char *s = ut_read_file(path, NULL, &err);
-    if (!s)
-        fail_msg("%s", err.msg);
-    return s;
-}
-
 static void run_to(const sim_config *c, char *dir)
 {
     snprintf(dir, 64, "%s", tu_tmpdir());
@@ -500,20 +470,15 @@ static void test_deterministic_outputs(void **state)
     run_to(&c, d3);
     static const char *files[] = {"summary.json", "workloads.csv",
                                   "timeseries.csv", "trace.json"};
-    for (int i = 0; i < 4; i++) {
-        char *a = slurp_file(d1, files[i]), *b = slurp_file(d2, files[i]);
-        assert_string_equal(a, b);
-        free(a);
-        free(b);
-    }
-    char *a = slurp_file(d1, "summary.json"), *b = slurp_file(d3, "summary.json");
+    tu_same_files(d1, d2, files, 4);
+    char *a = tu_read_in(d1, "summary.json"), *b = tu_read_in(d3, "summary.json");
     assert_string_not_equal(a, b);
     assert_non_null(strstr(a, "\"seed\": 7"));
     assert_non_null(strstr(a, "\"complete\": true"));
     free(a);
     free(b);
     /* the trace is capped and valid enough: it ends the array */
-    char *tr = slurp_file(d1, "trace.json");
+    char *tr = tu_read_in(d1, "trace.json");
     assert_non_null(strstr(tr, "\"traceEvents\""));
     assert_string_equal(tr + strlen(tr) - 4, "\n]}\n");
     size_t slices = 0;
@@ -541,7 +506,7 @@ static void test_interrupt_keeps_results(void **state)
     assert_false(r.complete);
     assert_true(r.sim_end_s > 0 && r.sim_end_s < 3600);
     check_invariants(&r);
-    char *s = slurp_file(dir, "summary.json");
+    char *s = tu_read_in(dir, "summary.json");
     assert_non_null(strstr(s, "\"complete\": false"));
     free(s);
     fe_result_free(&r);

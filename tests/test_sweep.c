@@ -50,16 +50,6 @@ static void write_sweep(const char *extra)
                      0);
 }
 
-static char *slurp_file(const char *dir, const char *name)
-{
-    char p[600];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    ut_err err;
-    char *t = ut_read_file(p, NULL, &err);
-    if (!t)
-        fail_msg("%s", err.msg);
-    return t;
-}
 
 static lab_sweep_stats run(const lab_sweep *s, const char *out, int jobs,
                            int k, int n, int want_rc)
@@ -85,14 +75,8 @@ static void gather(const lab_sweep *s, const char *out)
 
 static void same_tables(const char *d1, const char *d2)
 {
-    const char *files[] = {"gather.csv", "gather-summary.csv"};
-    for (int i = 0; i < 2; i++) {
-        char *a = slurp_file(d1, files[i]), *b = slurp_file(d2, files[i]);
-        if (strcmp(a, b))
-            fail_msg("%s differs between %s and %s", files[i], d1, d2);
-        free(a);
-        free(b);
-    }
+    static const char *const files[] = {"gather.csv", "gather-summary.csv"};
+    tu_same_files(d1, d2, files, 2);
 }
 
 static void test_grid_same_everywhere(void **state)
@@ -144,7 +128,7 @@ static void test_grid_same_everywhere(void **state)
     struct stat sc;
     assert_int_equal(stat(cp, &sc), -1);
     /* one row per cell and workload plus one per cell */
-    char *g = slurp_file(d1, "gather.csv");
+    char *g = tu_read_in(d1, "gather.csv");
     int lines = 0;
     for (const char *c = g; *c; c++)
         lines += *c == '\n';
@@ -152,7 +136,7 @@ static void test_grid_same_everywhere(void **state)
     assert_non_null(strstr(g, ",set-a,gamma:2,ffd,2,1,all,"));
     free(g);
     /* per configuration over the two seeds: 8 rows with n = 2 */
-    char *sm = slurp_file(d1, "gather-summary.csv");
+    char *sm = tu_read_in(d1, "gather-summary.csv");
     assert_non_null(strstr(sm, "\nset-b,poisson,igniter,2,"));
     free(sm);
     /* MPI, where this build has it */

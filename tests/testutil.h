@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "util/util.h"
+
 #define V100_AUTHORS "traces/v100/igniter-profile.jsonl"
 #define V100_PROFILE "traces/v100/profile.json"
 #define V100_MEASURED "traces/v100/measured-colocation.jsonl"
@@ -123,6 +125,45 @@ static inline char *tu_write_temp(const char *name, const char *text)
     return path;
 }
 
+/* The text of the file name in the folder dir, malloc'd (the caller
+ * frees it); the test fails, with the reason, where it cannot be read. */
+static inline char *tu_read_in(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ut_err err;
+    char *s = ut_read_file(path, NULL, &err);
+    if (!s)
+        fail_msg("%s", err.msg);
+    return s;
+}
+
+/* The file name in the folder dir, parsed as JSON (the caller frees it
+ * with cJSON_Delete); the test fails where it cannot be read or parsed. */
+static inline cJSON *tu_json_in(const char *dir, const char *name)
+{
+    char *s = tu_read_in(dir, name);
+    cJSON *j = cJSON_Parse(s);
+    free(s);
+    if (!j)
+        fail_msg("%s/%s: expected JSON", dir, name);
+    return j;
+}
+
+/* The files names[0..n) of the folders a and b hold the same bytes; the
+ * test fails naming the first that differs. */
+static inline void tu_same_files(const char *a, const char *b,
+                                 const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *x = tu_read_in(a, names[i]), *y = tu_read_in(b, names[i]);
+        if (strcmp(x, y))
+            fail_msg("%s differs between %s and %s", names[i], a, b);
+        free(x);
+        free(y);
+    }
+}
+
 #endif
 
 #if defined(TU_PLANS) || defined(TU_SIM) || defined(TU_RANDOM_WORKLOADS)
@@ -155,6 +196,40 @@ static inline void tu_instance(pol_instance *in, const char *name,
     in->share_pct = share_pct;
     in->rate_rps = rate_rps;
     in->slo_ms = slo_ms;
+}
+
+/* A plan built by hand: up to 4 instances on each of up to 4 GPUs of one
+ * type, policy "test". tu_hplan_init: ngpus GPUs of the type at
+ * price_per_hour each (the plan's cost: that times ngpus), no instance;
+ * tu_hplan_add: one instance more on GPU gpu (tu_instance's fields). */
+typedef struct tu_hplan {
+    pol_plan p;
+    pol_gpu g[4];
+    pol_instance in[4][4];
+} tu_hplan;
+
+static inline void tu_hplan_init(tu_hplan *t, size_t ngpus, const char *type,
+                                 double price_per_hour)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->p.policy, sizeof t->p.policy, "test");
+    snprintf(t->p.gpu_type, sizeof t->p.gpu_type, "%s", type);
+    t->p.price_per_hour = price_per_hour;
+    t->p.ngpus = ngpus;
+    t->p.cost_per_hour = price_per_hour * (double)ngpus;
+    t->p.gpus = t->g;
+    for (size_t j = 0; j < ngpus; j++) {
+        t->g[j].inst = t->in[j];
+        snprintf(t->g[j].type, sizeof t->g[j].type, "%s", type);
+    }
+}
+
+static inline void tu_hplan_add(tu_hplan *t, size_t gpu, const char *name,
+                                const char *model, int batch, double share,
+                                double rate, double slo)
+{
+    tu_instance(&t->in[gpu][t->g[gpu].n++], name, model, batch, share, rate,
+                slo);
 }
 
 /* The paper's 12 workloads (experiments/paper-12.json), checked against
@@ -191,6 +266,41 @@ static inline void tu_sim_config(sim_config *c, const pol_plan *p,
     c->run.wcfg = w;
     c->run.nw = nw;
 }
+#endif
+
+#ifdef TU_BENCH
+#ifndef TU_BENCH_DONE
+#define TU_BENCH_DONE
+#include <sys/wait.h>
+#include <time.h>
+
+/* Seconds on the monotonic clock: a benchmark's wall time. */
+static inline double tu_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Runs fn(arg) in a process of its own (so that its peak memory is its
+ * own, and one case's heap does not slow the next); exits 1 where the
+ * child fails. */
+static inline void tu_in_child(void (*fn)(const void *), const void *arg)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn(arg);
+        fflush(stdout);
+        tu_cleanup();   /* _exit skips atexit: the results folder goes here */
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        exit(1);
+}
+#endif
 #endif
 
 #ifdef TU_RANDOM_WORKLOADS

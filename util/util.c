@@ -718,3 +718,14 @@ void ut_rank_sort(ut_rank *x, size_t n)
     if (n > 1)
         qsort(x, n, sizeof *x, rank_cmp);
 }
+
+void ut_catch_signals(const int *sigs, size_t n, void (*handler)(int),
+                      struct sigaction *saved)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < n; i++)
+        sigaction(sigs[i], &sa, saved ? &saved[i] : NULL);
+}

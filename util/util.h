@@ -10,6 +10,7 @@
 #ifndef UT_UTIL_H
 #define UT_UTIL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -225,6 +226,16 @@ size_t ut_keys_find(const ut_key *x, size_t n, const char *s);
  * (i itself for a string's first appearance), for every position i in
  * sorted x; first has room for the largest position + 1. */
 void ut_keys_first(const ut_key *x, size_t n, size_t *first);
+
+/*
+ * Stop signals: installs handler for the n signals sigs[0..n), with an
+ * empty mask and without SA_RESTART, so that a blocking call (a wait for
+ * a child, a sleep) returns at once with EINTR and the caller looks at
+ * its stop flag; the actions they had go to saved[0..n) unless saved is
+ * NULL. The one way the programs catch Ctrl-C and SIGTERM.
+ */
+void ut_catch_signals(const int *sigs, size_t n, void (*handler)(int),
+                      struct sigaction *saved);
 
 #ifdef __cplusplus
 }
