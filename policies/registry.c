@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const pol_ops pol_igniter, pol_igniter_sg, pol_ffd, pol_exclusive,
+extern const pol_ops pol_igniter, pol_igniter_sg, pol_igniter_plus, pol_ffd, pol_exclusive,
     pol_gslice, pol_gpulets, pol_gpulets_knee, pol_optimal, pol_example;
 
 static const pol_ops *const registry[] = {
     &pol_igniter,
     &pol_igniter_sg,
+    &pol_igniter_plus,
     &pol_ffd,
     &pol_exclusive,
     &pol_gslice,
