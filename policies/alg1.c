@@ -3,7 +3,9 @@
  * it (IGNITER-MODEL.md, "Provisioning"), and the iGniter policy. Steps 1-5
  * and 7 (budgets, batches, share bounds, whole-GPU replicas, ordering, the
  * plan) are shared through alg1.h with the policies that differ only in
- * step 6, the placement (FFD+).
+ * step 6, the placement (FFD+). Every latency comes from one predictor,
+ * the paper's model unless a policy gives another (alg1_plan_with:
+ * igniter-plus plans with the measured data's).
  *
  * Shares are kept as integer counts of the GPU's share unit (2.5 % on the
  * V100), so "total <= 100 %" is an exact integer test and plans do not
@@ -99,6 +101,7 @@ typedef struct kind {
 struct alg1 {
     const pol_request *req;
     const mdl_fitted *f;
+    const alg1_predictor *pred;  /* NULL: the paper's model */
     double unit;
     long max_units;            /* one workload alone: the whole GPU */
     long co_units;             /* two or more: mdl_colocated_pct */
@@ -131,6 +134,36 @@ int pol_igniter_batch(const mdl_fitted *f, const mdl_model *m, double slo_ms,
     (void)m;
     double b = ceil(s * lam * B / (B + m->input_bytes * lam));
     return b < 1 ? 1 : b > INT_MAX ? INT_MAX : (int)b;
+}
+
+/* Every latency Algorithm 1 asks for goes through here: the paper's model
+ * unless a predictor was given (alg1.h). */
+static void predict(const ctx *c, const mdl_place *p, size_t n, double *lat,
+                    double *tput)
+{
+    if (c->pred)
+        c->pred->predict(c->pred->ctx, p, n, lat, tput);
+    else
+        mdl_predict(c->f, p, n, lat, tput);
+}
+
+/*
+ * Step 3 with a predictor (alg1.h): the fewest units, scanning up from 1,
+ * at which the workload alone runs batch b within s; UNITS_INF if not even
+ * a whole GPU does. A scan, not a bisection: an interpolated latency need
+ * not fall monotonically with the share, and a whole GPU is at most a few
+ * dozen units.
+ */
+static long search_units(const ctx *c, int model, double s, int b)
+{
+    for (long u = 1; u <= c->max_units; u++) {
+        mdl_place p = {model, b, (double)u * c->unit};
+        double l;
+        predict(c, &p, 1, &l, NULL);
+        if (l <= s)
+            return u;
+    }
+    return UNITS_INF;
 }
 
 /*
@@ -167,6 +200,11 @@ static void compute_bound(ctx *c, int i)
     wl *w = &c->wl[i];
     const mdl_model *m = &c->f->models[w->model];
     w->batch = pol_igniter_batch(c->f, m, 2 * w->s_ms, w->rate_rps);
+    if (c->pred) {
+        w->units = search_units(c, w->model, w->s_ms, w->batch);
+        w->bad_bound = w->div_zero = 0;
+        return;
+    }
     w->units = lower_units(c, m, w->s_ms, w->batch, &w->bad_bound,
                            &w->div_zero);
 }
@@ -187,7 +225,7 @@ static int replica_batch(const ctx *c, int i, double *lat, double *tput)
     for (int b = 1; b <= MDL_MAX_BATCH; b++) {
         mdl_place p = {w->model, b, 100};
         double l, t;
-        mdl_predict(c->f, &p, 1, &l, &t);
+        predict(c, &p, 1, &l, &t);
         if (!(l < w->s_ms))
             break;
         best = b;
@@ -203,11 +241,11 @@ static int unservable(const ctx *c, int i, ut_err *err)
     const wl *w = &c->wl[i];
     mdl_place p = {w->model, 1, 100};
     double l;
-    mdl_predict(c->f, &p, 1, &l, NULL);
+    predict(c, &p, 1, &l, NULL);
     return ut_errf(err, "workload \"%s\" (%s): slo_ms: cannot be met, even on a"
-                   " whole %s at batch 1 the model predicts %.3g ms against "
-                   "half the SLO, %.3g ms", pw->name, pw->model, c->f->gpu, l,
-                   w->s_ms);
+                   " whole %s at batch 1 %s predicts %.3g ms against "
+                   "half the SLO, %.3g ms", pw->name, pw->model, c->f->gpu,
+                   c->pred ? c->pred->name : "the model", l, w->s_ms);
 }
 
 static int do_replicas(ctx *c, int i, ut_err *err)
@@ -373,7 +411,7 @@ static long try_gpu(ctx *c, const gpu *g, int w, long r, long *units_out)
         raised = 0;
         for (size_t i = 0; i < n; i++)
             p[i].share_pct = (double)units_out[i] * c->unit;
-        mdl_predict(c->f, p, n, lat, NULL);
+        predict(c, p, n, lat, NULL);
         for (size_t i = 0; i < n; i++)
             if (lat[i] > c->wl[wi[i]].s_ms) {
                 units_out[i]++;
@@ -610,7 +648,7 @@ static int build_plan(const ctx *c, pol_plan *out, ut_err *err)
             p[i].batch = c->wl[g->w[i]].batch;
             p[i].share_pct = (double)g->units[i] * c->unit;
         }
-        mdl_predict(f, p, g->n, lat, tput);
+        predict(c, p, g->n, lat, tput);
         for (size_t i = 0; i < g->n; i++)
             fill_instance(c, &pg->inst[i], g->w[i], p[i].batch, p[i].share_pct,
                           c->wl[g->w[i]].rate_rps, lat[i], tput[i]);
@@ -648,8 +686,21 @@ static int igniter_place(ctx *c, int w, ut_err *err)
 int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
               ut_err *err)
 {
+    return alg1_plan_with(req, NULL, place, out, err);
+}
+
+int alg1_plan_with(const pol_request *req, const alg1_predictor *pred,
+                   alg1_place_fn place, pol_plan *out, ut_err *err)
+{
+    if (!place)
+        place = igniter_place;
+    if (pred && req->faithful)
+        return ut_errf(err, "faithful: the reference's defects belong to "
+                       "planning with the paper's model, not with %s; plan "
+                       "without --faithful", pred->name);
     ctx c = {0};
     c.req = req;
+    c.pred = pred;
     c.f = req->fit;
     c.unit = c.f->share_unit_pct;
     c.max_units = (long)floor(100 / c.unit + 1e-9);

@@ -16,8 +16,36 @@ typedef struct alg1 alg1;
  * alg1_put; returns 0, or -1 with a message. */
 typedef int (*alg1_place_fn)(alg1 *a, int w, ut_err *err);
 
+/*
+ * The latency predictor Algorithm 1 plans with. NULL everywhere means the
+ * paper's model (mdl_predict on req->fit), with step 3's share bound in
+ * its closed form; that is pol_igniter's, and its plans do not change.
+ *
+ * predict: each of n workloads' latency (ms) and throughput (req/s; tput
+ * may be NULL) when they run at once on one GPU; w[i].model indexes
+ * req->fit->models. A pure function of its arguments and ctx: the
+ * placement remembers answers (best_gpu in alg1.c). n <= MDL_MAX_COLOC.
+ *
+ * With a predictor, step 3's bound is a search, as no closed form exists
+ * for it: the fewest share units (1 .. a whole GPU) at which the workload
+ * alone, at its batch, is predicted within half its SLO; none meets it:
+ * the bound is infinite and the workload takes the replica step, as an
+ * infinite closed-form bound does.
+ */
+typedef struct alg1_predictor {
+    void (*predict)(const void *ctx, const mdl_place *w, size_t n,
+                    double *lat_ms, double *tput_rps);
+    const void *ctx;
+    const char *name;   /* in messages: "the model predicts ..." */
+} alg1_predictor;
+
 int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
               ut_err *err);
+/* alg1_plan with pred's latencies instead of the paper's model (NULL: the
+ * paper's model); place NULL is iGniter's own step 6 (the raise loop). The request must not be faithful: the reference's
+ * defects are those of the paper's model's planner. */
+int alg1_plan_with(const pol_request *req, const alg1_predictor *pred,
+                   alg1_place_fn place, pol_plan *out, ut_err *err);
 
 long alg1_bound(const alg1 *a, int w);      /* in share units */
 long alg1_max_units(const alg1 *a);         /* units in a whole GPU */
