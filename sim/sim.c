@@ -256,15 +256,6 @@ static int try_dispatch(sim *s, int i, int64_t now)
     return 1;
 }
 
-/* llround of x in [0, 2^63), inline: truncate, then up when the part cut
- * off (exact in a double) is a half or more, as llround rounds halves
- * away from zero. */
-static inline int64_t round_ns(double x)
-{
-    int64_t r = (int64_t)x;
-    return x - (double)r >= 0.5 ? r + 1 : r;
-}
-
 static void rescale(sim *s, int g, int64_t now)
 {
     gpu *G = &s->g[g];
@@ -297,7 +288,8 @@ static void rescale(sim *s, int g, int64_t now)
         /* a batch that cannot end within any run (a share near 0, a back
          * end's infinity) ends after the run: never, as far as it knows */
         double left = I->remaining * dur;
-        int64_t done = left < 4e18 ? now + round_ns(left) : INT64_MAX / 2;
+        int64_t done = left < 4e18 ? now + trace_round_ns(left)
+                                   : INT64_MAX / 2;
         push(&s->h, done, EV_DONE, (uint32_t)i, ++I->gen);
     }
 }

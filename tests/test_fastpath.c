@@ -133,12 +133,42 @@ static void hist_fast_path_matches_merge(void **state)
     fe_hist_free(&one);
 }
 
+/* trace_round_ns is llround over [0, 2^63): halves (up), the doubles
+ * either side of them, integers, values where a double has no fraction
+ * left, and random ones over the whole range. */
+static void round_matches_llround(void **state)
+{
+    (void)state;
+    const double fixed[] = {0, 0.25, 0.5, 1.5, 2.5, 0.49999999999999994,
+                            4503599627370495.5, 4503599627370496.0,
+                            9007199254740993.0, 1e18, 4e18, 9.2e18};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        double x = fixed[i];
+        assert_int_equal(trace_round_ns(x), llround(x));
+        double up = nextafter(x, INFINITY), down = nextafter(x, 0);
+        assert_int_equal(trace_round_ns(up), llround(up));
+        assert_int_equal(trace_round_ns(down), llround(down));
+    }
+    uint64_t s = 1;
+    for (int i = 0; i < 1000000; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double x = ldexp((double)(s >> 11), -(int)(s % 64));  /* < 2^53 */
+        x *= (double)(1 + s % 1000);
+        if (x >= 9.2e18)
+            continue;
+        if (trace_round_ns(x) != llround(x))
+            fail_msg("x = %.17g: got %lld, llround %lld", x,
+                     (long long)trace_round_ns(x), llround(x));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(poisson_matches_gsl),
         cmocka_unit_test(schedule_matches_gsl),
         cmocka_unit_test(hist_fast_path_matches_merge),
+        cmocka_unit_test(round_matches_llround),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,10 +77,17 @@ static inline double mt_exponential(mt19937 *m, double mu)
     return -mu * log1p(-u);
 }
 
+/* Poisson gaps drawn GAPS at a time: the draws do not depend on one
+ * another, so the processor overlaps their logarithms; the stream is the
+ * generator's own, so drawing ahead changes no number. */
+#define GAPS 32
+
 struct trace_gen {
     trace_spec spec;
     gsl_rng *rng;         /* gamma */
     mt19937 mt;           /* poisson, schedule */
+    double gap[GAPS];     /* poisson: gaps drawn ahead, ns */
+    int ngap, igap;       /* how many, the next one */
     double t_ns;          /* last arrival, as a double: no drift */
     uint64_t i;           /* arrivals so far (constant, replay) */
     size_t step;          /* schedule: current step */
@@ -645,7 +652,7 @@ static int64_t to_ns(double t)
 {
     if (!(t < 9.2e18))
         return INT64_MAX;
-    return t <= 0 ? 0 : llround(t);
+    return t <= 0 ? 0 : trace_round_ns(t);
 }
 
 /* Non-homogeneous Poisson with a piecewise-constant rate: draw a gap at the
@@ -687,7 +694,14 @@ static int64_t next_time(trace_gen *g)
     const trace_spec *s = &g->spec;
     switch (s->kind) {
     case TRACE_POISSON:
-        g->t_ns += mt_exponential(&g->mt, 1e9 / s->rate_rps);
+        if (g->igap == g->ngap) {
+            double mu = 1e9 / s->rate_rps;
+            for (int k = 0; k < GAPS; k++)
+                g->gap[k] = mt_exponential(&g->mt, mu);
+            g->ngap = GAPS;
+            g->igap = 0;
+        }
+        g->t_ns += g->gap[g->igap++];
         return to_ns(g->t_ns);
     case TRACE_GAMMA: {
         double k = 1 / (s->cv * s->cv);
