@@ -144,10 +144,56 @@ static size_t range_block(fe_hist *h, int r)
     return (size_t)(h->slot[r] - 1) * SUB;
 }
 
+/* Adds one to count i of a block of counts 1 << wlog bytes wide unless it
+ * is at its width's largest (then 0: the caller widens first). The width
+ * is a constant in each case, so each memcpy is one load or store. */
+static inline int bump(void *block, int wlog, size_t i)
+{
+    char *p = (char *)block + (i << wlog);
+    switch (wlog) {
+    case 0: {
+        uint8_t c;
+        memcpy(&c, p, 1);
+        if (c == UINT8_MAX)
+            return 0;
+        c++;
+        memcpy(p, &c, 1);
+        return 1;
+    }
+    case 1: {
+        uint16_t c;
+        memcpy(&c, p, 2);
+        if (c == UINT16_MAX)
+            return 0;
+        c++;
+        memcpy(p, &c, 2);
+        return 1;
+    }
+    case 2: {
+        uint32_t c;
+        memcpy(&c, p, 4);
+        if (c == UINT32_MAX)
+            return 0;
+        c++;
+        memcpy(p, &c, 4);
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* The common case (the value's range has its block, its count has room)
+ * is one increment in place; anything else takes count_add's path, which
+ * makes the block or widens the counts. */
 void fe_hist_add(fe_hist *h, int64_t v)
 {
     int i = bucket_of(v);
-    count_add(h, range_block(h, i / SUB) + (size_t)(i % SUB), 1);
+    int r = i / SUB;
+    if (!h->slot[r] ||
+        !bump(h->block, h->wlog, (size_t)(h->slot[r] - 1) * SUB +
+                                     (size_t)(i % SUB)))
+        count_add(h, range_block(h, r) + (size_t)(i % SUB), 1);
     h->count++;
     h->sum += (double)v;
     if (v < h->min)

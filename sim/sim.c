@@ -19,6 +19,7 @@
  */
 #include "sim/sim.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -146,6 +147,29 @@ static ev pop(heap *h)
     return top;
 }
 
+/* Replaces the earliest event with (t, kind, id, gen), numbered as a push
+ * now would number it: one sift-down instead of a pop's and a push's. The
+ * order of events is (t, seq), which no two events share, so it is the
+ * order pop then push would give. */
+static void replace_top(heap *h, int64_t t, uint32_t kind, uint32_t id,
+                        uint32_t gen)
+{
+    ev e = {t, h->seq++, kind, id, gen};
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && ev_less(&h->a[c + 1], &h->a[c]))
+            c++;
+        if (!ev_less(&h->a[c], &e))
+            break;
+        h->a[i] = h->a[c];
+        i = c;
+    }
+    h->a[i] = e;
+}
+
 /* ---- timeseries and trace ------------------------------------------------- */
 
 /* Planned (committed) share of workload w's instances, and their count. */
@@ -264,7 +288,8 @@ static void rescale(sim *s, int g, int64_t now)
         /* a batch that cannot end within any run (a share near 0, a back
          * end's infinity) ends after the run: never, as far as it knows */
         double left = I->remaining * dur;
-        int64_t done = left < 4e18 ? now + llround(left) : INT64_MAX / 2;
+        int64_t done = left < 4e18 ? now + trace_round_ns(left)
+                                   : INT64_MAX / 2;
         push(&s->h, done, EV_DONE, (uint32_t)i, ++I->gen);
     }
 }
@@ -285,6 +310,9 @@ static void complete(sim *s, int i, int64_t now)
     rescale(s, I->gpu, now);
 }
 
+/* The arrival at the top of the heap (still there: whatever it pushes
+ * comes after it, at now or later with a later number); the workload's
+ * next arrival takes its place. */
 static void arrival(sim *s, int w, int64_t now)
 {
     wstate *ws = &s->ws[w];
@@ -295,8 +323,13 @@ static void arrival(sim *s, int w, int64_t now)
         rescale(s, s->in[i].gpu, now);
     }
     int64_t next = trace_gen_next(ws->gen);
+    assert(s->h.a[0].kind == EV_ARRIVAL && s->h.a[0].id == (uint32_t)w &&
+           s->h.a[0].t == now);
     if (next < s->end_ns)
-        push(&s->h, next < now ? now : next, EV_ARRIVAL, (uint32_t)w, 0);
+        replace_top(&s->h, next < now ? now : next, EV_ARRIVAL, (uint32_t)w,
+                    0);
+    else
+        pop(&s->h);
 }
 
 /* ---- runtime reconfiguration ------------------------------------------- */
@@ -662,11 +695,12 @@ static void run_loop(sim *s, int64_t *stopped_at)
             }
             continue;
         }
+        if (s->h.a[0].kind == EV_ARRIVAL) {   /* it leaves the heap itself */
+            arrival(s, (int)s->h.a[0].id, s->h.a[0].t);
+            continue;
+        }
         ev e = pop(&s->h);
         switch (e.kind) {
-        case EV_ARRIVAL:
-            arrival(s, (int)e.id, e.t);
-            break;
         case EV_DONE:
             if (e.gen == s->in[e.id].gen && s->in[e.id].busy)
                 complete(s, (int)e.id, e.t);

@@ -2,8 +2,12 @@
  * arrivals.c - arrival processes (traces.h): the spec parsers, the trace
  * file reader and the generators.
  *
- * Each generator owns a GSL mt19937 seeded from (master seed, stream key),
- * so a stream's arrivals depend on nothing else in the run.
+ * Each generator owns a Mersenne Twister (MT19937) seeded from (master
+ * seed, stream key), so a stream's arrivals depend on nothing else in the
+ * run. Gamma gaps use GSL's mt19937 and gsl_ran_gamma; Poisson and
+ * schedule gaps use mt_exponential below, the same numbers as GSL's
+ * mt19937 and gsl_ran_exponential (tests/test_fastpath.c compares them
+ * draw by draw), without two calls through function pointers per draw.
  */
 #include "traces/traces.h"
 
@@ -15,9 +19,75 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* MT19937 (Matsumoto and Nishimura, 1998) as GSL's gsl_rng_mt19937 runs
+ * it: the same seeding (gsl_rng_set: seed 0 means 4357, then the 1812433253
+ * recurrence), the same word stream and the same uniform, word / 2^32. */
+enum { MT_N = 624, MT_M = 397 };
+
+typedef struct mt19937 {
+    uint32_t mt[MT_N];
+    int i;
+} mt19937;
+
+static void mt_seed(mt19937 *m, unsigned long seed)
+{
+    if (seed == 0)
+        seed = 4357;
+    m->mt[0] = (uint32_t)seed;
+    for (int i = 1; i < MT_N; i++)
+        m->mt[i] = 1812433253u * (m->mt[i - 1] ^ (m->mt[i - 1] >> 30)) +
+                   (uint32_t)i;
+    m->i = MT_N;
+}
+
+/* Refills the 624 words at once (the generator's "twist"). */
+static void mt_twist(mt19937 *m)
+{
+    uint32_t *mt = m->mt;
+    int k;
+#define MT_MIX(a, b, c) \
+    ((c) ^ ((((a) & 0x80000000u) | ((b) & 0x7fffffffu)) >> 1) ^ \
+     (((b) & 1u) ? 0x9908b0dfu : 0u))
+    for (k = 0; k < MT_N - MT_M; k++)
+        mt[k] = MT_MIX(mt[k], mt[k + 1], mt[k + MT_M]);
+    for (; k < MT_N - 1; k++)
+        mt[k] = MT_MIX(mt[k], mt[k + 1], mt[k + MT_M - MT_N]);
+    mt[MT_N - 1] = MT_MIX(mt[MT_N - 1], mt[0], mt[MT_M - 1]);
+#undef MT_MIX
+    m->i = 0;
+}
+
+static inline uint32_t mt_next(mt19937 *m)
+{
+    if (m->i >= MT_N)
+        mt_twist(m);
+    uint32_t y = m->mt[m->i++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
+
+/* An exponential gap of mean mu: -mu log(1 - U), U uniform in [0, 1), as
+ * gsl_ran_exponential computes it (log1p(-U), so the same bits). */
+static inline double mt_exponential(mt19937 *m, double mu)
+{
+    double u = (double)mt_next(m) / 4294967296.0;
+    return -mu * log1p(-u);
+}
+
+/* Poisson gaps drawn GAPS at a time: the draws do not depend on one
+ * another, so the processor overlaps their logarithms; the stream is the
+ * generator's own, so drawing ahead changes no number. */
+#define GAPS 32
+
 struct trace_gen {
     trace_spec spec;
-    gsl_rng *rng;
+    gsl_rng *rng;         /* gamma */
+    mt19937 mt;           /* poisson, schedule */
+    double gap[GAPS];     /* poisson: gaps drawn ahead, ns */
+    int ngap, igap;       /* how many, the next one */
     double t_ns;          /* last arrival, as a double: no drift */
     uint64_t i;           /* arrivals so far (constant, replay) */
     size_t step;          /* schedule: current step */
@@ -564,10 +634,13 @@ trace_gen *trace_gen_new_shared(const trace_spec *spec, uint64_t master_seed,
         double period_s = d * (double)g->n / (double)(g->n - 1);
         g->scale = (double)g->n / spec->rate_rps / period_s * 1e9;
         g->period_ns = period_s * g->scale;
-    } else {
+    } else if (spec->kind == TRACE_GAMMA) {
         g->rng = gsl_rng_alloc(gsl_rng_mt19937);
         gsl_rng_set(g->rng,
                     (unsigned long)trace_stream_seed(master_seed, stream_key));
+    } else {
+        mt_seed(&g->mt,
+                (unsigned long)trace_stream_seed(master_seed, stream_key));
     }
     return g;
 }
@@ -579,7 +652,7 @@ static int64_t to_ns(double t)
 {
     if (!(t < 9.2e18))
         return INT64_MAX;
-    return t <= 0 ? 0 : llround(t);
+    return t <= 0 ? 0 : trace_round_ns(t);
 }
 
 /* Non-homogeneous Poisson with a piecewise-constant rate: draw a gap at the
@@ -590,7 +663,7 @@ static int64_t next_schedule(trace_gen *g)
     const trace_spec *s = &g->spec;
     for (;;) {
         double rate = s->rate_rps * s->factor[g->step] / 1e9;
-        double t = g->t_ns + gsl_ran_exponential(g->rng, 1 / rate);
+        double t = g->t_ns + mt_exponential(&g->mt, 1 / rate);
         if (g->step + 1 < s->nsteps && t >= s->step_s[g->step + 1] * 1e9) {
             g->t_ns = s->step_s[g->step + 1] * 1e9;
             g->step++;
@@ -621,7 +694,14 @@ static int64_t next_time(trace_gen *g)
     const trace_spec *s = &g->spec;
     switch (s->kind) {
     case TRACE_POISSON:
-        g->t_ns += gsl_ran_exponential(g->rng, 1e9 / s->rate_rps);
+        if (g->igap == g->ngap) {
+            double mu = 1e9 / s->rate_rps;
+            for (int k = 0; k < GAPS; k++)
+                g->gap[k] = mt_exponential(&g->mt, mu);
+            g->ngap = GAPS;
+            g->igap = 0;
+        }
+        g->t_ns += g->gap[g->igap++];
         return to_ns(g->t_ns);
     case TRACE_GAMMA: {
         double k = 1 / (s->cv * s->cv);

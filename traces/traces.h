@@ -139,6 +139,15 @@ int64_t trace_gen_next(trace_gen *g);
 
 void trace_gen_free(trace_gen *g);
 
+/* llround(x) for x in [0, 2^63), inlined (the clock's rounding of a
+ * double time, in the simulator's inner loop): truncate, then one up when
+ * the part cut off, which a double holds exactly, is a half or more. */
+static inline int64_t trace_round_ns(double x)
+{
+    int64_t r = (int64_t)x;
+    return x - (double)r >= 0.5 ? r + 1 : r;
+}
+
 /* The seed of stream_key under master_seed (a fixed 64-bit hash: FNV-1a of
  * the key, mixed with the seed by splitmix64). Exposed for tests and for
  * recording in outputs. */
