@@ -50,7 +50,8 @@ static const char sim_help[] =
     "  --queue-limit N     requests queued per instance before drops\n"
     "                      (default 10000)\n"
     "  --service-ms X      fixed back end: service time of one batch\n"
-    "  --service-dist D    fixed back end: const (default) or exp\n"
+    "  --service-dist D    fixed back end: const (default), exp or gamma:CV\n"
+    "                      (gamma with that coefficient of variation)\n"
     "  --trace N           also write trace.json with at most N batches\n"
     "  --reconfig-delay-s X  time an instance serves nothing while a runtime\n"
     "                      policy changes it (default 1)\n"
@@ -301,9 +302,13 @@ static int run_verb(int argc, char **argv, int serve)
     if (mech && strcmp(mech, "green") && strcmp(mech, "mps"))
         return cli_usage(verb, "--mechanism: expected green or mps, got '%s'",
                          mech);
-    if (sdist && strcmp(sdist, "const") && strcmp(sdist, "exp"))
-        return cli_usage(verb, "--service-dist: expected const or exp, got "
-                         "'%s'", sdist);
+    if (sdist) {
+        int e;
+        double cv;
+        ut_err err;
+        if (fe_service_dist_parse(sdist, "--service-dist", &e, &cv, &err) < 0)
+            return cli_usage(verb, "%s", err.msg);
+    }
     if (backend && !sim_backend_find(backend)) {
         char names[128];
         return cli_usage(verb, "--backend: expected one of %s, got '%s'",

@@ -147,8 +147,16 @@ typedef struct fe_workload_cfg {
     double max_delay_ms;     /* < 0: default, half the SLO */
     size_t queue_limit;      /* per instance; 0: FE_DEFAULT_QUEUE_LIMIT */
     double service_ms;       /* fixed back end */
-    int service_exp;
+    int service_exp;         /* fixed back end: exponential */
+    double service_cv;       /* fixed back end: gamma of this coefficient
+                                of variation when > 0 */
 } fe_workload_cfg;
+
+/* The fixed back end's service-time distribution, from its one spelling
+ * ("const", "exp" or "gamma:CV", CV in (0, 10]): sets *exp and *cv (0
+ * unless gamma). Errors name `where` and the bad value. */
+int fe_service_dist_parse(const char *s, const char *where, int *exp,
+                          double *cv, ut_err *err);
 
 /* Default per-workload settings: Poisson at rate_rps, delay half the SLO. */
 void fe_workload_defaults(fe_workload_cfg *c, const char *name,

@@ -241,3 +241,26 @@ void fe_rec_init_bound(fe_rec *r, const fe_run *run, const fe_binding *b)
         r->iv[b->inst_w[i]].slo_ns = llround(pi->slo_ms * 1e6);
     }
 }
+
+int fe_service_dist_parse(const char *s, const char *where, int *exp,
+                          double *cv, ut_err *err)
+{
+    *exp = 0;
+    *cv = 0;
+    if (!strcmp(s, "const"))
+        return 0;
+    if (!strcmp(s, "exp")) {
+        *exp = 1;
+        return 0;
+    }
+    if (!strncmp(s, "gamma:", 6)) {
+        char *end;
+        double v = strtod(s + 6, &end);
+        if (end != s + 6 && !*end && v > 0 && v <= 10) {
+            *cv = v;
+            return 0;
+        }
+    }
+    return ut_errf(err, "%s: expected const, exp or gamma:CV (CV in (0, "
+                   "10]), got \"%s\"", where, s);
+}

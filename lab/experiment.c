@@ -94,14 +94,16 @@ static int load_wcfg(const cJSON *o, const char *where, const char *dir,
     }
     const cJSON *dist = cJSON_GetObjectItemCaseSensitive(o, "service_dist");
     if (dist) {
-        if (!cJSON_IsString(dist) || (strcmp(dist->valuestring, "const") &&
-                                      strcmp(dist->valuestring, "exp"))) {
+        char wd[600];
+        snprintf(wd, sizeof wd, "%s.service_dist", where);
+        if (!cJSON_IsString(dist)) {
             char d[64];
-            return ut_errf(err, "%s.service_dist: expected \"const\" or "
-                           "\"exp\", got %s", where,
-                           ut_json_describe(dist, d, sizeof d));
+            return ut_errf(err, "%s: expected const, exp or gamma:CV, got %s",
+                           wd, ut_json_describe(dist, d, sizeof d));
         }
-        c->service_exp = !strcmp(dist->valuestring, "exp");
+        if (fe_service_dist_parse(dist->valuestring, wd, &c->service_exp,
+                                  &c->service_cv, err) < 0)
+            return -1;
     }
     return 0;
 }

@@ -77,7 +77,7 @@ typedef struct lab_opts {
     const char *experiment;          /* an experiment file, or NULL */
     const char *plan, *profile, *backend, *measured;
     const char *arrivals;            /* a spec for every workload */
-    const char *service_dist;        /* "const" or "exp" */
+    const char *service_dist;        /* "const", "exp" or "gamma:CV" */
     double duration_s, warmup_s, interval_s, max_delay_ms, service_ms;
     double reconfig_delay_s;
     long long seed, queue_limit, trace_max;

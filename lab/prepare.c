@@ -165,8 +165,11 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
             wc->queue_limit = (size_t)o->queue_limit;
         if (o->service_ms > 0)
             wc->service_ms = o->service_ms;
-        if (o->service_dist)
-            wc->service_exp = !strcmp(o->service_dist, "exp");
+        if (o->service_dist &&
+            fe_service_dist_parse(o->service_dist, "--service-dist",
+                                  &wc->service_exp, &wc->service_cv,
+                                  err) < 0)
+            goto fail;
     }
     sim_config *c = &p->cfg;
     fe_run *run = &c->run;

@@ -1,8 +1,9 @@
 /*
  * be_fixed.c - the `fixed` back end (sim.h): a given service time per
- * workload, constant or exponential (seeded per instance), and no
- * interference. For checking the engine against queueing theory (M/D/1,
- * M/M/1) and for what-if runs without a profile.
+ * workload, constant, exponential or gamma with a given coefficient of
+ * variation (seeded per instance), and no interference. For checking the
+ * engine against queueing theory (M/D/1, M/M/1, M/G/1) and for what-if
+ * runs without a profile.
  */
 #include "sim/sim.h"
 
@@ -14,7 +15,8 @@
 typedef struct fixed_inst {
     double mean_ns;
     int exp;
-    gsl_rng *rng;            /* exponential: its own stream */
+    double cv;               /* gamma: shape 1/cv^2, scale mean cv^2 */
+    gsl_rng *rng;            /* exponential or gamma: its own stream */
 } fixed_inst;
 
 typedef struct fixed_state {
@@ -49,7 +51,8 @@ static int fixed_set(void *st, int inst, const sim_inst_desc *d, ut_err *err)
     fixed_inst *I = &s->in[i];
     I->mean_ns = d->service_ms * 1e6;
     I->exp = d->service_exp;
-    if (d->service_exp && !I->rng) {
+    I->cv = d->service_exp ? 0 : d->service_cv;
+    if ((d->service_exp || I->cv > 0) && !I->rng) {
         char key[POL_NAME_MAX + 32];
         snprintf(key, sizeof key, "service:%s#%zu", d->name, i);
         I->rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -76,7 +79,12 @@ static double fixed_solo(void *st, int inst, int batch)
     fixed_state *s = st;
     (void)batch;
     const fixed_inst *I = &s->in[inst];
-    return I->exp ? gsl_ran_exponential(I->rng, I->mean_ns) : I->mean_ns;
+    if (I->exp)
+        return gsl_ran_exponential(I->rng, I->mean_ns);
+    if (I->cv > 0)
+        return gsl_ran_gamma(I->rng, 1 / (I->cv * I->cv),
+                             I->mean_ns * I->cv * I->cv);
+    return I->mean_ns;
 }
 
 static void fixed_factors(void *st, const sim_active *a, size_t n, double *f)
@@ -90,8 +98,8 @@ static void fixed_factors(void *st, const sim_active *a, size_t n, double *f)
 const sim_backend_ops sim_backend_fixed = {
     .version = SIM_BACKEND_VERSION,
     .name = "fixed",
-    .summary = "a given service time per workload (constant or "
-               "exponential), no interference",
+    .summary = "a given service time per workload (constant, "
+               "exponential or gamma), no interference",
     .init = fixed_init,
     .set = fixed_set,
     .solo_ns = fixed_solo,

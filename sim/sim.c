@@ -360,7 +360,7 @@ static sim_inst_desc desc_of(const sim *s, int i, double share)
     const inst *I = &s->in[i];
     const fe_workload_cfg *wc = wcfg_of(s, I->w);
     sim_inst_desc d = {s->st[I->w].name, s->st[I->w].model, share,
-                       wc->service_ms, wc->service_exp};
+                       wc->service_ms, wc->service_exp, wc->service_cv};
     return d;
 }
 
@@ -834,7 +834,8 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         s->rr[i] = b.rr[i];
         s->g[I->gpu].inst[I->slot] = (int)i;
         desc[i] = (sim_inst_desc){pi->name, pi->model, pi->share_pct,
-                                  wc->service_ms, wc->service_exp};
+                                  wc->service_ms, wc->service_exp,
+                                  wc->service_cv};
     }
     s->files = b.files;   /* the replayed files, loaded once by fe_bind */
     b.files = NULL;

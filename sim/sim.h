@@ -37,6 +37,7 @@ typedef struct sim_inst_desc {
     double share_pct;
     double service_ms;       /* fixed back end: one batch's service time */
     int service_exp;         /* fixed back end: exponential, not constant */
+    double service_cv;       /* fixed back end: gamma of this CV when > 0 */
 } sim_inst_desc;
 
 typedef struct sim_backend_args {

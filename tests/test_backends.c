@@ -18,9 +18,9 @@ TU_FIT_MEASURED_FIXTURE(fit, meas)
 
 /* Three instances of models every back end knows, on their shares. */
 static const sim_inst_desc descs[3] = {
-    {"a", "alexnet", 30, 2.0, 0},
-    {"b", "resnet50", 40, 5.0, 1},
-    {"c", "vgg19", 30, 8.0, 0},
+    {"a", "alexnet", 30, 2.0, 0, 0},
+    {"b", "resnet50", 40, 5.0, 1, 0},
+    {"c", "vgg19", 30, 8.0, 0, 0.5},
 };
 
 static sim_backend_args args_of(const sim_inst_desc *d, size_t n,
@@ -103,7 +103,7 @@ static void test_deterministic_and_set(void **state)
         for (int k = 0; k < 50; k++)
             assert_true((*b)->solo_ns(s1, k % 3, 1 + k % 8) ==
                         (*b)->solo_ns(s2, k % 3, 1 + k % 8));
-        sim_inst_desc more = {"d", "alexnet", 10, 3.0, 0};
+        sim_inst_desc more = {"d", "alexnet", 10, 3.0, 0, 0};
         if ((*b)->set(s1, 3, &more, &err) < 0)
             fail_msg("%s: adding instance 3: %s", (*b)->name, err.msg);
         double ns = (*b)->solo_ns(s1, 3, 2);
@@ -122,7 +122,7 @@ static void test_deterministic_and_set(void **state)
 static void test_bad_instance_names_the_workload(void **state)
 {
     (void)state;
-    sim_inst_desc bad[2] = {descs[0], {"odd", "bert", 20, 0, 0}};
+    sim_inst_desc bad[2] = {descs[0], {"odd", "bert", 20, 0, 0, 0}};
     for (const sim_backend_ops *const *b = sim_backend_all(); *b; b++) {
         void *st = NULL;
         ut_err err = {""};
