@@ -23,6 +23,27 @@ static double interval_of(const fe_run *c)
            1e9;
 }
 
+/* ---- a run's accounting ------------------------------------------------- */
+
+double fe_gpu_hours(int64_t created_ns, int64_t end_ns)
+{
+    return end_ns > created_ns ? (double)(end_ns - created_ns) / 3.6e12 : 0;
+}
+
+double fe_cost_per_hour(const fe_result *r)
+{
+    return r->sim_end_s > 0 ? r->cost * 3600 / r->sim_end_s : 0;
+}
+
+void fe_result_free(fe_result *r)
+{
+    for (size_t w = 0; r->w && w < r->nw; w++)
+        fe_hist_free(&r->w[w].lat);
+    free(r->w);
+    free(r->gpu_busy);
+    memset(r, 0, sizeof *r);
+}
+
 void fe_rec_init(fe_rec *r, size_t nw, int64_t warm_ns, int64_t iv_ns,
                   size_t trace_max)
 {

@@ -28,25 +28,6 @@ int64_t fe_batch_delay_ns(const fe_workload_cfg *wc, double slo_ms)
     return llround(ms * 1e6);
 }
 
-double fe_gpu_hours(int64_t created_ns, int64_t end_ns)
-{
-    return end_ns > created_ns ? (double)(end_ns - created_ns) / 3.6e12 : 0;
-}
-
-double fe_cost_per_hour(const fe_result *r)
-{
-    return r->sim_end_s > 0 ? r->cost * 3600 / r->sim_end_s : 0;
-}
-
-void fe_result_free(fe_result *r)
-{
-    for (size_t w = 0; r->w && w < r->nw; w++)
-        fe_hist_free(&r->w[w].lat);
-    free(r->w);
-    free(r->gpu_busy);
-    memset(r, 0, sizeof *r);
-}
-
 /* Smooth weighted round robin (nginx's): every active entry gains its
  * weight, the largest is picked and pays the total back. Deterministic and
  * as even as integer counts allow, with no random number to seed. */
