@@ -62,6 +62,31 @@ int mdl_runs_error(const mdl_runs *r, size_t workloads,
     return 0;
 }
 
+int mdl_measured_hold_out(const mdl_measured *m, double share_pct,
+                          const char *path, mdl_measured *train,
+                          mdl_runs *held, ut_err *err)
+{
+    unsigned char *keep = ut_xmalloc(m->npairs ? m->npairs : 1);
+    mdl_measured out = *m;
+    out.pairs = ut_xmalloc((m->npairs ? m->npairs : 1) * sizeof *out.pairs);
+    out.npairs = 0;
+    for (size_t i = 0; i < m->npairs; i++) {
+        double s = m->pairs[i].share_a_pct;
+        keep[i] = fabs(s - share_pct) > 1e-9 &&
+                  fabs(s - (100 - share_pct)) > 1e-9;
+        if (!keep[i])
+            out.pairs[out.npairs++] = m->pairs[i];
+    }
+    int rc = out.npairs == 0 || out.npairs == m->npairs
+                 ? 1
+                 : mdl_measured_subset(m, keep, train, err);
+    if (rc == 0)
+        mdl_runs_from_pairs(&out, path, held);
+    free(out.pairs);
+    free(keep);
+    return rc;
+}
+
 /* ---- the predictors, behind one interface ------------------------------- */
 
 static int find_fitted(const void *ctx, const char *name)
