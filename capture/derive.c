@@ -4,7 +4,7 @@
  * summary of an Nsight Compute CSV report. CPU only, and needing nothing
  * but util/: `make capture` links this file into igniter-capture, which
  * calls both while it measures. The derivation of a whole raw file into a
- * profile needs model/ and lives in derive_raw.c.
+ * profile needs model/ and lives in derive_raw.c and derive_out.c.
  */
 #include "capture/capture.h"
 

@@ -6,10 +6,11 @@
  *
  *   derive_raw.c  reading: every line checked against the schema of raw
  *                 records (capture/record.c) into a dv_raw; resolving
- *                 models and SMs; the queries both files use; cap_derive
- *                 and the all-or-nothing writing of the four files
- *   derive_out.c  what is written: the profile and its provenance, the
- *                 measured solo tables and pairs, the multi-way runs
+ *                 models and SMs; the queries on what was read
+ *   derive_out.c  what is written, over derive_raw.c: the profile and its
+ *                 provenance, the measured solo tables and pairs, the
+ *                 multi-way runs; cap_derive and the all-or-nothing
+ *                 writing of the four files
  *
  * Shared names carry the prefix dv_, like the types.
  */
@@ -116,7 +117,14 @@ typedef struct dv_raw {
     ((arr) = ut_xrealloc((arr), ((n) + 1) * sizeof *(arr)),                  \
      memset(&(arr)[(n)], 0, sizeof *(arr)), &(arr)[(n)++])
 
-/* ---- derive_raw.c: queries ---------------------------------------------- */
+/* ---- derive_raw.c: reading, and queries --------------------------------- */
+
+/* Reads r->path (set by the caller, r otherwise zeroed) and puts its
+ * records together: 0, or -1 with a message naming the line and field,
+ * or the model and the step that should have made what is missing.
+ * dv_raw_free frees what it read, after a failure too. */
+int dv_raw_read(dv_raw *r, ut_err *err);
+void dv_raw_free(dv_raw *r);
 
 /* Why a step's records may be missing, for a message (into buf). */
 const char *dv_step_hint(const dv_raw *r, const char *step, char *buf,
@@ -130,20 +138,5 @@ const dv_l2 *dv_nearest_l2(const dv_raw *r, int mi, double batch,
                            double share);
 /* The solo records of model mi, by batch then SMs (malloc'd array). */
 const dv_solo **dv_solo_of(const dv_raw *r, int mi, size_t *n);
-
-/* ---- derive_out.c: the files -------------------------------------------- */
-
-/* The profile of a resolved capture; gpu_name NULL: from meta.gpu. */
-int dv_build_profile(const dv_raw *r, const char *gpu_name,
-                     double price_per_hour, mdl_profile *p, ut_err *err);
-/* The profile's text with the provenance (malloc'd). */
-char *dv_profile_text(const dv_raw *r, const mdl_profile *p);
-/* The solo tables of the measured files, one line per model and table. */
-int dv_solo_tables(const dv_raw *r, ut_buf *b, ut_err *err);
-/* The pairs of one set (test 0: "fit", 1: "test") as "interference"
- * lines; returns how many, or (size_t)-1 on an error. */
-size_t dv_pair_rows(const dv_raw *r, int test, ut_buf *b, ut_err *err);
-/* colocations-multi.jsonl: the held-out runs of 3 or more. */
-void dv_multi_lines(const dv_raw *r, ut_buf *b);
 
 #endif

@@ -4,14 +4,19 @@
  * (capture/derive_int.h): the profile the model is fitted from, with the
  * capture's provenance; the measured solo tables and pairs that the
  * simulator's `measured` back end, gpu-lets+ and `igniter accuracy` read;
- * the held-out multi-way runs. Needs model/, like derive_raw.c.
+ * the held-out multi-way runs; and cap_derive, which reads the raw file
+ * (derive_raw.c) and writes the four files all or nothing. Needs model/,
+ * like derive_raw.c.
  */
 #include "capture/derive_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- the profile -------------------------------------------------------- */
 
@@ -199,7 +204,7 @@ static int build_model(const dv_raw *r, int mi, mdl_model_profile *m,
     return 0;
 }
 
-int dv_build_profile(const dv_raw *r, const char *gpu_name,
+static int build_profile(const dv_raw *r, const char *gpu_name,
                          double price_per_hour, mdl_profile *p, ut_err *err)
 {
     memset(p, 0, sizeof *p);
@@ -238,7 +243,7 @@ int dv_build_profile(const dv_raw *r, const char *gpu_name,
 
 /* The profile's text with the provenance ("meta": the capture's meta
  * record, whether it completed, what derived it) after "version". */
-char *dv_profile_text(const dv_raw *r, const mdl_profile *p)
+static char *profile_text(const dv_raw *r, const mdl_profile *p)
 {
     char *body = mdl_profile_to_json(p);
     cJSON *meta = cJSON_Duplicate(r->meta, 1);
@@ -312,7 +317,7 @@ static void quantile_table(const dv_raw *r, size_t mi, const dv_solo **s,
         ut_buf_printf(b, "}}}}\n");
 }
 
-int dv_solo_tables(const dv_raw *r, ut_buf *b, ut_err *err)
+static int solo_tables(const dv_raw *r, ut_buf *b, ut_err *err)
 {
     char d1[32], d2[32];
     for (size_t mi = 0; mi < r->nmodel; mi++) {
@@ -379,7 +384,7 @@ int dv_solo_tables(const dv_raw *r, ut_buf *b, ut_err *err)
  * driver's step), so b's real share goes alongside, row by row, in
  * "share_b_pct" (loaders skip it).
  */
-size_t dv_pair_rows(const dv_raw *r, int test, ut_buf *b, ut_err *err)
+static size_t pair_rows(const dv_raw *r, int test, ut_buf *b, ut_err *err)
 {
     size_t n = 0;
     ut_buf lat = {0}, sd = {0}, sb = {0};
@@ -430,7 +435,7 @@ size_t dv_pair_rows(const dv_raw *r, int test, ut_buf *b, ut_err *err)
  * latency_ms is the measured mean, like the pair files'; resource_pct the
  * member's share of the GPU; power and clock only where NVML sampled.
  */
-void dv_multi_lines(const dv_raw *r, ut_buf *b)
+static void multi_lines(const dv_raw *r, ut_buf *b)
 {
     char d[32];
     for (size_t i = 0; i < r->ncoloc; i++) {
@@ -471,4 +476,130 @@ void dv_multi_lines(const dv_raw *r, ut_buf *b)
                           ut_fmt_double(c->clock_mhz, d));
         ut_buf_printf(b, ", \"raw_line\": %d}\n", c->line);
     }
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+enum { F_PROFILE, F_MEASURED, F_HELDOUT, F_MULTI, F_N };
+static const char *const out_name[F_N] = {
+    "profile.json", "measured-colocation.jsonl", "measured-heldout.jsonl",
+    "colocations-multi.jsonl"};
+
+/* Loads back what was staged with the project's own loaders: a file that
+ * does not load is a bug here, and must not reach the output folder. */
+static int check_staged(const char *dir, ut_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, out_name[F_PROFILE]);
+    mdl_profile p;
+    if (mdl_profile_load(path, &p, err) < 0)
+        return ut_errprefix(err, "derived %s does not load",
+                            out_name[F_PROFILE]);
+    mdl_profile_free(&p);
+    for (int f = F_MEASURED; f <= F_HELDOUT; f++) {
+        snprintf(path, sizeof path, "%s/%s", dir, out_name[f]);
+        mdl_measured m;
+        if (mdl_measured_load(path, &m, err) < 0)
+            return ut_errprefix(err, "derived %s does not load", out_name[f]);
+        mdl_measured_free(&m);
+    }
+    return 0;
+}
+
+/*
+ * All or nothing: the files go to a fresh folder inside out_dir (same file
+ * system), are loaded back, then renamed into out_dir one by one. A rename
+ * within one folder does not fail for want of space, so the window where
+ * only some files are new is a crash between renames. On failure the
+ * staging folder goes, and so does out_dir if this call made it.
+ */
+static int write_all(const char *out_dir, char *const text[F_N],
+                     ut_err *err)
+{
+    struct stat st;
+    int existed = stat(out_dir, &st) == 0;
+    if (ut_mkdir_p(out_dir, err) < 0)
+        return -1;
+    size_t n = strlen(out_dir);
+    char *stage = ut_xmalloc(n + 32);
+    snprintf(stage, n + 32, "%s/.derive-XXXXXX", out_dir);
+    if (!mkdtemp(stage)) {
+        ut_errf(err, "cannot write into '%s': %s", out_dir, strerror(errno));
+        free(stage);
+        if (!existed)
+            rmdir(out_dir);
+        return -1;
+    }
+    char from[4096], to[4096];
+    int rc = 0, f;
+    for (f = 0; f < F_N && rc == 0; f++) {
+        snprintf(from, sizeof from, "%s/%s", stage, out_name[f]);
+        rc = ut_write_atomic(from, text[f], strlen(text[f]), err);
+    }
+    if (rc == 0)
+        rc = check_staged(stage, err);
+    for (f = 0; f < F_N && rc == 0; f++) {
+        snprintf(from, sizeof from, "%s/%s", stage, out_name[f]);
+        snprintf(to, sizeof to, "%s/%s", out_dir, out_name[f]);
+        if (rename(from, to) < 0)
+            rc = ut_errf(err, "cannot write '%s': %s", to, strerror(errno));
+    }
+    for (f = 0; f < F_N; f++) {
+        snprintf(from, sizeof from, "%s/%s", stage, out_name[f]);
+        unlink(from);
+    }
+    rmdir(stage);
+    free(stage);
+    if (rc < 0 && !existed)
+        rmdir(out_dir);
+    return rc;
+}
+
+int cap_derive(const char *raw_path, const char *out_dir,
+               const char *gpu_name, double price_per_hour, ut_err *err)
+{
+    dv_raw r;
+    memset(&r, 0, sizeof r);
+    r.path = raw_path;
+    mdl_profile p;
+    memset(&p, 0, sizeof p);
+    char *text[F_N] = {NULL, NULL, NULL, NULL};
+    ut_buf solo = {0}, b = {0};
+    char hint[256];
+    int rc = -1;
+    if (dv_raw_read(&r, err) < 0 ||
+        build_profile(&r, gpu_name, price_per_hour, &p, err) < 0 ||
+        solo_tables(&r, &solo, err) < 0)
+        goto out;
+    text[F_PROFILE] = profile_text(&r, &p);
+    ut_buf_printf(&b, "%s", solo.s);
+    size_t nfit = pair_rows(&r, 0, &b, err);
+    text[F_MEASURED] = b.s;
+    b = (ut_buf){0};
+    if (nfit == (size_t)-1)
+        goto out;
+    if (nfit == 0) {
+        ut_errf(err, "%s: expected co-located pairs of the \"fit\" set, got "
+                "none (%s)", raw_path,
+                dv_step_hint(&r, "coloc", hint, sizeof hint));
+        goto out;
+    }
+    ut_buf_printf(&b, "%s", solo.s);
+    if (pair_rows(&r, 1, &b, err) == (size_t)-1) {
+        ut_buf_free(&b);
+        goto out;
+    }
+    text[F_HELDOUT] = b.s;
+    b = (ut_buf){0};
+    multi_lines(&r, &b);
+    ut_buf_printf(&b, "%s", "");   /* an empty file is still a file */
+    text[F_MULTI] = b.s;
+    rc = write_all(out_dir, text, err);
+out:
+    for (int f = 0; f < F_N; f++)
+        free(text[f]);
+    ut_buf_free(&solo);
+    mdl_profile_free(&p);
+    dv_raw_free(&r);
+    return rc;
 }

@@ -13,26 +13,23 @@
  * against the one schema of raw records (capture/record.c; errors name the
  * line and the field), then the records are put together (errors name the
  * model and the capture step that should have produced what is missing).
- * Nothing is written until all four files are made in memory
- * (derive_out.c), written to a folder of their own inside the output
- * folder and loaded back with the project's loaders; only then are they
- * renamed into place.
+ * What is written, and how (derive_out.c, cap_derive): nothing until all
+ * four files are made in memory, written to a folder of their own inside
+ * the output folder and loaded back with the project's loaders; only then
+ * are they renamed into place.
  */
 #include "capture/derive_int.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The schema's limits are the profile's (capture.h cannot include model/) */
 _Static_assert(CAP_REC_NAME_MAX == MDL_NAME_MAX, "model names");
 _Static_assert(CAP_REC_MAX_COPIES == MDL_MAX_COPIES, "copies runs");
 
-static void raw_free(dv_raw *r)
+void dv_raw_free(dv_raw *r)
 {
     cJSON_Delete(r->meta);
     free(r->model);
@@ -512,6 +509,11 @@ static int resolve(dv_raw *r, ut_err *err)
     return 0;
 }
 
+int dv_raw_read(dv_raw *r, ut_err *err)
+{
+    return read_raw(r, err) < 0 || resolve(r, err) < 0 ? -1 : 0;
+}
+
 /* Share of the GPU (%) of a partition; the whole GPU is exactly 100. */
 double dv_share_of(const dv_raw *r, int sms)
 {
@@ -568,130 +570,4 @@ const dv_solo **dv_solo_of(const dv_raw *r, int mi, size_t *n)
     qsort(v, k, sizeof *v, solo_cmp);
     *n = k;
     return v;
-}
-
-/* ---- writing ------------------------------------------------------------ */
-
-enum { F_PROFILE, F_MEASURED, F_HELDOUT, F_MULTI, F_N };
-static const char *const out_name[F_N] = {
-    "profile.json", "measured-colocation.jsonl", "measured-heldout.jsonl",
-    "colocations-multi.jsonl"};
-
-/* Loads back what was staged with the project's own loaders: a file that
- * does not load is a bug here, and must not reach the output folder. */
-static int check_staged(const char *dir, ut_err *err)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, out_name[F_PROFILE]);
-    mdl_profile p;
-    if (mdl_profile_load(path, &p, err) < 0)
-        return ut_errprefix(err, "derived %s does not load",
-                            out_name[F_PROFILE]);
-    mdl_profile_free(&p);
-    for (int f = F_MEASURED; f <= F_HELDOUT; f++) {
-        snprintf(path, sizeof path, "%s/%s", dir, out_name[f]);
-        mdl_measured m;
-        if (mdl_measured_load(path, &m, err) < 0)
-            return ut_errprefix(err, "derived %s does not load", out_name[f]);
-        mdl_measured_free(&m);
-    }
-    return 0;
-}
-
-/*
- * All or nothing: the files go to a fresh folder inside out_dir (same file
- * system), are loaded back, then renamed into out_dir one by one. A rename
- * within one folder does not fail for want of space, so the window where
- * only some files are new is a crash between renames. On failure the
- * staging folder goes, and so does out_dir if this call made it.
- */
-static int write_all(const char *out_dir, char *const text[F_N],
-                     ut_err *err)
-{
-    struct stat st;
-    int existed = stat(out_dir, &st) == 0;
-    if (ut_mkdir_p(out_dir, err) < 0)
-        return -1;
-    size_t n = strlen(out_dir);
-    char *stage = ut_xmalloc(n + 32);
-    snprintf(stage, n + 32, "%s/.derive-XXXXXX", out_dir);
-    if (!mkdtemp(stage)) {
-        ut_errf(err, "cannot write into '%s': %s", out_dir, strerror(errno));
-        free(stage);
-        if (!existed)
-            rmdir(out_dir);
-        return -1;
-    }
-    char from[4096], to[4096];
-    int rc = 0, f;
-    for (f = 0; f < F_N && rc == 0; f++) {
-        snprintf(from, sizeof from, "%s/%s", stage, out_name[f]);
-        rc = ut_write_atomic(from, text[f], strlen(text[f]), err);
-    }
-    if (rc == 0)
-        rc = check_staged(stage, err);
-    for (f = 0; f < F_N && rc == 0; f++) {
-        snprintf(from, sizeof from, "%s/%s", stage, out_name[f]);
-        snprintf(to, sizeof to, "%s/%s", out_dir, out_name[f]);
-        if (rename(from, to) < 0)
-            rc = ut_errf(err, "cannot write '%s': %s", to, strerror(errno));
-    }
-    for (f = 0; f < F_N; f++) {
-        snprintf(from, sizeof from, "%s/%s", stage, out_name[f]);
-        unlink(from);
-    }
-    rmdir(stage);
-    free(stage);
-    if (rc < 0 && !existed)
-        rmdir(out_dir);
-    return rc;
-}
-
-int cap_derive(const char *raw_path, const char *out_dir,
-               const char *gpu_name, double price_per_hour, ut_err *err)
-{
-    dv_raw r;
-    memset(&r, 0, sizeof r);
-    r.path = raw_path;
-    mdl_profile p;
-    memset(&p, 0, sizeof p);
-    char *text[F_N] = {NULL, NULL, NULL, NULL};
-    ut_buf solo = {0}, b = {0};
-    char hint[256];
-    int rc = -1;
-    if (read_raw(&r, err) < 0 || resolve(&r, err) < 0 ||
-        dv_build_profile(&r, gpu_name, price_per_hour, &p, err) < 0 ||
-        dv_solo_tables(&r, &solo, err) < 0)
-        goto out;
-    text[F_PROFILE] = dv_profile_text(&r, &p);
-    ut_buf_printf(&b, "%s", solo.s);
-    size_t nfit = dv_pair_rows(&r, 0, &b, err);
-    text[F_MEASURED] = b.s;
-    b = (ut_buf){0};
-    if (nfit == (size_t)-1)
-        goto out;
-    if (nfit == 0) {
-        ut_errf(err, "%s: expected co-located pairs of the \"fit\" set, got "
-                "none (%s)", raw_path,
-                dv_step_hint(&r, "coloc", hint, sizeof hint));
-        goto out;
-    }
-    ut_buf_printf(&b, "%s", solo.s);
-    if (dv_pair_rows(&r, 1, &b, err) == (size_t)-1) {
-        ut_buf_free(&b);
-        goto out;
-    }
-    text[F_HELDOUT] = b.s;
-    b = (ut_buf){0};
-    dv_multi_lines(&r, &b);
-    ut_buf_printf(&b, "%s", "");   /* an empty file is still a file */
-    text[F_MULTI] = b.s;
-    rc = write_all(out_dir, text, err);
-out:
-    for (int f = 0; f < F_N; f++)
-        free(text[f]);
-    ut_buf_free(&solo);
-    mdl_profile_free(&p);
-    raw_free(&r);
-    return rc;
 }

@@ -50,6 +50,17 @@ int cli_fail(const char *verb, const ut_err *err);
 /* Prints a usage error and the hint to run --help; returns EXIT_BAD_INPUT. */
 int cli_usage(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The usage error of an option getopt_long did not know or that lacked
+ * its argument (argv[optind - 1]); returns EXIT_BAD_INPUT. */
+int cli_bad_option(const char *verb, char **argv);
+/* After the options: 0 when exactly one argument is left (argv[optind]),
+ * else the usage error "expected WHAT" or "unexpected argument";
+ * returns EXIT_BAD_INPUT then. */
+int cli_one_arg(const char *verb, int argc, char **argv, const char *what);
+/* --OPT's argument as a whole number in lo..hi: 0 with *v set, else the
+ * usage error naming the range (EXIT_BAD_INPUT); *v untouched then. */
+int cli_long_arg(const char *verb, const char *opt, const char *arg, long lo,
+                 long hi, long *v);
 /* Runs `sh scripts/NAME ARG` from the repository this binary was built in
  * (two folders above it: build/igniter); 0 when it succeeded, -1 when it
  * is missing or failed (it prints its own messages). */

@@ -5,7 +5,6 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -64,31 +63,23 @@ int cli_compare(int argc, char **argv)
     int figures = 1, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        char *end;
-        errno = 0;
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': figures = 0; break;
         case 'p': policies = optarg; break;
-        case 'j': case 's': {
-            long v = strtol(optarg, &end, 10);
-            if (*end || errno || v < 1 || v > 1000)
-                return cli_usage("compare", "--%s: expected an integer in "
-                                 "1..1000, got '%s'",
-                                 c == 'j' ? "jobs" : "seeds", optarg);
-            *(c == 'j' ? &jobs : &seeds) = v;
+        case 'j':
+        case 's':
+            if (cli_long_arg("compare", c == 'j' ? "jobs" : "seeds", optarg,
+                             1, 1000, c == 'j' ? &jobs : &seeds))
+                return EXIT_BAD_INPUT;
             break;
-        }
         default:
-            return cli_usage("compare", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option("compare", argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage("compare", "expected an experiment file");
-    if (optind + 1 < argc)
-        return cli_usage("compare", "unexpected argument '%s'",
-                         argv[optind + 1]);
+    int bad = cli_one_arg("compare", argc, argv, "an experiment file");
+    if (bad)
+        return bad;
     if (!out)
         return cli_usage("compare", "--out is required");
     ut_err err;

@@ -88,15 +88,12 @@ int cli_derive(int argc, char **argv)
             break;
         }
         default:
-            return cli_usage("derive", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option("derive", argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage("derive", "expected a raw file (RAW.jsonl)");
-    if (optind + 1 < argc)
-        return cli_usage("derive", "unexpected argument '%s'",
-                         argv[optind + 1]);
+    int bad = cli_one_arg("derive", argc, argv, "a raw file (RAW.jsonl)");
+    if (bad)
+        return bad;
     if (!out)
         return cli_usage("derive", "--out is required");
     if (gpu && (!*gpu || strlen(gpu) >= MDL_NAME_MAX))

@@ -79,8 +79,7 @@ static int fit_or_convert(int argc, char **argv, int convert,
                 return EXIT_BAD_INPUT;
             break;
         default:
-            return cli_usage(verb, "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option(verb, argv);
         }
     }
     if (optind < argc)
@@ -330,8 +329,7 @@ int cli_predict(int argc, char **argv)
         case 'i': input = optarg; break;
         case 'o': out = optarg; break;
         default:
-            return cli_usage("predict", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option("predict", argv);
         }
     }
     if (optind < argc)
@@ -465,25 +463,12 @@ static int acc_prepare(const char *measured, const char *multi,
                 d->train = m;
             d->in_sample = !train;
         } else {
-            unsigned char *keep = ut_xmalloc(m.npairs);
-            mdl_measured held = m;
-            held.pairs = ut_xmalloc(m.npairs * sizeof *held.pairs);
-            held.npairs = 0;
-            for (size_t i = 0; i < m.npairs; i++) {
-                double s = m.pairs[i].share_a_pct;
-                keep[i] = fabs(s - hold) > 1e-9 && fabs(s - (100 - hold)) > 1e-9;
-                if (!keep[i])
-                    held.pairs[held.npairs++] = m.pairs[i];
-            }
-            int rc = held.npairs == 0 || held.npairs == m.npairs
-                         ? ut_errf(err, "--hold-out-share: expected a share "
-                                   "that some but not all pairs of %s have, "
-                                   "got %g", measured, hold)
-                         : mdl_measured_subset(&m, keep, &d->train, err);
-            if (rc == 0)
-                mdl_runs_from_pairs(&held, measured, &d->test);
-            free(held.pairs);
-            free(keep);
+            int rc = mdl_measured_hold_out(&m, hold, measured, &d->train,
+                                           &d->test, err);
+            if (rc == 1)
+                rc = ut_errf(err, "--hold-out-share: expected a share that "
+                             "some but not all pairs of %s have, got %g",
+                             measured, hold);
             mdl_measured_free(&m);
             if (rc < 0)
                 return -1;
@@ -653,8 +638,7 @@ int cli_accuracy(int argc, char **argv)
         case 'j': json = 1; break;
         case 'P': points = 1; break;
         default:
-            return cli_usage("accuracy", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option("accuracy", argv);
         }
     }
     if (optind < argc)

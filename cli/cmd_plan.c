@@ -57,8 +57,7 @@ int cli_plan(int argc, char **argv)
         case 'f': faithful = 1; break;
         case 'm': measured = optarg; break;
         default:
-            return cli_usage("plan", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option("plan", argv);
         }
     }
     if (optind < argc)

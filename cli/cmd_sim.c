@@ -282,8 +282,7 @@ static int run_verb(int argc, char **argv, int serve)
             break;
         }
         default:
-            return cli_usage(verb, "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option(verb, argv);
         }
     }
     const char *exp_path = optind < argc ? argv[optind] : NULL;

@@ -6,7 +6,6 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -118,8 +117,6 @@ int cli_sweep(int argc, char **argv)
         quiet = 0, compact = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        char *end;
-        errno = 0;
         switch (c) {
         case 'o': out = optarg; break;
         case 'l': list = 1; break;
@@ -128,10 +125,8 @@ int cli_sweep(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'c': compact = 1; break;
         case 'j':
-            jobs = strtol(optarg, &end, 10);
-            if (*end || errno || jobs < 1 || jobs > 4096)
-                return cli_usage("sweep", "--jobs: expected an integer in "
-                                 "1..4096, got '%s'", optarg);
+            if (cli_long_arg("sweep", "jobs", optarg, 1, 4096, &jobs))
+                return EXIT_BAD_INPUT;
             break;
         case 's':
             if (sscanf(optarg, "%d/%d%c", &shard_k, &shard_n, &(char){0}) !=
@@ -140,15 +135,12 @@ int cli_sweep(int argc, char **argv)
                                  "<= N, got '%s'", optarg);
             break;
         default:
-            return cli_usage("sweep", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_bad_option("sweep", argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage("sweep", "expected a sweep file");
-    if (optind + 1 < argc)
-        return cli_usage("sweep", "unexpected argument '%s'",
-                         argv[optind + 1]);
+    int bad = cli_one_arg("sweep", argc, argv, "a sweep file");
+    if (bad)
+        return bad;
     if (!out && !list)
         return cli_usage("sweep", "--out is required");
     if (jobs < 1)

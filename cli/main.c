@@ -3,10 +3,13 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +56,34 @@ int cli_usage(const char *verb, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see 'igniter %s --help')\n", verb);
     return EXIT_BAD_INPUT;
+}
+
+int cli_bad_option(const char *verb, char **argv)
+{
+    return cli_usage(verb, "unknown or incomplete option '%s'",
+                     argv[optind - 1]);
+}
+
+int cli_one_arg(const char *verb, int argc, char **argv, const char *what)
+{
+    if (optind >= argc)
+        return cli_usage(verb, "expected %s", what);
+    if (optind + 1 < argc)
+        return cli_usage(verb, "unexpected argument '%s'", argv[optind + 1]);
+    return 0;
+}
+
+int cli_long_arg(const char *verb, const char *opt, const char *arg, long lo,
+                 long hi, long *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(arg, &end, 10);
+    if (*end || errno || x < lo || x > hi)
+        return cli_usage(verb, "--%s: expected an integer in %ld..%ld, got "
+                         "'%s'", opt, lo, hi, arg);
+    *v = x;
+    return 0;
 }
 
 int cli_help(int argc, char **argv, const char *text)

@@ -1,7 +1,7 @@
 /*
  * fuzz_raw.c - the raw capture records that `igniter derive` reads
- * (cap_derive: capture/derive_raw.c, each line checked against the one
- * schema of capture/record.c). Seeded with the tests' synthetic capture
+ * (cap_derive: read by capture/derive_raw.c, each line checked against the
+ * one schema of capture/record.c). Seeded with the tests' synthetic capture
  * (tests/testutil.h, tu_synth_raw), which derives.
  * Promise checked: what derive writes, the loaders read: the profile
  * (mdl_profile_load) and both measured files (mdl_measured_load).

@@ -349,20 +349,13 @@ char *mdl_fitted_to_json(const mdl_fitted *f)
     ut_buf_json_num(&b, "clock_per_watt", f->clock_per_watt, ",\n    ");
     ut_buf_json_num(&b, "sched_alpha_ms", f->sched_alpha_ms, ",\n    ");
     ut_buf_json_num(&b, "sched_beta_ms", f->sched_beta_ms, ",\n    ");
-    if (f->sm_count > 0)
-        ut_buf_printf(&b, "\"sm_count\": %d,\n    ", f->sm_count);
-    if (f->colocated_pct > 0 && f->colocated_pct < 100)
-        ut_buf_json_num(&b, "colocated_pct", f->colocated_pct, ",\n    ");
+    mdl_gpu_optional_write(&b, f->sm_count, f->colocated_pct);
     ut_buf_json_num(&b, "price_per_hour", f->price_per_hour,
                     "\n  },\n  \"models\": {\n");
     for (size_t i = 0; i < f->nmodels; i++) {
         const mdl_model *m = &f->models[i];
-        ut_buf_printf(&b, "    ");
-        ut_buf_json_str(&b, m->name);
-        ut_buf_printf(&b, ": {\n      \"kernels\": %d,\n      ", m->kernels);
-        ut_buf_json_num(&b, "input_bytes", m->input_bytes, ",\n      ");
-        ut_buf_json_num(&b, "output_bytes", m->output_bytes, ",\n      ");
-        ut_buf_json_num(&b, "idle_ms", m->idle_ms, ",\n      ");
+        mdl_model_head_write(&b, m->name, m->kernels, m->input_bytes,
+                             m->output_bytes, m->idle_ms);
         ut_buf_printf(&b, "\"k_act\": [");
         for (int j = 0; j < 5; j++)
             ut_buf_printf(&b, "%s%s", j ? ", " : "",

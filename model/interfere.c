@@ -3,15 +3,13 @@
  * data (model.h, "Learned interference predictors"): the project's ridge
  * regression of the log slow-down on physical features of the co-runners,
  * and gpu-lets' linear regression of the slow-down on L2 and DRAM
- * utilisation; plus the measured runs they are judged on and the one
- * error loop every predictor goes through (mdl_runs_error).
+ * utilisation; plus the measured runs they are fitted and judged on
+ * (the judging is accuracy.c's).
  */
 #include "model/model.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,67 +20,6 @@
 
 /* The ridge of the learned predictor, relative to the mean of diag(X'X). */
 #define RIDGE 1e-4
-
-/* ---- solo-table utilisation ------------------------------------------------ */
-
-/* One batch row of a utilisation matrix at a share: linear in share
- * between the bracketing measured shares, clamped to the row's ends (a
- * utilisation is a bounded quantity: no extrapolation). NAN if the row has
- * no measured share. */
-static double util_row(const mdl_solo_table *t, const double *row,
-                       double share)
-{
-    size_t lo = (size_t)-1, hi = (size_t)-1;
-    for (size_t j = 0; j < t->nshares; j++) {
-        if (isnan(row[j]))
-            continue;
-        if (t->share_pct[j] <= share)
-            lo = j;
-        if (t->share_pct[j] >= share && hi == (size_t)-1)
-            hi = j;
-    }
-    if (lo == (size_t)-1 && hi == (size_t)-1)
-        return NAN;
-    if (lo == (size_t)-1)
-        return row[hi];
-    if (hi == (size_t)-1 || hi == lo)
-        return row[lo];
-    double x0 = t->share_pct[lo], x1 = t->share_pct[hi];
-    return row[lo] + (row[hi] - row[lo]) * (share - x0) / (x1 - x0);
-}
-
-double mdl_measured_util_pct(const mdl_measured *m, int model, int which,
-                             double batch, double share_pct)
-{
-    const mdl_solo_table *t = &m->solo[model];
-    if (batch < 1)
-        batch = 1;
-    if (batch > MDL_MAX_BATCH)
-        batch = MDL_MAX_BATCH;
-    /* the measured rows at or around batch, linear in log2 batch */
-    int b0 = 0, b1 = 0;
-    double y0 = NAN, y1 = NAN;
-    for (int b = 1; b <= MDL_MAX_BATCH; b++) {
-        double y = util_row(t, which ? t->dram_pct[b] : t->l2_pct[b],
-                            share_pct);
-        if (isnan(y))
-            continue;
-        if (b <= batch) {
-            b0 = b;
-            y0 = y;
-        }
-        if (b >= batch && !b1) {
-            b1 = b;
-            y1 = y;
-        }
-    }
-    if (!b0)
-        return y1;
-    if (!b1 || b1 == b0)
-        return y0;
-    double w = (log2(batch) - log2(b0)) / (log2(b1) - log2(b0));
-    return y0 + (y1 - y0) * w;
-}
 
 /* ---- features ------------------------------------------------------------- */
 
@@ -444,162 +381,5 @@ int mdl_runs_load(const char *path, mdl_runs *r, ut_err *err)
     free(text);
     if (rc < 0)
         mdl_runs_free(r);
-    return rc;
-}
-
-/* ---- judging a predictor -------------------------------------------------- */
-
-/* Sorts ape[0..n) (n > 0) and summarises it. */
-static void ape_stats(double *ape, size_t n, mdl_error_stats *out)
-{
-    gsl_sort(ape, 1, n);
-    out->n = n;
-    out->mean_pct = gsl_stats_mean(ape, 1, n);
-    out->median_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.5);
-    out->p90_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.9);
-    out->max_pct = ape[n - 1];
-}
-
-int mdl_runs_error(const mdl_runs *r, size_t workloads,
-                   const mdl_predictor *p, mdl_error_stats *out, ut_err *err)
-{
-    memset(out, 0, sizeof *out);
-    size_t n = 0;
-    double *ape = ut_xmalloc((r->nmem + 1) * sizeof *ape);
-    for (size_t k = 0; k < r->nruns; k++) {
-        size_t s = r->start[k], e = r->start[k + 1], cnt = e - s;
-        mdl_place w[MDL_MAX_COLOC];
-        double lat[MDL_MAX_COLOC];
-        for (size_t i = 0; i < cnt; i++) {
-            const mdl_run_member *u = &r->mem[s + i];
-            w[i].model = p->find(p->ctx, u->model);
-            w[i].batch = u->batch;
-            w[i].share_pct = u->share_pct;
-            if (w[i].model < 0) {
-                free(ape);
-                return ut_errf(err, "%s:%d: colocate[%zu].model: \"%s\" is "
-                               "not in the %s predictor's data", r->path,
-                               r->line[k], i, u->model, p->name);
-            }
-        }
-        if (workloads && cnt != workloads)
-            continue;
-        p->latency(p->ctx, w, cnt, lat);
-        for (size_t i = 0; i < cnt; i++)
-            ape[n++] = fabs(lat[i] - r->mem[s + i].lat_ms) /
-                       r->mem[s + i].lat_ms * 100;
-    }
-    if (n)
-        ape_stats(ape, n, out);
-    free(ape);
-    return 0;
-}
-
-/* ---- the predictors, behind one interface ------------------------------- */
-
-static int find_fitted(const void *ctx, const char *name)
-{
-    return mdl_find(((const mdl_predictor_ctx *)ctx)->fit, name);
-}
-
-static int find_measured(const void *ctx, const char *name)
-{
-    return mdl_measured_find(((const mdl_predictor_ctx *)ctx)->meas, name);
-}
-
-static void lat_igniter(const void *ctx, const mdl_place *w, size_t n,
-                        double *lat)
-{
-    mdl_predict(((const mdl_predictor_ctx *)ctx)->fit, w, n, lat, NULL);
-}
-
-static void lat_alone(const void *ctx, const mdl_place *w, size_t n,
-                      double *lat)
-{
-    for (size_t i = 0; i < n; i++)
-        mdl_predict(((const mdl_predictor_ctx *)ctx)->fit, &w[i], 1, &lat[i],
-                    NULL);
-}
-
-static void lat_interp(const void *ctx, const mdl_place *w, size_t n,
-                       double *lat)
-{
-    mdl_measured_interpolated(((const mdl_predictor_ctx *)ctx)->meas, w, n,
-                              lat);
-}
-
-static void lat_measured(const void *ctx, const mdl_place *w, size_t n,
-                         double *lat)
-{
-    mdl_measured_colocated(((const mdl_predictor_ctx *)ctx)->meas, w, n, lat);
-}
-
-static void lat_gpulets(const void *ctx, const mdl_place *w, size_t n,
-                        double *lat)
-{
-    const mdl_predictor_ctx *c = ctx;
-    mdl_interf_predict(c->gpulets, c->meas, w, n, lat);
-}
-
-static void lat_learned(const void *ctx, const mdl_place *w, size_t n,
-                        double *lat)
-{
-    const mdl_predictor_ctx *c = ctx;
-    mdl_interf_predict(c->learned, c->meas, w, n, lat);
-}
-
-mdl_predictor mdl_predictor_make(mdl_predictor_kind kind,
-                                 const mdl_predictor_ctx *ctx)
-{
-    static const struct {
-        const char *name;
-        int measured;
-        void (*latency)(const void *, const mdl_place *, size_t, double *);
-    } kinds[] = {
-        [MDL_PRED_IGNITER] = {"igniter", 0, lat_igniter},
-        [MDL_PRED_ALONE] = {"no-interference", 0, lat_alone},
-        [MDL_PRED_INTERP] = {"measured-interp", 1, lat_interp},
-        [MDL_PRED_MEASURED] = {"measured", 1, lat_measured},
-        [MDL_PRED_GPULETS] = {"gpulets-linear", 1, lat_gpulets},
-        [MDL_PRED_LEARNED] = {"learned", 1, lat_learned},
-    };
-    mdl_predictor p = {kinds[kind].name,
-                       kinds[kind].measured ? find_measured : find_fitted,
-                       kinds[kind].latency, ctx};
-    return p;
-}
-
-/* ---- the iGniter model's error (igniter accuracy's first rows) ----------- */
-
-int mdl_pair_error(const mdl_fitted *f, const mdl_measured *m,
-                   int no_interference, mdl_error_stats *out, ut_err *err)
-{
-    memset(out, 0, sizeof *out);
-    if (m->npairs == 0)
-        return ut_errf(err, "expected measured pairs, got none");
-    mdl_runs r;
-    mdl_runs_from_pairs(m, "pair", &r);
-    mdl_predictor_ctx c = {.fit = f};
-    mdl_predictor p = mdl_predictor_make(no_interference ? MDL_PRED_ALONE
-                                                         : MDL_PRED_IGNITER,
-                                         &c);
-    int rc = mdl_runs_error(&r, 0, &p, out, err);
-    mdl_runs_free(&r);
-    return rc;
-}
-
-int mdl_multi_error(const mdl_fitted *f, const char *path, size_t workloads,
-                    int no_interference, mdl_error_stats *out, ut_err *err)
-{
-    memset(out, 0, sizeof *out);
-    mdl_runs r;
-    if (mdl_runs_load(path, &r, err) < 0)
-        return -1;
-    mdl_predictor_ctx c = {.fit = f};
-    mdl_predictor p = mdl_predictor_make(no_interference ? MDL_PRED_ALONE
-                                                         : MDL_PRED_IGNITER,
-                                         &c);
-    int rc = mdl_runs_error(&r, workloads, &p, out, err);
-    mdl_runs_free(&r);
     return rc;
 }

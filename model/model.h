@@ -114,6 +114,16 @@ int mdl_gpu_block_parse(const cJSON *root, const char *path,
 void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu,
                          double max_clock_mhz, double power_cap_w,
                          double idle_power_w);
+/* The gpu object's optional members both files write alike, each where
+ * it is set, each followed by ",\n" and the indent: sm_count (> 0) and
+ * colocated_pct (strictly between 0 and 100). */
+void mdl_gpu_optional_write(ut_buf *b, int sm_count, double colocated_pct);
+/* The start of one model's object in either file: its name (escaped),
+ * kernels, input_bytes, output_bytes and idle_ms, each member followed by
+ * ",\n" and the indent of the next. */
+void mdl_model_head_write(ut_buf *b, const char *name, int kernels,
+                          double input_bytes, double output_bytes,
+                          double idle_ms);
 
 /* Copies the GPU block's fields between any two of mdl_gpu_block,
  * mdl_profile and mdl_fitted (they name them alike; the name is `name` in
@@ -464,6 +474,17 @@ int mdl_runs_load(const char *path, mdl_runs *r, ut_err *err);
 /* The pairs of m as runs of two (path names them in messages). */
 void mdl_runs_from_pairs(const mdl_measured *m, const char *path,
                          mdl_runs *r);
+/*
+ * Holds a share out: the pairs of m whose first workload ran at share_pct
+ * or at 100 - share_pct become runs named path (*held), the rest measured
+ * data of their own (*train, its predictor refitted, as by
+ * mdl_measured_subset). 0 when both are filled; 1, nothing filled, when
+ * no pair or every pair is at that share; -1 with a message when the rest
+ * cannot be refitted (nothing filled).
+ */
+int mdl_measured_hold_out(const mdl_measured *m, double share_pct,
+                          const char *path, mdl_measured *train,
+                          mdl_runs *held, ut_err *err);
 void mdl_runs_free(mdl_runs *r);
 
 /*

@@ -405,6 +405,26 @@ void mdl_file_head_write(ut_buf *b, const char *format, const char *gpu,
     ut_buf_json_num(b, "idle_power_w", idle_power_w, ",\n    ");
 }
 
+void mdl_gpu_optional_write(ut_buf *b, int sm_count, double colocated_pct)
+{
+    if (sm_count > 0)
+        ut_buf_printf(b, "\"sm_count\": %d,\n    ", sm_count);
+    if (colocated_pct > 0 && colocated_pct < 100)
+        ut_buf_json_num(b, "colocated_pct", colocated_pct, ",\n    ");
+}
+
+void mdl_model_head_write(ut_buf *b, const char *name, int kernels,
+                          double input_bytes, double output_bytes,
+                          double idle_ms)
+{
+    ut_buf_printf(b, "    ");
+    ut_buf_json_str(b, name);
+    ut_buf_printf(b, ": {\n      \"kernels\": %d,\n      ", kernels);
+    ut_buf_json_num(b, "input_bytes", input_bytes, ",\n      ");
+    ut_buf_json_num(b, "output_bytes", output_bytes, ",\n      ");
+    ut_buf_json_num(b, "idle_ms", idle_ms, ",\n      ");
+}
+
 char *mdl_profile_to_json(const mdl_profile *p)
 {
     ut_buf b = {0};
@@ -416,10 +436,7 @@ char *mdl_profile_to_json(const mdl_profile *p)
                     ",\n    ");
     if (p->price_per_hour > 0)
         ut_buf_json_num(&b, "price_per_hour", p->price_per_hour, ",\n    ");
-    if (p->sm_count > 0)
-        ut_buf_printf(&b, "\"sm_count\": %d,\n    ", p->sm_count);
-    if (p->colocated_pct > 0 && p->colocated_pct < 100)
-        ut_buf_json_num(&b, "colocated_pct", p->colocated_pct, ",\n    ");
+    mdl_gpu_optional_write(&b, p->sm_count, p->colocated_pct);
     const char *keys[3] = {"power_w", "clock_mhz", "idle_per_kernel_ms"};
     const double *vals[3] = {p->copies_power_w, p->copies_clock_mhz,
                              p->copies_idle_ms};
@@ -434,12 +451,8 @@ char *mdl_profile_to_json(const mdl_profile *p)
     ut_buf_printf(&b, "    }\n  },\n  \"models\": {\n");
     for (size_t i = 0; i < p->nmodels; i++) {
         const mdl_model_profile *m = &p->models[i];
-        ut_buf_printf(&b, "    ");
-        ut_buf_json_str(&b, m->name);
-        ut_buf_printf(&b, ": {\n      \"kernels\": %d,\n      ", m->kernels);
-        ut_buf_json_num(&b, "input_bytes", m->input_bytes, ",\n      ");
-        ut_buf_json_num(&b, "output_bytes", m->output_bytes, ",\n      ");
-        ut_buf_json_num(&b, "idle_ms", m->idle_ms, ",\n      ");
+        mdl_model_head_write(&b, m->name, m->kernels, m->input_bytes,
+                             m->output_bytes, m->idle_ms);
         ut_buf_printf(&b, "\"solo\": [\n");
         for (size_t j = 0; j < m->ngrid; j++) {
             const mdl_grid_point *g = &m->grid[j];

@@ -27,15 +27,8 @@ static void paper12(const void *arg)
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    pol_request req = {w, n, &f, NULL, 0};
     pol_plan p;
-    if (pol_make_plan("igniter", &req, &p, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    fe_workload_cfg *wc = calloc(n, sizeof *wc);
-    for (size_t i = 0; i < n; i++)
-        fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);  /* Poisson */
+    fe_workload_cfg *wc = tu_igniter_poisson(&f, w, n, &p);
     sim_config c;
     tu_sim_config(&c, &p, &f, backend, wc, n, duration_s, 1);
     c.measured = &m;

@@ -66,16 +66,8 @@ static void md1(const void *arg)
 static void plan_and_run(const mdl_fitted *f, const pol_workload *w, size_t n,
                          double duration_s, const char *what)
 {
-    ut_err err;
-    pol_request req = {w, n, f, NULL, 0};
     pol_plan p;
-    if (pol_make_plan("igniter", &req, &p, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    fe_workload_cfg *wc = calloc(n, sizeof *wc);
-    for (size_t i = 0; i < n; i++)
-        fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
+    fe_workload_cfg *wc = tu_igniter_poisson(f, w, n, &p);
     sim_config c;
     tu_sim_config(&c, &p, f, "model", wc, n, duration_s, 1);
     fe_result r;

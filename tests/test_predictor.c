@@ -49,31 +49,19 @@ static void test_v100_held_out_shares(void **state)
     mdl_fitted f;
     load_meas(V100_MEASURED, &all);
     load_fit(V100_PROFILE, &f);
-    unsigned char *keep = malloc(all.npairs);
-    mdl_measured held = all;
-    held.pairs = malloc(all.npairs * sizeof *held.pairs);
-    held.npairs = 0;
-    for (size_t i = 0; i < all.npairs; i++) {
-        double s = all.pairs[i].share_a_pct;
-        keep[i] = s != 40 && s != 60;
-        if (!keep[i])
-            held.pairs[held.npairs++] = all.pairs[i];
-    }
-    assert_int_equal(held.npairs, 300);
     ut_err err;
-    assert_int_equal(mdl_measured_subset(&all, keep, &train, &err), 0);
+    mdl_runs test;
+    assert_int_equal(mdl_measured_hold_out(&all, 40, "held", &train, &test,
+                                           &err), 0);
+    assert_int_equal(test.nruns, 300);
     assert_int_equal(train.npairs, 450);
     assert_true(train.has_interf);
-    mdl_runs test;
-    mdl_runs_from_pairs(&held, "held", &test);
     mdl_predictor_ctx c = {&f, &train, NULL, &train.interf};
     double learned = mean_err(MDL_PRED_LEARNED, &c, &test, 2);
     double igniter = mean_err(MDL_PRED_IGNITER, &c, &test, 2);
     assert_true(learned < 3.0);
     assert_true(igniter > 3.0);     /* the bound separates the two */
     mdl_runs_free(&test);
-    free(held.pairs);
-    free(keep);
     mdl_measured_free(&train);
     mdl_measured_free(&all);
     mdl_fitted_free(&f);

@@ -266,6 +266,25 @@ static inline void tu_sim_config(sim_config *c, const pol_plan *p,
     c->run.wcfg = w;
     c->run.nw = nw;
 }
+
+/* For the benchmarks: iGniter's plan of w[0..n) on fit into *p, and each
+ * workload's configuration with Poisson arrivals at its rate (calloc'd,
+ * the caller frees); a failed plan exits with its message. */
+static inline fe_workload_cfg *tu_igniter_poisson(const mdl_fitted *fit,
+                                                  const pol_workload *w,
+                                                  size_t n, pol_plan *p)
+{
+    ut_err err;
+    pol_request req = {w, n, fit, NULL, 0};
+    if (pol_make_plan("igniter", &req, p, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    fe_workload_cfg *wc = calloc(n, sizeof *wc);
+    for (size_t i = 0; i < n; i++)
+        fe_workload_defaults(&wc[i], w[i].name, w[i].rate_rps);
+    return wc;
+}
 #endif
 
 #ifdef TU_BENCH
