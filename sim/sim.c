@@ -127,34 +127,10 @@ static void push(heap *h, int64_t t, uint32_t kind, uint32_t id, uint32_t gen)
     h->a[i] = e;
 }
 
-static ev pop(heap *h)
+/* Puts e at the root's place and sifts it down over the first h->n
+ * events. */
+static void sift_down(heap *h, ev e)
 {
-    ev top = h->a[0], last = h->a[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && ev_less(&h->a[c + 1], &h->a[c]))
-            c++;
-        if (!ev_less(&h->a[c], &last))
-            break;
-        h->a[i] = h->a[c];
-        i = c;
-    }
-    if (h->n)
-        h->a[i] = last;
-    return top;
-}
-
-/* Replaces the earliest event with (t, kind, id, gen), numbered as a push
- * now would number it: one sift-down instead of a pop's and a push's. The
- * order of events is (t, seq), which no two events share, so it is the
- * order pop then push would give. */
-static void replace_top(heap *h, int64_t t, uint32_t kind, uint32_t id,
-                        uint32_t gen)
-{
-    ev e = {t, h->seq++, kind, id, gen};
     size_t i = 0;
     for (;;) {
         size_t c = 2 * i + 1;
@@ -170,9 +146,26 @@ static void replace_top(heap *h, int64_t t, uint32_t kind, uint32_t id,
     h->a[i] = e;
 }
 
+static ev pop(heap *h)
+{
+    ev top = h->a[0], last = h->a[--h->n];
+    if (h->n)
+        sift_down(h, last);
+    return top;
+}
+
+/* Replaces the earliest event with (t, kind, id, gen), numbered as a push
+ * now would number it: one sift-down instead of a pop's and a push's. The
+ * order of events is (t, seq), which no two events share, so it is the
+ * order pop then push would give. */
+static void replace_top(heap *h, int64_t t, uint32_t kind, uint32_t id,
+                        uint32_t gen)
+{
+    sift_down(h, (ev){t, h->seq++, kind, id, gen});
+}
+
 /* ---- timeseries and trace ------------------------------------------------- */
 
-/* Planned (committed) share of workload w's instances, and their count. */
 /* Planned (committed) share of workload w's instances, their count and
  * the largest planned batch among them (runtime policies change both). */
 static double workload_share(const sim *s, size_t w, int *count, int *batch)
