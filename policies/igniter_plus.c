@@ -1,9 +1,10 @@
 /*
- * igniter_plus.c - igniter-plus: iGniter's Algorithm 1 unchanged (alg1.c:
- * half the SLO as the budget, the batch that fills in the other half at
- * the workload's rate, shares in steps of the GPU's unit, whole-GPU
- * replicas, largest bound first, the raise loop), planned with the
- * measured data's latencies instead of the paper's model.
+ * igniter_plus.c - igniter-plus: iGniter's Algorithm 1 (alg1.c: half the
+ * SLO as the budget, the batch that fills in the other half at the
+ * workload's rate, shares in steps of the GPU's unit, whole-GPU replicas,
+ * largest bound first, the raise loop), planned with the measured data's
+ * latencies instead of the paper's model, and with a safety margin taken
+ * off the budget (below: PLUS_MARGIN_PCT_DEFAULT).
  *
  * Latencies come from req->measured through mdl_measured_colocated, the
  * predictor the `measured` back end judges plans with: alone, the solo
@@ -118,6 +119,8 @@ const pol_ops pol_igniter_plus = {
     .version = POL_OPS_VERSION,
     .name = "igniter-plus",
     .summary = "iGniter's Algorithm 1 planned with the measured data's "
-        "latencies (solo tables, pair slow-downs, learned predictor)",
+        "latencies (solo tables, pair slow-downs, learned predictor) "
+        "against SLO/2 less a margin ($IGNITER_PLUS_MARGIN_PCT, default "
+        "20)",
     .plan = plus_plan,
 };
