@@ -50,7 +50,8 @@
 
 typedef struct wl {
     int model;
-    double s_ms;      /* half the SLO: the execution budget */
+    double s_ms;      /* the execution budget: half the SLO, less the
+                         predictor's margin (alg1.h) */
     double rate_rps;  /* what is left after whole-GPU replicas */
     int batch;
     long units;       /* share lower bound, in share units */
@@ -199,7 +200,8 @@ static void compute_bound(ctx *c, int i)
 {
     wl *w = &c->wl[i];
     const mdl_model *m = &c->f->models[w->model];
-    w->batch = pol_igniter_batch(c->f, m, 2 * w->s_ms, w->rate_rps);
+    /* from the whole SLO, not 2 s_ms: the margin leaves the batch alone */
+    w->batch = pol_igniter_batch(c->f, m, c->req->w[i].slo_ms, w->rate_rps);
     if (c->pred) {
         w->units = search_units(c, w->model, w->s_ms, w->batch);
         w->bad_bound = w->div_zero = 0;
@@ -242,10 +244,16 @@ static int unservable(const ctx *c, int i, ut_err *err)
     mdl_place p = {w->model, 1, 100};
     double l;
     predict(c, &p, 1, &l, NULL);
+    double margin = c->pred ? c->pred->margin : 0;
+    char against[64] = "half the SLO";
+    if (margin > 0)
+        snprintf(against, sizeof against, "%g %% under half the SLO",
+                 100 * margin);
     return ut_errf(err, "workload \"%s\" (%s): slo_ms: cannot be met, even on a"
                    " whole %s at batch 1 %s predicts %.3g ms against "
-                   "half the SLO, %.3g ms", pw->name, pw->model, c->f->gpu,
-                   c->pred ? c->pred->name : "the model", l, w->s_ms);
+                   "%s, %.3g ms", pw->name, pw->model, c->f->gpu,
+                   c->pred ? c->pred->name : "the model", l, against,
+                   w->s_ms);
 }
 
 static int do_replicas(ctx *c, int i, ut_err *err)
@@ -694,6 +702,9 @@ int alg1_plan_with(const pol_request *req, const alg1_predictor *pred,
 {
     if (!place)
         place = igniter_place;
+    if (pred && !(pred->margin >= 0 && pred->margin < 1))
+        return ut_errf(err, "margin: expected a fraction in [0, 1), got %g",
+                       pred->margin);
     if (pred && req->faithful)
         return ut_errf(err, "faithful: the reference's defects belong to "
                        "planning with the paper's model, not with %s; plan "
@@ -713,6 +724,8 @@ int alg1_plan_with(const pol_request *req, const alg1_predictor *pred,
         int m = mdl_find(c.f, req->w[i].model);  /* checked by the caller */
         c.wl[i].model = m;
         c.wl[i].s_ms = req->w[i].slo_ms / 2;
+        if (pred && pred->margin > 0)
+            c.wl[i].s_ms *= 1 - pred->margin;
         c.wl[i].rate_rps = req->w[i].rate_rps;
         compute_bound(&c, (int)i);
     }

@@ -37,6 +37,12 @@ typedef struct alg1_predictor {
                     double *lat_ms, double *tput_rps);
     const void *ctx;
     const char *name;   /* in messages: "the model predicts ..." */
+    /* A safety margin on the execution budget, in [0, 1): every latency
+     * Algorithm 1 checks (share bound, raise loop, replica batch) must be
+     * within (1 - margin) x SLO/2 instead of SLO/2. The batch (step 2)
+     * still comes from the whole SLO, so the margin is time left for
+     * queueing and the spread of service times. 0: Algorithm 1's budget. */
+    double margin;
 } alg1_predictor;
 
 int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
