@@ -5,12 +5,14 @@
  * Hashed: the program's own executable (any change of code, a policy's
  * included, gives another binary), the experiment file and the workloads
  * file it names, the profile, the measured data, a plan file, every replay
- * trace, the policy's name and the seed. File contents, not dates: a file
- * touched but not changed keeps its runs.
+ * trace, the policy's name, the policies' parameters from the environment
+ * (pol_env_params: set or not, and the value) and the seed. File
+ * contents, not dates: a file touched but not changed keeps its runs.
  */
 #include "lab/lab.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The executable's bytes, hashed once per process (a compare's runs are
@@ -71,6 +73,13 @@ void lab_run_hash(const lab_experiment *e, const char *exp_path,
     mix_file(&h, plan_path);
     if (policy)
         h = ut_hash(h, policy, strlen(policy) + 1);
+    for (const char *const *v = pol_env_params; *v; v++) {
+        const char *val = getenv(*v);
+        if (val) {
+            h = ut_hash(h, *v, strlen(*v) + 1);
+            h = ut_hash(h, val, strlen(val) + 1);
+        }
+    }
     h = ut_hash(h, &seed, sizeof seed);
     snprintf(out, 17, "%016llx", h);
 }

@@ -219,6 +219,11 @@ const pol_ops *pol_find(const char *name);
 const pol_ops *const *pol_all(void);
 /* "igniter, ffd, ..." for "unknown policy" messages. */
 const char *pol_names(char *out, size_t n);
+/* The environment variables a policy reads as its parameters
+ * (IGNITER_PLUS_MARGIN_PCT, IGNITER_OPTIMAL_*), NULL-terminated: a policy
+ * that reads a new one adds it here, and a run's hash (lab/hash.c) mixes
+ * their values, so a run made under another setting is not reused. */
+extern const char *const pol_env_params[];
 
 /*
  * Plans with the named policy; an unknown name is an error listing the

@@ -30,6 +30,14 @@ static const pol_ops *const registry[] = {
     NULL,
 };
 
+const char *const pol_env_params[] = {
+    "IGNITER_PLUS_MARGIN_PCT",   /* igniter_plus.c */
+    "IGNITER_OPTIMAL_TIME_S",    /* optimal.c */
+    "IGNITER_OPTIMAL_NODES",
+    "IGNITER_OPTIMAL_SPLITS",
+    NULL,
+};
+
 const pol_ops *const *pol_all(void) { return registry; }
 
 const pol_ops *pol_find(const char *name)

@@ -291,6 +291,46 @@ static void test_timeseries_shows_batch_changes(void **state)
     free(e);
 }
 
+/* A policy's parameters from the environment are in a run's hash: a run
+ * made at another setting is not reused, one made at the same is. And
+ * every IGNITER_ variable a policy reads is listed in pol_env_params. */
+static void test_policy_parameters_in_run_hash(void **state)
+{
+    (void)state;
+    char a[17], b[17], c[17], d[17];
+    unsetenv("IGNITER_PLUS_MARGIN_PCT");
+    lab_run_hash(NULL, NULL, "experiments/validation/plans/coloc4.json",
+                 "igniter-plus", 1, a);
+    setenv("IGNITER_PLUS_MARGIN_PCT", "10", 1);
+    lab_run_hash(NULL, NULL, "experiments/validation/plans/coloc4.json",
+                 "igniter-plus", 1, b);
+    setenv("IGNITER_PLUS_MARGIN_PCT", "20", 1);
+    lab_run_hash(NULL, NULL, "experiments/validation/plans/coloc4.json",
+                 "igniter-plus", 1, c);
+    lab_run_hash(NULL, NULL, "experiments/validation/plans/coloc4.json",
+                 "igniter-plus", 1, d);
+    unsetenv("IGNITER_PLUS_MARGIN_PCT");
+    assert_string_not_equal(a, b);
+    assert_string_not_equal(b, c);
+    assert_string_equal(c, d);
+    FILE *f = popen("grep -ho 'IGNITER_[A-Z_]*\"' policies/*.c | "
+                    "grep -v '^IGNITER_OPTIMAL_\"' | sort -u", "r");
+    assert_non_null(f);
+    char line[128];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\"\n")] = '\0';
+        int listed = 0;
+        for (const char *const *v = pol_env_params; *v; v++)
+            listed |= !strcmp(*v, line);
+        if (!listed)
+            fail_msg("policies/ reads %s, which pol_env_params lacks", line);
+        n++;
+    }
+    pclose(f);
+    assert_true(n >= 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_sim_honours_reconfig_delay),
         cmocka_unit_test(test_compare_figure_data),
         cmocka_unit_test(test_timeseries_shows_batch_changes),
+        cmocka_unit_test(test_policy_parameters_in_run_hash),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
