@@ -216,6 +216,15 @@ typedef struct mdl_place {
 /* Solo active time of model m at (batch, share), ms: the fitted curve. */
 double mdl_active_ms(const mdl_model *m, double batch, double share_pct);
 
+/* Algorithm 1's step-3 bound: the share, in units of unit %, at which
+ * model m alone runs batch b within s_ms (the fitted curve solved for the
+ * share, in the authors' order of operations, so that a caller's ceil()
+ * rounds as theirs does), before rounding. *delta: the time left for the
+ * share-dependent part (s_ms less idle time, transfers and the constant
+ * term); the bound is meaningless unless it is positive. */
+double mdl_share_bound_units(const mdl_fitted *f, const mdl_model *m, int b,
+                             double s_ms, double unit, double *delta);
+
 /*
  * Predicts, for n workloads sharing one GPU, each one's inference latency
  * (ms: GPU time plus input and output transfer) and throughput (req/s).

@@ -60,3 +60,15 @@ void mdl_predict(const mdl_fitted *f, const mdl_place *w, size_t n,
                           (gpu[i] + m->output_bytes * b / f->pcie_bytes_per_ms);
     }
 }
+
+double mdl_share_bound_units(const mdl_fitted *f, const mdl_model *m, int b,
+                             double s_ms, double unit, double *delta)
+{
+    const double *k = m->k_act;
+    double db = b;
+    double gamma = k[0] * (db * db) + k[1] * db + k[2];
+    *delta = s_ms - m->idle_ms -
+             db * (m->input_bytes + m->output_bytes) / f->pcie_bytes_per_ms -
+             k[4];
+    return (gamma / *delta - k[3]) / unit;
+}

@@ -176,16 +176,10 @@ static long search_units(const ctx *c, int model, double s, int b)
 static long lower_units(const ctx *c, const mdl_model *m, double s, int b,
                         int *bad, int *div_zero)
 {
-    const double *k = m->k_act;
-    double db = b;
-    double gamma = k[0] * (db * db) + k[1] * db + k[2];
-    double delta = s - m->idle_ms -
-                   db * (m->input_bytes + m->output_bytes) /
-                       c->f->pcie_bytes_per_ms -
-                   k[4];
+    double delta;
+    double x = mdl_share_bound_units(c->f, m, b, s, c->unit, &delta);
     *bad = !(delta > 0);
     *div_zero = delta == 0;
-    double x = (gamma / delta - k[3]) / c->unit;
     if (!isfinite(x) || x > 1e12)
         return UNITS_INF;
     if (x < -1e12)

@@ -99,16 +99,10 @@
  */
 static long solo_units(const octx *c, const mdl_model *m, double s, int b)
 {
-    const double *k = m->k_act;
-    double db = b;
-    double gamma = k[0] * (db * db) + k[1] * db + k[2];
-    double delta = s - m->idle_ms -
-                   db * (m->input_bytes + m->output_bytes) /
-                       c->f->pcie_bytes_per_ms -
-                   k[4];
+    double delta;
+    double x = mdl_share_bound_units(c->f, m, b, s, c->unit, &delta);
     if (!(delta > 0))
         return LONG_MAX;
-    double x = (gamma / delta - k[3]) / c->unit;
     if (!(x <= (double)c->max_units))
         return LONG_MAX;
     long u = (long)ceil(x);
