@@ -250,7 +250,13 @@ static int unservable(const ctx *c, int i, ut_err *err)
                    w->s_ms);
 }
 
-static int do_replicas(ctx *c, int i, ut_err *err)
+/* Whole-GPU replicas of workload i at the largest batch that meets its
+ * budget, each loaded to at most 90 % of its predicted throughput: step 4
+ * (all 0) while its rate is more than one such replica carries, the rest
+ * left to share a GPU; fixed mode's last resort for a workload no shared
+ * GPU can hold (all 1) its whole remaining rate, the last replica taking
+ * the remainder. */
+static int replicas(ctx *c, int i, int all, ut_err *err)
 {
     wl *w = &c->wl[i];
     double lat = 0, tput = 0;
@@ -258,31 +264,13 @@ static int do_replicas(ctx *c, int i, ut_err *err)
     if (b == 0)
         return unservable(c, i, err);
     double per = ceil(tput * REPLICA_HEADROOM);
-    while (w->rate_rps > per) {
-        add_replica(c, i, b, per, lat, tput);
-        w->rate_rps -= per;
-    }
-    return 0;
-}
-
-/* Fixed mode's last resort for a workload no shared GPU can hold within its
- * budget: its whole remaining rate on whole-GPU replicas at the largest
- * batch that meets the budget, each loaded to at most 90 % of its predicted
- * throughput, the last one taking the remainder. */
-static int replicate_all(ctx *c, int i, ut_err *err)
-{
-    wl *w = &c->wl[i];
-    double lat = 0, tput = 0;
-    int b = replica_batch(c, i, &lat, &tput);
-    if (b == 0)
-        return unservable(c, i, err);
-    double per = ceil(tput * REPLICA_HEADROOM);
-    while (w->rate_rps > 0) {
+    while (all ? w->rate_rps > 0 : w->rate_rps > per) {
         double r = w->rate_rps > per ? per : w->rate_rps;
         add_replica(c, i, b, r, lat, tput);
         w->rate_rps -= r;
     }
-    w->rate_rps = 0;
+    if (all)
+        w->rate_rps = 0;
     return 0;
 }
 
@@ -586,13 +574,13 @@ static int igniter_place_try(ctx *c, int w, int retry, ut_err *err)
         /* first the reference's replica step, then one more try with the
          * smaller remainder, which may share a GPU */
         if (retry) {
-            if (do_replicas(c, w, err) < 0)
+            if (replicas(c, w, 0, err) < 0)
                 return -1;
             compute_bound(c, w);
             if (c->wl[w].units <= c->max_units && !c->wl[w].bad_bound)
                 return igniter_place_try(c, w, 0, err);
         }
-        return replicate_all(c, w, err);
+        return replicas(c, w, 1, err);
     }
     gpu_push(open_gpu(c), w, tent[0]);
     gpu_changed(c, c->ngpus - 1);
@@ -736,7 +724,7 @@ int alg1_plan_with(const pol_request *req, const alg1_predictor *pred,
         }
         if (!over)
             continue;
-        if (do_replicas(&c, (int)i, err) < 0)
+        if (replicas(&c, (int)i, 0, err) < 0)
             goto out;
     }
     for (size_t i = 0; i < req->n; i++) {
@@ -745,7 +733,7 @@ int alg1_plan_with(const pol_request *req, const alg1_predictor *pred,
                               !c.wl[i].bad_bound))
             continue;
         /* fixed: the remainder still needs a whole GPU */
-        if (replicate_all(&c, (int)i, err) < 0)
+        if (replicas(&c, (int)i, 1, err) < 0)
             goto out;
     }
     /* step 5: largest bound first; the index breaks ties, which makes
