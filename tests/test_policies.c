@@ -58,12 +58,7 @@ static void test_conformance_static(void **state)
                 fail_msg("%s: %s", (*o)->name, err.msg);
             assert_int_equal(pol_make_plan((*o)->name, &req, &b, &err), 0);
             check_plan((*o)->name, w, n, &a);
-            char *ja = pol_plan_to_json(&a), *jb = pol_plan_to_json(&b);
-            assert_string_equal(ja, jb);
-            free(ja);
-            free(jb);
-            pol_plan_free(&a);
-            pol_plan_free(&b);
+            tu_same_plans(&a, &b);
             if (seed)
                 free(w);
         }
@@ -219,12 +214,7 @@ static void test_gpulets_partitions_pairs_and_budgets(void **state)
             }
         }
         assert_int_equal(pol_make_plan("gpulets", &req, &q, &err), 0);
-        char *ja = pol_plan_to_json(&p), *jb = pol_plan_to_json(&q);
-        assert_string_equal(ja, jb);
-        free(ja);
-        free(jb);
-        pol_plan_free(&p);
-        pol_plan_free(&q);
+        tu_same_plans(&p, &q);
         free(w);
     }
 }

@@ -232,6 +232,17 @@ static inline void tu_hplan_add(tu_hplan *t, size_t gpu, const char *name,
                 slo);
 }
 
+/* Plans a and b are the same, JSON byte for byte; both are freed. */
+static inline void tu_same_plans(pol_plan *a, pol_plan *b)
+{
+    char *ja = pol_plan_to_json(a), *jb = pol_plan_to_json(b);
+    assert_string_equal(ja, jb);
+    free(ja);
+    free(jb);
+    pol_plan_free(a);
+    pol_plan_free(b);
+}
+
 /* The paper's 12 workloads (experiments/paper-12.json), checked against
  * fit; the test fails where they do not load. The caller frees them. */
 static inline pol_workload *tu_paper12(const mdl_fitted *fit, size_t *n)
