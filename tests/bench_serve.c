@@ -103,9 +103,7 @@ static void run(double total_rps, double seconds)
         exit(1);
     }
     double cpu = cpu_s() - c0;
-    uint64_t n = 0;
-    for (size_t k = 0; k < r.nw; k++)
-        n += r.w[k].arrived;
+    uint64_t n = tu_arrived(&r);
     printf("%11.0f %10llu %10.4f %10.4f %10.3f %8.2f\n", total_rps,
            (unsigned long long)n, fe_hist_mean(&st.lateness) / 1e6,
            (double)fe_hist_quantile(&st.lateness, 0.99) / 1e6,

@@ -40,9 +40,7 @@ static void paper12(const void *arg)
         exit(1);
     }
     double wall = tu_now_s() - t0;
-    uint64_t req_n = 0;
-    for (size_t i = 0; i < r.nw; i++)
-        req_n += r.w[i].arrived;
+    uint64_t req_n = tu_arrived(&r);
     printf("paper-12 Poisson, %-13s %5.0f s %11llu %9.2f %10.2f\n", backend,
            duration_s, (unsigned long long)req_n, wall,
            (double)req_n / wall / 1e6);

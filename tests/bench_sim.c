@@ -15,9 +15,7 @@
 
 static void report(const char *what, const fe_result *r, double wall)
 {
-    uint64_t n = 0;
-    for (size_t w = 0; w < r->nw; w++)
-        n += r->w[w].arrived;
+    uint64_t n = tu_arrived(r);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("%-34s %11llu %9.2f %10.2f %10.1f\n", what, (unsigned long long)n,

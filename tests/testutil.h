@@ -259,6 +259,15 @@ static inline pol_workload *tu_paper12(const mdl_fitted *fit, size_t *n)
 #ifdef TU_SIM
 #include "sim/sim.h"
 
+/* Requests that arrived in run r, all workloads together. */
+static inline uint64_t tu_arrived(const fe_result *r)
+{
+    uint64_t n = 0;
+    for (size_t w = 0; w < r->nw; w++)
+        n += r->w[w].arrived;
+    return n;
+}
+
 /* A simulation of plan p with the workloads w[0..nw), on back end backend
  * (fit may be NULL for "fixed"), for duration_s with a 1 s interval and
  * the seed; every other field 0. */
