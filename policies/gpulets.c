@@ -71,17 +71,24 @@
  *    5-column least squares over about a thousand rows costs well under a
  *    millisecond, and the plan then depends on nothing but the request.
  *
- * 4. Placement: instances by share decreasing (ties by workload name, then
- *    creation order). Each goes beside the single instance of an open GPU
- *    with room for it where both predicted latencies (solo x predicted
- *    slow-down) pass gpu-lets' test, duty cycle + latency <= SLO with a
- *    latency no longer than the duty cycle (a batch must finish before
- *    the next one has filled, or the queue grows without bound). The duty
- *    cycle is the batch's fill time, b * 1000 / r, capped at SLO/2 by the
- *    batcher's timeout, so the test reads: predicted latency <=
- *    min(SLO/2, b * 1000 / r). Among the GPUs that pass, the one left with
- *    the least free share (best fit), the first on ties; if none, a new
- *    GPU. The headroom of step 2 is thus what co-location may eat.
+ * 4. Placement, `gpulets` (gpu-lets' scheduler, scheduler_incremental.cpp):
+ *    a pool of n whole GPUs; workloads by rate x SLO increasing. A
+ *    workload's estimate (step 2), largest gpu-let first, goes by best
+ *    fit: a free partition of its size, else a whole GPU (split into the
+ *    gpu-let and the leftover 100 - p), else the smallest larger free
+ *    partition, which the gpu-let takes whole at the largest batch meeting
+ *    the budget there. Beside an instance, both predicted latencies (solo
+ *    x predicted slow-down) must pass gpu-lets' test, duty cycle + latency
+ *    <= SLO with a latency no longer than the duty cycle (a batch must
+ *    finish before the next one has filled, or the queue grows without
+ *    bound); the duty cycle is the fill time b * 1000 / r capped at SLO/2
+ *    by the batcher's timeout, so the test reads: predicted latency <=
+ *    min(SLO/2, b * 1000 / r). If a gpu-let finds no partition, the
+ *    estimate is taken back and gpu-lets' readjust places the whole rate
+ *    (readjust below). n = 1, 2, ... until every workload is placed.
+ *    `gpulets-knee`: instances by share decreasing, each beside the
+ *    single instance of an open GPU with room where both pass, best fit,
+ *    else a new GPU. The headroom of step 2 is what co-location may eat.
  *
  * Not modelled: gpu-lets' time-sharing of one gpu-let by several models
  * and its re-partitioning as rates change; this is the static plan.
@@ -1069,8 +1076,9 @@ const pol_ops pol_gpulets = {
     .version = POL_OPS_VERSION,
     .name = "gpulets",
     .summary = "gpu-lets+: fixed partitions (20-100 %) chosen by gpu-lets' "
-        "largest marginal throughput gain, two per GPU, paired by a linear "
-        "L2/DRAM interference model",
+        "largest marginal throughput gain, two per GPU, scheduled as "
+        "gpu-lets does onto the fewest GPUs, paired by a linear L2/DRAM "
+        "interference model",
     .plan = gpulets_plan,
 };
 
