@@ -16,11 +16,15 @@
 
 /* ---- judging a predictor -------------------------------------------------- */
 
-/* Sorts ape[0..n) (n > 0) and summarises it. */
-static void ape_stats(double *ape, size_t n, mdl_error_stats *out)
+void mdl_error_stats_of(double *ape, size_t n, mdl_error_stats *out)
 {
-    gsl_sort(ape, 1, n);
+    memset(out, 0, sizeof *out);
     out->n = n;
+    if (n == 0) {
+        out->mean_pct = out->median_pct = out->p90_pct = out->max_pct = NAN;
+        return;
+    }
+    gsl_sort(ape, 1, n);
     out->mean_pct = gsl_stats_mean(ape, 1, n);
     out->median_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.5);
     out->p90_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.9);
@@ -57,7 +61,7 @@ int mdl_runs_error(const mdl_runs *r, size_t workloads,
                        r->mem[s + i].lat_ms * 100;
     }
     if (n)
-        ape_stats(ape, n, out);
+        mdl_error_stats_of(ape, n, out);
     free(ape);
     return 0;
 }

@@ -431,6 +431,10 @@ typedef struct mdl_error_stats {
     double mean_pct, median_pct, p90_pct, max_pct;
 } mdl_error_stats;
 
+/* Mean, median, P90 and max of n absolute percentage errors (sorts ape;
+ * n 0: all NAN). */
+void mdl_error_stats_of(double *ape, size_t n, mdl_error_stats *out);
+
 /*
  * Predicts every pair of m with f and compares with the measured latencies.
  * Pairs whose models f lacks are an error naming the model. When

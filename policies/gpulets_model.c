@@ -9,8 +9,6 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multifit.h>
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,22 +158,6 @@ int gl_fit(const mdl_measured *m, gl_predictor *g, ut_err *err)
     return 0;
 }
 
-/* Mean, median, P90 and max of n absolute percentage errors (sorts ape). */
-static void ape_stats(double *ape, size_t n, mdl_error_stats *out)
-{
-    memset(out, 0, sizeof *out);
-    out->n = n;
-    if (n == 0) {
-        out->mean_pct = out->median_pct = out->p90_pct = out->max_pct = NAN;
-        return;
-    }
-    gsl_sort(ape, 1, n);
-    out->mean_pct = gsl_stats_mean(ape, 1, n);
-    out->median_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.5);
-    out->p90_pct = gsl_stats_quantile_from_sorted_data(ape, 1, n, 0.9);
-    out->max_pct = ape[n - 1];
-}
-
 int pol_gpulets_predictor_error(const mdl_measured *m, mdl_error_stats *train,
                                 mdl_error_stats *test, ut_err *err)
 {
@@ -202,8 +184,8 @@ int pol_gpulets_predictor_error(const mdl_measured *m, mdl_error_stats *train,
             ape[set][n[set]++] = fabs(lat - s.lat_ms) / s.lat_ms * 100;
         }
     }
-    ape_stats(ape[0], n[0], train);
-    ape_stats(ape[1], n[1], test);
+    mdl_error_stats_of(ape[0], n[0], train);
+    mdl_error_stats_of(ape[1], n[1], test);
     free(ape[0]);
     free(ape[1]);
     return 0;
