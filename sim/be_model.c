@@ -88,14 +88,6 @@ void sim_pred_free(void *st)
     free(s);
 }
 
-static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ c[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 /* How many instances of workload `name` came before this one (0 for the
  * first): its sampling stream is "service:NAME#K", so that it does not
  * change with the number of instances of other workloads. */
@@ -108,7 +100,7 @@ static int name_rank(pred_state *s, const char *name)
             if (!s->names[i].name)
                 continue;
             const char *nm = s->names[i].name;
-            size_t h = fnv1a(nm, strlen(nm), 0xcbf29ce484222325ULL);
+            size_t h = ut_hash(UT_HASH_INIT, nm, strlen(nm));
             while (t[h & (ncap - 1)].name)
                 h++;
             t[h & (ncap - 1)] = s->names[i];
@@ -117,7 +109,7 @@ static int name_rank(pred_state *s, const char *name)
         s->names = t;
         s->ncap = ncap;
     }
-    size_t h = fnv1a(name, strlen(name), 0xcbf29ce484222325ULL);
+    size_t h = ut_hash(UT_HASH_INIT, name, strlen(name));
     for (;; h++) {
         name_count *e = &s->names[h & (s->ncap - 1)];
         if (!e->name) {
@@ -281,7 +273,7 @@ void sim_pred_factors(void *st, const sim_active *a, size_t n,
         }
         if (!s->fc)
             s->fc = ut_xcalloc(FC_SLOTS, sizeof *s->fc);
-        uint64_t h = fnv1a(key, 2 * n * sizeof *key, 0xcbf29ce484222325ULL);
+        uint64_t h = ut_hash(UT_HASH_INIT, key, 2 * n * sizeof *key);
         e = &s->fc[(h ^ (h >> 29)) & (FC_SLOTS - 1)];
         if (e->gen == s->gen && e->n == n &&
             !memcmp(e->key, key, 2 * n * sizeof *key)) {
