@@ -27,7 +27,6 @@
  */
 #include "policies/alg1.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,17 +46,11 @@
 static int margin_pct(double *pct, ut_err *err)
 {
     *pct = PLUS_MARGIN_PCT_DEFAULT;
-    const char *s = getenv("IGNITER_PLUS_MARGIN_PCT");
-    if (!s || !*s)
-        return 0;
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (*end || errno || !(x >= 0) || !(x <= PLUS_MARGIN_PCT_MAX))
-        return ut_errf(err, "IGNITER_PLUS_MARGIN_PCT: expected a percentage "
-                       "from 0 to %d, got \"%.40s\"", PLUS_MARGIN_PCT_MAX, s);
-    *pct = x;
-    return 0;
+    char expect[40];
+    snprintf(expect, sizeof expect, "a percentage from 0 to %d",
+             PLUS_MARGIN_PCT_MAX);
+    return pol_env_num("IGNITER_PLUS_MARGIN_PCT", 0, PLUS_MARGIN_PCT_MAX, 0,
+                       expect, pct, err);
 }
 
 typedef struct plus_ctx {

@@ -83,7 +83,6 @@
  */
 #include "policies/optimal_int.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -232,35 +231,16 @@ static void build_options(owl *w, int max_split)
 
 /* ---- limits ---------------------------------------------------------------- */
 
-static int env_num(const char *name, double lo, double hi, double *v,
-                   int integer, ut_err *err)
-{
-    const char *s = getenv(name);
-    if (!s || !*s)
-        return 0;
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (*end || errno || !(x >= lo) || !(x <= hi) ||
-        (integer && x != floor(x))) {
-        if (integer)
-            return ut_errf(err, "%s: expected a whole number from %g to %g,"
-                           " got \"%.40s\"", name, lo, hi, s);
-        return ut_errf(err, "%s: expected a positive number of seconds, got "
-                       "\"%.40s\"", name, s);
-    }
-    *v = x;
-    return 0;
-}
-
 static int read_limits(octx *c, ut_err *err)
 {
     double t = OPT_TIME_S_DEFAULT, nodes = (double)OPT_NODES_DEFAULT;
     double split = OPT_SPLIT_DEFAULT;
-    if (env_num("IGNITER_OPTIMAL_TIME_S", 1e-3, 1e6, &t, 0, err) < 0 ||
-        env_num("IGNITER_OPTIMAL_NODES", 0, 1e9, &nodes, 1, err) < 0 ||
-        env_num("IGNITER_OPTIMAL_SPLITS", 0, OPT_MAX_SPLIT, &split, 1,
-                err) < 0)
+    if (pol_env_num("IGNITER_OPTIMAL_TIME_S", 1e-3, 1e6, 0,
+                    "a positive number of seconds", &t, err) < 0 ||
+        pol_env_num("IGNITER_OPTIMAL_NODES", 0, 1e9, 1, NULL, &nodes,
+                    err) < 0 ||
+        pol_env_num("IGNITER_OPTIMAL_SPLITS", 0, OPT_MAX_SPLIT, 1, NULL,
+                    &split, err) < 0)
         return -1;
     c->time_s = t;
     c->node_lim = (long)nodes;

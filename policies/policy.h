@@ -224,6 +224,12 @@ const char *pol_names(char *out, size_t n);
  * that reads a new one adds it here, and a run's hash (lab/hash.c) mixes
  * their values, so a run made under another setting is not reused. */
 extern const char *const pol_env_params[];
+/* One of them read: *v unchanged when name is unset or empty; else its
+ * value, which must be a number in [lo, hi] (a whole one if integer), or
+ * an error "NAME: expected EXPECT, got ..." (EXPECT, when NULL: "a whole
+ * number from LO to HI" or "a number from LO to HI"). */
+int pol_env_num(const char *name, double lo, double hi, int integer,
+                const char *expect, double *v, ut_err *err);
 
 /*
  * Plans with the named policy; an unknown name is an error listing the

@@ -6,6 +6,7 @@
  */
 #include "policies/policy.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,27 @@ const char *const pol_env_params[] = {
     "IGNITER_OPTIMAL_SPLITS",
     NULL,
 };
+
+int pol_env_num(const char *name, double lo, double hi, int integer,
+                const char *expect, double *v, ut_err *err)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return 0;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (*end || errno || !(x >= lo) || !(x <= hi) ||
+        (integer && x != floor(x))) {
+        if (expect)
+            return ut_errf(err, "%s: expected %s, got \"%.40s\"", name,
+                           expect, s);
+        return ut_errf(err, "%s: expected a %snumber from %g to %g, got "
+                       "\"%.40s\"", name, integer ? "whole " : "", lo, hi, s);
+    }
+    *v = x;
+    return 0;
+}
 
 const pol_ops *const *pol_all(void) { return registry; }
 
