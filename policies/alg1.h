@@ -48,8 +48,9 @@ typedef struct alg1_predictor {
 int alg1_plan(const pol_request *req, alg1_place_fn place, pol_plan *out,
               ut_err *err);
 /* alg1_plan with pred's latencies instead of the paper's model (NULL: the
- * paper's model); place NULL is iGniter's own step 6 (the raise loop). The request must not be faithful: the reference's
- * defects are those of the paper's model's planner. */
+ * paper's model); place NULL is iGniter's own step 6 (the raise loop).
+ * The request must not be faithful: the reference's defects are those of
+ * the paper's model's planner. */
 int alg1_plan_with(const pol_request *req, const alg1_predictor *pred,
                    alg1_place_fn place, pol_plan *out, ut_err *err);
 

@@ -878,6 +878,7 @@ const pol_ops pol_gpulets = {
         "largest marginal throughput gain, two per GPU, scheduled as "
         "gpu-lets does onto the fewest GPUs, paired by a linear L2/DRAM "
         "interference model",
+    .predicts = "the measured data",
     .plan = gpulets_plan,
 };
 
@@ -886,5 +887,6 @@ const pol_ops pol_gpulets_knee = {
     .name = "gpulets-knee",
     .summary = "gpu-lets+ with the project's knee rule (90 % of the best "
         "throughput per share) and whole GPUs for the bulk",
+    .predicts = "the measured data",
     .plan = knee_plan,
 };

@@ -115,5 +115,6 @@ const pol_ops pol_igniter_plus = {
         "latencies (solo tables, pair slow-downs, learned predictor) "
         "against SLO/2 less a margin ($IGNITER_PLUS_MARGIN_PCT, default "
         "20)",
+    .predicts = "the measured data",
     .plan = plus_plan,
 };

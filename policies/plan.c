@@ -191,13 +191,10 @@ char *pol_plan_table(const pol_plan *p)
                                         p->solve_bound_gpus) /
                                      (double)p->ngpus
                                : 0);
-    /* the predictor is the policy's: the paper's model, or measured data
-     * for the policies that plan with it (policies/README.md) */
-    int measured = !strcmp(p->policy, "igniter-plus") ||
-                   !strncmp(p->policy, "gpulets", 7);
+    const pol_ops *ops = pol_find(p->policy);
     ut_buf_printf(&b, "(predicted: latency of one batch by %s, against "
                   "SLO/2, the execution budget; '!' marks a miss)\n",
-                  measured ? "the measured data" : "iGniter's model");
+                  ops && ops->predicts ? ops->predicts : "iGniter's model");
     return b.s;
 }
 

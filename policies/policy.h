@@ -183,6 +183,9 @@ typedef struct pol_ops {
     int version;               /* POL_OPS_VERSION */
     const char *name;
     const char *summary;       /* one line for `igniter policies` */
+    /* What the plan's predicted latencies come from, for the plan table
+     * ("the measured data"); NULL: iGniter's model. */
+    const char *predicts;
     /* Fills *out (which the caller frees with pol_plan_free) or returns -1
      * with a message naming the workload that cannot be served. Must be
      * deterministic: the same request gives the same plan. */
