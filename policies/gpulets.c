@@ -612,6 +612,22 @@ static void pop(gl_free *fr, size_t *nfr)
     (*nfr)--;
 }
 
+/* A gpu-let of s at batch b carrying rate r on free partition f, put there
+ * when the partition's neighbour, if any, passes the interference check
+ * with it: 1 if put. one is scratch space. */
+static int try_put(gl_ctx *c, gl_pool *pl, const gl_sized *s, gl_free f,
+                   int b, double r, gl_list *one)
+{
+    double lx, ly;
+    one->n = 0;
+    add_inst(c, one, s, b, f.share_pct, r);
+    const gl_inst *y = partner(pl, f.j, f.k);
+    if (y && !pair_ok(c, &one->v[0], y, &lx, &ly))
+        return 0;
+    put(c, pl, f.j, f.k, &one->v[0]);
+    return 1;
+}
+
 /*
  * gpu-lets' readjust, for a workload whose estimate found no fit: over the
  * free partitions, largest first (whole GPUs split as the estimate for the
@@ -630,7 +646,7 @@ static int readjust(gl_ctx *c, gl_pool *pl, const gl_sized *s)
             if (pl->slot[2 * j + k].inst < 0)
                 fr[nfr++] = (gl_free){j, k, pl->slot[2 * j + k].share_pct};
     qsort(fr, nfr, sizeof *fr, by_free);
-    double rest = c->req->w[s->w].rate_rps, lx, ly;
+    double rest = c->req->w[s->w].rate_rps;
     int residue = 0;
     gl_list one = {0};
     while (rest > RATE_EPS && nfr > 0) {
@@ -646,13 +662,8 @@ static int readjust(gl_ctx *c, gl_pool *pl, const gl_sized *s)
             residue = 1;
             break;
         }
-        one.n = 0;
-        add_inst(c, &one, s, b, f.share_pct, carry);
-        const gl_inst *y = partner(pl, f.j, f.k);
-        if (!y || pair_ok(c, &one.v[0], y, &lx, &ly)) {
-            put(c, pl, f.j, f.k, &one.v[0]);
+        if (try_put(c, pl, s, f, b, carry, &one))
             rest -= carry;
-        }
         pop(fr, &nfr);
     }
     while (residue && rest > RATE_EPS && nfr > 0) {
@@ -660,13 +671,8 @@ static int readjust(gl_ctx *c, gl_pool *pl, const gl_sized *s)
         int b = batch_at(&s->z, f.share_pct, rest);
         if (b == 0)
             break;
-        one.n = 0;
-        add_inst(c, &one, s, b, f.share_pct, rest);
-        const gl_inst *y = partner(pl, f.j, f.k);
-        if (!y || pair_ok(c, &one.v[0], y, &lx, &ly)) {
-            put(c, pl, f.j, f.k, &one.v[0]);
+        if (try_put(c, pl, s, f, b, rest, &one))
             rest = 0;
-        }
         pop(fr, &nfr);
     }
     free(one.v);
