@@ -627,17 +627,25 @@ static void emit_solo(cg_ctx *c, const char *name, int b, int sms,
     cg_emit(c, &r);
 }
 
-/* Every model alone on partitions of each size (1000: the whole GPU),
- * every batch of --batches (--quick: fewer of both). */
+/* Every model alone on partitions of each size (--solo-sms; 1000: the
+ * whole GPU), every batch of --batches (--quick: fewer of both). */
 static int step_solo(cg_ctx *c, ut_err *err)
 {
     int pm = c->gpu.partition_sms;
     int sms_full[] = {8, 16, 32, 48, 64, 96, pm, 1000};
     int sms_quick[] = {16, 64, 1000};
+    int sms_given[32];
     const int *sms = c->o->quick ? sms_quick : sms_full;
     int nsms = c->o->quick ? 3 : 8;
+    if (c->o->solo_sms[0]) {    /* --solo-sms: a denser or partial grid */
+        nsms = cg_parse_list(c->o->solo_sms, sms_given, 32);
+        sms = sms_given;
+    }
     int batches[16];
     int nb = cg_parse_list(c->o->quick ? "1,8" : c->o->batches, batches, 16);
+    int bmax = 1;
+    for (int bi = 0; bi < nb; bi++)
+        bmax = batches[bi] > bmax ? batches[bi] : bmax;
     for (int si = 0; si < nsms && !cg_stopped(c); si++) {
         int want = sms[si] >= c->gpu.sm_count ? -1 : sms[si];
         cap_partition **p;
@@ -648,7 +656,7 @@ static int step_solo(cg_ctx *c, ut_err *err)
         int got = cap_partition_sms(p[0]);
         for (int i = 0; i < c->nmodels && !cg_stopped(c); i++) {
             cap_runner *run;
-            if (cg_new_runner(&c->models[i], batches[nb - 1], &run, err) < 0)
+            if (cg_new_runner(&c->models[i], bmax, &run, err) < 0)
                 return -1;
             for (int bi = 0; bi < nb && !cg_stopped(c); bi++) {
                 cg_lat s;

@@ -463,6 +463,7 @@ typedef struct cap_campaign_opts {
                                    second, time for this long */
     double spawned_at;          /* infer: when the parent spawned it */
     char batches[128];
+    char solo_sms[128];         /* run's solo step, "" for the default */
 } cap_campaign_opts;
 
 /* How a verb ended; the CLI turns it into the exit status. */

@@ -51,7 +51,11 @@ static const char *usage_text =
     "  --json --batches LIST --start-at T --seconds S --spawned-at T\n"
     "                     (infer, as an MPS client: JSON lines, a common\n"
     "                     start in CLOCK_REALTIME seconds, a timed window)\n"
-    "  --batches LIST     (bench; default 1,2,4,8,16,32)\n";
+    "  --batches LIST     (bench, and run's solo step; default\n"
+    "                     1,2,4,8,16,32; at most 16, the largest last)\n"
+    "  --solo-sms LIST    run's solo step: partition sizes in SMs (a size\n"
+    "                     of at least the GPU's SMs: the whole GPU; default\n"
+    "                     8,16,32,48,64,96, the largest partition, the GPU)\n";
 
 /* A whole number in [lo, hi], or one line naming the option and value. */
 static int int_opt(const char *name, const char *v, long lo, long hi,
@@ -82,19 +86,27 @@ static int num_opt(const char *name, const char *v, double *out)
 }
 
 /* A comma-separated list of batch sizes, 1..32. */
-static int list_opt(const char *name, const char *v)
+/* A comma list of whole numbers in [lo, hi] (what: "batch sizes"), or one
+ * line naming the option and value. */
+static int list_opt(const char *name, const char *v, long lo, long hi,
+                    const char *what)
 {
     char buf[128];
+    if (strlen(v) >= sizeof buf) {
+        fprintf(stderr, "igniter-capture: %s: at most %zu characters, got "
+                "'%s'\n", name, sizeof buf - 1, v);
+        return -1;
+    }
     snprintf(buf, sizeof buf, "%s", v);
     int any = 0, x;
     for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-        if (int_opt(name, t, 1, 32, &x) < 0)
+        if (int_opt(name, t, lo, hi, &x) < 0)
             return -1;
         any = 1;
     }
     if (!any) {
-        fprintf(stderr, "igniter-capture: %s: expected batch sizes, got "
-                "'%s'\n", name, v);
+        fprintf(stderr, "igniter-capture: %s: expected %s, got '%s'\n",
+                name, what, v);
         return -1;
     }
     return 0;
@@ -133,9 +145,14 @@ static int parse(int argc, char **argv, opts *o)
                 return -1;
         }
         else if (ARG("--batches")) {
-            if (list_opt(a, v) < 0)
+            if (list_opt(a, v, 1, 32, "batch sizes") < 0)
                 return -1;
             snprintf(o->batches, sizeof o->batches, "%s", v);
+        }
+        else if (ARG("--solo-sms")) {
+            if (list_opt(a, v, 1, 100000, "numbers of SMs") < 0)
+                return -1;
+            snprintf(o->solo_sms, sizeof o->solo_sms, "%s", v);
         }
         else if (ARG("--iters")) {
             if (int_opt(a, v, 1, 4000, &o->iters) < 0)
