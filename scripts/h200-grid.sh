@@ -1,44 +1,54 @@
 #!/bin/sh
-# scripts/h200-grid.sh OUT - the second H200 campaign (traces/h200/README.md,
-# "The denser grid and MPS"), in one device call of at most 10 minutes on a
-# host with two H200s:
-#   GPU 1  solo at the green-context sizes the first campaign skipped (every
-#          multiple of 8 SMs up to 112) and 64 SMs again (anchors against the
-#          first campaign), at batches 1, 2, 4, 5, 8, 10, 16, 20, 32
-#   GPU 0  solo at the first campaign's other sizes at the new batches 5, 10
-#          and 20; then the MPS campaign (igniter-capture mps), alone on it
-# Both start from the first campaign's cuDNN algorithm choices
+# scripts/h200-grid.sh OUT PARTS - the second H200 campaign (traces/h200/
+# README.md, "The denser grid and MPS"), on GPU 0, in parts that each fit a
+# device call of at most 10 minutes (PARTS: a comma list of)
+#   sizes    solo at the green-context sizes the first campaign skipped
+#            (every multiple of 8 SMs up to 112) and at 64 SMs again
+#            (anchors against the first campaign), batches 1, 2, 4, 5, 8,
+#            10, 16, 20, 32
+#   batches  solo at the first campaign's other sizes, at the new batches
+#            5, 10 and 20
+#   mps      the MPS campaign (igniter-capture mps), alone on the GPU
+# Every part starts from the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt), so a point measured twice runs the same
 # kernels. The batches 3, 6, 12 and 24 of the validation matrix are left
 # out on purpose: its plans stay off the measured grid in batch.
-# Run through `scripts/capture-gpu.sh OUT script scripts/h200-grid.sh OUT`;
-# everything ends up in OUT/grid.tgz.
+# Run through `scripts/capture-gpu.sh OUT script scripts/h200-grid.sh OUT
+# PARTS`; each part ends up in OUT/PART.tgz, and stays in /tmp/h200grid/PART
+# for a later call on the same machine.
 set -u
-out=$1
+out=$1 parts=$2
 cap=$(pwd)/build/igniter-capture
 w=/tmp/h200grid
-rm -rf "$w"; mkdir -p "$w/gpu0" "$w/gpu1" "$w/mps"
-for d in gpu0 gpu1; do cp traces/h200/cudnn-algos.txt "$w/$d/"; done
+mkdir -p "$w"
 nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,clocks.max.sm,power.limit \
     --format=csv > "$w/gpus.csv" 2>&1
-# step DIR GPU SECONDS ARGS...: one igniter-capture command on GPU, stopped
+# step PART SECONDS ARGS...: one igniter-capture command on GPU 0, stopped
 # with Ctrl-C after SECONDS (what was measured is kept); its log, exit
-# status and times in DIR
+# status and times in /tmp/h200grid/PART
 step() {
-    d=$1 g=$2 t=$3; shift 3
-    date -u +%FT%TZ >> "$w/$d/start"
-    CUDA_VISIBLE_DEVICES=$g timeout -s INT "$t" "$cap" "$@" \
-        >> "$w/$d/log" 2>&1
-    echo $? >> "$w/$d/rc"
-    date -u +%FT%TZ >> "$w/$d/end"
+    d=$w/$1 t=$2; shift 2
+    rm -rf "$d"; mkdir -p "$d"
+    cp traces/h200/cudnn-algos.txt "$d/"
+    cp "$w/gpus.csv" "$d/"
+    date -u +%FT%TZ > "$d/start"
+    CUDA_VISIBLE_DEVICES=0 IGNITER_ALGO_CACHE=$d/cudnn-algos.txt \
+        timeout -s INT "$t" "$cap" "$@" --out "$d" > "$d/log" 2>&1
+    echo $? > "$d/rc"
+    date -u +%FT%TZ > "$d/end"
+    tar czf "$out/$(basename "$d").tgz" -C "$d" .
+    echo "$(basename "$d"): exit $(cat "$d/rc"), $(cat "$d/start") - $(cat "$d/end")"
+    tail -2 "$d/log"
 }
-step gpu1 1 480 run --out "$w/gpu1" --steps meta,solo \
-    --solo-sms 24,40,56,64,72,80,88,104,112 --batches 1,2,4,5,8,10,16,20,32 &
-( step gpu0 0 120 run --out "$w/gpu0" --steps meta,solo \
-      --solo-sms 8,16,32,48,96,120,1000 --batches 5,10,20
-  # the MPS clients run the kernels the green-context points ran
-  cp "$w/gpu0/cudnn-algos.txt" "$w/mps/"
-  IGNITER_ALGO_CACHE=$w/mps/cudnn-algos.txt step mps 0 340 mps --out "$w/mps" ) &
-wait
-tar czf "$out/grid.tgz" -C "$w" .
-for d in gpu0 gpu1 mps; do echo "$d rc: $(cat $w/$d/rc | tr '\n' ' ')"; tail -2 "$w/$d/log"; done
+for p in $(echo "$parts" | tr ',' ' '); do
+    case $p in
+    sizes)   step sizes 450 run --steps meta,solo \
+                 --solo-sms 24,40,56,64,72,80,88,104,112 \
+                 --batches 1,2,4,5,8,10,16,20,32 ;;
+    batches) step batches 150 run --steps meta,solo \
+                 --solo-sms 8,16,32,48,96,120,1000 --batches 5,10,20 ;;
+    mps)     step mps 380 mps ;;
+    *)       echo "h200-grid: PARTS: expected sizes, batches or mps, got '$p'" >&2
+             exit 2 ;;
+    esac
+done
