@@ -285,7 +285,7 @@ double mdl_sd_at(const mdl_servdist *d, double u);
 double mdl_sd_moment2(const mdl_servdist *d);
 
 /* Solo latency table of one model: lat[batch][share index], NAN if absent. */
-#define MDL_MEAS_SHARES 8
+#define MDL_MEAS_SHARES 20  /* every green-context size of an H200: 16 */
 typedef struct mdl_solo_table {
     char name[MDL_NAME_MAX];
     size_t nshares;

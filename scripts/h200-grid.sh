@@ -9,6 +9,9 @@
 #   batches  solo at the first campaign's other sizes, at the new batches
 #            5, 10 and 20
 #   mps      the MPS campaign (igniter-capture mps), alone on the GPU
+#   mps-own  the same, every client with cuDNN's own choices of algorithm
+#            (with the first campaign's, ssd300's client at 25 % of the
+#            threads failed: CUDNN_STATUS_BAD_PARAM at layer reg0, batch 4)
 # Every part starts from the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt), so a point measured twice runs the same
 # kernels. The batches 3, 6, 12 and 24 of the validation matrix are left
@@ -27,12 +30,13 @@ nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,clocks.max.sm,power.limit \
 # with Ctrl-C after SECONDS (what was measured is kept); its log, exit
 # status and times in /tmp/h200grid/PART
 step() {
-    d=$w/$1 t=$2; shift 2
+    d=$w/$1 t=$2 ac=$w/$1/cudnn-algos.txt; shift 2
+    [ "$1" = own ] && { ac=; shift; }
     rm -rf "$d"; mkdir -p "$d"
     cp traces/h200/cudnn-algos.txt "$d/"
     cp "$w/gpus.csv" "$d/"
     date -u +%FT%TZ > "$d/start"
-    CUDA_VISIBLE_DEVICES=0 IGNITER_ALGO_CACHE=$d/cudnn-algos.txt \
+    CUDA_VISIBLE_DEVICES=0 IGNITER_ALGO_CACHE=$ac \
         timeout -s INT "$t" "$cap" "$@" --out "$d" > "$d/log" 2>&1
     echo $? > "$d/rc"
     date -u +%FT%TZ > "$d/end"
@@ -48,7 +52,8 @@ for p in $(echo "$parts" | tr ',' ' '); do
     batches) step batches 150 run --steps meta,solo \
                  --solo-sms 8,16,32,48,96,120,1000 --batches 5,10,20 ;;
     mps)     step mps 380 mps ;;
-    *)       echo "h200-grid: PARTS: expected sizes, batches or mps, got '$p'" >&2
+    mps-own) step mps-own 450 own mps ;;
+    *)       echo "h200-grid: PARTS: expected sizes, batches, mps or mps-own, got '$p'" >&2
              exit 2 ;;
     esac
 done
