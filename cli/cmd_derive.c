@@ -53,9 +53,11 @@ static const char derive_help[] =
  * "coloc" record with "mech":"mps", checked against the raw schema
  * (capture/record.c: FILE:LINE: KIND.FIELD: expected X, got Y). Co-located
  * runs of more than two are left out (the correction reads pairs). Other
- * records are cap_derive's. */
-static int read_mps(const char *path, mdl_mps_point **pts, size_t *n,
-                    size_t *cap, ut_err *err)
+ * records are cap_derive's, and so are the green capture's lines that are
+ * not JSON (own 0: cap_derive reads the file next and says where); in a
+ * file of MPS records alone (own 1) such a line is an error here. */
+static int read_mps(const char *path, int own, mdl_mps_point **pts,
+                    size_t *n, size_t *cap, ut_err *err)
 {
     char *text = ut_read_file(path, NULL, err);
     if (!text)
@@ -76,7 +78,7 @@ static int read_mps(const char *path, mdl_mps_point **pts, size_t *n,
             char where[300];
             snprintf(where, sizeof where, "%s:%d: %s", path, line,
                      solo ? "solo" : "coloc");
-            if (!o)
+            if (!o && own)
                 rc = ut_errf(err, "%s:%d: expected valid JSON, got '%.20s'",
                              path, line, s);
             else if ((solo || coloc) && cJSON_IsString(m) &&
@@ -256,8 +258,8 @@ int cli_derive(int argc, char **argv)
     ut_err err;
     mdl_mps_point *pts = NULL;
     size_t npts = 0, cap = 0;
-    if (read_mps(argv[optind], &pts, &npts, &cap, &err) < 0 ||
-        (mps && read_mps(mps, &pts, &npts, &cap, &err) < 0)) {
+    if (read_mps(argv[optind], 0, &pts, &npts, &cap, &err) < 0 ||
+        (mps && read_mps(mps, 1, &pts, &npts, &cap, &err) < 0)) {
         free(pts);
         return cli_fail("derive", &err);
     }

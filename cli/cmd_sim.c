@@ -411,6 +411,7 @@ static int run_verb(int argc, char **argv, int serve)
     char *mps_json = NULL;
     if (!serve && mech && !strcmp(mech, "mps") &&
         attach_mps(&p, &mps, &mps_json, &err) < 0) {
+        mdl_mps_free(&mps);
         lab_prepared_free(&p);
         return cli_fail(verb, &err);
     }

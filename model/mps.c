@@ -225,7 +225,9 @@ static void pair_means(mdl_mps *x)
                             cnt++;
                         }
                 }
-                curve_set(mc, pct, sum / cnt);   /* fits: <= the pair's */
+                /* more distinct percentages over all partners than a
+                 * curve holds: those met first are kept, the rest left out */
+                curve_set(mc, pct, sum / cnt);
             }
         }
     }
@@ -562,8 +564,10 @@ int mdl_mps_load(const char *path, const mdl_measured *m, mdl_mps *out,
             continue;
         }
         if (!cJSON_IsObject(it)) {
-            if (cJSON_IsNumber(it) && (!strcmp(it->string, "solo_points") ||
-                                       !strcmp(it->string, "pair_points"))) {
+            if (cJSON_IsNumber(it) && it->valuedouble >= 0 &&
+                it->valuedouble < 1e15 &&
+                (!strcmp(it->string, "solo_points") ||
+                 !strcmp(it->string, "pair_points"))) {
                 *(it->string[0] == 's' ? &out->nsolo_points
                                        : &out->npair_points) =
                     (size_t)it->valuedouble;

@@ -501,6 +501,24 @@ static void test_derive_bad_mps_records(void **state)
         unlink(keep);
         assert_int_equal(rmdir(out), 0);    /* nothing else was left */
     }
+    /* a file of MPS records alone: a line that is not JSON is named */
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 0, 0, NULL);
+    char raw[256], out[256], mps[256];
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(mps, sizeof mps, "%s/mps.jsonl", dir);
+    char *text = mps_records(0);
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%s{\"kind\": \"solo\", \"mech\n", text);
+    put(mps, b.s);
+    ut_buf_free(&b);
+    free(text);
+    char where[300];
+    snprintf(where, sizeof where, "%s:21: expected valid JSON", mps);
+    run("derive", raw, "--mps", mps, "--out", out, NULL);
+    assert_bad_input(where, NULL, NULL);
+    assert_false(exists(out));
 }
 
 /* --mechanism mps needs the correction beside the data (the message names
