@@ -277,8 +277,9 @@ static int rec_end(dv_raw *r, const cap_rec *v, int line)
 }
 
 /* The kinds derive reads, and the shape each is checked against. A
- * "solo" of another mechanism (MPS) is not this profile's: left out
- * before it is checked. Kinds the derivation does not need (overhead,
+ * "solo" or "coloc" of another mechanism (MPS) is not this profile's:
+ * left out before it is checked (`igniter derive` reads the MPS records
+ * on its own, model/mps.c). Kinds the derivation does not need (overhead,
  * reconfig, note) and kinds still to come are skipped. */
 static const struct {
     const char *kind;
@@ -289,7 +290,7 @@ static const struct {
     {"pcie", CAP_REC_PCIE, 0},       {"model", CAP_REC_MODEL, 0},
     {"kernels", CAP_REC_KERNELS, 0}, {"solo", CAP_REC_SOLO, 1},
     {"l2", CAP_REC_L2, 0},           {"pair_self", CAP_REC_PAIR_SELF, 0},
-    {"copies", CAP_REC_COPIES, 0},   {"coloc", CAP_REC_COLOC, 0},
+    {"copies", CAP_REC_COPIES, 0},   {"coloc", CAP_REC_COLOC, 1},
     {"step", CAP_REC_STEP, 0},       {"end", CAP_REC_END, 0},
 };
 

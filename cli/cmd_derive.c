@@ -1,7 +1,10 @@
 /*
  * cmd_derive.c - `igniter derive`: a capture's raw records into a profile
  * and the measured co-location files (cap_derive), then a check that the
- * profile fits.
+ * profile fits. With MPS records (igniter-capture mps, in the raw file or
+ * a file of their own), the MPS correction over the green data too
+ * (measured-mps.jsonl, model/mps.c): the records are read here, at the
+ * edge that sees both the raw schema (capture/) and the model (model/).
  */
 #include "capture/capture.h"
 #include "cli/cli.h"
@@ -9,6 +12,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +21,7 @@
 
 static const char derive_help[] =
     "usage: igniter derive RAW.jsonl --out DIR [--gpu NAME]\n"
-    "                      [--price USD_PER_HOUR]\n\n"
+    "                      [--price USD_PER_HOUR] [--mps MPS.jsonl]\n\n"
     "Derives, from the raw records igniter-capture wrote (capture/README.md,\n"
     "\"Raw records\"), into DIR:\n"
     "  profile.json               the profile the model is fitted from\n"
@@ -24,12 +29,161 @@ static const char derive_help[] =
     "  measured-heldout.jsonl     solo tables and the held-out pairs\n"
     "  colocations-multi.jsonl    held-out runs of 3 and 4 workloads (input\n"
     "                             for igniter predict --input)\n"
-    "All four or none: a raw file that lacks a step's records is an error\n"
-    "naming the step. Then fits the profile, as a check.\n\n"
+    "and, when there are MPS records (igniter-capture mps: \"mech\":\"mps\"\n"
+    "solo and coloc records, in RAW.jsonl or in --mps MPS.jsonl):\n"
+    "  measured-mps.jsonl         the MPS correction over the green data:\n"
+    "                             MPS / green solo latency per model, batch\n"
+    "                             and percentage, and MPS / green pair\n"
+    "                             slow-down per model pair (igniter sim\n"
+    "                             --mechanism mps; docs/simulator.md, MPS)\n"
+    "All or none: a raw file that lacks a step's records is an error\n"
+    "naming the step. Without MPS records a measured-mps.jsonl left in DIR\n"
+    "by an earlier derive is removed (it would correct other data). Then\n"
+    "fits the profile, as a check.\n\n"
     "  --out DIR      output folder (created if missing)\n"
     "  --gpu NAME     GPU name in the profile (default: from the capture,\n"
     "                 \"NVIDIA H100 80GB HBM3\" -> H100)\n"
-    "  --price X      price per hour in USD to record (default: none)\n";
+    "  --price X      price per hour in USD to record (default: none)\n"
+    "  --mps FILE     more MPS records, from a capture of their own (only\n"
+    "                 its \"mech\":\"mps\" solo and coloc records are read)\n";
+
+#define MPS_FILE "measured-mps.jsonl"
+
+/* The MPS points of a raw file, appended to *pts: every "solo" and
+ * "coloc" record with "mech":"mps", checked against the raw schema
+ * (capture/record.c: FILE:LINE: KIND.FIELD: expected X, got Y). Co-located
+ * runs of more than two are left out (the correction reads pairs). Other
+ * records are cap_derive's, and so are the green capture's lines that are
+ * not JSON (own 0: cap_derive reads the file next and says where); in a
+ * file of MPS records alone (own 1) such a line is an error here. */
+static int read_mps(const char *path, int own, mdl_mps_point **pts,
+                    size_t *n, size_t *cap, ut_err *err)
+{
+    char *text = ut_read_file(path, NULL, err);
+    if (!text)
+        return -1;
+    int line = 0, rc = 0;
+    cap_rec *v = ut_xmalloc(sizeof *v);
+    for (char *s = text; *s && rc == 0;) {
+        char *nl = strchr(s, '\n');
+        if (nl)
+            *nl = '\0';
+        line++;
+        if (*ut_skip_blank(s)) {
+            cJSON *o = cJSON_ParseWithOpts(s, NULL, 1);
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "mech");
+            int solo = cJSON_IsString(k) && !strcmp(k->valuestring, "solo");
+            int coloc = cJSON_IsString(k) && !strcmp(k->valuestring, "coloc");
+            char where[300];
+            snprintf(where, sizeof where, "%s:%d: %s", path, line,
+                     solo ? "solo" : "coloc");
+            if (!o && own)
+                rc = ut_errf(err, "%s:%d: expected valid JSON, got '%.20s'",
+                             path, line, s);
+            else if ((solo || coloc) && cJSON_IsString(m) &&
+                     !strcmp(m->valuestring, "mps")) {
+                rc = cap_rec_read(o, solo ? CAP_REC_SOLO_MPS
+                                          : CAP_REC_COLOC_MPS,
+                                  where, v, err);
+                int nm = solo ? 1 : v->nmembers;
+                for (int i = 0; rc == 0 && (solo || nm == 2) && i < nm; i++) {
+                    const cap_rec_val *(*get)(const cap_rec *, int,
+                                              const char *) =
+                        cap_rec_member_get;
+                    const cap_rec_val *mv = solo ? cap_rec_get(v, "model")
+                                                 : get(v, i, "model");
+                    UT_GROW(*pts, *cap, *n + 1);
+                    mdl_mps_point *p = *pts + *n;
+                    memset(p, 0, sizeof *p);
+                    snprintf(p->model, sizeof p->model, "%s", mv->str);
+#define MPS_NUM(f) (solo ? cap_rec_get(v, f) : get(v, i, f))->num
+                    p->batch = (int)MPS_NUM("batch");
+                    p->pct = MPS_NUM("active_thread_pct");
+                    p->mean_ms = MPS_NUM("mean_ms");
+#undef MPS_NUM
+                    p->file = path;
+                    p->line = line;
+                    p->member = solo ? -1 : i;
+                    (*n)++;
+                }
+            }
+            cJSON_Delete(o);
+        }
+        if (!nl)
+            break;
+        s = nl + 1;
+    }
+    free(v);
+    free(text);
+    return rc;
+}
+
+static const char *const staged[] = {
+    "profile.json", "measured-colocation.jsonl", "measured-heldout.jsonl",
+    "colocations-multi.jsonl", MPS_FILE};
+#define NSTAGED (sizeof staged / sizeof *staged)
+
+/*
+ * Derives with MPS, all or nothing: cap_derive into a fresh folder inside
+ * out (so the green data is there to take ratios over, and nothing is in
+ * out yet), the correction beside it, loaded back, then every file renamed
+ * into out. A bad MPS point (an unknown model) leaves out as it was.
+ */
+static int derive_mps(const char *raw, const char *out, const char *gpu,
+                      double price, const mdl_mps_point *pts, size_t n,
+                      ut_err *err)
+{
+    struct stat st;
+    int existed = stat(out, &st) == 0;
+    if (ut_mkdir_p(out, err) < 0)
+        return -1;
+    char stage[4096], from[4200], to[4200];
+    snprintf(stage, sizeof stage, "%s/.derive-mps-XXXXXX", out);
+    if (!mkdtemp(stage)) {
+        ut_errf(err, "cannot write into '%s': %s", out, strerror(errno));
+        if (!existed)
+            rmdir(out);
+        return -1;
+    }
+    char *text = NULL;
+    mdl_measured green;
+    memset(&green, 0, sizeof green);
+    int rc = cap_derive(raw, stage, gpu, price, err);
+    if (rc == 0) {
+        snprintf(from, sizeof from, "%s/%s", stage, staged[1]);
+        rc = mdl_measured_load(from, &green, err);
+    }
+    if (rc == 0)
+        rc = mdl_mps_derive(&green, pts, n, staged[1], &text, err);
+    if (rc == 0) {
+        snprintf(from, sizeof from, "%s/%s", stage, MPS_FILE);
+        rc = ut_write_atomic(from, text, strlen(text), err);
+    }
+    if (rc == 0) {
+        mdl_mps x;
+        if ((rc = mdl_mps_load(from, &green, &x, err)) < 0)
+            ut_errprefix(err, "derived %s does not load", MPS_FILE);
+        else
+            mdl_mps_free(&x);
+    }
+    for (size_t f = 0; f < NSTAGED && rc == 0; f++) {
+        snprintf(from, sizeof from, "%s/%s", stage, staged[f]);
+        snprintf(to, sizeof to, "%s/%s", out, staged[f]);
+        if (rename(from, to) < 0)
+            rc = ut_errf(err, "cannot write '%s': %s", to, strerror(errno));
+    }
+    for (size_t f = 0; f < NSTAGED; f++) {
+        snprintf(from, sizeof from, "%s/%s", stage, staged[f]);
+        unlink(from);
+    }
+    rmdir(stage);
+    if (rc < 0 && !existed)
+        rmdir(out);
+    free(text);
+    mdl_measured_free(&green);
+    return rc;
+}
 
 /* Pairs in a measured file, for the summary line; -1 if it does not load. */
 static long count_pairs(const char *dir, const char *name)
@@ -68,9 +222,10 @@ int cli_derive(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},
         {"gpu", required_argument, NULL, 'g'},
         {"price", required_argument, NULL, 'c'},
+        {"mps", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *gpu = NULL;
+    const char *out = NULL, *gpu = NULL, *mps = NULL;
     double price = 0;
     int c;
     opterr = 0;
@@ -78,6 +233,7 @@ int cli_derive(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'g': gpu = optarg; break;
+        case 'm': mps = optarg; break;
         case 'c': {
             char *end;
             errno = 0;
@@ -100,8 +256,28 @@ int cli_derive(int argc, char **argv)
         return cli_usage("derive", "--gpu: expected 1..%d characters, got "
                          "'%s'", MDL_NAME_MAX - 1, gpu);
     ut_err err;
-    if (cap_derive(argv[optind], out, gpu, price, &err) < 0)
+    mdl_mps_point *pts = NULL;
+    size_t npts = 0, cap = 0;
+    if (read_mps(argv[optind], 0, &pts, &npts, &cap, &err) < 0 ||
+        (mps && read_mps(mps, 1, &pts, &npts, &cap, &err) < 0)) {
+        free(pts);
         return cli_fail("derive", &err);
+    }
+    if (mps && npts == 0) {
+        free(pts);
+        return cli_usage("derive", "--mps: expected MPS records "
+                         "(\"mech\":\"mps\") in '%s', got none", mps);
+    }
+    int rcd = npts ? derive_mps(argv[optind], out, gpu, price, pts, npts,
+                                &err)
+                   : cap_derive(argv[optind], out, gpu, price, &err);
+    free(pts);
+    if (rcd < 0)
+        return cli_fail("derive", &err);
+    char mpath[4096];
+    snprintf(mpath, sizeof mpath, "%s/%s", out, MPS_FILE);
+    if (!npts && unlink(mpath) == 0)
+        printf("%s: removed (no MPS records in this capture)\n", mpath);
 
     char path[4096];
     snprintf(path, sizeof path, "%s/profile.json", out);
@@ -115,6 +291,24 @@ int cli_derive(int argc, char **argv)
            count_pairs(out, "measured-heldout.jsonl"));
     printf("%s/colocations-multi.jsonl: %ld held-out runs of 3 or more\n",
            out, count_lines(out, "colocations-multi.jsonl"));
+    if (npts) {
+        char gpath[4096];
+        snprintf(gpath, sizeof gpath, "%s/measured-colocation.jsonl", out);
+        mdl_measured g;
+        mdl_mps x;
+        if (mdl_measured_load(gpath, &g, &err) == 0) {
+            if (mdl_mps_load(mpath, &g, &x, &err) == 0) {
+                size_t nm = 0;
+                for (size_t i = 0; i < x.nmodels; i++)
+                    nm += (size_t)x.models[i].has;
+                printf("%s: MPS correction of %zu models from %zu solo "
+                       "points and %zu pairs\n", mpath, nm, x.nsolo_points,
+                       x.npair_points);
+                mdl_mps_free(&x);
+            }
+            mdl_measured_free(&g);
+        }
+    }
     mdl_fitted f;
     int rc = mdl_fit(&p, &f, &err);
     mdl_profile_free(&p);

@@ -38,6 +38,11 @@ static const char sim_help[] =
     "                      each batch's service time from the measured\n"
     "                      distribution, measured-mean uses its mean\n"
     "  --measured M        measured co-location data (measured back end)\n"
+    "  --mechanism M       green (default: the measured data as captured,\n"
+    "                      green contexts) or mps: the measured back ends\n"
+    "                      scale it by the MPS correction that igniter\n"
+    "                      derive wrote beside it (measured-mps.jsonl in\n"
+    "                      the folder of --measured; docs/simulator.md, MPS)\n"
     "  --duration-s D      simulated seconds (default 60)\n"
     "  --warmup-s W        seconds not counted in the statistics (default 0)\n"
     "  --seed N            master seed of every random stream (default 1)\n"
@@ -175,6 +180,69 @@ static void print_serve(const srv_stats *st)
            st->passes, st->passes == 1 ? "" : "s");
 }
 
+/*
+ * --mechanism mps in a simulation: the MPS correction that igniter derive
+ * wrote beside the measured data (DIR/measured-mps.jsonl) attached to it,
+ * so that the measured back ends' solo and co-located latencies are MPS's
+ * (model/mps.c). It is applied where the back end fills its caches, not
+ * per batch. The run records it in summary.json ("mechanism",
+ * "measured_mps") and its hash covers the file. Errors: a back end that
+ * does not read measured data, data without MPS records (naming its
+ * folder), a plan model the correction does not cover.
+ */
+static int attach_mps(lab_prepared *p, mdl_mps *mps, char **json,
+                      ut_err *err)
+{
+    const char *be = p->cfg.backend, *meas = p->cfg.run.measured_path;
+    if (!be || strncmp(be, "measured", 8))
+        return ut_errf(err, "--mechanism mps: expected a measured back end "
+                       "(measured, measured-mean, measured-solo), got %s",
+                       be ? be : "none");
+    if (!meas || !p->have_meas)
+        return ut_errf(err, "--mechanism mps: expected measured data "
+                       "(--measured), got none");
+    char dir[UT_PATH_MAX], path[UT_PATH_MAX + 32];
+    snprintf(dir, sizeof dir, "%s", meas);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    snprintf(path, sizeof path, "%s/%s", dir, "measured-mps.jsonl");
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return ut_errf(err, "%s: --mechanism mps: expected MPS data "
+                       "(measured-mps.jsonl), got none; derive it from a "
+                       "capture with MPS records (igniter-capture mps): "
+                       "igniter derive RAW.jsonl [--mps MPS.jsonl] --out %s",
+                       dir, dir);
+    if (mdl_mps_load(path, &p->meas, mps, err) < 0)
+        return -1;
+    for (size_t g = 0; g < p->plan.ngpus; g++)
+        for (size_t i = 0; i < p->plan.gpus[g].n; i++) {
+            const char *model = p->plan.gpus[g].inst[i].model;
+            int k = mdl_measured_find(&p->meas, model);
+            if (k >= 0 && !mps->models[k].has)
+                return ut_errf(err, "%s: expected MPS data for every model "
+                               "of the plan, got none for \"%s\"", path,
+                               model);
+        }
+    p->meas.mps = mps;
+    ut_buf b = {0};
+    ut_buf_printf(&b, "\"mechanism\": \"mps\",\n  \"measured_mps\": ");
+    ut_buf_json_str(&b, path);
+    *json = b.s;
+    p->cfg.run.extra_json = b.s;
+    unsigned long long h = UT_HASH_INIT;
+    if (ut_hash_file(&h, path) == 0) {
+        char more[40];
+        snprintf(more, sizeof more, "%s%016llx", p->input_hash, h);
+        h = ut_hash(UT_HASH_INIT, more, strlen(more));
+        snprintf(p->input_hash, sizeof p->input_hash, "%016llx", h);
+    }
+    return 0;
+}
+
 static int run_verb(int argc, char **argv, int serve)
 {
     const char *verb = serve ? "serve" : "sim";
@@ -210,7 +278,7 @@ static int run_verb(int argc, char **argv, int serve)
     /* options of one verb only */
     static const int sim_only[] = {O_BACKEND, O_MEAS, O_SVC, O_SDIST,
                                    O_RECONF};
-    static const int serve_only[] = {O_MECH, O_GPU, O_MDIR, O_POLL};
+    static const int serve_only[] = {O_GPU, O_MDIR, O_POLL};
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
                *sdist = NULL, *mech = NULL, *mdir = NULL;
@@ -338,6 +406,15 @@ static int run_verb(int argc, char **argv, int serve)
     lab_prepared p;
     if (lab_prepare(&lo, &p, &err) < 0)
         return cli_fail(verb, &err);
+    mdl_mps mps;
+    memset(&mps, 0, sizeof mps);
+    char *mps_json = NULL;
+    if (!serve && mech && !strcmp(mech, "mps") &&
+        attach_mps(&p, &mps, &mps_json, &err) < 0) {
+        mdl_mps_free(&mps);
+        lab_prepared_free(&p);
+        return cli_fail(verb, &err);
+    }
     if (p.runtime_dropped)
         fprintf(stderr, "igniter serve: policy %s changes its plan at "
                 "run time in a simulation; here its first plan is "
@@ -400,6 +477,8 @@ fail:
 done:
     free(table);
     lab_prepared_free(&p);
+    mdl_mps_free(&mps);
+    free(mps_json);
     return rc;
 }
 

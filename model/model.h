@@ -347,6 +347,10 @@ typedef struct mdl_measured {
      * then falls back to mdl_measured_interpolated */
     int has_interf;
     mdl_interf interf;
+    /* the MPS correction (mps.c) the composition applies, or NULL (green
+     * contexts, the data as measured): borrowed, attached by the caller
+     * after loading (mdl_measured_load and _subset leave it NULL) */
+    const struct mdl_mps *mps;
 } mdl_measured;
 
 /* Loads the measured file (v100-measured-colocation.jsonl shape). */
@@ -424,6 +428,103 @@ void mdl_measured_interpolated(const mdl_measured *m, const mdl_place *w,
  */
 void mdl_measured_servdist(const mdl_measured *m, int model, double batch,
                            double share_pct, mdl_servdist *d);
+
+/* ---- the MPS correction of measured data (mps.c) ------------------------ */
+
+/*
+ * The measured data is captured with green contexts (SM partitions); under
+ * MPS (a thread percentage per client process) the same batches run
+ * otherwise. The MPS campaign (igniter-capture mps) measures too coarse a
+ * grid for tables of its own (percentages 10/25/50/75/100, batches 1..32
+ * alone; pairs only at batch 8, splits 50/50 and 25/75), so MPS is a
+ * correction over the green data (docs/simulator.md, "MPS"):
+ *   solo ratio  MPS latency / green latency (mdl_measured_solo_ms) at the
+ *               same batch and share = percentage, per model, a table over
+ *               (batch, percentage): linear in 1/share between measured
+ *               percentages and linear in batch between measured batches,
+ *               as the solo table, but clamped to the table's edges (a
+ *               ratio has no trend worth extrapolating);
+ *   pair ratio  the MPS pair slow-down (pair latency / interpolated MPS
+ *               solo latency) over the green one (mdl_measured_colocated
+ *               of the same two / green solo) at the same point, per
+ *               ordered model pair, over the first one's percentage
+ *               (linear, clamped); a pair never measured under MPS takes
+ *               the model's mean over its measured partners, else 1.
+ * Applied (mdl_mps_apply): latency_i = green co-located latency_i x solo
+ * ratio_i x product over partners j of pair ratio_ij ^ w_ij, w_ij =
+ * min(1, share_j / (100 - share_i)) as in the green composition. At a
+ * measured point (shares adding up to 100) it gives the measured MPS
+ * latency.
+ */
+#define MDL_MPS_PCTS 8            /* distinct percentages per model */
+#define MDL_MPS_VERSION 1         /* of measured-mps.jsonl */
+
+/* A raw MPS point, as `igniter derive` read it: a model alone (solo) or
+ * one member of a co-located run; file and line for messages. */
+typedef struct mdl_mps_point {
+    char model[MDL_NAME_MAX];
+    int batch;
+    double pct;                   /* active thread percentage */
+    double mean_ms;
+    const char *file;             /* borrowed */
+    int line;
+    int member;                   /* a pair's member (0, 1); -1: solo */
+} mdl_mps_point;
+
+/* A curve over percentage: n points, pct ascending. */
+typedef struct mdl_mps_curve {
+    size_t n;
+    double pct[MDL_MPS_PCTS], v[MDL_MPS_PCTS];
+} mdl_mps_curve;
+
+typedef struct mdl_mps_model {
+    int has;                      /* 0: no MPS data for this model */
+    size_t npct;
+    double pct[MDL_MPS_PCTS];     /* ascending */
+    double solo[MDL_MAX_BATCH + 1][MDL_MPS_PCTS];   /* NAN: not measured */
+    mdl_mps_curve pair_mean;      /* n 0: no pair */
+} mdl_mps_model;
+
+typedef struct mdl_mps_pair {
+    int a, b;                     /* solo table indices of the measured data */
+    mdl_mps_curve c;              /* over a's percentage */
+} mdl_mps_pair;
+
+typedef struct mdl_mps {
+    size_t nmodels;               /* = the measured data's nsolo */
+    mdl_mps_model *models;        /* by solo table index */
+    size_t npairs;
+    mdl_mps_pair *pairs;
+    size_t nsolo_points, npair_points;   /* what it was derived from */
+} mdl_mps;
+
+/*
+ * The text of measured-mps.jsonl from the raw MPS points pts[0..n) (solo
+ * points and pairs' members, a pair's two members next to each other,
+ * member 0 then 1) over the green data m (mps NULL), which the ratios are
+ * relative to; `baseline` names m's file in the output. A later point of
+ * the same (model, batch, percentage) replaces an earlier one. Errors name
+ * the point's file and line: an unknown model, a batch over MDL_MAX_BATCH,
+ * a percentage outside (0, 100], more than MDL_MPS_PCTS percentages, a
+ * pair's model without MPS solo points. *text is the caller's (free).
+ */
+int mdl_mps_derive(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
+                   const char *baseline, char **text, ut_err *err);
+/* Loads measured-mps.jsonl against the green data m it corrects (model
+ * names resolved to m's solo tables: a model m does not have is an error
+ * naming the file). */
+int mdl_mps_load(const char *path, const mdl_measured *m, mdl_mps *out,
+                 ut_err *err);
+void mdl_mps_free(mdl_mps *x);
+/* The solo ratio of model (solo index) at (batch, share), or 1 where the
+ * model has no MPS data. */
+double mdl_mps_solo_ratio(const mdl_mps *x, int model, double batch,
+                          double share_pct);
+/* The pair ratio of a beside b at a's share (1: no pair data for a). */
+double mdl_mps_pair_ratio(const mdl_mps *x, int a, int b, double share_a_pct);
+/* Scales the green co-located latencies lat_ms[0..n) of w to MPS. */
+void mdl_mps_apply(const mdl_mps *x, const mdl_place *w, size_t n,
+                   double *lat_ms);
 
 /* Absolute percentage errors of the model on the measured pairs. */
 typedef struct mdl_error_stats {

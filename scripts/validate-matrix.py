@@ -13,9 +13,13 @@ simulator's error per load level, arrival kind and sharing mechanism.
   validate-matrix.py table OUT
       Reads OUT/real/RUN, OUT/real-mps/RUN and OUT/sim-measured/RUN (RUN is
       PLAN-ARRIVALS, scripts/validate.sh), writes OUT/matrix.csv (one row per
-      run and workload) and OUT/matrix-summary.csv (per mechanism, load and
-      arrivals: mean and max of the mean-latency error, the P99 error and the
-      SLO-violation difference), and prints the summary as a Markdown table.
+      run and workload) and OUT/matrix-summary.csv (per mechanism, simulated
+      data, load and arrivals: mean and max of the mean-latency error, the
+      P99 error and the SLO-violation difference), and prints the summary as
+      a Markdown table. An MPS run is compared with OUT/sim-measured-mps/RUN
+      (the measured back end with --mechanism mps: the data's MPS
+      correction) when there is one, else with the green simulation; the
+      column sim_data says which (green or mps).
 Errors name the file and exit 2.
 """
 import csv
@@ -131,6 +135,10 @@ def cmd_table(out):
         for run in sorted(os.listdir(base)):
             rs = os.path.join(base, run, "summary.json")
             ss = os.path.join(out, "sim-measured", run, "summary.json")
+            sim_data = "green"
+            sm = os.path.join(out, "sim-measured-mps", run, "summary.json")
+            if mech == "mps" and os.path.exists(sm):
+                ss, sim_data = sm, "mps"
             if not os.path.exists(rs) or not os.path.exists(ss):
                 continue
             r, s = load_json(rs), load_json(ss)
@@ -153,7 +161,8 @@ def cmd_table(out):
                     "real_service_ms": w["mean_service_ms"],
                     "sim_service_ms": x["mean_service_ms"],
                     "real_slo_violation_pct": w["slo_violation_pct"],
-                    "sim_slo_violation_pct": x["slo_violation_pct"]})
+                    "sim_slo_violation_pct": x["slo_violation_pct"],
+                    "sim_data": sim_data})
     if not rows:
         die("%s: no run with both a real and a simulated summary" % out)
     for x in rows:
@@ -163,6 +172,8 @@ def cmd_table(out):
                                        x["real_service_ms"])
         x["slo_violation_diff"] = (x["sim_slo_violation_pct"] -
                                    x["real_slo_violation_pct"])
+        x["sim_data"] = x.pop("sim_data")    # the last column: the figure
+        #                                      script reads columns by number
     keys = list(rows[0].keys())
     with open(os.path.join(out, "matrix.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
@@ -172,8 +183,8 @@ def cmd_table(out):
                         for k, v in x.items()})
     groups = {}
     for x in rows:
-        groups.setdefault((x["mechanism"], x["load_pct"], x["arrivals"]),
-                          []).append(x)
+        groups.setdefault((x["mechanism"], x["load_pct"], x["arrivals"],
+                           x["sim_data"]), []).append(x)
 
     def stat(xs, k):
         v = [abs(x[k]) for x in xs if x[k] is not None]
@@ -190,24 +201,26 @@ def cmd_table(out):
         p, px = stat(xs, "p99_err_pct")
         sv = signed(xs, "service_err_pct")
         d, dx = stat(xs, "slo_violation_diff")
-        summ.append(list(key) + [runs, len(xs), m, mx, p, px, sv, d, dx])
+        summ.append(list(key[:3]) + [runs, len(xs), m, mx, p, px, sv, d, dx,
+                                     key[3]])
     hdr = ["mechanism", "load_pct", "arrivals", "runs", "workloads",
            "mean_err_pct", "mean_err_max_pct", "p99_err_pct",
            "p99_err_max_pct", "service_err_signed_pct",
-           "slo_violation_diff_pts", "slo_violation_diff_max_pts"]
+           "slo_violation_diff_pts", "slo_violation_diff_max_pts",
+           "sim_data"]
     with open(os.path.join(out, "matrix-summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(hdr)
         for r in summ:
             w.writerow([("%.2f" % v if isinstance(v, float) else v)
                         for v in r])
-    print("| mechanism | load | arrivals | runs | workloads | mean latency error"
-          " (max) | P99 error (max) | service time, signed | violation "
-          "difference, points (max) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| mechanism | load | arrivals | runs | workloads | mean latency "
+          "error (max) | P99 error (max) | service time, signed | violation "
+          "difference, points (max) | simulated data |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in summ:
         print("| %s | %d %% | %s | %d | %d | %.1f %% (%.1f) | %.1f %% (%.1f) |"
-              " %+.1f %% | %.1f (%.1f) |" % tuple(r))
+              " %+.1f %% | %.1f (%.1f) | %s |" % tuple(r))
 
 
 def main(argv):

@@ -10,6 +10,10 @@
 #               (VALIDATE_DATA)
 #                                                        -> OUT/sim-measured/RUN/,
 #                                                           OUT/sim-model/RUN/
+#               and, for each MPS real run (OUT/real-mps/RUN/), the measured
+#               back end with --mechanism mps when the data has its MPS
+#               correction (VALIDATE_DATA/measured-mps.jsonl, igniter derive)
+#                                                        -> OUT/sim-measured-mps/RUN/
 #   WHAT table  scripts/validate-table.py: OUT/table.csv, OUT/fidelity.csv,
 #               OUT/figdata/, and the figures (gnuplot, scripts/plot-validate.gp)
 #               OUT/figures/validation-{cdf,error,fidelity}.svg
@@ -79,6 +83,20 @@ for plan in $plans; do
                     rm -rf "$d"
                 fi
             done
+            # the MPS real runs against the MPS-corrected data; without
+            # it their table falls back to the green simulation and says so
+            if [ -d "$out/real-mps/$run" ]; then
+                if [ -f "$data/measured-mps.jsonl" ]; then
+                    d=$out/sim-measured-mps/$run
+                    mkdir -p "$d"
+                    # shellcheck disable=SC2086
+                    $bin sim $common --backend measured --mechanism mps \
+                        --measured $measured --out "$d"
+                else
+                    echo "validate: $run: no $data/measured-mps.jsonl;" \
+                        "its MPS run is compared with the green simulation" >&2
+                fi
+            fi
             ;;
         table)
             ;;

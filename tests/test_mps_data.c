@@ -1,0 +1,596 @@
+/*
+ * test_mps_data.c - the MPS correction of measured data end to end:
+ * `igniter derive` of a synthetic capture (tests/testutil.h's green
+ * capture, with MPS solo and pair records appended, or in a file of their
+ * own) gives measured-mps.jsonl whose ratios are exactly MPS / green at
+ * the measured points; attached to the green data, the composition gives
+ * the MPS latencies there; `igniter sim --mechanism mps` scales a solo
+ * batch by the ratio and leaves green runs as they were; bad input is one
+ * message naming the file, line and field, exit 2, nothing written.
+ *
+ * The binary is $IGNITER_BIN (tests/run.sh sets it), default build/igniter.
+ */
+#define TU_SYNTH_RAW
+#include "testutil.h"
+#include "model/model.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+typedef struct run_result {
+    int status;
+    char out[65536], err[8192];
+} run_result;
+
+static run_result res;
+
+static void slurp(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs igniter with the NULL-terminated arguments; fills res. */
+static int run(const char *arg, ...)
+{
+    const char *bin = getenv("IGNITER_BIN");
+    if (!bin)
+        bin = "build/igniter";
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char outp[] = "/tmp/igniter-mps-outXXXXXX",
+         errp[] = "/tmp/igniter-mps-errXXXXXX";
+    int fo = mkstemp(outp), fe = mkstemp(errp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fo, 1);
+        dup2(fe, 2);
+        int fi = open("/dev/null", O_RDONLY);
+        dup2(fi, 0);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    close(fo);
+    close(fe);
+    slurp(outp, res.out, sizeof res.out);
+    slurp(errp, res.err, sizeof res.err);
+    unlink(outp);
+    unlink(errp);
+    res.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return res.status;
+}
+
+#define assert_contains(hay, needle)                                         \
+    do {                                                                     \
+        if (!strstr((hay), (needle)))                                        \
+            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));           \
+    } while (0)
+
+/* Exit 2, one line on stderr holding every fragment, nothing on stdout. */
+static void assert_bad_input(const char *f1, const char *f2, const char *f3)
+{
+    if (res.status != 2)
+        fail_msg("exit status %d, expected 2; stderr: %s", res.status,
+                 res.err);
+    assert_contains(res.err, f1);
+    if (f2)
+        assert_contains(res.err, f2);
+    if (f3)
+        assert_contains(res.err, f3);
+    assert_string_equal(res.out, "");
+    char *nl = strchr(res.err, '\n');
+    assert_non_null(nl);
+    assert_string_equal(nl + 1, "");
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* ---- the synthetic MPS campaign ------------------------------------------ */
+
+/* MPS latencies, ms (5 decimals: what the record writer keeps): alpha and
+ * beta alone at batches 1, 8, 32 and percentages 25, 50, 100, slower than
+ * green by a factor that grows with the batch; the pairs at batch 8,
+ * 50/50 and 25/75, 1.2 and 1.3 times the MPS solo latency. */
+static const char *const names[2] = {"alpha", "beta"};
+static const int mps_batch[3] = {1, 8, 32};
+static const double mps_pct[3] = {25, 50, 100};
+
+static double mps_solo_ms(int m, int b, int p)
+{
+    double ms = (m ? 2.0 : 0.5) * (1 + 0.25 * b) * 100 / mps_pct[p];
+    return round(ms * 1e5) / 1e5;
+}
+
+/* pair k: (alpha pct, beta pct) = (50, 50) or (25, 75); member s */
+static double mps_pair_ms(int k, int s)
+{
+    static const double base[2][2] = {{3.0, 12.0}, {6.0, 8.0}};
+    return base[k][s] * (s ? 1.3 : 1.2);
+}
+
+static const double pair_pct[2][2] = {{50, 50}, {25, 75}};
+
+/* The MPS records, as igniter-capture mps writes them. bad: 0 none;
+ * 1 a negative mean_ms (solo); 2 no mean_ms (solo); 3 an unknown model
+ * (solo); 4 an unknown model (a pair's second member). */
+static char *mps_records(int bad)
+{
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%s", "");
+    for (int m = 0; m < 2; m++)
+        for (int p = 0; p < 3; p++)
+            for (int i = 0; i < 3; i++) {
+                cap_rec r;
+                cap_rec_init(&r, CAP_REC_SOLO_MPS);
+                int first = m == 0 && p == 0 && i == 0;
+                cap_rec_set_str(&r, "model", first && bad == 3 ? "gamma"
+                                                               : names[m]);
+                cap_rec_set(&r, "batch", mps_batch[i]);
+                cap_rec_set(&r, "active_thread_pct", mps_pct[p]);
+                cap_rec_set(&r, "share_pct", mps_pct[p]);
+                cap_rec_set(&r, "iters", 100);
+                if (!(first && bad == 2))
+                    cap_rec_set(&r, "mean_ms", first && bad == 1
+                                                   ? -1
+                                                   : mps_solo_ms(m, mps_batch[i],
+                                                                 p));
+                cap_rec_set(&r, "std_ms", 0.01);
+                cap_rec_write(&r, &b);
+            }
+    for (int k = 0; k < 2; k++) {
+        cap_rec r;
+        cap_rec_init(&r, CAP_REC_COLOC_MPS);
+        cap_rec_set_str(&r, "set", "mps");
+        cap_rec_set(&r, "n", 2);
+        for (int s = 0; s < 2; s++) {
+            cap_rec_member_set_str(&r, s, "model", s && bad == 4 && k == 1
+                                                       ? "gamma"
+                                                       : names[s]);
+            cap_rec_member_set(&r, s, "batch", 8);
+            cap_rec_member_set(&r, s, "active_thread_pct", pair_pct[k][s]);
+            cap_rec_member_set(&r, s, "share_pct", pair_pct[k][s]);
+            cap_rec_member_set(&r, s, "mean_ms", mps_pair_ms(k, s));
+            cap_rec_member_set(&r, s, "std_ms", 0.01);
+        }
+        cap_rec_write(&r, &b);
+    }
+    return b.s;
+}
+
+/* The green capture with the MPS records appended, into dir/raw.jsonl;
+ * *mps_line: the line of the first MPS record. */
+static void write_raw(const char *dir, int with_mps, int bad, int *mps_line)
+{
+    char *green = tu_synth_raw(NULL, TU_SYNTH_END);
+    char *mps = mps_records(bad);
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%s%s", green, with_mps ? mps : "");
+    if (mps_line)
+        *mps_line = count_lines(green) + 1;
+    char path[256];
+    snprintf(path, sizeof path, "%s/raw.jsonl", dir);
+    put(path, b.s);
+    ut_buf_free(&b);
+    free(green);
+    free(mps);
+}
+
+/* Derives dir/raw.jsonl into dir/out; the loaded green data and MPS
+ * correction. */
+static void derive_and_load(const char *dir, mdl_measured *m, mdl_mps *x)
+{
+    char raw[256], out[256], path[300];
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    if (run("derive", raw, "--out", out, NULL) != 0)
+        fail_msg("derive: %s", res.err);
+    assert_contains(res.out, "measured-mps.jsonl: MPS correction of 2 models "
+                    "from 18 solo points and 2 pairs");
+    ut_err err;
+    snprintf(path, sizeof path, "%s/measured-colocation.jsonl", out);
+    if (mdl_measured_load(path, m, &err) < 0)
+        fail_msg("%s", err.msg);
+    snprintf(path, sizeof path, "%s/measured-mps.jsonl", out);
+    if (mdl_mps_load(path, m, x, &err) < 0)
+        fail_msg("%s", err.msg);
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+/* At every measured MPS solo point the stored ratio is exactly the MPS
+ * latency over the green data's interpolated one at the same batch and
+ * share, and the lookup returns it; the green composition with the
+ * correction attached gives the MPS latency there. */
+static void test_derive_solo_ratios_exact(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 1, 0, NULL);
+    mdl_measured m;
+    mdl_mps x;
+    derive_and_load(dir, &m, &x);
+    assert_int_equal(x.nsolo_points, 18);
+    assert_int_equal(x.npair_points, 2);
+    for (int mi = 0; mi < 2; mi++) {
+        int k = mdl_measured_find(&m, names[mi]);
+        assert_true(k >= 0);
+        assert_true(x.models[k].has);
+        assert_int_equal(x.models[k].npct, 3);
+        for (int p = 0; p < 3; p++)
+            for (int i = 0; i < 3; i++) {
+                int b = mps_batch[i];
+                double want = mps_solo_ms(mi, b, p) /
+                              mdl_measured_solo_ms(&m, k, b, mps_pct[p]);
+                assert_true(x.models[k].pct[p] == mps_pct[p]);
+                assert_true(x.models[k].solo[b][p] == want);
+                assert_true(mdl_mps_solo_ratio(&x, k, b, mps_pct[p]) ==
+                            want);
+                /* the MPS latency back, through the composition */
+                m.mps = &x;
+                mdl_place w = {k, b, mps_pct[p]};
+                double lat;
+                mdl_measured_colocated(&m, &w, 1, &lat);
+                m.mps = NULL;
+                assert_close(lat, mps_solo_ms(mi, b, p), 1e-12);
+            }
+        /* between measured points: linear in 1/share and in batch,
+         * clamped outside the grid */
+        double r25 = x.models[k].solo[8][0], r50 = x.models[k].solo[8][1];
+        double mid = r25 + (r50 - r25) * (1 / 35.0 - 1 / 25.0) /
+                               (1 / 50.0 - 1 / 25.0);
+        assert_close(mdl_mps_solo_ratio(&x, k, 8, 35), mid, 1e-12);
+        assert_true(mdl_mps_solo_ratio(&x, k, 8, 5) == r25);
+        assert_true(mdl_mps_solo_ratio(&x, k, 64, 50) ==
+                    x.models[k].solo[32][1]);
+        double r1 = x.models[k].solo[1][1], r8 = x.models[k].solo[8][1];
+        assert_close(mdl_mps_solo_ratio(&x, k, 4, 50),
+                     r1 + (r8 - r1) * 3 / 7, 1e-12);
+    }
+    mdl_mps_free(&x);
+    mdl_measured_free(&m);
+}
+
+/* A pair's ratio is the MPS slow-down over the green one at the same
+ * point, exactly as defined; with the correction attached the two
+ * members get their measured MPS latencies; a partner never measured
+ * under MPS gets the mean over measured partners. */
+static void test_derive_pair_ratios_exact(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 1, 0, NULL);
+    mdl_measured m;
+    mdl_mps x;
+    derive_and_load(dir, &m, &x);
+    int ka = mdl_measured_find(&m, "alpha"), kb = mdl_measured_find(&m,
+                                                                     "beta");
+    for (int k = 0; k < 2; k++) {
+        mdl_place w[2] = {{ka, 8, pair_pct[k][0]}, {kb, 8, pair_pct[k][1]}};
+        double gc[2];
+        mdl_measured_colocated(&m, w, 2, gc);
+        for (int s = 0; s < 2; s++) {
+            int me = s ? kb : ka, other = s ? ka : kb;
+            double gs = mdl_measured_solo_ms(&m, me, 8, pair_pct[k][s]);
+            double mps_solo = mdl_mps_solo_ratio(&x, me, 8, pair_pct[k][s]) *
+                              gs;
+            double want = (mps_pair_ms(k, s) / mps_solo) / (gc[s] / gs);
+            assert_close(mdl_mps_pair_ratio(&x, me, other, pair_pct[k][s]),
+                         want, 1e-14);
+        }
+        m.mps = &x;
+        double lat[2];
+        mdl_measured_colocated(&m, w, 2, lat);
+        m.mps = NULL;
+        assert_close(lat[0], mps_pair_ms(k, 0), 1e-12);
+        assert_close(lat[1], mps_pair_ms(k, 1), 1e-12);
+    }
+    /* alpha beside itself: never measured, the mean over its partners
+     * (beta alone here) */
+    assert_true(mdl_mps_pair_ratio(&x, ka, ka, 50) ==
+                mdl_mps_pair_ratio(&x, ka, kb, 50));
+    mdl_mps_free(&x);
+    mdl_measured_free(&m);
+}
+
+/* The same records in a file of their own (--mps) give the same
+ * correction; the green files are those of a capture without MPS
+ * records; a capture without MPS records removes an old correction. */
+static void test_derive_separate_file_and_green_unchanged(void **state)
+{
+    (void)state;
+    const char *d1 = tu_tmpdir(), *d2 = tu_tmpdir(), *d3 = tu_tmpdir();
+    write_raw(d1, 1, 0, NULL);
+    write_raw(d2, 0, 0, NULL);
+    write_raw(d3, 0, 0, NULL);
+    char raw[256], out[256], mps[256];
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", d1);
+    snprintf(out, sizeof out, "%s/out", d1);
+    assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
+    char *text = mps_records(0);
+    snprintf(mps, sizeof mps, "%s/mps.jsonl", d2);
+    put(mps, text);
+    free(text);
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", d2);
+    snprintf(out, sizeof out, "%s/out", d2);
+    assert_int_equal(run("derive", raw, "--mps", mps, "--out", out, NULL), 0);
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", d3);
+    snprintf(out, sizeof out, "%s/out", d3);
+    assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
+    assert_true(strstr(res.out, "MPS") == NULL);
+    char o1[256], o2[256], o3[256];
+    snprintf(o1, sizeof o1, "%s/out", d1);
+    snprintf(o2, sizeof o2, "%s/out", d2);
+    snprintf(o3, sizeof o3, "%s/out", d3);
+    char *a = tu_read_in(o1, "measured-mps.jsonl");
+    char *b = tu_read_in(o2, "measured-mps.jsonl");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    static const char *const green[] = {
+        "profile.json", "measured-colocation.jsonl", "measured-heldout.jsonl",
+        "colocations-multi.jsonl"};
+    for (int f = 0; f < 4; f++) {
+        a = tu_read_in(o2, green[f]);
+        b = tu_read_in(o3, green[f]);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+    char stale[300];
+    snprintf(stale, sizeof stale, "%s/measured-mps.jsonl", o3);
+    assert_false(exists(stale));
+    /* an old correction beside data derived anew without MPS goes */
+    put(stale, "{\"version\": 1}\n");
+    assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
+    assert_contains(res.out, "measured-mps.jsonl: removed");
+    assert_false(exists(stale));
+    /* --mps with no MPS records in it */
+    run("derive", raw, "--mps", raw, "--out", out, NULL);
+    assert_int_equal(res.status, 2);
+    assert_contains(res.err, "--mps: expected MPS records");
+}
+
+/* A plan of one instance alone, saturated so that every batch is full:
+ * measured-mean's mean service time is the solo latency; with
+ * --mechanism mps it is the MPS latency at that measured point, the green
+ * one times the ratio; --mechanism green is the run without it, byte for
+ * byte. */
+static void test_sim_mps_scales_a_solo_batch(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 1, 0, NULL);
+    mdl_measured m;
+    mdl_mps x;
+    derive_and_load(dir, &m, &x);
+    char plan[256], meas[256], g0[256], g1[256], mp[256];
+    snprintf(plan, sizeof plan, "%s/plan.json", dir);
+    put(plan, "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
+              " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
+              " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
+              "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
+              "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
+              "50, \"rate_rps\": 100000, \"slo_ms\": 1000}]}]}\n");
+    snprintf(meas, sizeof meas, "%s/out/measured-colocation.jsonl", dir);
+    snprintf(g0, sizeof g0, "%s/g0", dir);
+    snprintf(g1, sizeof g1, "%s/g1", dir);
+    snprintf(mp, sizeof mp, "%s/mps", dir);
+#define SIM(o, ...)                                                          \
+    run("sim", "--plan", plan, "--measured", meas, "--backend",              \
+        "measured-mean", "--duration-s", "2", "--seed", "3", "--quiet",      \
+        "--out", o, __VA_ARGS__)
+    assert_int_equal(SIM(g0, NULL), 0);
+    assert_int_equal(SIM(g1, "--mechanism", "green", NULL), 0);
+    assert_int_equal(SIM(mp, "--mechanism", "mps", NULL), 0);
+#undef SIM
+    char *a = tu_read_in(g0, "workloads.csv"), *b = tu_read_in(g1,
+                                                               "workloads.csv");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    a = tu_read_in(g0, "summary.json");
+    assert_true(strstr(a, "\"mechanism\"") == NULL);
+    free(a);
+    int k = mdl_measured_find(&m, "alpha");
+    double green = mdl_measured_solo_ms(&m, k, 8, 50);
+    double ratio = mdl_mps_solo_ratio(&x, k, 8, 50);
+    ut_err err;
+    double svc[2];
+    const char *dirs[2] = {g0, mp};
+    for (int i = 0; i < 2; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/summary.json", dirs[i]);
+        cJSON *s = ut_json_load(path, &err);
+        assert_non_null(s);
+        const cJSON *w = cJSON_GetArrayItem(
+            cJSON_GetObjectItemCaseSensitive(s, "workloads"), 0);
+        assert_close(cJSON_GetObjectItemCaseSensitive(w, "mean_batch")
+                         ->valuedouble, 8, 0);
+        svc[i] = cJSON_GetObjectItemCaseSensitive(w, "mean_service_ms")
+                     ->valuedouble;
+        if (i == 1) {
+            const cJSON *mech = cJSON_GetObjectItemCaseSensitive(s,
+                                                                 "mechanism");
+            assert_true(cJSON_IsString(mech));
+            assert_string_equal(mech->valuestring, "mps");
+        }
+        cJSON_Delete(s);
+    }
+    /* summary.json keeps 6 decimals of a millisecond */
+    assert_close(svc[0], green, 1e-6 / green);
+    assert_close(svc[1], green * ratio, 1e-6 / (green * ratio));
+    assert_close(svc[1], mps_solo_ms(0, 8, 1), 2e-6 / svc[1]);
+    assert_true(ratio > 1.1);      /* the synthetic MPS is slower */
+    mdl_mps_free(&x);
+    mdl_measured_free(&m);
+}
+
+/* A bad MPS record: one line naming the raw file, the line and the field,
+ * exit 2, and the output folder not made (or left as it was). */
+static void test_derive_bad_mps_records(void **state)
+{
+    (void)state;
+    static const struct {
+        int bad, line_off;
+        const char *field, *what;
+    } cases[] = {
+        {1, 0, ": solo.mean_ms: ", "expected a positive number"},
+        {2, 0, ": solo.mean_ms: ", "missing field"},
+        {3, 0, ": solo.model: ", "got \"gamma\""},
+        {4, 19, ": coloc.members[1].model: ", "got \"gamma\""},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *dir = tu_tmpdir();
+        int line;
+        write_raw(dir, 1, cases[c].bad, &line);
+        char raw[256], out[256], where[300];
+        snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
+        snprintf(out, sizeof out, "%s/out", dir);
+        snprintf(where, sizeof where, "%s:%d%s", raw, line + cases[c].line_off,
+                 cases[c].field);
+        run("derive", raw, "--out", out, NULL);
+        assert_bad_input("igniter derive: ", where, cases[c].what);
+        assert_false(exists(out));
+        /* an output folder that was there keeps what it had, and no
+         * staging folder is left in it */
+        mkdir(out, 0755);
+        char keep[300];
+        snprintf(keep, sizeof keep, "%s/measured-colocation.jsonl", out);
+        put(keep, "old\n");
+        run("derive", raw, "--out", out, NULL);
+        assert_bad_input(where, cases[c].what, NULL);
+        char *t = tu_read_in(out, "measured-colocation.jsonl");
+        assert_string_equal(t, "old\n");
+        free(t);
+        snprintf(keep, sizeof keep, "%s/measured-mps.jsonl", out);
+        assert_false(exists(keep));
+        assert_int_equal(rmdir(out), -1);   /* not empty: only "old" */
+        snprintf(keep, sizeof keep, "%s/measured-colocation.jsonl", out);
+        unlink(keep);
+        assert_int_equal(rmdir(out), 0);    /* nothing else was left */
+    }
+    /* a file of MPS records alone: a line that is not JSON is named */
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 0, 0, NULL);
+    char raw[256], out[256], mps[256];
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(mps, sizeof mps, "%s/mps.jsonl", dir);
+    char *text = mps_records(0);
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%s{\"kind\": \"solo\", \"mech\n", text);
+    put(mps, b.s);
+    ut_buf_free(&b);
+    free(text);
+    char where[300];
+    snprintf(where, sizeof where, "%s:21: expected valid JSON", mps);
+    run("derive", raw, "--mps", mps, "--out", out, NULL);
+    assert_bad_input(where, NULL, NULL);
+    assert_false(exists(out));
+}
+
+/* --mechanism mps needs the correction beside the data (the message names
+ * its folder), a measured back end, and a correction of the data's own
+ * models. */
+static void test_sim_mps_errors(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 0, 0, NULL);
+    char raw[256], out[256], meas[300], plan[256], o[256], mps[300];
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
+    snprintf(meas, sizeof meas, "%s/measured-colocation.jsonl", out);
+    snprintf(plan, sizeof plan, "%s/plan.json", dir);
+    put(plan, "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
+              " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
+              " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
+              "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
+              "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
+              "50, \"rate_rps\": 100, \"slo_ms\": 1000}]}]}\n");
+    snprintf(o, sizeof o, "%s/sim", dir);
+    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
+        "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
+    assert_bad_input(out, "--mechanism mps: expected MPS data "
+                     "(measured-mps.jsonl), got none", "igniter derive");
+    assert_false(exists(o));
+    char prof[300];
+    snprintf(prof, sizeof prof, "%s/profile.json", out);
+    run("sim", "--plan", plan, "--measured", meas, "--profile", prof,
+        "--backend", "fixed", "--service-ms",
+        "1", "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
+    assert_bad_input("--mechanism mps: expected a measured back end", NULL,
+                     NULL);
+    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
+        "--mechanism", "quantum", "--duration-s", "1", "--out", o, NULL);
+    assert_int_equal(res.status, 2);
+    assert_contains(res.err, "--mechanism: expected green or mps");
+    /* a correction naming a model the data does not have */
+    snprintf(mps, sizeof mps, "%s/measured-mps.jsonl", out);
+    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+             "{\"gamma\": {\"solo_ratio\": {\"8\": {\"50\": 1.1}}}}\n");
+    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
+        "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
+    assert_bad_input(mps, "gamma: expected one of the measured data's models",
+                     NULL);
+    /* and one that leaves the plan's model out */
+    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+             "{\"beta\": {\"solo_ratio\": {\"8\": {\"50\": 1.1}}}}\n");
+    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
+        "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
+    assert_bad_input(mps, "got none for \"alpha\"", NULL);
+    /* a ratio that is not a positive number */
+    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+             "{\"alpha\": {\"solo_ratio\": {\"8\": {\"50\": -2}}}}\n");
+    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
+        "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
+    assert_bad_input(mps, "alpha.solo_ratio.8.50: expected a positive ratio",
+                     "-2");
+    assert_false(exists(o));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_derive_solo_ratios_exact),
+        cmocka_unit_test(test_derive_pair_ratios_exact),
+        cmocka_unit_test(test_derive_separate_file_and_green_unchanged),
+        cmocka_unit_test(test_sim_mps_scales_a_solo_batch),
+        cmocka_unit_test(test_derive_bad_mps_records),
+        cmocka_unit_test(test_sim_mps_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
