@@ -58,7 +58,7 @@ static const char sim_help[] =
     "  --slowdown WORKLOAD_OR_MODEL:FACTOR[:FROM_S-TO_S]\n"
     "                      every batch of that workload (or of every workload\n"
     "                      of that model) starting in [FROM_S, TO_S) of the\n"
-    "                      run (default: all of it) takes FACTOR (in (0, 1000])\n"
+    "                      run (default: all of it) takes FACTOR (0.001 to 1000)\n"
     "                      times what the back end says: interference the\n"
     "                      planner did not predict; repeatable; replaces the\n"
     "                      experiment's \"slowdowns\" (none: no slow-down)\n"

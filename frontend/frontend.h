@@ -145,14 +145,17 @@ int fe_wrr_pick(fe_wrr *rr, const int *idx, size_t n, double total);
  * provisioner measures its GPU instead): every batch of the workload that
  * starts in [from_s, to_s) of the run takes factor times what the back
  * end says, whatever the back end. Windows of one workload that overlap
- * multiply. Reproduces what a real GPU showed and a model did not (the
+ * multiply, within [FE_MIN_SLOWDOWN_FACTOR, FE_MAX_SLOWDOWN_FACTOR] in
+ * all. Reproduces what a real GPU showed and a model did not (the
  * paper's Fig. 17: docs/simulator.md).
  */
 #define FE_MAX_SLOWDOWNS 8
+#define FE_MIN_SLOWDOWN_FACTOR 0.001
 #define FE_MAX_SLOWDOWN_FACTOR 1000.0
 
 typedef struct fe_slowdown {
-    double factor;           /* in (0, FE_MAX_SLOWDOWN_FACTOR] */
+    double factor;           /* in [FE_MIN_SLOWDOWN_FACTOR,
+                                FE_MAX_SLOWDOWN_FACTOR] */
     double from_s, to_s;     /* 0 <= from_s < to_s; to_s INFINITY: to the
                                 end of the run */
 } fe_slowdown;
@@ -197,7 +200,8 @@ int fe_slowdown_add(fe_workload_cfg *wc, size_t nw,
                     const char *where, ut_err *err);
 
 /* The factor on a batch of wc starting at t_ns: the product over the
- * windows holding t_ns (1 when none). */
+ * windows holding t_ns (1 when none), kept within [FE_MIN_SLOWDOWN_FACTOR,
+ * FE_MAX_SLOWDOWN_FACTOR]. */
 double fe_slowdown_factor(const fe_workload_cfg *wc, int64_t t_ns);
 
 /* A window edge as the run's integer time. */

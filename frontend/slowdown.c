@@ -16,9 +16,11 @@
 
 int fe_slowdown_check(const fe_slowdown *sd, const char *where, ut_err *err)
 {
-    if (!(sd->factor > 0) || !(sd->factor <= FE_MAX_SLOWDOWN_FACTOR))
-        return ut_errf(err, "%s: factor: expected a number in (0, %g], got "
-                       "%g", where, FE_MAX_SLOWDOWN_FACTOR, sd->factor);
+    if (!(sd->factor >= FE_MIN_SLOWDOWN_FACTOR) ||
+        !(sd->factor <= FE_MAX_SLOWDOWN_FACTOR))
+        return ut_errf(err, "%s: factor: expected a number in [%g, %g], got "
+                       "%g", where, FE_MIN_SLOWDOWN_FACTOR,
+                       FE_MAX_SLOWDOWN_FACTOR, sd->factor);
     if (!(sd->from_s >= 0) || !(sd->from_s <= FE_MAX_DURATION_S))
         return ut_errf(err, "%s: from_s: expected seconds in [0, %g], got %g",
                        where, FE_MAX_DURATION_S, sd->from_s);
@@ -85,8 +87,9 @@ int fe_slowdown_parse(const char *s, const char *where, const char **target,
         sd->to_s = to;
     }
     if (whole_num(fac, nfac, &sd->factor) < 0)
-        return ut_errf(err, "%s: factor: expected a number in (0, %g] (%s), "
-                       "got '%.*s'", where, FE_MAX_SLOWDOWN_FACTOR, form,
+        return ut_errf(err, "%s: factor: expected a number in [%g, %g] (%s), "
+                       "got '%.*s'", where, FE_MIN_SLOWDOWN_FACTOR,
+                       FE_MAX_SLOWDOWN_FACTOR, form,
                        (int)nfac, fac);
     return fe_slowdown_check(sd, where, err);
 }
@@ -141,7 +144,11 @@ double fe_slowdown_factor(const fe_workload_cfg *wc, int64_t t_ns)
         if (t_ns >= fe_slowdown_ns(wc->slow[k].from_s) &&
             t_ns < fe_slowdown_ns(wc->slow[k].to_s))
             f *= wc->slow[k].factor;
-    return f;
+    /* eight windows of 1000 would be 1e24 (past int64 nanoseconds), of
+     * 0.001 a batch of no time */
+    return f > FE_MAX_SLOWDOWN_FACTOR   ? FE_MAX_SLOWDOWN_FACTOR
+           : f < FE_MIN_SLOWDOWN_FACTOR ? FE_MIN_SLOWDOWN_FACTOR
+                                        : f;
 }
 
 size_t fe_slowdown_json(ut_buf *b, const fe_workload_cfg *wc, size_t nw)

@@ -7,9 +7,10 @@
  * scenario (experiments/fig17.json) makes igniter-sg switch with the
  * slow-down and not without; sim, compare and a sweep cell run the same
  * bytes; the run hash follows the slow-downs; two runs are byte-identical;
- * the parser reads names with colons; bad input on the command line and
- * in an experiment file is refused with a message naming where and the
- * value, exit status 2 and no output.
+ * the parser reads names with colons; overlapping windows multiply, up to
+ * a cap; bad input on the command line and in an experiment file is
+ * refused with a message naming where and the value, exit status 2 and no
+ * output.
  */
 #define TU_SIM
 #include "testutil.h"
@@ -319,6 +320,21 @@ static void parse_forms(void **state)
     fe_workload_cfg wc;
     fe_workload_defaults(&wc, "a", 1);
     assert_true(fe_slowdown_factor(&wc, 0) == 1);
+    /* overlapping windows multiply, capped at 1000 (int64 time) */
+    fe_slowdown big = {600, 1, 3};
+    wc.slow[wc.nslow++] = big;
+    big.from_s = 2;
+    big.to_s = 4;
+    wc.slow[wc.nslow++] = big;
+    assert_true(fe_slowdown_factor(&wc, 1500000000) == 600);
+    assert_true(fe_slowdown_factor(&wc, 2000000000) == 1000);
+    assert_true(fe_slowdown_factor(&wc, 3000000000) == 600);
+    assert_true(fe_slowdown_factor(&wc, 999999999) == 1);
+    fe_workload_defaults(&wc, "a", 1);
+    fe_slowdown tiny = {0.01, 0, INFINITY};
+    wc.slow[wc.nslow++] = tiny;
+    wc.slow[wc.nslow++] = tiny;
+    assert_true(fe_slowdown_factor(&wc, 0) == 0.001);
 }
 
 /* Runs the igniter binary with the arguments (NULL-terminated); its exit
@@ -363,6 +379,8 @@ static void bad_input_refused(void **state)
         {"foo:1.5", "--slowdown 'foo:1.5'", "got \"foo\""},
         {"alexnet:0", "--slowdown 'alexnet:0'", "got 0"},
         {"alexnet:-2", "factor", "got -2"},
+        {"alexnet:1e-4", "[0.001, 1000]", "got 0.0001"},
+        {"alexnet:1001", "factor", "got 1001"},
         {"alexnet:abc", "factor", "got 'abc'"},
         {"alexnet:nan", "factor", "got 'nan'"},
         {"alexnet:1.5:2-1", "--slowdown 'alexnet:1.5:2-1'", "got 1"},
