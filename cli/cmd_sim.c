@@ -60,6 +60,13 @@ static const char sim_help[] =
     "  --trace N           also write trace.json with at most N batches\n"
     "  --reconfig-delay-s X  time an instance serves nothing while a runtime\n"
     "                      policy changes it (default 1)\n"
+    "  --slowdown WORKLOAD_OR_MODEL:FACTOR[:FROM_S-TO_S]\n"
+    "                      every batch of that workload (or of every workload\n"
+    "                      of that model) starting in [FROM_S, TO_S) of the\n"
+    "                      run (default: all of it) takes FACTOR (0.001 to 1000)\n"
+    "                      times what the back end says: interference the\n"
+    "                      planner did not predict; repeatable; replaces the\n"
+    "                      experiment's \"slowdowns\" (none: no slow-down)\n"
     "  --quiet             no table on standard output\n";
 
 static const char serve_help[] =
@@ -250,7 +257,7 @@ static int run_verb(int argc, char **argv, int serve)
         return 0;
     enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
            O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
-           O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL };
+           O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL, O_SLOW };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},
         {"plan", required_argument, NULL, O_PLAN},
@@ -273,11 +280,12 @@ static int run_verb(int argc, char **argv, int serve)
         {"gpu", required_argument, NULL, O_GPU},
         {"models-dir", required_argument, NULL, O_MDIR},
         {"poll-us", required_argument, NULL, O_POLL},
+        {"slowdown", required_argument, NULL, O_SLOW},
         {NULL, 0, NULL, 0},
     };
     /* options of one verb only */
     static const int sim_only[] = {O_BACKEND, O_MEAS, O_SVC, O_SDIST,
-                                   O_RECONF};
+                                   O_RECONF, O_SLOW};
     static const int serve_only[] = {O_GPU, O_MDIR, O_POLL};
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
@@ -286,6 +294,8 @@ static int run_verb(int argc, char **argv, int serve)
            poll_us = 0;
     long long seed = -1, qlim = -1, trace = 0, only_gpu = -1;
     int quiet = 0, c;
+    const char *slow[64];    /* the --slowdown values, in order */
+    size_t nslow = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end = NULL;
@@ -329,6 +339,23 @@ static int run_verb(int argc, char **argv, int serve)
         case O_ARR: arrivals = optarg; break;
         case O_SDIST: sdist = optarg; break;
         case O_QUIET: quiet = 1; break;
+        case O_SLOW: {
+            /* checked here, resolved against the run's workloads later */
+            const char *t;
+            size_t tl;
+            fe_slowdown sd;
+            ut_err e;
+            char where[160];
+            snprintf(where, sizeof where, "--slowdown '%.120s'", optarg);
+            if (nslow == sizeof slow / sizeof *slow)
+                return cli_usage(verb, "--slowdown: expected at most %zu, "
+                                 "got more", sizeof slow / sizeof *slow);
+            if (strcmp(optarg, "none") &&
+                fe_slowdown_parse(optarg, where, &t, &tl, &sd, &e) < 0)
+                return cli_usage(verb, "%s", e.msg);
+            slow[nslow++] = optarg;
+            break;
+        }
         case O_DUR: case O_WARM: case O_IV: case O_DELAY: case O_SVC:
         case O_RECONF: {
             double v = strtod(optarg, &end);
@@ -401,6 +428,8 @@ static int run_verb(int argc, char **argv, int serve)
     lo.seed = seed;
     lo.queue_limit = qlim;
     lo.trace_max = trace;
+    lo.slowdowns = slow;
+    lo.nslowdowns = nslow;
     lo.for_serve = serve;
     lo.stop = &cli_stop;
     lab_prepared p;

@@ -140,6 +140,26 @@ int fe_wrr_pick(fe_wrr *rr, const int *idx, size_t n, double total);
  * that every time stays far inside int64 nanoseconds. */
 #define FE_MAX_TIME_MS (FE_MAX_DURATION_S * 1e3)
 
+/*
+ * A slow-down the planner did not predict (a simulator input; the real
+ * provisioner measures its GPU instead): every batch of the workload that
+ * starts in [from_s, to_s) of the run takes factor times what the back
+ * end says, whatever the back end. Windows of one workload that overlap
+ * multiply, within [FE_MIN_SLOWDOWN_FACTOR, FE_MAX_SLOWDOWN_FACTOR] in
+ * all. Reproduces what a real GPU showed and a model did not (the
+ * paper's Fig. 17: docs/simulator.md).
+ */
+#define FE_MAX_SLOWDOWNS 8
+#define FE_MIN_SLOWDOWN_FACTOR 0.001
+#define FE_MAX_SLOWDOWN_FACTOR 1000.0
+
+typedef struct fe_slowdown {
+    double factor;           /* in [FE_MIN_SLOWDOWN_FACTOR,
+                                FE_MAX_SLOWDOWN_FACTOR] */
+    double from_s, to_s;     /* 0 <= from_s < to_s; to_s INFINITY: to the
+                                end of the run */
+} fe_slowdown;
+
 /* Per-workload settings beyond the plan. */
 typedef struct fe_workload_cfg {
     char name[POL_NAME_MAX];
@@ -150,7 +170,48 @@ typedef struct fe_workload_cfg {
     int service_exp;         /* fixed back end: exponential */
     double service_cv;       /* fixed back end: gamma of this coefficient
                                 of variation when > 0 */
+    fe_slowdown slow[FE_MAX_SLOWDOWNS];   /* simulator only; nslow 0: none */
+    size_t nslow;
 } fe_workload_cfg;
+
+/* Checks one slow-down (factor, window); errors name `where` and the bad
+ * value. */
+int fe_slowdown_check(const fe_slowdown *sd, const char *where, ut_err *err);
+
+/*
+ * Parses the command-line form TARGET:FACTOR[:FROM_S-TO_S] (no window:
+ * the whole run) into *target (its length *target_len; not
+ * NUL-terminated, a part of s) and *sd, checked. TARGET may itself hold
+ * colons: the factor and window are read from the right. Errors name
+ * `where` and the value.
+ */
+int fe_slowdown_parse(const char *s, const char *where, const char **target,
+                      size_t *target_len, fe_slowdown *sd, ut_err *err);
+
+/*
+ * Adds sd to every workload of wc[0..nw) whose name is target or, when
+ * no name is, whose model (models[w]; models may be NULL) is. Unknown
+ * target: an error naming `where` and listing the workloads; more than
+ * FE_MAX_SLOWDOWNS on one workload: an error too.
+ */
+int fe_slowdown_add(fe_workload_cfg *wc, size_t nw,
+                    const char *const *models, const char *target,
+                    size_t target_len, const fe_slowdown *sd,
+                    const char *where, ut_err *err);
+
+/* The factor on a batch of wc starting at t_ns: the product over the
+ * windows holding t_ns (1 when none), kept within [FE_MIN_SLOWDOWN_FACTOR,
+ * FE_MAX_SLOWDOWN_FACTOR]. */
+double fe_slowdown_factor(const fe_workload_cfg *wc, int64_t t_ns);
+
+/* A window edge as the run's integer time. */
+int64_t fe_slowdown_ns(double s);
+
+/* Appends the slow-downs of every workload as a JSON array member
+ * "slowdowns": [{"workload", "factor", "from_s", "to_s"?}, ...] (to_s left
+ * out when open); appends nothing and returns 0 when there are none, else
+ * returns the number of windows. */
+size_t fe_slowdown_json(ut_buf *b, const fe_workload_cfg *wc, size_t nw);
 
 /* The fixed back end's service-time distribution, from its one spelling
  * ("const", "exp" or "gamma:CV", CV in (0, 10]): sets *exp and *cv (0

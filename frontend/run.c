@@ -178,6 +178,14 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
                     c->wcfg[w].name, FE_MAX_TIME_MS, d);
             goto fail;
         }
+        for (size_t k = 0; k < c->wcfg[w].nslow && k < FE_MAX_SLOWDOWNS;
+             k++) {
+            char where[POL_NAME_MAX + 40];
+            snprintf(where, sizeof where, "workload \"%s\": slowdowns[%zu]",
+                     c->wcfg[w].name, k);
+            if (fe_slowdown_check(&c->wcfg[w].slow[k], where, err) < 0)
+                goto fail;
+        }
         if (b->nwinst[w] == 0) {
             ut_errf(err, "workload \"%s\": expected an instance in the plan, "
                     "got none", c->wcfg[w].name);

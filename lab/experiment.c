@@ -108,6 +108,75 @@ static int load_wcfg(const cJSON *o, const char *where, const char *dir,
     return 0;
 }
 
+/*
+ * "slowdowns": [{"workload": W, "factor": F, "from_s": A, "to_s": B}, ...]
+ * onto the workloads' settings (fe_slowdown_add: W names a workload, or
+ * the model of some when no workload has that name; from_s 0 and to_s the
+ * end of the run by default). Members other than these four are refused:
+ * a misspelt "to_s" would otherwise slow the whole run.
+ */
+static int load_slowdowns(const cJSON *root, const char *path,
+                          lab_experiment *e, ut_err *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "slowdowns");
+    if (!arr)
+        return 0;
+    if (!cJSON_IsArray(arr)) {
+        char d[64];
+        return ut_errf(err, "%s: slowdowns: expected an array of {workload, "
+                       "factor, from_s, to_s}, got %s", path,
+                       ut_json_describe(arr, d, sizeof d));
+    }
+    const char **models = ut_xcalloc(e->nw ? e->nw : 1, sizeof *models);
+    for (size_t w = 0; w < e->nw; w++)
+        models[w] = e->w[w].model;
+    size_t k = 0;
+    int rc = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, arr) {
+        char where[UT_PATH_MAX + 32];
+        snprintf(where, sizeof where, "%s: slowdowns[%zu]", path, k++);
+        const char *target;
+        fe_slowdown sd = {0, 0, INFINITY};
+        const cJSON *m;
+        if (!cJSON_IsObject(o)) {
+            char d[64];
+            rc = ut_errf(err, "%s: expected an object {workload, factor, "
+                         "from_s, to_s}, got %s", where,
+                         ut_json_describe(o, d, sizeof d));
+            break;
+        }
+        cJSON_ArrayForEach(m, o)
+            if (strcmp(m->string, "workload") && strcmp(m->string, "factor") &&
+                strcmp(m->string, "from_s") && strcmp(m->string, "to_s"))
+                break;
+        if (m) {
+            rc = ut_errf(err, "%s: expected the members workload, factor, "
+                         "from_s and to_s, got \"%.40s\"", where, m->string);
+            break;
+        }
+        if (ut_json_str(o, "workload", where, &target, err) < 0 ||
+            ut_json_num(o, "factor", where, &sd.factor, err) < 0 ||
+            (cJSON_GetObjectItemCaseSensitive(o, "from_s") &&
+             ut_json_num(o, "from_s", where, &sd.from_s, err) < 0) ||
+            (cJSON_GetObjectItemCaseSensitive(o, "to_s") &&
+             ut_json_num(o, "to_s", where, &sd.to_s, err) < 0) ||
+            fe_slowdown_check(&sd, where, err) < 0) {
+            rc = -1;
+            break;
+        }
+        char wwhere[UT_PATH_MAX + 48];
+        snprintf(wwhere, sizeof wwhere, "%s.workload", where);
+        if (fe_slowdown_add(e->wcfg, e->nw, models, target, strlen(target),
+                            &sd, wwhere, err) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(models);
+    return rc;
+}
+
 int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
 {
     memset(e, 0, sizeof *e);
@@ -222,6 +291,8 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
             goto fail;
         i++;
     }
+    if (load_slowdowns(root, path, e, err) < 0)
+        goto fail;
     if (e->focus[0]) {
         size_t k = 0;
         while (k < e->nw && strcmp(e->w[k].name, e->focus))

@@ -6,8 +6,10 @@
  * included, gives another binary), the experiment file and the workloads
  * file it names, the profile, the measured data, a plan file, every replay
  * trace, the policy's name, the policies' parameters from the environment
- * (pol_env_params: set or not, and the value) and the seed. File
- * contents, not dates: a file touched but not changed keeps its runs.
+ * (pol_env_params: set or not, and the value) and the seed; then the
+ * slow-downs (the experiment file holds them, but `igniter sim
+ * --slowdown` replaces them). File contents, not dates: a file touched
+ * but not changed keeps its runs.
  */
 #include "lab/lab.h"
 
@@ -82,6 +84,22 @@ void lab_run_hash(const lab_experiment *e, const char *exp_path,
     }
     h = ut_hash(h, &seed, sizeof seed);
     snprintf(out, 17, "%016llx", h);
+    if (e)
+        lab_hash_slowdowns(e->wcfg, e->nw, out);
+}
+
+/* The windows' own text (fe_slowdown_json: names, factors and edges as
+ * summary.json records them), so that the hash follows what the run
+ * does, not how it was spelt. */
+void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17])
+{
+    ut_buf b = {0};
+    if (fe_slowdown_json(&b, wc, nw)) {
+        unsigned long long h = ut_hash(UT_HASH_INIT, hash, 16);
+        h = ut_hash(h, b.s, b.len);
+        snprintf(hash, 17, "%016llx", h);
+    }
+    ut_buf_free(&b);
 }
 
 int lab_run_status(const char *dir, const char *hash)

@@ -39,8 +39,11 @@ extern "C" {
  *    "backend": "model", "measured": M, "duration_s": D, "warmup_s": W,
  *    "seed": N, "interval_s": I, "arrivals": {default arrivals},
  *    "reconfig_delay_s": R, "faithful": B,
- *    "policies": [NAME, ...], "seeds": N, "focus": WORKLOAD}
- * Relative paths are relative to the experiment file's folder.
+ *    "policies": [NAME, ...], "seeds": N, "focus": WORKLOAD,
+ *    "slowdowns": [{"workload": W, "factor": F, "from_s": A, "to_s": B}]}
+ * Relative paths are relative to the experiment file's folder. A slow-down
+ * (fe_slowdown, frontend.h) lands in the settings (wcfg) of the workload
+ * named W, or of every workload of model W when no workload is named so.
  */
 #define LAB_MAX_POLICIES 16
 
@@ -81,6 +84,11 @@ typedef struct lab_opts {
     double duration_s, warmup_s, interval_s, max_delay_ms, service_ms;
     double reconfig_delay_s;
     long long seed, queue_limit, trace_max;
+    /* --slowdown WORKLOAD_OR_MODEL:FACTOR[:FROM_S-TO_S] (fe_slowdown_parse),
+     * each; when any is given they replace the experiment's "slowdowns",
+     * and "none" stands for no slow-down at all */
+    const char *const *slowdowns;
+    size_t nslowdowns;
     int for_serve;                   /* a real run: no back end, no
                                         measured data, no runtime policy */
     volatile sig_atomic_t *stop;
@@ -109,6 +117,8 @@ typedef struct lab_prepared {
      * apply (its first plan is served as it is) */
     const char *runtime_dropped;
     char input_hash[17];
+    char *slow_json;                 /* the slow-downs for summary.json, or
+                                        NULL */
     sim_config cfg;                  /* cfg.run: the run itself */
 } lab_prepared;
 
@@ -148,11 +158,16 @@ int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
  * as 16 hex digits: the program's executable, the experiment file (may be
  * NULL) and the workloads file it names, e's profile, measured data and
  * replay traces (e may be NULL), a plan file (may be NULL), the policy
- * and the seed. Recorded in summary.json ("input_hash"); compare reuses a
- * finished run only when it matches. */
+ * and the seed, and e's slow-downs (lab_hash_slowdowns). Recorded in
+ * summary.json ("input_hash"); compare reuses a finished run only when it
+ * matches. */
 void lab_run_hash(const lab_experiment *e, const char *exp_path,
                   const char *plan_path, const char *policy, uint64_t seed,
-                  char out[17]);
+                  char hash[17]);
+/* Mixes the slow-downs of wc[0..nw) into hash (16 hex digits, rewritten
+ * in place); leaves it as it is when there are none, so that a run
+ * without slow-downs keeps the hash it had before they existed. */
+void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17]);
 /* 1: dir holds a complete run whose input_hash is hash; 0: no complete
  * run there; -1: a complete run from other inputs (stale). */
 int lab_run_status(const char *dir, const char *hash);

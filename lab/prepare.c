@@ -24,6 +24,7 @@ void lab_opts_init(lab_opts *o)
 
 void lab_prepared_free(lab_prepared *p)
 {
+    free(p->slow_json);
     if (p->own_wcfg)
         free(p->wcfg);
     lab_experiment_free(&p->e);
@@ -71,6 +72,50 @@ static fe_workload_cfg *wcfg_from_plan(const pol_plan *plan, size_t *nw)
     free(slot);
     *nw = n;
     return wcfg;
+}
+
+/*
+ * The command line's slow-downs (lab_opts.slowdowns) in place of the
+ * experiment's: each names a workload of the run or, when none has that
+ * name, a model of the plan (every workload whose instances run it).
+ */
+static int cli_slowdowns(const lab_opts *o, const pol_plan *plan,
+                         fe_workload_cfg *wc, size_t nw, ut_err *err)
+{
+    if (o->nslowdowns == 0)
+        return 0;
+    for (size_t w = 0; w < nw; w++)
+        wc[w].nslow = 0;
+    /* each workload's model: that of its first instance, found through
+     * the sorted names (a plan may hold 100,000) */
+    const char **models = ut_xcalloc(nw ? nw : 1, sizeof *models);
+    ut_key *x = ut_xmalloc((nw ? nw : 1) * sizeof *x);
+    for (size_t w = 0; w < nw; w++)
+        x[w] = (ut_key){wc[w].name, w};
+    ut_keys_sort(x, nw);
+    for (size_t j = 0; j < plan->ngpus; j++)
+        for (size_t k = 0; k < plan->gpus[j].n; k++) {
+            size_t at = ut_keys_find(x, nw, plan->gpus[j].inst[k].name);
+            if (at != SIZE_MAX && !models[at])
+                models[at] = plan->gpus[j].inst[k].model;
+        }
+    free(x);
+    int rc = 0;
+    for (size_t i = 0; i < o->nslowdowns && rc == 0; i++) {
+        const char *spec = o->slowdowns[i], *target;
+        size_t tlen;
+        fe_slowdown sd;
+        char where[160];
+        if (!strcmp(spec, "none"))
+            continue;
+        snprintf(where, sizeof where, "--slowdown '%.120s'", spec);
+        rc = fe_slowdown_parse(spec, where, &target, &tlen, &sd, err);
+        if (rc == 0)
+            rc = fe_slowdown_add(wc, nw, models, target, tlen, &sd, where,
+                                 err);
+    }
+    free(models);
+    return rc;
 }
 
 int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
@@ -171,6 +216,21 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
                                   err) < 0)
             goto fail;
     }
+    if (cli_slowdowns(o, &p->plan, p->wcfg, nw, err) < 0)
+        goto fail;
+    ut_buf slow = {0};
+    if (fe_slowdown_json(&slow, p->wcfg, nw)) {
+        if (o->for_serve) {
+            ut_buf_free(&slow);
+            ut_errf(err, "%s: slowdowns: expected none with igniter serve "
+                    "(a simulator input: a real run measures its GPU)",
+                    exp_path ? exp_path : "--slowdown");
+            goto fail;
+        }
+        p->slow_json = slow.s;   /* taken: freed with p */
+    } else {
+        ut_buf_free(&slow);
+    }
     sim_config *c = &p->cfg;
     fe_run *run = &c->run;
     run->plan = &p->plan;
@@ -186,6 +246,7 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
     run->measured_path = o->for_serve ? NULL : measured;
     run->experiment_path = exp_path;
     run->stop = o->stop;
+    run->extra_json = p->slow_json;
     /* the options that change a run's outcome are all in its summary; the
      * hash covers the files it reads and the program */
     lab_run_hash(exp_path ? e : NULL, exp_path, plan_path,
@@ -199,6 +260,8 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
             snprintf(p->input_hash, sizeof p->input_hash, "%016llx", h);
         }
     }
+    if (!exp_path)   /* with one, lab_run_hash mixed them (e->wcfg) */
+        lab_hash_slowdowns(p->wcfg, nw, p->input_hash);
     run->input_hash = p->input_hash;
     c->fit = &p->fit;
     c->measured = p->have_meas ? &p->meas : NULL;

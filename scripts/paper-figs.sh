@@ -2,9 +2,11 @@
 # Figures of the iGniter paper that are not a policy comparison, one
 # command each, into results/paper-figs/figNN/: the data (.dat, with how
 # and where it was made in its header) beside the figure (PNG and SVG).
-#   fig17  the safeguard at run time: P99 per second of each workload of
-#          experiments/safeguard.json (igniter-sg) against its SLO, with
-#          the paper's AlexNet values marked
+#   fig17  the safeguard at run time: P99 per control interval of each
+#          workload of experiments/fig17.json (igniter-sg, AlexNet slowed
+#          as the paper's GPU showed) and of the same run without the
+#          slow-down, against the SLOs, the switch and the paper's AlexNet
+#          values marked
 #   fig18  GPU share of each of the paper's 12 workloads under each
 #          policy's plan (`igniter plan`, experiments/paper-12.json), with
 #          the paper's iGniter and FFD+ shares
@@ -46,23 +48,48 @@ draw() {
 fig17() {
     d=$out/fig17
     mkdir -p "$d"
-    "$bin" sim experiments/safeguard.json --out "$d/run" --quiet
-    # one block per workload: second (end of the interval), P99, share, SLO
-    {
-        echo "# made by scripts/paper-figs.sh fig17, igniter $commit:"
-        echo "# $bin sim experiments/safeguard.json (simulated, deterministic)"
-        echo "# second p99_ms share_pct slo_ms; one block per workload"
-        for w in alexnet resnet50 vgg19; do
-            slo=$(grep -o "\"name\": \"$w\", \"model\": \"[a-z0-9]*\", \"slo_ms\": [0-9.]*" \
-                  experiments/safeguard.json | sed 's/.*: //')
-            echo "# workload $w"
-            awk -F, -v w="$w" -v slo="$slo" \
-                'NR > 1 && $2 == w { print $1 + 1, $5, $7, slo }' \
-                "$d/run/timeseries.csv"
-            printf '\n\n'
-        done
-    } >"$d/fig17.dat"
-    draw fig17
+    e=experiments/fig17.json
+    # the paper's scenario with the slow-down its GPU showed, and the same
+    # run without it (--slowdown none replaces the experiment's)
+    "$bin" sim $e --out "$d/run" --quiet
+    "$bin" sim $e --slowdown none --out "$d/run-none" --quiet
+    python3 - "$d" "$commit" "$bin" $e <<'PY' >"$d/fig17.dat"
+import csv, json, sys
+d, commit, bin, exp = sys.argv[1:5]
+runs = [("run", "with the slow-down"), ("run-none", "without (--slowdown none)")]
+names = ["alexnet", "resnet50", "vgg19"]
+summ = json.load(open("%s/run/summary.json" % d))
+iv = summ["inputs"]["interval_s"]
+slo = {w["name"]: w["slo_ms"] for w in summ["workloads"]}
+slow = summ.get("slowdowns", [])
+rows = {}
+for r, _ in runs:
+    with open("%s/%s/timeseries.csv" % (d, r)) as f:
+        rows[r] = list(csv.DictReader(f))
+# the switch: the start of the first interval in which AlexNet's share
+# is not the planned one (the safeguard acted at its start, hot)
+a = [x for x in rows["run"] if x["workload"] == "alexnet"]
+switch = next((float(x["t_s"]) for x in a if x["share_pct"] != a[0]["share_pct"]), -1)
+print("# made by scripts/paper-figs.sh fig17, igniter %s:" % commit)
+print("# %s sim %s (simulated, deterministic), then the same with" % (bin, exp))
+print("# --slowdown none; slow-downs: %s" %
+      ", ".join("%s x%g from %g s" % (s["workload"], s["factor"], s["from_s"]) for s in slow))
+print("# interval %.6f s (the safeguard's control interval)" % iv)
+print("# switch_s %.6f (AlexNet's share changed by the safeguard; -1: never)" % switch)
+print("# second (end of the interval) p99_ms share_pct slo_ms; blocks:")
+print("# %s" % "; ".join("%d %s %s" % (i * len(names) + j, r, w)
+                         for i, (r, _) in enumerate(runs) for j, w in enumerate(names)))
+for r, what in runs:
+    for w in names:
+        print("# %s, %s" % (w, what))
+        for x in rows[r]:
+            if x["workload"] == w:
+                print("%.6f %s %s %g" % (float(x["t_s"]) + iv, x["p99_ms"], x["share_pct"], slo[w]))
+        print("\n")
+PY
+    sw=$(sed -n 's/^# switch_s \([-0-9.]*\).*/\1/p' "$d/fig17.dat")
+    fac=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1])).get('slowdowns', []); print(' '.join('%g' % x['factor'] for x in s))" "$d/run/summary.json")
+    draw fig17 "switch=$sw; factor='$fac'"
 }
 
 fig18() {

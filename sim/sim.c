@@ -18,6 +18,7 @@
  * rescaled, so back-to-back batches do not reschedule their neighbours.
  */
 #include "sim/sim.h"
+#include "sim/slowdown_int.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -27,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { EV_ARRIVAL, EV_DONE, EV_TIMEOUT, EV_RECONF };
+enum { EV_ARRIVAL, EV_DONE, EV_TIMEOUT, EV_RECONF, EV_SLOW };
 
 typedef struct ev {
     int64_t t;
@@ -103,6 +104,7 @@ typedef struct sim {
     ut_err rt_err;            /* a bad runtime change ends the run */
     trace_files *files;       /* replayed trace files, shared by streams */
     int rt_failed;
+    sim_slow slow;            /* slow-downs the planner did not predict */
 } sim;
 
 /* ---- event heap: (t, seq) min-heap --------------------------------------- */
@@ -244,6 +246,8 @@ static int try_dispatch(sim *s, int i, int64_t now)
     I->remaining = 1;
     I->dur_ns = 0;
     I->solo_ns = s->be->solo_ns(s->bs, i, k);
+    if (s->slow.factor)
+        I->solo_ns *= s->slow.factor[I->w];
     fe_rec_dispatch(&s->rec, I->w, I->cur, k, now);
     gpu_busy_change(s, I->gpu, +1, now);
     return 1;
@@ -708,6 +712,9 @@ static void run_loop(sim *s, int64_t *stopped_at)
         case EV_RECONF:
             reconf_done(s, (int)e.id, e.t);
             break;
+        case EV_SLOW:
+            sim_slow_update(&s->slow, &cfg->run, e.t);
+            break;
         }
     }
     *stopped_at = s->end_ns;
@@ -730,6 +737,7 @@ static void sim_free(sim *s)
         free(s->ws[w].inst);
     }
     trace_files_free(s->files);
+    sim_slow_free(&s->slow);
     fe_rec_free(&s->rec);
     if (s->ps)
         s->cfg->policy->runtime_free(s->ps);
@@ -857,6 +865,10 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     free(desc);
     if (rc < 0)
         return -1;
+    /* the slow-downs' edges first: at a tie they come before anything */
+    sim_slow_init(&s->slow, run, s->end_ns);
+    for (size_t k = 0; k < s->slow.nedges; k++)
+        push(&s->h, s->slow.edge_ns[k], EV_SLOW, (uint32_t)k, 0);
     for (size_t w = 0; w < s->nw; w++) {
         int64_t t = trace_gen_next(s->ws[w].gen);
         if (t < s->end_ns)
