@@ -334,9 +334,9 @@ static int solo_tables(const dv_raw *r, ut_buf *b, ut_err *err)
                     free(s);
                     return ut_errf(err, "%s:%d: solo.sms: expected at most "
                                    "%d partition sizes per model (the "
-                                   "measured tables' limit), got a %dth: %d",
-                                   r->path, x->line, MDL_MEAS_SHARES,
-                                   MDL_MEAS_SHARES + 1, x->sms);
+                                   "measured tables' limit), got one more: "
+                                   "%d", r->path, x->line, MDL_MEAS_SHARES,
+                                   x->sms);
                 }
                 sms_seen[nsh++] = s[i]->sms;
             }

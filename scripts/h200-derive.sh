@@ -8,4 +8,5 @@ set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat traces/h200/grid/raw-dense.jsonl traces/h200/raw.jsonl > "$tmp/raw.jsonl"
-${IGNITER:-build/igniter} derive "$tmp/raw.jsonl" --out traces/h200/dense --gpu H200
+${IGNITER:-build/igniter} derive "$tmp/raw.jsonl" --mps traces/h200/grid/raw-mps.jsonl \
+    --out traces/h200/dense --gpu H200

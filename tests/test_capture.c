@@ -580,14 +580,19 @@ static void test_derive_bad_raw(void **state)
     char want[64];
     snprintf(want, sizeof want, ":%zu: solo.mean_ms", lines + 1);
     bad_raw(u, want, "transfer time");
-    /* more partition sizes than the measured tables hold */
-    int k = snprintf(u, n + 1024, "%s", t);
-    static const int extra[5] = {8, 24, 40, 48, 56};
-    for (int i = 0; i < 5; i++)
-        k += snprintf(u + k, n + 1024 - (size_t)k, "{\"kind\":\"solo\","
+    /* more partition sizes than the measured tables hold: sizes 2, 10,
+     * 18, ... (none of the synthetic capture's) until one is too many */
+    free(u);
+    u = malloc(n + 4096);
+    int k = snprintf(u, n + 4096, "%s", t);
+    for (int i = 0; i < MDL_MEAS_SHARES; i++)
+        k += snprintf(u + k, n + 4096 - (size_t)k, "{\"kind\":\"solo\","
                       "\"model\":\"beta\",\"batch\":1,\"sms\":%d,"
-                      "\"mean_ms\":3,\"std_ms\":0}\n", extra[i]);
-    bad_raw(u, "solo.sms: expected at most 8 partition sizes", "got a 9th");
+                      "\"mean_ms\":3,\"std_ms\":0}\n", 2 + 8 * (i % 16) + i / 16);
+    char lim[64];
+    snprintf(lim, sizeof lim, "solo.sms: expected at most %d partition sizes",
+             MDL_MEAS_SHARES);
+    bad_raw(u, lim, "got one more");
     free(u);
     free(t);
     ut_err err;
