@@ -82,7 +82,7 @@ typedef struct lab_opts {
     double reconfig_delay_s;
     long long seed, queue_limit, trace_max;
     int for_serve;                   /* a real run: no back end, no
-                                        measured data, no runtime policy */
+                                        measured data */
     volatile sig_atomic_t *stop;
 } lab_opts;
 
@@ -105,9 +105,6 @@ typedef struct lab_prepared {
     pol_request req;
     fe_workload_cfg *wcfg;           /* e.wcfg, or one per plan workload */
     int own_wcfg;
-    /* serve only: the policy has a runtime hook that a real run does not
-     * apply (its first plan is served as it is) */
-    const char *runtime_dropped;
     char input_hash[17];
     sim_config cfg;                  /* cfg.run: the run itself */
 } lab_prepared;
