@@ -203,7 +203,9 @@ static size_t queue_pop(srv *s, slot *q)
 
 /* ---- one pass: one plan GPU --------------------------------------------- */
 
-static int launch(srv *s, slot *q, size_t li, int64_t now, ut_err *err)
+/* Starts a batch on slot q (device instance dk) if the batcher says so
+ * and nothing holds it: 1 started, 0 not, -1 a device error. */
+static int launch(srv *s, slot *q, size_t dk, int64_t now, ut_err *err)
 {
     if (q->busy || q->li < 0 || q->op || now < q->ready ||
         !s->rr[q->inst].active)
@@ -227,7 +229,7 @@ static int launch(srv *s, slot *q, size_t li, int64_t now, ut_err *err)
     q->busy = 1;
     q->batch = bi;
     s->st->launches++;
-    return s->c->dev->launch(s->c->dev->ud, li, k, err) < 0 ? -1 : 1;
+    return s->c->dev->launch(s->c->dev->ud, dk, k, err) < 0 ? -1 : 1;
 }
 
 static void done(srv *s, slot *q, int64_t now)
