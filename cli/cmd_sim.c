@@ -99,7 +99,15 @@ static const char serve_help[] =
     "  --max-delay-ms X    batcher's maximum queue delay (default SLO/2)\n"
     "  --queue-limit N     requests queued per instance before drops\n"
     "  --trace N           also write trace.json with at most N batches\n"
+    "  --reconfig-delay-s X  a runtime policy's change that is not hot\n"
+    "                      holds its instance at least X s (default: the\n"
+    "                      experiment's, else 0: only what the GPU takes)\n"
     "  --quiet             no table on standard output\n\n"
+    "A policy with a runtime hook (igniter-sg, gslice) is called every\n"
+    "interval as in igniter sim; its changes on the plan GPU being served are\n"
+    "made on the GPU (a new partition or MPS worker for the instance), the\n"
+    "others (another plan GPU, a new GPU) are logged as not applied. Every\n"
+    "change is a row of reconfig.csv, with the time the GPU took.\n\n"
     "Exit status: 0 complete; 130 interrupted (Ctrl-C: the results so far\n"
     "are written, \"complete\": false); 1 a device error during the run\n"
     "(the same); 2 bad input, before anything runs.\n";
@@ -285,7 +293,7 @@ static int run_verb(int argc, char **argv, int serve)
     };
     /* options of one verb only */
     static const int sim_only[] = {O_BACKEND, O_MEAS, O_SVC, O_SDIST,
-                                   O_RECONF, O_SLOW};
+                                   O_SLOW};
     static const int serve_only[] = {O_GPU, O_MDIR, O_POLL};
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
@@ -444,10 +452,6 @@ static int run_verb(int argc, char **argv, int serve)
         lab_prepared_free(&p);
         return cli_fail(verb, &err);
     }
-    if (p.runtime_dropped)
-        fprintf(stderr, "igniter serve: policy %s changes its plan at "
-                "run time in a simulation; here its first plan is "
-                "served as it is\n", p.runtime_dropped);
     /* the plan a policy made, printed after a good run */
     char *table = p.planned && !quiet ? pol_plan_table(&p.plan) : NULL;
     int rc = EXIT_BAD_INPUT;

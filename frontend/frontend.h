@@ -410,6 +410,16 @@ void fe_rec_unfinished(fe_rec *r, int w, int64_t t, int64_t end);
 void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count,
                           const int *batch);
 void fe_rec_interval_reset(fe_rec *r);
+/*
+ * What a policy's runtime hook is shown of each workload over the interval
+ * ending at r->next_iv (call it before fe_rec_interval_reset): obs[w], one
+ * per workload of r (r->nw), from that interval's counts and latencies;
+ * queued[w] is what waits in the workload's queues now (NULL: none). The
+ * names point into r->st. The one construction sim and serve share, so a
+ * policy sees the same numbers from either.
+ */
+void fe_rec_observe(const fe_rec *r, const uint64_t *queued,
+                    pol_observation *obs);
 
 /*
  * Writes summary.json, workloads.csv and cdf.csv of a finished run into

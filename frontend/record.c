@@ -231,6 +231,29 @@ void fe_rec_interval_rows(fe_rec *r, const double *share, const int *count,
     }
 }
 
+void fe_rec_observe(const fe_rec *r, const uint64_t *queued,
+                    pol_observation *obs)
+{
+    double len_s = (double)r->iv_ns / 1e9;
+    for (size_t w = 0; w < r->nw; w++) {
+        const fe_rec_iv *iv = &r->iv[w];
+        pol_observation *o = &obs[w];
+        memset(o, 0, sizeof *o);
+        o->name = r->st[w].name;
+        o->slo_ms = r->st[w].slo_ms;
+        o->arrival_rps = (double)iv->arr / len_s;
+        o->p99_ms = (double)fe_hist_quantile(&iv->h, 0.99) / 1e6;
+        o->mean_ms = fe_hist_mean(&iv->h) / 1e6;
+        o->completed = iv->done;
+        o->violations = iv->viol;
+        o->dropped = iv->drop;
+        o->violation_pct = iv->done ? 100.0 * (double)iv->viol /
+                                          (double)iv->done
+                                    : 0;
+        o->queued = queued ? queued[w] : 0;
+    }
+}
+
 void fe_rec_interval_reset(fe_rec *r)
 {
     for (size_t w = 0; w < r->nw; w++) {

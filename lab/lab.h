@@ -90,7 +90,7 @@ typedef struct lab_opts {
     const char *const *slowdowns;
     size_t nslowdowns;
     int for_serve;                   /* a real run: no back end, no
-                                        measured data, no runtime policy */
+                                        measured data */
     volatile sig_atomic_t *stop;
 } lab_opts;
 
@@ -113,9 +113,6 @@ typedef struct lab_prepared {
     pol_request req;
     fe_workload_cfg *wcfg;           /* e.wcfg, or one per plan workload */
     int own_wcfg;
-    /* serve only: the policy has a runtime hook that a real run does not
-     * apply (its first plan is served as it is) */
-    const char *runtime_dropped;
     char input_hash[17];
     char *slow_json;                 /* the slow-downs for summary.json, or
                                         NULL */

@@ -186,10 +186,6 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
         }
         p->planned = 1;
         policy = pol_find(e->policy);
-        if (o->for_serve && policy && policy->runtime) {
-            p->runtime_dropped = policy->name;
-            policy = NULL;
-        }
     }
     size_t nw;
     if (exp_path) {
@@ -299,8 +295,13 @@ int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
         srv_gpu_unload(lib);
         return -2;
     }
+    /* a runtime hook's changes: the least hold is the one asked for
+     * (--reconfig-delay-s, the experiment's), else only what the device
+     * takes */
     srv_config sc = {&p->cfg.run, dev, &srv_clock_monotonic, so->poll_ns,
-                     so->only_gpu, mech, so->progress};
+                     so->only_gpu, mech, so->progress, p->cfg.policy,
+                     p->cfg.req, p->cfg.reconfig_delay_s >= 0
+                                     ? p->cfg.reconfig_delay_s : 0};
     int rc = srv_run(&sc, out_dir, res, st, err);
     gpu->device_free(dev);
     srv_gpu_unload(lib);

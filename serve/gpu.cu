@@ -20,6 +20,16 @@
  * standard input, runs it, and answers "done GPU_MS"; the engine's poll
  * reads its answers without blocking. A worker that dies
  * is an error naming it; the workers end when their input closes.
+ *
+ * A runtime hook's change (srv_device.reconfigure, called by serve only
+ * when the instance has no batch running) reopens that one instance and
+ * leaves the others running: green contexts free its runner and
+ * partition, make a partition of the new share's SMs in groups no other
+ * instance uses (first fit; an error when no run of free groups is long
+ * enough) and a new runner, warmed on every batch size as at the start;
+ * MPS ends its worker and starts one at the new thread percentage, ready
+ * when it says so. Serve measures how long that takes: the instance's
+ * downtime.
  */
 #include "capture/capture.h"
 #include "serve/serve.h"
@@ -50,7 +60,16 @@ typedef struct gdev {
     cap_partition **part;
     cap_runner **run;
     cap_graph *graph;
+    int *g0, *ng;                 /* each partition's SM groups: the first
+                                     and how many (0: the primary context,
+                                     or stopped) */
 } gdev;
+
+/* The SM group of green contexts (gpu_sms's rounding). */
+static int sm_group(const gdev *d)
+{
+    return d->info.partition_align_sms > 0 ? d->info.partition_align_sms : 8;
+}
 
 /* SMs per instance of plan GPU g; -1 for a lone instance of 100 %. */
 static int gpu_sms(const gdev *d, const pol_gpu *g, size_t gi, int *sms,
@@ -132,10 +151,179 @@ static void dev_close(void *ud)
         cap_partitions_free(d->part, d->n);
     free(d->run);
     free(d->graph);
+    free(d->g0);
+    free(d->ng);
     d->part = NULL;
     d->run = NULL;
     d->graph = NULL;
+    d->g0 = d->ng = NULL;
     d->n = 0;
+}
+
+/* Frees one partition of d->part (cap_partitions_free takes an array). */
+static void free_one_partition(cap_partition *p)
+{
+    if (!p)
+        return;
+    cap_partition **one = (cap_partition **)ut_xcalloc(1, sizeof *one);
+    one[0] = p;
+    cap_partitions_free(one, 1);
+}
+
+/* The graph and runner of instance k on its partition, warmed on every
+ * batch size the batcher may release (algorithms found and graphs
+ * captured now, then one run of each, not timed). */
+static int start_runner(gdev *d, size_t k, const pol_instance *pi, size_t gi,
+                        int sms, ut_err *err)
+{
+    double t0 = cap_now();
+    cap_runner_opts o;
+    cap_runner_defaults(&o);
+    o.max_batch = pi->batch;
+    o.attn_ref = 0;
+    int rc = load_graph(d->models_dir, pi->model, gi, k, &d->graph[k], err);
+    if (rc == 0)
+        rc = cap_partition_use(d->part[k], err);
+    if (rc == 0)
+        rc = cap_runner_new(&d->graph[k], &o, &d->run[k], err);
+    for (int b = 1; b <= pi->batch && rc == 0; b++) {
+        rc = cap_runner_prepare(d->run[k], b, err);
+        if (rc == 0)
+            rc = cap_runner_enqueue(d->run[k], b, err);
+        if (rc == 0)
+            rc = cap_runner_wait(d->run[k], NULL, err);
+    }
+    if (rc < 0)   /* serve names the plan GPU; the device, the instance */
+        return ut_errprefix(err, "%s (%s, batch %d, %d SMs)", pi->name,
+                            pi->model, pi->batch,
+                            sms < 0 ? d->info.sm_count : sms);
+    if (d->verbose)
+        fprintf(stderr, "igniter serve:   %s: %s, batch %d, %d SMs, "
+                "ready in %.1f s\n", pi->name, pi->model, pi->batch,
+                cap_partition_sms(d->part[k]), cap_now() - t0);
+    return 0;
+}
+
+/* Stops instance k for good: its runner, graph and partition. */
+static void stop_instance(gdev *d, size_t k)
+{
+    if (d->run[k]) {
+        cap_partition_use(d->part[k], NULL);
+        cap_runner_free(d->run[k]);
+        d->run[k] = NULL;
+    }
+    cap_graph_free(&d->graph[k]);
+    free_one_partition(d->part[k]);
+    d->part[k] = NULL;
+    d->g0[k] = d->ng[k] = 0;
+}
+
+/*
+ * A runtime change of instance i (one past the last: a new one; pi NULL:
+ * stop it). The new partition takes the first run of SM groups no other
+ * instance uses; cap_partitions_new only hands out groups from the first
+ * one, so a run starting at group a is made as two partitions, the first
+ * of a groups freed at once. A lone instance of 100 % gets the primary
+ * context, as at the start. The others keep running.
+ */
+static int dev_reconfigure(void *ud, size_t i, const pol_instance *pi,
+                           ut_err *err)
+{
+    gdev *d = (gdev *)ud;
+    if (i > d->n)
+        return ut_errf(err, "instance %zu: expected at most %zu", i, d->n);
+    if (i == d->n) {
+        if (!pi)
+            return 0;
+        size_t n = d->n + 1;
+        d->part = (cap_partition **)ut_xrealloc(d->part, n * sizeof *d->part);
+        d->run = (cap_runner **)ut_xrealloc(d->run, n * sizeof *d->run);
+        d->graph = (cap_graph *)ut_xrealloc(d->graph, n * sizeof *d->graph);
+        d->g0 = (int *)ut_xrealloc(d->g0, n * sizeof *d->g0);
+        d->ng = (int *)ut_xrealloc(d->ng, n * sizeof *d->ng);
+        d->part[i] = NULL;
+        d->run[i] = NULL;
+        memset(&d->graph[i], 0, sizeof d->graph[i]);
+        d->g0[i] = d->ng[i] = 0;
+        d->n = n;
+    } else {
+        stop_instance(d, i);   /* serve calls between its batches */
+    }
+    if (!pi)
+        return 0;
+    double share = pi->share_pct;
+    if (!(share > 0) || share > 100 + 1e-9)
+        return ut_errf(err, "%s: share_pct: expected (0, 100], got %g",
+                       pi->name, share);
+    int alone = 1;
+    for (size_t k = 0; k < d->n; k++)
+        alone &= k == i || !d->run[k];
+    int group = sm_group(d), sms = -1, a = 0, k_groups = 0;
+    if (!(alone && share > 100 - 1e-6)) {
+        sms = (int)ceil(share * d->info.sm_count / 100 - 1e-6);
+        sms = (sms + group - 1) / group * group;
+        if (sms < d->info.min_partition_sms)
+            sms = d->info.min_partition_sms;
+        k_groups = (sms + group - 1) / group;
+        int total = d->info.partition_sms / group;
+        unsigned char *used = (unsigned char *)ut_xcalloc(
+            (size_t)(total > 0 ? total : 1), 1);
+        int primary = 0;
+        for (size_t k = 0; k < d->n; k++) {
+            if (k == i || !d->run[k])
+                continue;
+            primary |= d->ng[k] == 0;
+            for (int q = d->g0[k]; q < d->g0[k] + d->ng[k] && q < total; q++)
+                used[q] = 1;
+        }
+        int run = 0;
+        a = -1;
+        for (int q = 0; q < total && a < 0; q++) {
+            run = used[q] ? 0 : run + 1;
+            if (run == k_groups)
+                a = q - k_groups + 1;
+        }
+        free(used);
+        if (primary)
+            return ut_errf(err, "%s: another instance has the whole GPU",
+                           pi->name);
+        if (a < 0)
+            return ut_errf(err, "%s: %d SMs (%d groups of %d) do not fit "
+                           "in one run of the groups the other instances "
+                           "leave free (%d groups in all)", pi->name, sms,
+                           k_groups, group, total);
+    }
+    cap_partition **p = NULL;
+    int rc;
+    if (sms < 0) {
+        int whole = -1;
+        rc = cap_partitions_new(&whole, 1, &p, err);
+    } else if (a == 0) {
+        rc = cap_partitions_new(&sms, 1, &p, err);
+    } else {
+        int two[2] = {a * group, sms};
+        rc = cap_partitions_new(two, 2, &p, err);
+        if (rc == 0) {
+            free_one_partition(p[0]);
+            p[0] = p[1];
+        }
+    }
+    if (rc < 0)
+        return ut_errprefix(err, "%s", pi->name);
+    d->part[i] = p[0];
+    free(p);
+    d->g0[i] = sms < 0 ? 0 : a;
+    d->ng[i] = sms < 0 ? 0 : k_groups;
+    if (start_runner(d, i, pi, 0, sms, err) < 0) {
+        stop_instance(d, i);
+        return -1;
+    }
+    if (d->algo_cache[0]) {
+        ut_err e2;
+        if (cap_algo_cache_save(d->algo_cache, &e2) < 0)
+            fprintf(stderr, "igniter serve: %s (not kept)\n", e2.msg);
+    }
+    return 0;
 }
 
 static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
@@ -145,6 +333,8 @@ static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
     int *sms = (int *)ut_xcalloc(n ? n : 1, sizeof *sms);
     d->run = (cap_runner **)ut_xcalloc(n ? n : 1, sizeof *d->run);
     d->graph = (cap_graph *)ut_xcalloc(n ? n : 1, sizeof *d->graph);
+    d->g0 = (int *)ut_xcalloc(n ? n : 1, sizeof *d->g0);
+    d->ng = (int *)ut_xcalloc(n ? n : 1, sizeof *d->ng);
     d->n = n;
     int rc = gpu_sms(d, g, gi, sms, err);
     if (rc == 0)
@@ -153,39 +343,15 @@ static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
         d->part = NULL;
         goto out;
     }
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        const pol_instance *pi = &g->inst[k];
-        double t0 = cap_now();
-        cap_runner_opts o;
-        cap_runner_defaults(&o);
-        o.max_batch = pi->batch;
-        o.attn_ref = 0;
-        rc = load_graph(d->models_dir, pi->model, gi, k, &d->graph[k], err);
-        if (rc == 0)
-            rc = cap_partition_use(d->part[k], err);
-        if (rc == 0)
-            rc = cap_runner_new(&d->graph[k], &o, &d->run[k], err);
-        /* every batch size the batcher may release: algorithms found and
-         * graphs captured now, then one run of each, not timed */
-        for (int b = 1; b <= pi->batch && rc == 0; b++) {
-            rc = cap_runner_prepare(d->run[k], b, err);
-            if (rc == 0)
-                rc = cap_runner_enqueue(d->run[k], b, err);
-            if (rc == 0)
-                rc = cap_runner_wait(d->run[k], NULL, err);
-        }
-        if (rc < 0) {
-            /* serve names the plan GPU; the device, the instance */
-            ut_errprefix(err, "%s (%s, batch %d, %d SMs)",
-                         pi->name, pi->model, pi->batch,
-                         sms[k] < 0 ? d->info.sm_count : sms[k]);
-            break;
-        }
-        if (d->verbose)
-            fprintf(stderr, "igniter serve:   %s: %s, batch %d, %d SMs, "
-                    "ready in %.1f s\n", pi->name, pi->model, pi->batch,
-                    cap_partition_sms(d->part[k]), cap_now() - t0);
+    /* the partitions took their groups in order (cap_partitions_new) */
+    for (size_t k = 0, next = 0; k < n; k++) {
+        int group = sm_group(d);
+        d->g0[k] = (int)next;
+        d->ng[k] = sms[k] < 0 ? 0 : (sms[k] + group - 1) / group;
+        next += (size_t)d->ng[k];
     }
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = start_runner(d, k, &g->inst[k], gi, sms[k], err);
     if (rc == 0 && d->algo_cache[0]) {
         ut_err e2;
         if (cap_algo_cache_save(d->algo_cache, &e2) < 0)
@@ -276,20 +442,13 @@ static int m_dead(mworker *w, const char *line, ut_err *err)
                    st > 128 ? st - 128 : st);
 }
 
+static void m_stop(mdev *d, size_t k);
+
 static void m_close(void *ud)
 {
     mdev *d = (mdev *)ud;
-    for (size_t i = 0; i < d->n; i++) {
-        mworker *w = &d->w[i];
-        if (w->c.pid <= 0)
-            continue;
-        if (w->c.in >= 0) {
-            close(w->c.in);
-            w->c.in = -1;
-        }
-        int st;
-        cap_child_wait_timeout(&w->c, 10, &st);
-    }
+    for (size_t i = 0; i < d->n; i++)
+        m_stop(d, i);
     free(d->w);
     d->w = NULL;
     d->n = 0;
@@ -314,6 +473,58 @@ static int m_check(void *ud, const pol_plan *p, ut_err *err)
     return 0;
 }
 
+/* Starts worker k of instance pi (not waiting for it to be ready). */
+static int m_spawn(mdev *d, size_t k, const pol_instance *pi, ut_err *err)
+{
+    mworker *w = &d->w[k];
+    memset(w, 0, sizeof *w);
+    w->c.pid = 0;
+    w->c.in = -1;
+    snprintf(w->what, sizeof w->what, "%s (%s)", pi->name, pi->model);
+    char batch[16];
+    snprintf(batch, sizeof batch, "%d", pi->batch);
+    const char *argv[] = {d->self, "worker", "--model", pi->model,
+                          "--batch", batch, "--models-dir",
+                          d->models_dir, NULL};
+    int rc = cap_mps_client_spawn((char *const *)argv, pi->share_pct, 1,
+                                  &w->c, err);
+    if (rc == 0)
+        fcntl(fileno(w->c.out), F_SETFL,
+              fcntl(fileno(w->c.out), F_GETFL) | O_NONBLOCK);
+    return rc;
+}
+
+/* Waits (from t0, at most 600 s) for worker k's "ready" line, into line. */
+static int m_ready(mdev *d, size_t k, double t0, char *line, size_t n,
+                   ut_err *err)
+{
+    mworker *w = &d->w[k];
+    int got;
+    while ((got = m_line(w, line, n)) == 0) {
+        if (cap_now() - t0 > 600)
+            return ut_errf(err, "worker %s: not ready after 600 s", w->what);
+        struct pollfd pf = {fileno(w->c.out), POLLIN, 0};
+        poll(&pf, 1, 200);
+    }
+    if (got < 0 || strncmp(line, "ready ", 6))
+        return m_dead(w, got < 0 ? NULL : line, err);
+    return 0;
+}
+
+/* Ends worker k (its input closed; it finishes what it runs). */
+static void m_stop(mdev *d, size_t k)
+{
+    mworker *w = &d->w[k];
+    if (w->c.pid <= 0)
+        return;
+    if (w->c.in >= 0) {
+        close(w->c.in);
+        w->c.in = -1;
+    }
+    int st;
+    cap_child_wait_timeout(&w->c, 10, &st);
+}
+
 static int m_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
 {
     mdev *d = (mdev *)ud;
@@ -324,45 +535,18 @@ static int m_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
     }
     d->n = g->n;
     d->w = (mworker *)ut_xcalloc(g->n ? g->n : 1, sizeof *d->w);
+    for (size_t k = 0; k < g->n; k++)
+        d->w[k].c.in = -1;
     int rc = 0;
-    for (size_t k = 0; k < g->n && rc == 0; k++) {
-        const pol_instance *pi = &g->inst[k];
-        mworker *w = &d->w[k];
-        w->c.pid = 0;
-        w->c.in = -1;
-        snprintf(w->what, sizeof w->what, "%s (%s)", pi->name, pi->model);
-        char batch[16];
-        snprintf(batch, sizeof batch, "%d", pi->batch);
-        const char *argv[] = {d->self, "worker", "--model", pi->model,
-                              "--batch", batch, "--models-dir",
-                              d->models_dir, NULL};
-        rc = cap_mps_client_spawn((char *const *)argv, pi->share_pct, 1,
-                                  &w->c, err);
-        if (rc == 0)
-            fcntl(fileno(w->c.out), F_SETFL,
-                  fcntl(fileno(w->c.out), F_GETFL) | O_NONBLOCK);
-    }
+    for (size_t k = 0; k < g->n && rc == 0; k++)
+        rc = m_spawn(d, k, &g->inst[k], err);
     /* every worker prepares its batch sizes at once; each says "ready" */
     double t0 = cap_now();
     for (size_t k = 0; k < g->n && rc == 0; k++) {
-        mworker *w = &d->w[k];
         char line[512];
-        int got;
-        while ((got = m_line(w, line, sizeof line)) == 0) {
-            if (cap_now() - t0 > 600) {
-                rc = ut_errf(err, "worker %s: not ready after 600 s",
-                             w->what);
-                break;
-            }
-            struct pollfd pf = {fileno(w->c.out), POLLIN, 0};
-            poll(&pf, 1, 200);
-        }
+        rc = m_ready(d, k, t0, line, sizeof line, err);
         if (rc)
             break;
-        if (got < 0 || strncmp(line, "ready ", 6)) {
-            rc = m_dead(w, got < 0 ? NULL : line, err);
-            break;
-        }
         if (k == 0 && gi == 0) {
             /* "ready SMS|VERSIONS|GPU NAME" */
             char *v = strchr(line + 6, '|');
@@ -375,13 +559,50 @@ static int m_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
         }
         if (d->verbose)
             fprintf(stderr, "igniter serve:   %s: batch %d, %d %% of the "
-                    "threads, ready after %.1f s\n", w->what,
+                    "threads, ready after %.1f s\n", d->w[k].what,
                     g->inst[k].batch, (int)lround(g->inst[k].share_pct),
                     cap_now() - t0);
     }
     if (rc < 0)   /* serve names the plan GPU in the message */
         m_close(d);
     return rc;
+}
+
+/* A runtime change: worker i ends and one at the new thread percentage
+ * and batch takes its place (one past the last: a new worker; pi NULL:
+ * it only ends). */
+static int m_reconfigure(void *ud, size_t i, const pol_instance *pi,
+                         ut_err *err)
+{
+    mdev *d = (mdev *)ud;
+    if (i > d->n)
+        return ut_errf(err, "instance %zu: expected at most %zu", i, d->n);
+    if (i == d->n) {
+        if (!pi)
+            return 0;
+        d->w = (mworker *)ut_xrealloc(d->w, (d->n + 1) * sizeof *d->w);
+        memset(&d->w[i], 0, sizeof d->w[i]);
+        d->w[i].c.in = -1;
+        d->n++;
+    } else {
+        m_stop(d, i);
+    }
+    if (!pi)
+        return 0;
+    if (!(pi->share_pct >= 1) || pi->share_pct > 100 + 1e-9)
+        return ut_errf(err, "%s: share_pct: expected an MPS thread "
+                       "percentage in [1, 100], got %g", pi->name,
+                       pi->share_pct);
+    double t0 = cap_now();
+    char line[512];
+    if (m_spawn(d, i, pi, err) < 0 ||
+        m_ready(d, i, t0, line, sizeof line, err) < 0)
+        return -1;
+    if (d->verbose)
+        fprintf(stderr, "igniter serve:   %s: batch %d, %g %% of the "
+                "threads, ready after %.1f s (runtime change)\n",
+                d->w[i].what, pi->batch, pi->share_pct, cap_now() - t0);
+    return 0;
 }
 
 static int m_launch(void *ud, size_t i, int k, ut_err *err)
@@ -433,7 +654,7 @@ static int mps_device_new(const srv_gpu_opts *o, srv_device **out,
              o->models_dir ? o->models_dir : "capture/models");
     d->verbose = o->verbose;
     d->dev = srv_device{d->name, m_check, m_open, m_launch, m_poll, m_close,
-                        d};
+                        m_reconfigure, d};
     *out = &d->dev;
     return 0;
 }
@@ -480,7 +701,7 @@ extern "C" int srv_gpu_device_new(const srv_gpu_opts *o, srv_device **out,
                     "%s\n", n, d->algo_cache);
     }
     d->dev = srv_device{d->name, dev_check, dev_open, dev_launch, dev_poll,
-                        dev_close, d};
+                        dev_close, dev_reconfigure, d};
     *out = &d->dev;
     return 0;
 }

@@ -54,6 +54,18 @@ typedef struct srv_device {
     int (*poll)(void *ud, size_t i, ut_err *err);
     /* Stops the open GPU's instances (after their batches end). */
     void (*close)(void *ud);
+    /* Optional; needed only for a policy with a runtime hook. Changes
+     * instance i of the open GPU, which has no batch running, to the
+     * settings of *pi (its model, share and batch): a new partition or
+     * worker of the new share, ready for batches of 1..pi->batch when it
+     * returns. i one past the last instance ever opened adds an instance;
+     * pi NULL stops instance i for good. Indices never shift: a stopped
+     * instance keeps its number, unused. Blocks for as long as the change
+     * really takes (the engine measures it); -1 with err (a share the
+     * device cannot give, out of memory), which ends the run as a device
+     * error. */
+    int (*reconfigure)(void *ud, size_t i, const pol_instance *pi,
+                       ut_err *err);
     void *ud;
 } srv_device;
 
@@ -68,6 +80,14 @@ typedef struct srv_config {
     int only_gpu;               /* < 0: every plan GPU in turn */
     const char *mechanism;      /* "green" or "mps", recorded */
     FILE *progress;             /* a line per pass and at the end */
+    /* A policy with a runtime hook (NULL: the plan is served as it is),
+     * the request it planned from (its workloads in order), and the
+     * least time an instance serves nothing after a change that is not
+     * hot, from the control time, s (as the simulator's
+     * reconfig_delay_s; 0: only what the device takes). See srv_run. */
+    const pol_ops *policy;
+    const pol_request *req;
+    double reconfig_delay_s;
 } srv_config;
 
 /* What the host loop itself did, beside the requests' statistics. */
@@ -77,6 +97,9 @@ typedef struct srv_stats {
                                    caller frees it (fe_hist_free) when
                                    srv_run returns 0 or more */
     uint64_t launches;
+    size_t reconfigs;           /* runtime changes applied */
+    size_t not_applied;         /* runtime changes serve could not apply
+                                   (logged in reconfig.csv) */
     int error;                  /* a pass ended on a device error */
     char error_msg[UT_ERR_MAX];
 } srv_stats;
@@ -95,6 +118,40 @@ typedef struct srv_stats {
  */
 int srv_run(const srv_config *cfg, const char *out_dir, fe_result *res,
             srv_stats *st, ut_err *err);
+
+/*
+ * A policy's runtime hook (cfg->policy with runtime != NULL): every pass
+ * makes the policy's runtime state afresh (runtime_new on the plan) and
+ * calls the hook at every control interval (interval_s) with the same
+ * observations the simulator gives (fe_rec_observe: the interval's
+ * arrivals, P99, violations, drops; what is queued now) and the pass's
+ * live plan, then applies each change as the simulator does:
+ *   SET     on the GPU being served: the instance keeps its queue (routing
+ *           still sends it requests) and launches nothing until the change
+ *           is done: after its running batch ends, the device reconfigures
+ *           it (dev->reconfigure), and it serves again at the later of
+ *           that and the control time + reconfig_delay_s (hot changes:
+ *           + 0);
+ *   ADD     on the GPU being served: a new device instance, which joins
+ *           routing at the later of its start and the control time +
+ *           reconfig_delay_s (hot: + 0);
+ *   REMOVE  on the GPU being served: it leaves routing at once, its queue
+ *           goes to the workload's other instances (fe_batcher_requeue's
+ *           order), its running batch ends, then its device instance
+ *           stops.
+ * What a one-GPU machine cannot do is not applied, and logged so: a
+ * change on another plan GPU than the pass's, an ADD on a new GPU, a
+ * REMOVE of a workload that has instances on other plan GPUs (its queue
+ * would go to a GPU this pass does not run). A change that breaks a
+ * plan's invariants (the simulator's checks, and batches of at most 64)
+ * ends the run as an error. Every change, applied or not, is a row of
+ * reconfig.csv (control time, GPU, instance, workload, kind, old and new
+ * share and batch, the device's time to make it, when the instance served
+ * again); summary.json's "serve" member counts them ("runtime"). With
+ * the fake device and clock of the tests, a one-GPU plan gives exactly
+ * what `igniter sim` gives with the fixed back end and the same delay.
+ * On a plan of several GPUs each pass sees only its own GPU's requests.
+ */
 
 /* ---- the GPU device (serve/gpu.cu, build/libigniter-gpu.so) ------------- */
 
@@ -139,8 +196,9 @@ typedef void (*srv_gpu_device_free_fn)(srv_device *);
  * come first and never move, so any version's table reads that far.
  *   0  no table: two bare functions, cap_serve_device_new and _free
  *   1  this table
+ *   2  srv_device.reconfigure (a runtime hook's changes)
  */
-#define SRV_GPU_PLUGIN_VERSION 1
+#define SRV_GPU_PLUGIN_VERSION 2
 #define SRV_GPU_PLUGIN_SYMBOL "srv_gpu_plugin_export"
 
 typedef struct srv_gpu_plugin {

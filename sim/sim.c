@@ -638,25 +638,12 @@ static void control(sim *s, int64_t t)
     if (!s->ps || s->rt_failed)
         return;
     pol_observation *obs = ut_xcalloc(s->nw, sizeof *obs);
-    double len_s = (double)s->iv_ns / 1e9;
-    for (size_t w = 0; w < s->nw; w++) {
-        const wstate *ws = &s->ws[w];
-        const fe_rec_iv *iv = &s->rec.iv[w];
-        pol_observation *o = &obs[w];
-        o->name = s->st[w].name;
-        o->slo_ms = s->st[w].slo_ms;
-        o->arrival_rps = (double)iv->arr / len_s;
-        o->p99_ms = (double)fe_hist_quantile(&iv->h, 0.99) / 1e6;
-        o->mean_ms = fe_hist_mean(&iv->h) / 1e6;
-        o->completed = iv->done;
-        o->violations = iv->viol;
-        o->dropped = iv->drop;
-        o->violation_pct = iv->done ? 100.0 * (double)iv->viol /
-                                          (double)iv->done
-                                    : 0;
-        for (size_t j = 0; j < ws->ninst; j++)
-            o->queued += s->in[ws->inst[j]].q.len;
-    }
+    uint64_t *queued = ut_xcalloc(s->nw, sizeof *queued);
+    for (size_t w = 0; w < s->nw; w++)
+        for (size_t j = 0; j < s->ws[w].ninst; j++)
+            queued[w] += s->in[s->ws[w].inst[j]].q.len;
+    fe_rec_observe(&s->rec, queued, obs);
+    free(queued);
     pol_reconfig out[POL_MAX_RECONF];
     size_t n = 0;
     s->cfg->policy->runtime(s->ps, (double)t / 1e9, &s->live, obs, s->nw,

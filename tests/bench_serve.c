@@ -92,8 +92,10 @@ static void run(double total_rps, double seconds)
     sim_config c;
     tu_sim_config(&c, &p, NULL, NULL, w, NI, seconds, 1);
     dev d;
-    srv_device sd = {"bench", NULL, d_open, d_launch, d_poll, d_close, &d};
-    srv_config sc = {&c.run, &sd, &srv_clock_monotonic, 0, -1, "bench", NULL};
+    srv_device sd = {"bench", NULL, d_open, d_launch, d_poll, d_close, NULL,
+                     &d};
+    srv_config sc = {&c.run, &sd, &srv_clock_monotonic, 0, -1, "bench", NULL,
+                     NULL, NULL, 0};
     fe_result r;
     srv_stats st;
     ut_err err;

@@ -176,7 +176,7 @@ static void cfg_of(sim_config *c, const tplan *t, double dur, double warm)
 static srv_device fake_dev(fake *f)
 {
     srv_device d = {"fake device", f_check, f_open, f_launch, f_poll, f_close,
-                    f};
+                    NULL, f};
     return d;
 }
 
@@ -186,7 +186,8 @@ static int srv_go(const sim_config *c, fake *f, const char *out,
     srv_device d = fake_dev(f);
     srv_clock clk = {f_now, f_wait, f};
     /* a long poll: the fake clock itself stops at each completion */
-    srv_config sc = {&c->run, &d, &clk, 1000000000, -1, "fake", NULL};
+    srv_config sc = {&c->run, &d, &clk, 1000000000, -1, "fake", NULL, NULL,
+                     NULL, 0};
     return srv_run(&sc, out, r, st, err);
 }
 
