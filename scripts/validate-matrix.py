@@ -30,6 +30,8 @@ import sys
 import tempfile
 
 IGNITER = os.environ.get("IGNITER", "build/igniter")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import calibrate  # noqa: E402  (scripts/calibrate.py, beside this file)
 
 
 def die(msg):
@@ -126,19 +128,99 @@ def err_pct(sim, real):
     return 100.0 * (sim - real) / real
 
 
+def calibrated_dir(mech):
+    return "sim-calibrated" + ("-mps" if mech == "mps" else "")
+
+
+def cmd_calibrate(out, measured, plans):
+    rows = []
+    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
+        base = os.path.join(out, rdir)
+        if not os.path.isdir(base):
+            continue
+        cache = {}
+        for run in sorted(os.listdir(base)):
+            rs = os.path.join(base, run, "summary.json")
+            if not os.path.exists(rs) or not load_json(rs).get("complete"):
+                continue
+            plan, arr = run.rsplit("-", 1)
+            tpl = plan.rsplit("-l", 1)[0]
+            ref = "%s-l50-poisson" % tpl
+            if tpl not in cache:
+                rr = os.path.join(base, ref)
+                sr = os.path.join(out, "sim-measured", ref)
+                if not os.path.exists(os.path.join(sr, "summary.json")):
+                    die("%s: no simulation of the calibration run %s "
+                        "(scripts/validate.sh OUT sim first)" % (sr, ref))
+                cache[tpl] = calibrate.factors(rr, sr)
+                rows += [[mech, tpl, k, "%.4f" % v]
+                         for k, v in cache[tpl].items()]
+            inp = load_json(rs)["inputs"]
+            spec = "poisson" if arr == "poisson" else \
+                "replay:traces/azure/azure-llm-2023-code.csv:loop"
+            d = os.path.join(out, calibrated_dir(mech), run)
+            args = [IGNITER, "sim", "--plan",
+                    os.path.join(plans, plan + ".json"),
+                    "--duration-s", "%g" % inp["duration_s"],
+                    "--warmup-s", "%g" % inp["warmup_s"],
+                    "--seed", "%d" % inp["seed"], "--arrivals", spec,
+                    "--trace", "2000", "--quiet", "--backend", "measured",
+                    "--measured", measured, "--out", d]
+            for k, v in cache[tpl].items():
+                args += ["--slowdown", "%s:%.4f" % (k, v)]
+            r = subprocess.run(args, capture_output=True, text=True)
+            if r.returncode:
+                die("igniter sim of %s failed: %s" % (run, r.stderr))
+    with open(os.path.join(out, "calibration.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["mechanism", "template", "workload", "factor"])
+        w.writerows(rows)
+
+
+def cmd_ab(d):
+    rows = []
+    for mech in ("green", "mps"):
+        a, b = os.path.join(d, mech + "-with"), os.path.join(d, mech + "-own")
+        if not os.path.isdir(a) or not os.path.isdir(b):
+            continue
+        for run in sorted(set(os.listdir(a)) & set(os.listdir(b))):
+            x = {w["name"]: w for w in
+                 load_json(os.path.join(a, run, "summary.json"))["workloads"]}
+            y = {w["name"]: w for w in
+                 load_json(os.path.join(b, run, "summary.json"))["workloads"]}
+            for k in x:
+                sw, so = x[k]["mean_service_ms"], y[k]["mean_service_ms"]
+                rows.append([mech, run, k, "%.6f" % sw, "%.6f" % so,
+                             "%.2f" % (100.0 * (so - sw) / sw)])
+    if not rows:
+        die("%s: no run in both M-with/ and M-own/" % d)
+    with open(os.path.join(d, "algos-ab.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["mechanism", "run", "workload", "with_file_service_ms",
+                    "own_search_service_ms", "difference_pct"])
+        w.writerows(rows)
+    for mech in ("green", "mps"):
+        v = [abs(float(r[5])) for r in rows if r[0] == mech]
+        if v:
+            print("%s: %d workloads, own search against the file: mean "
+                  "|difference| %.2f %%, largest %.2f %%" %
+                  (mech, len(v), sum(v) / len(v), max(v)))
+
+
 def cmd_table(out):
     rows = []
     for mech, rdir in (("green", "real"), ("mps", "real-mps")):
         base = os.path.join(out, rdir)
         if not os.path.isdir(base):
             continue
-        for run in sorted(os.listdir(base)):
+        sources = [("green", "sim-measured")]
+        if mech == "mps":
+            sources.append(("mps", "sim-measured-mps"))
+        sources.append(("calibrated", calibrated_dir(mech)))
+        for run, (sim_data, sdir) in [(r, x) for r in sorted(os.listdir(base))
+                                      for x in sources]:
             rs = os.path.join(base, run, "summary.json")
-            ss = os.path.join(out, "sim-measured", run, "summary.json")
-            sim_data = "green"
-            sm = os.path.join(out, "sim-measured-mps", run, "summary.json")
-            if mech == "mps" and os.path.exists(sm):
-                ss, sim_data = sm, "mps"
+            ss = os.path.join(out, sdir, run, "summary.json")
             if not os.path.exists(rs) or not os.path.exists(ss):
                 continue
             r, s = load_json(rs), load_json(ss)
@@ -230,9 +312,14 @@ def main(argv):
         cmd_plans(argv[2], argv[3], tpl)
     elif len(argv) == 3 and argv[1] == "table":
         cmd_table(argv[2])
+    elif len(argv) in (4, 5) and argv[1] == "calibrate":
+        cmd_calibrate(argv[2], argv[3], argv[4] if len(argv) > 4 else
+                      "experiments/validation/matrix/plans")
+    elif len(argv) == 3 and argv[1] == "ab":
+        cmd_ab(argv[2])
     else:
         die("usage: validate-matrix.py plans MEASURED OUTDIR [TEMPLATES] | "
-            "table OUT")
+            "calibrate OUT MEASURED [PLANS] | table OUT | ab DIR")
 
 
 if __name__ == "__main__":
