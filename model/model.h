@@ -367,6 +367,21 @@ int mdl_measured_find(const mdl_measured *m, const char *name);
 /* "alexnet, resnet50, ...": the models with solo tables, for messages. */
 const char *mdl_measured_names(const mdl_measured *m, char *out, size_t n);
 
+/* Helpers of the measured tables' interpolation (solo.c, mps.c). The line
+ * through (x0, y0), (x1, y1) at x (extrapolates; y0 if x0 == x1). */
+double mdl_lerp(double x0, double y0, double x1, double y1, double x);
+/* Of the points (x[k], v[k]), k < n, x ascending, v NAN where absent: the
+ * last present at or below `at` (*lo) and the first at or above (*hi),
+ * (size_t)-1 where there is none. */
+void mdl_bracket(const double *x, const double *v, size_t n, double at,
+                 size_t *lo, size_t *hi);
+/* The measured batch rows nearest to batch: the last at or below it (*b0,
+ * its value *y0) and the first at or above (*b1, *y1), 0 and NAN where
+ * none; row(b, ud) is row b's value, NAN where b was not measured. */
+void mdl_rows_around(double batch, double (*row)(int b, const void *ud),
+                     const void *ud, int *b0, double *y0, int *b1,
+                     double *y1);
+
 /*
  * Latency (ms) of one batch of model `model` (an index into m->solo) alone
  * at (batch, share_pct), interpolated from the solo table: linear in

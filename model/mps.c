@@ -28,33 +28,33 @@ void mdl_mps_free(mdl_mps *x)
 
 /* ---- lookups -------------------------------------------------------------- */
 
-static double lerp(double x0, double y0, double x1, double y1, double x)
-{
-    return x1 == x0 ? y0 : y0 + (y1 - y0) * (x - x0) / (x1 - x0);
-}
-
 /* Points (pct[k], v[k]) with pct ascending and v NAN where absent, at
  * share: linear in 1/share between the bracketing points, clamped to the
  * first and last (NAN: no point). */
 static double pct_at(const double *pct, const double *v, size_t n,
                      double share)
 {
-    size_t lo = (size_t)-1, hi = (size_t)-1;
-    for (size_t k = 0; k < n; k++) {
-        if (isnan(v[k]))
-            continue;
-        if (pct[k] <= share)
-            lo = k;
-        if (pct[k] >= share && hi == (size_t)-1)
-            hi = k;
-    }
+    size_t lo, hi;
+    mdl_bracket(pct, v, n, share, &lo, &hi);
     if (lo == (size_t)-1 && hi == (size_t)-1)
         return NAN;
     if (lo == (size_t)-1)
         return v[hi];
     if (hi == (size_t)-1 || hi == lo)
         return v[lo];
-    return lerp(1 / pct[lo], v[lo], 1 / pct[hi], v[hi], 1 / share);
+    return mdl_lerp(1 / pct[lo], v[lo], 1 / pct[hi], v[hi], 1 / share);
+}
+
+/* mdl_rows_around's row of an MPS solo-ratio table */
+typedef struct {
+    const mdl_mps_model *t;
+    double share;
+} solo_at;
+
+static double solo_batch_row(int b, const void *ud)
+{
+    const solo_at *u = ud;
+    return pct_at(u->t->pct, u->t->solo[b], u->t->npct, u->share);
 }
 
 double mdl_mps_solo_ratio(const mdl_mps *x, int model, double batch,
@@ -64,26 +64,15 @@ double mdl_mps_solo_ratio(const mdl_mps *x, int model, double batch,
         return 1;
     const mdl_mps_model *t = &x->models[model];
     /* the measured rows at or around batch, clamped beyond them */
-    int b0 = 0, b1 = 0;
-    double y0 = NAN, y1 = NAN;
-    for (int b = 1; b <= MDL_MAX_BATCH; b++) {
-        double y = pct_at(t->pct, t->solo[b], t->npct, share_pct);
-        if (isnan(y))
-            continue;
-        if (b <= batch) {
-            b0 = b;
-            y0 = y;
-        }
-        if (b >= batch && !b1) {
-            b1 = b;
-            y1 = y;
-        }
-    }
+    solo_at u = {t, share_pct};
+    int b0, b1;
+    double y0, y1;
+    mdl_rows_around(batch, solo_batch_row, &u, &b0, &y0, &b1, &y1);
     if (!b0)
         return b1 ? y1 : 1;
     if (!b1 || b1 == b0)
         return y0;
-    return lerp(b0, y0, b1, y1, batch);
+    return mdl_lerp(b0, y0, b1, y1, batch);
 }
 
 /* A curve over percentage: linear in the percentage, clamped. */
@@ -98,7 +87,7 @@ static double curve_at(const mdl_mps_curve *c, double share)
         k++;
     if (k == c->n)
         return c->v[c->n - 1];
-    return lerp(c->pct[k - 1], c->v[k - 1], c->pct[k], c->v[k], share);
+    return mdl_lerp(c->pct[k - 1], c->v[k - 1], c->pct[k], c->v[k], share);
 }
 
 double mdl_mps_pair_ratio(const mdl_mps *x, int a, int b, double share_a_pct)

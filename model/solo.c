@@ -18,12 +18,46 @@ int mdl_measured_find(const mdl_measured *m, const char *name)
     return -1;
 }
 
-/* Linear through (x0, y0), (x1, y1), evaluated at x (extrapolates). */
-static double lerp(double x0, double y0, double x1, double y1, double x)
+double mdl_lerp(double x0, double y0, double x1, double y1, double x)
 {
     if (x1 == x0)
         return y0;
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+}
+
+void mdl_bracket(const double *x, const double *v, size_t n, double at,
+                 size_t *lo, size_t *hi)
+{
+    *lo = *hi = (size_t)-1;
+    for (size_t k = 0; k < n; k++) {
+        if (isnan(v[k]))
+            continue;
+        if (x[k] <= at)
+            *lo = k;
+        if (x[k] >= at && *hi == (size_t)-1)
+            *hi = k;
+    }
+}
+
+void mdl_rows_around(double batch, double (*row)(int b, const void *ud),
+                     const void *ud, int *b0, double *y0, int *b1,
+                     double *y1)
+{
+    *b0 = *b1 = 0;
+    *y0 = *y1 = NAN;
+    for (int b = 1; b <= MDL_MAX_BATCH; b++) {
+        double y = row(b, ud);
+        if (isnan(y))
+            continue;
+        if (b <= batch) {
+            *b0 = b;
+            *y0 = y;
+        }
+        if (b >= batch && !*b1) {
+            *b1 = b;
+            *y1 = y;
+        }
+    }
 }
 
 /* One batch row of a solo table at a share: linear in 1/share between the
@@ -48,7 +82,7 @@ static double row_at(const mdl_solo_table *t, int b, double share)
     size_t k = 1;
     while (k < n - 1 && xs[k] < x)
         k++;
-    return lerp(xs[k - 1], ys[k - 1], xs[k], ys[k], x);
+    return mdl_lerp(xs[k - 1], ys[k - 1], xs[k], ys[k], x);
 }
 
 static double table_min(const mdl_solo_table *t)
@@ -82,7 +116,7 @@ double mdl_measured_solo_ms(const mdl_measured *m, int model, double batch,
      * 1, asked for batch 1): the row above it is then the answer */
     double y = isnan(y0)                   ? y1
                : batch == b0 || isnan(y1) ? y0
-                                          : lerp(b0, y0, b1, y1, batch);
+                                          : mdl_lerp(b0, y0, b1, y1, batch);
     double lo = table_min(t);
     return y < lo ? lo : y;
 }
@@ -95,15 +129,8 @@ double mdl_measured_solo_ms(const mdl_measured *m, int model, double batch,
 static double util_row(const mdl_solo_table *t, const double *row,
                        double share)
 {
-    size_t lo = (size_t)-1, hi = (size_t)-1;
-    for (size_t j = 0; j < t->nshares; j++) {
-        if (isnan(row[j]))
-            continue;
-        if (t->share_pct[j] <= share)
-            lo = j;
-        if (t->share_pct[j] >= share && hi == (size_t)-1)
-            hi = j;
-    }
+    size_t lo, hi;
+    mdl_bracket(t->share_pct, row, t->nshares, share, &lo, &hi);
     if (lo == (size_t)-1 && hi == (size_t)-1)
         return NAN;
     if (lo == (size_t)-1)
@@ -112,6 +139,20 @@ static double util_row(const mdl_solo_table *t, const double *row,
         return row[lo];
     double x0 = t->share_pct[lo], x1 = t->share_pct[hi];
     return row[lo] + (row[hi] - row[lo]) * (share - x0) / (x1 - x0);
+}
+
+/* mdl_rows_around's row of a utilisation matrix (which: 0 L2, 1 DRAM) */
+typedef struct {
+    const mdl_solo_table *t;
+    int which;
+    double share;
+} util_at;
+
+static double util_batch_row(int b, const void *ud)
+{
+    const util_at *u = ud;
+    return util_row(u->t, u->which ? u->t->dram_pct[b] : u->t->l2_pct[b],
+                    u->share);
 }
 
 double mdl_measured_util_pct(const mdl_measured *m, int model, int which,
@@ -123,22 +164,10 @@ double mdl_measured_util_pct(const mdl_measured *m, int model, int which,
     if (batch > MDL_MAX_BATCH)
         batch = MDL_MAX_BATCH;
     /* the measured rows at or around batch, linear in log2 batch */
-    int b0 = 0, b1 = 0;
-    double y0 = NAN, y1 = NAN;
-    for (int b = 1; b <= MDL_MAX_BATCH; b++) {
-        double y = util_row(t, which ? t->dram_pct[b] : t->l2_pct[b],
-                            share_pct);
-        if (isnan(y))
-            continue;
-        if (b <= batch) {
-            b0 = b;
-            y0 = y;
-        }
-        if (b >= batch && !b1) {
-            b1 = b;
-            y1 = y;
-        }
-    }
+    util_at u = {t, which, share_pct};
+    int b0, b1;
+    double y0, y1;
+    mdl_rows_around(batch, util_batch_row, &u, &b0, &y0, &b1, &y1);
     if (!b0)
         return y1;
     if (!b1 || b1 == b0)

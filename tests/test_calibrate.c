@@ -12,16 +12,7 @@
 
 #define H100_MEASURED "traces/h100/measured-colocation.jsonl"
 
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
+#define sh tu_sh
 
 /* m2 (ResNet-50 and VGG-19) at load L: the "real" run (ResNet-50's
  * batches 1.15 times longer) into D/real/m2-lL-poisson, the plain

@@ -13,16 +13,7 @@
 
 #define H100_MEASURED "traces/h100/measured-colocation.jsonl"
 
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
+#define sh tu_sh
 
 /* capacity.csv: template,model,batch,sms,batch_ms,capacity_rps */
 static double capacity_of(const char *dir, const char *tpl, const char *model)

@@ -17,59 +17,20 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
-typedef struct run_result {
-    int status;
-    char out[65536], err[8192];
-} run_result;
+typedef tu_run_result run_result;
 
 static run_result res;
 
-static void slurp(const char *path, char *buf, size_t n)
-{
-    FILE *f = fopen(path, "r");
-    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
-    buf[k] = '\0';
-    if (f)
-        fclose(f);
-}
+#define slurp tu_slurp
 
 /* Runs igniter with the NULL-terminated arguments; fills res. */
 static int run(const char *arg, ...)
 {
-    const char *bin = getenv("IGNITER_BIN");
-    if (!bin)
-        bin = "build/igniter";
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = bin;
     va_list ap;
     va_start(ap, arg);
-    for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
-        argv[n++] = a;
+    int st = tu_igniter_v(&res, arg, ap);
     va_end(ap);
-    argv[n] = NULL;
-    char outp[] = "/tmp/igniter-mps-outXXXXXX",
-         errp[] = "/tmp/igniter-mps-errXXXXXX";
-    int fo = mkstemp(outp), fe = mkstemp(errp);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fo, 1);
-        dup2(fe, 2);
-        int fi = open("/dev/null", O_RDONLY);
-        dup2(fi, 0);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    close(fo);
-    close(fe);
-    slurp(outp, res.out, sizeof res.out);
-    slurp(errp, res.err, sizeof res.err);
-    unlink(outp);
-    unlink(errp);
-    res.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return res.status;
+    return st;
 }
 
 #define assert_contains(hay, needle)                                         \

@@ -164,6 +164,79 @@ static inline void tu_same_files(const char *a, const char *b,
     }
 }
 
+/* ---- running commands: igniter as a child, a shell line -------------- */
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+/* What tu_igniter's child printed, and how it ended (its exit status, or
+ * 128 + the signal). */
+typedef struct tu_run_result {
+    int status;
+    char out[65536], err[8192];
+} tu_run_result;
+
+/* The file at path into buf (at most n - 1 bytes and a NUL; "" if none). */
+static inline void tu_slurp(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs igniter ($IGNITER_BIN, else build/igniter) with arg and the
+ * NULL-terminated arguments of ap, standard input /dev/null; fills *r and
+ * returns its status. */
+static inline int tu_igniter_v(tu_run_result *r, const char *arg, va_list ap)
+{
+    const char *bin = getenv("IGNITER_BIN");
+    if (!bin)
+        bin = "build/igniter";
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    argv[n] = NULL;
+    char outp[] = "/tmp/igniter-test-outXXXXXX",
+         errp[] = "/tmp/igniter-test-errXXXXXX";
+    int fo = mkstemp(outp), fe = mkstemp(errp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fo, 1);
+        dup2(fe, 2);
+        int fi = open("/dev/null", O_RDONLY);
+        dup2(fi, 0);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    close(fo);
+    close(fe);
+    tu_slurp(outp, r->out, sizeof r->out);
+    tu_slurp(errp, r->err, sizeof r->err);
+    unlink(outp);
+    unlink(errp);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r->status;
+}
+
+/* system() of a printf-formatted shell line. */
+__attribute__((format(printf, 1, 2)))
+static inline int tu_sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+
 #endif
 
 #if defined(TU_PLANS) || defined(TU_SIM) || defined(TU_RANDOM_WORKLOADS)
