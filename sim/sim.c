@@ -118,11 +118,17 @@ typedef struct sim {
 
 /* ---- event heap: (t, seq) min-heap --------------------------------------- */
 
-/* Without short-circuits: the tournament below uses it without a branch
- * (the heap's branches are no slower either way). */
+/* (t, seq) before (t2, seq2), without short-circuits: the tournament
+ * below uses it without a branch (the heap's branches are no slower
+ * either way). */
+static int key_less(int64_t t, uint64_t seq, int64_t t2, uint64_t seq2)
+{
+    return (t < t2) | ((t == t2) & (seq < seq2));
+}
+
 static int ev_less(const ev *a, const ev *b)
 {
-    return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
+    return key_less(a->t, a->seq, b->t, b->seq);
 }
 
 static void push(heap *h, int64_t t, uint32_t kind, uint32_t id, uint32_t gen)
@@ -178,9 +184,8 @@ static ev pop(heap *h)
  * replays its leaf's path to the root, one comparison a level against the
  * loser kept there, made without a branch (a heap's sift-down makes two a
  * level, mostly mispredicted). Measured: an M/D/1 run 10 % faster (its
- * arrivals no longer pass through the heap); the paper's 12 workloads
- * the same within the noise (the path's comparisons wait on one another,
- * as the sift-down's did). */
+ * arrivals no longer pass through the heap), the paper's 12 workloads
+ * about 3 %, 10,000 random workloads the same within the noise. */
 static const ev NO_ARRIVAL = {INT64_MAX, UINT64_MAX, EV_ARRIVAL, 0, 0};
 
 /* The tree over key[0..nw) (NO_ARRIVAL where none), which it takes. */
@@ -212,18 +217,27 @@ static const ev *tourney_first(const tourney *T)
     return &T->key[T->loser[0]];
 }
 
-/* The first arrival, workload w's, is replaced by e. */
+/* The first arrival, workload w's, is replaced by e. The winner so far
+ * and its key are kept in registers, chosen by masks (the compiler made
+ * branches of conditionals), so that a level's loads (the loser kept
+ * there, its key) wait on nothing but the path (reloading the winner's
+ * key at every level: the 12-workload run 3 % slower). */
 static void tourney_replace_first(tourney *T, uint32_t w, ev e)
 {
     T->key[w] = e;
     uint32_t win = w;
+    uint64_t win_t = (uint64_t)e.t, win_seq = e.seq;
     for (size_t node = (T->m + w) / 2; node > 0; node /= 2) {
         uint32_t l = T->loser[node];
-        /* all ones when the loser kept here comes first: masks, as the
-         * compiler made branches of a conditional */
-        uint32_t swap = -(uint32_t)ev_less(&T->key[l], &T->key[win]);
-        T->loser[node] = (win & swap) | (l & ~swap);
-        win = (l & swap) | (win & ~swap);
+        uint64_t l_t = (uint64_t)T->key[l].t, l_seq = T->key[l].seq;
+        /* all ones when the loser kept here comes first */
+        uint64_t swap = -(uint64_t)key_less((int64_t)l_t, l_seq,
+                                            (int64_t)win_t, win_seq);
+        uint32_t swap32 = (uint32_t)swap;
+        T->loser[node] = (win & swap32) | (l & ~swap32);
+        win = (l & swap32) | (win & ~swap32);
+        win_t = (l_t & swap) | (win_t & ~swap);
+        win_seq = (l_seq & swap) | (win_seq & ~swap);
     }
     T->loser[0] = win;
 }
