@@ -105,4 +105,5 @@ const sim_backend_ops sim_backend_fixed = {
     .solo_ns = fixed_solo,
     .factors = fixed_factors,
     .free = fixed_free,
+    .no_interference = 1,
 };

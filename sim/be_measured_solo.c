@@ -32,4 +32,5 @@ const sim_backend_ops sim_backend_measured_solo = {
     .solo_ns = sim_pred_solo,
     .factors = solo_factors,
     .free = sim_pred_free,
+    .no_interference = 1,
 };

@@ -71,11 +71,14 @@ typedef struct sim_backend_ops {
      * relative to running alone (1 = no interference). */
     void (*factors)(void *state, const sim_active *a, size_t n, double *f);
     void (*free)(void *state);
+    /* 1 when factors always gives 1 (no interference): the engine then
+     * times a batch once, when it starts, and never calls factors. */
+    int no_interference;
 } sim_backend_ops;
 
 /* The version of sim_backend_ops this simulator was built with. A back end
  * of another version is not used (its struct may be laid out otherwise). */
-#define SIM_BACKEND_VERSION 1
+#define SIM_BACKEND_VERSION 2
 
 /* The back end called name, or NULL (an unknown name, or a back end of
  * another version). */

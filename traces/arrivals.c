@@ -77,17 +77,20 @@ static inline double mt_exponential(mt19937 *m, double mu)
     return -mu * log1p(-u);
 }
 
-/* Poisson gaps drawn GAPS at a time: the draws do not depend on one
- * another, so the processor overlaps their logarithms; the stream is the
- * generator's own, so drawing ahead changes no number. */
+/* Poisson arrivals drawn GAPS at a time: the draws do not depend on one
+ * another, so the processor overlaps their logarithms, and the times are
+ * summed and rounded to the clock's ns there too, off the event loop's
+ * path (an arrival's time decides the heap's order, which decides what
+ * runs next); the stream is the generator's own, so drawing ahead changes
+ * no number. */
 #define GAPS 32
 
 struct trace_gen {
     trace_spec spec;
     gsl_rng *rng;         /* gamma */
     mt19937 mt;           /* poisson, schedule */
-    double gap[GAPS];     /* poisson: gaps drawn ahead, ns */
-    int ngap, igap;       /* how many, the next one */
+    int64_t ahead[GAPS];  /* poisson: arrival times drawn ahead, ns */
+    int nahead, iahead;   /* how many, the next one */
     double t_ns;          /* last arrival, as a double: no drift */
     uint64_t i;           /* arrivals so far (constant, replay) */
     size_t step;          /* schedule: current step */
@@ -674,6 +677,21 @@ static int64_t next_schedule(trace_gen *g)
     }
 }
 
+/* The next GAPS Poisson arrival times: the gaps first, then their sums
+ * (each time the last one plus its gap, as one at a time would add). */
+static void poisson_ahead(trace_gen *g)
+{
+    double mu = 1e9 / g->spec.rate_rps, gap[GAPS];
+    for (int k = 0; k < GAPS; k++)
+        gap[k] = mt_exponential(&g->mt, mu);
+    for (int k = 0; k < GAPS; k++) {
+        g->t_ns += gap[k];
+        g->ahead[k] = to_ns(g->t_ns);
+    }
+    g->nahead = GAPS;
+    g->iahead = 0;
+}
+
 static int64_t next_time(trace_gen *g);
 
 /* The promise of traces.h, kept here whatever a kind computes: a time
@@ -694,15 +712,9 @@ static int64_t next_time(trace_gen *g)
     const trace_spec *s = &g->spec;
     switch (s->kind) {
     case TRACE_POISSON:
-        if (g->igap == g->ngap) {
-            double mu = 1e9 / s->rate_rps;
-            for (int k = 0; k < GAPS; k++)
-                g->gap[k] = mt_exponential(&g->mt, mu);
-            g->ngap = GAPS;
-            g->igap = 0;
-        }
-        g->t_ns += g->gap[g->igap++];
-        return to_ns(g->t_ns);
+        if (g->iahead == g->nahead)
+            poisson_ahead(g);
+        return g->ahead[g->iahead++];
     case TRACE_GAMMA: {
         double k = 1 / (s->cv * s->cv);
         g->t_ns += gsl_ran_gamma(g->rng, k, 1e9 / (s->rate_rps * k));
