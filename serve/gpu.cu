@@ -73,12 +73,21 @@ static int sm_group(const gdev *d)
     return d->info.partition_align_sms > 0 ? d->info.partition_align_sms : 8;
 }
 
+/* The SMs of a share of the device, in whole groups, at least the
+ * smallest partition. */
+static int share_sms(const gdev *d, double share)
+{
+    int group = sm_group(d);
+    int s = (int)ceil(share * d->info.sm_count / 100 - 1e-6);
+    s = (s + group - 1) / group * group;
+    return s < d->info.min_partition_sms ? d->info.min_partition_sms : s;
+}
+
 /* SMs per instance of plan GPU g; -1 for a lone instance of 100 %. */
 static int gpu_sms(const gdev *d, const pol_gpu *g, size_t gi, int *sms,
                    ut_err *err)
 {
-    int group = d->info.partition_align_sms > 0 ? d->info.partition_align_sms
-                                                : 8;
+    int group = sm_group(d);
     int total = 0;
     for (size_t k = 0; k < g->n; k++) {
         double share = g->inst[k].share_pct;
@@ -89,12 +98,8 @@ static int gpu_sms(const gdev *d, const pol_gpu *g, size_t gi, int *sms,
             sms[k] = -1;
             return 0;
         }
-        int s = (int)ceil(share * d->info.sm_count / 100 - 1e-6);
-        s = (s + group - 1) / group * group;
-        if (s < d->info.min_partition_sms)
-            s = d->info.min_partition_sms;
-        sms[k] = s;
-        total += s;
+        sms[k] = share_sms(d, share);
+        total += sms[k];
     }
     if (total > d->info.partition_sms)
         return ut_errf(err, "plan: gpus[%zu]: shares need %d SMs in %d-SM "
@@ -236,11 +241,7 @@ static int pick_groups(const gdev *d, size_t i, const pol_instance *pi,
     *mask = 0;
     if (alone && share > 100 - 1e-6)
         return 0;
-    int group = sm_group(d);
-    int s = (int)ceil(share * d->info.sm_count / 100 - 1e-6);
-    s = (s + group - 1) / group * group;
-    if (s < d->info.min_partition_sms)
-        s = d->info.min_partition_sms;
+    int s = share_sms(d, share);
     int want = (s + CAP_SM_GROUP - 1) / CAP_SM_GROUP, got = 0;
     int total = d->info.partition_sms / CAP_SM_GROUP;
     if (total > CAP_MAX_GROUPS)
