@@ -171,6 +171,11 @@ typedef struct cap_gpu_info {
 /* Initialises the CUDA driver on device 0 and reads what is known of it. */
 int cap_gpu_init(cap_gpu_info *info, ut_err *err);
 
+/* Green contexts' SMs come in groups of CAP_SM_GROUP; at most
+ * CAP_MAX_GROUPS groups are used (a 64-bit mask holds a set of them). */
+#define CAP_SM_GROUP 8
+#define CAP_MAX_GROUPS 64
+
 /* SM partitions as green contexts, made of the device's SMs in groups of
  * 8 (one split; the H100's 132 SMs give 15 groups, 120 SMs: a group lies
  * within one GPC, and the SMs left over are never used by a partition). sms[i] > 0: that many SMs, rounded
@@ -180,10 +185,19 @@ int cap_gpu_init(cap_gpu_info *info, ut_err *err);
 typedef struct cap_partition cap_partition;
 int cap_partitions_new(const int *sms, size_t n, cap_partition ***out,
                        ut_err *err);
+/* One partition of the groups idx[0..k) of that same split: any k of
+ * them, adjacent or not, each once (group i is the i-th of the split;
+ * cap_partitions_new hands them out in order). Its SMs
+ * (cap_partition_sms) are those of the groups. Free it with
+ * cap_partition_free. */
+int cap_partition_from_groups(const int *idx, size_t k, cap_partition **out,
+                              ut_err *err);
 /* Makes partition p current on the calling thread. */
 int cap_partition_use(cap_partition *p, ut_err *err);
 int cap_partition_sms(const cap_partition *p);
 void cap_partitions_free(cap_partition **p, size_t n);
+/* One partition (NULL: a no-op); the primary context is current after. */
+void cap_partition_free(cap_partition *p);
 
 /* Monotonic seconds. */
 double cap_now(void);

@@ -237,9 +237,6 @@ extern "C" void cap_nvml_close(cap_nvml *nv)
 
 /* ---- the device and its partitions ------------------------------------- */
 
-#define CAP_SM_GROUP 8
-#define CAP_MAX_GROUPS 64
-
 extern "C" int cap_gpu_init(cap_gpu_info *info, ut_err *err)
 {
     memset(info, 0, sizeof *info);
@@ -281,34 +278,72 @@ struct cap_partition {
 
 /* The device's SMs in structured groups of CAP_SM_GROUP, split once; a
  * partition is the union of whole groups (cuDevResourceGenerateDesc takes
- * several resources of one split). The split's remainder (4 SMs on the
- * H100) is left out: it is "unstructured" (no co-scheduling guarantee),
- * and cuBLAS's cluster kernels fail in it (CUBLAS_STATUS_EXECUTION_FAILED),
- * and a group cannot be split again without a green context of its own. */
+ * several resources of one split, adjacent or not). The split's remainder
+ * (4 SMs on the H100) is left out: it is "unstructured" (no co-scheduling
+ * guarantee), and cuBLAS's cluster kernels fail in it
+ * (CUBLAS_STATUS_EXECUTION_FAILED), and a group cannot be split again
+ * without a green context of its own. */
+
+/* The device's SMs (*all) and, when split, its groups (*ng of them, at
+ * most CAP_MAX_GROUPS). */
+static int sm_groups(CUdevResource *all, CUdevResource *groups, unsigned *ng,
+                     int split, ut_err *err)
+{
+    CK_CU(cuDeviceGetDevResource(dev, all, CU_DEV_RESOURCE_TYPE_SM));
+    *ng = all->sm.smCount / CAP_SM_GROUP;
+    if (*ng > CAP_MAX_GROUPS)
+        *ng = CAP_MAX_GROUPS;
+    if (!split)
+        return 0;
+    CUdevResource rem;
+    CUresult r = cuDevSmResourceSplitByCount(groups, ng, all, &rem, 0,
+                                             CAP_SM_GROUP);
+    if (r != CUDA_SUCCESS) {
+        const char *s = NULL;
+        cuGetErrorName(r, &s);
+        return ut_errf(err, "cuDevSmResourceSplitByCount(%u SMs into "
+                       "groups of %d): %s (%d)", all->sm.smCount,
+                       CAP_SM_GROUP, s ? s : "?", (int)r);
+    }
+    return 0;
+}
+
+/* Partition p as a green context of the k group resources res (of one
+ * split); p->sms their SMs. what names it in an error. */
+static int green_partition(cap_partition *p, const CUdevResource *res,
+                           unsigned k, const char *what, ut_err *err)
+{
+    CUdevResourceDesc desc;
+    CUresult r = cuDevResourceGenerateDesc(&desc, (CUdevResource *)res, k);
+    if (r == CUDA_SUCCESS)
+        r = cuGreenCtxCreate(&p->green, desc, dev,
+                             CU_GREEN_CTX_DEFAULT_STREAM);
+    if (r == CUDA_SUCCESS)
+        r = cuCtxFromGreenCtx(&p->ctx, p->green);
+    if (r != CUDA_SUCCESS) {
+        const char *s = NULL;
+        cuGetErrorName(r, &s);
+        return ut_errf(err, "%s (%u SMs): green context: %s (%d)", what,
+                       k * CAP_SM_GROUP, s ? s : "?", (int)r);
+    }
+    unsigned got = 0;
+    for (unsigned j = 0; j < k; j++)
+        got += res[j].sm.smCount;
+    p->sms = (int)got;
+    return 0;
+}
 
 extern "C" int cap_partitions_new(const int *sms, size_t n,
                                   cap_partition ***out, ut_err *err)
 {
     *out = NULL;
-    CUdevResource all, groups[CAP_MAX_GROUPS], rem;
-    CK_CU(cuDeviceGetDevResource(dev, &all, CU_DEV_RESOURCE_TYPE_SM));
-    unsigned ng = all.sm.smCount / CAP_SM_GROUP;
-    if (ng > CAP_MAX_GROUPS)
-        ng = CAP_MAX_GROUPS;
+    CUdevResource all, groups[CAP_MAX_GROUPS];
+    unsigned ng;
     int need_split = 0;
     for (size_t i = 0; i < n; i++)
         need_split |= sms[i] >= 0;
-    if (need_split) {
-        CUresult r = cuDevSmResourceSplitByCount(groups, &ng, &all, &rem, 0,
-                                                 CAP_SM_GROUP);
-        if (r != CUDA_SUCCESS) {
-            const char *s = NULL;
-            cuGetErrorName(r, &s);
-            return ut_errf(err, "cuDevSmResourceSplitByCount(%u SMs into "
-                           "groups of %d): %s (%d)", all.sm.smCount,
-                           CAP_SM_GROUP, s ? s : "?", (int)r);
-        }
-    }
+    if (sm_groups(&all, groups, &ng, need_split, err) < 0)
+        return -1;
     cap_partition **p = (cap_partition **)ut_xcalloc(n, sizeof *p);
     unsigned next = 0;
     int rc = 0;
@@ -335,28 +370,42 @@ extern "C" int cap_partitions_new(const int *sms, size_t n,
                          CAP_SM_GROUP);
             break;
         }
-        CUdevResourceDesc desc;
-        CUresult r = cuDevResourceGenerateDesc(&desc, groups + next, k);
-        if (r == CUDA_SUCCESS)
-            r = cuGreenCtxCreate(&p[i]->green, desc, dev,
-                                 CU_GREEN_CTX_DEFAULT_STREAM);
-        if (r == CUDA_SUCCESS)
-            r = cuCtxFromGreenCtx(&p[i]->ctx, p[i]->green);
-        if (r != CUDA_SUCCESS) {
-            const char *s = NULL;
-            cuGetErrorName(r, &s);
-            rc = ut_errf(err, "partition %zu (%u SMs): green context: %s "
-                         "(%d)", i, k * CAP_SM_GROUP, s ? s : "?", (int)r);
-            break;
-        }
-        unsigned got = 0;
-        for (unsigned j = 0; j < k; j++)
-            got += groups[next + j].sm.smCount;
-        p[i]->sms = (int)got;
+        char what[32];
+        snprintf(what, sizeof what, "partition %zu", i);
+        rc = green_partition(p[i], groups + next, k, what, err);
         next += k;
     }
     if (rc < 0) {
         cap_partitions_free(p, n);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+extern "C" int cap_partition_from_groups(const int *idx, size_t k,
+                                         cap_partition **out, ut_err *err)
+{
+    *out = NULL;
+    CUdevResource all, groups[CAP_MAX_GROUPS], pick[CAP_MAX_GROUPS];
+    unsigned ng;
+    if (sm_groups(&all, groups, &ng, 1, err) < 0)
+        return -1;
+    if (k == 0 || k > ng)
+        return ut_errf(err, "partition: expected 1..%u groups of %d SMs, "
+                       "got %zu", ng, CAP_SM_GROUP, k);
+    unsigned long long seen = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (idx[j] < 0 || (unsigned)idx[j] >= ng ||
+            (seen >> idx[j] & 1))
+            return ut_errf(err, "partition: group %d: expected one of 0..%u, "
+                           "each once", idx[j], ng - 1);
+        seen |= 1ull << idx[j];
+        pick[j] = groups[idx[j]];
+    }
+    cap_partition *p = (cap_partition *)ut_xcalloc(1, sizeof *p);
+    if (green_partition(p, pick, (unsigned)k, "partition", err) < 0) {
+        free(p);
         return -1;
     }
     *out = p;
@@ -371,22 +420,39 @@ extern "C" int cap_partition_use(cap_partition *p, ut_err *err)
 
 extern "C" int cap_partition_sms(const cap_partition *p) { return p->sms; }
 
-extern "C" void cap_partitions_free(cap_partition **p, size_t n)
+static void destroy_partition(cap_partition *p)
 {
-    if (!p)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] && p[i]->green)
-            cuGreenCtxDestroy(p[i]->green);
-        free(p[i]);
-    }
+    if (p && p->green)
+        cuGreenCtxDestroy(p->green);
     free(p);
-    /* leave the primary context current for what comes next */
+}
+
+/* Leaves the primary context current for what comes next. */
+static void primary_current(void)
+{
     CUcontext c;
     if (cuDevicePrimaryCtxRetain(&c, dev) == CUDA_SUCCESS) {
         cuCtxSetCurrent(c);
         cuDevicePrimaryCtxRelease(dev);
     }
+}
+
+extern "C" void cap_partitions_free(cap_partition **p, size_t n)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < n; i++)
+        destroy_partition(p[i]);
+    free(p);
+    primary_current();
+}
+
+extern "C" void cap_partition_free(cap_partition *p)
+{
+    if (!p)
+        return;
+    destroy_partition(p);
+    primary_current();
 }
 
 /* ---- CUPTI kernel records ----------------------------------------------- */

@@ -24,12 +24,14 @@
  * A runtime hook's change (srv_device.reconfigure, called by serve only
  * when the instance has no batch running) reopens that one instance and
  * leaves the others running: green contexts free its runner and
- * partition, make a partition of the new share's SMs in groups no other
- * instance uses (first fit; an error when no run of free groups is long
- * enough) and a new runner, warmed on every batch size as at the start;
- * MPS ends its worker and starts one at the new thread percentage, ready
- * when it says so. Serve measures how long that takes: the instance's
- * downtime.
+ * partition, make a partition of the new share's SMs from the SM groups
+ * no other instance uses (the lowest free ones, adjacent or not) and a
+ * new runner, warmed on every batch size as at the start; MPS ends its
+ * worker and starts one at the new thread percentage, ready when it says
+ * so. Serve measures how long that takes: the instance's downtime. When
+ * the free groups are too few (or another instance has the whole GPU),
+ * the change is refused before anything stops (1: the instance keeps its
+ * partition and runs on; serve logs it as not applied).
  */
 #include "capture/capture.h"
 #include "serve/serve.h"
@@ -60,9 +62,9 @@ typedef struct gdev {
     cap_partition **part;
     cap_runner **run;
     cap_graph *graph;
-    int *g0, *ng;                 /* each partition's SM groups: the first
-                                     and how many (0: the primary context,
-                                     or stopped) */
+    unsigned long long *groups;   /* each partition's SM groups of the
+                                     one split, a bit each (0: the primary
+                                     context, or stopped) */
 } gdev;
 
 /* The SM group of green contexts (gpu_sms's rounding). */
@@ -71,12 +73,21 @@ static int sm_group(const gdev *d)
     return d->info.partition_align_sms > 0 ? d->info.partition_align_sms : 8;
 }
 
+/* The SMs of a share of the device, in whole groups, at least the
+ * smallest partition. */
+static int share_sms(const gdev *d, double share)
+{
+    int group = sm_group(d);
+    int s = (int)ceil(share * d->info.sm_count / 100 - 1e-6);
+    s = (s + group - 1) / group * group;
+    return s < d->info.min_partition_sms ? d->info.min_partition_sms : s;
+}
+
 /* SMs per instance of plan GPU g; -1 for a lone instance of 100 %. */
 static int gpu_sms(const gdev *d, const pol_gpu *g, size_t gi, int *sms,
                    ut_err *err)
 {
-    int group = d->info.partition_align_sms > 0 ? d->info.partition_align_sms
-                                                : 8;
+    int group = sm_group(d);
     int total = 0;
     for (size_t k = 0; k < g->n; k++) {
         double share = g->inst[k].share_pct;
@@ -87,12 +98,8 @@ static int gpu_sms(const gdev *d, const pol_gpu *g, size_t gi, int *sms,
             sms[k] = -1;
             return 0;
         }
-        int s = (int)ceil(share * d->info.sm_count / 100 - 1e-6);
-        s = (s + group - 1) / group * group;
-        if (s < d->info.min_partition_sms)
-            s = d->info.min_partition_sms;
-        sms[k] = s;
-        total += s;
+        sms[k] = share_sms(d, share);
+        total += sms[k];
     }
     if (total > d->info.partition_sms)
         return ut_errf(err, "plan: gpus[%zu]: shares need %d SMs in %d-SM "
@@ -151,23 +158,12 @@ static void dev_close(void *ud)
         cap_partitions_free(d->part, d->n);
     free(d->run);
     free(d->graph);
-    free(d->g0);
-    free(d->ng);
+    free(d->groups);
     d->part = NULL;
     d->run = NULL;
     d->graph = NULL;
-    d->g0 = d->ng = NULL;
+    d->groups = NULL;
     d->n = 0;
-}
-
-/* Frees one partition of d->part (cap_partitions_free takes an array). */
-static void free_one_partition(cap_partition *p)
-{
-    if (!p)
-        return;
-    cap_partition **one = (cap_partition **)ut_xcalloc(1, sizeof *one);
-    one[0] = p;
-    cap_partitions_free(one, 1);
 }
 
 /* The graph and runner of instance k on its partition, warmed on every
@@ -213,18 +209,72 @@ static void stop_instance(gdev *d, size_t k)
         d->run[k] = NULL;
     }
     cap_graph_free(&d->graph[k]);
-    free_one_partition(d->part[k]);
+    cap_partition_free(d->part[k]);
     d->part[k] = NULL;
-    d->g0[k] = d->ng[k] = 0;
+    d->groups[k] = 0;
+}
+
+/*
+ * The SM groups for instance i's new share (*sms SMs, -1: the primary
+ * context, for a lone instance of 100 %): the lowest k groups no other
+ * running instance uses, in *mask. 1 with err when they are too few or
+ * another instance has the whole GPU (nothing changed); -1 on a bad
+ * share.
+ */
+static int pick_groups(const gdev *d, size_t i, const pol_instance *pi,
+                       int *sms, unsigned long long *mask, ut_err *err)
+{
+    double share = pi->share_pct;
+    if (!(share > 0) || share > 100 + 1e-9)
+        return ut_errf(err, "%s: share_pct: expected (0, 100], got %g",
+                       pi->name, share);
+    int alone = 1, primary = 0;
+    unsigned long long used = 0;
+    for (size_t k = 0; k < d->n; k++) {
+        if (k == i || !d->run[k])
+            continue;
+        alone = 0;
+        primary |= d->groups[k] == 0;
+        used |= d->groups[k];
+    }
+    *sms = -1;
+    *mask = 0;
+    if (alone && share > 100 - 1e-6)
+        return 0;
+    int s = share_sms(d, share);
+    int want = (s + CAP_SM_GROUP - 1) / CAP_SM_GROUP, got = 0;
+    int total = d->info.partition_sms / CAP_SM_GROUP;
+    if (total > CAP_MAX_GROUPS)
+        total = CAP_MAX_GROUPS;
+    int nfree = 0;
+    for (int q = 0; q < total; q++)
+        nfree += !(used >> q & 1);
+    if (primary) {
+        ut_errf(err, "%s: another instance has the whole GPU", pi->name);
+        return 1;
+    }
+    if (nfree < want) {
+        ut_errf(err, "%s: %d SMs (%d groups of %d) do not fit in the %d "
+                "groups the other instances leave free (%d groups in all)",
+                pi->name, s, want, CAP_SM_GROUP, nfree, total);
+        return 1;
+    }
+    for (int q = 0; q < total && got < want; q++)
+        if (!(used >> q & 1)) {
+            *mask |= 1ull << q;
+            got++;
+        }
+    *sms = s;
+    return 0;
 }
 
 /*
  * A runtime change of instance i (one past the last: a new one; pi NULL:
- * stop it). The new partition takes the first run of SM groups no other
- * instance uses; cap_partitions_new only hands out groups from the first
- * one, so a run starting at group a is made as two partitions, the first
- * of a groups freed at once. A lone instance of 100 % gets the primary
- * context, as at the start. The others keep running.
+ * stop it). The groups are chosen first (pick_groups): when they are too
+ * few, 1 and nothing changes. Otherwise the instance stops and its new
+ * partition is made of those groups (cap_partition_from_groups); a lone
+ * instance of 100 % gets the primary context, as at the start. The others
+ * keep running.
  */
 static int dev_reconfigure(void *ud, size_t i, const pol_instance *pi,
                            ut_err *err)
@@ -232,88 +282,50 @@ static int dev_reconfigure(void *ud, size_t i, const pol_instance *pi,
     gdev *d = (gdev *)ud;
     if (i > d->n)
         return ut_errf(err, "instance %zu: expected at most %zu", i, d->n);
+    if (!pi) {
+        if (i < d->n)
+            stop_instance(d, i);   /* serve calls between its batches */
+        return 0;
+    }
+    int sms = -1;
+    unsigned long long mask = 0;
+    int rc = pick_groups(d, i, pi, &sms, &mask, err);
+    if (rc != 0)
+        return rc;
     if (i == d->n) {
-        if (!pi)
-            return 0;
         size_t n = d->n + 1;
         d->part = (cap_partition **)ut_xrealloc(d->part, n * sizeof *d->part);
         d->run = (cap_runner **)ut_xrealloc(d->run, n * sizeof *d->run);
         d->graph = (cap_graph *)ut_xrealloc(d->graph, n * sizeof *d->graph);
-        d->g0 = (int *)ut_xrealloc(d->g0, n * sizeof *d->g0);
-        d->ng = (int *)ut_xrealloc(d->ng, n * sizeof *d->ng);
+        d->groups = (unsigned long long *)ut_xrealloc(
+            d->groups, n * sizeof *d->groups);
         d->part[i] = NULL;
         d->run[i] = NULL;
         memset(&d->graph[i], 0, sizeof d->graph[i]);
-        d->g0[i] = d->ng[i] = 0;
+        d->groups[i] = 0;
         d->n = n;
     } else {
         stop_instance(d, i);   /* serve calls between its batches */
     }
-    if (!pi)
-        return 0;
-    double share = pi->share_pct;
-    if (!(share > 0) || share > 100 + 1e-9)
-        return ut_errf(err, "%s: share_pct: expected (0, 100], got %g",
-                       pi->name, share);
-    int alone = 1;
-    for (size_t k = 0; k < d->n; k++)
-        alone &= k == i || !d->run[k];
-    int group = sm_group(d), sms = -1, a = 0, k_groups = 0;
-    if (!(alone && share > 100 - 1e-6)) {
-        sms = (int)ceil(share * d->info.sm_count / 100 - 1e-6);
-        sms = (sms + group - 1) / group * group;
-        if (sms < d->info.min_partition_sms)
-            sms = d->info.min_partition_sms;
-        k_groups = (sms + group - 1) / group;
-        int total = d->info.partition_sms / group;
-        unsigned char *used = (unsigned char *)ut_xcalloc(
-            (size_t)(total > 0 ? total : 1), 1);
-        int primary = 0;
-        for (size_t k = 0; k < d->n; k++) {
-            if (k == i || !d->run[k])
-                continue;
-            primary |= d->ng[k] == 0;
-            for (int q = d->g0[k]; q < d->g0[k] + d->ng[k] && q < total; q++)
-                used[q] = 1;
-        }
-        int run = 0;
-        a = -1;
-        for (int q = 0; q < total && a < 0; q++) {
-            run = used[q] ? 0 : run + 1;
-            if (run == k_groups)
-                a = q - k_groups + 1;
-        }
-        free(used);
-        if (primary)
-            return ut_errf(err, "%s: another instance has the whole GPU",
-                           pi->name);
-        if (a < 0)
-            return ut_errf(err, "%s: %d SMs (%d groups of %d) do not fit "
-                           "in one run of the groups the other instances "
-                           "leave free (%d groups in all)", pi->name, sms,
-                           k_groups, group, total);
-    }
-    cap_partition **p = NULL;
-    int rc;
     if (sms < 0) {
+        cap_partition **p = NULL;
         int whole = -1;
         rc = cap_partitions_new(&whole, 1, &p, err);
-    } else if (a == 0) {
-        rc = cap_partitions_new(&sms, 1, &p, err);
-    } else {
-        int two[2] = {a * group, sms};
-        rc = cap_partitions_new(two, 2, &p, err);
         if (rc == 0) {
-            free_one_partition(p[0]);
-            p[0] = p[1];
+            d->part[i] = p[0];
+            free(p);
         }
+    } else {
+        int idx[CAP_MAX_GROUPS];
+        size_t k = 0;
+        for (int q = 0; q < CAP_MAX_GROUPS; q++)
+            if (mask >> q & 1)
+                idx[k++] = q;
+        rc = cap_partition_from_groups(idx, k, &d->part[i], err);
     }
     if (rc < 0)
         return ut_errprefix(err, "%s", pi->name);
-    d->part[i] = p[0];
-    free(p);
-    d->g0[i] = sms < 0 ? 0 : a;
-    d->ng[i] = sms < 0 ? 0 : k_groups;
+    d->groups[i] = mask;
     if (start_runner(d, i, pi, 0, sms, err) < 0) {
         stop_instance(d, i);
         return -1;
@@ -333,8 +345,8 @@ static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
     int *sms = (int *)ut_xcalloc(n ? n : 1, sizeof *sms);
     d->run = (cap_runner **)ut_xcalloc(n ? n : 1, sizeof *d->run);
     d->graph = (cap_graph *)ut_xcalloc(n ? n : 1, sizeof *d->graph);
-    d->g0 = (int *)ut_xcalloc(n ? n : 1, sizeof *d->g0);
-    d->ng = (int *)ut_xcalloc(n ? n : 1, sizeof *d->ng);
+    d->groups = (unsigned long long *)ut_xcalloc(n ? n : 1,
+                                                 sizeof *d->groups);
     d->n = n;
     int rc = gpu_sms(d, g, gi, sms, err);
     if (rc == 0)
@@ -345,10 +357,9 @@ static int dev_open(void *ud, const pol_gpu *g, size_t gi, ut_err *err)
     }
     /* the partitions took their groups in order (cap_partitions_new) */
     for (size_t k = 0, next = 0; k < n; k++) {
-        int group = sm_group(d);
-        d->g0[k] = (int)next;
-        d->ng[k] = sms[k] < 0 ? 0 : (sms[k] + group - 1) / group;
-        next += (size_t)d->ng[k];
+        int ng = sms[k] < 0 ? 0 : (sms[k] + CAP_SM_GROUP - 1) / CAP_SM_GROUP;
+        for (int q = 0; q < ng && next < CAP_MAX_GROUPS; q++)
+            d->groups[k] |= 1ull << next++;
     }
     for (size_t k = 0; k < n && rc == 0; k++)
         rc = start_runner(d, k, &g->inst[k], gi, sms[k], err);

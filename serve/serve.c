@@ -87,6 +87,7 @@ typedef struct slot {        /* an instance of the GPU being served */
     pol_instance want;       /* the settings of a waiting OP_SET */
     size_t log;              /* its row of the reconfiguration log */
     int64_t ready;           /* launches nothing before (a change's hold) */
+    int64_t ready0;          /* ready before the waiting OP_SET's hold */
     int activate;            /* added: joins routing at ready */
 } slot;
 
@@ -323,34 +324,52 @@ static int not_applied(srv *s, size_t li, const char *why)
     return 1;
 }
 
-/* Has the device change slot k (pi NULL: stop it); the time after it,
- * pass-relative, or -1 with err. */
-static int64_t dev_change(srv *s, pst *P, size_t k, const pol_instance *pi,
-                          size_t li, ut_err *err)
+/* Has the device change slot k (pi NULL: stop it): 0 with *end, the time
+ * after it, pass-relative; 1 when the device cannot give the new settings
+ * now (logged as not applied, the instance as it was); -1 with err. */
+static int dev_change(srv *s, pst *P, size_t k, const pol_instance *pi,
+                      size_t li, int64_t *end, ut_err *err)
 {
     const srv_clock *clk = s->c->clock;
     int64_t a = clk->now(clk->ud);
     int rc = s->c->dev->reconfigure(s->c->dev->ud, k, pi, err);
     int64_t b = clk->now(clk->ud);
+    if (rc > 0 && pi) {
+        s->st->reconfigs--;
+        return not_applied(s, li, err->msg);
+    }
     if (li < s->nlog)
         s->log[li].device_ms = (double)(b - a) / 1e6;
-    if (rc < 0) {
+    if (rc != 0) {
+        if (rc > 0)
+            ut_errf(err, "the device refused to stop it");
         ut_errprefix(err, "runtime change of instance %d", P->q[k].inst);
         return -1;
     }
-    return b - P->t0;
+    *end = b - P->t0;
+    return 0;
 }
 
-/* A waiting change of slot k, now that its batch has ended. */
+/* A waiting change of slot k, now that its batch has ended: 0 made, 1
+ * refused by the device (the live plan and the slot's hold as before the
+ * change), -1 with err. */
 static int finish_op(srv *s, pst *P, size_t k, ut_err *err)
 {
     slot *Q = &P->q[k];
     int op = Q->op;
     Q->op = OP_NONE;
-    int64_t end = dev_change(s, P, k, op == OP_SET ? &Q->want : NULL,
-                             Q->log, err);
-    if (end < 0)
+    int64_t end = 0;
+    int rc = dev_change(s, P, k, op == OP_SET ? &Q->want : NULL, Q->log,
+                        &end, err);
+    if (rc < 0)
         return -1;
+    if (rc > 0) {
+        pol_instance *pi = &P->live.gpus[P->gpu].inst[Q->li];
+        pi->share_pct = s->log[Q->log].old_share;
+        pi->batch = s->log[Q->log].old_batch;
+        Q->ready = Q->ready0;
+        return 1;
+    }
     if (op == OP_CLOSE) {
         Q->gone = 1;
         return 0;
@@ -463,7 +482,8 @@ static int remove_inst(srv *s, pst *P, const pol_reconfig *r, size_t li,
         Q->log = li;
         return 0;
     }
-    if (dev_change(s, P, (size_t)k, NULL, li, err) < 0)
+    int64_t end;
+    if (dev_change(s, P, (size_t)k, NULL, li, &end, err) < 0)
         return -1;
     Q->gone = 1;
     return 0;
@@ -515,6 +535,7 @@ static int change(srv *s, pst *P, const pol_reconfig *r, int64_t t,
         s->log[li].inst = Q->inst;
         Q->want = *pi;
         Q->log = li;
+        Q->ready0 = Q->ready;
         if (ready > Q->ready)
             Q->ready = ready;
         s->st->reconfigs++;
@@ -590,10 +611,23 @@ static int change(srv *s, pst *P, const pol_reconfig *r, int64_t t,
     s->log[li].inst = i;
     s->log[li].index = (size_t)Q->li;
     s->st->reconfigs++;
-    int64_t end = dev_change(s, P, k, pi, li, err);
-    if (end < 0)
+    int64_t end = 0;
+    int rc = dev_change(s, P, k, pi, li, &end, err);
+    if (rc < 0)
         return -1;
     Q = &P->q[k];
+    if (rc > 0) {   /* refused: the instance and its slot were never */
+        fe_batcher_free(&Q->q);
+        free(Q->tmp);
+        P->n--;
+        P->nwinst[w]--;
+        s->out->st[w].instances--;
+        lg->n--;
+        s->ninst_all--;
+        s->log[li].inst = -1;
+        s->log[li].index = r->index;
+        return 1;
+    }
     if (end > Q->ready)
         Q->ready = end;
     s->log[li].ready = Q->ready;
@@ -836,9 +870,10 @@ static int pass(srv *s, size_t gpu, ut_err *err)
             else if (d > 0) {
                 done(s, &P.q[k], now);
                 feed_done(s, &P, &P.q[k]);
-                if (P.q[k].op && finish_op(s, &P, k, err) < 0)
-                    rc = 2;
-                else if (launch(s, &P.q[k], k, now, err) < 0)
+                int f = P.q[k].op ? finish_op(s, &P, k, err) : 0;
+                if (f > 0)   /* refused: the shares as they were */
+                    push_epoch(s, &P, P.k);
+                if (f < 0 || launch(s, &P.q[k], k, now, err) < 0)
                     rc = 2;
             }
         }

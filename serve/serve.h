@@ -61,9 +61,14 @@ typedef struct srv_device {
      * returns. i one past the last instance ever opened adds an instance;
      * pi NULL stops instance i for good. Indices never shift: a stopped
      * instance keeps its number, unused. Blocks for as long as the change
-     * really takes (the engine measures it); -1 with err (a share the
-     * device cannot give, out of memory), which ends the run as a device
-     * error. */
+     * really takes (the engine measures it); -1 with err (a bad share, out
+     * of memory), which ends the run as a device error; 1 with err when
+     * the device cannot give the new settings now (too few SMs free
+     * beside the other instances), decided before anything changes: the
+     * instance keeps its old settings and runs on (a new one is not
+     * added, and its index stays the next one), and the engine logs the
+     * change as not applied, with err's message. Stopping (pi NULL)
+     * never answers 1. */
     int (*reconfigure)(void *ud, size_t i, const pol_instance *pi,
                        ut_err *err);
     void *ud;
@@ -142,7 +147,10 @@ int srv_run(const srv_config *cfg, const char *out_dir, fe_result *res,
  * What a one-GPU machine cannot do is not applied, and logged so: a
  * change on another plan GPU than the pass's, an ADD on a new GPU, a
  * REMOVE of a workload that has instances on other plan GPUs (its queue
- * would go to a GPU this pass does not run). A change that breaks a
+ * would go to a GPU this pass does not run); and a SET or ADD the device
+ * refuses (dev->reconfigure answers 1: too few SM groups free): the
+ * instance keeps its settings, its hold and its queue and runs on, the
+ * live plan the hook sees is as before the change. A change that breaks a
  * plan's invariants (the simulator's checks, and batches of at most 64)
  * ends the run as an error. Every change, applied or not, is a row of
  * reconfig.csv (control time, GPU, instance, workload, kind, old and new
@@ -197,8 +205,9 @@ typedef void (*srv_gpu_device_free_fn)(srv_device *);
  *   0  no table: two bare functions, cap_serve_device_new and _free
  *   1  this table
  *   2  srv_device.reconfigure (a runtime hook's changes)
+ *   3  reconfigure may answer 1: the change refused, nothing changed
  */
-#define SRV_GPU_PLUGIN_VERSION 2
+#define SRV_GPU_PLUGIN_VERSION 3
 #define SRV_GPU_PLUGIN_SYMBOL "srv_gpu_plugin_export"
 
 typedef struct srv_gpu_plugin {

@@ -34,6 +34,9 @@ typedef struct fake {
     int opens, closes, launches;
     int sets, adds, stops;     /* reconfigure calls of each kind */
     int64_t op_ns;             /* each reconfigure takes this long */
+    int refuse;                /* SETs and ADDs refused (1: too few SMs
+                                  free), before anything changes */
+    int refused;
 } fake;
 
 static int64_t svc_of(const fake *f, const char *name)
@@ -126,6 +129,11 @@ static int f_reconfigure(void *ud, size_t i, const pol_instance *pi,
     }
     if (pi && (pi->batch < 1 || !(pi->share_pct > 0)))
         return ut_errf(err, "bad settings");
+    if (pi && f->refuse) {
+        f->refused++;
+        ut_errf(err, "%s: too few SM groups free", pi->name);
+        return 1;
+    }
     f->now += f->op_ns;
     if (!pi) {
         f->open[i] = 0;
@@ -569,6 +577,89 @@ static void test_what_one_gpu_cannot_do_is_logged(void **state)
     fe_hist_free(&st.lateness);
 }
 
+/* A device that refuses every SET and ADD (too few SMs free): the run
+ * completes; each is a row of the log, not applied, with the device's
+ * reason; the REMOVE is made; the refused ADD adds no instance and the
+ * refused SETs leave their instances as they were. */
+static void test_refused_changes_are_logged(void **state)
+{
+    (void)state;
+    srun r;
+    srun_make(&r, 1);
+    memset(&sc, 0, sizeof sc);
+    const char *b = tu_tmpdir();
+    ut_err err;
+    fe_result rv;
+    fake f = {0};
+    f.refuse = 1;
+    srv_stats st;
+    assert_int_equal(srv_go(&r.c, &f, b, &rv, &st, &err), 0);
+    assert_int_equal(f.refused, 3);
+    assert_int_equal(f.sets + f.adds, 0);
+    assert_int_equal(f.stops, 1);
+    assert_int_equal(st.reconfigs, 1);
+    assert_int_equal(st.not_applied, 3);
+    assert_int_equal(rv.w[0].instances, 2);
+    int na, rows = log_rows(b, &na);
+    assert_int_equal(rows, 4);
+    assert_int_equal(na, 3);
+    char *s = tu_read_in(b, "reconfig.csv");
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\n3.000000,0,0,0,0,W1,set,0,25,25,4,2,0,,,"
+                              "not applied: W1: too few SM groups free\n"));
+    assert_non_null(strstr(s, "\n6.000000,0,0,0,-1,W1,add,0,0,20,0,4,0,,,"
+                              "not applied: W1: too few SM groups free\n"));
+    assert_non_null(strstr(s, "\n10.000000,0,0,0,0,W1,remove,0,25,0,4,0,1,"
+                              "0.000,,\n"));
+    assert_non_null(strstr(s, "\n12.000000,0,0,0,1,W1,set,1,25,10,4,1,0,,,"
+                              "not applied: W1: too few SM groups free\n"));
+    free(s);
+    cJSON *y = tu_json_in(b, "summary.json");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(y, "complete")));
+    assert_int_equal(cJSON_GetObjectItem(runtime_of(y),
+                                         "not_applied")->valueint, 3);
+    cJSON_Delete(y);
+    fe_result_free(&rv);
+    fe_hist_free(&st.lateness);
+}
+
+/* igniter-sg on a device that refuses every change: the instances run on
+ * as planned, so the requests' results are those of a run without a
+ * policy, and every change asked for is logged as not applied. */
+static void test_refused_sets_leave_the_plan(void **state)
+{
+    (void)state;
+    prun p;
+    static const double svc[] = {9, 6, 12};
+    prun_make(&p, "igniter-sg", svc, 12);
+    const char *a = tu_tmpdir(), *b = tu_tmpdir();
+    ut_err err;
+    fe_result r1, r2;
+    srv_stats s1, s2;
+    fake f1 = {0}, f2 = {0};
+    f2.refuse = 1;
+    sim_config none = p.c;
+    none.policy = NULL;
+    none.req = NULL;
+    assert_int_equal(srv_go(&none, &f1, a, &r1, &s1, &err), 0);
+    assert_int_equal(srv_go(&p.c, &f2, b, &r2, &s2, &err), 0);
+    assert_true(f2.refused >= 1);
+    assert_int_equal(f2.sets + f2.adds + f2.stops, 0);
+    assert_int_equal(s2.reconfigs, 0);
+    assert_int_equal((int)s2.not_applied, f2.refused);
+    int na, rows = log_rows(b, &na);
+    assert_int_equal(rows, f2.refused);
+    assert_int_equal(na, f2.refused);
+    static const char *const files[] = {"workloads.csv", "timeseries.csv",
+                                        "cdf.csv", "trace.json"};
+    tu_same_files(a, b, files, 4);
+    fe_result_free(&r1);
+    fe_result_free(&r2);
+    fe_hist_free(&s1.lateness);
+    fe_hist_free(&s2.lateness);
+    pol_plan_free(&p.plan);
+}
+
 /* A policy without a hook (igniter): serve's files are those of a run
  * with no policy at all, byte for byte; no runtime member, no
  * reconfig.csv, the device never asked to reconfigure. */
@@ -708,6 +799,8 @@ int main(void)
         cmocka_unit_test(test_every_kind_serve_equals_sim),
         cmocka_unit_test(test_device_time_is_the_downtime),
         cmocka_unit_test(test_what_one_gpu_cannot_do_is_logged),
+        cmocka_unit_test(test_refused_changes_are_logged),
+        cmocka_unit_test(test_refused_sets_leave_the_plan),
         cmocka_unit_test(test_static_policy_output_unchanged),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_bad_change_ends_the_run),
