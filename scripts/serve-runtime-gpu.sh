@@ -60,9 +60,16 @@ root=$(pwd)
 sed -e "s|\"policy\": \"igniter-sg\"|\"policy\": \"gslice\"|" \
     -e "s|\.\./traces/|$root/traces/|g" $exp > "$work/gslice.json"
 
-run sg-green green $exp
-run gslice-green green "$work/gslice.json"
-run sg-mps mps $exp
+# SERVE_RUNTIME_RUNS: which of the three (default all)
+for r in ${SERVE_RUNTIME_RUNS:-sg-green gslice-green sg-mps}; do
+    case $r in
+    sg-green)     run sg-green green $exp ;;
+    gslice-green) run gslice-green green "$work/gslice.json" ;;
+    sg-mps)       run sg-mps mps $exp ;;
+    *)            echo "serve-runtime-gpu: SERVE_RUNTIME_RUNS: expected sg-green, gslice-green or sg-mps, got '$r'" >&2
+                  exit 2 ;;
+    esac
+done
 
 tar czf "$out/serve-runtime.tgz" -C "$out" serve-runtime
 rm -rf "$work"
