@@ -16,12 +16,7 @@
 
 TU_FIT_MEASURED_FIXTURE(fit, meas)
 
-/* Three instances of models every back end knows, on their shares. */
-static const sim_inst_desc descs[3] = {
-    {"a", "alexnet", 30, 2.0, 0, 0},
-    {"b", "resnet50", 40, 5.0, 1, 0},
-    {"c", "vgg19", 30, 8.0, 0, 0.5},
-};
+#define descs tu_descs3
 
 static sim_backend_args args_of(const sim_inst_desc *d, size_t n,
                                 uint64_t seed)

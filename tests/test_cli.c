@@ -7,6 +7,7 @@
  * The binary is $IGNITER_BIN (tests/run.sh sets it), default build/igniter.
  */
 #define TU_SYNTH_RAW
+#define TU_RUN
 #include "testutil.h"
 
 #include <dirent.h>
@@ -16,21 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-typedef tu_run_result run_result;
-
-static run_result res;
-
-#define slurp tu_slurp
-
-/* Runs igniter with the NULL-terminated arguments; fills res. */
-static int run(const char *arg, ...)
-{
-    va_list ap;
-    va_start(ap, arg);
-    int st = tu_igniter_v(&res, arg, ap);
-    va_end(ap);
-    return st;
-}
 
 /* slurp of the file name in the folder dir. */
 static void slurp_in(const char *dir, const char *name, char *buf, size_t n)

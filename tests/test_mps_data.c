@@ -11,27 +11,13 @@
  * The binary is $IGNITER_BIN (tests/run.sh sets it), default build/igniter.
  */
 #define TU_SYNTH_RAW
+#define TU_RUN
 #include "testutil.h"
 #include "model/model.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
 
-typedef tu_run_result run_result;
-
-static run_result res;
-
-#define slurp tu_slurp
-
-/* Runs igniter with the NULL-terminated arguments; fills res. */
-static int run(const char *arg, ...)
-{
-    va_list ap;
-    va_start(ap, arg);
-    int st = tu_igniter_v(&res, arg, ap);
-    va_end(ap);
-    return st;
-}
 
 #define assert_contains(hay, needle)                                         \
     do {                                                                     \

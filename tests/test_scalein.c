@@ -32,12 +32,6 @@ typedef struct script {
 
 static script sc;
 
-static int never_plan(const pol_request *req, pol_plan *out, ut_err *err)
-{
-    (void)req;
-    (void)out;
-    return ut_errf(err, "not used");
-}
 
 static void *sc_new(const pol_request *req, const pol_plan *plan)
 {
@@ -88,7 +82,7 @@ static const pol_ops scripted = {
     .version = POL_OPS_VERSION,
     .name = "scripted",
     .summary = "test",
-    .plan = never_plan,
+    .plan = tu_never_plan,
     .runtime_new = sc_new,
     .runtime = sc_runtime,
     .runtime_free = sc_free,

@@ -175,27 +175,6 @@ static int srv_go(const sim_config *c, fake *f, const char *out,
     return srv_run(&sc, out, r, st, err);
 }
 
-/* sim's outputs in a equal serve's in b: the files, and summary.json's
- * numbers (only the back end's name and the serve member differ). */
-static void same_as_sim(const char *a, const char *b)
-{
-    static const char *const same[] = {"workloads.csv", "timeseries.csv",
-                                       "cdf.csv", "trace.json"};
-    tu_same_files(a, b, same, 4);
-    cJSON *x = tu_json_in(a, "summary.json"), *y = tu_json_in(b, "summary.json");
-    const char *keys[] = {"totals", "workloads", "gpus", "complete"};
-    for (size_t k = 0; k < 4; k++) {
-        char *p = cJSON_PrintUnformatted(cJSON_GetObjectItem(x, keys[k]));
-        char *q = cJSON_PrintUnformatted(cJSON_GetObjectItem(y, keys[k]));
-        assert_non_null(p);
-        if (strcmp(p, q))
-            fail_msg("summary.json %s: sim %s, serve %s", keys[k], p, q);
-        free(p);
-        free(q);
-    }
-    cJSON_Delete(x);
-    cJSON_Delete(y);
-}
 
 /* reconfig.csv's rows (without the header) and how many say "not
  * applied" */
@@ -290,7 +269,7 @@ static void test_igniter_sg_serve_equals_sim(void **state)
     fe_result rs, rv;
     srv_stats st;
     both(&p, a, b, &f, &rs, &rv, &st, 1);
-    same_as_sim(a, b);
+    tu_same_as_sim(a, b);
     assert_int_equal(rv.reconfigs, rs.reconfigs);
     assert_int_equal(st.reconfigs, rs.reconfigs);
     assert_int_equal(st.not_applied, 0);
@@ -325,7 +304,7 @@ static void test_gslice_serve_equals_sim(void **state)
     fe_result rs, rv;
     srv_stats st;
     both(&p, a, b, &f, &rs, &rv, &st, 2);
-    same_as_sim(a, b);
+    tu_same_as_sim(a, b);
     assert_int_equal(rv.reconfigs, rs.reconfigs);
     assert_int_equal(st.not_applied, 0);
     assert_int_equal(f.sets, (int)rs.reconfigs);
@@ -345,12 +324,6 @@ typedef struct script {
 
 static script sc;
 
-static int never_plan(const pol_request *req, pol_plan *out, ut_err *err)
-{
-    (void)req;
-    (void)out;
-    return ut_errf(err, "not used");
-}
 
 static void *sc_new(const pol_request *req, const pol_plan *plan)
 {
@@ -414,7 +387,7 @@ static const pol_ops scripted = {
     .version = POL_OPS_VERSION,
     .name = "scripted",
     .summary = "test",
-    .plan = never_plan,
+    .plan = tu_never_plan,
     .runtime_new = sc_new,
     .runtime = sc_runtime,
     .runtime_free = sc_free,
@@ -472,7 +445,7 @@ static void test_every_kind_serve_equals_sim(void **state)
     fake f = {0};
     srv_stats st;
     assert_int_equal(srv_go(&r.c, &f, b, &rv, &st, &err), 0);
-    same_as_sim(a, b);
+    tu_same_as_sim(a, b);
     assert_int_equal(rv.reconfigs, 4);
     assert_int_equal(f.sets, 2);
     assert_int_equal(f.adds, 1);
@@ -740,7 +713,7 @@ static void test_bad_input(void **state)
  * naming the policy; the results so far are kept. */
 static int big_plan_never(const pol_request *req, pol_plan *out, ut_err *err)
 {
-    return never_plan(req, out, err);
+    return tu_never_plan(req, out, err);
 }
 
 static void big_runtime(void *st, double now_s, const pol_plan *p,

@@ -11,11 +11,7 @@
 
 TU_FIT_MEASURED_FIXTURE(fit, meas)
 
-static const sim_inst_desc descs[3] = {
-    {"a", "alexnet", 30, 2.0, 0, 0},
-    {"b", "resnet50", 40, 5.0, 1, 0},
-    {"c", "vgg19", 30, 8.0, 0, 0.5},
-};
+#define descs tu_descs3
 
 static void test_no_interference_means_every_factor_is_one(void **state)
 {

@@ -164,6 +164,29 @@ static inline void tu_same_files(const char *a, const char *b,
     }
 }
 
+/* sim's outputs in folder a equal serve's in b: the files, and
+ * summary.json's numbers (only the back end's name and the serve member
+ * may differ). */
+static inline void tu_same_as_sim(const char *a, const char *b)
+{
+    static const char *const same[] = {"workloads.csv", "timeseries.csv",
+                                       "cdf.csv", "trace.json"};
+    tu_same_files(a, b, same, 4);
+    cJSON *x = tu_json_in(a, "summary.json"), *y = tu_json_in(b, "summary.json");
+    const char *keys[] = {"totals", "workloads", "gpus", "complete"};
+    for (size_t k = 0; k < 4; k++) {
+        char *p = cJSON_PrintUnformatted(cJSON_GetObjectItem(x, keys[k]));
+        char *q = cJSON_PrintUnformatted(cJSON_GetObjectItem(y, keys[k]));
+        assert_non_null(p);
+        if (strcmp(p, q))
+            fail_msg("summary.json %s: sim %s, serve %s", keys[k], p, q);
+        free(p);
+        free(q);
+    }
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+}
+
 /* ---- running commands: igniter as a child, a shell line -------------- */
 
 #include <fcntl.h>
@@ -243,6 +266,16 @@ static inline int tu_sh(const char *fmt, ...)
 #ifndef TU_PLANS_DONE
 #define TU_PLANS_DONE
 #include "policies/policy.h"
+
+/* The plan function of a scripted runtime policy that is only ever given
+ * a plan (tests of the runtime hook). */
+static inline int tu_never_plan(const pol_request *req, pol_plan *out,
+                                ut_err *err)
+{
+    (void)req;
+    (void)out;
+    return ut_errf(err, "not used");
+}
 
 /* A workload request: name, model, SLO (ms) and rate (req/s). */
 static inline pol_workload tu_wl(const char *name, const char *model,
@@ -331,6 +364,14 @@ static inline pol_workload *tu_paper12(const mdl_fitted *fit, size_t *n)
 
 #ifdef TU_SIM
 #include "sim/sim.h"
+
+/* Three instances of models every back end knows, on their shares (the
+ * back ends' tests). */
+static const sim_inst_desc tu_descs3[3] = {
+    {"a", "alexnet", 30, 2.0, 0, 0},
+    {"b", "resnet50", 40, 5.0, 1, 0},
+    {"c", "vgg19", 30, 8.0, 0, 0.5},
+};
 
 /* Requests that arrived in run r, all workloads together. */
 static inline uint64_t tu_arrived(const fe_result *r)
@@ -614,4 +655,22 @@ static inline char *tu_synth_raw(const char *skip, const char *end)
 }
 
 #define TU_SYNTH_END "{\"kind\":\"end\",\"complete\":true,\"seconds\":900}"
+#endif
+
+/* A test of the igniter binary: `res` holds what the last run(...) printed
+ * and its status (tu_igniter_v), slurp reads a file. */
+#ifdef TU_RUN
+static tu_run_result res;
+
+#define slurp tu_slurp
+
+/* Runs igniter with the NULL-terminated arguments; fills res. */
+static int run(const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int st = tu_igniter_v(&res, arg, ap);
+    va_end(ap);
+    return st;
+}
 #endif
