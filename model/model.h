@@ -472,6 +472,11 @@ void mdl_measured_servdist(const mdl_measured *m, int model, double batch,
  * latency.
  */
 #define MDL_MPS_PCTS 8            /* distinct percentages per model */
+/* What an MPS / green ratio may be: beyond, the data is broken (a batch
+ * a thousand times faster or slower than its green-context twin), and
+ * interpolating between such ratios overflows. */
+#define MDL_MPS_RATIO_MIN 1e-3
+#define MDL_MPS_RATIO_MAX 1e3
 #define MDL_MPS_VERSION 1         /* of measured-mps.jsonl */
 
 /* A raw MPS point, as `igniter derive` read it: a model alone (solo) or

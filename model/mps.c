@@ -26,6 +26,12 @@ void mdl_mps_free(mdl_mps *x)
     memset(x, 0, sizeof *x);
 }
 
+/* A ratio the correction may hold (model.h, MDL_MPS_RATIO_MIN/MAX). */
+static int in_range(double r)
+{
+    return r >= MDL_MPS_RATIO_MIN && r <= MDL_MPS_RATIO_MAX;
+}
+
 /* ---- lookups -------------------------------------------------------------- */
 
 /* Points (pct[k], v[k]) with pct ascending and v NAN where absent, at
@@ -274,7 +280,14 @@ static int build(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
                            "one more", pts[i].file, pts[i].line,
                            MDL_MPS_PCTS, pts[i].model, pts[i].pct);
         double green = mdl_measured_solo_ms(m, k, pts[i].batch, pts[i].pct);
-        t->solo[pts[i].batch][j] = pts[i].mean_ms / green;
+        double r = pts[i].mean_ms / green;
+        if (!in_range(r))
+            return ut_errf(err, "%s:%d: solo.mean_ms: expected a latency "
+                           "within %g to %g times the green-context one "
+                           "(%g ms), got %g ms", pts[i].file, pts[i].line,
+                           MDL_MPS_RATIO_MIN, MDL_MPS_RATIO_MAX, green,
+                           pts[i].mean_ms);
+        t->solo[pts[i].batch][j] = r;
         t->has = 1;
         x->nsolo_points++;
     }
@@ -308,10 +321,11 @@ static int build(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
             double r = mdl_mps_solo_ratio(x, w[s].model, w[s].batch,
                                           w[s].share_pct);
             double c = pp[s].mean_ms / (r * gc[s]);
-            if (!isfinite(c) || !(c > 0))
+            if (!in_range(c))
                 return ut_errf(err, "%s:%d: coloc.members[%d].mean_ms: "
-                               "expected a finite pair ratio, got %g", pp->file,
-                               pp->line, s, c);
+                               "expected a pair ratio in [%g, %g], got %g",
+                               pp->file, pp->line, s, MDL_MPS_RATIO_MIN,
+                               MDL_MPS_RATIO_MAX, c);
             mdl_mps_pair *p = pair_for(x, w[s].model, w[1 - s].model);
             if (curve_set(&p->c, w[s].share_pct, c) < 0)
                 return ut_errf(err, "%s:%d: coloc.members[%d]."
@@ -429,13 +443,11 @@ int mdl_mps_derive(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
     return 0;
 }
 
-/* A positive finite number, or NAN. */
+/* A ratio in [MDL_MPS_RATIO_MIN, MDL_MPS_RATIO_MAX], or NAN. */
 static double ratio_of(const cJSON *v)
 {
-    return cJSON_IsNumber(v) && v->valuedouble > 0 &&
-                   isfinite(v->valuedouble)
-               ? v->valuedouble
-               : NAN;
+    return cJSON_IsNumber(v) && in_range(v->valuedouble) ? v->valuedouble
+                                                         : NAN;
 }
 
 /* {"PCT": ratio, ...} into c (or, with t, into t's solo row b). */
@@ -457,8 +469,9 @@ static int load_curve(const cJSON *o, const char *where, mdl_mps_curve *c,
                            "got \"%.40s\"", where, cell->string);
         double v = ratio_of(cell);
         if (isnan(v))
-            return ut_errf(err, "%s.%s: expected a positive ratio, got %s",
-                           where, cell->string,
+            return ut_errf(err, "%s.%s: expected a ratio in [%g, %g], got "
+                           "%s", where, cell->string, MDL_MPS_RATIO_MIN,
+                           MDL_MPS_RATIO_MAX,
                            ut_json_describe(cell, d, sizeof d));
         int j = t ? pct_index(t, pct) : curve_set(c, pct, v);
         if (j < 0)

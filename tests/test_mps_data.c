@@ -524,8 +524,18 @@ static void test_sim_mps_errors(void **state)
              "{\"alpha\": {\"solo_ratio\": {\"8\": {\"50\": -2}}}}\n");
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(mps, "alpha.solo_ratio.8.50: expected a positive ratio",
-                     "-2");
+    assert_bad_input(mps, "alpha.solo_ratio.8.50: expected a ratio in "
+                     "[0.001, 1000]", "-2");
+    assert_false(exists(o));
+    /* one too large to interpolate (fuzz_mps found 1.1e308 overflowing
+     * between percentages to an infinite latency) */
+    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+             "{\"alpha\": {\"solo_ratio\": {\"8\": {\"50\": 1.1}}, "
+             "\"pair_ratio_mean\": {\"25\": 1.04, \"75\": 1.1e308}}}\n");
+    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
+        "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
+    assert_bad_input(mps, "alpha.pair_ratio_mean.75: expected a ratio in "
+                     "[0.001, 1000]", "1.1e+308");
     assert_false(exists(o));
 }
 
