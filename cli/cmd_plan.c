@@ -103,7 +103,7 @@ int cli_plan(int argc, char **argv)
         if (json) {
             rc = cli_output("plan", NULL, js);
         } else {
-            char *table = pol_plan_table(&plan);
+            char *table = pol_plan_table(&plan, pol_predicts(plan.policy));
             rc = cli_output("plan", NULL, table);
             free(table);
         }

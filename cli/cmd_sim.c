@@ -453,7 +453,7 @@ static int run_verb(int argc, char **argv, int serve)
         return cli_fail(verb, &err);
     }
     /* the plan a policy made, printed after a good run */
-    char *table = p.planned && !quiet ? pol_plan_table(&p.plan) : NULL;
+    char *table = p.planned && !quiet ? pol_plan_table(&p.plan, pol_predicts(p.plan.policy)) : NULL;
     int rc = EXIT_BAD_INPUT;
     progress pr = {isatty(2), {0, 0}, {0, 0}};
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);

@@ -169,6 +169,4 @@ void mdl_measured_colocated(const mdl_measured *m, const mdl_place *w,
                             size_t n, double *lat_ms)
 {
     compose(m, w, n, pair_slowdown, lat_ms);
-    if (m->mps)                 /* MPS: the correction over green (mps.c) */
-        mdl_mps_apply(m->mps, w, n, lat_ms);
 }

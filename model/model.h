@@ -347,7 +347,8 @@ typedef struct mdl_measured {
      * then falls back to mdl_measured_interpolated */
     int has_interf;
     mdl_interf interf;
-    /* the MPS correction (mps.c) the composition applies, or NULL (green
+    /* the MPS correction (mps.c) the simulator's measured back ends apply
+     * over mdl_measured_colocated (sim/be_model.c), or NULL (green
      * contexts, the data as measured): borrowed, attached by the caller
      * after loading (mdl_measured_load and _subset leave it NULL) */
     const struct mdl_mps *mps;

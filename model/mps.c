@@ -291,8 +291,6 @@ static int build(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
         t->has = 1;
         x->nsolo_points++;
     }
-    mdl_measured g = *m;
-    g.mps = NULL;               /* the ratios are over the green data */
     for (size_t i = 0; i < n; i++) {
         if (pts[i].member != 0)
             continue;
@@ -314,7 +312,7 @@ static int build(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
             w[s] = (mdl_place){k, pp[s].batch, pp[s].pct};
         }
         double gc[2];
-        mdl_measured_colocated(&g, w, 2, gc);
+        mdl_measured_colocated(m, w, 2, gc);   /* green */
         for (int s = 0; s < 2; s++) {
             /* MPS slow-down / green slow-down, with the MPS solo latency
              * as the ratio times the green one: the green solo cancels */

@@ -156,7 +156,7 @@ char *pol_plan_to_json(const pol_plan *p)
     return b.s;
 }
 
-char *pol_plan_table(const pol_plan *p)
+char *pol_plan_table(const pol_plan *p, const char *predicts)
 {
     ut_buf b = {0};
     ut_buf_printf(&b, "%-4s %-12s %-10s %5s %8s %11s %9s %8s %11s\n", "GPU",
@@ -191,10 +191,9 @@ char *pol_plan_table(const pol_plan *p)
                                         p->solve_bound_gpus) /
                                      (double)p->ngpus
                                : 0);
-    const pol_ops *ops = pol_find(p->policy);
     ut_buf_printf(&b, "(predicted: latency of one batch by %s, against "
                   "SLO/2, the execution budget; '!' marks a miss)\n",
-                  ops && ops->predicts ? ops->predicts : "iGniter's model");
+                  predicts ? predicts : "iGniter's model");
     return b.s;
 }
 

@@ -100,8 +100,10 @@ void pol_plan_free(pol_plan *p);
 /* The plan file, format 1: malloc'd NUL-terminated JSON text. */
 char *pol_plan_to_json(const pol_plan *p);
 /* A readable table (GPU, workload, model, batch, share, predicted latency
- * against the SLO, rate) and the cost line. malloc'd text. */
-char *pol_plan_table(const pol_plan *p);
+ * against the SLO, rate) and the cost line; `predicts` names what the
+ * predicted latencies come from (pol_predicts; NULL: iGniter's model).
+ * malloc'd text. */
+char *pol_plan_table(const pol_plan *p, const char *predicts);
 /* Reads a plan file back; every field is checked and named on error. */
 int pol_plan_load(const char *path, pol_plan *p, ut_err *err);
 /* The invariants every plan keeps, however it was made (policies/check.c):
@@ -218,6 +220,9 @@ size_t pol_instances_of(const pol_plan *p, const char *name, size_t *gpu,
 
 /* The registry: NULL if there is no policy of that name. */
 const pol_ops *pol_find(const char *name);
+/* What the plans of policy `name` predict latencies with (its ops'
+ * .predicts), NULL for iGniter's model or a policy not registered. */
+const char *pol_predicts(const char *name);
 /* The NULL-terminated table of every registered policy. */
 const pol_ops *const *pol_all(void);
 /* "igniter, ffd, ..." for "unknown policy" messages. */

@@ -70,6 +70,12 @@ const pol_ops *pol_find(const char *name)
     return NULL;
 }
 
+const char *pol_predicts(const char *name)
+{
+    const pol_ops *ops = pol_find(name);
+    return ops ? ops->predicts : NULL;
+}
+
 static const char *policy_name(const void *ctx, size_t i)
 {
     (void)ctx;

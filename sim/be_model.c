@@ -187,9 +187,11 @@ int sim_pred_init(const sim_backend_args *a, void **state, int measured,
 static void pred_lat_ms(const pred_state *s, const mdl_place *p, size_t n,
                         double *lat)
 {
-    if (s->meas)
+    if (s->meas) {
         mdl_measured_colocated(s->meas, p, n, lat);
-    else
+        if (s->meas->mps)       /* MPS: the correction over green (mps.c) */
+            mdl_mps_apply(s->meas->mps, p, n, lat);
+    } else
         mdl_predict(s->fit, p, n, lat, NULL);
 }
 

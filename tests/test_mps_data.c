@@ -204,12 +204,12 @@ static void test_derive_solo_ratios_exact(void **state)
                 assert_true(x.models[k].solo[b][p] == want);
                 assert_true(mdl_mps_solo_ratio(&x, k, b, mps_pct[p]) ==
                             want);
-                /* the MPS latency back, through the composition */
-                m.mps = &x;
+                /* the MPS latency back, through the composition and the
+                 * correction, as the measured back ends apply them */
                 mdl_place w = {k, b, mps_pct[p]};
                 double lat;
                 mdl_measured_colocated(&m, &w, 1, &lat);
-                m.mps = NULL;
+                mdl_mps_apply(&x, &w, 1, &lat);
                 assert_close(lat, mps_solo_ms(mi, b, p), 1e-12);
             }
         /* between measured points: linear in 1/share and in batch,
@@ -256,10 +256,9 @@ static void test_derive_pair_ratios_exact(void **state)
             assert_close(mdl_mps_pair_ratio(&x, me, other, pair_pct[k][s]),
                          want, 1e-14);
         }
-        m.mps = &x;
         double lat[2];
         mdl_measured_colocated(&m, w, 2, lat);
-        m.mps = NULL;
+        mdl_mps_apply(&x, w, 2, lat);
         assert_close(lat[0], mps_pair_ms(k, 0), 1e-12);
         assert_close(lat[1], mps_pair_ms(k, 1), 1e-12);
     }

@@ -439,7 +439,7 @@ static void test_stopped_solve_states_its_gap(void **state)
     assert_string_equal(ja, jb);
     assert_non_null(strstr(ja, "\"status\": \"node limit\""));
     assert_non_null(strstr(ja, "\"gap_pct\""));
-    char *t = pol_plan_table(&a);
+    char *t = pol_plan_table(&a, pol_predicts(a.policy));
     assert_non_null(strstr(t, "solve: stopped (node limit)"));
     free(t);
     free(ja);
