@@ -10,19 +10,42 @@ simulator's error per load level, arrival kind and sharing mechanism.
       waiting), capacity = batch / mean service time. Writes OUTDIR/NAME-lLL.json
       for every load LL, each workload at LL % of its capacity, SLO = slo_x
       times its batch time at capacity, and OUTDIR/capacity.csv.
+  validate-matrix.py calibrate OUT MEASURED [PLANS]
+      Simulates every real run again, calibrated with one real run
+      (scripts/calibrate.py): the factors of the plan's 50 % Poisson run of
+      the same mechanism (OUT/real[-mps]/T-l50-poisson against
+      OUT/sim-measured/T-l50-poisson), applied as --slowdown; same plan
+      (PLANS/T-lLL.json, default experiments/validation/matrix/plans),
+      arrivals, seed, duration and warm-up as the real run. Writes
+      OUT/sim-calibrated[-mps]/RUN and OUT/calibration.csv.
   validate-matrix.py table OUT
-      Reads OUT/real/RUN, OUT/real-mps/RUN and OUT/sim-measured/RUN (RUN is
-      PLAN-ARRIVALS, scripts/validate.sh), writes OUT/matrix.csv (one row per
-      run and workload) and OUT/matrix-summary.csv (per mechanism, simulated
-      data, load and arrivals: mean and max of the mean-latency error, the
-      P99 error and the SLO-violation difference), and prints the summary as
-      a Markdown table. An MPS run is compared with OUT/sim-measured-mps/RUN
-      (the measured back end with --mechanism mps: the data's MPS
-      correction) when there is one, else with the green simulation; the
-      column sim_data says which (green or mps).
+      Reads OUT/real/RUN, OUT/real-mps/RUN (RUN is PLAN-ARRIVALS,
+      scripts/validate.sh) and each simulation of them that exists:
+      OUT/sim-measured (the green-context data), OUT/sim-measured-mps (the
+      measured back end with --mechanism mps: the data's MPS correction)
+      and OUT/sim-calibrated[-mps]. Writes OUT/matrix.csv (one row per run,
+      workload and simulation; the last column, sim_data, says which:
+      green, mps or calibrated) and OUT/matrix-summary.csv (per mechanism,
+      load, arrivals and simulation: mean and max of the mean-latency
+      error, the P99 error and the SLO-violation difference), and prints
+      the summary as a Markdown table.
+  validate-matrix.py wake OUT
+      What a batch costs when its instance was idle, from the real runs'
+      traces (OUT/real[-mps]/RUN/trace.json.gz, serve's first 2,000
+      batches): per run, workload and batch size (10 batches of each kind
+      at least), the mean time of a batch that started more than 20 us
+      after the instance's previous one ended, less that of one started
+      back to back; writes OUT/wake.csv and prints the mean per mechanism.
+  validate-matrix.py ab DIR
+      The algorithm file's A/B (DIR: experiments/validation/matrix/results/
+      algos-ab): for each RUN and workload in both DIR/M-with/RUN and
+      DIR/M-own/RUN (M: green or mps), the mean batch time with the
+      capture's cuDNN choices and with serve's own search; writes
+      DIR/algos-ab.csv and prints the mean and largest difference.
 Errors name the file and exit 2.
 """
 import csv
+import gzip
 import json
 import os
 import subprocess
@@ -207,6 +230,65 @@ def cmd_ab(d):
                   (mech, len(v), sum(v) / len(v), max(v)))
 
 
+def batches_of(path):
+    """{workload: [(start us, duration us, batch), ...]} of a trace."""
+    try:
+        with gzip.open(path, "rt") as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        die("%s: %s" % (path, e))
+    names, out = {}, {}
+    for e in d.get("traceEvents", []):
+        if e.get("ph") == "M" and e.get("name") == "thread_name":
+            names[(e["pid"], e["tid"])] = e["args"]["name"].split(" (")[0]
+    for e in d.get("traceEvents", []):
+        if e.get("ph") == "X":
+            w = names.get((e["pid"], e["tid"]), "?")
+            out.setdefault(w, []).append((e["ts"], e["dur"],
+                                          e["args"]["batch"]))
+    return out
+
+
+def cmd_wake(out):
+    rows = []
+    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
+        base = os.path.join(out, rdir)
+        if not os.path.isdir(base):
+            continue
+        for run in sorted(os.listdir(base)):
+            tp = os.path.join(base, run, "trace.json.gz")
+            if not os.path.exists(tp):
+                continue
+            for w, bs in sorted(batches_of(tp).items()):
+                bs.sort()
+                idle, busy = {}, {}
+                for (t0, d0, _), (t1, d1, b1) in zip(bs, bs[1:]):
+                    grp = idle if t1 - (t0 + d0) > 20 else busy
+                    grp.setdefault(b1, []).append(d1)
+                for b in sorted(idle):
+                    i, k = idle[b], busy.get(b, [])
+                    if len(i) >= 10 and len(k) >= 10:
+                        mi, mk = sum(i) / len(i), sum(k) / len(k)
+                        rows.append([mech, run, w, b, len(i), len(k),
+                                     "%.1f" % mi, "%.1f" % mk,
+                                     "%.1f" % (mi - mk)])
+    if not rows:
+        die("%s: no real run with a trace.json.gz" % out)
+    with open(os.path.join(out, "wake.csv"), "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(["mechanism", "run", "workload", "batch", "idle_batches",
+                     "back_to_back_batches", "idle_us", "back_to_back_us",
+                     "difference_us"])
+        wr.writerows(rows)
+    for mech in ("green", "mps"):
+        v = [float(r[8]) for r in rows if r[0] == mech]
+        if v:
+            print("%s: %d (run, workload, batch) groups: a batch after an "
+                  "idle gap takes %+.1f us on average (%+.1f to %+.1f) "
+                  "against one started back to back" %
+                  (mech, len(v), sum(v) / len(v), min(v), max(v)))
+
+
 def cmd_table(out):
     rows = []
     for mech, rdir in (("green", "real"), ("mps", "real-mps")):
@@ -317,9 +399,11 @@ def main(argv):
                       "experiments/validation/matrix/plans")
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
+    elif len(argv) == 3 and argv[1] == "wake":
+        cmd_wake(argv[2])
     else:
         die("usage: validate-matrix.py plans MEASURED OUTDIR [TEMPLATES] | "
-            "calibrate OUT MEASURED [PLANS] | table OUT | ab DIR")
+            "calibrate OUT MEASURED [PLANS] | table OUT | ab DIR | wake OUT")
 
 
 if __name__ == "__main__":
