@@ -67,6 +67,13 @@ static const char sim_help[] =
     "                      times what the back end says: interference the\n"
     "                      planner did not predict; repeatable; replaces the\n"
     "                      experiment's \"slowdowns\" (none: no slow-down)\n"
+    "  --wake WORKLOAD_OR_MODEL:US\n"
+    "                      every batch of that workload that starts on an idle\n"
+    "                      instance (nothing running, previous batch ended\n"
+    "                      before) takes US (0 to 1e6) microseconds more,\n"
+    "                      after the slow-down: a wake-up the planner did not\n"
+    "                      predict (MPS workers); repeatable; replaces the\n"
+    "                      experiment's \"wakes\" (none: no wake cost)\n"
     "  --quiet             no table on standard output\n";
 
 static const char serve_help[] =
@@ -265,7 +272,7 @@ static int run_verb(int argc, char **argv, int serve)
         return 0;
     enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
            O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
-           O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL, O_SLOW };
+           O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL, O_SLOW, O_WAKE };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},
         {"plan", required_argument, NULL, O_PLAN},
@@ -289,11 +296,12 @@ static int run_verb(int argc, char **argv, int serve)
         {"models-dir", required_argument, NULL, O_MDIR},
         {"poll-us", required_argument, NULL, O_POLL},
         {"slowdown", required_argument, NULL, O_SLOW},
+        {"wake", required_argument, NULL, O_WAKE},
         {NULL, 0, NULL, 0},
     };
     /* options of one verb only */
     static const int sim_only[] = {O_BACKEND, O_MEAS, O_SVC, O_SDIST,
-                                   O_SLOW};
+                                   O_SLOW, O_WAKE};
     static const int serve_only[] = {O_GPU, O_MDIR, O_POLL};
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
@@ -304,6 +312,8 @@ static int run_verb(int argc, char **argv, int serve)
     int quiet = 0, c;
     const char *slow[64];    /* the --slowdown values, in order */
     size_t nslow = 0;
+    const char *wake[64];    /* the --wake values, in order */
+    size_t nwake = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end = NULL;
@@ -362,6 +372,22 @@ static int run_verb(int argc, char **argv, int serve)
                 fe_slowdown_parse(optarg, where, &t, &tl, &sd, &e) < 0)
                 return cli_usage(verb, "%s", e.msg);
             slow[nslow++] = optarg;
+            break;
+        }
+        case O_WAKE: {
+            const char *t;
+            size_t tl;
+            double us;
+            ut_err e;
+            char where[160];
+            snprintf(where, sizeof where, "--wake '%.120s'", optarg);
+            if (nwake == sizeof wake / sizeof *wake)
+                return cli_usage(verb, "--wake: expected at most %zu, got "
+                                 "more", sizeof wake / sizeof *wake);
+            if (strcmp(optarg, "none") &&
+                fe_wake_parse(optarg, where, &t, &tl, &us, &e) < 0)
+                return cli_usage(verb, "%s", e.msg);
+            wake[nwake++] = optarg;
             break;
         }
         case O_DUR: case O_WARM: case O_IV: case O_DELAY: case O_SVC:
@@ -438,6 +464,8 @@ static int run_verb(int argc, char **argv, int serve)
     lo.trace_max = trace;
     lo.slowdowns = slow;
     lo.nslowdowns = nslow;
+    lo.wakes = wake;
+    lo.nwakes = nwake;
     lo.for_serve = serve;
     lo.stop = &cli_stop;
     lab_prepared p;

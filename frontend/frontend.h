@@ -172,6 +172,8 @@ typedef struct fe_workload_cfg {
                                 of variation when > 0 */
     fe_slowdown slow[FE_MAX_SLOWDOWNS];   /* simulator only; nslow 0: none */
     size_t nslow;
+    int has_wake;            /* simulator only: a wake cost was given */
+    double wake_us;          /* in [0, FE_MAX_WAKE_US]; see fe_wake_parse */
 } fe_workload_cfg;
 
 /* Checks one slow-down (factor, window); errors name `where` and the bad
@@ -212,6 +214,37 @@ int64_t fe_slowdown_ns(double s);
  * out when open); appends nothing and returns 0 when there are none, else
  * returns the number of windows. */
 size_t fe_slowdown_json(ut_buf *b, const fe_workload_cfg *wc, size_t nw);
+
+/*
+ * A wake cost the planner did not predict (a simulator input, beside the
+ * slow-downs): a batch of the workload that starts while its instance was
+ * idle (nothing running, and its previous batch ended strictly before, or
+ * none yet) takes wake_us microseconds more than the back end says, after
+ * the slow-down factor. What serve's MPS workers showed on a real H200
+ * (docs/simulator.md, "Wake cost").
+ */
+#define FE_MAX_WAKE_US 1e6
+
+/* Checks one wake cost; errors name `where` and the value. */
+int fe_wake_check(double us, const char *where, ut_err *err);
+
+/* Parses the command-line form TARGET:US into *target (its length
+ * *target_len; a part of s) and *us, checked. Errors name `where` and the
+ * value. */
+int fe_wake_parse(const char *s, const char *where, const char **target,
+                  size_t *target_len, double *us, ut_err *err);
+
+/* Sets the wake cost us of every workload that target names, by the rule
+ * of fe_slowdown_add. Unknown target, or a workload given a wake cost
+ * twice: an error naming `where`. */
+int fe_wake_add(fe_workload_cfg *wc, size_t nw, const char *const *models,
+                const char *target, size_t target_len, double us,
+                const char *where, ut_err *err);
+
+/* Appends "wakes": [{"workload", "us"}, ...] of the workloads given one;
+ * appends nothing and returns 0 when none is, else returns their
+ * number. */
+size_t fe_wake_json(ut_buf *b, const fe_workload_cfg *wc, size_t nw);
 
 /* The fixed back end's service-time distribution, from its one spelling
  * ("const", "exp" or "gamma:CV", CV in (0, 10]): sets *exp and *cv (0

@@ -186,6 +186,13 @@ int fe_bind(const fe_run *c, fe_binding *b, ut_err *err)
             if (fe_slowdown_check(&c->wcfg[w].slow[k], where, err) < 0)
                 goto fail;
         }
+        if (c->wcfg[w].has_wake) {
+            char where[POL_NAME_MAX + 40];
+            snprintf(where, sizeof where, "workload \"%s\": wakes",
+                     c->wcfg[w].name);
+            if (fe_wake_check(c->wcfg[w].wake_us, where, err) < 0)
+                goto fail;
+        }
         if (b->nwinst[w] == 0) {
             ut_errf(err, "workload \"%s\": expected an instance in the plan, "
                     "got none", c->wcfg[w].name);

@@ -4,7 +4,8 @@
  * target names, one factor at a time t. Kept with the workload settings
  * (fe_workload_cfg) so that sim, compare and sweeps, which all pass those
  * settings to the simulator, apply them alike with no code of their own;
- * the simulator applies the factor (sim/slowdown.c).
+ * the simulator applies the factor (sim/slowdown.c). The wake costs
+ * (fe_wake_*) live beside them and name their workloads by the same rule.
  */
 #include "frontend/frontend.h"
 
@@ -99,14 +100,20 @@ static const char *wname(const void *ctx, size_t i)
     return ((const fe_workload_cfg *)ctx)[i].name;
 }
 
-int fe_slowdown_add(fe_workload_cfg *wc, size_t nw,
-                    const char *const *models, const char *target,
-                    size_t target_len, const fe_slowdown *sd,
-                    const char *where, ut_err *err)
+/*
+ * Calls add(wc[w]) for every workload that target names: a workload's
+ * name first, a model of that name counting only when no workload has it.
+ * Unknown target: an error naming `where` and listing the workloads. One
+ * rule for slow-downs and wake costs.
+ */
+static int each_target(fe_workload_cfg *wc, size_t nw,
+                       const char *const *models, const char *target,
+                       size_t target_len, const char *where, ut_err *err,
+                       int (*add)(fe_workload_cfg *, const void *,
+                                  const char *, ut_err *),
+                       const void *arg)
 {
     size_t hits = 0;
-    /* a workload's name first: a model of that name counts only when no
-     * workload has it */
     for (int by_model = 0; by_model < 2 && hits == 0; by_model++)
         for (size_t w = 0; w < nw; w++) {
             const char *name = by_model ? (models ? models[w] : NULL)
@@ -114,11 +121,8 @@ int fe_slowdown_add(fe_workload_cfg *wc, size_t nw,
             if (!name || strlen(name) != target_len ||
                 strncmp(name, target, target_len))
                 continue;
-            if (wc[w].nslow == FE_MAX_SLOWDOWNS)
-                return ut_errf(err, "%s: expected at most %d slow-downs of "
-                               "workload \"%s\", got more", where,
-                               FE_MAX_SLOWDOWNS, wc[w].name);
-            wc[w].slow[wc[w].nslow++] = *sd;
+            if (add(&wc[w], arg, where, err) < 0)
+                return -1;
             hits++;
         }
     if (hits == 0) {
@@ -129,6 +133,26 @@ int fe_slowdown_add(fe_workload_cfg *wc, size_t nw,
                        (int)(target_len > 80 ? 80 : target_len), target);
     }
     return 0;
+}
+
+static int add_slowdown(fe_workload_cfg *wc, const void *arg,
+                        const char *where, ut_err *err)
+{
+    if (wc->nslow == FE_MAX_SLOWDOWNS)
+        return ut_errf(err, "%s: expected at most %d slow-downs of "
+                       "workload \"%s\", got more", where,
+                       FE_MAX_SLOWDOWNS, wc->name);
+    wc->slow[wc->nslow++] = *(const fe_slowdown *)arg;
+    return 0;
+}
+
+int fe_slowdown_add(fe_workload_cfg *wc, size_t nw,
+                    const char *const *models, const char *target,
+                    size_t target_len, const fe_slowdown *sd,
+                    const char *where, ut_err *err)
+{
+    return each_target(wc, nw, models, target, target_len, where, err,
+                       add_slowdown, sd);
 }
 
 int64_t fe_slowdown_ns(double s)
@@ -167,6 +191,68 @@ size_t fe_slowdown_json(ut_buf *b, const fe_workload_cfg *wc, size_t nw)
             if (!isinf(sd->to_s))
                 ut_buf_json_num(b, "to_s", sd->to_s, "}");
         }
+    if (n)
+        ut_buf_printf(b, "]");
+    return n;
+}
+
+int fe_wake_check(double us, const char *where, ut_err *err)
+{
+    if (!(us >= 0) || !(us <= FE_MAX_WAKE_US))
+        return ut_errf(err, "%s: us: expected microseconds in [0, %g], got "
+                       "%g", where, FE_MAX_WAKE_US, us);
+    return 0;
+}
+
+int fe_wake_parse(const char *s, const char *where, const char **target,
+                  size_t *target_len, double *us, ut_err *err)
+{
+    const char *c = strrchr(s, ':');
+    if (!c || c == s)
+        return ut_errf(err, "%s: expected WORKLOAD_OR_MODEL:US, got '%s'",
+                       where, s);
+    *target = s;
+    *target_len = (size_t)(c - s);
+    size_t n = strlen(c + 1);
+    if (whole_num(c + 1, n, us) < 0)
+        return ut_errf(err, "%s: us: expected microseconds in [0, %g] "
+                       "(WORKLOAD_OR_MODEL:US), got '%.*s'", where,
+                       FE_MAX_WAKE_US, (int)(n > 80 ? 80 : n), c + 1);
+    return fe_wake_check(*us, where, err);
+}
+
+static int add_wake(fe_workload_cfg *wc, const void *arg, const char *where,
+                    ut_err *err)
+{
+    /* two costs of one workload (by name and by model, say) would leave
+     * which one holds to the order of the options */
+    if (wc->has_wake)
+        return ut_errf(err, "%s: expected one wake cost of workload \"%s\", "
+                       "got a second", where, wc->name);
+    wc->has_wake = 1;
+    wc->wake_us = *(const double *)arg;
+    return 0;
+}
+
+int fe_wake_add(fe_workload_cfg *wc, size_t nw, const char *const *models,
+                const char *target, size_t target_len, double us,
+                const char *where, ut_err *err)
+{
+    return each_target(wc, nw, models, target, target_len, where, err,
+                       add_wake, &us);
+}
+
+size_t fe_wake_json(ut_buf *b, const fe_workload_cfg *wc, size_t nw)
+{
+    size_t n = 0;
+    for (size_t w = 0; w < nw; w++) {
+        if (!wc[w].has_wake)
+            continue;
+        ut_buf_printf(b, "%s{\"workload\": ", n++ ? ", " : "\"wakes\": [");
+        ut_buf_json_str(b, wc[w].name);
+        ut_buf_printf(b, ", ");
+        ut_buf_json_num(b, "us", wc[w].wake_us, "}");
+    }
     if (n)
         ut_buf_printf(b, "]");
     return n;

@@ -177,6 +177,62 @@ static int load_slowdowns(const cJSON *root, const char *path,
     return rc;
 }
 
+/*
+ * "wakes": [{"workload": W, "us": US}, ...] onto the workloads' settings
+ * (fe_wake_add: W by the slow-downs' rule). Other members are refused.
+ */
+static int load_wakes(const cJSON *root, const char *path, lab_experiment *e,
+                      ut_err *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "wakes");
+    if (!arr)
+        return 0;
+    if (!cJSON_IsArray(arr)) {
+        char d[64];
+        return ut_errf(err, "%s: wakes: expected an array of {workload, us}, "
+                       "got %s", path, ut_json_describe(arr, d, sizeof d));
+    }
+    const char **models = ut_xcalloc(e->nw ? e->nw : 1, sizeof *models);
+    for (size_t w = 0; w < e->nw; w++)
+        models[w] = e->w[w].model;
+    size_t k = 0;
+    int rc = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, arr) {
+        char where[UT_PATH_MAX + 32];
+        snprintf(where, sizeof where, "%s: wakes[%zu]", path, k++);
+        const char *target;
+        double us;
+        const cJSON *m;
+        if (!cJSON_IsObject(o)) {
+            char d[64];
+            rc = ut_errf(err, "%s: expected an object {workload, us}, got %s",
+                         where, ut_json_describe(o, d, sizeof d));
+            break;
+        }
+        cJSON_ArrayForEach(m, o)
+            if (strcmp(m->string, "workload") && strcmp(m->string, "us"))
+                break;
+        if (m) {
+            rc = ut_errf(err, "%s: expected the members workload and us, got "
+                         "\"%.40s\"", where, m->string);
+            break;
+        }
+        char wwhere[UT_PATH_MAX + 48];
+        snprintf(wwhere, sizeof wwhere, "%s.workload", where);
+        if (ut_json_str(o, "workload", where, &target, err) < 0 ||
+            ut_json_num(o, "us", where, &us, err) < 0 ||
+            fe_wake_check(us, where, err) < 0 ||
+            fe_wake_add(e->wcfg, e->nw, models, target, strlen(target), us,
+                        wwhere, err) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(models);
+    return rc;
+}
+
 int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
 {
     memset(e, 0, sizeof *e);
@@ -291,7 +347,8 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
             goto fail;
         i++;
     }
-    if (load_slowdowns(root, path, e, err) < 0)
+    if (load_slowdowns(root, path, e, err) < 0 ||
+        load_wakes(root, path, e, err) < 0)
         goto fail;
     if (e->focus[0]) {
         size_t k = 0;

@@ -89,7 +89,7 @@ void lab_run_hash(const lab_experiment *e, const char *exp_path,
 }
 
 /* The windows' own text (fe_slowdown_json: names, factors and edges as
- * summary.json records them), so that the hash follows what the run
+ * summary.json records them), then the wake costs' (fe_wake_json), so that the hash follows what the run
  * does, not how it was spelt. */
 void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17])
 {
@@ -100,6 +100,15 @@ void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17])
         snprintf(hash, 17, "%016llx", h);
     }
     ut_buf_free(&b);
+    /* the wake costs after, and only when given: a run without any keeps
+     * the hash it had before they existed */
+    ut_buf c = {0};
+    if (fe_wake_json(&c, wc, nw)) {
+        unsigned long long h = ut_hash(UT_HASH_INIT, hash, 16);
+        h = ut_hash(h, c.s, c.len);
+        snprintf(hash, 17, "%016llx", h);
+    }
+    ut_buf_free(&c);
 }
 
 int lab_run_status(const char *dir, const char *hash)

@@ -40,10 +40,12 @@ extern "C" {
  *    "seed": N, "interval_s": I, "arrivals": {default arrivals},
  *    "reconfig_delay_s": R, "faithful": B,
  *    "policies": [NAME, ...], "seeds": N, "focus": WORKLOAD,
- *    "slowdowns": [{"workload": W, "factor": F, "from_s": A, "to_s": B}]}
+ *    "slowdowns": [{"workload": W, "factor": F, "from_s": A, "to_s": B}],
+ *    "wakes": [{"workload": W, "us": US}]}
  * Relative paths are relative to the experiment file's folder. A slow-down
- * (fe_slowdown, frontend.h) lands in the settings (wcfg) of the workload
- * named W, or of every workload of model W when no workload is named so.
+ * (fe_slowdown, frontend.h) or a wake cost (fe_wake_parse) lands in the
+ * settings (wcfg) of the workload named W, or of every workload of model W
+ * when no workload is named so.
  */
 #define LAB_MAX_POLICIES 16
 
@@ -89,6 +91,10 @@ typedef struct lab_opts {
      * and "none" stands for no slow-down at all */
     const char *const *slowdowns;
     size_t nslowdowns;
+    /* --wake WORKLOAD_OR_MODEL:US (fe_wake_parse), each; when any is given
+     * they replace the experiment's "wakes" ("none": no wake cost) */
+    const char *const *wakes;
+    size_t nwakes;
     int for_serve;                   /* a real run: no back end, no
                                         measured data */
     volatile sig_atomic_t *stop;
@@ -161,9 +167,10 @@ int lab_serve(lab_prepared *p, const lab_serve_opts *so, const char *out_dir,
 void lab_run_hash(const lab_experiment *e, const char *exp_path,
                   const char *plan_path, const char *policy, uint64_t seed,
                   char hash[17]);
-/* Mixes the slow-downs of wc[0..nw) into hash (16 hex digits, rewritten
- * in place); leaves it as it is when there are none, so that a run
- * without slow-downs keeps the hash it had before they existed. */
+/* Mixes the slow-downs and then the wake costs of wc[0..nw) into hash (16
+ * hex digits, rewritten in place); leaves it as it is when there are
+ * none, so that a run without them keeps the hash it had before they
+ * existed. */
 void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17]);
 /* 1: dir holds a complete run whose input_hash is hash; 0: no complete
  * run there; -1: a complete run from other inputs (stale). */

@@ -75,19 +75,13 @@ static fe_workload_cfg *wcfg_from_plan(const pol_plan *plan, size_t *nw)
 }
 
 /*
- * The command line's slow-downs (lab_opts.slowdowns) in place of the
- * experiment's: each names a workload of the run or, when none has that
- * name, a model of the plan (every workload whose instances run it).
+ * Each workload's model: that of its first instance, found through the
+ * sorted names (a plan may hold 100,000). The caller frees the array, not
+ * the names (the plan's).
  */
-static int cli_slowdowns(const lab_opts *o, const pol_plan *plan,
-                         fe_workload_cfg *wc, size_t nw, ut_err *err)
+static const char **models_of(const pol_plan *plan, const fe_workload_cfg *wc,
+                              size_t nw)
 {
-    if (o->nslowdowns == 0)
-        return 0;
-    for (size_t w = 0; w < nw; w++)
-        wc[w].nslow = 0;
-    /* each workload's model: that of its first instance, found through
-     * the sorted names (a plan may hold 100,000) */
     const char **models = ut_xcalloc(nw ? nw : 1, sizeof *models);
     ut_key *x = ut_xmalloc((nw ? nw : 1) * sizeof *x);
     for (size_t w = 0; w < nw; w++)
@@ -100,6 +94,22 @@ static int cli_slowdowns(const lab_opts *o, const pol_plan *plan,
                 models[at] = plan->gpus[j].inst[k].model;
         }
     free(x);
+    return models;
+}
+
+/*
+ * The command line's slow-downs (lab_opts.slowdowns) in place of the
+ * experiment's: each names a workload of the run or, when none has that
+ * name, a model of the plan (every workload whose instances run it).
+ */
+static int cli_slowdowns(const lab_opts *o, const pol_plan *plan,
+                         fe_workload_cfg *wc, size_t nw, ut_err *err)
+{
+    if (o->nslowdowns == 0)
+        return 0;
+    for (size_t w = 0; w < nw; w++)
+        wc[w].nslow = 0;
+    const char **models = models_of(plan, wc, nw);
     int rc = 0;
     for (size_t i = 0; i < o->nslowdowns && rc == 0; i++) {
         const char *spec = o->slowdowns[i], *target;
@@ -113,6 +123,33 @@ static int cli_slowdowns(const lab_opts *o, const pol_plan *plan,
         if (rc == 0)
             rc = fe_slowdown_add(wc, nw, models, target, tlen, &sd, where,
                                  err);
+    }
+    free(models);
+    return rc;
+}
+
+/* The command line's wake costs (lab_opts.wakes) in place of the
+ * experiment's, by the same rule. */
+static int cli_wakes(const lab_opts *o, const pol_plan *plan,
+                     fe_workload_cfg *wc, size_t nw, ut_err *err)
+{
+    if (o->nwakes == 0)
+        return 0;
+    for (size_t w = 0; w < nw; w++)
+        wc[w].has_wake = 0, wc[w].wake_us = 0;
+    const char **models = models_of(plan, wc, nw);
+    int rc = 0;
+    for (size_t i = 0; i < o->nwakes && rc == 0; i++) {
+        const char *spec = o->wakes[i], *target;
+        size_t tlen;
+        double us;
+        char where[160];
+        if (!strcmp(spec, "none"))
+            continue;
+        snprintf(where, sizeof where, "--wake '%.120s'", spec);
+        rc = fe_wake_parse(spec, where, &target, &tlen, &us, err);
+        if (rc == 0)
+            rc = fe_wake_add(wc, nw, models, target, tlen, us, where, err);
     }
     free(models);
     return rc;
@@ -212,21 +249,28 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
                                   err) < 0)
             goto fail;
     }
-    if (cli_slowdowns(o, &p->plan, p->wcfg, nw, err) < 0)
+    if (cli_slowdowns(o, &p->plan, p->wcfg, nw, err) < 0 ||
+        cli_wakes(o, &p->plan, p->wcfg, nw, err) < 0)
         goto fail;
-    ut_buf slow = {0};
-    if (fe_slowdown_json(&slow, p->wcfg, nw)) {
-        if (o->for_serve) {
-            ut_buf_free(&slow);
-            ut_errf(err, "%s: slowdowns: expected none with igniter serve "
-                    "(a simulator input: a real run measures its GPU)",
-                    exp_path ? exp_path : "--slowdown");
-            goto fail;
-        }
-        p->slow_json = slow.s;   /* taken: freed with p */
-    } else {
+    ut_buf slow = {0}, wake = {0};
+    size_t nslow = fe_slowdown_json(&slow, p->wcfg, nw);
+    size_t nwake = fe_wake_json(&wake, p->wcfg, nw);
+    if ((nslow || nwake) && o->for_serve) {
+        ut_errf(err, "%s: %s: expected none with igniter serve (a simulator "
+                "input: a real run measures its GPU)",
+                exp_path ? exp_path : nslow ? "--slowdown" : "--wake",
+                nslow ? "slowdowns" : "wakes");
         ut_buf_free(&slow);
+        ut_buf_free(&wake);
+        goto fail;
     }
+    if (nwake)   /* recorded beside the slow-downs */
+        ut_buf_printf(&slow, "%s%s", nslow ? ", " : "", wake.s);
+    ut_buf_free(&wake);
+    if (nslow || nwake)
+        p->slow_json = slow.s;   /* taken: freed with p */
+    else
+        ut_buf_free(&slow);
     sim_config *c = &p->cfg;
     fe_run *run = &c->run;
     run->plan = &p->plan;

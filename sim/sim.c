@@ -68,6 +68,8 @@ typedef struct inst {
     int new_batch;
     double new_share;
     int removed;              /* by the runtime hook: serves no more */
+    int64_t wake_from;        /* a batch starting from then on starts idle
+                                 (last batch's end + 1 ns; 0: none yet) */
 } inst;
 
 typedef struct gpu {
@@ -337,6 +339,8 @@ static int try_dispatch(sim *s, int i, int64_t now)
     I->solo_ns = s->be->solo_ns(s->bs, i, k);
     if (s->slow.factor)
         I->solo_ns *= s->slow.factor[I->w];
+    if (s->slow.wake_ns && now >= I->wake_from)   /* started idle */
+        I->solo_ns += (double)s->slow.wake_ns[I->w];
     fe_rec_dispatch(&s->rec, I->w, I->cur, k, now);
     gpu_busy_change(s, I->gpu, +1, now);
     if (s->be->no_interference)
@@ -403,6 +407,7 @@ static void complete(sim *s, int i, int64_t now)
     fe_rec_complete(&s->rec, I->w, I->cur, I->k, I->start, now, I->gpu, i);
     I->busy = 0;
     I->dur_ns = 0;
+    I->wake_from = now + 1;
     gpu_busy_change(s, I->gpu, -1, now);
     if (I->removed)
         leave_gpu(s, i, now);

@@ -11,6 +11,7 @@
  */
 #include "sim/slowdown_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,12 @@ static int cmp_ns(const void *a, const void *b)
 void sim_slow_init(sim_slow *sl, const fe_run *run, int64_t end_ns)
 {
     memset(sl, 0, sizeof *sl);
+    for (size_t w = 0; w < run->nw; w++)
+        if (run->wcfg[w].has_wake && run->wcfg[w].wake_us > 0) {
+            if (!sl->wake_ns)
+                sl->wake_ns = ut_xcalloc(run->nw, sizeof *sl->wake_ns);
+            sl->wake_ns[w] = llround(run->wcfg[w].wake_us * 1e3);
+        }
     size_t n = 0;
     for (size_t w = 0; w < run->nw; w++)
         n += run->wcfg[w].nslow;
@@ -57,5 +64,6 @@ void sim_slow_free(sim_slow *sl)
 {
     free(sl->factor);
     free(sl->edge_ns);
+    free(sl->wake_ns);
     memset(sl, 0, sizeof *sl);
 }
