@@ -45,7 +45,6 @@ simulator's error per load level, arrival kind and sharing mechanism.
 Errors name the file and exit 2.
 """
 import csv
-import gzip
 import json
 import os
 import subprocess
@@ -175,9 +174,13 @@ def cmd_calibrate(out, measured, plans):
                 if not os.path.exists(os.path.join(sr, "summary.json")):
                     die("%s: no simulation of the calibration run %s "
                         "(scripts/validate.sh OUT sim first)" % (sr, ref))
-                cache[tpl] = calibrate.factors(rr, sr)
-                rows += [[mech, tpl, k, "%.4f" % v]
-                         for k, v in cache[tpl].items()]
+                # the factors, and the wake costs when both runs have a
+                # trace (calibrate.fit)
+                cache[tpl] = calibrate.fit(rr, sr)
+                f, wk = cache[tpl]
+                rows += [[mech, tpl, k, "%.4f" % v,
+                          "%.1f" % wk[k] if k in wk else ""]
+                         for k, v in f.items()]
             inp = load_json(rs)["inputs"]
             spec = "poisson" if arr == "poisson" else \
                 "replay:traces/azure/azure-llm-2023-code.csv:loop"
@@ -189,14 +192,18 @@ def cmd_calibrate(out, measured, plans):
                     "--seed", "%d" % inp["seed"], "--arrivals", spec,
                     "--trace", "2000", "--quiet", "--backend", "measured",
                     "--measured", measured, "--out", d]
-            for k, v in cache[tpl].items():
+            f, wk = cache[tpl]
+            for k, v in f.items():
                 args += ["--slowdown", "%s:%.4f" % (k, v)]
+            for k, v in wk.items():
+                args += ["--wake", "%s:%.1f" % (k, v)]
             r = subprocess.run(args, capture_output=True, text=True)
             if r.returncode:
                 die("igniter sim of %s failed: %s" % (run, r.stderr))
     with open(os.path.join(out, "calibration.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["mechanism", "template", "workload", "factor"])
+        w.writerow(["mechanism", "template", "workload", "factor",
+                    "wake_us"])
         w.writerows(rows)
 
 
@@ -230,23 +237,9 @@ def cmd_ab(d):
                   (mech, len(v), sum(v) / len(v), max(v)))
 
 
-def batches_of(path):
-    """{workload: [(start us, duration us, batch), ...]} of a trace."""
-    try:
-        with gzip.open(path, "rt") as f:
-            d = json.load(f)
-    except (OSError, ValueError) as e:
-        die("%s: %s" % (path, e))
-    names, out = {}, {}
-    for e in d.get("traceEvents", []):
-        if e.get("ph") == "M" and e.get("name") == "thread_name":
-            names[(e["pid"], e["tid"])] = e["args"]["name"].split(" (")[0]
-    for e in d.get("traceEvents", []):
-        if e.get("ph") == "X":
-            w = names.get((e["pid"], e["tid"]), "?")
-            out.setdefault(w, []).append((e["ts"], e["dur"],
-                                          e["args"]["batch"]))
-    return out
+# {workload: [(start us, duration us, batch), ...]} of a trace: one copy,
+# calibrate.py's (which fits the wake cost from the same batches)
+batches_of = calibrate.batches_of
 
 
 def cmd_wake(out):
