@@ -8,7 +8,11 @@
  * checked window (factor in [0.001, 1000], 0 <= from < to); once added,
  * every workload holds at most FE_MAX_SLOWDOWNS windows, and the factor
  * at any time is in [0.001, 1000] (overlapping windows multiply, kept in
- * those bounds), 1 where a workload has none.
+ * those bounds), 1 where a workload has none. The same input as a wake
+ * cost (`--wake`, fe_wake_parse and fe_wake_add, which share the rule of
+ * which workloads a target names): a spec that parses names a part of
+ * the input and a cost in [0, FE_MAX_WAKE_US]; added twice, the second is
+ * refused and the first stands.
  */
 #include "fuzz/fuzz.h"
 #include "frontend/frontend.h"
@@ -51,6 +55,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     fuzz_fail("'%s': factor %g at %lld", spec, f,
                               (long long)at[i]);
             }
+        }
+    }
+    double us;
+    if (fe_wake_parse(spec, "--wake", &t, &n, &us, &err) == 0) {
+        if (t != spec || n >= strlen(spec))
+            fuzz_fail("'%s': wake target outside the input", spec);
+        if (!(us >= 0 && us <= FE_MAX_WAKE_US))
+            fuzz_fail("'%s': wake cost not checked (%g)", spec, us);
+        fe_workload_cfg wk[3];
+        fe_workload_defaults(&wk[0], "alexnet", 1);
+        fe_workload_defaults(&wk[1], "a:b", 1);
+        fe_workload_defaults(&wk[2], "c", 1);
+        if (fe_wake_add(wk, 3, models, t, n, us, "x", &err) == 0) {
+            if (fe_wake_add(wk, 3, models, t, n, us + 1, "x", &err) == 0)
+                fuzz_fail("'%s': a second wake cost accepted", spec);
+            for (int w = 0; w < 3; w++)
+                if (wk[w].has_wake && wk[w].wake_us != us)
+                    fuzz_fail("'%s': wake cost %g, want %g", spec,
+                              wk[w].wake_us, us);
         }
     }
     free(spec);
