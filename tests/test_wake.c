@@ -6,7 +6,8 @@
  * takes exactly the back end's time (an arrival at that very instant
  * included); the cost comes after the slow-down factor; two runs are
  * byte-identical, --wake none changes nothing, and summary.json and the
- * run hash record the costs; bad input on the command line and in an
+ * run hash record the costs; compare and a sweep cell run the bytes sim
+ * runs; bad input on the command line and in an
  * experiment file is refused with a message naming where and the value,
  * exit status 2 and no output; serve refuses them.
  */
@@ -310,11 +311,72 @@ static void bad_input_refused(void **state)
     }
 }
 
+/* An experiment's "wakes": compare (its one run) and a sweep cell run
+ * what sim runs, and a run without them does not; the same cost from
+ * the command line has the file's hash, another does not. */
+static void compare_and_sweep_alike(void **state)
+{
+    (void)state;
+    char *e = exp_file("wake-exp.json",
+                       "\"seeds\": 1, \"policies\": [\"igniter\"], "
+                       "\"wakes\": [{\"workload\": \"alexnet\", "
+                       "\"us\": 120}]");
+    lab_prepared p;
+    char h_file[17], h_none[17], h_same[17], h_other[17];
+    static const char *const none[] = {"none"}, *const same[] = {
+                                                    "alexnet:120"},
+                             *const other[] = {"alexnet:121"};
+    prepare(e, NULL, 0, &p);
+    const char *ds = simulate(&p, h_file);
+    prepare(e, none, 1, &p);
+    const char *dn = simulate(&p, h_none);
+    prepare(e, same, 1, &p);
+    memcpy(h_same, p.input_hash, 17);
+    lab_prepared_free(&p);
+    prepare(e, other, 1, &p);
+    memcpy(h_other, p.input_hash, 17);
+    lab_prepared_free(&p);
+    assert_string_equal(h_same, h_file);
+    assert_string_not_equal(h_other, h_file);
+    assert_string_not_equal(h_none, h_file);
+    char *a = tu_read_in(ds, "workloads.csv"), *b = tu_read_in(dn,
+                                                               "workloads.csv");
+    assert_string_not_equal(a, b);
+    free(a);
+    free(b);
+
+    const char *dc = tu_tmpdir();
+    ut_err err;
+    if (lab_compare(e, dc, 1, 0, NULL, NULL, NULL, &err) != 0)
+        fail_msg("%s", err.msg);
+    char run[600];
+    snprintf(run, sizeof run, "%s/runs/igniter-s1", dc);
+    tu_same_files(ds, run, outputs + 1, 3);
+
+    char text[1024];
+    snprintf(text, sizeof text, "{\"base\": \"%s\", \"axes\": {\"seed\": "
+             "[1]}}", e);
+    char *sw = tu_write_temp("wake-sweep.json", text);
+    lab_sweep s;
+    if (lab_sweep_load(sw, &s, &err) < 0)
+        fail_msg("%s", err.msg);
+    const char *dw = tu_tmpdir();
+    assert_int_equal(lab_sweep_run_cell(&s, 0, dw, 0, NULL, &err),
+                     LAB_CELL_DONE);
+    char cell[900];
+    lab_cell_dir(dw, &s, 0, cell, sizeof cell);
+    tu_same_files(ds, cell, outputs + 1, 3);
+    lab_sweep_free(&s);
+    free(sw);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idle_and_back_to_back_exact),
         cmocka_unit_test(deterministic_recorded_hashed),
+        cmocka_unit_test(compare_and_sweep_alike),
         cmocka_unit_test(bad_input_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
