@@ -17,7 +17,10 @@ simulator's error per load level, arrival kind and sharing mechanism.
       OUT/sim-measured/T-l50-poisson), applied as --slowdown; same plan
       (PLANS/T-lLL.json, default experiments/validation/matrix/plans),
       arrivals, seed, duration and warm-up as the real run. Writes
-      OUT/sim-calibrated[-mps]/RUN and OUT/calibration.csv.
+      OUT/sim-calibrated[-mps]/RUN and OUT/calibration.csv; where both
+      calibration runs have a trace, also OUT/sim-calibrated-wake[-mps]/RUN,
+      calibrated with calibrate.py's fit from the batches (a factor from
+      the back-to-back batches and a wake cost, --wake).
   validate-matrix.py table OUT
       Reads OUT/real/RUN, OUT/real-mps/RUN (RUN is PLAN-ARRIVALS,
       scripts/validate.sh) and each simulation of them that exists:
@@ -25,7 +28,7 @@ simulator's error per load level, arrival kind and sharing mechanism.
       measured back end with --mechanism mps: the data's MPS correction)
       and OUT/sim-calibrated[-mps]. Writes OUT/matrix.csv (one row per run,
       workload and simulation; the last column, sim_data, says which:
-      green, mps or calibrated) and OUT/matrix-summary.csv (per mechanism,
+      green, mps, calibrated or calibrated-wake) and OUT/matrix-summary.csv (per mechanism,
       load, arrivals and simulation: mean and max of the mean-latency
       error, the P99 error and the SLO-violation difference), and prints
       the summary as a Markdown table.
@@ -150,8 +153,9 @@ def err_pct(sim, real):
     return 100.0 * (sim - real) / real
 
 
-def calibrated_dir(mech):
-    return "sim-calibrated" + ("-mps" if mech == "mps" else "")
+def calibrated_dir(mech, wake=False):
+    return ("sim-calibrated-wake" if wake else "sim-calibrated") + \
+        ("-mps" if mech == "mps" else "")
 
 
 def cmd_calibrate(out, measured, plans):
@@ -174,36 +178,40 @@ def cmd_calibrate(out, measured, plans):
                 if not os.path.exists(os.path.join(sr, "summary.json")):
                     die("%s: no simulation of the calibration run %s "
                         "(scripts/validate.sh OUT sim first)" % (sr, ref))
-                # the factors, and the wake costs when both runs have a
-                # trace (calibrate.fit)
-                cache[tpl] = calibrate.fit(rr, sr)
-                f, wk = cache[tpl]
+                # two calibrations: a factor per workload from the runs'
+                # mean batch times (calibrate.factors), and, when both
+                # runs have a trace, a factor from the back-to-back
+                # batches with a wake cost (calibrate.fit)
+                f1 = calibrate.factors(rr, sr)
+                f2, wk = calibrate.fit(rr, sr)
+                cache[tpl] = ((f1, {}), (f2, wk)) if wk else ((f1, {}),)
                 rows += [[mech, tpl, k, "%.4f" % v,
+                          "%.4f" % f2[k] if wk else "",
                           "%.1f" % wk[k] if k in wk else ""]
-                         for k, v in f.items()]
+                         for k, v in f1.items()]
             inp = load_json(rs)["inputs"]
             spec = "poisson" if arr == "poisson" else \
                 "replay:traces/azure/azure-llm-2023-code.csv:loop"
-            d = os.path.join(out, calibrated_dir(mech), run)
-            args = [IGNITER, "sim", "--plan",
-                    os.path.join(plans, plan + ".json"),
-                    "--duration-s", "%g" % inp["duration_s"],
-                    "--warmup-s", "%g" % inp["warmup_s"],
-                    "--seed", "%d" % inp["seed"], "--arrivals", spec,
-                    "--trace", "2000", "--quiet", "--backend", "measured",
-                    "--measured", measured, "--out", d]
-            f, wk = cache[tpl]
-            for k, v in f.items():
-                args += ["--slowdown", "%s:%.4f" % (k, v)]
-            for k, v in wk.items():
-                args += ["--wake", "%s:%.1f" % (k, v)]
-            r = subprocess.run(args, capture_output=True, text=True)
-            if r.returncode:
-                die("igniter sim of %s failed: %s" % (run, r.stderr))
+            for wake, (f, wk) in enumerate(cache[tpl]):
+                d = os.path.join(out, calibrated_dir(mech, wake), run)
+                args = [IGNITER, "sim", "--plan",
+                        os.path.join(plans, plan + ".json"),
+                        "--duration-s", "%g" % inp["duration_s"],
+                        "--warmup-s", "%g" % inp["warmup_s"],
+                        "--seed", "%d" % inp["seed"], "--arrivals", spec,
+                        "--trace", "2000", "--quiet", "--backend",
+                        "measured", "--measured", measured, "--out", d]
+                for k, v in f.items():
+                    args += ["--slowdown", "%s:%.4f" % (k, v)]
+                for k, v in wk.items():
+                    args += ["--wake", "%s:%.1f" % (k, v)]
+                r = subprocess.run(args, capture_output=True, text=True)
+                if r.returncode:
+                    die("igniter sim of %s failed: %s" % (run, r.stderr))
     with open(os.path.join(out, "calibration.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["mechanism", "template", "workload", "factor",
-                    "wake_us"])
+                    "b2b_factor", "wake_us"])
         w.writerows(rows)
 
 
@@ -292,6 +300,7 @@ def cmd_table(out):
         if mech == "mps":
             sources.append(("mps", "sim-measured-mps"))
         sources.append(("calibrated", calibrated_dir(mech)))
+        sources.append(("calibrated-wake", calibrated_dir(mech, True)))
         for run, (sim_data, sdir) in [(r, x) for r in sorted(os.listdir(base))
                                       for x in sources]:
             rs = os.path.join(base, run, "summary.json")
