@@ -48,7 +48,8 @@ int fe_batcher_push(fe_batcher *b, int64_t t)
 {
     if (b->len >= b->limit)
         return -1;
-    make_room(b, 1);
+    if (b->len >= b->cap)   /* the test inline: a call per arrival else */
+        make_room(b, 1);
     size_t pos = b->head + b->len;
     if (pos >= b->cap)
         pos -= b->cap;

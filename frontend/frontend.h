@@ -74,6 +74,9 @@ void fe_hist_reset(fe_hist *h);
 /* Releases h's memory; h is empty and initialized again. */
 void fe_hist_free(fe_hist *h);
 void fe_hist_add(fe_hist *h, int64_t v);
+/* fe_hist_add(a, v) then fe_hist_add(b, v), the bucket found once; a and
+ * b are two different histograms. */
+void fe_hist_add2(fe_hist *a, fe_hist *b, int64_t v);
 /* Adds every value of from into into (both initialized). */
 void fe_hist_merge(fe_hist *into, const fe_hist *from);
 /* The q-quantile (0 < q <= 1; nearest rank); 0 when empty. */
