@@ -115,6 +115,10 @@ int fe_batcher_ready(const fe_batcher *b, int64_t now);
 int64_t fe_batcher_deadline(const fe_batcher *b);
 /* Removes the k oldest arrival times into out. */
 void fe_batcher_pop(fe_batcher *b, int k, int64_t *out);
+/* fe_batcher_ready(b, now), and the k requests it says popped into out
+ * (room for b->batch) as fe_batcher_pop would; returns k (0: none taken).
+ * One call per batch, with a path of its own for k = 1. */
+int fe_batcher_take(fe_batcher *b, int64_t now, int64_t *out);
 
 /* ---- routing ------------------------------------------------------------------ */
 

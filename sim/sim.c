@@ -340,12 +340,12 @@ static inline void start_alone(sim *s, inst *I, int i, int64_t now)
 /* Starts a batch if the batcher says so; the caller rescales the GPU
  * (which, for a back end without interference, this has done: a new batch
  * is the only one whose speed a change of the running set can change). */
-static int try_dispatch(sim *s, int i, int64_t now)
+static int dispatch(sim *s, int i, int64_t now)
 {
     inst *I = &s->in[i];
-    if (I->busy || !s->rr[i].active || now < I->hold_until)
+    if (!s->rr[i].active || now < I->hold_until)
         return 0;
-    int k = fe_batcher_ready(&I->q, now);
+    int k = fe_batcher_take(&I->q, now, I->cur);
     if (k == 0) {
         int64_t dl = fe_batcher_deadline(&I->q);
         if (dl != INT64_MAX && dl != I->timeout_at && dl < s->end_ns) {
@@ -354,7 +354,6 @@ static int try_dispatch(sim *s, int i, int64_t now)
         }
         return 0;
     }
-    fe_batcher_pop(&I->q, k, I->cur);
     I->timeout_at = INT64_MIN;
     I->busy = 1;
     I->k = k;
@@ -370,6 +369,13 @@ static int try_dispatch(sim *s, int i, int64_t now)
     if (s->be->no_interference)
         start_alone(s, I, i, now);
     return 1;
+}
+
+/* The busy test inline: most arrivals of a loaded instance find it
+ * busy, and the call alone cost more than the test. */
+static inline int try_dispatch(sim *s, int i, int64_t now)
+{
+    return s->in[i].busy ? 0 : dispatch(s, i, now);
 }
 
 /* Instance i's running batch goes on from now at a speed that would take
@@ -451,7 +457,10 @@ static void complete(sim *s, int i, int64_t now)
 static void arrival(sim *s, int w, int64_t now)
 {
     wstate *ws = &s->ws[w];
-    int i = fe_wrr_pick(s->rr, ws->inst, ws->ninst, ws->total_weight);
+    /* one instance: fe_wrr_pick's own first test, without the call */
+    int i = ws->ninst == 1 ? ws->inst[0]
+                           : fe_wrr_pick(s->rr, ws->inst, ws->ninst,
+                                         ws->total_weight);
     int dropped = fe_batcher_push(&s->in[i].q, now) < 0;
     fe_rec_arrival(&s->rec, w, now, dropped);
     if (!dropped && try_dispatch(s, i, now)) {
