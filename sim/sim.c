@@ -89,7 +89,15 @@ typedef struct wstate {
     int *inst;
     size_t ninst, cap;
     double total_weight;      /* of the active instances */
+    int only;                 /* inst[0] when it is the only one, else -1
+                                 (set_only): an arrival's instance without
+                                 a load more on its path */
 } wstate;
+
+static void set_only(wstate *ws)
+{
+    ws->only = ws->ninst == 1 ? ws->inst[0] : -1;
+}
 
 typedef struct sim {
     const sim_config *cfg;
@@ -458,9 +466,9 @@ static void arrival(sim *s, int w, int64_t now)
 {
     wstate *ws = &s->ws[w];
     /* one instance: fe_wrr_pick's own first test, without the call */
-    int i = ws->ninst == 1 ? ws->inst[0]
-                           : fe_wrr_pick(s->rr, ws->inst, ws->ninst,
-                                         ws->total_weight);
+    int i = ws->only >= 0 ? ws->only
+                          : fe_wrr_pick(s->rr, ws->inst, ws->ninst,
+                                        ws->total_weight);
     int dropped = fe_batcher_push(&s->in[i].q, now) < 0;
     fe_rec_arrival(&s->rec, w, now, dropped);
     if (!dropped && try_dispatch(s, i, now)) {
@@ -647,6 +655,7 @@ static int remove_instance(sim *s, const pol_reconfig *r, int64_t t,
     memmove(&ws->inst[k], &ws->inst[k + 1],
             (ws->ninst - k - 1) * sizeof *ws->inst);
     ws->ninst--;
+    set_only(ws);
     if (s->rr[i].active)
         ws->total_weight -= s->rr[i].weight;
     s->rr[i].active = 0;
@@ -763,6 +772,7 @@ static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
     wstate *ws = &s->ws[w];
     UT_GROW(ws->inst, ws->cap, ws->ninst + 1);
     ws->inst[ws->ninst++] = i;
+    set_only(ws);
     s->st[w].instances++;
     pol_gpu *lg = &s->live.gpus[j];
     lg->inst = ut_xrealloc(lg->inst, (lg->n + 1) * sizeof *lg->inst);
@@ -955,6 +965,7 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         ws->inst = ut_xcalloc(ws->cap, sizeof *ws->inst);
         ws->ninst = b.nwinst[w];
         memcpy(ws->inst, b.winst[w], ws->ninst * sizeof *ws->inst);
+        set_only(ws);
         ws->total_weight = b.wtotal[w];
     }
     sim_inst_desc *desc = ut_xcalloc(s->ninst ? s->ninst : 1, sizeof *desc);
