@@ -48,7 +48,8 @@ int fe_batcher_push(fe_batcher *b, int64_t t)
 {
     if (b->len >= b->limit)
         return -1;
-    make_room(b, 1);
+    if (b->len >= b->cap)   /* the test inline: a call per arrival else */
+        make_room(b, 1);
     size_t pos = b->head + b->len;
     if (pos >= b->cap)
         pos -= b->cap;
@@ -73,7 +74,7 @@ void fe_batcher_requeue(fe_batcher *b, int64_t t)
     b->q[(b->head + k) % b->cap] = t;
 }
 
-int fe_batcher_ready(const fe_batcher *b, int64_t now)
+static inline int ready(const fe_batcher *b, int64_t now)
 {
     if (b->len == 0)
         return 0;
@@ -82,6 +83,11 @@ int fe_batcher_ready(const fe_batcher *b, int64_t now)
     if (now - b->q[b->head] >= b->max_delay_ns)
         return (int)b->len;
     return 0;
+}
+
+int fe_batcher_ready(const fe_batcher *b, int64_t now)
+{
+    return ready(b, now);
 }
 
 int64_t fe_batcher_deadline(const fe_batcher *b)
@@ -99,4 +105,19 @@ void fe_batcher_pop(fe_batcher *b, int k, int64_t *out)
             b->head = 0;
         b->len--;
     }
+}
+
+/* A batch of one (most of them at batch 1, and every one of an M/D/1
+ * run) is the head, moved without fe_batcher_pop's loop. */
+int fe_batcher_take(fe_batcher *b, int64_t now, int64_t *out)
+{
+    int k = ready(b, now);
+    if (k == 1) {
+        out[0] = b->q[b->head];
+        if (++b->head == b->cap)
+            b->head = 0;
+        b->len--;
+    } else if (k > 1)
+        fe_batcher_pop(b, k, out);
+    return k;
 }

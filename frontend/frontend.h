@@ -74,6 +74,9 @@ void fe_hist_reset(fe_hist *h);
 /* Releases h's memory; h is empty and initialized again. */
 void fe_hist_free(fe_hist *h);
 void fe_hist_add(fe_hist *h, int64_t v);
+/* fe_hist_add(a, v) then fe_hist_add(b, v), the bucket found once; a and
+ * b are two different histograms. */
+void fe_hist_add2(fe_hist *a, fe_hist *b, int64_t v);
 /* Adds every value of from into into (both initialized). */
 void fe_hist_merge(fe_hist *into, const fe_hist *from);
 /* The q-quantile (0 < q <= 1; nearest rank); 0 when empty. */
@@ -112,6 +115,10 @@ int fe_batcher_ready(const fe_batcher *b, int64_t now);
 int64_t fe_batcher_deadline(const fe_batcher *b);
 /* Removes the k oldest arrival times into out. */
 void fe_batcher_pop(fe_batcher *b, int k, int64_t *out);
+/* fe_batcher_ready(b, now), and the k requests it says popped into out
+ * (room for b->batch) as fe_batcher_pop would; returns k (0: none taken).
+ * One call per batch, with a path of its own for k = 1. */
+int fe_batcher_take(fe_batcher *b, int64_t now, int64_t *out);
 
 /* ---- routing ------------------------------------------------------------------ */
 

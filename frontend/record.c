@@ -184,16 +184,19 @@ void fe_rec_complete(fe_rec *r, int w, const int64_t *arr, int k,
                 (double)start / 1e3, (double)(now - start) / 1e3, k);
         r->trace_n++;
     }
+    /* the interval's histogram and the run's take the same latency: after
+     * the warm-up, both in one call (fe_hist_add2: the same bytes) */
     for (int j = 0; j < k; j++) {
         int64_t lat = now - arr[j];
         iv->done++;
-        fe_hist_add(&iv->h, lat);
         if (lat > iv->slo_ns)
             iv->viol++;
-        if (arr[j] < r->warm_ns)
+        if (arr[j] < r->warm_ns) {
+            fe_hist_add(&iv->h, lat);
             continue;
+        }
+        fe_hist_add2(&iv->h, &st->lat, lat);
         st->completed++;
-        fe_hist_add(&st->lat, lat);
         st->area_ns += (double)lat;
         if (lat > iv->slo_ns)
             st->violations++;
