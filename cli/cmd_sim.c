@@ -265,6 +265,32 @@ static int attach_mps(lab_prepared *p, mdl_mps *mps, char **json,
     return 0;
 }
 
+/* A --slowdown (wake 0) or --wake (wake 1) value: checked here, resolved
+ * against the run's workloads later ("none": clears the list there), and
+ * kept in list[*n] (max at most); a usage error's status, else 0. */
+static int keep_spec(const char *verb, int wake, const char *spec,
+                     const char **list, size_t *n, size_t max)
+{
+    const char *opt = wake ? "--wake" : "--slowdown";
+    if (*n == max)
+        return cli_usage(verb, "%s: expected at most %zu, got more", opt,
+                         max);
+    if (strcmp(spec, "none")) {
+        char where[160];
+        snprintf(where, sizeof where, "%s '%.120s'", opt, spec);
+        const char *t;
+        size_t tl;
+        ut_err e;
+        fe_slowdown sd;
+        double us;
+        if ((wake ? fe_wake_parse(spec, where, &t, &tl, &us, &e)
+                  : fe_slowdown_parse(spec, where, &t, &tl, &sd, &e)) < 0)
+            return cli_usage(verb, "%s", e.msg);
+    }
+    list[(*n)++] = spec;
+    return 0;
+}
+
 static int run_verb(int argc, char **argv, int serve)
 {
     const char *verb = serve ? "serve" : "sim";
@@ -357,37 +383,15 @@ static int run_verb(int argc, char **argv, int serve)
         case O_ARR: arrivals = optarg; break;
         case O_SDIST: sdist = optarg; break;
         case O_QUIET: quiet = 1; break;
-        case O_SLOW: {
-            /* checked here, resolved against the run's workloads later */
-            const char *t;
-            size_t tl;
-            fe_slowdown sd;
-            ut_err e;
-            char where[160];
-            snprintf(where, sizeof where, "--slowdown '%.120s'", optarg);
-            if (nslow == sizeof slow / sizeof *slow)
-                return cli_usage(verb, "--slowdown: expected at most %zu, "
-                                 "got more", sizeof slow / sizeof *slow);
-            if (strcmp(optarg, "none") &&
-                fe_slowdown_parse(optarg, where, &t, &tl, &sd, &e) < 0)
-                return cli_usage(verb, "%s", e.msg);
-            slow[nslow++] = optarg;
-            break;
-        }
+        case O_SLOW:
         case O_WAKE: {
-            const char *t;
-            size_t tl;
-            double us;
-            ut_err e;
-            char where[160];
-            snprintf(where, sizeof where, "--wake '%.120s'", optarg);
-            if (nwake == sizeof wake / sizeof *wake)
-                return cli_usage(verb, "--wake: expected at most %zu, got "
-                                 "more", sizeof wake / sizeof *wake);
-            if (strcmp(optarg, "none") &&
-                fe_wake_parse(optarg, where, &t, &tl, &us, &e) < 0)
-                return cli_usage(verb, "%s", e.msg);
-            wake[nwake++] = optarg;
+            int wk = c == O_WAKE;
+            int rc = keep_spec(verb, wk, optarg, wk ? wake : slow,
+                               wk ? &nwake : &nslow,
+                               wk ? sizeof wake / sizeof *wake
+                                  : sizeof slow / sizeof *slow);
+            if (rc)
+                return rc;
             break;
         }
         case O_DUR: case O_WARM: case O_IV: case O_DELAY: case O_SVC:

@@ -108,24 +108,28 @@ static int load_wcfg(const cJSON *o, const char *where, const char *dir,
     return 0;
 }
 
-/*
- * "slowdowns": [{"workload": W, "factor": F, "from_s": A, "to_s": B}, ...]
- * onto the workloads' settings (fe_slowdown_add: W names a workload, or
- * the model of some when no workload has that name; from_s 0 and to_s the
- * end of the run by default). Members other than these four are refused:
- * a misspelt "to_s" would otherwise slow the whole run.
- */
-static int load_slowdowns(const cJSON *root, const char *path,
-                          lab_experiment *e, ut_err *err)
+/* One entry of a list of per-workload inputs, checked and added to the
+ * workloads' settings (models[w]: workload w's model, for the name rule
+ * of fe_slowdown_add); where names the entry. */
+typedef int (*entry_fn)(const cJSON *o, const char *where, lab_experiment *e,
+                        const char **models, ut_err *err);
+
+/* "key": [{...}, ...], each an object of the members `members` (NULL-
+ * terminated; any other is refused, as a misspelt "to_s" would otherwise
+ * slow the whole run), added by fn. shape ("{workload, us}") and
+ * members_text ("workload and us") are for the messages. */
+static int load_list(const cJSON *root, const char *path, lab_experiment *e,
+                     const char *key, const char *const *members,
+                     const char *shape, const char *members_text,
+                     entry_fn fn, ut_err *err)
 {
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "slowdowns");
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!arr)
         return 0;
     if (!cJSON_IsArray(arr)) {
         char d[64];
-        return ut_errf(err, "%s: slowdowns: expected an array of {workload, "
-                       "factor, from_s, to_s}, got %s", path,
-                       ut_json_describe(arr, d, sizeof d));
+        return ut_errf(err, "%s: %s: expected an array of %s, got %s", path,
+                       key, shape, ut_json_describe(arr, d, sizeof d));
     }
     const char **models = ut_xcalloc(e->nw ? e->nw : 1, sizeof *models);
     for (size_t w = 0; w < e->nw; w++)
@@ -135,40 +139,27 @@ static int load_slowdowns(const cJSON *root, const char *path,
     const cJSON *o;
     cJSON_ArrayForEach(o, arr) {
         char where[UT_PATH_MAX + 32];
-        snprintf(where, sizeof where, "%s: slowdowns[%zu]", path, k++);
-        const char *target;
-        fe_slowdown sd = {0, 0, INFINITY};
-        const cJSON *m;
+        snprintf(where, sizeof where, "%s: %s[%zu]", path, key, k++);
         if (!cJSON_IsObject(o)) {
             char d[64];
-            rc = ut_errf(err, "%s: expected an object {workload, factor, "
-                         "from_s, to_s}, got %s", where,
-                         ut_json_describe(o, d, sizeof d));
+            rc = ut_errf(err, "%s: expected an object %s, got %s", where,
+                         shape, ut_json_describe(o, d, sizeof d));
             break;
         }
-        cJSON_ArrayForEach(m, o)
-            if (strcmp(m->string, "workload") && strcmp(m->string, "factor") &&
-                strcmp(m->string, "from_s") && strcmp(m->string, "to_s"))
+        const cJSON *m;
+        cJSON_ArrayForEach(m, o) {
+            size_t i = 0;
+            while (members[i] && strcmp(m->string, members[i]))
+                i++;
+            if (!members[i])
                 break;
+        }
         if (m) {
-            rc = ut_errf(err, "%s: expected the members workload, factor, "
-                         "from_s and to_s, got \"%.40s\"", where, m->string);
+            rc = ut_errf(err, "%s: expected the members %s, got \"%.40s\"",
+                         where, members_text, m->string);
             break;
         }
-        if (ut_json_str(o, "workload", where, &target, err) < 0 ||
-            ut_json_num(o, "factor", where, &sd.factor, err) < 0 ||
-            (cJSON_GetObjectItemCaseSensitive(o, "from_s") &&
-             ut_json_num(o, "from_s", where, &sd.from_s, err) < 0) ||
-            (cJSON_GetObjectItemCaseSensitive(o, "to_s") &&
-             ut_json_num(o, "to_s", where, &sd.to_s, err) < 0) ||
-            fe_slowdown_check(&sd, where, err) < 0) {
-            rc = -1;
-            break;
-        }
-        char wwhere[UT_PATH_MAX + 48];
-        snprintf(wwhere, sizeof wwhere, "%s.workload", where);
-        if (fe_slowdown_add(e->wcfg, e->nw, models, target, strlen(target),
-                            &sd, wwhere, err) < 0) {
+        if (fn(o, where, e, models, err) < 0) {
             rc = -1;
             break;
         }
@@ -177,60 +168,64 @@ static int load_slowdowns(const cJSON *root, const char *path,
     return rc;
 }
 
-/*
- * "wakes": [{"workload": W, "us": US}, ...] onto the workloads' settings
- * (fe_wake_add: W by the slow-downs' rule). Other members are refused.
- */
+/* A slow-down: {"workload": W, "factor": F, "from_s": A, "to_s": B}
+ * (fe_slowdown_add: W names a workload, or the model of some when no
+ * workload has that name; from_s 0 and to_s the end of the run by
+ * default). */
+static int slowdown_entry(const cJSON *o, const char *where,
+                          lab_experiment *e, const char **models,
+                          ut_err *err)
+{
+    const char *target;
+    fe_slowdown sd = {0, 0, INFINITY};
+    if (ut_json_str(o, "workload", where, &target, err) < 0 ||
+        ut_json_num(o, "factor", where, &sd.factor, err) < 0 ||
+        (cJSON_GetObjectItemCaseSensitive(o, "from_s") &&
+         ut_json_num(o, "from_s", where, &sd.from_s, err) < 0) ||
+        (cJSON_GetObjectItemCaseSensitive(o, "to_s") &&
+         ut_json_num(o, "to_s", where, &sd.to_s, err) < 0) ||
+        fe_slowdown_check(&sd, where, err) < 0)
+        return -1;
+    char wwhere[UT_PATH_MAX + 48];
+    snprintf(wwhere, sizeof wwhere, "%s.workload", where);
+    return fe_slowdown_add(e->wcfg, e->nw, models, target, strlen(target),
+                           &sd, wwhere, err);
+}
+
+/* A wake cost: {"workload": W, "us": US} (fe_wake_add: W by the
+ * slow-downs' rule). */
+static int wake_entry(const cJSON *o, const char *where, lab_experiment *e,
+                      const char **models, ut_err *err)
+{
+    const char *target;
+    double us;
+    char wwhere[UT_PATH_MAX + 48];
+    snprintf(wwhere, sizeof wwhere, "%s.workload", where);
+    if (ut_json_str(o, "workload", where, &target, err) < 0 ||
+        ut_json_num(o, "us", where, &us, err) < 0 ||
+        fe_wake_check(us, where, err) < 0)
+        return -1;
+    return fe_wake_add(e->wcfg, e->nw, models, target, strlen(target), us,
+                       wwhere, err);
+}
+
+static int load_slowdowns(const cJSON *root, const char *path,
+                          lab_experiment *e, ut_err *err)
+{
+    static const char *const members[] = {"workload", "factor", "from_s",
+                                          "to_s", NULL};
+    return load_list(root, path, e, "slowdowns", members,
+                     "{workload, factor, from_s, to_s}",
+                     "workload, factor, from_s and to_s", slowdown_entry,
+                     err);
+}
+
 static int load_wakes(const cJSON *root, const char *path, lab_experiment *e,
                       ut_err *err)
 {
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "wakes");
-    if (!arr)
-        return 0;
-    if (!cJSON_IsArray(arr)) {
-        char d[64];
-        return ut_errf(err, "%s: wakes: expected an array of {workload, us}, "
-                       "got %s", path, ut_json_describe(arr, d, sizeof d));
-    }
-    const char **models = ut_xcalloc(e->nw ? e->nw : 1, sizeof *models);
-    for (size_t w = 0; w < e->nw; w++)
-        models[w] = e->w[w].model;
-    size_t k = 0;
-    int rc = 0;
-    const cJSON *o;
-    cJSON_ArrayForEach(o, arr) {
-        char where[UT_PATH_MAX + 32];
-        snprintf(where, sizeof where, "%s: wakes[%zu]", path, k++);
-        const char *target;
-        double us;
-        const cJSON *m;
-        if (!cJSON_IsObject(o)) {
-            char d[64];
-            rc = ut_errf(err, "%s: expected an object {workload, us}, got %s",
-                         where, ut_json_describe(o, d, sizeof d));
-            break;
-        }
-        cJSON_ArrayForEach(m, o)
-            if (strcmp(m->string, "workload") && strcmp(m->string, "us"))
-                break;
-        if (m) {
-            rc = ut_errf(err, "%s: expected the members workload and us, got "
-                         "\"%.40s\"", where, m->string);
-            break;
-        }
-        char wwhere[UT_PATH_MAX + 48];
-        snprintf(wwhere, sizeof wwhere, "%s.workload", where);
-        if (ut_json_str(o, "workload", where, &target, err) < 0 ||
-            ut_json_num(o, "us", where, &us, err) < 0 ||
-            fe_wake_check(us, where, err) < 0 ||
-            fe_wake_add(e->wcfg, e->nw, models, target, strlen(target), us,
-                        wwhere, err) < 0) {
-            rc = -1;
-            break;
-        }
-    }
-    free(models);
-    return rc;
+    static const char *const members[] = {"workload", "us", NULL};
+    return load_list(root, path, e, "wakes", members, "{workload, us}",
+                     "workload and us", wake_entry, err);
 }
 
 int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)

@@ -88,27 +88,26 @@ void lab_run_hash(const lab_experiment *e, const char *exp_path,
         lab_hash_slowdowns(e->wcfg, e->nw, out);
 }
 
+/* hash, mixed with the text of b when b has any (a run without that input
+ * keeps the hash it had before the input existed). */
+static void mix_text(char hash[17], ut_buf *b, int any)
+{
+    if (any) {
+        unsigned long long h = ut_hash(UT_HASH_INIT, hash, 16);
+        h = ut_hash(h, b->s, b->len);
+        snprintf(hash, 17, "%016llx", h);
+    }
+    ut_buf_free(b);
+}
+
 /* The windows' own text (fe_slowdown_json: names, factors and edges as
- * summary.json records them), then the wake costs' (fe_wake_json), so that the hash follows what the run
- * does, not how it was spelt. */
+ * summary.json records them), then the wake costs' (fe_wake_json), so
+ * that the hash follows what the run does, not how it was spelt. */
 void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17])
 {
-    ut_buf b = {0};
-    if (fe_slowdown_json(&b, wc, nw)) {
-        unsigned long long h = ut_hash(UT_HASH_INIT, hash, 16);
-        h = ut_hash(h, b.s, b.len);
-        snprintf(hash, 17, "%016llx", h);
-    }
-    ut_buf_free(&b);
-    /* the wake costs after, and only when given: a run without any keeps
-     * the hash it had before they existed */
-    ut_buf c = {0};
-    if (fe_wake_json(&c, wc, nw)) {
-        unsigned long long h = ut_hash(UT_HASH_INIT, hash, 16);
-        h = ut_hash(h, c.s, c.len);
-        snprintf(hash, 17, "%016llx", h);
-    }
-    ut_buf_free(&c);
+    ut_buf b = {0}, c = {0};
+    mix_text(hash, &b, fe_slowdown_json(&b, wc, nw));
+    mix_text(hash, &c, fe_wake_json(&c, wc, nw));
 }
 
 int lab_run_status(const char *dir, const char *hash)
