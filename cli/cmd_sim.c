@@ -255,13 +255,7 @@ static int attach_mps(lab_prepared *p, mdl_mps *mps, char **json,
     ut_buf_json_str(&b, path);
     *json = b.s;
     p->cfg.run.extra_json = b.s;
-    unsigned long long h = UT_HASH_INIT;
-    if (ut_hash_file(&h, path) == 0) {
-        char more[40];
-        snprintf(more, sizeof more, "%s%016llx", p->input_hash, h);
-        h = ut_hash(UT_HASH_INIT, more, strlen(more));
-        snprintf(p->input_hash, sizeof p->input_hash, "%016llx", h);
-    }
+    lab_hash_mix_file(p->input_hash, path);
     return 0;
 }
 

@@ -110,6 +110,17 @@ void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17])
     mix_text(hash, &c, fe_wake_json(&c, wc, nw));
 }
 
+void lab_hash_mix_file(char hash[17], const char *path)
+{
+    unsigned long long h = UT_HASH_INIT;
+    if (ut_hash_file(&h, path) == 0) {
+        char more[40];
+        snprintf(more, sizeof more, "%s%016llx", hash, h);
+        h = ut_hash(UT_HASH_INIT, more, strlen(more));
+        snprintf(hash, 17, "%016llx", h);
+    }
+}
+
 int lab_run_status(const char *dir, const char *hash)
 {
     char path[UT_PATH_MAX + 64];

@@ -172,6 +172,9 @@ void lab_run_hash(const lab_experiment *e, const char *exp_path,
  * none, so that a run without them keeps the hash it had before they
  * existed. */
 void lab_hash_slowdowns(const fe_workload_cfg *wc, size_t nw, char hash[17]);
+/* hash (16 hex digits) mixed with the bytes of the file at path; left as
+ * it is when the file cannot be read. */
+void lab_hash_mix_file(char hash[17], const char *path);
 /* 1: dir holds a complete run whose input_hash is hash; 0: no complete
  * run there; -1: a complete run from other inputs (stale). */
 int lab_run_status(const char *dir, const char *hash);

@@ -291,15 +291,8 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
      * hash covers the files it reads and the program */
     lab_run_hash(exp_path ? e : NULL, exp_path, plan_path,
                  plan_path ? NULL : e->policy, run->seed, p->input_hash);
-    if (profile && !exp_path) {
-        unsigned long long h = UT_HASH_INIT;
-        if (ut_hash_file(&h, profile) == 0) {
-            char more[40];
-            snprintf(more, sizeof more, "%s%016llx", p->input_hash, h);
-            h = ut_hash(UT_HASH_INIT, more, strlen(more));
-            snprintf(p->input_hash, sizeof p->input_hash, "%016llx", h);
-        }
-    }
+    if (profile && !exp_path)
+        lab_hash_mix_file(p->input_hash, profile);
     if (!exp_path)   /* with one, lab_run_hash mixed them (e->wcfg) */
         lab_hash_slowdowns(p->wcfg, nw, p->input_hash);
     run->input_hash = p->input_hash;

@@ -247,7 +247,6 @@ def cmd_ab(d):
 
 # {workload: [(start us, duration us, batch), ...]} of a trace: one copy,
 # calibrate.py's (which fits the wake cost from the same batches)
-batches_of = calibrate.batches_of
 
 
 def cmd_wake(out):
@@ -260,16 +259,14 @@ def cmd_wake(out):
             tp = os.path.join(base, run, "trace.json.gz")
             if not os.path.exists(tp):
                 continue
-            for w, bs in sorted(batches_of(tp).items()):
-                bs.sort()
-                idle, busy = {}, {}
-                for (t0, d0, _), (t1, d1, b1) in zip(bs, bs[1:]):
-                    grp = idle if t1 - (t0 + d0) > 20 else busy
-                    grp.setdefault(b1, []).append(d1)
+            # idle starts and back-to-back ones, as calibrate.py tells
+            # them apart
+            for w, (idle, busy) in sorted(calibrate.split(tp, True).items()):
                 for b in sorted(idle):
                     i, k = idle[b], busy.get(b, [])
-                    if len(i) >= 10 and len(k) >= 10:
-                        mi, mk = sum(i) / len(i), sum(k) / len(k)
+                    if (len(i) >= calibrate.MIN_BATCHES and
+                            len(k) >= calibrate.MIN_BATCHES):
+                        mi, mk = calibrate.mean(i), calibrate.mean(k)
                         rows.append([mech, run, w, b, len(i), len(k),
                                      "%.1f" % mi, "%.1f" % mk,
                                      "%.1f" % (mi - mk)])

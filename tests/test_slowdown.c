@@ -13,11 +13,10 @@
  * output.
  */
 #define TU_SIM
+#define TU_LAB
 #include "testutil.h"
 #include "lab/lab.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
 
 TU_FIT_FIXTURE(fit, V100_PROFILE)
 
@@ -337,36 +336,7 @@ static void parse_forms(void **state)
     assert_true(fe_slowdown_factor(&wc, 0) == 0.001);
 }
 
-/* Runs the igniter binary with the arguments (NULL-terminated); its exit
- * status, stderr into err. */
-static int run_cli(char *err, size_t n, const char *arg, ...)
-{
-    const char *bin = getenv("IGNITER_BIN");
-    const char *argv[32] = {bin ? bin : "build/igniter"};
-    int k = 1;
-    va_list ap;
-    va_start(ap, arg);
-    for (const char *a = arg; a && k < 31; a = va_arg(ap, const char *))
-        argv[k++] = a;
-    va_end(ap);
-    char ep[] = "/tmp/igniter-sd-errXXXXXX";
-    int fe = mkstemp(ep);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fo = open("/dev/null", O_WRONLY);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    ssize_t got = pread(fe, err, n - 1, 0);
-    err[got > 0 ? got : 0] = 0;
-    close(fe);
-    unlink(ep);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+#define run_cli tu_igniter_err
 
 /* Bad input: one message naming the option or the file and field and the
  * bad value, exit status 2, no output folder made. */
@@ -388,16 +358,10 @@ static void bad_input_refused(void **state)
     };
     const char *root = tu_tmpdir();
     for (size_t i = 0; i < sizeof cli / sizeof *cli; i++) {
-        char out[600], err[4096];
+        char out[600];
         snprintf(out, sizeof out, "%s/out%zu", root, i);
-        int rc = run_cli(err, sizeof err, "sim", FIG17, "--out", out,
-                         "--slowdown", cli[i].spec, NULL);
-        if (rc != 2 || !strstr(err, cli[i].frag1) ||
-            !strstr(err, cli[i].frag2))
-            fail_msg("--slowdown %s: exit %d, stderr:\n%s", cli[i].spec, rc,
-                     err);
-        struct stat st;
-        assert_int_not_equal(stat(out, &st), 0);
+        tu_option_refused(FIG17, "--slowdown", cli[i].spec, cli[i].frag1,
+                          cli[i].frag2, out);
     }
     /* serve has no slow-down: a real run measures its GPU */
     char err[4096], out[600];
@@ -436,18 +400,8 @@ static void bad_input_refused(void **state)
         snprintf(m, sizeof m, "\"slowdowns\": [%s]", exp[i].member);
         snprintf(name, sizeof name, "sd-bad%zu.json", i);
         char *path = exp_file(name, m);
-        lab_opts_init(&o);
-        o.experiment = path;
-        if (lab_prepare(&o, &p, &e) != -1 || !strstr(e.msg, path) ||
-            !strstr(e.msg, exp[i].frag1) || !strstr(e.msg, exp[i].frag2))
-            fail_msg("%s: expected it refused naming %s and %s, got: %s",
-                     exp[i].member, exp[i].frag1, exp[i].frag2, e.msg);
         snprintf(out, sizeof out, "%s/exp%zu", root, i);
-        assert_int_equal(run_cli(err, sizeof err, "sim", path, "--out", out,
-                                 NULL), 2);
-        assert_non_null(strstr(err, exp[i].frag1));
-        struct stat st;
-        assert_int_not_equal(stat(out, &st), 0);
+        tu_experiment_refused(path, exp[i].frag1, exp[i].frag2, out);
         free(path);
     }
 }

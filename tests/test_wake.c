@@ -12,11 +12,10 @@
  * exit status 2 and no output; serve refuses them.
  */
 #define TU_SIM
+#define TU_LAB
 #include "testutil.h"
 #include "lab/lab.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
 
 TU_FIT_FIXTURE(fit, V100_PROFILE)
 
@@ -178,37 +177,7 @@ static void deterministic_recorded_hashed(void **state)
     cJSON_Delete(b);
 }
 
-/* Runs the igniter binary with the arguments (NULL-terminated); its exit
- * status, stderr into err. */
-static int run_cli(char *err, size_t n, const char *arg, ...)
-{
-    const char *bin = getenv("IGNITER_BIN");
-    const char *argv[32] = {bin ? bin : "build/igniter"};
-    int k = 1;
-    va_list ap;
-    va_start(ap, arg);
-    for (const char *a = arg; a && k < 31; a = va_arg(ap, const char *))
-        argv[k++] = a;
-    va_end(ap);
-    argv[k] = NULL;
-    char ep[] = "/tmp/igniter-wake-errXXXXXX";
-    int fe = mkstemp(ep);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fo = open("/dev/null", O_WRONLY);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    ssize_t got = pread(fe, err, n - 1, 0);
-    err[got > 0 ? got : 0] = 0;
-    close(fe);
-    unlink(ep);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+#define run_cli tu_igniter_err
 
 /* An experiment file in a temporary folder: fig17's without a policy
  * (absolute paths) and the members given. */
@@ -244,13 +213,8 @@ static void bad_input_refused(void **state)
     char out[600], err[4096];
     for (size_t i = 0; i < sizeof cli / sizeof *cli; i++) {
         snprintf(out, sizeof out, "%s/out%zu", root, i);
-        int rc = run_cli(err, sizeof err, "sim", FIG17, "--out", out,
-                         "--wake", cli[i].spec, NULL);
-        if (rc != 2 || !strstr(err, cli[i].frag1) ||
-            !strstr(err, cli[i].frag2))
-            fail_msg("--wake %s: exit %d, stderr:\n%s", cli[i].spec, rc, err);
-        struct stat st;
-        assert_int_not_equal(stat(out, &st), 0);
+        tu_option_refused(FIG17, "--wake", cli[i].spec, cli[i].frag1,
+                          cli[i].frag2, out);
     }
     /* one workload given two costs (by name and by model) */
     snprintf(out, sizeof out, "%s/twice", root);
@@ -295,18 +259,8 @@ static void bad_input_refused(void **state)
         snprintf(m, sizeof m, "\"wakes\": [%s]", exp[i].member);
         snprintf(name, sizeof name, "wake-bad%zu.json", i);
         char *path = exp_file(name, m);
-        lab_opts_init(&o);
-        o.experiment = path;
-        if (lab_prepare(&o, &p, &e) != -1 || !strstr(e.msg, path) ||
-            !strstr(e.msg, exp[i].frag1) || !strstr(e.msg, exp[i].frag2))
-            fail_msg("%s: expected it refused naming %s and %s, got: %s",
-                     exp[i].member, exp[i].frag1, exp[i].frag2, e.msg);
         snprintf(out, sizeof out, "%s/exp%zu", root, i);
-        assert_int_equal(run_cli(err, sizeof err, "sim", path, "--out", out,
-                                 NULL), 2);
-        assert_non_null(strstr(err, exp[i].frag1));
-        struct stat st;
-        assert_int_not_equal(stat(out, &st), 0);
+        tu_experiment_refused(path, exp[i].frag1, exp[i].frag2, out);
         free(path);
     }
 }

@@ -247,6 +247,21 @@ static inline int tu_igniter_v(tu_run_result *r, const char *arg, va_list ap)
     return r->status;
 }
 
+/* Runs igniter as tu_igniter_v does; its standard error into err[0..n),
+ * its status back. */
+static inline int tu_igniter_err(char *err, size_t n, const char *arg, ...)
+{
+    tu_run_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    va_list ap;
+    va_start(ap, arg);
+    int st = tu_igniter_v(r, arg, ap);
+    va_end(ap);
+    snprintf(err, n, "%s", r->err);
+    free(r);
+    return st;
+}
+
 /* system() of a printf-formatted shell line. */
 __attribute__((format(printf, 1, 2)))
 static inline int tu_sh(const char *fmt, ...)
@@ -672,5 +687,49 @@ static int run(const char *arg, ...)
     int st = tu_igniter_v(&res, arg, ap);
     va_end(ap);
     return st;
+}
+#endif
+
+/* Refusals of the lab's inputs (lab/lab.h): one message naming what is
+ * wrong, exit status 2, no output folder. */
+#ifdef TU_LAB
+#include "lab/lab.h"
+
+/* `igniter sim EXP --out OUT OPT SPEC` exits 2 naming frag1 and frag2
+ * and makes no OUT. */
+static inline void tu_option_refused(const char *exp, const char *opt,
+                                     const char *spec, const char *frag1,
+                                     const char *frag2, const char *out)
+{
+    char err[4096];
+    int rc = tu_igniter_err(err, sizeof err, "sim", exp, "--out", out, opt,
+                            spec, NULL);
+    if (rc != 2 || !strstr(err, frag1) || !strstr(err, frag2))
+        fail_msg("%s %s: exit %d, stderr:\n%s", opt, spec, rc, err);
+    struct stat st;
+    assert_int_not_equal(stat(out, &st), 0);
+}
+
+/* The experiment file at path is refused: by lab_prepare with a message
+ * naming path, frag1 and frag2, and by `igniter sim path --out OUT`
+ * (exit 2, naming frag1, no OUT). */
+static inline void tu_experiment_refused(const char *path, const char *frag1,
+                                         const char *frag2, const char *out)
+{
+    lab_opts o;
+    lab_prepared p;
+    ut_err e;
+    lab_opts_init(&o);
+    o.experiment = path;
+    if (lab_prepare(&o, &p, &e) != -1 || !strstr(e.msg, path) ||
+        !strstr(e.msg, frag1) || !strstr(e.msg, frag2))
+        fail_msg("%s: expected it refused naming %s and %s, got: %s", path,
+                 frag1, frag2, e.msg);
+    char err[4096];
+    assert_int_equal(tu_igniter_err(err, sizeof err, "sim", path, "--out",
+                                    out, NULL), 2);
+    assert_non_null(strstr(err, frag1));
+    struct stat st;
+    assert_int_not_equal(stat(out, &st), 0);
 }
 #endif
