@@ -11,12 +11,61 @@
  * and prints "done GPU_MS" (the batch's time between its first and last
  * operation on the GPU). An error prints "error MESSAGE" (one line) and
  * ends it; so does the end of its input, quietly.
+ *
+ * Between batches it spins on its input (a read that finds nothing, then
+ * sched_yield), as serve's own thread polls its green contexts. A worker
+ * blocked in read() is woken by the kernel when serve writes, and on the
+ * H200 machine that made a batch that started on an idle worker 53 us
+ * slower on average than one started back to back (10 to 130 us per
+ * workload; experiments/validation/README.md, "The wake cost"): a cost of
+ * this process, not of MPS or the GPU, that a simulator fed with the
+ * capture's timings never sees. IGNITER_WORKER_WAIT=block restores the
+ * blocking read (a machine with fewer cores than workers).
  */
 #include "capture/capture.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Standard input, a line at a time, without stdio (whose buffering would
+ * hide what is there from a non-blocking read). */
+typedef struct inbuf {
+    char b[256];
+    size_t len;
+    int spin;
+} inbuf;
+
+/* The next line into line (without its newline): 1, or 0 at the end of
+ * the input (or on a read error). */
+static int next_line(inbuf *in, char *line, size_t n)
+{
+    for (;;) {
+        char *nl = (char *)memchr(in->b, '\n', in->len);
+        if (nl) {
+            size_t k = (size_t)(nl - in->b);
+            snprintf(line, n, "%.*s", (int)k, in->b);
+            memmove(in->b, nl + 1, in->len - k - 1);
+            in->len -= k + 1;
+            return 1;
+        }
+        if (in->len == sizeof in->b - 1)
+            in->len = 0;   /* a line too long to be a batch size: dropped */
+        ssize_t r = read(0, in->b + in->len, sizeof in->b - 1 - in->len);
+        if (r > 0)
+            in->len += (size_t)r;
+        else if (r == 0)
+            return 0;
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            sched_yield();
+        else if (errno != EINTR)
+            return 0;
+    }
+}
 
 extern "C" int cap_worker_run(const char *models_dir, const char *model,
                               int batch)
@@ -50,9 +99,15 @@ extern "C" int cap_worker_run(const char *models_dir, const char *model,
             cap_algo_cache_save(ac, &err);
         char v[256];
         cap_runner_versions(v, sizeof v);
+        inbuf in;
+        memset(&in, 0, sizeof in);
+        const char *wt = getenv("IGNITER_WORKER_WAIT");
+        in.spin = !(wt && !strcmp(wt, "block"));
+        if (in.spin)
+            fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
         printf("ready %d|%s|%s\n", info.sm_count, v, info.name);
         fflush(stdout);
-        while (fgets(line, sizeof line, stdin)) {
+        while (next_line(&in, line, sizeof line)) {
             int k = atoi(line);
             double ms = 0;
             if (cap_runner_enqueue(r, k, &err) < 0 ||

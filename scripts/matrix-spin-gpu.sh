@@ -1,0 +1,81 @@
+#!/bin/sh
+# scripts/matrix-spin-gpu.sh OUT PARTS - the validation matrix's third GPU
+# session (experiments/validation/README.md, "The wake cost"), on GPU 0,
+# in parts that each fit a device call of at most 10 minutes (PARTS: a
+# comma list of)
+#   points     solo at the matrix plans' own points (24, 40, 56 and 72 SMs,
+#              batches 3, 6, 12 and 24; the capture's other campaigns left
+#              them out on purpose): how much of the simulator's error is
+#              the interpolation between measured batches
+#   spin-P     MPS runs (serve --mechanism mps) of the matrix's plans of
+#              the comma-free list P (m3+m3v: plans m3 and m3v), Poisson,
+#              at 50, 75 and 90 %, the workers spinning on their input
+#              between batches (the default since this session)
+#   azure-P    the same under the Azure trace, at 75 and 90 %
+#   block-P    MPS runs of P at 50 and 90 % Poisson with the workers'
+#              old blocking read (IGNITER_WORKER_WAIT=block): the A/B on
+#              the same chip
+# Every part loads the first campaign's cuDNN algorithm choices
+# (traces/h200/cudnn-algos.txt). Runs: 8 s, 1 s warm-up, seed 1, as the
+# matrix's others. Results in OUT/PART.tgz (requests.csv dropped: the
+# device returns few files); they stay in /tmp/matrix3/PART for a later
+# call on the same machine. MATRIX_PART_S: the time limit of a part of
+# runs (default 300 s). Run through `scripts/capture-gpu.sh OUT script
+# scripts/matrix-spin-gpu.sh OUT PARTS`.
+set -u
+out=$1 parts=$2
+cap=$(pwd)/build/igniter-capture
+plans=experiments/validation/matrix/plans
+algos=traces/h200/cudnn-algos.txt
+w=/tmp/matrix3
+mkdir -p "$w"
+nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,clocks.max.sm,power.limit \
+    --format=csv > "$w/gpus.csv" 2>&1
+export CUDA_VISIBLE_DEVICES=0
+begin() {
+    d=$w/$1
+    rm -rf "$d"; mkdir -p "$d"
+    cp "$w/gpus.csv" "$d/"
+    date -u +%FT%TZ > "$d/start"
+}
+end() {
+    date -u +%FT%TZ > "$d/end"
+    find "$d" -name requests.csv.gz -delete
+    tar czf "$out/$(basename "$d" | tr + _).tgz" -C "$d" .
+    echo "$(basename "$d"): $(cat "$d/start") - $(cat "$d/end")"
+    cat "$d/rc" 2>/dev/null
+}
+# serve PART WAIT SECONDS LOADS PLANLIST: scripts/validate.sh real-mps of
+# the plans at the loads, with the workers' wait WAIT
+serve() {
+    part=$1 wait=$2 t=$3 loads=$4 list=$5
+    begin "$part"
+    ps=
+    for p in $(echo "$list" | tr '+' ' '); do
+        for l in $loads; do ps="$ps $plans/$p-l$l.json"; done
+    done
+    # shellcheck disable=SC2086
+    IGNITER_WORKER_WAIT=$wait IGNITER_ALGO_CACHE=$algos \
+        VALIDATE_DURATION_S=8 VALIDATE_WARMUP_S=1 VALIDATE_KEEP_GOING=1 \
+        timeout -s INT "$t" sh scripts/validate.sh "$d" real-mps $ps \
+        > "$d/log" 2>&1
+    echo "exit $?" > "$d/rc"
+    end
+}
+for p in $(echo "$parts" | tr ',' ' '); do
+    case $p in
+    points)
+        begin points
+        cp $algos "$d/cudnn-algos.txt"
+        IGNITER_ALGO_CACHE=$d/cudnn-algos.txt timeout -s INT 200 "$cap" run \
+            --steps meta,solo --solo-sms 24,40,56,72 --batches 3,6,12,24 \
+            --out "$d" > "$d/log" 2>&1
+        echo "exit $?" > "$d/rc"
+        end ;;
+    spin-*)  VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" "50 75 90" "${p#spin-}" ;;
+    azure-*) VALIDATE_ARRIVALS=azure serve "$p" spin "${MATRIX_PART_S:-300}" "75 90" "${p#azure-}" ;;
+    block-*) VALIDATE_ARRIVALS=poisson serve "$p" block "${MATRIX_PART_S:-300}" "50 90" "${p#block-}" ;;
+    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P or block-P, got '$p'" >&2
+        exit 2 ;;
+    esac
+done
