@@ -15,6 +15,11 @@
 #   block-P    MPS runs of P at 50 and 90 % Poisson with the workers'
 #              old blocking read (IGNITER_WORKER_WAIT=block): the A/B on
 #              the same chip
+#   cal90-P    MPS runs of the plans of matrix/plans-mps/ (at 90 % of the
+#              capacity that the calibrated simulation predicts under MPS:
+#              scripts/validate-matrix.py plans --mps --calibration),
+#              Poisson and the Azure trace
+#   cal75-P    the same at 75 %, Poisson
 # Every part loads the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt). Runs: 8 s, 1 s warm-up, seed 1, as the
 # matrix's others. Results in OUT/PART.tgz (requests.csv dropped: the
@@ -48,11 +53,11 @@ end() {
 # serve PART WAIT SECONDS LOADS PLANLIST: scripts/validate.sh real-mps of
 # the plans at the loads, with the workers' wait WAIT
 serve() {
-    part=$1 wait=$2 t=$3 loads=$4 list=$5
+    part=$1 wait=$2 t=$3 loads=$4 list=$5 pdir=${6:-$plans}
     begin "$part"
     ps=
     for p in $(echo "$list" | tr '+' ' '); do
-        for l in $loads; do ps="$ps $plans/$p-l$l.json"; done
+        for l in $loads; do ps="$ps $pdir/$p-l$l.json"; done
     done
     # shellcheck disable=SC2086
     IGNITER_WORKER_WAIT=$wait IGNITER_ALGO_CACHE=$algos \
@@ -75,7 +80,9 @@ for p in $(echo "$parts" | tr ',' ' '); do
     spin-*)  VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" "50 75 90" "${p#spin-}" ;;
     azure-*) VALIDATE_ARRIVALS=azure serve "$p" spin "${MATRIX_PART_S:-300}" "75 90" "${p#azure-}" ;;
     block-*) VALIDATE_ARRIVALS=poisson serve "$p" block "${MATRIX_PART_S:-300}" "50 90" "${p#block-}" ;;
-    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P or block-P, got '$p'" >&2
+    cal90-*) serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#cal90-}" "$plans-mps" ;;
+    cal75-*) VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" 75 "${p#cal75-}" "$plans-mps" ;;
+    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P or cal75-P, got '$p'" >&2
         exit 2 ;;
     esac
 done

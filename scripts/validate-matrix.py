@@ -3,13 +3,19 @@
 README.md, "The matrix"): plans off the measured grid at three loads, and the
 simulator's error per load level, arrival kind and sharing mechanism.
 
-  validate-matrix.py plans MEASURED OUTDIR [TEMPLATES]
+  validate-matrix.py plans [--mps] MEASURED OUTDIR [TEMPLATES]
       For every template (experiments/validation/matrix/templates.json), the
       capacity the measured data predicts: igniter sim with the measured back
       end and every workload saturated (each instance always has a full batch
       waiting), capacity = batch / mean service time. Writes OUTDIR/NAME-lLL.json
       for every load LL, each workload at LL % of its capacity, SLO = slo_x
-      times its batch time at capacity, and OUTDIR/capacity.csv.
+      times its batch time at capacity, and OUTDIR/capacity.csv. --mps: the
+      capacity under MPS (--mechanism mps: the data's MPS correction,
+      measured-mps.jsonl beside MEASURED). --calibration CSV: the capacity
+      the calibrated simulation predicts: the green data, each workload's
+      batch times scaled by its factor in CSV (a calibration.csv that
+      `calibrate` wrote; its mps rows with --mps, else its green rows), for
+      the templates CSV has.
   validate-matrix.py calibrate OUT MEASURED [PLANS]
       Simulates every real run again, calibrated with one real run
       (scripts/calibrate.py): the factors of the plan's 50 % Poisson run of
@@ -20,7 +26,10 @@ simulator's error per load level, arrival kind and sharing mechanism.
       OUT/sim-calibrated[-mps]/RUN and OUT/calibration.csv; where both
       calibration runs have a trace, also OUT/sim-calibrated-wake[-mps]/RUN,
       calibrated with calibrate.py's fit from the batches (a factor from
-      the back-to-back batches and a wake cost, --wake).
+      the back-to-back batches and a wake cost, --wake). --calibration CSV:
+      the factors (and wake costs) of CSV instead, another folder's
+      calibration.csv (plans made at its calibrated capacity: `plans
+      --calibration`), so that OUT needs no 50 % run of its own.
   validate-matrix.py table OUT
       Reads OUT/real/RUN, OUT/real-mps/RUN (RUN is PLAN-ARRIVALS,
       scripts/validate.sh) and each simulation of them that exists:
@@ -88,7 +97,7 @@ def plan_of(t, name, rates, slos, gpu_type, sms):
                       "workloads": ws}]}
 
 
-def capacity(measured, plan):
+def capacity(measured, plan, mps=False, factors=None):
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "plan.json")
         with open(p, "w") as f:
@@ -99,6 +108,10 @@ def capacity(measured, plan):
                 "--measured", measured, "--duration-s", "4", "--warmup-s",
                 "1", "--seed", "1", "--arrivals", "poisson", "--quiet",
                 "--out", out]
+        if mps and not factors:
+            args += ["--mechanism", "mps"]
+        for w, f in sorted((factors or {}).items()):
+            args += ["--slowdown", "%s:%.4f" % (w, f)]
         r = subprocess.run(args, capture_output=True, text=True)
         if r.returncode == 2 and "measured-mean" in r.stderr:
             # a build from before the service-time distributions, whose
@@ -115,14 +128,40 @@ def capacity(measured, plan):
     return caps
 
 
-def cmd_plans(measured, outdir, tpath):
+def calibration_factors(path, mech):
+    """{template: {workload: factor}} of mechanism mech in a
+    calibration.csv."""
+    out = {}
+    try:
+        with open(path) as f:
+            for i, row in enumerate(csv.DictReader(f), 2):
+                if row.get("mechanism") != mech:
+                    continue
+                try:
+                    v = float(row["factor"])
+                except (KeyError, TypeError, ValueError):
+                    die("%s: line %d: factor: expected a number, got %r"
+                        % (path, i, row.get("factor")))
+                out.setdefault(row["template"], {})[row["workload"]] = v
+    except OSError as e:
+        die("%s: %s" % (path, e))
+    if not out:
+        die("%s: no %s rows" % (path, mech))
+    return out
+
+
+def cmd_plans(measured, outdir, tpath, mps=False, calib=None):
     t = load_json(tpath)
+    cf = calibration_factors(calib, "mps" if mps else "green") \
+        if calib else None
     os.makedirs(outdir, exist_ok=True)
     rows = []
     for name, tpl in sorted(t["templates"].items()):
+        if cf is not None and name not in cf:
+            continue
         sat = plan_of(tpl, name, [1e6] * len(tpl), [1e6] * len(tpl),
                       t["gpu_type"], t["gpu_sms"])
-        caps = capacity(measured, sat)
+        caps = capacity(measured, sat, mps, cf[name] if cf else None)
         for (model, batch, nsm), (cap, svc, b) in zip(tpl, caps):
             if abs(b - batch) > 1e-6:
                 die("%s: template %s: %s did not run full batches when "
@@ -133,8 +172,12 @@ def cmd_plans(measured, outdir, tpath):
         for load in t["loads_pct"]:
             rates = [round(load / 100.0 * c, 1) for c, _, _ in caps]
             p = plan_of(tpl, name, rates, slos, t["gpu_type"], t["gpu_sms"])
-            p["generator"] += ", %d %% of the capacity on %s" % (load,
-                                                                 measured)
+            how = " under MPS (--mechanism mps)" if mps else ""
+            if calib:
+                how = ", calibrated with the %s factors of %s" % (
+                    "mps" if mps else "green", calib)
+            p["generator"] += ", %d %% of the capacity on %s%s" % (
+                load, measured, how)
             path = os.path.join(outdir, "%s-l%d.json" % (name, load))
             with open(path + ".tmp", "w") as f:
                 json.dump(p, f, indent=1)
@@ -158,8 +201,36 @@ def calibrated_dir(mech, wake=False):
         ("-mps" if mech == "mps" else "")
 
 
-def cmd_calibrate(out, measured, plans):
+def read_calibration(path):
+    """A calibration.csv: ({(mechanism, template): ((factors, {}),
+    [(b2b factors, wakes)])}, {(mechanism, template): its rows})."""
+    got, rows = {}, {}
+    try:
+        with open(path) as f:
+            for i, r in enumerate(csv.DictReader(f), 2):
+                try:
+                    k = (r["mechanism"], r["template"])
+                    a = got.setdefault(k, [({}, {}), ({}, {})])
+                    a[0][0][r["workload"]] = float(r["factor"])
+                    if r.get("b2b_factor"):
+                        a[1][0][r["workload"]] = float(r["b2b_factor"])
+                    if r.get("wake_us"):
+                        a[1][1][r["workload"]] = float(r["wake_us"])
+                except (KeyError, TypeError, ValueError):
+                    die("%s: line %d: expected mechanism, template, workload "
+                        "and numbers, got %r" % (path, i, r))
+                rows.setdefault(k, []).append(
+                    [r["mechanism"], r["template"], r["workload"], r["factor"],
+                     r.get("b2b_factor", ""), r.get("wake_us", "")])
+    except OSError as e:
+        die("%s: %s" % (path, e))
+    # as calibrate's own: the wake calibration only where it was fitted
+    return ({k: v if v[1][1] else v[:1] for k, v in got.items()}, rows)
+
+
+def cmd_calibrate(out, measured, plans, calib=None):
     rows = []
+    given, given_rows = read_calibration(calib) if calib else (None, None)
     for mech, rdir in (("green", "real"), ("mps", "real-mps")):
         base = os.path.join(out, rdir)
         if not os.path.isdir(base):
@@ -172,6 +243,13 @@ def cmd_calibrate(out, measured, plans):
             plan, arr = run.rsplit("-", 1)
             tpl = plan.rsplit("-l", 1)[0]
             ref = "%s-l50-poisson" % tpl
+            if tpl not in cache and given is not None:
+                # the factors of another results folder's calibration runs
+                f = given.get((mech, tpl))
+                if f is None:
+                    die("%s: no %s rows of template %s" % (calib, mech, tpl))
+                cache[tpl] = tuple(f)
+                rows += given_rows[(mech, tpl)]
             if tpl not in cache:
                 rr = os.path.join(base, ref)
                 sr = os.path.join(out, "sim-measured", ref)
@@ -387,22 +465,42 @@ def cmd_table(out):
 
 
 def main(argv):
-    if len(argv) >= 4 and argv[1] == "plans":
+    mps, calib = False, None
+    while len(argv) > 2 and argv[1] == "plans" and argv[2] in ("--mps",
+                                                               "--calibration"):
+        if argv[2] == "--mps":
+            mps, argv = True, argv[:2] + argv[3:]
+        elif len(argv) > 3:
+            calib, argv = argv[3], argv[:2] + argv[4:]
+        else:
+            die("plans: --calibration: expected a file")
+    if len(argv) in (4, 5) and argv[1] == "plans":
         tpl = argv[4] if len(argv) > 4 else \
             "experiments/validation/matrix/templates.json"
-        cmd_plans(argv[2], argv[3], tpl)
+        cmd_plans(argv[2], argv[3], tpl, mps, calib)
     elif len(argv) == 3 and argv[1] == "table":
         cmd_table(argv[2])
-    elif len(argv) in (4, 5) and argv[1] == "calibrate":
+    elif len(argv) in (4, 5, 6, 7) and argv[1] == "calibrate":
+        calib = None
+        if "--calibration" in argv:
+            i = argv.index("--calibration")
+            if i + 1 >= len(argv):
+                die("calibrate: --calibration: expected a file")
+            calib, argv = argv[i + 1], argv[:i] + argv[i + 2:]
+        if len(argv) not in (4, 5):
+            die("usage: validate-matrix.py calibrate OUT MEASURED [PLANS] "
+                "[--calibration CSV]")
         cmd_calibrate(argv[2], argv[3], argv[4] if len(argv) > 4 else
-                      "experiments/validation/matrix/plans")
+                      "experiments/validation/matrix/plans", calib)
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
         cmd_wake(argv[2])
     else:
-        die("usage: validate-matrix.py plans MEASURED OUTDIR [TEMPLATES] | "
-            "calibrate OUT MEASURED [PLANS] | table OUT | ab DIR | wake OUT")
+        die("usage: validate-matrix.py plans [--mps] [--calibration CSV] "
+            "MEASURED OUTDIR [TEMPLATES] | "
+            "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
+            "| ab DIR | wake OUT")
 
 
 if __name__ == "__main__":

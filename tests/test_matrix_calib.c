@@ -1,0 +1,194 @@
+/*
+ * test_matrix_calib.c - the validation matrix's plans at a calibrated
+ * capacity and its simulations with another folder's calibration
+ * (scripts/validate-matrix.py plans --calibration, calibrate --calibration;
+ * experiments/validation/README.md, "MPS at 90 % of its own capacity"):
+ * a known slow-down lowers the capacity by itself, a run that is the
+ * slowed simulation is matched exactly by the calibrated one, and a bad
+ * calibration file is one message naming its line.
+ */
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <sys/wait.h>
+
+/* a shell line's exit status */
+static int sh_exit(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : -1; }
+
+#define H100_MEASURED "traces/h100/measured-colocation.jsonl"
+
+/* capacity.csv: template,model,batch,sms,batch_ms,capacity_rps; -1 when
+ * the template has no row for the model */
+static double capacity_of(const char *dir, const char *tpl, const char *model)
+{
+    char p[1024], line[256];
+    snprintf(p, sizeof p, "%s/capacity.csv", dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    double cap = -1;
+    while (fgets(line, sizeof line, f)) {
+        char t[32], m[32];
+        int b, sms;
+        double ms, c;
+        if (sscanf(line, "%31[^,],%31[^,],%d,%d,%lf,%lf", t, m, &b, &sms, &ms,
+                   &c) == 6 && !strcmp(t, tpl) && !strcmp(m, model))
+            cap = c;
+    }
+    fclose(f);
+    return cap;
+}
+
+/* A calibration.csv of m4's four workloads, every factor f (mechanism
+ * mech), into dir/calib.csv. */
+static void write_calibration(const char *dir, const char *mech, double f)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/calib.csv", dir);
+    FILE *o = fopen(p, "w");
+    assert_non_null(o);
+    fprintf(o, "mechanism,template,workload,factor,b2b_factor,wake_us\n");
+    static const char *ws[] = {"alexnet", "resnet50", "vgg19", "ssd300"};
+    for (int i = 0; i < 4; i++)
+        fprintf(o, "%s,m4,%s,%.4f,,\n", mech, ws[i], f);
+    fclose(o);
+}
+
+/* 1.25 times slower batches: m4's capacity is 1/1.25 of the plain one,
+ * for each workload (the slow-down scales the batch, interference and
+ * all), and the templates the calibration lacks get no plans. */
+static void test_calibrated_capacity(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    write_calibration(d, "green", 1.25);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py plans %s "
+                           "%s/plain >/dev/null", H100_MEASURED, d), 0);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py plans "
+                           "--calibration %s/calib.csv %s %s/cal >/dev/null",
+                           d, H100_MEASURED, d), 0);
+    static const char *ws[] = {"alexnet", "resnet50", "vgg19", "ssd300"};
+    char p[1024];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/plain", d);
+        double plain = capacity_of(p, "m4", ws[i]);
+        snprintf(p, sizeof p, "%s/cal", d);
+        double cal = capacity_of(p, "m4", ws[i]);
+        assert_true(plain > 0 && cal > 0);
+        assert_close(cal, plain / 1.25, 0.01 * plain / 1.25);
+        assert_true(capacity_of(p, "m3", "alexnet") < 0);
+    }
+    snprintf(p, sizeof p, "%s/cal/m4-l90.json", d);
+    assert_int_equal(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s/cal/m3-l90.json", d);
+    assert_int_equal(access(p, F_OK), -1);
+    cJSON *pl = tu_json_in(d, "cal/m4-l90.json");
+    assert_non_null(pl);
+    assert_non_null(strstr(cJSON_GetObjectItem(pl, "generator")->valuestring,
+                           "calibrated with the green factors"));
+    cJSON_Delete(pl);
+    /* its mps rows are not green ones */
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-matrix.py plans "
+                                   "--mps --calibration %s/calib.csv %s "
+                                   "%s/none >/dev/null 2>&1", d,
+                                   H100_MEASURED, d)), 2);
+}
+
+/* OUT with one "real" run that is the simulation slowed 1.25 times and
+ * no 50 % run of its own: calibrate --calibration with 1.25 matches it
+ * exactly (error 0), and the plain simulation does not. */
+static void test_calibrate_with_given_factors(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    write_calibration(d, "green", 1.25);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py plans %s "
+                           "%s/plans >/dev/null", H100_MEASURED, d), 0);
+    const char *run = "m4-l50-poisson";
+    const char *sl = "--slowdown alexnet:1.2500 --slowdown resnet50:1.2500 "
+                     "--slowdown vgg19:1.2500 --slowdown ssd300:1.2500";
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(tu_sh("build/igniter sim --plan %s/plans/m4-l50.json "
+                               "--backend measured --measured %s "
+                               "--duration-s 4 --warmup-s 1 --seed 1 "
+                               "--arrivals poisson --trace 2000 --quiet %s "
+                               "--out %s/o/%s/%s", d, H100_MEASURED,
+                               k ? "" : sl, d, k ? "sim-measured" : "real",
+                               run), 0);
+    /* renamed so that no 50 % run is there: the factors must come from
+     * the file */
+    assert_int_equal(tu_sh("mv %s/o/real/%s %s/o/real/m4-l90-poisson && "
+                           "mv %s/o/sim-measured/%s "
+                           "%s/o/sim-measured/m4-l90-poisson && "
+                           "cp %s/plans/m4-l50.json %s/plans/m4-l90.json",
+                           d, run, d, d, run, d, d, d), 0);
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-matrix.py "
+                                   "calibrate %s/o %s %s/plans >/dev/null "
+                                   "2>&1", d, H100_MEASURED, d)), 2);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py calibrate "
+                           "%s/o %s %s/plans --calibration %s/calib.csv",
+                           d, H100_MEASURED, d, d), 0);
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/o/real/m4-l90-poisson", d);
+    snprintf(b, sizeof b, "%s/o/sim-calibrated/m4-l90-poisson", d);
+    tu_same_as_sim(a, b);
+    char *cal = tu_read_in(d, "o/calibration.csv");
+    assert_non_null(strstr(cal, "green,m4,vgg19,1.2500"));
+    free(cal);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py table %s/o "
+                           ">/dev/null", d), 0);
+    char *m = tu_read_in(d, "o/matrix.csv");
+    assert_non_null(m);
+    /* the calibrated rows have 0 error in the mean, the plain ones not */
+    int zero = 0, plain_off = 0;
+    for (char *l = strtok(m, "\n"); l; l = strtok(NULL, "\n")) {
+        double e = 0;
+        char *c = l;
+        for (int f = 0; f < 13 && c; f++)
+            c = strchr(c + 1, ',');
+        if (!c || sscanf(c + 1, "%lf", &e) != 1)
+            continue;
+        if (strstr(l, ",calibrated"))
+            zero += e == 0;
+        else if (strstr(l, ",green"))
+            plain_off += e != 0;
+    }
+    free(m);
+    assert_int_equal(zero, 4);
+    assert_int_equal(plain_off, 4);
+}
+
+/* A calibration file with a factor that is no number: exit 2, its line
+ * named, no plan written. */
+static void test_bad_calibration_named(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    char p[1024];
+    snprintf(p, sizeof p, "%s/calib.csv", d);
+    FILE *o = fopen(p, "w");
+    assert_non_null(o);
+    fprintf(o, "mechanism,template,workload,factor,b2b_factor,wake_us\n"
+               "green,m4,alexnet,1.1,,\ngreen,m4,vgg19,fast,,\n");
+    fclose(o);
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-matrix.py plans "
+                                   "--calibration %s %s %s/cal 2>%s/err", p,
+                                   H100_MEASURED, d, d)), 2);
+    char *err = tu_read_in(d, "err");
+    assert_non_null(strstr(err, "calib.csv: line 3: factor"));
+    assert_non_null(strstr(err, "'fast'"));
+    free(err);
+    snprintf(p, sizeof p, "%s/cal/m4-l90.json", d);
+    assert_int_equal(access(p, F_OK), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_calibrated_capacity),
+        cmocka_unit_test(test_calibrate_with_given_factors),
+        cmocka_unit_test(test_bad_calibration_named),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tu_cleanup();
+    return rc;
+}
