@@ -74,6 +74,12 @@ static const char sim_help[] =
     "                      after the slow-down: a wake-up the planner did not\n"
     "                      predict (MPS workers); repeatable; replaces the\n"
     "                      experiment's \"wakes\" (none: no wake cost)\n"
+    "  --sensitivity PCT   then the same run with every batch PCT % (0 to 50)\n"
+    "                      shorter and PCT % longer, into DIR/sensitivity/\n"
+    "                      x0.97/ and x1.03/ (PCT 3), and each workload's mean,\n"
+    "                      P99 and SLO violations at the three in\n"
+    "                      DIR/sensitivity.csv: how much the answer hangs on\n"
+    "                      batch times the data gets right to a few percent\n"
     "  --quiet             no table on standard output\n";
 
 static const char serve_help[] =
@@ -191,6 +197,38 @@ static void print_report(const fe_result *r, const pol_plan *p,
            p->gpu_type, planned, fe_cost_per_hour(r), r->cost);
 }
 
+/* Each workload's mean latency, P99 and violations at batch times
+ * 1 - pct, 1 and 1 + pct (lab_sensitivity). */
+static void print_sensitivity(const fe_result *r, const fe_result var[2],
+                              double pct, const char *out)
+{
+    printf("\nsensitivity: every batch %g %% shorter / as simulated / %g %% "
+           "longer (%s/sensitivity.csv)\n", pct, pct, out);
+    printf("%-12s %26s %26s %26s\n", "workload", "mean ms", "P99 ms",
+           "viol %");
+    const fe_result *rs[3] = {&var[0], r, &var[1]};
+    for (size_t w = 0; w < r->nw; w++) {
+        char col[3][32];
+        for (int m = 0; m < 3; m++) {
+            double v[3];
+            for (int k = 0; k < 3; k++) {
+                const fe_wstats *s = &rs[k]->w[w];
+                v[k] = m == 2 ? fe_violation_pct(s)
+                     : !s->lat.count ? NAN
+                     : m == 0 ? fe_hist_mean(&s->lat) / 1e6
+                     : (double)fe_hist_quantile(&s->lat, 0.99) / 1e6;
+            }
+            snprintf(col[m], sizeof col[m], "%.2f / %.2f / %.2f", v[0],
+                     v[1], v[2]);
+        }
+        printf("%-12.12s %26s %26s %26s\n", r->w[w].name, col[0], col[1],
+               col[2]);
+    }
+    printf("all SLO violations: %.2f / %.2f / %.2f %%\n",
+           fe_total_violation_pct(&var[0]), fe_total_violation_pct(r),
+           fe_total_violation_pct(&var[1]));
+}
+
 static void print_serve(const srv_stats *st)
 {
     const fe_hist *h = &st->lateness;
@@ -292,7 +330,8 @@ static int run_verb(int argc, char **argv, int serve)
         return 0;
     enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
            O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
-           O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL, O_SLOW, O_WAKE };
+           O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL, O_SLOW, O_WAKE,
+           O_SENS };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},
         {"plan", required_argument, NULL, O_PLAN},
@@ -317,17 +356,18 @@ static int run_verb(int argc, char **argv, int serve)
         {"poll-us", required_argument, NULL, O_POLL},
         {"slowdown", required_argument, NULL, O_SLOW},
         {"wake", required_argument, NULL, O_WAKE},
+        {"sensitivity", required_argument, NULL, O_SENS},
         {NULL, 0, NULL, 0},
     };
     /* options of one verb only */
     static const int sim_only[] = {O_BACKEND, O_MEAS, O_SVC, O_SDIST,
-                                   O_SLOW, O_WAKE};
+                                   O_SLOW, O_WAKE, O_SENS};
     static const int serve_only[] = {O_GPU, O_MDIR, O_POLL};
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
                *sdist = NULL, *mech = NULL, *mdir = NULL;
     double dur = -1, warm = -1, iv = -1, delay = -1, svc = -1, reconf = -1,
-           poll_us = 0;
+           poll_us = 0, sens = 0;
     long long seed = -1, qlim = -1, trace = 0, only_gpu = -1;
     int quiet = 0, c;
     const char *slow[64];    /* the --slowdown values, in order */
@@ -359,6 +399,15 @@ static int run_verb(int argc, char **argv, int serve)
                 return cli_usage(verb, "--poll-us: expected microseconds in "
                                  "[0, 1e6], got '%s'", optarg);
             poll_us = v;
+            break;
+        }
+        case O_SENS: {
+            double v = strtod(optarg, &end);
+            if (*end || errno || !(v > 0 && v <= LAB_MAX_SENSITIVITY))
+                return cli_usage(verb, "--sensitivity: expected a "
+                                 "percentage in (0, %g], got '%s'",
+                                 LAB_MAX_SENSITIVITY, optarg);
+            sens = v;
             break;
         }
         case O_GPU: {
@@ -469,6 +518,10 @@ static int run_verb(int argc, char **argv, int serve)
     lab_prepared p;
     if (lab_prepare(&lo, &p, &err) < 0)
         return cli_fail(verb, &err);
+    if (sens > 0 && lab_sensitivity_check(&p, sens, &err) < 0) {
+        lab_prepared_free(&p);
+        return cli_fail(verb, &err);
+    }
     mdl_mps mps;
     memset(&mps, 0, sizeof mps);
     char *mps_json = NULL;
@@ -519,6 +572,30 @@ static int run_verb(int argc, char **argv, int serve)
         print_report(&res, &p.plan, serve ? NULL : p.cfg.backend, out);
     if (serve && !quiet)
         print_serve(&sst);
+    if (sens > 0 && res.complete) {
+        fe_result var[2];
+        cli_catch_stop();
+        int s2 = lab_sensitivity(&p, out, sens, &res, var, &err);
+        cli_release_stop();
+        if (pr.tty)
+            fprintf(stderr, "\r%90s\r", "");
+        if (s2 == 0 && !quiet)
+            print_sensitivity(&res, var, sens, out);
+        fe_result_free(&var[0]);
+        fe_result_free(&var[1]);
+        if (s2 < 0) {
+            fe_result_free(&res);
+            goto fail;
+        }
+        if (s2 > 0) {
+            fprintf(stderr, "igniter sim: interrupted in the sensitivity "
+                    "runs; the run itself is complete in %s/, no "
+                    "sensitivity.csv\n", out);
+            fe_result_free(&res);
+            rc = 130;
+            goto done;
+        }
+    }
     if (serve && sst.error)
         fprintf(stderr, "igniter serve: %s; results so far are in %s/ "
                 "(\"complete\": false)\n", sst.error_msg, out);

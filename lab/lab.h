@@ -141,6 +141,32 @@ void lab_prepared_free(lab_prepared *p);
 int lab_simulate(lab_prepared *p, const char *out_dir, fe_result *res,
                  ut_err *err);
 
+/* The slow-downs and wake costs of wc[0..nw) as summary.json members
+ * ("slowdowns": [...], "wakes": [...]; fe_slowdown_json, fe_wake_json), a
+ * string to free, or NULL when there are none; *nslow (may be NULL): the
+ * number of slow-down windows. */
+char *lab_slow_json(const fe_workload_cfg *wc, size_t nw, size_t *nslow);
+
+/*
+ * How much a prepared run's answer hangs on its batch times (`igniter sim
+ * --sensitivity PCT`, docs/simulator.md): after the run itself (nominal,
+ * its result), the same run twice more, every workload's batch times
+ * times 1 - PCT/100 and 1 + PCT/100 (a whole-run slow-down added to its
+ * own, fe_slowdown), into OUT/sensitivity/xFACTOR/ (the same files as a
+ * run, its input hash mixed with the added windows), then
+ * OUT/sensitivity.csv: per workload and for all of them, each factor's
+ * mean and P99 latency and SLO violation %. PCT in (0, LAB_MAX_SENSITIVITY].
+ * Returns 0; 1 when a run was stopped (its folder says "complete": false,
+ * no csv); -1 on error. The prepared run is as it was when it returns.
+ */
+#define LAB_MAX_SENSITIVITY 50.0
+
+/* Checks PCT and that every workload has room for one more slow-down;
+ * errors name --sensitivity and the value or the workload. */
+int lab_sensitivity_check(const lab_prepared *p, double pct, ut_err *err);
+int lab_sensitivity(lab_prepared *p, const char *out_dir, double pct,
+                    const fe_result *nominal, fe_result var[2], ut_err *err);
+
 /* A real run (serve.h's srv_run) of a prepared run on the GPU device of
  * build/libigniter-gpu.so. Returns what srv_run returns (0 complete, 1
  * stopped, 2 device error, -1 bad input), or -2 when the GPU library or

@@ -35,6 +35,22 @@ void lab_prepared_free(lab_prepared *p)
     memset(p, 0, sizeof *p);
 }
 
+char *lab_slow_json(const fe_workload_cfg *wc, size_t nw, size_t *nslow)
+{
+    ut_buf slow = {0}, wake = {0};
+    size_t ns = fe_slowdown_json(&slow, wc, nw);
+    size_t nk = fe_wake_json(&wake, wc, nw);
+    if (nk)   /* recorded beside the slow-downs */
+        ut_buf_printf(&slow, "%s%s", ns ? ", " : "", wake.s);
+    ut_buf_free(&wake);
+    if (nslow)
+        *nslow = ns;
+    if (ns || nk)
+        return slow.s;
+    ut_buf_free(&slow);
+    return NULL;
+}
+
 /* One workload per distinct name in the plan, Poisson at the total rate of
  * its instances, in the order of their first instances. Names are matched
  * through a sort (ut_keys): a plan of 100,000 instances would take
@@ -252,25 +268,15 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
     if (cli_slowdowns(o, &p->plan, p->wcfg, nw, err) < 0 ||
         cli_wakes(o, &p->plan, p->wcfg, nw, err) < 0)
         goto fail;
-    ut_buf slow = {0}, wake = {0};
-    size_t nslow = fe_slowdown_json(&slow, p->wcfg, nw);
-    size_t nwake = fe_wake_json(&wake, p->wcfg, nw);
-    if ((nslow || nwake) && o->for_serve) {
+    size_t nslow = 0;
+    p->slow_json = lab_slow_json(p->wcfg, nw, &nslow);
+    if (p->slow_json && o->for_serve) {
         ut_errf(err, "%s: %s: expected none with igniter serve (a simulator "
                 "input: a real run measures its GPU)",
                 exp_path ? exp_path : nslow ? "--slowdown" : "--wake",
                 nslow ? "slowdowns" : "wakes");
-        ut_buf_free(&slow);
-        ut_buf_free(&wake);
         goto fail;
     }
-    if (nwake)   /* recorded beside the slow-downs */
-        ut_buf_printf(&slow, "%s%s", nslow ? ", " : "", wake.s);
-    ut_buf_free(&wake);
-    if (nslow || nwake)
-        p->slow_json = slow.s;   /* taken: freed with p */
-    else
-        ut_buf_free(&slow);
     sim_config *c = &p->cfg;
     fe_run *run = &c->run;
     run->plan = &p->plan;

@@ -48,6 +48,14 @@ simulator's error per load level, arrival kind and sharing mechanism.
       at least), the mean time of a batch that started more than 20 us
       after the instance's previous one ended, less that of one started
       back to back; writes OUT/wake.csv and prints the mean per mechanism.
+  validate-matrix.py band OUT MEASURED PLANS [PCT]
+      Every real run of OUT (OUT/real[-mps]/RUN) simulated again from the
+      measured data alone (PLANS/PLAN.json, the run's arrivals, seed,
+      duration and warm-up) with igniter sim --sensitivity PCT (default 3):
+      is the real mean latency inside the simulated band, every batch PCT %
+      shorter to PCT % longer, and the real SLO violations inside it (0.5
+      points of slack)? Writes OUT/band-PCT.csv and prints the counts per
+      mechanism, load and arrivals.
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -293,6 +301,77 @@ def cmd_calibrate(out, measured, plans, calib=None):
         w.writerows(rows)
 
 
+def cmd_band(out, measured, plans, pct):
+    """Is the real run inside the simulated band of +-pct % batch time?"""
+    rows = []
+    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
+        base = os.path.join(out, rdir)
+        if not os.path.isdir(base):
+            continue
+        for run in sorted(os.listdir(base)):
+            rs = os.path.join(base, run, "summary.json")
+            if not os.path.exists(rs) or not load_json(rs).get("complete"):
+                continue
+            r = load_json(rs)
+            plan, arr = run.rsplit("-", 1)
+            tpl, load = plan.rsplit("-l", 1)
+            inp = r["inputs"]
+            spec = "poisson" if arr == "poisson" else \
+                "replay:traces/azure/azure-llm-2023-code.csv:loop"
+            with tempfile.TemporaryDirectory() as d:
+                args = [IGNITER, "sim", "--plan",
+                        os.path.join(plans, plan + ".json"),
+                        "--duration-s", "%g" % inp["duration_s"],
+                        "--warmup-s", "%g" % inp["warmup_s"],
+                        "--seed", "%d" % inp["seed"], "--arrivals", spec,
+                        "--quiet", "--backend", "measured", "--measured",
+                        measured, "--sensitivity", "%g" % pct, "--out", d]
+                sp = subprocess.run(args, capture_output=True, text=True)
+                if sp.returncode:
+                    die("igniter sim of %s failed: %s" % (run, sp.stderr))
+                with open(os.path.join(d, "sensitivity.csv")) as f:
+                    band = {}
+                    for x in csv.DictReader(f):
+                        band.setdefault(x["workload"], []).append(x)
+            for w in r["workloads"]:
+                b = band.get(w["name"])
+                if not b or len(b) != 3:
+                    die("%s: no band for workload %s" % (run, w["name"]))
+                lo, mid, hi = b
+                rm, rv = w["latency_ms"]["mean"], w["slo_violation_pct"]
+                lm, hm = float(lo["mean_ms"]), float(hi["mean_ms"])
+                lv, hv = float(lo["slo_violation_pct"]), \
+                    float(hi["slo_violation_pct"])
+                rows.append([mech, tpl, int(load), arr, w["name"],
+                             "%.4f" % rm, "%.4f" % lm, mid["mean_ms"],
+                             "%.4f" % hm, int(lm <= rm <= hm),
+                             "%.4f" % rv, "%.4f" % lv,
+                             mid["slo_violation_pct"], "%.4f" % hv,
+                             int(lv - 0.5 <= rv <= hv + 0.5)])
+    if not rows:
+        die("%s: no complete real run" % out)
+    path = os.path.join(out, "band-%g.csv" % pct)
+    with open(path + ".tmp", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["mechanism", "template", "load_pct", "arrivals",
+                    "workload", "real_mean_ms", "sim_mean_ms_low",
+                    "sim_mean_ms", "sim_mean_ms_high", "mean_inside",
+                    "real_slo_violation_pct", "sim_slo_violation_pct_low",
+                    "sim_slo_violation_pct", "sim_slo_violation_pct_high",
+                    "violation_inside"])
+        w.writerows(rows)
+    os.replace(path + ".tmp", path)
+    groups = {}
+    for x in rows:
+        groups.setdefault((x[0], x[2], x[3]), []).append(x)
+    print("| mechanism | load | arrivals | workloads | real mean latency "
+          "inside the band | real violations inside (+-0.5 points) |")
+    print("|---|---|---|---|---|---|")
+    for (m, l, a), xs in sorted(groups.items()):
+        print("| %s | %d %% | %s | %d | %d | %d |" % (
+            m, l, a, len(xs), sum(x[9] for x in xs), sum(x[14] for x in xs)))
+
+
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -492,6 +571,12 @@ def main(argv):
                 "[--calibration CSV]")
         cmd_calibrate(argv[2], argv[3], argv[4] if len(argv) > 4 else
                       "experiments/validation/matrix/plans", calib)
+    elif len(argv) in (5, 6) and argv[1] == "band":
+        try:
+            pct = float(argv[5]) if len(argv) > 5 else 3.0
+        except ValueError:
+            die("band: PCT: expected a number, got %r" % argv[5])
+        cmd_band(argv[2], argv[3], argv[4], pct)
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":

@@ -4,8 +4,10 @@
  * (scripts/validate-matrix.py plans --calibration, calibrate --calibration;
  * experiments/validation/README.md, "MPS at 90 % of its own capacity"):
  * a known slow-down lowers the capacity by itself, a run that is the
- * slowed simulation is matched exactly by the calibrated one, and a bad
- * calibration file is one message naming its line.
+ * slowed simulation is matched exactly by the calibrated one, a bad
+ * calibration file is one message naming its line, and the band of
+ * `igniter sim --sensitivity` (validate-matrix.py band) holds a run a
+ * little slower and not one much slower.
  */
 #include "testutil.h"
 
@@ -181,12 +183,56 @@ static void test_bad_calibration_named(void **state)
     assert_int_equal(access(p, F_OK), -1);
 }
 
+/* band: a "real" run that is the simulation slowed 1.02 times lies inside
+ * the 3 % band for every workload, one slowed 1.3 times outside it. */
+static void test_band(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py plans %s "
+                           "%s/plans >/dev/null", H100_MEASURED, d), 0);
+    static const char *const fs[] = {"1.0200", "1.3000"};
+    for (int k = 0; k < 2; k++) {
+        char cmd[2048] = "";
+        static const char *ws[] = {"alexnet", "resnet50", "vgg19", "ssd300"};
+        for (int i = 0; i < 4; i++)
+            snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
+                     " --slowdown %s:%s", ws[i], fs[k]);
+        assert_int_equal(tu_sh("build/igniter sim --plan %s/plans/m4-l75.json "
+                               "--backend measured --measured %s "
+                               "--duration-s 4 --warmup-s 1 --seed 1 "
+                               "--arrivals poisson --quiet%s "
+                               "--out %s/o%d/real/m4-l75-poisson", d,
+                               H100_MEASURED, cmd, d, k), 0);
+        assert_int_equal(tu_sh("python3 scripts/validate-matrix.py band "
+                               "%s/o%d %s %s/plans 3 >/dev/null", d, k,
+                               H100_MEASURED, d), 0);
+        char name[64];
+        snprintf(name, sizeof name, "o%d/band-3.csv", k);
+        char *csv = tu_read_in(d, name);
+        int inside = 0, rows = 0;
+        char *save = NULL;
+        for (char *l = strtok_r(strchr(csv, '\n') + 1, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save), rows++) {
+            char *c = l;
+            for (int f = 0; f < 9 && c; f++)
+                c = strchr(c + 1, ',');
+            assert_non_null(c);
+            inside += c[1] == '1';
+        }
+        free(csv);
+        assert_int_equal(rows, 4);
+        assert_int_equal(inside, k ? 0 : 4);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calibrated_capacity),
         cmocka_unit_test(test_calibrate_with_given_factors),
         cmocka_unit_test(test_bad_calibration_named),
+        cmocka_unit_test(test_band),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
