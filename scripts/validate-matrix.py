@@ -209,6 +209,39 @@ def calibrated_dir(mech, wake=False):
         ("-mps" if mech == "mps" else "")
 
 
+MECH_DIRS = (("green", "real"), ("mps", "real-mps"))
+
+
+def complete_runs(out):
+    """(mechanism, run, its summary) of every complete real run of OUT
+    (OUT/real[-mps]/RUN/summary.json), in order."""
+    for mech, rdir in MECH_DIRS:
+        base = os.path.join(out, rdir)
+        if not os.path.isdir(base):
+            continue
+        for run in sorted(os.listdir(base)):
+            rs = os.path.join(base, run, "summary.json")
+            if os.path.exists(rs):
+                s = load_json(rs)
+                if s.get("complete"):
+                    yield mech, run, s
+
+
+def resim_args(plans, run, summary, measured, d):
+    """igniter sim of a real run again from the measured data: its plan
+    (PLANS/PLAN.json, RUN being PLAN-ARRIVALS), arrivals, seed, duration
+    and warm-up, into d."""
+    plan, arr = run.rsplit("-", 1)
+    inp = summary["inputs"]
+    spec = "poisson" if arr == "poisson" else \
+        "replay:traces/azure/azure-llm-2023-code.csv:loop"
+    return [IGNITER, "sim", "--plan", os.path.join(plans, plan + ".json"),
+            "--duration-s", "%g" % inp["duration_s"],
+            "--warmup-s", "%g" % inp["warmup_s"],
+            "--seed", "%d" % inp["seed"], "--arrivals", spec, "--quiet",
+            "--backend", "measured", "--measured", measured, "--out", d]
+
+
 def read_calibration(path):
     """A calibration.csv: ({(mechanism, template): ((factors, {}),
     [(b2b factors, wakes)])}, {(mechanism, template): its rows})."""
@@ -239,61 +272,47 @@ def read_calibration(path):
 def cmd_calibrate(out, measured, plans, calib=None):
     rows = []
     given, given_rows = read_calibration(calib) if calib else (None, None)
-    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
-        base = os.path.join(out, rdir)
-        if not os.path.isdir(base):
-            continue
-        cache = {}
-        for run in sorted(os.listdir(base)):
-            rs = os.path.join(base, run, "summary.json")
-            if not os.path.exists(rs) or not load_json(rs).get("complete"):
-                continue
-            plan, arr = run.rsplit("-", 1)
-            tpl = plan.rsplit("-l", 1)[0]
-            ref = "%s-l50-poisson" % tpl
-            if tpl not in cache and given is not None:
-                # the factors of another results folder's calibration runs
-                f = given.get((mech, tpl))
-                if f is None:
-                    die("%s: no %s rows of template %s" % (calib, mech, tpl))
-                cache[tpl] = tuple(f)
-                rows += given_rows[(mech, tpl)]
-            if tpl not in cache:
-                rr = os.path.join(base, ref)
-                sr = os.path.join(out, "sim-measured", ref)
-                if not os.path.exists(os.path.join(sr, "summary.json")):
-                    die("%s: no simulation of the calibration run %s "
-                        "(scripts/validate.sh OUT sim first)" % (sr, ref))
-                # two calibrations: a factor per workload from the runs'
-                # mean batch times (calibrate.factors), and, when both
-                # runs have a trace, a factor from the back-to-back
-                # batches with a wake cost (calibrate.fit)
-                f1 = calibrate.factors(rr, sr)
-                f2, wk = calibrate.fit(rr, sr)
-                cache[tpl] = ((f1, {}), (f2, wk)) if wk else ((f1, {}),)
-                rows += [[mech, tpl, k, "%.4f" % v,
-                          "%.4f" % f2[k] if wk else "",
-                          "%.1f" % wk[k] if k in wk else ""]
-                         for k, v in f1.items()]
-            inp = load_json(rs)["inputs"]
-            spec = "poisson" if arr == "poisson" else \
-                "replay:traces/azure/azure-llm-2023-code.csv:loop"
-            for wake, (f, wk) in enumerate(cache[tpl]):
-                d = os.path.join(out, calibrated_dir(mech, wake), run)
-                args = [IGNITER, "sim", "--plan",
-                        os.path.join(plans, plan + ".json"),
-                        "--duration-s", "%g" % inp["duration_s"],
-                        "--warmup-s", "%g" % inp["warmup_s"],
-                        "--seed", "%d" % inp["seed"], "--arrivals", spec,
-                        "--trace", "2000", "--quiet", "--backend",
-                        "measured", "--measured", measured, "--out", d]
-                for k, v in f.items():
-                    args += ["--slowdown", "%s:%.4f" % (k, v)]
-                for k, v in wk.items():
-                    args += ["--wake", "%s:%.1f" % (k, v)]
-                r = subprocess.run(args, capture_output=True, text=True)
-                if r.returncode:
-                    die("igniter sim of %s failed: %s" % (run, r.stderr))
+    cache = {}
+    for mech, run, summary in complete_runs(out):
+        base = os.path.join(out, dict(MECH_DIRS)[mech])
+        tpl = run.rsplit("-", 1)[0].rsplit("-l", 1)[0]
+        ref = "%s-l50-poisson" % tpl
+        key = (mech, tpl)
+        if key not in cache and given is not None:
+            # the factors of another results folder's calibration runs
+            f = given.get(key)
+            if f is None:
+                die("%s: no %s rows of template %s" % (calib, mech, tpl))
+            cache[key] = tuple(f)
+            rows += given_rows[key]
+        if key not in cache:
+            rr = os.path.join(base, ref)
+            sr = os.path.join(out, "sim-measured", ref)
+            if not os.path.exists(os.path.join(sr, "summary.json")):
+                die("%s: no simulation of the calibration run %s "
+                    "(scripts/validate.sh OUT sim first)" % (sr, ref))
+            # two calibrations: a factor per workload from the runs'
+            # mean batch times (calibrate.factors), and, when both
+            # runs have a trace, a factor from the back-to-back
+            # batches with a wake cost (calibrate.fit)
+            f1 = calibrate.factors(rr, sr)
+            f2, wk = calibrate.fit(rr, sr)
+            cache[key] = ((f1, {}), (f2, wk)) if wk else ((f1, {}),)
+            rows += [[mech, tpl, k, "%.4f" % v,
+                      "%.4f" % f2[k] if wk else "",
+                      "%.1f" % wk[k] if k in wk else ""]
+                     for k, v in f1.items()]
+        for wake, (f, wk) in enumerate(cache[key]):
+            d = os.path.join(out, calibrated_dir(mech, wake), run)
+            args = resim_args(plans, run, summary, measured, d) + \
+                ["--trace", "2000"]
+            for k, v in f.items():
+                args += ["--slowdown", "%s:%.4f" % (k, v)]
+            for k, v in wk.items():
+                args += ["--wake", "%s:%.1f" % (k, v)]
+            r = subprocess.run(args, capture_output=True, text=True)
+            if r.returncode:
+                die("igniter sim of %s failed: %s" % (run, r.stderr))
     with open(os.path.join(out, "calibration.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["mechanism", "template", "workload", "factor",
@@ -304,50 +323,34 @@ def cmd_calibrate(out, measured, plans, calib=None):
 def cmd_band(out, measured, plans, pct):
     """Is the real run inside the simulated band of +-pct % batch time?"""
     rows = []
-    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
-        base = os.path.join(out, rdir)
-        if not os.path.isdir(base):
-            continue
-        for run in sorted(os.listdir(base)):
-            rs = os.path.join(base, run, "summary.json")
-            if not os.path.exists(rs) or not load_json(rs).get("complete"):
-                continue
-            r = load_json(rs)
-            plan, arr = run.rsplit("-", 1)
-            tpl, load = plan.rsplit("-l", 1)
-            inp = r["inputs"]
-            spec = "poisson" if arr == "poisson" else \
-                "replay:traces/azure/azure-llm-2023-code.csv:loop"
-            with tempfile.TemporaryDirectory() as d:
-                args = [IGNITER, "sim", "--plan",
-                        os.path.join(plans, plan + ".json"),
-                        "--duration-s", "%g" % inp["duration_s"],
-                        "--warmup-s", "%g" % inp["warmup_s"],
-                        "--seed", "%d" % inp["seed"], "--arrivals", spec,
-                        "--quiet", "--backend", "measured", "--measured",
-                        measured, "--sensitivity", "%g" % pct, "--out", d]
-                sp = subprocess.run(args, capture_output=True, text=True)
-                if sp.returncode:
-                    die("igniter sim of %s failed: %s" % (run, sp.stderr))
-                with open(os.path.join(d, "sensitivity.csv")) as f:
-                    band = {}
-                    for x in csv.DictReader(f):
-                        band.setdefault(x["workload"], []).append(x)
-            for w in r["workloads"]:
-                b = band.get(w["name"])
-                if not b or len(b) != 3:
-                    die("%s: no band for workload %s" % (run, w["name"]))
-                lo, mid, hi = b
-                rm, rv = w["latency_ms"]["mean"], w["slo_violation_pct"]
-                lm, hm = float(lo["mean_ms"]), float(hi["mean_ms"])
-                lv, hv = float(lo["slo_violation_pct"]), \
-                    float(hi["slo_violation_pct"])
-                rows.append([mech, tpl, int(load), arr, w["name"],
-                             "%.4f" % rm, "%.4f" % lm, mid["mean_ms"],
-                             "%.4f" % hm, int(lm <= rm <= hm),
-                             "%.4f" % rv, "%.4f" % lv,
-                             mid["slo_violation_pct"], "%.4f" % hv,
-                             int(lv - 0.5 <= rv <= hv + 0.5)])
+    for mech, run, r in complete_runs(out):
+        tpl, load = run.rsplit("-", 1)[0].rsplit("-l", 1)
+        arr = run.rsplit("-", 1)[1]
+        with tempfile.TemporaryDirectory() as d:
+            args = resim_args(plans, run, r, measured, d) + \
+                ["--sensitivity", "%g" % pct]
+            sp = subprocess.run(args, capture_output=True, text=True)
+            if sp.returncode:
+                die("igniter sim of %s failed: %s" % (run, sp.stderr))
+            with open(os.path.join(d, "sensitivity.csv")) as f:
+                band = {}
+                for x in csv.DictReader(f):
+                    band.setdefault(x["workload"], []).append(x)
+        for w in r["workloads"]:
+            b = band.get(w["name"])
+            if not b or len(b) != 3:
+                die("%s: no band for workload %s" % (run, w["name"]))
+            lo, mid, hi = b
+            rm, rv = w["latency_ms"]["mean"], w["slo_violation_pct"]
+            lm, hm = float(lo["mean_ms"]), float(hi["mean_ms"])
+            lv, hv = float(lo["slo_violation_pct"]), \
+                float(hi["slo_violation_pct"])
+            rows.append([mech, tpl, int(load), arr, w["name"],
+                         "%.4f" % rm, "%.4f" % lm, mid["mean_ms"],
+                         "%.4f" % hm, int(lm <= rm <= hm),
+                         "%.4f" % rv, "%.4f" % lv,
+                         mid["slo_violation_pct"], "%.4f" % hv,
+                         int(lv - 0.5 <= rv <= hv + 0.5)])
     if not rows:
         die("%s: no complete real run" % out)
     path = os.path.join(out, "band-%g.csv" % pct)
@@ -408,7 +411,7 @@ def cmd_ab(d):
 
 def cmd_wake(out):
     rows = []
-    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
+    for mech, rdir in MECH_DIRS:
         base = os.path.join(out, rdir)
         if not os.path.isdir(base):
             continue
@@ -446,7 +449,7 @@ def cmd_wake(out):
 
 def cmd_table(out):
     rows = []
-    for mech, rdir in (("green", "real"), ("mps", "real-mps")):
+    for mech, rdir in MECH_DIRS:
         base = os.path.join(out, rdir)
         if not os.path.isdir(base):
             continue
