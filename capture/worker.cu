@@ -24,7 +24,6 @@
  */
 #include "capture/capture.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -32,39 +31,16 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Standard input, a line at a time, without stdio (whose buffering would
- * hide what is there from a non-blocking read). */
-typedef struct inbuf {
-    char b[256];
-    size_t len;
-    int spin;
-} inbuf;
-
-/* The next line into line (without its newline): 1, or 0 at the end of
- * the input (or on a read error). */
-static int next_line(inbuf *in, char *line, size_t n)
+/* The next line of standard input (ut_fd_line, not stdio, whose
+ * buffering would hide what is there from a non-blocking read): 1, or 0 at
+ * its end (or on a read error); spinning when spin, else blocking. */
+static int next_line(ut_linebuf *lb, int spin, char *line, size_t n)
 {
-    for (;;) {
-        char *nl = (char *)memchr(in->b, '\n', in->len);
-        if (nl) {
-            size_t k = (size_t)(nl - in->b);
-            snprintf(line, n, "%.*s", (int)k, in->b);
-            memmove(in->b, nl + 1, in->len - k - 1);
-            in->len -= k + 1;
-            return 1;
-        }
-        if (in->len == sizeof in->b - 1)
-            in->len = 0;   /* a line too long to be a batch size: dropped */
-        ssize_t r = read(0, in->b + in->len, sizeof in->b - 1 - in->len);
-        if (r > 0)
-            in->len += (size_t)r;
-        else if (r == 0)
-            return 0;
-        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+    int r;
+    while ((r = ut_fd_line(0, lb, line, n)) == 0)
+        if (spin)
             sched_yield();
-        else if (errno != EINTR)
-            return 0;
-    }
+    return r > 0;
 }
 
 extern "C" int cap_worker_run(const char *models_dir, const char *model,
@@ -99,15 +75,15 @@ extern "C" int cap_worker_run(const char *models_dir, const char *model,
             cap_algo_cache_save(ac, &err);
         char v[256];
         cap_runner_versions(v, sizeof v);
-        inbuf in;
+        ut_linebuf in;
         memset(&in, 0, sizeof in);
         const char *wt = getenv("IGNITER_WORKER_WAIT");
-        in.spin = !(wt && !strcmp(wt, "block"));
-        if (in.spin)
+        int spin = !(wt && !strcmp(wt, "block"));
+        if (spin)
             fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
         printf("ready %d|%s|%s\n", info.sm_count, v, info.name);
         fflush(stdout);
-        while (next_line(&in, line, sizeof line)) {
+        while (next_line(&in, spin, line, sizeof line)) {
             int k = atoi(line);
             double ms = 0;
             if (cap_runner_enqueue(r, k, &err) < 0 ||

@@ -395,8 +395,7 @@ static int dev_poll(void *ud, size_t i, ut_err *err)
 
 typedef struct mworker {
     cap_child c;
-    char buf[512];
-    size_t len;
+    ut_linebuf lb;               /* its output, a line at a time */
     char what[160];              /* "W3 (vgg19)" for messages */
 } mworker;
 
@@ -416,27 +415,7 @@ static int m_line(mworker *w, char *line, size_t n)
 {
     if (!w->c.out)
         return -1;   /* reaped already */
-    for (;;) {
-        char *nl = (char *)memchr(w->buf, '\n', w->len);
-        if (nl) {
-            size_t k = (size_t)(nl - w->buf);
-            snprintf(line, n, "%.*s", (int)k, w->buf);
-            memmove(w->buf, nl + 1, w->len - k - 1);
-            w->len -= k + 1;
-            return 1;
-        }
-        if (w->len == sizeof w->buf - 1)
-            w->len = 0;   /* a line too long to be ours: dropped */
-        ssize_t r = read(fileno(w->c.out), w->buf + w->len,
-                         sizeof w->buf - 1 - w->len);
-        if (r > 0) {
-            w->len += (size_t)r;
-            continue;
-        }
-        if (r < 0 && (errno == EAGAIN || errno == EINTR))
-            return 0;
-        return -1;
-    }
+    return ut_fd_line(fileno(w->c.out), &w->lb, line, n);
 }
 
 /* Why worker i stopped answering (it is reaped). */

@@ -5,6 +5,7 @@
  * measured data with no profile, and the error table, which must say 0 where
  * "real" and simulated runs are the same and more where they differ.
  */
+#define TU_MATRIX
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -14,26 +15,6 @@
 #define H100_MEASURED "traces/h100/measured-colocation.jsonl"
 
 #define sh tu_sh
-
-/* capacity.csv: template,model,batch,sms,batch_ms,capacity_rps */
-static double capacity_of(const char *dir, const char *tpl, const char *model)
-{
-    char p[1024], line[256];
-    snprintf(p, sizeof p, "%s/capacity.csv", dir);
-    FILE *f = fopen(p, "r");
-    assert_non_null(f);
-    double cap = -1;
-    while (fgets(line, sizeof line, f)) {
-        char t[32], m[32];
-        int b, sms;
-        double ms, c;
-        if (sscanf(line, "%31[^,],%31[^,],%d,%d,%lf,%lf", t, m, &b, &sms, &ms,
-                   &c) == 6 && !strcmp(t, tpl) && !strcmp(m, model))
-            cap = c;
-    }
-    fclose(f);
-    return cap;
-}
 
 /* Every plan's rates are its load of the capacity; the 90 % plan of m4
  * simulated with the measured back end (no profile) serves its rate with
@@ -60,7 +41,7 @@ static void test_plans_at_their_loads(void **state)
             cJSON *w;
             cJSON_ArrayForEach(w, ws) {
                 const char *m = cJSON_GetObjectItem(w, "model")->valuestring;
-                double cap = capacity_of(d, tpls[t], m);
+                double cap = tu_capacity_of(d, tpls[t], m);
                 double rate = cJSON_GetObjectItem(w, "rate_rps")->valuedouble;
                 assert_true(cap > 0);
                 assert_close(rate, loads[l] / 100.0 * cap, 1e-3);

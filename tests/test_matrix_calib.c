@@ -9,6 +9,7 @@
  * `igniter sim --sensitivity` (validate-matrix.py band) holds a run a
  * little slower and not one much slower.
  */
+#define TU_MATRIX
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -18,27 +19,6 @@
 static int sh_exit(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : -1; }
 
 #define H100_MEASURED "traces/h100/measured-colocation.jsonl"
-
-/* capacity.csv: template,model,batch,sms,batch_ms,capacity_rps; -1 when
- * the template has no row for the model */
-static double capacity_of(const char *dir, const char *tpl, const char *model)
-{
-    char p[1024], line[256];
-    snprintf(p, sizeof p, "%s/capacity.csv", dir);
-    FILE *f = fopen(p, "r");
-    assert_non_null(f);
-    double cap = -1;
-    while (fgets(line, sizeof line, f)) {
-        char t[32], m[32];
-        int b, sms;
-        double ms, c;
-        if (sscanf(line, "%31[^,],%31[^,],%d,%d,%lf,%lf", t, m, &b, &sms, &ms,
-                   &c) == 6 && !strcmp(t, tpl) && !strcmp(m, model))
-            cap = c;
-    }
-    fclose(f);
-    return cap;
-}
 
 /* A calibration.csv of m4's four workloads, every factor f (mechanism
  * mech), into dir/calib.csv. */
@@ -72,12 +52,12 @@ static void test_calibrated_capacity(void **state)
     char p[1024];
     for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s/plain", d);
-        double plain = capacity_of(p, "m4", ws[i]);
+        double plain = tu_capacity_of(p, "m4", ws[i]);
         snprintf(p, sizeof p, "%s/cal", d);
-        double cal = capacity_of(p, "m4", ws[i]);
+        double cal = tu_capacity_of(p, "m4", ws[i]);
         assert_true(plain > 0 && cal > 0);
         assert_close(cal, plain / 1.25, 0.01 * plain / 1.25);
-        assert_true(capacity_of(p, "m3", "alexnet") < 0);
+        assert_true(tu_capacity_of(p, "m3", "alexnet") < 0);
     }
     snprintf(p, sizeof p, "%s/cal/m4-l90.json", d);
     assert_int_equal(access(p, F_OK), 0);

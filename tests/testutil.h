@@ -690,6 +690,31 @@ static int run(const char *arg, ...)
 }
 #endif
 
+/* The validation matrix's tools (scripts/validate-matrix.py). */
+#ifdef TU_MATRIX
+/* A template's capacity for a model in dir/capacity.csv (template,model,
+ * batch,sms,batch_ms,capacity_rps); -1 when it has no such row. */
+static inline double tu_capacity_of(const char *dir, const char *tpl,
+                                    const char *model)
+{
+    char p[1024], line[256];
+    snprintf(p, sizeof p, "%s/capacity.csv", dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    double cap = -1;
+    while (fgets(line, sizeof line, f)) {
+        char t[32], m[32];
+        int b, sms;
+        double ms, c;
+        if (sscanf(line, "%31[^,],%31[^,],%d,%d,%lf,%lf", t, m, &b, &sms, &ms,
+                   &c) == 6 && !strcmp(t, tpl) && !strcmp(m, model))
+            cap = c;
+    }
+    fclose(f);
+    return cap;
+}
+#endif
+
 /* Refusals of the lab's inputs (lab/lab.h): one message naming what is
  * wrong, exit status 2, no output folder. */
 #ifdef TU_LAB

@@ -363,6 +363,31 @@ int ut_write_atomic(const char *path, const char *buf, size_t len, ut_err *err)
     return ut_afile_commit(&a, err);
 }
 
+int ut_fd_line(int fd, ut_linebuf *lb, char *line, size_t n)
+{
+    for (;;) {
+        char *nl = memchr(lb->buf, '\n', lb->len);
+        if (nl) {
+            size_t k = (size_t)(nl - lb->buf);
+            snprintf(line, n, "%.*s", (int)k, lb->buf);
+            memmove(lb->buf, nl + 1, lb->len - k - 1);
+            lb->len -= k + 1;
+            return 1;
+        }
+        if (lb->len == sizeof lb->buf - 1)
+            lb->len = 0;   /* a line too long to be ours: dropped */
+        ssize_t r = read(fd, lb->buf + lb->len, sizeof lb->buf - 1 - lb->len);
+        if (r > 0) {
+            lb->len += (size_t)r;
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+                      errno == EINTR))
+            return 0;
+        return -1;
+    }
+}
+
 int ut_mkdir_p(const char *dir, ut_err *err)
 {
     size_t n = strlen(dir);

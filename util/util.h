@@ -118,6 +118,19 @@ void ut_dir_of(const char *path, char *dir, size_t n);
  * could not be made. */
 int ut_mkdir_p(const char *dir, ut_err *err);
 
+/* A line-at-a-time reader of a file descriptor (a pipe): lb.buf holds
+ * what was read past the last line taken. */
+typedef struct ut_linebuf {
+    char buf[512];
+    size_t len;
+} ut_linebuf;
+
+/* The next whole line of fd into line (n bytes; without its newline): 1,
+ * 0 when none is complete yet (a non-blocking fd with nothing more, or a
+ * read interrupted), -1 at the end of the input or on a read error. A line
+ * longer than the buffer is dropped. */
+int ut_fd_line(int fd, ut_linebuf *lb, char *line, size_t n);
+
 /* Describes a JSON value for error messages ("-5", "\"abc\"", "an object",
  * "nothing"). Writes into out (size n) and returns out. */
 const char *ut_json_describe(const cJSON *v, char *out, size_t n);
