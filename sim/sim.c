@@ -874,6 +874,120 @@ static void run_loop(sim *s, int64_t *stopped_at)
     *stopped_at = s->end_ns;
 }
 
+/* ---- the lone queue: one server, one request a batch ---------------------- */
+
+/*
+ * A run that is a single-server queue (an M/D/1 or M/G/1 run: one
+ * workload, one instance of batch 1, a back end without interference, no
+ * runtime hook, no slow-down or wake cost, no reconfiguration) has at
+ * most two events pending, the next arrival and the running batch's
+ * completion, and nothing else ever schedules one: batch 1 starts as soon
+ * as a request waits, so no timeout is set, and no GPU is rescaled.
+ * run_lone is run_loop for that case with both events in registers
+ * instead of the tournament and the heap: the same events, numbered from
+ * the same counter in the same order and run in the same (time, number)
+ * order, the same calls to the batcher, the recorder, the back end and
+ * the arrival generator, with the same arguments in the same order; what
+ * it leaves out is what a lone queue never needs (routing, generation
+ * numbers, a timeout, a progress kept for rescaling). The outputs are the
+ * same bytes (tests/test_fastpath_lone.c runs both loops, through
+ * sim_config.general_loop); an M/D/1 run takes 23 % fewer instructions
+ * (callgrind) and about 20 % less time.
+ */
+static int lone_queue(const sim *s)
+{
+    const inst *I = &s->in[0];
+    return !s->cfg->general_loop && s->nw == 1 && s->ninst == 1 &&
+           s->ws[0].ninst == 1 && s->be->no_interference && !s->ps &&
+           I->batch == 1 && I->q.batch == 1 && !I->busy && !I->removed &&
+           s->rr[0].active && I->hold_until <= 0 && s->h.n == 0 &&
+           s->slow.nedges == 0 && !s->slow.factor && !s->slow.wake_ns;
+}
+
+/* dispatch(s, 0, now) and its start_alone for the lone queue: a request
+ * waiting starts at once; its completion, when it has one, in *done_t,
+ * numbered *done_seq. */
+static inline void lone_start(sim *s, inst *I, int64_t now, int64_t *done_t,
+                              uint64_t *done_seq)
+{
+    if (!fe_batcher_take(&I->q, now, I->cur))
+        return;   /* batch 1: nothing waits, and no timeout to set */
+    I->busy = 1;
+    I->k = 1;
+    I->start = now;
+    I->solo_ns = s->be->solo_ns(s->bs, 0, 1);
+    fe_rec_dispatch(&s->rec, I->w, I->cur, 1, now);
+    gpu_busy_change(s, I->gpu, +1, now);
+    double dur = I->solo_ns;
+    if (dur == 0)
+        return;   /* as start_alone: no completion */
+    if (dur == I->memo_dur)
+        *done_t = now + I->memo_round_ns;
+    else if (dur < 4e18) {
+        I->memo_dur = dur;
+        I->memo_round_ns = trace_round_ns(dur);
+        *done_t = now + I->memo_round_ns;
+    } else
+        *done_t = INT64_MAX / 2;
+    *done_seq = s->h.seq++;
+}
+
+/* run_loop for a lone queue (lone_queue(s)). */
+static void run_lone(sim *s, int64_t *stopped_at)
+{
+    const sim_config *cfg = s->cfg;
+    inst *I = &s->in[0];
+    trace_gen *gen = s->ws[0].gen;
+    /* the next arrival and the completion: NO_ARRIVAL's key when none */
+    int64_t arr_t = s->arr.key[0].t, done_t = NO_ARRIVAL.t;
+    uint64_t arr_seq = s->arr.key[0].seq, done_seq = NO_ARRIVAL.seq;
+    for (;;) {
+        /* first_event: the heap's top only when it comes first */
+        int done_first = key_less(done_t, done_seq, arr_t, arr_seq);
+        int64_t now = done_first ? done_t : arr_t;
+        if (now >= s->end_ns)
+            break;
+        if ((++s->events & 0xffff) == 0) {
+            if (cfg->run.stop && *cfg->run.stop) {
+                *stopped_at = now;
+                return;
+            }
+            if (cfg->progress)
+                cfg->progress(cfg->progress_ud, now, s->end_ns,
+                              s->rec.requests);
+        }
+        if (now >= s->rec.next_iv) {
+            flush_one(s, 1);   /* no runtime hook: nothing can fail */
+            continue;
+        }
+        if (done_first) {   /* complete(s, 0, now) */
+            done_t = NO_ARRIVAL.t;
+            done_seq = NO_ARRIVAL.seq;
+            fe_rec_complete(&s->rec, I->w, I->cur, 1, I->start, now, I->gpu,
+                            0);
+            I->busy = 0;
+            I->wake_from = now + 1;
+            gpu_busy_change(s, I->gpu, -1, now);
+            lone_start(s, I, now, &done_t, &done_seq);
+            continue;
+        }
+        /* arrival(s, 0, now) */
+        int dropped = fe_batcher_push(&I->q, now) < 0;
+        fe_rec_arrival(&s->rec, I->w, now, dropped);
+        if (!dropped && !I->busy)
+            lone_start(s, I, now, &done_t, &done_seq);
+        int64_t next = trace_gen_next(gen);
+        if (next < s->end_ns) {
+            arr_t = next < now ? now : next;
+            arr_seq = s->h.seq++;
+        } else {
+            arr_t = NO_ARRIVAL.t;
+            arr_seq = NO_ARRIVAL.seq;
+        }
+    }
+    *stopped_at = s->end_ns;
+}
+
 /* ---- setup ---------------------------------------------------------------- */
 
 static void sim_free(sim *s)
@@ -1090,7 +1204,10 @@ int sim_run(const sim_config *cfg, const char *out_dir, fe_result *res,
     if (fe_rec_open(&s.rec, out_dir, cfg->run.plan, err) < 0)
         goto out;
     int64_t end;
-    run_loop(&s, &end);
+    if (lone_queue(&s))
+        run_lone(&s, &end);
+    else
+        run_loop(&s, &end);
     if (s.rt_failed) {
         *err = s.rt_err;
         goto out;

@@ -120,6 +120,10 @@ typedef struct sim_config {
     void (*progress)(void *ud, int64_t now_ns, int64_t end_ns,
                      uint64_t requests);
     void *progress_ud;
+    /* 1: the general event loop even for a single-server queue, which
+     * otherwise runs a loop of its own (the same outputs, byte for byte;
+     * tests compare the two). */
+    int general_loop;
 } sim_config;
 
 /*
