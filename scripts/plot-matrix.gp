@@ -8,8 +8,13 @@
 # log scale (the errors span 0.2 % to hundreds), the 5 % goal as a line.
 # The MPS panel's "predicted" is the green-context data (the MPS
 # correction's rows are in the table only).
+# mechs: the panels (default 'green mps'; 'mps' for a folder of MPS runs
+# only); loads: the x axis's words (default: of the capacity the measured
+# data predicts).
 # gnuplot -e "term='svg'; out='F.svg'; data='S.csv'" scripts/plot-matrix.gp
-width = 1200; height = 520
+if (!exists('mechs')) mechs = 'green mps'
+if (!exists('loads')) loads = 'load, as a share of the capacity the measured data predicts'
+width = words(mechs) > 1 ? 1200 : 700; height = 520
 load 'scripts/plot-common.gp'
 set datafile separator ','
 set style fill solid 0.85 border -1
@@ -20,15 +25,15 @@ set xrange [-0.6:2.6]
 set ylabel 'mean latency error over workloads' offset 1,0
 set format y '%g%%'
 set xtics ('50%%' 0, '75%%' 1, '90%%' 2)
-set xlabel 'load, as a share of the capacity the measured data predicts' offset 0,0.5
+set xlabel loads offset 0,0.5
 set key below horizontal maxrows 2 width -2 spacing 1.1
 xpos(load, off) = (load == 50 ? 0 : load == 75 ? 1 : 2) + off
 # the bar of (arrivals, simulation): its offset in a load's group
 off(arr, sd) = (arr eq 'poisson' ? -0.3 : 0.1) + (sd eq 'calibrated' ? 0.2 : 0)
 pick(mech, arr, sd) = strcol(1) eq mech && strcol(3) eq arr && strcol(13) eq sd
 set tmargin 4
-set multiplot layout 1,2 title 'Simulator (measured back end, traces/h200/dense) against real H200 runs, 8 s each; log scale' offset 0,-0.5
-do for [mech in 'green mps'] {
+set multiplot layout 1,words(mechs) title 'Simulator (measured back end, traces/h200/dense) against real H200 runs, 8 s each; log scale' offset 0,-0.5
+do for [mech in mechs] {
     set title (mech eq 'green' ? 'green contexts' : 'MPS (predicted: green-context data)')
     plot data using (pick(mech, 'poisson', 'green') ? xpos($2, off('poisson', 'green')) : 1/0):6 \
              with boxes title 'Poisson, predicted' lc rgb '#0072B2', \
