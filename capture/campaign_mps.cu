@@ -92,7 +92,8 @@ static void set_window(cap_rec *r, int member, const cJSON *j, double pct)
     }
 }
 
-/* solo: every model at each percentage, every batch, one client each */
+/* solo: every model at each percentage (--mps-pcts), every batch
+ * (--batches), one client each */
 static int mps_solo(cg_ctx *c, ut_err *err)
 {
     static const double pct_full[] = {10, 25, 50, 75, 100};
@@ -100,7 +101,16 @@ static int mps_solo(cg_ctx *c, ut_err *err)
     const cap_campaign_opts *o = c->o;
     const double *pct = o->quick ? pct_quick : pct_full;
     int npct = o->quick ? 2 : 5;
-    const char *batches = o->quick ? "1,8" : "1,2,4,8,16,32";
+    double pct_given[32];
+    if (!o->quick && o->mps_pcts[0]) {   /* checked by the CLI */
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", o->mps_pcts);
+        npct = 0;
+        for (char *t = strtok(buf, ","); t && npct < 32; t = strtok(NULL, ","))
+            pct_given[npct++] = strtod(t, NULL);
+        pct = pct_given;
+    }
+    const char *batches = o->quick ? "1,8" : o->batches;
     for (int i = 0; i < c->nmodels && !cg_stopped(c); i++)
         for (int k = 0; k < npct && !cg_stopped(c); k++) {
             cap_child ch;
@@ -209,11 +219,38 @@ static int mps_reconfig(cg_ctx *c, ut_err *err)
     return 0;
 }
 
-static int mps_steps(cg_ctx *c, ut_err *err)
+/* The steps, in the order --steps gives them (default solo, pairs,
+ * reconfig). */
+typedef int (*mps_step)(cg_ctx *, ut_err *);
+#define MPS_MAX_STEPS 16
+
+/* --steps into todo[0..*n), checked before anything runs. */
+static int mps_parse_steps(const cg_ctx *c, mps_step *todo, int *n,
+                           ut_err *err)
 {
-    if (mps_solo(c, err) < 0 || mps_pairs(c, err) < 0)
-        return -1;
-    return mps_reconfig(c, err);
+    static const struct {
+        const char *name;
+        mps_step fn;
+    } steps[] = {{"solo", mps_solo}, {"pairs", mps_pairs},
+                 {"reconfig", mps_reconfig}};
+    const char *list = c->o->steps ? c->o->steps : "solo,pairs,reconfig";
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *n = 0;
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        int k = -1;
+        for (int j = 0; j < 3; j++)
+            if (!strcmp(t, steps[j].name))
+                k = j;
+        if (k < 0 || *n == MPS_MAX_STEPS)
+            return ut_errf(err, "--steps: expected solo, pairs or reconfig "
+                           "(mps), got '%s'", t);
+        todo[(*n)++] = steps[k].fn;
+    }
+    if (*n == 0)
+        return ut_errf(err, "--steps: expected solo, pairs or reconfig "
+                       "(mps), got '%s'", list);
+    return 0;
 }
 
 /* The daemon is stopped and every client ended on success, error and
@@ -226,11 +263,17 @@ static int mps(cg_ctx *c, ut_err *err)
         ut_errf(err, "--out DIR is required");
         return CAP_CAMPAIGN_USAGE;
     }
+    mps_step todo[MPS_MAX_STEPS];
+    int nsteps;
+    if (mps_parse_steps(c, todo, &nsteps, err) < 0)
+        return CAP_CAMPAIGN_USAGE;
     if (cg_open_raw(c, err) < 0 || cap_mps_start(err) < 0)
         return CAP_CAMPAIGN_FAILED;
     fprintf(stderr, "mps: control daemon in %s\n", cap_mps_dir());
     double t0 = cap_now();
-    int rc = mps_steps(c, err);
+    int rc = 0;
+    for (int i = 0; i < nsteps && rc == 0 && !cg_stopped(c); i++)
+        rc = todo[i](c, err);
     cap_children_kill();
     cap_mps_stop();
     cg_emit_step(c, "mps", cap_now() - t0, rc == 0 && !cg_stopped(c),

@@ -478,6 +478,8 @@ typedef struct cap_campaign_opts {
     double spawned_at;          /* infer: when the parent spawned it */
     char batches[128];
     char solo_sms[128];         /* run's solo step, "" for the default */
+    char mps_pcts[256];         /* mps's solo step: thread percentages, ""
+                                   for the default */
 } cap_campaign_opts;
 
 /* How a verb ended; the CLI turns it into the exit status. */

@@ -55,7 +55,12 @@ static const char *usage_text =
     "                     1,2,4,8,16,32; at most 16, the largest last)\n"
     "  --solo-sms LIST    run's solo step: partition sizes in SMs (a size\n"
     "                     of at least the GPU's SMs: the whole GPU; default\n"
-    "                     8,16,32,48,64,96, the largest partition, the GPU)\n";
+    "                     8,16,32,48,64,96, the largest partition, the GPU)\n"
+    "  --mps-pcts LIST    mps's solo step: active thread percentages, each\n"
+    "                     in (0, 100], at most 32 (default 10,25,50,75,100);\n"
+    "                     its batches are --batches'\n"
+    "  --steps LIST       (mps) run only these, in this order: solo, pairs,\n"
+    "                     reconfig (default all three)\n";
 
 /* A whole number in [lo, hi], or one line naming the option and value. */
 static int int_opt(const char *name, const char *v, long lo, long hi,
@@ -112,6 +117,35 @@ static int list_opt(const char *name, const char *v, long lo, long hi,
     return 0;
 }
 
+/* A comma list of at most 32 percentages in (0, 100], or one line naming
+ * the option and the bad value. */
+static int pct_list_opt(const char *name, const char *v)
+{
+    char buf[256];
+    if (strlen(v) >= sizeof buf) {
+        fprintf(stderr, "igniter-capture: %s: at most %zu characters, got "
+                "'%s'\n", name, sizeof buf - 1, v);
+        return -1;
+    }
+    snprintf(buf, sizeof buf, "%s", v);
+    int n = 0;
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","), n++) {
+        char *end;
+        double x = strtod(t, &end);
+        if (end == t || *end || !(x > 0 && x <= 100) || n == 32) {
+            fprintf(stderr, "igniter-capture: %s: expected at most 32 "
+                    "percentages in (0, 100], got '%s'\n", name, t);
+            return -1;
+        }
+    }
+    if (n == 0) {
+        fprintf(stderr, "igniter-capture: %s: expected percentages, got "
+                "'%s'\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -148,6 +182,11 @@ static int parse(int argc, char **argv, opts *o)
             if (list_opt(a, v, 1, 32, "batch sizes") < 0)
                 return -1;
             snprintf(o->batches, sizeof o->batches, "%s", v);
+        }
+        else if (ARG("--mps-pcts")) {
+            if (pct_list_opt(a, v) < 0)
+                return -1;
+            snprintf(o->mps_pcts, sizeof o->mps_pcts, "%s", v);
         }
         else if (ARG("--solo-sms")) {
             if (list_opt(a, v, 1, 100000, "numbers of SMs") < 0)

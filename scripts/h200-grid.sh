@@ -12,6 +12,14 @@
 #   mps-own  the same, every client with cuDNN's own choices of algorithm
 #            (with the first campaign's, ssd300's client at 25 % of the
 #            threads failed: CUDNN_STATUS_BAD_PARAM at layer reg0, batch 4)
+#   mps-dense-a, mps-dense-b  MPS solo at the thread percentage of every
+#            green-context size (8 to 120 SMs of 132, and 100 %), batches
+#            1-32 with the matrix's 3, 6, 12 and 24 left out, as mps-own
+#            (each client's own cuDNN search); a: alexnet, resnet50, vgg19;
+#            b: ssd300, vit_b16 (not run yet: the MPS campaign's five
+#            percentages leave the correction interpolating between 10, 25
+#            and 50 %, where it misses serve's MPS batch times by 5-21 %,
+#            experiments/validation/README.md, "The wake cost")
 # Every part starts from the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt), so a point measured twice runs the same
 # kernels. The batches 3, 6, 12 and 24 of the validation matrix are left
@@ -53,7 +61,14 @@ for p in $(echo "$parts" | tr ',' ' '); do
                  --solo-sms 8,16,32,48,96,120,1000 --batches 5,10,20 ;;
     mps)     step mps 380 mps ;;
     mps-own) step mps-own 450 own mps ;;
-    *)       echo "h200-grid: PARTS: expected sizes, batches, mps or mps-own, got '$p'" >&2
+    mps-dense-a|mps-dense-b)
+        models=alexnet,resnet50,vgg19
+        [ "$p" = mps-dense-b ] && models=ssd300,vit_b16
+        step "$p" 540 own mps --steps solo --models "$models" \
+            --mps-pcts "$(awk 'BEGIN { for (s = 8; s <= 120; s += 8)
+                printf "%.4f,", 100 * s / 132; printf "100" }')" \
+            --batches 1,2,4,5,8,10,16,20,32 ;;
+    *)       echo "h200-grid: PARTS: expected sizes, batches, mps, mps-own, mps-dense-a or mps-dense-b, got '$p'" >&2
              exit 2 ;;
     esac
 done
