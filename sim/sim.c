@@ -18,150 +18,26 @@
  * its solo latency, and anything in between is weighted by actual overlap.
  * A completion restarts its instance (if work is queued) before the GPU is
  * rescaled, so back-to-back batches do not reschedule their neighbours.
+ *
+ * This file is the engine: the event heap and the arrivals' tournament,
+ * batches started, rescaled and completed, the two loops (run_loop, and
+ * run_lone for a single-server queue), setup and the outputs. A policy's
+ * runtime changes (its hook, SET, ADD, REMOVE, GPUs rented and given
+ * back) are in reconf.c; the state both share, the events' order and
+ * push, and a batch's start and speed (dispatch, set_speed, rescale) are
+ * in sim_int.h, inline, since reconf.c starts and rescales batches too.
  */
-#include "sim/sim.h"
-#include "sim/slowdown_int.h"
+#include "sim/sim_int.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-enum { EV_ARRIVAL, EV_DONE, EV_TIMEOUT, EV_RECONF, EV_SLOW };
-
-typedef struct ev {
-    int64_t t;
-    uint64_t seq;
-    uint32_t kind, id, gen;
-} ev;
-
-typedef struct heap {
-    ev *a;
-    size_t n, cap;
-    uint64_t seq;             /* the next event's number, heap or not */
-} heap;
-
-/* The workloads' next arrivals: a loser tree over m leaves (the workloads,
- * then padding that never wins). */
-typedef struct tourney {
-    ev *key;                  /* [w]: its next arrival; none: NO_ARRIVAL */
-    uint32_t *loser;          /* [node], nodes 1 to m - 1; [0]: the winner */
-    size_t m;                 /* a power of 2, at least the workloads */
-} tourney;
-
-typedef struct inst {
-    int w, gpu, batch;
-    fe_batcher q;
-    int busy, k;              /* running a batch of k requests */
-    int64_t *cur;             /* their arrival times */
-    int64_t start;
-    double solo_ns, dur_ns, remaining;
-    int64_t t_last;
-    uint32_t gen, tgen;
-    int64_t timeout_at;
-    int slot;                 /* index in its GPU (and in the live plan) */
-    int64_t hold_until;       /* reconfiguring: serves nothing before */
-    int pending;              /* new settings wait for EV_RECONF */
-    int new_batch;
-    double new_share;
-    int removed;              /* by the runtime hook: serves no more */
-    int64_t wake_from;        /* a batch starting from then on starts idle
-                                 (last batch's end + 1 ns; 0: none yet) */
-    double memo_dur;          /* start_alone: the last duration rounded */
-    int64_t memo_round_ns;    /* (0 at first: never a duration it rounds) */
-} inst;
-
-typedef struct gpu {
-    int *inst;                /* its instances, removed ones until their
-                                 last batch ends */
-    size_t n, cap;
-    int64_t created;          /* rented since (while open) */
-    int open;                 /* rented now */
-    int64_t paid_ns;          /* rented time before `created` */
-    int nbusy;
-    int64_t busy_since;
-    double busy_ns;
-} gpu;
-
-typedef struct wstate {
-    trace_gen *gen;
-    int *inst;
-    size_t ninst, cap;
-    double total_weight;      /* of the active instances */
-    int only;                 /* inst[0] when it is the only one, else -1
-                                 (set_only): an arrival's instance without
-                                 a load more on its path */
-} wstate;
-
-static void set_only(wstate *ws)
-{
-    ws->only = ws->ninst == 1 ? ws->inst[0] : -1;
-}
-
-typedef struct sim {
-    const sim_config *cfg;
-    const sim_backend_ops *be;
-    void *bs;
-    heap h;
-    tourney arr;
-    int64_t end_ns, warm_ns, iv_ns;
-    size_t ninst, ngpus, nw;
-    inst *in;
-    fe_wrr *rr;              /* routing weights, per instance */
-    gpu *g;
-    wstate *ws;
-    fe_rec rec;              /* statistics and output files */
-    fe_wstats *st;           /* rec.st */
-    sim_active *act;
-    double *fac;
-    uint64_t events;
-    size_t icap;              /* allocated instances (in, rr, act, fac) */
-    pol_plan live;            /* the plan as reconfigured so far */
-    void *ps;                 /* the policy's runtime state */
-    int64_t delay_ns;
-    size_t reconfigs;
-    size_t open_gpus, peak_gpus;
-    ut_err rt_err;            /* a bad runtime change ends the run */
-    trace_files *files;       /* replayed trace files, shared by streams */
-    int rt_failed;
-    sim_slow slow;            /* slow-downs the planner did not predict */
-} sim;
 
 /* ---- event heap: (t, seq) min-heap --------------------------------------- */
 
-/* (t, seq) before (t2, seq2), without short-circuits: the tournament
- * below uses it without a branch (the heap's branches are no slower
- * either way). */
-static int key_less(int64_t t, uint64_t seq, int64_t t2, uint64_t seq2)
-{
-    return (t < t2) | ((t == t2) & (seq < seq2));
-}
-
-static int ev_less(const ev *a, const ev *b)
-{
-    return key_less(a->t, a->seq, b->t, b->seq);
-}
-
-/* Inline (the compiler had kept it a call): a completion is pushed at
- * every batch, and an M/D/1 run went 2-4 % faster without the call. */
-static inline void push(heap *h, int64_t t, uint32_t kind, uint32_t id,
-                        uint32_t gen)
-{
-    UT_GROW(h->a, h->cap, h->n + 1);
-    ev e = {t, h->seq++, kind, id, gen};
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!ev_less(&e, &h->a[p]))
-            break;
-        h->a[i] = h->a[p];
-        i = p;
-    }
-    h->a[i] = e;
-}
+/* The order (key_less, ev_less) and push are in sim_int.h: reconf.c
+ * schedules reconfigurations with push. */
 
 /* Puts e at the root's place and sifts it down over the first h->n
  * events. Inline: an event passed by value went through the stack,
@@ -287,8 +163,6 @@ static double workload_share(const sim *s, size_t w, int *count, int *batch)
     return share;
 }
 
-static void control(sim *s, int64_t t);
-
 /* Ends the interval that finishes at rec.next_iv: one timeseries row per
  * workload, then the policy's runtime hook sees the same interval. */
 static void flush_one(sim *s, int with_control)
@@ -303,154 +177,14 @@ static void flush_one(sim *s, int with_control)
     free(count);
     free(batch);
     if (with_control)
-        control(s, s->rec.next_iv);
+        sim_control(s, s->rec.next_iv);
     fe_rec_interval_reset(&s->rec);
 }
 
 /* ---- the engine ------------------------------------------------------------ */
 
-static void gpu_busy_change(sim *s, int g, int delta, int64_t now)
-{
-    gpu *G = &s->g[g];
-    if (G->nbusy == 0 && delta > 0)
-        G->busy_since = now;
-    G->nbusy += delta;
-    if (G->nbusy == 0) {
-        int64_t from = G->busy_since > s->warm_ns ? G->busy_since : s->warm_ns;
-        if (now > from)
-            G->busy_ns += (double)(now - from);
-    }
-}
-
-static void set_speed(sim *s, int i, double dur, int64_t now);
-
-/* set_speed(s, i, I->solo_ns, now) for a batch that has just started on
- * a back end without interference (dur_ns 0, remaining 1: the time left
- * is 1 * dur, which is dur exactly), with the rounding of its duration to
- * the clock remembered per instance: a fixed service time, or one batch
- * size of a solo-only back end, gives the same double at every batch, and
- * rounding the same double gives the same integer, so the completion time
- * is the same (the rounding was a chain of dependent conversions at every
- * batch of an M/D/1 run). */
-static inline void start_alone(sim *s, inst *I, int i, int64_t now)
-{
-    double dur = I->solo_ns;
-    if (dur == 0)
-        return;   /* as set_speed: the same speed as none, no completion */
-    I->dur_ns = dur;
-    int64_t done;
-    if (dur == I->memo_dur)
-        done = now + I->memo_round_ns;
-    else if (dur < 4e18) {
-        I->memo_dur = dur;
-        I->memo_round_ns = trace_round_ns(dur);
-        done = now + I->memo_round_ns;
-    } else
-        done = INT64_MAX / 2;
-    push(&s->h, done, EV_DONE, (uint32_t)i, ++I->gen);
-}
-
-/* Starts a batch if the batcher says so; the caller rescales the GPU
- * (which, for a back end without interference, this has done: a new batch
- * is the only one whose speed a change of the running set can change). */
-static int dispatch(sim *s, int i, int64_t now)
-{
-    inst *I = &s->in[i];
-    if (!s->rr[i].active || now < I->hold_until)
-        return 0;
-    int k = fe_batcher_take(&I->q, now, I->cur);
-    if (k == 0) {
-        int64_t dl = fe_batcher_deadline(&I->q);
-        if (dl != INT64_MAX && dl != I->timeout_at && dl < s->end_ns) {
-            I->timeout_at = dl;
-            push(&s->h, dl, EV_TIMEOUT, (uint32_t)i, ++I->tgen);
-        }
-        return 0;
-    }
-    I->timeout_at = INT64_MIN;
-    I->busy = 1;
-    I->k = k;
-    I->start = now;
-    I->t_last = now;
-    I->remaining = 1;
-    I->dur_ns = 0;
-    I->solo_ns = s->be->solo_ns(s->bs, i, k);
-    if (s->slow.factor)
-        I->solo_ns *= s->slow.factor[I->w];
-    if (s->slow.wake_ns && now >= I->wake_from)   /* started idle */
-        I->solo_ns += (double)s->slow.wake_ns[I->w];
-    fe_rec_dispatch(&s->rec, I->w, I->cur, k, now);
-    gpu_busy_change(s, I->gpu, +1, now);
-    if (s->be->no_interference)
-        start_alone(s, I, i, now);
-    return 1;
-}
-
-/* The busy test inline: most arrivals of a loaded instance find it
- * busy, and the call alone cost more than the test. */
-static inline int try_dispatch(sim *s, int i, int64_t now)
-{
-    return s->in[i].busy ? 0 : dispatch(s, i, now);
-}
-
-/* Instance i's running batch goes on from now at a speed that would take
- * dur ns for the whole batch: its progress so far, at the old speed, is
- * kept, and its completion is scheduled anew unless the speed is the
- * same. */
-static void set_speed(sim *s, int i, double dur, int64_t now)
-{
-    inst *I = &s->in[i];
-    if (I->dur_ns > 0 && I->t_last < now) {
-        I->remaining -= (double)(now - I->t_last) / I->dur_ns;
-        if (I->remaining < 0)
-            I->remaining = 0;
-        I->t_last = now;
-    }
-    if (dur == I->dur_ns)
-        return;   /* same speed: the pending completion stands */
-    I->dur_ns = dur;
-    I->t_last = now;
-    /* a batch that cannot end within any run (a share near 0, a back
-     * end's infinity) ends after the run: never, as far as it knows */
-    double left = I->remaining * dur;
-    int64_t done = left < 4e18 ? now + trace_round_ns(left) : INT64_MAX / 2;
-    push(&s->h, done, EV_DONE, (uint32_t)i, ++I->gen);
-}
-
-/* The set of batches running on GPU g has changed: each one's speed
- * follows the back end's factors for the new set. Without interference
- * every factor is 1, so nothing changes but a new batch's, which
- * try_dispatch has set: the GPU is not even walked. */
-static void rescale_gpu(sim *s, int g, int64_t now)
-{
-    gpu *G = &s->g[g];
-    size_t n = 0;
-    for (size_t j = 0; j < G->n; j++) {
-        const inst *I = &s->in[G->inst[j]];
-        if (I->busy) {
-            s->act[n].inst = G->inst[j];
-            s->act[n].batch = I->k;
-            n++;
-        }
-    }
-    if (n == 0)
-        return;
-    s->be->factors(s->bs, s->act, n, s->fac);
-    for (size_t j = 0; j < n; j++) {
-        int i = s->act[j].inst;
-        set_speed(s, i, s->in[i].solo_ns * s->fac[j], now);
-    }
-}
-
-/* The test inline, at every batch's start and end: the call alone was 3 %
- * of an M/D/1 run, whose back end has no interference. */
-static inline void rescale(sim *s, int g, int64_t now)
-{
-    if (!s->be->no_interference)
-        rescale_gpu(s, g, now);
-}
-
-static void leave_gpu(sim *s, int i, int64_t now);
+/* A batch's start and speed (dispatch, try_dispatch, set_speed, rescale)
+ * are in sim_int.h. */
 
 static void complete(sim *s, int i, int64_t now)
 {
@@ -461,7 +195,7 @@ static void complete(sim *s, int i, int64_t now)
     I->wake_from = now + 1;
     gpu_busy_change(s, I->gpu, -1, now);
     if (I->removed)
-        leave_gpu(s, i, now);
+        sim_leave_gpu(s, i, now);
     else
         try_dispatch(s, i, now);
     rescale(s, I->gpu, now);
@@ -489,337 +223,6 @@ static void arrival(sim *s, int w, int64_t now)
                               ? (ev){next < now ? now : next, s->h.seq++,
                                      EV_ARRIVAL, (uint32_t)w, 0}
                               : NO_ARRIVAL);
-}
-
-/* ---- runtime reconfiguration ------------------------------------------- */
-
-static void grow_instances(sim *s, size_t need)
-{
-    if (need <= s->icap)
-        return;
-    size_t cap = s->icap ? 2 * s->icap : 16;
-    while (cap < need)
-        cap *= 2;
-    s->in = ut_xrealloc(s->in, cap * sizeof *s->in);
-    s->rr = ut_xrealloc(s->rr, cap * sizeof *s->rr);
-    s->act = ut_xrealloc(s->act, cap * sizeof *s->act);
-    s->fac = ut_xrealloc(s->fac, cap * sizeof *s->fac);
-    memset(s->in + s->icap, 0, (cap - s->icap) * sizeof *s->in);
-    memset(s->rr + s->icap, 0, (cap - s->icap) * sizeof *s->rr);
-    s->icap = cap;
-}
-
-static const fe_workload_cfg *wcfg_of(const sim *s, int w)
-{
-    return &s->cfg->run.wcfg[w];
-}
-
-static sim_inst_desc desc_of(const sim *s, int i, double share)
-{
-    const inst *I = &s->in[i];
-    const fe_workload_cfg *wc = wcfg_of(s, I->w);
-    sim_inst_desc d = {s->st[I->w].name, s->st[I->w].model, share,
-                       wc->service_ms, wc->service_exp, wc->service_cv};
-    return d;
-}
-
-/* New share and batch take effect: the running batch (if any) keeps its
- * own duration; the next one uses them. */
-static int apply_settings(sim *s, int i, int batch, double share, int64_t t,
-                          ut_err *err)
-{
-    inst *I = &s->in[i];
-    if (batch > I->batch)
-        I->cur = ut_xrealloc(I->cur, (size_t)batch * sizeof *I->cur);
-    I->batch = batch;
-    I->q.batch = batch;
-    sim_inst_desc d = desc_of(s, i, share);
-    if (s->be->set(s->bs, i, &d, err) < 0)
-        return -1;
-    rescale(s, I->gpu, t);
-    return 0;
-}
-
-/* The reconfiguration delay of instance i is over. */
-static void reconf_done(sim *s, int i, int64_t t)
-{
-    inst *I = &s->in[i];
-    if (I->removed)
-        return;   /* removed while it was starting or changing */
-    if (I->pending) {
-        I->pending = 0;
-        if (apply_settings(s, i, I->new_batch, I->new_share, t,
-                           &s->rt_err) < 0) {
-            s->rt_failed = 1;
-            return;
-        }
-    }
-    if (!s->rr[i].active) {
-        s->rr[i].active = 1;
-        s->ws[I->w].total_weight += s->rr[i].weight;
-    }
-    if (try_dispatch(s, i, t))
-        rescale(s, I->gpu, t);
-}
-
-static double committed_share(const sim *s, size_t j)
-{
-    double sum = 0;
-    for (size_t k = 0; k < s->live.gpus[j].n; k++)
-        sum += s->live.gpus[j].inst[k].share_pct;
-    return sum;
-}
-
-static void gpu_open(sim *s, int j, int64_t t)
-{
-    s->g[j].open = 1;
-    s->g[j].created = t;
-    if (++s->open_gpus > s->peak_gpus)
-        s->peak_gpus = s->open_gpus;
-}
-
-/* A GPU with no instance in the plan and no batch running is given back:
- * it costs nothing from now on. */
-static void gpu_maybe_close(sim *s, int j, int64_t t)
-{
-    gpu *G = &s->g[j];
-    if (!G->open || s->live.gpus[j].n > 0 || G->n > 0)
-        return;
-    G->open = 0;
-    G->paid_ns += t > G->created ? t - G->created : 0;
-    s->open_gpus--;
-}
-
-/* Removed instance i leaves its GPU (its last batch has ended). */
-static void leave_gpu(sim *s, int i, int64_t now)
-{
-    gpu *G = &s->g[s->in[i].gpu];
-    size_t k = 0;
-    while (k < G->n && G->inst[k] != i)
-        k++;
-    if (k == G->n)
-        return;
-    memmove(&G->inst[k], &G->inst[k + 1], (G->n - k - 1) * sizeof *G->inst);
-    G->n--;
-    gpu_maybe_close(s, s->in[i].gpu, now);
-}
-
-/* The simulator's instance at (gpu, index) of the live plan. */
-static int live_inst(const sim *s, size_t j, size_t index)
-{
-    const gpu *G = &s->g[j];
-    for (size_t k = 0; k < G->n; k++) {
-        const inst *I = &s->in[G->inst[k]];
-        if (!I->removed && I->slot == (int)index)
-            return G->inst[k];
-    }
-    return -1;
-}
-
-static int add_gpu(sim *s, int64_t t)
-{
-    size_t j = s->ngpus++;
-    s->g = ut_xrealloc(s->g, s->ngpus * sizeof *s->g);
-    memset(&s->g[j], 0, sizeof s->g[j]);
-    gpu_open(s, (int)j, t);
-    s->live.gpus = ut_xrealloc(s->live.gpus, s->ngpus * sizeof *s->live.gpus);
-    memset(&s->live.gpus[j], 0, sizeof s->live.gpus[j]);
-    snprintf(s->live.gpus[j].type, sizeof s->live.gpus[j].type, "%s",
-             s->live.gpu_type);
-    s->live.ngpus = s->ngpus;
-    return (int)j;
-}
-
-/*
- * REMOVE: the instance stops at once. It leaves its workload's routing
- * (so fe_wrr_pick never sees it again) and the live plan (its GPU's later
- * instances move down one index); the requests waiting in its queue are
- * handed, oldest first, to the workload's other instances by the same
- * weighted round robin as new arrivals, keeping their arrival times, and
- * none is dropped (fe_batcher_requeue). Handing them over rather than
- * letting the instance drain them keeps the rule "a GPU's committed shares
- * add up to at most 100 %" true of what runs: the removed share is free
- * for the next change at once. A batch already running finishes on the
- * GPU (its work is not thrown away); the GPU is given back when it holds
- * no instance and nothing runs (gpu_maybe_close).
- */
-static int remove_instance(sim *s, const pol_reconfig *r, int64_t t,
-                           ut_err *err)
-{
-    const char *pn = s->cfg->policy->name;
-    if (r->gpu >= s->live.ngpus || r->index >= s->live.gpus[r->gpu].n)
-        return ut_errf(err, "policy %s: runtime change: remove: no instance "
-                       "%zu on GPU %zu", pn, r->index, r->gpu);
-    int i = live_inst(s, r->gpu, r->index);
-    inst *I = &s->in[i];
-    wstate *ws = &s->ws[I->w];
-    if (ws->ninst < 2)
-        return ut_errf(err, "policy %s: runtime change: remove: workload "
-                       "\"%s\" would have no instance left", pn,
-                       s->st[I->w].name);
-    size_t k = 0;
-    while (ws->inst[k] != i)
-        k++;
-    memmove(&ws->inst[k], &ws->inst[k + 1],
-            (ws->ninst - k - 1) * sizeof *ws->inst);
-    ws->ninst--;
-    set_only(ws);
-    if (s->rr[i].active)
-        ws->total_weight -= s->rr[i].weight;
-    s->rr[i].active = 0;
-    I->removed = 1;
-    I->pending = 0;
-    /* the live plan: drop its entry, the later ones move down */
-    pol_gpu *lg = &s->live.gpus[r->gpu];
-    memmove(&lg->inst[r->index], &lg->inst[r->index + 1],
-            (lg->n - r->index - 1) * sizeof *lg->inst);
-    lg->n--;
-    const gpu *G = &s->g[r->gpu];
-    for (size_t q = 0; q < G->n; q++) {
-        inst *o = &s->in[G->inst[q]];
-        if (!o->removed && o->slot > (int)r->index)
-            o->slot--;
-    }
-    /* its queue to the others */
-    while (I->q.len) {
-        int64_t a;
-        fe_batcher_pop(&I->q, 1, &a);
-        int to = fe_wrr_pick(s->rr, ws->inst, ws->ninst, ws->total_weight);
-        fe_batcher_requeue(&s->in[to].q, a);
-    }
-    for (size_t q = 0; q < ws->ninst; q++)
-        if (try_dispatch(s, ws->inst[q], t))
-            rescale(s, s->in[ws->inst[q]].gpu, t);
-    if (!I->busy)
-        leave_gpu(s, i, t);
-    s->reconfigs++;
-    return 0;
-}
-
-/* Checks one change against the invariants every plan keeps (a known
- * instance or workload, batch >= 1, share in (0, 100], a GPU's shares
- * adding up to at most 100 %) and schedules it. A policy that breaks them
- * ends the run with an error naming it: its plans would not be real. */
-static int apply_reconf(sim *s, const pol_reconfig *r, int64_t t, ut_err *err)
-{
-    const char *pn = s->cfg->policy->name;
-    if (r->kind == POL_RECONF_REMOVE)
-        return remove_instance(s, r, t, err);
-    if (r->batch < 1 || r->batch > 4096 || !(r->share_pct > 0) ||
-        r->share_pct > 100)
-        return ut_errf(err, "policy %s: runtime change: expected a batch in "
-                       "1..4096 and a share in (0, 100], got batch %d, share "
-                       "%g", pn, r->batch, r->share_pct);
-    int64_t ready = r->hot ? t : t + s->delay_ns;
-    if (r->kind == POL_RECONF_SET) {
-        if (r->gpu >= s->live.ngpus || r->index >= s->live.gpus[r->gpu].n)
-            return ut_errf(err, "policy %s: runtime change: no instance %zu on "
-                           "GPU %zu", pn, r->index, r->gpu);
-        pol_instance *pi = &s->live.gpus[r->gpu].inst[r->index];
-        double total = committed_share(s, r->gpu) - pi->share_pct +
-                       r->share_pct;
-        if (total > 100 + 1e-9)
-            return ut_errf(err, "policy %s: runtime change: GPU %zu would "
-                           "hold %g %%, expected at most 100", pn, r->gpu,
-                           total);
-        pi->share_pct = r->share_pct;
-        pi->batch = r->batch;
-        int i = live_inst(s, r->gpu, r->index);
-        inst *I = &s->in[i];
-        I->pending = 1;
-        I->new_batch = r->batch;
-        I->new_share = r->share_pct;
-        if (ready > I->hold_until)
-            I->hold_until = ready;
-        push(&s->h, ready, EV_RECONF, (uint32_t)i, 0);
-        s->reconfigs++;
-        return 0;
-    }
-    size_t w = 0;
-    while (w < s->nw && strcmp(s->st[w].name, r->name))
-        w++;
-    if (w == s->nw)
-        return ut_errf(err, "policy %s: runtime change: no workload \"%s\"",
-                       pn, r->name);
-    if (r->gpu > s->live.ngpus)
-        return ut_errf(err, "policy %s: runtime change: no GPU %zu (there "
-                       "are %zu)", pn, r->gpu, s->live.ngpus);
-    if (r->gpu < s->live.ngpus &&
-        committed_share(s, r->gpu) + r->share_pct > 100 + 1e-9)
-        return ut_errf(err, "policy %s: runtime change: GPU %zu would hold "
-                       "%g %%, expected at most 100", pn, r->gpu,
-                       committed_share(s, r->gpu) + r->share_pct);
-    if (r->gpu < s->live.ngpus && s->g[r->gpu].n >= MDL_MAX_COLOC)
-        return ut_errf(err, "policy %s: runtime change: GPU %zu has %d "
-                       "instances already", pn, r->gpu, MDL_MAX_COLOC);
-    int j = r->gpu == s->live.ngpus ? add_gpu(s, t) : (int)r->gpu;
-    if (!s->g[j].open)
-        gpu_open(s, j, t);   /* given back before: rented again */
-    grow_instances(s, s->ninst + 1);
-    int i = (int)s->ninst++;
-    inst *I = &s->in[i];
-    memset(I, 0, sizeof *I);
-    I->w = (int)w;
-    I->gpu = j;
-    I->batch = r->batch;
-    memset(&s->rr[i], 0, sizeof s->rr[i]);
-    s->rr[i].weight = r->rate_rps > 0 ? r->rate_rps : 1;
-    I->timeout_at = INT64_MIN;
-    I->hold_until = ready;
-    I->cur = ut_xcalloc((size_t)r->batch, sizeof *I->cur);
-    const fe_workload_cfg *wc = wcfg_of(s, (int)w);
-    fe_batcher_init(&I->q, r->batch, fe_batch_delay_ns(wc, s->st[w].slo_ms),
-                    wc->queue_limit);
-    sim_inst_desc d = desc_of(s, i, r->share_pct);
-    if (s->be->set(s->bs, i, &d, err) < 0)
-        return -1;
-    gpu *G = &s->g[j];
-    I->slot = (int)s->live.gpus[j].n;
-    UT_GROW(G->inst, G->cap, G->n + 1);
-    G->inst[G->n++] = i;
-    wstate *ws = &s->ws[w];
-    UT_GROW(ws->inst, ws->cap, ws->ninst + 1);
-    ws->inst[ws->ninst++] = i;
-    set_only(ws);
-    s->st[w].instances++;
-    pol_gpu *lg = &s->live.gpus[j];
-    lg->inst = ut_xrealloc(lg->inst, (lg->n + 1) * sizeof *lg->inst);
-    pol_instance *pi = &lg->inst[lg->n++];
-    memset(pi, 0, sizeof *pi);
-    snprintf(pi->name, sizeof pi->name, "%s", s->st[w].name);
-    snprintf(pi->model, sizeof pi->model, "%s", s->st[w].model);
-    pi->batch = r->batch;
-    pi->share_pct = r->share_pct;
-    pi->rate_rps = r->rate_rps;
-    pi->slo_ms = s->st[w].slo_ms;
-    push(&s->h, ready, EV_RECONF, (uint32_t)i, 0);
-    s->reconfigs++;
-    return 0;
-}
-
-static void control(sim *s, int64_t t)
-{
-    if (!s->ps || s->rt_failed)
-        return;
-    pol_observation *obs = ut_xcalloc(s->nw, sizeof *obs);
-    uint64_t *queued = ut_xcalloc(s->nw, sizeof *queued);
-    for (size_t w = 0; w < s->nw; w++)
-        for (size_t j = 0; j < s->ws[w].ninst; j++)
-            queued[w] += s->in[s->ws[w].inst[j]].q.len;
-    fe_rec_observe(&s->rec, queued, obs);
-    free(queued);
-    pol_reconfig out[POL_MAX_RECONF];
-    size_t n = 0;
-    s->cfg->policy->runtime(s->ps, (double)t / 1e9, &s->live, obs, s->nw,
-                            out, &n);
-    free(obs);
-    if (n > POL_MAX_RECONF)
-        n = POL_MAX_RECONF;
-    for (size_t k = 0; k < n; k++)
-        if (apply_reconf(s, &out[k], t, &s->rt_err) < 0) {
-            s->rt_failed = 1;
-            return;
-        }
 }
 
 static void run_loop(sim *s, int64_t *stopped_at)
@@ -864,7 +267,7 @@ static void run_loop(sim *s, int64_t *stopped_at)
                 rescale(s, s->in[e.id].gpu, e.t);
             break;
         case EV_RECONF:
-            reconf_done(s, (int)e.id, e.t);
+            sim_reconf_done(s, (int)e.id, e.t);
             break;
         case EV_SLOW:
             sim_slow_update(&s->slow, &cfg->run, e.t);
@@ -1057,7 +460,7 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
     s->st = s->rec.st;
     s->ngpus = p->ngpus;
     s->ninst = b.ninst;
-    grow_instances(s, s->ninst ? s->ninst : 1);
+    sim_grow_instances(s, s->ninst ? s->ninst : 1);
     s->g = ut_xcalloc(p->ngpus, sizeof *s->g);
     s->ws = ut_xcalloc(s->nw, sizeof *s->ws);
     s->delay_ns = llround((c->reconfig_delay_s >= 0 ? c->reconfig_delay_s
@@ -1078,7 +481,7 @@ static int setup(sim *s, const sim_config *c, ut_err *err)
         s->g[j].inst = ut_xcalloc(n ? n : 1, sizeof *s->g[j].inst);
         s->g[j].n = n;
         s->g[j].cap = n ? n : 1;
-        gpu_open(s, (int)j, 0);
+        sim_gpu_open(s, (int)j, 0);
     }
     for (size_t w = 0; w < s->nw; w++) {
         wstate *ws = &s->ws[w];

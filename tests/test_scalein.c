@@ -1,5 +1,5 @@
 /*
- * test_scalein.c - scaling in at run time (POL_RECONF_REMOVE, sim/sim.c):
+ * test_scalein.c - scaling in at run time (POL_RECONF_REMOVE, sim/reconf.c):
  * a removed instance gets no more requests (routing), its queued requests
  * move to the workload's other instances with none lost, a GPU left empty
  * stops costing and can be rented again, bad removals end the run with a
