@@ -145,14 +145,14 @@ figures-commit:
 # CUDA_HOME, CUDNN_HOME (a folder with include/cudnn.h and lib/), CJSON_HOME
 # (a folder with include/cjson/ and lib/) and CUDA_ARCH as needed.
 # CUDA_ARCH defaults to the first GPU's own (nvidia-smi's compute_cap:
-# 8.0 -> sm_80), or sm_90 on a machine without one.
+# 8.0 -> sm_80), or sm_90 on a machine without one; asked for once, and
+# only when a CUDA file is built (not by make or make test).
 NVCC      ?= $(CUDA_HOME)/bin/nvcc
 CUDA_HOME ?= /usr/local/cuda
+gpu_cc     = $(shell nvidia-smi --query-gpu=compute_cap --format=csv,noheader \
+                 2>/dev/null | head -1 | tr -d '. \r' | grep -x '[0-9][0-9]*[a-z]*')
 ifeq ($(origin CUDA_ARCH),undefined)
-GPU_CC    := $(shell nvidia-smi --query-gpu=compute_cap --format=csv,noheader \
-                 2>/dev/null | head -1 | tr -d '. \r')
-CUDA_ARCH := $(if $(filter-out 0,$(GPU_CC)),$(if $(shell echo '$(GPU_CC)' | \
-                 grep -x '[0-9][0-9]*[a-z]*'),sm_$(GPU_CC),sm_90),sm_90)
+CUDA_ARCH  = $(eval CUDA_ARCH := sm_$(or $(gpu_cc),90))$(CUDA_ARCH)
 endif
 CUDNN_HOME ?=
 CJSON_HOME ?=
