@@ -13,6 +13,7 @@
  */
 #include "capture/capture.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,57 +91,62 @@ static int num_opt(const char *name, const char *v, double *out)
     return 0;
 }
 
-/* A comma-separated list of batch sizes, 1..32. */
-/* A comma list of whole numbers in [lo, hi] (what: "batch sizes"), or one
- * line naming the option and value. */
-static int list_opt(const char *name, const char *v, long lo, long hi,
-                    const char *what)
+/* One item of a list option: 0, or -1 after one line naming the option
+ * and the item. */
+typedef int (*list_item)(const char *name, const char *item, const void *arg);
+
+/* A whole number in [lo, hi] (arg: long[2] {lo, hi}). */
+static int whole_item(const char *name, const char *item, const void *arg)
 {
-    char buf[128];
-    if (strlen(v) >= sizeof buf) {
-        fprintf(stderr, "igniter-capture: %s: at most %zu characters, got "
-                "'%s'\n", name, sizeof buf - 1, v);
-        return -1;
-    }
-    snprintf(buf, sizeof buf, "%s", v);
-    int any = 0, x;
-    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-        if (int_opt(name, t, lo, hi, &x) < 0)
-            return -1;
-        any = 1;
-    }
-    if (!any) {
-        fprintf(stderr, "igniter-capture: %s: expected %s, got '%s'\n",
-                name, what, v);
+    const long *r = (const long *)arg;
+    int x;
+    return int_opt(name, item, r[0], r[1], &x);
+}
+
+#define MAX_PCTS 32
+
+/* A percentage in (0, 100]. */
+static int pct_item(const char *name, const char *item, const void *arg)
+{
+    (void)arg;
+    char *end;
+    double x = strtod(item, &end);
+    if (end == item || *end || !(x > 0 && x <= 100)) {
+        fprintf(stderr, "igniter-capture: %s: expected at most %d "
+                "percentages in (0, 100], got '%s'\n", name, MAX_PCTS, item);
         return -1;
     }
     return 0;
 }
 
-/* A comma list of at most 32 percentages in (0, 100], or one line naming
- * the option and the bad value. */
-static int pct_list_opt(const char *name, const char *v)
+/* A comma list of at most maxn items (what: "batch sizes"), each checked
+ * by item(name, token, arg), short enough for a field of cap bytes; or
+ * one line naming the option and value. */
+static int list_opt(const char *name, const char *v, size_t cap, int maxn,
+                    const char *what, list_item item, const void *arg)
 {
     char buf[256];
-    if (strlen(v) >= sizeof buf) {
+    if (cap > sizeof buf)
+        cap = sizeof buf;
+    if (strlen(v) >= cap) {
         fprintf(stderr, "igniter-capture: %s: at most %zu characters, got "
-                "'%s'\n", name, sizeof buf - 1, v);
+                "'%s'\n", name, cap - 1, v);
         return -1;
     }
     snprintf(buf, sizeof buf, "%s", v);
     int n = 0;
     for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","), n++) {
-        char *end;
-        double x = strtod(t, &end);
-        if (end == t || *end || !(x > 0 && x <= 100) || n == 32) {
-            fprintf(stderr, "igniter-capture: %s: expected at most 32 "
-                    "percentages in (0, 100], got '%s'\n", name, t);
+        if (n == maxn) {
+            fprintf(stderr, "igniter-capture: %s: expected at most %d %s, "
+                    "got '%s'\n", name, maxn, what, v);
             return -1;
         }
+        if (item(name, t, arg) < 0)
+            return -1;
     }
     if (n == 0) {
-        fprintf(stderr, "igniter-capture: %s: expected percentages, got "
-                "'%s'\n", name, v);
+        fprintf(stderr, "igniter-capture: %s: expected %s, got '%s'\n",
+                name, what, v);
         return -1;
     }
     return 0;
@@ -179,17 +185,22 @@ static int parse(int argc, char **argv, opts *o)
                 return -1;
         }
         else if (ARG("--batches")) {
-            if (list_opt(a, v, 1, 32, "batch sizes") < 0)
+            static const long r[2] = {1, 32};
+            if (list_opt(a, v, sizeof o->batches, INT_MAX, "batch sizes",
+                         whole_item, r) < 0)
                 return -1;
             snprintf(o->batches, sizeof o->batches, "%s", v);
         }
         else if (ARG("--mps-pcts")) {
-            if (pct_list_opt(a, v) < 0)
+            if (list_opt(a, v, sizeof o->mps_pcts, MAX_PCTS, "percentages",
+                         pct_item, NULL) < 0)
                 return -1;
             snprintf(o->mps_pcts, sizeof o->mps_pcts, "%s", v);
         }
         else if (ARG("--solo-sms")) {
-            if (list_opt(a, v, 1, 100000, "numbers of SMs") < 0)
+            static const long r[2] = {1, 100000};
+            if (list_opt(a, v, sizeof o->solo_sms, INT_MAX, "numbers of SMs",
+                         whole_item, r) < 0)
                 return -1;
             snprintf(o->solo_sms, sizeof o->solo_sms, "%s", v);
         }
