@@ -212,19 +212,25 @@ def calibrated_dir(mech, wake=False):
 MECH_DIRS = (("green", "real"), ("mps", "real-mps"))
 
 
+def run_dirs(out):
+    """(mechanism, run, its folder) of every real run of OUT
+    (OUT/real[-mps]/RUN), in order."""
+    for mech, rdir in MECH_DIRS:
+        base = os.path.join(out, rdir)
+        if os.path.isdir(base):
+            for run in sorted(os.listdir(base)):
+                yield mech, run, os.path.join(base, run)
+
+
 def complete_runs(out):
     """(mechanism, run, its summary) of every complete real run of OUT
     (OUT/real[-mps]/RUN/summary.json), in order."""
-    for mech, rdir in MECH_DIRS:
-        base = os.path.join(out, rdir)
-        if not os.path.isdir(base):
-            continue
-        for run in sorted(os.listdir(base)):
-            rs = os.path.join(base, run, "summary.json")
-            if os.path.exists(rs):
-                s = load_json(rs)
-                if s.get("complete"):
-                    yield mech, run, s
+    for mech, run, d in run_dirs(out):
+        rs = os.path.join(d, "summary.json")
+        if os.path.exists(rs):
+            s = load_json(rs)
+            if s.get("complete"):
+                yield mech, run, s
 
 
 def resim_args(plans, run, summary, measured, d):
@@ -405,31 +411,22 @@ def cmd_ab(d):
                   (mech, len(v), sum(v) / len(v), max(v)))
 
 
-# {workload: [(start us, duration us, batch), ...]} of a trace: one copy,
-# calibrate.py's (which fits the wake cost from the same batches)
-
-
 def cmd_wake(out):
     rows = []
-    for mech, rdir in MECH_DIRS:
-        base = os.path.join(out, rdir)
-        if not os.path.isdir(base):
+    for mech, run, d in run_dirs(out):
+        tp = os.path.join(d, "trace.json.gz")
+        if not os.path.exists(tp):
             continue
-        for run in sorted(os.listdir(base)):
-            tp = os.path.join(base, run, "trace.json.gz")
-            if not os.path.exists(tp):
-                continue
-            # idle starts and back-to-back ones, as calibrate.py tells
-            # them apart
-            for w, (idle, busy) in sorted(calibrate.split(tp, True).items()):
-                for b in sorted(idle):
-                    i, k = idle[b], busy.get(b, [])
-                    if (len(i) >= calibrate.MIN_BATCHES and
-                            len(k) >= calibrate.MIN_BATCHES):
-                        mi, mk = calibrate.mean(i), calibrate.mean(k)
-                        rows.append([mech, run, w, b, len(i), len(k),
-                                     "%.1f" % mi, "%.1f" % mk,
-                                     "%.1f" % (mi - mk)])
+        # idle starts and back-to-back ones, as calibrate.py tells them
+        # apart
+        for w, (idle, busy) in sorted(calibrate.split(tp, True).items()):
+            for b in sorted(idle):
+                i, k = idle[b], busy.get(b, [])
+                if (len(i) >= calibrate.MIN_BATCHES and
+                        len(k) >= calibrate.MIN_BATCHES):
+                    mi, mk = calibrate.mean(i), calibrate.mean(k)
+                    rows.append([mech, run, w, b, len(i), len(k),
+                                 "%.1f" % mi, "%.1f" % mk, "%.1f" % (mi - mk)])
     if not rows:
         die("%s: no real run with a trace.json.gz" % out)
     with open(os.path.join(out, "wake.csv"), "w", newline="") as f:
@@ -449,24 +446,17 @@ def cmd_wake(out):
 
 def cmd_table(out):
     rows = []
-    for mech, rdir in MECH_DIRS:
-        base = os.path.join(out, rdir)
-        if not os.path.isdir(base):
-            continue
+    for mech, run, r in complete_runs(out):
         sources = [("green", "sim-measured")]
         if mech == "mps":
             sources.append(("mps", "sim-measured-mps"))
         sources.append(("calibrated", calibrated_dir(mech)))
         sources.append(("calibrated-wake", calibrated_dir(mech, True)))
-        for run, (sim_data, sdir) in [(r, x) for r in sorted(os.listdir(base))
-                                      for x in sources]:
-            rs = os.path.join(base, run, "summary.json")
+        for sim_data, sdir in sources:
             ss = os.path.join(out, sdir, run, "summary.json")
-            if not os.path.exists(rs) or not os.path.exists(ss):
+            if not os.path.exists(ss):
                 continue
-            r, s = load_json(rs), load_json(ss)
-            if not r.get("complete"):
-                continue
+            s = load_json(ss)
             plan, arr = run.rsplit("-", 1)
             tpl, load = plan.rsplit("-l", 1)
             sw = {w["name"]: w for w in s["workloads"]}
