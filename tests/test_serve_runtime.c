@@ -596,6 +596,26 @@ static void test_refused_changes_are_logged(void **state)
     fe_hist_free(&st.lateness);
 }
 
+/* p served twice: without its policy into a (a fake device of its own),
+ * then with it on *f2 into b; *s2 the second run's statistics (the
+ * caller frees their lateness). */
+static void without_and_with(prun *p, fake *f2, const char *a,
+                             const char *b, srv_stats *s2)
+{
+    ut_err err;
+    fe_result r1, r2;
+    srv_stats s1;
+    fake f1 = {0};
+    sim_config none = p->c;
+    none.policy = NULL;
+    none.req = NULL;
+    assert_int_equal(srv_go(&none, &f1, a, &r1, &s1, &err), 0);
+    assert_int_equal(srv_go(&p->c, f2, b, &r2, s2, &err), 0);
+    fe_result_free(&r1);
+    fe_result_free(&r2);
+    fe_hist_free(&s1.lateness);
+}
+
 /* igniter-sg on a device that refuses every change: the instances run on
  * as planned, so the requests' results are those of a run without a
  * policy, and every change asked for is logged as not applied. */
@@ -606,16 +626,10 @@ static void test_refused_sets_leave_the_plan(void **state)
     static const double svc[] = {9, 6, 12};
     prun_make(&p, "igniter-sg", svc, 12);
     const char *a = tu_tmpdir(), *b = tu_tmpdir();
-    ut_err err;
-    fe_result r1, r2;
-    srv_stats s1, s2;
-    fake f1 = {0}, f2 = {0};
+    srv_stats s2;
+    fake f2 = {0};
     f2.refuse = 1;
-    sim_config none = p.c;
-    none.policy = NULL;
-    none.req = NULL;
-    assert_int_equal(srv_go(&none, &f1, a, &r1, &s1, &err), 0);
-    assert_int_equal(srv_go(&p.c, &f2, b, &r2, &s2, &err), 0);
+    without_and_with(&p, &f2, a, b, &s2);
     assert_true(f2.refused >= 1);
     assert_int_equal(f2.sets + f2.adds + f2.stops, 0);
     assert_int_equal(s2.reconfigs, 0);
@@ -626,9 +640,6 @@ static void test_refused_sets_leave_the_plan(void **state)
     static const char *const files[] = {"workloads.csv", "timeseries.csv",
                                         "cdf.csv", "trace.json"};
     tu_same_files(a, b, files, 4);
-    fe_result_free(&r1);
-    fe_result_free(&r2);
-    fe_hist_free(&s1.lateness);
     fe_hist_free(&s2.lateness);
     pol_plan_free(&p.plan);
 }
@@ -644,15 +655,9 @@ static void test_static_policy_output_unchanged(void **state)
     prun_make(&p, "igniter", svc, 6);
     assert_null(p.c.policy->runtime);
     const char *a = tu_tmpdir(), *b = tu_tmpdir();
-    ut_err err;
-    fe_result r1, r2;
-    srv_stats s1, s2;
-    fake f1 = {0}, f2 = {0};
-    sim_config none = p.c;
-    none.policy = NULL;
-    none.req = NULL;
-    assert_int_equal(srv_go(&none, &f1, a, &r1, &s1, &err), 0);
-    assert_int_equal(srv_go(&p.c, &f2, b, &r2, &s2, &err), 0);
+    srv_stats s2;
+    fake f2 = {0};
+    without_and_with(&p, &f2, a, b, &s2);
     static const char *const files[] = {"workloads.csv", "timeseries.csv",
                                         "cdf.csv", "trace.json",
                                         "requests.csv", "summary.json"};
@@ -664,9 +669,6 @@ static void test_static_policy_output_unchanged(void **state)
     assert_null(runtime_of(y));
     cJSON_Delete(y);
     assert_int_equal(f2.sets + f2.adds + f2.stops, 0);
-    fe_result_free(&r1);
-    fe_result_free(&r2);
-    fe_hist_free(&s1.lateness);
     fe_hist_free(&s2.lateness);
     pol_plan_free(&p.plan);
 }
