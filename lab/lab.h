@@ -147,6 +147,13 @@ int lab_simulate(lab_prepared *p, const char *out_dir, fe_result *res,
  * number of slow-down windows. */
 char *lab_slow_json(const fe_workload_cfg *wc, size_t nw, size_t *nslow);
 
+/* The largest --sensitivity, in percent. */
+#define LAB_MAX_SENSITIVITY 50.0
+
+/* Checks PCT and that every workload has room for one more slow-down;
+ * errors name --sensitivity and the value or the workload. */
+int lab_sensitivity_check(const lab_prepared *p, double pct, ut_err *err);
+
 /*
  * How much a prepared run's answer hangs on its batch times (`igniter sim
  * --sensitivity PCT`, docs/simulator.md): after the run itself (nominal,
@@ -156,14 +163,11 @@ char *lab_slow_json(const fe_workload_cfg *wc, size_t nw, size_t *nslow);
  * run, its input hash mixed with the added windows), then
  * OUT/sensitivity.csv: per workload and for all of them, each factor's
  * mean and P99 latency and SLO violation %. PCT in (0, LAB_MAX_SENSITIVITY].
- * Returns 0; 1 when a run was stopped (its folder says "complete": false,
- * no csv); -1 on error. The prepared run is as it was when it returns.
+ * var[0] and var[1]: the two runs' results, zeroed first and the
+ * caller's to free (fe_result_free) whatever it returns. Returns 0; 1
+ * when a run was stopped (its folder says "complete": false, no csv); -1
+ * on error. The prepared run is as it was when it returns.
  */
-#define LAB_MAX_SENSITIVITY 50.0
-
-/* Checks PCT and that every workload has room for one more slow-down;
- * errors name --sensitivity and the value or the workload. */
-int lab_sensitivity_check(const lab_prepared *p, double pct, ut_err *err);
 int lab_sensitivity(lab_prepared *p, const char *out_dir, double pct,
                     const fe_result *nominal, fe_result var[2], ut_err *err);
 
