@@ -134,16 +134,28 @@ static int mps_solo(cg_ctx *c, ut_err *err)
     return 0;
 }
 
-/* co-located: each pair of distinct models at batch 8, 50/50 and 25/75,
- * both clients timed over the same second */
+/* co-located: each pair of distinct models at batch 8, at each split of
+ * the threads (--mps-splits A:B, default 50:50 and 25:75), both clients
+ * timed over the same second */
 static int mps_pairs(cg_ctx *c, ut_err *err)
 {
-    static const double split[][2] = {{50, 50}, {25, 75}};
+    double split[32][2] = {{50, 50}, {25, 75}};
     const cap_campaign_opts *o = c->o;
+    int nsplit = o->quick ? 1 : 2;
+    if (!o->quick && o->mps_splits[0]) {   /* checked by the CLI */
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", o->mps_splits);
+        nsplit = 0;
+        for (char *t = strtok(buf, ","); t && nsplit < 32;
+             t = strtok(NULL, ",")) {
+            char *colon;
+            split[nsplit][0] = strtod(t, &colon);
+            split[nsplit++][1] = strtod(colon + 1, NULL);
+        }
+    }
     for (int a = 0; a < c->nmodels && !cg_stopped(c); a++)
         for (int bm = a + 1; bm < c->nmodels && !cg_stopped(c); bm++)
-            for (int sp = 0; sp < (o->quick ? 1 : 2) && !cg_stopped(c);
-                 sp++) {
+            for (int sp = 0; sp < nsplit && !cg_stopped(c); sp++) {
                 if (o->quick && bm != a + 1)
                     continue;
                 const char *na = c->models[a].name, *nb = c->models[bm].name;

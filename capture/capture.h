@@ -480,6 +480,8 @@ typedef struct cap_campaign_opts {
     char solo_sms[128];         /* run's solo step, "" for the default */
     char mps_pcts[256];         /* mps's solo step: thread percentages, ""
                                    for the default */
+    char mps_splits[256];       /* mps's pairs step: A:B percentages, ""
+                                   for the default */
 } cap_campaign_opts;
 
 /* How a verb ended; the CLI turns it into the exit status. */

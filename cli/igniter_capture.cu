@@ -60,6 +60,9 @@ static const char *usage_text =
     "  --mps-pcts LIST    mps's solo step: active thread percentages, each\n"
     "                     in (0, 100], at most 32 (default 10,25,50,75,100);\n"
     "                     its batches are --batches'\n"
+    "  --mps-splits LIST  mps's pairs step: A:B thread percentages of the\n"
+    "                     first and second client, each in (0, 100], at\n"
+    "                     most 32 (default 50:50,25:75); batch 8\n"
     "  --steps LIST       (mps) run only these, in this order: solo, pairs,\n"
     "                     reconfig (default all three)\n";
 
@@ -114,6 +117,24 @@ static int pct_item(const char *name, const char *item, const void *arg)
     if (end == item || *end || !(x > 0 && x <= 100)) {
         fprintf(stderr, "igniter-capture: %s: expected at most %d "
                 "percentages in (0, 100], got '%s'\n", name, MAX_PCTS, item);
+        return -1;
+    }
+    return 0;
+}
+
+/* Two percentages in (0, 100], A:B. */
+static int split_item(const char *name, const char *item, const void *arg)
+{
+    (void)arg;
+    char *end, *end2 = NULL;
+    double a = strtod(item, &end), b = NAN;
+    if (end != item && *end == ':')
+        b = strtod(end + 1, &end2);
+    if (end == item || *end != ':' || end2 == end + 1 || *end2 ||
+        !(a > 0 && a <= 100) || !(b > 0 && b <= 100)) {
+        fprintf(stderr, "igniter-capture: %s: expected at most %d pairs "
+                "A:B of percentages in (0, 100], got '%s'\n", name,
+                MAX_PCTS, item);
         return -1;
     }
     return 0;
@@ -196,6 +217,12 @@ static int parse(int argc, char **argv, opts *o)
                          pct_item, NULL) < 0)
                 return -1;
             snprintf(o->mps_pcts, sizeof o->mps_pcts, "%s", v);
+        }
+        else if (ARG("--mps-splits")) {
+            if (list_opt(a, v, sizeof o->mps_splits, MAX_PCTS, "splits",
+                         split_item, NULL) < 0)
+                return -1;
+            snprintf(o->mps_splits, sizeof o->mps_splits, "%s", v);
         }
         else if (ARG("--solo-sms")) {
             static const long r[2] = {1, 100000};

@@ -472,7 +472,7 @@ void mdl_measured_servdist(const mdl_measured *m, int model, double batch,
  * measured point (shares adding up to 100) it gives the measured MPS
  * latency.
  */
-#define MDL_MPS_PCTS 8            /* distinct percentages per model */
+#define MDL_MPS_PCTS 24           /* distinct percentages per model */
 /* What an MPS / green ratio may be: beyond, the data is broken (a batch
  * a thousand times faster or slower than its green-context twin), and
  * interpolating between such ratios overflows. */

@@ -20,6 +20,10 @@
 #              scripts/validate-matrix.py plans --mps --calibration),
 #              Poisson and the Azure trace
 #   cal75-P    the same at 75 %, Poisson
+#   alone-P    MPS runs of each workload of the 75 % plans of P alone
+#              (matrix/plans-alone/T-l75-W.json: validate-matrix.py alone),
+#              Poisson: serve's MPS batch against the capture's MPS solo
+#   galone-P   the same with green contexts
 # Every part loads the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt). Runs: 8 s, 1 s warm-up, seed 1, as the
 # matrix's others. Results in OUT/PART.tgz (requests.csv dropped: the
@@ -50,22 +54,32 @@ end() {
     echo "$(basename "$d"): $(cat "$d/start") - $(cat "$d/end")"
     cat "$d/rc" 2>/dev/null
 }
-# serve PART WAIT SECONDS LOADS PLANLIST: scripts/validate.sh real-mps of
-# the plans at the loads, with the workers' wait WAIT
-serve() {
-    part=$1 wait=$2 t=$3 loads=$4 list=$5 pdir=${6:-$plans}
+# serve_plans PART WAIT SECONDS WHAT PLAN...: scripts/validate.sh WHAT
+# (real-mps or real) of the plans, with the workers' wait WAIT
+serve_plans() {
+    part=$1 wait=$2 t=$3 what=$4
+    shift 4
     begin "$part"
-    ps=
-    for p in $(echo "$list" | tr '+' ' '); do
-        for l in $loads; do ps="$ps $pdir/$p-l$l.json"; done
-    done
-    # shellcheck disable=SC2086
     IGNITER_WORKER_WAIT=$wait IGNITER_ALGO_CACHE=$algos \
         VALIDATE_DURATION_S=8 VALIDATE_WARMUP_S=1 VALIDATE_KEEP_GOING=1 \
-        timeout -s INT "$t" sh scripts/validate.sh "$d" real-mps $ps \
+        timeout -s INT "$t" sh scripts/validate.sh "$d" "$what" "$@" \
         > "$d/log" 2>&1
     echo "exit $?" > "$d/rc"
     end
+}
+# serve PART WAIT SECONDS LOADS PLANLIST [PLANDIR]: MPS runs of the plans
+# of PLANLIST (+ between names) at the loads
+serve() {
+    ps=
+    for p in $(echo "$5" | tr '+' ' '); do
+        for l in $4; do ps="$ps ${6:-$plans}/$p-l$l.json"; done
+    done
+    # shellcheck disable=SC2086
+    serve_plans "$1" "$2" "$3" real-mps $ps
+}
+# alone_plans PLANLIST: the plans of one workload of PLANLIST's 75 % plans
+alone_plans() {
+    for p in $(echo "$1" | tr '+' ' '); do ls "$plans-alone/$p"-l75-*.json; done
 }
 for p in $(echo "$parts" | tr ',' ' '); do
     case $p in
@@ -82,7 +96,11 @@ for p in $(echo "$parts" | tr ',' ' '); do
     block-*) VALIDATE_ARRIVALS=poisson serve "$p" block "${MATRIX_PART_S:-300}" "50 90" "${p#block-}" ;;
     cal90-*) serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#cal90-}" "$plans-mps" ;;
     cal75-*) VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" 75 "${p#cal75-}" "$plans-mps" ;;
-    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P or cal75-P, got '$p'" >&2
+    alone-*)  VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
+                  real-mps $(alone_plans "${p#alone-}") ;;
+    galone-*) VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
+                  real $(alone_plans "${p#galone-}") ;;
+    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P, cal75-P, alone-P or galone-P, got '$p'" >&2
         exit 2 ;;
     esac
 done

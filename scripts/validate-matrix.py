@@ -56,6 +56,11 @@ simulator's error per load level, arrival kind and sharing mechanism.
       shorter to PCT % longer, and the real SLO violations inside it (0.5
       points of slack)? Writes OUT/band-PCT.csv and prints the counts per
       mechanism, load and arrivals.
+  validate-matrix.py alone PLANS OUTDIR
+      Every workload of every plan PLANS/*.json alone: OUTDIR/PLAN-W.json,
+      the plan with its workload W only (same batch, share, rate and SLO),
+      for real runs of each co-located workload without its partners
+      (what a batch costs in serve alone, against the capture's solo point).
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -381,6 +386,32 @@ def cmd_band(out, measured, plans, pct):
             m, l, a, len(xs), sum(x[9] for x in xs), sum(x[14] for x in xs)))
 
 
+def cmd_alone(plans, outdir):
+    names = sorted(f for f in os.listdir(plans) if f.endswith(".json")) \
+        if os.path.isdir(plans) else die("%s: not a folder" % plans)
+    if not names:
+        die("%s: no plan (*.json)" % plans)
+    os.makedirs(outdir, exist_ok=True)
+    n = 0
+    for f in names:
+        pl = load_json(os.path.join(plans, f))
+        try:
+            ws = pl["gpus"][0]["workloads"]
+        except (KeyError, IndexError, TypeError):
+            die("%s: gpus[0].workloads: expected a list" % os.path.join(plans, f))
+        for w in ws:
+            one = json.loads(json.dumps(pl))
+            one["gpus"][0]["workloads"] = [w]
+            one["generator"] = "%s; %s alone (validate-matrix.py alone)" % (
+                pl.get("generator", f), w["name"])
+            with open(os.path.join(outdir, "%s-%s.json" % (f[:-5], w["name"])),
+                      "w") as o:
+                json.dump(one, o, indent=1)
+                o.write("\n")
+            n += 1
+    print("validate-matrix: %d plans of one workload in %s" % (n, outdir))
+
+
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -570,6 +601,8 @@ def main(argv):
         except ValueError:
             die("band: PCT: expected a number, got %r" % argv[5])
         cmd_band(argv[2], argv[3], argv[4], pct)
+    elif len(argv) == 4 and argv[1] == "alone":
+        cmd_alone(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
@@ -578,7 +611,7 @@ def main(argv):
         die("usage: validate-matrix.py plans [--mps] [--calibration CSV] "
             "MEASURED OUTDIR [TEMPLATES] | "
             "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
-            "| ab DIR | wake OUT")
+            "| alone PLANS OUTDIR | ab DIR | wake OUT")
 
 
 if __name__ == "__main__":

@@ -467,6 +467,60 @@ static void test_derive_bad_mps_records(void **state)
     assert_false(exists(out));
 }
 
+/* A model may have MDL_MPS_PCTS distinct percentages (an H200's 16
+ * green-context sizes and more); one more is refused, naming its line. */
+static void test_derive_most_percentages(void **state)
+{
+    (void)state;
+    /* traces/h200/dense: 15 sizes of 8 to 120 SMs and the whole GPU */
+    assert_true(MDL_MPS_PCTS >= 16);
+    for (int extra = 0; extra < 2; extra++) {
+        const char *dir = tu_tmpdir();
+        write_raw(dir, 0, 0, NULL);
+        char raw[256], out[256], mps[256];
+        snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
+        snprintf(out, sizeof out, "%s/out", dir);
+        snprintf(mps, sizeof mps, "%s/mps.jsonl", dir);
+        char *text = mps_records(0);   /* alpha at 25, 50 and 100 % */
+        ut_buf b = {0};
+        ut_buf_printf(&b, "%s", text);
+        int n = MDL_MPS_PCTS - 3 + extra;
+        for (int i = 1; i <= n; i++) {   /* 3, 6, ...: none of those */
+            cap_rec r;
+            cap_rec_init(&r, CAP_REC_SOLO_MPS);
+            cap_rec_set_str(&r, "model", "alpha");
+            cap_rec_set(&r, "batch", 8);
+            cap_rec_set(&r, "active_thread_pct", 3 * i);
+            cap_rec_set(&r, "share_pct", 3 * i);
+            cap_rec_set(&r, "iters", 100);
+            cap_rec_set(&r, "mean_ms", round(1.5 * 100 / (3 * i) * 1e5) / 1e5);
+            cap_rec_set(&r, "std_ms", 0.01);
+            cap_rec_write(&r, &b);
+        }
+        put(mps, b.s);
+        ut_buf_free(&b);
+        free(text);
+        run("derive", raw, "--mps", mps, "--out", out, NULL);
+        if (!extra) {
+            if (res.status != 0)
+                fail_msg("derive: %s", res.err);
+            char want[128];
+            snprintf(want, sizeof want, "from %d solo points", 18 + n);
+            assert_contains(res.out, want);
+            continue;
+        }
+        char where[300], what[128];
+        /* 18 solo and 2 pair records, then the extra ones */
+        snprintf(where, sizeof where, "%s:%d: solo.active_thread_pct: ", mps,
+                 20 + n);
+        snprintf(what, sizeof what, "expected at most %d distinct "
+                 "percentages for alpha, got %d as one more", MDL_MPS_PCTS,
+                 3 * n);
+        assert_bad_input(where, what, NULL);
+        assert_false(exists(out));
+    }
+}
+
 /* --mechanism mps needs the correction beside the data (the message names
  * its folder), a measured back end, and a correction of the data's own
  * models. */
@@ -546,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_derive_separate_file_and_green_unchanged),
         cmocka_unit_test(test_sim_mps_scales_a_solo_batch),
         cmocka_unit_test(test_derive_bad_mps_records),
+        cmocka_unit_test(test_derive_most_percentages),
         cmocka_unit_test(test_sim_mps_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
