@@ -12,14 +12,19 @@
 #   mps-own  the same, every client with cuDNN's own choices of algorithm
 #            (with the first campaign's, ssd300's client at 25 % of the
 #            threads failed: CUDNN_STATUS_BAD_PARAM at layer reg0, batch 4)
-#   mps-dense-a, mps-dense-b  MPS solo at the thread percentage of every
-#            green-context size (8 to 120 SMs of 132, and 100 %), batches
-#            1-32 with the matrix's 3, 6, 12 and 24 left out, as mps-own
-#            (each client's own cuDNN search); a: alexnet, resnet50, vgg19;
-#            b: ssd300, vit_b16 (not run yet: the MPS campaign's five
+#   mps-dense-a, mps-dense-b, mps-dense-c  MPS solo at the thread
+#            percentage of every green-context size (8 to 120 SMs of 132,
+#            and 100 %), batches 1-32 with the matrix's 3, 6, 12 and 24 left
+#            out, as mps-own (each client's own cuDNN search); a: alexnet,
+#            resnet50; b: vgg19, vit_b16; c: ssd300 (the MPS campaign's five
 #            percentages leave the correction interpolating between 10, 25
 #            and 50 %, where it misses serve's MPS batch times by 5-21 %,
 #            experiments/validation/README.md, "The wake cost")
+#   mps-pairs  MPS pairs of every two models at batch 8, the threads split
+#            as 16:48, 48:16, 32:64 and 64:32 SMs of 132 (the MPS campaign
+#            had 50:50 and 25:75 only), as mps-own
+# GRID_T, when set, replaces every part's time limit in seconds (a part
+# stopped early keeps what it measured: models run one after another)
 # Every part starts from the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt), so a point measured twice runs the same
 # kernels. The batches 3, 6, 12 and 24 of the validation matrix are left
@@ -38,7 +43,7 @@ nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,clocks.max.sm,power.limit \
 # with Ctrl-C after SECONDS (what was measured is kept); its log, exit
 # status and times in /tmp/h200grid/PART
 step() {
-    d=$w/$1 t=$2 ac=$w/$1/cudnn-algos.txt; shift 2
+    d=$w/$1 t=${GRID_T:-$2} ac=$w/$1/cudnn-algos.txt; shift 2
     [ "$1" = own ] && { ac=; shift; }
     rm -rf "$d"; mkdir -p "$d"
     cp traces/h200/cudnn-algos.txt "$d/"
@@ -61,14 +66,23 @@ for p in $(echo "$parts" | tr ',' ' '); do
                  --solo-sms 8,16,32,48,96,120,1000 --batches 5,10,20 ;;
     mps)     step mps 380 mps ;;
     mps-own) step mps-own 450 own mps ;;
-    mps-dense-a|mps-dense-b)
-        models=alexnet,resnet50,vgg19
-        [ "$p" = mps-dense-b ] && models=ssd300,vit_b16
-        step "$p" 540 own mps --steps solo --models "$models" \
+    mps-dense-a|mps-dense-b|mps-dense-c)
+        case $p in
+        *a) models=alexnet,resnet50 ;;
+        *b) models=vgg19,vit_b16 ;;
+        *)  models=ssd300 ;;
+        esac
+        step "$p" 450 own mps --steps solo --models "$models" \
             --mps-pcts "$(awk 'BEGIN { for (s = 8; s <= 120; s += 8)
                 printf "%.4f,", 100 * s / 132; printf "100" }')" \
             --batches 1,2,4,5,8,10,16,20,32 ;;
-    *)       echo "h200-grid: PARTS: expected sizes, batches, mps, mps-own, mps-dense-a or mps-dense-b, got '$p'" >&2
+    mps-pairs)
+        step mps-pairs 480 own mps --steps pairs --mps-splits "$(awk 'BEGIN {
+            split("16:48 48:16 32:64 64:32", s, " ")
+            for (i = 1; i <= 4; i++) { split(s[i], ab, ":")
+                printf "%s%.4f:%.4f", (i > 1 ? "," : ""), 100 * ab[1] / 132,
+                    100 * ab[2] / 132 } }')" ;;
+    *)       echo "h200-grid: PARTS: expected sizes, batches, mps, mps-own, mps-dense-a/b/c or mps-pairs, got '$p'" >&2
              exit 2 ;;
     esac
 done
