@@ -49,7 +49,7 @@ begin() {
 }
 end() {
     date -u +%FT%TZ > "$d/end"
-    find "$d" -name requests.csv.gz -delete
+    find "$d" -name 'requests.csv*' -delete
     tar czf "$out/$(basename "$d" | tr + _).tgz" -C "$d" .
     echo "$(basename "$d"): $(cat "$d/start") - $(cat "$d/end")"
     cat "$d/rc" 2>/dev/null

@@ -61,6 +61,14 @@ simulator's error per load level, arrival kind and sharing mechanism.
       the plan with its workload W only (same batch, share, rate and SLO),
       for real runs of each co-located workload without its partners
       (what a batch costs in serve alone, against the capture's solo point).
+  validate-matrix.py alone-table ALONE GREEN MPS
+      Those runs alone against the plans' co-located runs: ALONE/real[-mps]/
+      T-lLL-W-poisson and their simulations (validate.sh sim: ALONE/
+      sim-measured[-mps]/), against GREEN/real/T-lLL-poisson and MPS/
+      real-mps/T-lLL-poisson and theirs. Per workload: the mean batch time
+      alone, real and simulated, and the slow-down co-location adds (co-
+      located over alone), real and simulated. Writes ALONE/alone.csv and
+      prints the means per mechanism.
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -412,6 +420,67 @@ def cmd_alone(plans, outdir):
     print("validate-matrix: %d plans of one workload in %s" % (n, outdir))
 
 
+def mean_service(d, name=None):
+    """The mean batch time of workload name (the first one when None) in
+    the run folder d, or None when d has no complete run."""
+    p = os.path.join(d, "summary.json")
+    if not os.path.exists(p):
+        return None
+    s = load_json(p)
+    for w in s.get("workloads", []):
+        if name is None or w.get("name") == name:
+            return w.get("mean_service_ms")
+    return None
+
+
+def cmd_alone_table(alone, green, mps):
+    rows = []
+    for mech, run, d in run_dirs(alone):
+        sim = "sim-measured" + ("-mps" if mech == "mps" else "")
+        co = (mps, "real-mps") if mech == "mps" else (green, "real")
+        # RUN is T-lLL-W-poisson: its co-located run is T-lLL-poisson
+        parts = run.split("-")
+        if len(parts) < 4 or not parts[1].startswith("l"):
+            die("%s: expected a run named T-lLL-W-ARRIVALS" % d)
+        w, co_run = "-".join(parts[2:-1]), "-".join(parts[:2] + parts[-1:])
+        ra, sa = mean_service(d), mean_service(os.path.join(alone, sim, run))
+        rc = mean_service(os.path.join(co[0], co[1], co_run), w)
+        sc = mean_service(os.path.join(co[0], sim, co_run), w)
+        if ra is None or sa is None:
+            die("%s: no simulation of it in %s (validate.sh sim)" %
+                (d, os.path.join(alone, sim, run)))
+        row = [mech, co_run, w, "%.4f" % ra, "%.4f" % sa,
+               "%.2f" % err_pct(sa, ra)]
+        if rc is not None and sc is not None:
+            row += ["%.4f" % rc, "%.4f" % sc, "%.4f" % (rc / ra),
+                    "%.4f" % (sc / sa), "%.4f" % ((rc / ra) / (sc / sa))]
+        else:
+            row += [""] * 5
+        rows.append(row)
+    if not rows:
+        die("%s: no real run (real/ or real-mps/)" % alone)
+    with open(os.path.join(alone, "alone.csv"), "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(["mechanism", "colocated_run", "workload",
+                     "real_alone_ms", "sim_alone_ms", "alone_err_pct",
+                     "real_colocated_ms", "sim_colocated_ms",
+                     "real_slowdown", "sim_slowdown",
+                     "real_over_sim_slowdown"])
+        wr.writerows(rows)
+    for mech in ("green", "mps"):
+        e = [float(r[5]) for r in rows if r[0] == mech]
+        q = [float(r[10]) for r in rows if r[0] == mech and r[10]]
+        if not e:
+            continue
+        print("%s: alone, simulated batch time %+.2f %% signed, %.2f %% "
+              "|mean| (%d workloads)" % (mech, sum(e) / len(e),
+                                         sum(map(abs, e)) / len(e), len(e)))
+        if q:
+            print("%s: co-location's slow-down, real over simulated: %.3f "
+                  "mean, %.3f to %.3f (%d workloads)" %
+                  (mech, sum(q) / len(q), min(q), max(q), len(q)))
+
+
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -603,6 +672,8 @@ def main(argv):
         cmd_band(argv[2], argv[3], argv[4], pct)
     elif len(argv) == 4 and argv[1] == "alone":
         cmd_alone(argv[2], argv[3])
+    elif len(argv) == 5 and argv[1] == "alone-table":
+        cmd_alone_table(argv[2], argv[3], argv[4])
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
@@ -611,7 +682,8 @@ def main(argv):
         die("usage: validate-matrix.py plans [--mps] [--calibration CSV] "
             "MEASURED OUTDIR [TEMPLATES] | "
             "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
-            "| alone PLANS OUTDIR | ab DIR | wake OUT")
+            "| alone PLANS OUTDIR | alone-table ALONE GREEN MPS | ab DIR "
+            "| wake OUT")
 
 
 if __name__ == "__main__":
