@@ -56,8 +56,8 @@ simulator's error per load level, arrival kind and sharing mechanism.
       shorter to PCT % longer, and the real SLO violations inside it (0.5
       points of slack)? Writes OUT/band-PCT.csv and prints the counts per
       mechanism, load and arrivals.
-  validate-matrix.py alone PLANS OUTDIR
-      Every workload of every plan PLANS/*.json alone: OUTDIR/PLAN-W.json,
+  validate-matrix.py alone OUTDIR PLAN...
+      Every workload of every PLAN (T.json) alone: OUTDIR/T-W.json,
       the plan with its workload W only (same batch, share, rate and SLO),
       for real runs of each co-located workload without its partners
       (what a batch costs in serve alone, against the capture's solo point).
@@ -394,19 +394,18 @@ def cmd_band(out, measured, plans, pct):
             m, l, a, len(xs), sum(x[9] for x in xs), sum(x[14] for x in xs)))
 
 
-def cmd_alone(plans, outdir):
-    names = sorted(f for f in os.listdir(plans) if f.endswith(".json")) \
-        if os.path.isdir(plans) else die("%s: not a folder" % plans)
-    if not names:
-        die("%s: no plan (*.json)" % plans)
+def cmd_alone(outdir, plans):
     os.makedirs(outdir, exist_ok=True)
     n = 0
-    for f in names:
-        pl = load_json(os.path.join(plans, f))
+    for path in plans:
+        f = os.path.basename(path)
+        if not f.endswith(".json"):
+            die("%s: expected a plan, NAME.json" % path)
+        pl = load_json(path)
         try:
             ws = pl["gpus"][0]["workloads"]
         except (KeyError, IndexError, TypeError):
-            die("%s: gpus[0].workloads: expected a list" % os.path.join(plans, f))
+            die("%s: gpus[0].workloads: expected a list" % path)
         for w in ws:
             one = json.loads(json.dumps(pl))
             one["gpus"][0]["workloads"] = [w]
@@ -670,8 +669,8 @@ def main(argv):
         except ValueError:
             die("band: PCT: expected a number, got %r" % argv[5])
         cmd_band(argv[2], argv[3], argv[4], pct)
-    elif len(argv) == 4 and argv[1] == "alone":
-        cmd_alone(argv[2], argv[3])
+    elif len(argv) >= 4 and argv[1] == "alone":
+        cmd_alone(argv[2], argv[3:])
     elif len(argv) == 5 and argv[1] == "alone-table":
         cmd_alone_table(argv[2], argv[3], argv[4])
     elif len(argv) == 3 and argv[1] == "ab":
@@ -682,7 +681,7 @@ def main(argv):
         die("usage: validate-matrix.py plans [--mps] [--calibration CSV] "
             "MEASURED OUTDIR [TEMPLATES] | "
             "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
-            "| alone PLANS OUTDIR | alone-table ALONE GREEN MPS | ab DIR "
+            "| alone OUTDIR PLAN... | alone-table ALONE GREEN MPS | ab DIR "
             "| wake OUT")
 
 
