@@ -67,8 +67,10 @@ simulator's error per load level, arrival kind and sharing mechanism.
       sim-measured[-mps]/), against GREEN/real/T-lLL-poisson and MPS/
       real-mps/T-lLL-poisson and theirs. Per workload: the mean batch time
       alone, real and simulated, and the slow-down co-location adds (co-
-      located over alone), real and simulated. Writes ALONE/alone.csv and
-      prints the means per mechanism.
+      located over alone), real and simulated; where ALONE/mps-coloc.jsonl
+      exists (scripts/mps-coloc-gpu.sh), also the slow-down the capture's
+      always-busy MPS clients show at the same batches and shares. Writes
+      ALONE/alone.csv and prints the means per mechanism.
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -432,7 +434,27 @@ def mean_service(d, name=None):
     return None
 
 
+def capture_slowdowns(path):
+    """{(plan, model): together / alone mean batch time} of the capture's
+    MPS clients (scripts/mps-coloc-gpu.sh's JSON lines), {} without."""
+    if not os.path.exists(path):
+        return {}
+    t = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            try:
+                r = json.loads(line)
+                t[(r["plan"], r["model"], r["run"])] = float(r["mean_ms"])
+            except (ValueError, KeyError, TypeError) as e:
+                die("%s:%d: expected a JSON line with plan, model, run and "
+                    "mean_ms (%s)" % (path, n, e))
+    return {(p, m): t[(p, m, "together")] / a
+            for (p, m, run), a in t.items()
+            if run == "alone" and (p, m, "together") in t and a > 0}
+
+
 def cmd_alone_table(alone, green, mps):
+    cap = capture_slowdowns(os.path.join(alone, "mps-coloc.jsonl"))
     rows = []
     for mech, run, d in run_dirs(alone):
         sim = "sim-measured" + ("-mps" if mech == "mps" else "")
@@ -455,6 +477,8 @@ def cmd_alone_table(alone, green, mps):
                     "%.4f" % (sc / sa), "%.4f" % ((rc / ra) / (sc / sa))]
         else:
             row += [""] * 5
+        c = cap.get((co_run.rsplit("-", 1)[0], w)) if mech == "mps" else None
+        row.append("%.4f" % c if c else "")
         rows.append(row)
     if not rows:
         die("%s: no real run (real/ or real-mps/)" % alone)
@@ -464,7 +488,7 @@ def cmd_alone_table(alone, green, mps):
                      "real_alone_ms", "sim_alone_ms", "alone_err_pct",
                      "real_colocated_ms", "sim_colocated_ms",
                      "real_slowdown", "sim_slowdown",
-                     "real_over_sim_slowdown"])
+                     "real_over_sim_slowdown", "capture_slowdown"])
         wr.writerows(rows)
     for mech in ("green", "mps"):
         e = [float(r[5]) for r in rows if r[0] == mech]
@@ -478,6 +502,14 @@ def cmd_alone_table(alone, green, mps):
             print("%s: co-location's slow-down, real over simulated: %.3f "
                   "mean, %.3f to %.3f (%d workloads)" %
                   (mech, sum(q) / len(q), min(q), max(q), len(q)))
+        c = [(float(r[11]), float(r[8]), float(r[9])) for r in rows
+             if r[0] == mech and r[11] and r[8]]
+        if c:
+            print("%s: slow-down, the capture's always-busy clients / serve "
+                  "/ simulated: %.3f / %.3f / %.3f mean (%d workloads)" %
+                  (mech, sum(x[0] for x in c) / len(c),
+                   sum(x[1] for x in c) / len(c),
+                   sum(x[2] for x in c) / len(c), len(c)))
 
 
 def cmd_ab(d):
