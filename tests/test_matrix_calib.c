@@ -7,7 +7,8 @@
  * slowed simulation is matched exactly by the calibrated one, a bad
  * calibration file is one message naming its line, and the band of
  * `igniter sim --sensitivity` (validate-matrix.py band) holds a run a
- * little slower and not one much slower.
+ * little slower and not one much slower; validate-matrix.py alone and
+ * alone-table find a known slow-down alone and none in the co-location.
  */
 #define TU_MATRIX
 #include "testutil.h"
@@ -206,6 +207,118 @@ static void test_band(void **state)
     }
 }
 
+/* igniter sim of PLAN into OUT (the matrix's duration and seed), with
+ * the options slow (--slowdown W:F ..., or "") */
+static int sim_into(const char *plan, const char *out, const char *slow)
+{
+    return tu_sh("build/igniter sim --plan %s --backend measured --measured "
+                 "%s --duration-s 4 --warmup-s 1 --seed 1 --arrivals poisson "
+                 "--quiet %s --out %s", plan, H100_MEASURED, slow, out);
+}
+
+/* validate-matrix.py alone: a plan of one workload per workload, same
+ * batch, share, rate and SLO; alone-table: a "real" run 1.1 times slower
+ * than its simulation, alone and co-located, is -9.1 % alone and 1.0 in
+ * the co-location's slow-down; the capture's column comes from
+ * mps-coloc.jsonl, for MPS rows only; a run of another name is refused. */
+static void test_alone(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py plans %s "
+                           "%s/plans >/dev/null", H100_MEASURED, d), 0);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py alone %s/alone "
+                           "%s/plans/m4-l75.json >/dev/null", d, d), 0);
+    cJSON *co = tu_json_in(d, "plans/m4-l75.json");
+    assert_non_null(co);
+    cJSON *cws = cJSON_GetObjectItem(cJSON_GetArrayItem(
+        cJSON_GetObjectItem(co, "gpus"), 0), "workloads");
+    assert_int_equal(cJSON_GetArraySize(cws), 4);
+    char p[1024], q[1024];
+    for (int i = 0; i < 4; i++) {
+        cJSON *w = cJSON_GetArrayItem(cws, i);
+        const char *name = cJSON_GetObjectItem(w, "name")->valuestring;
+        snprintf(p, sizeof p, "alone/m4-l75-%s.json", name);
+        cJSON *one = tu_json_in(d, p);
+        assert_non_null(one);
+        cJSON *ows = cJSON_GetObjectItem(cJSON_GetArrayItem(
+            cJSON_GetObjectItem(one, "gpus"), 0), "workloads");
+        assert_int_equal(cJSON_GetArraySize(ows), 1);
+        assert_true(cJSON_Compare(cJSON_GetArrayItem(ows, 0), w, 1));
+        /* the "real" runs alone, 1.1 times slower, and their simulations,
+         * under both mechanisms */
+        for (int m = 0; m < 2; m++) {
+            const char *r = m ? "real-mps" : "real";
+            const char *s = m ? "sim-measured-mps" : "sim-measured";
+            snprintf(p, sizeof p, "%s/alone/m4-l75-%s.json", d, name);
+            snprintf(q, sizeof q, "%s/A/%s/m4-l75-%s-poisson", d, r, name);
+            char sl[128];
+            snprintf(sl, sizeof sl, "--slowdown %s:1.1", name);
+            assert_int_equal(sim_into(p, q, sl), 0);
+            snprintf(q, sizeof q, "%s/A/%s/m4-l75-%s-poisson", d, s, name);
+            assert_int_equal(sim_into(p, q, ""), 0);
+        }
+    }
+    cJSON_Delete(co);
+    /* co-located, 1.1 times slower and plain */
+    snprintf(p, sizeof p, "%s/plans/m4-l75.json", d);
+    for (int m = 0; m < 2; m++) {
+        snprintf(q, sizeof q, "%s/G/%s/m4-l75-poisson", d,
+                 m ? "real-mps" : "real");
+        assert_int_equal(sim_into(p, q, "--slowdown alexnet:1.1 "
+                                  "--slowdown resnet50:1.1 --slowdown "
+                                  "vgg19:1.1 --slowdown ssd300:1.1"), 0);
+        snprintf(q, sizeof q, "%s/G/%s/m4-l75-poisson", d,
+                 m ? "sim-measured-mps" : "sim-measured");
+        assert_int_equal(sim_into(p, q, ""), 0);
+    }
+    snprintf(p, sizeof p, "%s/A/mps-coloc.jsonl", d);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"plan\":\"m4-l75\",\"run\":\"alone\",\"pct\":18.2,"
+               "\"model\":\"alexnet\",\"batch\":6,\"mean_ms\":0.5}\n"
+               "{\"plan\":\"m4-l75\",\"run\":\"together\",\"pct\":18.2,"
+               "\"model\":\"alexnet\",\"batch\":6,\"mean_ms\":0.6}\n");
+    fclose(f);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py alone-table "
+                           "%s/A %s/G %s/G >/dev/null", d, d, d), 0);
+    char *t = tu_read_in(d, "A/alone.csv");
+    assert_non_null(t);
+    int rows = 0;
+    for (char *l = strtok(t, "\n"); l; l = strtok(NULL, "\n")) {
+        char mech[16], run[64], w[32];
+        double ra, sa, e, rc, sc, rs, ss, ratio;
+        if (strncmp(l, "mechanism,", 10) == 0)
+            continue;
+        l[strcspn(l, "\r")] = 0;   /* Python's csv ends lines with \r\n */
+        assert_int_equal(sscanf(l, "%15[^,],%63[^,],%31[^,],%lf,%lf,%lf,%lf,"
+                                "%lf,%lf,%lf,%lf", mech, run, w, &ra, &sa, &e,
+                                &rc, &sc, &rs, &ss, &ratio), 11);
+        assert_string_equal(run, "m4-l75-poisson");
+        assert_true(e > -10.5 && e < -7.5);        /* 1/1.1 - 1 = -9.1 % */
+        assert_close(ratio, 1.0, 0.03);
+        assert_close(rs, rc / ra, 1e-3);
+        const char *cap = strrchr(l, ',') + 1;
+        if (strcmp(mech, "mps") == 0 && strcmp(w, "alexnet") == 0)
+            assert_string_equal(cap, "1.2000");
+        else
+            assert_string_equal(cap, "");
+        rows++;
+    }
+    assert_int_equal(rows, 8);
+    free(t);
+    /* a run that is not T-lLL-W-ARRIVALS */
+    assert_int_equal(tu_sh("mkdir -p %s/B/real/odd && cp %s/A/real/"
+                           "m4-l75-vgg19-poisson/summary.json %s/B/real/odd/",
+                           d, d, d), 0);
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-matrix.py "
+                                   "alone-table %s/B %s/G %s/G 2>%s/err",
+                                   d, d, d, d)), 2);
+    char *err = tu_read_in(d, "err");
+    assert_non_null(strstr(err, "odd: expected a run named T-lLL-W-ARRIVALS"));
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_calibrate_with_given_factors),
         cmocka_unit_test(test_bad_calibration_named),
         cmocka_unit_test(test_band),
+        cmocka_unit_test(test_alone),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
