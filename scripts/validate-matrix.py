@@ -71,6 +71,13 @@ simulator's error per load level, arrival kind and sharing mechanism.
       exists (scripts/mps-coloc-gpu.sh), also the slow-down the capture's
       always-busy MPS clients show at the same batches and shares. Writes
       ALONE/alone.csv and prints the means per mechanism.
+  validate-matrix.py mps-totals SOLO PAIRS...
+      The MPS pairs' slow-down by the share of the threads the pair holds:
+      each member's pair latency (PAIRS: "kind":"coloc" records of
+      igniter-capture mps) over its MPS solo latency at the same batch (SOLO:
+      "kind":"solo" records), interpolated in share as the MPS correction
+      does (linear in 1/share between measured percentages). Prints the
+      mean, least and largest per total.
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -512,6 +519,57 @@ def cmd_alone_table(alone, green, mps):
                    sum(x[2] for x in c) / len(c), len(c)))
 
 
+def read_jsonl(path):
+    try:
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                try:
+                    yield json.loads(line)
+                except ValueError as e:
+                    die("%s:%d: %s" % (path, n, e))
+    except OSError as e:
+        die("%s: %s" % (path, e))
+
+
+def cmd_mps_totals(solo_path, pair_paths):
+    solo = {}
+    for r in read_jsonl(solo_path):
+        if r.get("kind") == "solo" and r.get("mech") == "mps":
+            solo.setdefault((r["model"], r["batch"]), {})[
+                r["active_thread_pct"]] = r["mean_ms"]
+
+    def solo_at(m, b, p):
+        t = solo.get((m, b))
+        if not t:
+            die("%s: no MPS solo point of %s at batch %d" % (solo_path, m, b))
+        ps = sorted(t)
+        lo = max([x for x in ps if x <= p], default=ps[0])
+        hi = min([x for x in ps if x >= p], default=ps[-1])
+        if lo == hi:
+            return t[lo]
+        f = (1 / p - 1 / lo) / (1 / hi - 1 / lo)
+        return t[lo] * (1 - f) + t[hi] * f
+    by = {}
+    for path in pair_paths:
+        for r in read_jsonl(path):
+            if r.get("kind") != "coloc" or r.get("mech") != "mps":
+                continue
+            ms = r["members"]
+            tot = round(sum(m["active_thread_pct"] for m in ms), 1)
+            for m in ms:
+                by.setdefault(tot, []).append(
+                    m["mean_ms"] / solo_at(m["model"], m["batch"],
+                                           m["active_thread_pct"]))
+    if not by:
+        die("no MPS pair in %s" % ", ".join(pair_paths))
+    print("| threads held | members | MPS slow-down, mean (least-largest) |")
+    print("|---|---|---|")
+    for tot in sorted(by):
+        v = by[tot]
+        print("| %.1f %% | %d | %.3f (%.3f-%.3f) |" %
+              (tot, len(v), sum(v) / len(v), min(v), max(v)))
+
+
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -705,6 +763,8 @@ def main(argv):
         cmd_alone(argv[2], argv[3:])
     elif len(argv) == 5 and argv[1] == "alone-table":
         cmd_alone_table(argv[2], argv[3], argv[4])
+    elif len(argv) >= 4 and argv[1] == "mps-totals":
+        cmd_mps_totals(argv[2], argv[3:])
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
@@ -713,7 +773,8 @@ def main(argv):
         die("usage: validate-matrix.py plans [--mps] [--calibration CSV] "
             "MEASURED OUTDIR [TEMPLATES] | "
             "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
-            "| alone OUTDIR PLAN... | alone-table ALONE GREEN MPS | ab DIR "
+            "| alone OUTDIR PLAN... | alone-table ALONE GREEN MPS "
+            "| mps-totals SOLO PAIRS... | ab DIR "
             "| wake OUT")
 
 
