@@ -174,6 +174,18 @@ static void derive_and_load(const char *dir, mdl_measured *m, mdl_mps *x)
         fail_msg("%s", err.msg);
 }
 
+/* A fresh folder with the green capture alone (dir/raw.jsonl), and the
+ * paths of its raw file, an output folder and a file of MPS records to
+ * come (dir/out, dir/mps.jsonl), each of 256 bytes. */
+static void green_and_paths(char *raw, char *out, char *mps)
+{
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 0, 0, NULL);
+    snprintf(raw, 256, "%s/raw.jsonl", dir);
+    snprintf(out, 256, "%s/out", dir);
+    snprintf(mps, 256, "%s/mps.jsonl", dir);
+}
+
 /* ---- tests ------------------------------------------------------------------ */
 
 /* At every measured MPS solo point the stored ratio is exactly the MPS
@@ -448,12 +460,8 @@ static void test_derive_bad_mps_records(void **state)
         assert_int_equal(rmdir(out), 0);    /* nothing else was left */
     }
     /* a file of MPS records alone: a line that is not JSON is named */
-    const char *dir = tu_tmpdir();
-    write_raw(dir, 0, 0, NULL);
     char raw[256], out[256], mps[256];
-    snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(mps, sizeof mps, "%s/mps.jsonl", dir);
+    green_and_paths(raw, out, mps);
     char *text = mps_records(0);
     ut_buf b = {0};
     ut_buf_printf(&b, "%s{\"kind\": \"solo\", \"mech\n", text);
@@ -475,12 +483,8 @@ static void test_derive_most_percentages(void **state)
     /* traces/h200/dense: 15 sizes of 8 to 120 SMs and the whole GPU */
     assert_true(MDL_MPS_PCTS >= 16);
     for (int extra = 0; extra < 2; extra++) {
-        const char *dir = tu_tmpdir();
-        write_raw(dir, 0, 0, NULL);
         char raw[256], out[256], mps[256];
-        snprintf(raw, sizeof raw, "%s/raw.jsonl", dir);
-        snprintf(out, sizeof out, "%s/out", dir);
-        snprintf(mps, sizeof mps, "%s/mps.jsonl", dir);
+        green_and_paths(raw, out, mps);
         char *text = mps_records(0);   /* alpha at 25, 50 and 100 % */
         ut_buf b = {0};
         ut_buf_printf(&b, "%s", text);
