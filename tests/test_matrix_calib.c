@@ -245,6 +245,7 @@ static void test_alone(void **state)
             cJSON_GetObjectItem(one, "gpus"), 0), "workloads");
         assert_int_equal(cJSON_GetArraySize(ows), 1);
         assert_true(cJSON_Compare(cJSON_GetArrayItem(ows, 0), w, 1));
+        cJSON_Delete(one);
         /* the "real" runs alone, 1.1 times slower, and their simulations,
          * under both mechanisms */
         for (int m = 0; m < 2; m++) {
