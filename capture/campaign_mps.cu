@@ -101,12 +101,13 @@ static int mps_solo(cg_ctx *c, ut_err *err)
     const cap_campaign_opts *o = c->o;
     const double *pct = o->quick ? pct_quick : pct_full;
     int npct = o->quick ? 2 : 5;
-    double pct_given[32];
+    double pct_given[CAP_MPS_LIST];
     if (!o->quick && o->mps_pcts[0]) {   /* checked by the CLI */
         char buf[256];
         snprintf(buf, sizeof buf, "%s", o->mps_pcts);
         npct = 0;
-        for (char *t = strtok(buf, ","); t && npct < 32; t = strtok(NULL, ","))
+        for (char *t = strtok(buf, ","); t && npct < CAP_MPS_LIST;
+             t = strtok(NULL, ","))
             pct_given[npct++] = strtod(t, NULL);
         pct = pct_given;
     }
@@ -139,14 +140,14 @@ static int mps_solo(cg_ctx *c, ut_err *err)
  * timed over the same second */
 static int mps_pairs(cg_ctx *c, ut_err *err)
 {
-    double split[32][2] = {{50, 50}, {25, 75}};
+    double split[CAP_MPS_LIST][2] = {{50, 50}, {25, 75}};
     const cap_campaign_opts *o = c->o;
     int nsplit = o->quick ? 1 : 2;
     if (!o->quick && o->mps_splits[0]) {   /* checked by the CLI */
         char buf[256];
         snprintf(buf, sizeof buf, "%s", o->mps_splits);
         nsplit = 0;
-        for (char *t = strtok(buf, ","); t && nsplit < 32;
+        for (char *t = strtok(buf, ","); t && nsplit < CAP_MPS_LIST;
              t = strtok(NULL, ",")) {
             char *colon;
             split[nsplit][0] = strtod(t, &colon);

@@ -479,10 +479,13 @@ typedef struct cap_campaign_opts {
     char batches[128];
     char solo_sms[128];         /* run's solo step, "" for the default */
     char mps_pcts[256];         /* mps's solo step: thread percentages, ""
-                                   for the default */
+                                   for the default; CAP_MPS_LIST at most */
     char mps_splits[256];       /* mps's pairs step: A:B percentages, ""
-                                   for the default */
+                                   for the default; CAP_MPS_LIST at most */
 } cap_campaign_opts;
+
+/* The most items --mps-pcts and --mps-splits take. */
+#define CAP_MPS_LIST 32
 
 /* How a verb ended; the CLI turns it into the exit status. */
 typedef enum cap_campaign_end {

@@ -106,7 +106,7 @@ static int whole_item(const char *name, const char *item, const void *arg)
     return int_opt(name, item, r[0], r[1], &x);
 }
 
-#define MAX_PCTS 32
+#define MAX_PCTS CAP_MPS_LIST
 
 /* A percentage in (0, 100]. */
 static int pct_item(const char *name, const char *item, const void *arg)

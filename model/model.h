@@ -451,9 +451,9 @@ void mdl_measured_servdist(const mdl_measured *m, int model, double batch,
  * The measured data is captured with green contexts (SM partitions); under
  * MPS (a thread percentage per client process) the same batches run
  * otherwise. The MPS campaign (igniter-capture mps) measures too coarse a
- * grid for tables of its own (percentages 10/25/50/75/100, batches 1..32
- * alone; pairs only at batch 8, splits 50/50 and 25/75), so MPS is a
- * correction over the green data (docs/simulator.md, "MPS"):
+ * grid for tables of its own (alone at a few percentages, or on the H200
+ * at every green-context size's; pairs only at batch 8, at a few splits),
+ * so MPS is a correction over the green data (docs/simulator.md, "MPS"):
  *   solo ratio  MPS latency / green latency (mdl_measured_solo_ms) at the
  *               same batch and share = percentage, per model, a table over
  *               (batch, percentage): linear in 1/share between measured

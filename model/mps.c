@@ -5,9 +5,10 @@
  * it corrects and applied by the composition (colocation.c) when the
  * simulator is asked for MPS.
  *
- * Why a correction and not tables of its own: the MPS campaign measures 5
- * percentages x 6 batches alone and pairs at one batch; the green tables
- * have 8 shares x 6 batches and 270 pairs over batches and shares. The
+ * Why a correction and not tables of its own: the MPS campaign measures
+ * a few percentages (on the H200 16) x 6 to 9 batches alone and pairs at
+ * one batch; the green tables have 8 to 16 shares x 6 to 9 batches and
+ * 270 pairs over batches and shares. The
  * ratio of the two is smooth where the latencies are not (the green
  * table's shape across share carries over), so the coarse grid is used
  * for what it can tell: how much slower MPS is, per model and batch.
