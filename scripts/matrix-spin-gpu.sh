@@ -96,10 +96,15 @@ for p in $(echo "$parts" | tr ',' ' '); do
     block-*) VALIDATE_ARRIVALS=poisson serve "$p" block "${MATRIX_PART_S:-300}" "50 90" "${p#block-}" ;;
     cal90-*) serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#cal90-}" "$plans-mps" ;;
     cal75-*) VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" 75 "${p#cal75-}" "$plans-mps" ;;
-    alone-*)  VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
-                  real-mps $(alone_plans "${p#alone-}") ;;
-    galone-*) VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
-                  real $(alone_plans "${p#galone-}") ;;
+    alone-*)
+        # the plans' paths hold no blank: one argument each
+        # shellcheck disable=SC2046
+        VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
+            real-mps $(alone_plans "${p#alone-}") ;;
+    galone-*)
+        # shellcheck disable=SC2046
+        VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
+            real $(alone_plans "${p#galone-}") ;;
     *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P, cal75-P, alone-P or galone-P, got '$p'" >&2
         exit 2 ;;
     esac
