@@ -111,6 +111,19 @@ def load_json(path):
         die("%s: %s" % (path, e))
 
 
+def read_jsonl(path):
+    """The JSON objects of a file of JSON lines, in order."""
+    try:
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                try:
+                    yield json.loads(line)
+                except ValueError as e:
+                    die("%s:%d: %s" % (path, n, e))
+    except OSError as e:
+        die("%s: %s" % (path, e))
+
+
 def plan_of(t, name, rates, slos, gpu_type, sms):
     ws = []
     for i, (model, batch, nsm) in enumerate(t):
@@ -447,14 +460,12 @@ def capture_slowdowns(path):
     if not os.path.exists(path):
         return {}
     t = {}
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            try:
-                r = json.loads(line)
-                t[(r["plan"], r["model"], r["run"])] = float(r["mean_ms"])
-            except (ValueError, KeyError, TypeError) as e:
-                die("%s:%d: expected a JSON line with plan, model, run and "
-                    "mean_ms (%s)" % (path, n, e))
+    for n, r in enumerate(read_jsonl(path), 1):
+        try:
+            t[(r["plan"], r["model"], r["run"])] = float(r["mean_ms"])
+        except (ValueError, KeyError, TypeError) as e:
+            die("%s:%d: expected a JSON line with plan, model, run and "
+                "mean_ms (%s)" % (path, n, e))
     return {(p, m): t[(p, m, "together")] / a
             for (p, m, run), a in t.items()
             if run == "alone" and (p, m, "together") in t and a > 0}
@@ -517,18 +528,6 @@ def cmd_alone_table(alone, green, mps):
                   (mech, sum(x[0] for x in c) / len(c),
                    sum(x[1] for x in c) / len(c),
                    sum(x[2] for x in c) / len(c), len(c)))
-
-
-def read_jsonl(path):
-    try:
-        with open(path) as f:
-            for n, line in enumerate(f, 1):
-                try:
-                    yield json.loads(line)
-                except ValueError as e:
-                    die("%s:%d: %s" % (path, n, e))
-    except OSError as e:
-        die("%s: %s" % (path, e))
 
 
 def cmd_mps_totals(solo_path, pair_paths):
