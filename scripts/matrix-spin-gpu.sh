@@ -24,33 +24,45 @@
 #              (matrix/plans-alone/T-l75-W.json: validate-matrix.py alone),
 #              Poisson: serve's MPS batch against the capture's MPS solo
 #   galone-P   the same with green contexts
+#   green-P    green-context runs of the matrix's plans of P at 50, 75 and
+#              90 %, Poisson and the Azure trace: the first matrix's runs
+#              again, on another chip (experiments/validation/README.md,
+#              "The same runs on other chips")
+#   green90-P  the same at 90 % only
 # Every part loads the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt). Runs: 8 s, 1 s warm-up, seed 1, as the
 # matrix's others. Results in OUT/PART.tgz (requests.csv dropped: the
 # device returns few files); they stay in /tmp/matrix3/PART for a later
 # call on the same machine. MATRIX_PART_S: the time limit of a part of
 # runs (default 300 s). Run through `scripts/capture-gpu.sh OUT script
-# scripts/matrix-spin-gpu.sh OUT PARTS`.
+# scripts/matrix-spin-gpu.sh OUT PARTS`. MATRIX_GPU: the GPU to run on
+# (default 0); another than 0 works in /tmp/matrix3-gN and names its
+# results PART-gN.tgz, so that two of these can run at once on two GPUs
+# (scripts/matrix-repeat-gpu.sh).
 set -u
 out=$1 parts=$2
 cap=$(pwd)/build/igniter-capture
 plans=experiments/validation/matrix/plans
 algos=traces/h200/cudnn-algos.txt
-w=/tmp/matrix3
+gpu=${MATRIX_GPU:-0}
+w=/tmp/matrix3 sfx=
+[ "$gpu" = 0 ] || w=/tmp/matrix3-g$gpu sfx=-g$gpu
 mkdir -p "$w"
 nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,clocks.max.sm,power.limit \
     --format=csv > "$w/gpus.csv" 2>&1
-export CUDA_VISIBLE_DEVICES=0
+export CUDA_VISIBLE_DEVICES="$gpu"
 begin() {
     d=$w/$1
     rm -rf "$d"; mkdir -p "$d"
     cp "$w/gpus.csv" "$d/"
+    nvidia-smi -i "$gpu" --query-gpu=index,uuid --format=csv,noheader \
+        > "$d/gpu" 2>&1
     date -u +%FT%TZ > "$d/start"
 }
 end() {
     date -u +%FT%TZ > "$d/end"
     find "$d" -name 'requests.csv*' -delete
-    tar czf "$out/$(basename "$d" | tr + _).tgz" -C "$d" .
+    tar czf "$out/$(basename "$d" | tr + _)$sfx.tgz" -C "$d" .
     echo "$(basename "$d"): $(cat "$d/start") - $(cat "$d/end")"
     cat "$d/rc" 2>/dev/null
 }
@@ -68,14 +80,14 @@ serve_plans() {
     end
 }
 # serve PART WAIT SECONDS LOADS PLANLIST [PLANDIR]: MPS runs of the plans
-# of PLANLIST (+ between names) at the loads
+# of PLANLIST (+ between names) at the loads; SERVE_WHAT=real: green
 serve() {
     ps=
     for p in $(echo "$5" | tr '+' ' '); do
         for l in $4; do ps="$ps ${6:-$plans}/$p-l$l.json"; done
     done
     # shellcheck disable=SC2086
-    serve_plans "$1" "$2" "$3" real-mps $ps
+    serve_plans "$1" "$2" "$3" "${SERVE_WHAT:-real-mps}" $ps
 }
 # alone_plans PLANLIST: the plans of one workload of PLANLIST's 75 % plans
 alone_plans() {
@@ -96,6 +108,8 @@ for p in $(echo "$parts" | tr ',' ' '); do
     block-*) VALIDATE_ARRIVALS=poisson serve "$p" block "${MATRIX_PART_S:-300}" "50 90" "${p#block-}" ;;
     cal90-*) serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#cal90-}" "$plans-mps" ;;
     cal75-*) VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" 75 "${p#cal75-}" "$plans-mps" ;;
+    green-*) SERVE_WHAT=real serve "$p" spin "${MATRIX_PART_S:-400}" "50 75 90" "${p#green-}" ;;
+    green90-*) SERVE_WHAT=real serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#green90-}" ;;
     alone-*)
         # the plans' paths hold no blank: one argument each
         # shellcheck disable=SC2046
@@ -105,7 +119,7 @@ for p in $(echo "$parts" | tr ',' ' '); do
         # shellcheck disable=SC2046
         VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
             real $(alone_plans "${p#galone-}") ;;
-    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P, cal75-P, alone-P or galone-P, got '$p'" >&2
+    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P, cal75-P, alone-P, galone-P, green-P or green90-P, got '$p'" >&2
         exit 2 ;;
     esac
 done
