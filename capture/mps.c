@@ -88,6 +88,8 @@ static int spawn(char *const argv[], const char *const *env, cap_child *c,
             if (eq) {
                 *eq = '\0';
                 setenv(kv, eq + 1, 1);
+            } else {
+                unsetenv(kv);           /* a bare NAME: not set */
             }
         }
         signal(SIGINT, SIG_DFL);
@@ -401,6 +403,11 @@ int cap_mps_client_spawn(char *const argv[], double thread_pct,
     const char *q = getenv("IGNITER_MPS_QUEUES");
     snprintf(queues, sizeof queues, "CUDA_DEVICE_MAX_CONNECTIONS=%s",
              q && *q ? q : "2");
-    const char *env[] = {pipe_dir, log_dir, pct, queues, NULL};
+    /* The daemon sees the devices our CUDA_VISIBLE_DEVICES names, and its
+     * server numbers them again from 0: a client that kept "1" would find
+     * no device 1 (cuInit: CUDA_ERROR_NO_DEVICE). NVIDIA's MPS guide: do
+     * not set it in a client's environment. */
+    const char *env[] = {pipe_dir, log_dir, pct, queues,
+                         "CUDA_VISIBLE_DEVICES", NULL};
     return spawn(argv, env, c, with_stdin, err);
 }

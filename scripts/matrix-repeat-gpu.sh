@@ -9,6 +9,9 @@
 #           later: how far apart two runs are), and at the same time the
 #           MPS runs at 90 % of the MPS capacity (matrix/plans-mps/,
 #           Poisson and the Azure trace) on GPU 1
+#   STEP 3  step 1's runs on GPU 0 again (two runs of each on one chip),
+#           and at the same time the MPS runs at 75 % of the MPS capacity
+#           (Poisson) and at 90 % again on GPU 1
 # Each half is scripts/matrix-spin-gpu.sh with MATRIX_GPU set; results in
 # OUT/PART[-g1].tgz. Run through `scripts/capture-gpu.sh OUT script
 # scripts/matrix-repeat-gpu.sh OUT STEP`.
@@ -18,7 +21,8 @@ all=m2+m3+m3v+m4
 case $step in
 1)  a=green-$all b=green-$all ;;
 2)  a=green90-$all b=cal90-m2w+m3+m3v+m4 ;;
-*)  echo "matrix-repeat-gpu: STEP: expected 1 or 2, got '$step'" >&2; exit 2 ;;
+3)  a=green-$all b=cal75-m2w+m3+m3v+m4,cal90-m2w+m3+m3v+m4 ;;
+*)  echo "matrix-repeat-gpu: STEP: expected 1, 2 or 3, got '$step'" >&2; exit 2 ;;
 esac
 MATRIX_GPU=0 sh scripts/matrix-spin-gpu.sh "$out" "$a" &
 p0=$!

@@ -728,8 +728,13 @@ static void test_mps_daemon_of_our_own(void **state)
     /* a client gets its share as asked and few hardware queues, whatever
      * ours are (32 per client kept a 4th from starting on the H200) */
     setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32", 1);
+    /* and no CUDA_VISIBLE_DEVICES: the daemon was started with ours, its
+     * server numbers the devices again from 0 (a client that kept "1"
+     * found no device on GPU 1 of a two-GPU machine) */
+    setenv("CUDA_VISIBLE_DEVICES", "1", 1);
     char *argv[] = {"sh", "-c", "echo $CUDA_DEVICE_MAX_CONNECTIONS "
-                    "$CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", NULL};
+                    "$CUDA_MPS_ACTIVE_THREAD_PERCENTAGE "
+                    "${CUDA_VISIBLE_DEVICES-unset}", NULL};
     cap_child ch;
     if (cap_mps_client_spawn(argv, 37.5, 0, &ch, &err) < 0)
         fail_msg("%s", err.msg);
@@ -737,8 +742,10 @@ static void test_mps_daemon_of_our_own(void **state)
     assert_non_null(fgets(line, sizeof line, ch.out));
     int cst;
     cap_child_wait(&ch, &cst);
-    assert_string_equal(line, "2 37.5\n");
+    assert_string_equal(line, "2 37.5 unset\n");
+    assert_string_equal(getenv("CUDA_VISIBLE_DEVICES"), "1");   /* ours */
     unsetenv("CUDA_DEVICE_MAX_CONNECTIONS");
+    unsetenv("CUDA_VISIBLE_DEVICES");
     cap_mps_stop();
     struct stat st;
     assert_true(stat(dir, &st) != 0);          /* its folder is gone */
