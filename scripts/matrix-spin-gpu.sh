@@ -29,6 +29,12 @@
 #              again, on another chip (experiments/validation/README.md,
 #              "The same runs on other chips")
 #   green90-P  the same at 90 % only
+#   samealgo-P the plans' own points measured as in part points, the
+#              capture adding its cuDNN choices for them to a copy of the
+#              algorithm file; then green runs of P at 75 and 90 %, Poisson
+#              and the Azure trace, serve loading that copy: capture and
+#              serve on the same kernels at the plans' batches
+#              (experiments/validation/README.md, "The same kernels")
 # Every part loads the first campaign's cuDNN algorithm choices
 # (traces/h200/cudnn-algos.txt). Runs: 8 s, 1 s warm-up, seed 1, as the
 # matrix's others. Results in OUT/PART.tgz (requests.csv dropped: the
@@ -108,6 +114,26 @@ for p in $(echo "$parts" | tr ',' ' '); do
     block-*) VALIDATE_ARRIVALS=poisson serve "$p" block "${MATRIX_PART_S:-300}" "50 90" "${p#block-}" ;;
     cal90-*) serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#cal90-}" "$plans-mps" ;;
     cal75-*) VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" 75 "${p#cal75-}" "$plans-mps" ;;
+    samealgo-*)
+        begin "$p"
+        cp $algos "$d/cudnn-algos.txt"
+        IGNITER_ALGO_CACHE=$d/cudnn-algos.txt timeout -s INT 200 "$cap" run \
+            --steps meta,solo --solo-sms 24,40,56,72 --batches 3,6,12,24 \
+            --out "$d" > "$d/capture.log" 2>&1
+        echo "capture exit $?" > "$d/capture-rc"
+        cp "$d/cudnn-algos.txt" "$d/points-algos.txt"
+        ps=
+        for t in $(echo "${p#samealgo-}" | tr '+' ' '); do
+            for l in 75 90; do ps="$ps $plans/$t-l$l.json"; done
+        done
+        # one argument per plan: their paths hold no blank
+        # shellcheck disable=SC2086
+        IGNITER_ALGO_CACHE=$d/cudnn-algos.txt VALIDATE_DURATION_S=8 \
+            VALIDATE_WARMUP_S=1 VALIDATE_KEEP_GOING=1 \
+            timeout -s INT "${MATRIX_PART_S:-300}" sh scripts/validate.sh \
+            "$d" real $ps > "$d/log" 2>&1
+        echo "exit $?" > "$d/rc"
+        end ;;
     green-*) SERVE_WHAT=real serve "$p" spin "${MATRIX_PART_S:-400}" "50 75 90" "${p#green-}" ;;
     green90-*) SERVE_WHAT=real serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#green90-}" ;;
     alone-*)
@@ -119,7 +145,7 @@ for p in $(echo "$parts" | tr ',' ' '); do
         # shellcheck disable=SC2046
         VALIDATE_ARRIVALS=poisson serve_plans "$p" spin "${MATRIX_PART_S:-300}" \
             real $(alone_plans "${p#galone-}") ;;
-    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P, cal75-P, alone-P, galone-P, green-P or green90-P, got '$p'" >&2
+    *)  echo "matrix-spin-gpu: PARTS: expected points, spin-P, azure-P, block-P, cal90-P, cal75-P, alone-P, galone-P, green-P, green90-P or samealgo-P, got '$p'" >&2
         exit 2 ;;
     esac
 done

@@ -78,6 +78,14 @@ simulator's error per load level, arrival kind and sharing mechanism.
       "kind":"solo" records), interpolated in share as the MPS correction
       does (linear in 1/share between measured percentages). Prints the
       mean, least and largest per total.
+  validate-matrix.py chips OUTCSV A B [A B]...
+      Real runs against real runs: for each pair of folders A, B (each with
+      real[-mps]/RUN, as OUT above), the runs and workloads in both, B's
+      mean latency, P99 and SLO violations against A's as the simulator's
+      are against the real run's in `table` (|B - A| / A; violations in
+      points). The same plans, arrivals and seed on two chips (or twice on
+      one): how far apart two real GPUs are. Writes OUTCSV (a row per pair,
+      mechanism, load and arrivals) and prints it as a Markdown table.
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -569,6 +577,55 @@ def cmd_mps_totals(solo_path, pair_paths):
               (tot, len(v), sum(v) / len(v), min(v), max(v)))
 
 
+def cmd_chips(outcsv, dirs):
+    if len(dirs) % 2:
+        die("chips: expected folders in pairs A B, got %d" % len(dirs))
+    rows = []
+    for a, b in zip(dirs[::2], dirs[1::2]):
+        ra = {(m, run): s for m, run, s in complete_runs(a)}
+        rb = {(m, run): s for m, run, s in complete_runs(b)}
+        both = sorted(set(ra) & set(rb))
+        if not both:
+            die("chips: %s and %s have no complete run in common" % (a, b))
+        groups = {}
+        for mech, run in both:
+            plan, arr = run.rsplit("-", 1)
+            load = int(plan.rsplit("-l", 1)[1])
+            wb = {w["name"]: w for w in rb[(mech, run)]["workloads"]}
+            for w in ra[(mech, run)]["workloads"]:
+                x = wb.get(w["name"])
+                if x is None:
+                    die("%s: run %s has no workload %s" % (b, run, w["name"]))
+                groups.setdefault((mech, load, arr), []).append((
+                    err_pct(x["latency_ms"]["mean"], w["latency_ms"]["mean"]),
+                    err_pct(x["latency_ms"]["p99"], w["latency_ms"]["p99"]),
+                    x["slo_violation_pct"] - w["slo_violation_pct"]))
+        for key in sorted(groups):
+            g = groups[key]
+            col = [[abs(v[i]) for v in g if v[i] is not None]
+                   for i in range(3)]
+            rows.append([os.path.basename(os.path.normpath(a)),
+                         os.path.basename(os.path.normpath(b))] + list(key) +
+                        [len(g)] + [f(c) for c in col for f in
+                                    (lambda c: sum(c) / len(c), max)])
+    hdr = ["a", "b", "mechanism", "load_pct", "arrivals", "workloads",
+           "mean_diff_pct", "mean_diff_max_pct", "p99_diff_pct",
+           "p99_diff_max_pct", "slo_violation_diff_pts",
+           "slo_violation_diff_max_pts"]
+    with open(outcsv, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(hdr)
+        for r in rows:
+            w.writerow([("%.2f" % v if isinstance(v, float) else v)
+                        for v in r])
+    print("| A | B | mechanism | load | arrivals | workloads | mean latency "
+          "(max) | P99 (max) | violations, points (max) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %s | %s | %d %% | %s | %d | %.1f %% (%.1f) | %.1f %% "
+              "(%.1f) | %.1f (%.1f) |" % tuple(r))
+
+
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -764,6 +821,8 @@ def main(argv):
         cmd_alone_table(argv[2], argv[3], argv[4])
     elif len(argv) >= 4 and argv[1] == "mps-totals":
         cmd_mps_totals(argv[2], argv[3:])
+    elif len(argv) >= 5 and argv[1] == "chips":
+        cmd_chips(argv[2], argv[3:])
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
@@ -773,7 +832,8 @@ def main(argv):
             "MEASURED OUTDIR [TEMPLATES] | "
             "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
             "| alone OUTDIR PLAN... | alone-table ALONE GREEN MPS "
-            "| mps-totals SOLO PAIRS... | ab DIR "
+            "| mps-totals SOLO PAIRS... | chips OUTCSV A B [A B]... "
+            "| ab DIR "
             "| wake OUT")
 
 

@@ -8,12 +8,15 @@
  * calibration file is one message naming its line, and the band of
  * `igniter sim --sensitivity` (validate-matrix.py band) holds a run a
  * little slower and not one much slower; validate-matrix.py alone and
- * alone-table find a known slow-down alone and none in the co-location.
+ * alone-table find a known slow-down alone and none in the co-location;
+ * validate-matrix.py chips finds none between a run and itself and the
+ * summaries' own difference between a run and a slower one.
  */
 #define TU_MATRIX
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <sys/wait.h>
 
 /* a shell line's exit status */
@@ -320,6 +323,94 @@ static void test_alone(void **state)
     free(err);
 }
 
+/* The mean of |b - a| / a over the workloads of two summaries' mean
+ * latencies, in percent. */
+static double mean_diff(const char *a, const char *b)
+{
+    cJSON *ja = tu_json_in(a, "summary.json"), *jb = tu_json_in(b,
+                                                               "summary.json");
+    assert_non_null(ja);
+    assert_non_null(jb);
+    cJSON *wa = cJSON_GetObjectItem(ja, "workloads");
+    cJSON *wb = cJSON_GetObjectItem(jb, "workloads");
+    double sum = 0;
+    int n = cJSON_GetArraySize(wa);
+    for (int i = 0; i < n; i++) {
+        double x = cJSON_GetObjectItem(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(wa, i), "latency_ms"), "mean")->valuedouble;
+        double y = cJSON_GetObjectItem(cJSON_GetObjectItem(
+            cJSON_GetArrayItem(wb, i), "latency_ms"), "mean")->valuedouble;
+        sum += fabs(y - x) / x * 100;
+    }
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    return sum / n;
+}
+
+/* validate-matrix.py chips: a run against itself differs by nothing; a run
+ * 1.1 times slower differs by what the summaries say; folders not in pairs,
+ * or with no run in common, are refused naming them. */
+static void test_chips(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py plans %s "
+                           "%s/plans >/dev/null", H100_MEASURED, d), 0);
+    char p[1024], q[1024], r[1024];
+    snprintf(p, sizeof p, "%s/plans/m4-l75.json", d);
+    snprintf(q, sizeof q, "%s/A/real/m4-l75-poisson", d);
+    assert_int_equal(sim_into(p, q, ""), 0);
+    snprintf(r, sizeof r, "%s/B/real/m4-l75-poisson", d);
+    assert_int_equal(sim_into(p, r, "--slowdown alexnet:1.1 --slowdown "
+                              "resnet50:1.1 --slowdown vgg19:1.1 "
+                              "--slowdown ssd300:1.1"), 0);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py chips "
+                           "%s/c.csv %s/A %s/A %s/A %s/B >/dev/null",
+                           d, d, d, d, d), 0);
+    char *t = tu_read_in(d, "c.csv");
+    assert_non_null(t);
+    int rows = 0;
+    for (char *l = strtok(t, "\n"); l; l = strtok(NULL, "\n")) {
+        char a[16], b[16], mech[16], arr[16];
+        int load, n;
+        double m, mx, p99, p99x, v, vx;
+        if (strncmp(l, "a,", 2) == 0)
+            continue;
+        assert_int_equal(sscanf(l, "%15[^,],%15[^,],%15[^,],%d,%15[^,],%d,"
+                                "%lf,%lf,%lf,%lf,%lf,%lf", a, b, mech, &load,
+                                arr, &n, &m, &mx, &p99, &p99x, &v, &vx), 12);
+        assert_string_equal(a, "A");
+        assert_string_equal(mech, "green");
+        assert_int_equal(load, 75);
+        assert_string_equal(arr, "poisson");
+        assert_int_equal(n, 4);
+        if (strcmp(b, "A") == 0) {
+            assert_true(m == 0 && mx == 0 && p99 == 0 && v == 0);
+        } else {
+            assert_close(m, mean_diff(q, r), 0.006);
+            assert_true(m > 1 && mx >= m);
+        }
+        rows++;
+    }
+    assert_int_equal(rows, 2);
+    free(t);
+    /* refused: an odd number of folders; two with no run in common */
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-matrix.py chips "
+                                   "%s/c.csv %s/A %s/B %s/A 2>%s/err",
+                                   d, d, d, d, d)), 2);
+    char *err = tu_read_in(d, "err");
+    assert_non_null(strstr(err, "expected folders in pairs A B, got 3"));
+    free(err);
+    assert_int_equal(tu_sh("mkdir -p %s/C/real", d), 0);
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-matrix.py chips "
+                                   "%s/c.csv %s/A %s/C 2>%s/err",
+                                   d, d, d, d)), 2);
+    err = tu_read_in(d, "err");
+    assert_non_null(strstr(err, "/A and "));
+    assert_non_null(strstr(err, "/C have no complete run in common"));
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_bad_calibration_named),
         cmocka_unit_test(test_band),
         cmocka_unit_test(test_alone),
+        cmocka_unit_test(test_chips),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
