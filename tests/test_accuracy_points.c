@@ -4,11 +4,13 @@
  * [model, measured_ms, predicted_ms] per latency it compared, as many as
  * its "latencies", and the errors of those points are its statistics
  * (mean, max); without --points the object is unchanged; --points
- * without --json is a usage error (exit 2).
+ * without --json is a usage error (exit 2); scripts/compose-bias.py
+ * reads them as `igniter accuracy` judged them and fits its factor.
  */
 #include "testutil.h"
 #include "util/util.h"
 
+#include <math.h>
 #include <sys/wait.h>
 
 /* igniter's stdout for the arguments (a shell line); *status its exit. */
@@ -112,11 +114,67 @@ static void test_without_points_unchanged(void **state)
     free(out);
 }
 
+/* scripts/compose-bias.py reads those points: its runs-of-3 and runs-of-4
+ * errors with no factor are `measured_3` and `measured_4`'s mean_pct, and
+ * its factor is the least-squares one (the runs of 3's error with it is no
+ * larger than with 1 or with c +- 0.05, checked here from the points). */
+static void test_compose_bias(void **state)
+{
+    (void)state;
+    int st;
+    const char *d = "traces/h200/dense";
+    char args[512];
+    snprintf(args, sizeof args, "accuracy --profile %s/profile.json --multi "
+             "%s/colocations-multi.jsonl --train %s/measured-colocation.jsonl "
+             "--json --points", d, d, d);
+    char *out = igniter(args, &st);
+    assert_int_equal(st, 0);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    char cmd[512], line[512] = "";
+    snprintf(cmd, sizeof cmd, "IGNITER=${IGNITER_BIN:-build/igniter} "
+             "python3 scripts/compose-bias.py %s | tail -1", d);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(line, sizeof line, p));
+    assert_int_equal(pclose(p), 0);
+    double a3, s3, c, a4, s4;
+    char name[64];
+    assert_int_equal(sscanf(line, "| %63s | %lf / %lf %% | %lf | %lf / %lf",
+                            name, &a3, &s3, &c, &a4, &s4), 6);
+    assert_string_equal(name, d);
+    double m3 = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "measured_3"),
+                                    "mean_pct")->valuedouble;
+    double m4 = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "measured_4"),
+                                    "mean_pct")->valuedouble;
+    assert_true(fabs(a3 - m3) < 0.006 && fabs(a4 - m4) < 0.006);
+    /* the squared relative error of the runs of 3 with factor f */
+    const cJSON *mp = cJSON_GetObjectItem(cJSON_GetObjectItem(root,
+                                          "measured_3"), "points");
+    const cJSON *zp = cJSON_GetObjectItem(cJSON_GetObjectItem(root,
+                                          "no-interference_3"), "points");
+    double sq[4] = {0}, fs[4] = {c, 1, c - 0.05, c + 0.05};
+    for (int k = 0; k < cJSON_GetArraySize(mp); k++) {
+        double y = cJSON_GetArrayItem(cJSON_GetArrayItem(mp, k), 1)->valuedouble;
+        double pr = cJSON_GetArrayItem(cJSON_GetArrayItem(mp, k), 2)->valuedouble;
+        double so = cJSON_GetArrayItem(cJSON_GetArrayItem(zp, k), 2)->valuedouble;
+        for (int f = 0; f < 4; f++) {
+            double e = (so * (1 + fs[f] * (pr / so - 1)) - y) / y;
+            sq[f] += e * e;
+        }
+    }
+    for (int f = 1; f < 4; f++)
+        assert_true(sq[0] <= sq[f] * (1 + 1e-3));   /* c: printed to 3 places */
+    cJSON_Delete(root);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_points_are_what_was_compared),
         cmocka_unit_test(test_without_points_unchanged),
+        cmocka_unit_test(test_compose_bias),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
