@@ -86,6 +86,15 @@ simulator's error per load level, arrival kind and sharing mechanism.
       points). The same plans, arrivals and seed on two chips (or twice on
       one): how far apart two real GPUs are. Writes OUTCSV (a row per pair,
       mechanism, load and arrivals) and prints it as a Markdown table.
+  validate-matrix.py floor OUTCSV CHIPS DIR...
+      The simulator beside the floor real GPUs set: for each mechanism,
+      load and arrivals, the mean, least and largest over the DIRs (each a
+      chip's folder with its matrix-summary.csv) of the mean latency error
+      predicted from the data alone (sim_data green, or mps for MPS) and
+      calibrated, and over the rows of CHIPS (a chips.csv) whose folders A
+      and B are both among the DIRs, real against real (the mechanisms of
+      those rows only). Writes OUTCSV (for
+      scripts/plot-chips.gp) and prints it as a Markdown table.
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -626,6 +635,63 @@ def cmd_chips(outcsv, dirs):
               "(%.1f) | %.1f (%.1f) |" % tuple(r))
 
 
+def cmd_floor(outcsv, chips, dirs):
+    names = {os.path.basename(os.path.normpath(d)) for d in dirs}
+    vals = {}
+    for d in dirs:
+        path = os.path.join(d, "matrix-summary.csv")
+        try:
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        except OSError as e:
+            die("%s: %s" % (path, e))
+        for r in rows:
+            sd = r["sim_data"]
+            kind = {"green": "predicted", "calibrated": "calibrated"}.get(sd)
+            if r["mechanism"] == "mps":
+                kind = {"mps": "predicted",
+                        "calibrated": "calibrated"}.get(sd)
+            if kind:
+                vals.setdefault((r["mechanism"], int(r["load_pct"]),
+                                 r["arrivals"], kind), []).append(
+                    float(r["mean_err_pct"]))
+    try:
+        with open(chips, newline="") as f:
+            crow = list(csv.DictReader(f))
+    except OSError as e:
+        die("%s: %s" % (chips, e))
+    for r in crow:
+        if r["a"] in names and r["b"] in names:
+            vals.setdefault((r["mechanism"], int(r["load_pct"]),
+                             r["arrivals"], "real-vs-real"), []).append(
+                float(r["mean_diff_pct"]))
+    mechs = {k[0] for k in vals if k[3] == "real-vs-real"}
+    if not mechs:
+        die("%s: no row whose folders are both among the DIRs (%s)" %
+            (chips, ", ".join(sorted(names))))
+    # a mechanism no two real chips ran is left out
+    vals = {k: v for k, v in vals.items() if k[0] in mechs}
+    order = {"predicted": 0, "calibrated": 1, "real-vs-real": 2}
+    keys = sorted(vals, key=lambda k: (k[0], k[2], k[1], order[k[3]]))
+    with open(outcsv, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["mechanism", "load_pct", "arrivals", "kind", "n",
+                    "mean_err_pct", "least_pct", "largest_pct"])
+        for k in keys:
+            v = vals[k]
+            w.writerow(list(k) + [len(v), "%.2f" % (sum(v) / len(v)),
+                                  "%.2f" % min(v), "%.2f" % max(v)])
+    print("| mechanism | arrivals | load | kind | n | mean latency error, "
+          "mean (least-largest) |")
+    print("|---|---|---|---|---|---|")
+    for k in keys:
+        v = vals[k]
+        # chips.csv holds two decimals: 4.55 prints 4.6, as chips' own table
+        print("| %s | %s | %d %% | %s | %d | %.1f %% (%.1f-%.1f) |" %
+              (k[0], k[2], k[1], k[3], len(v), sum(v) / len(v) + 1e-9,
+               min(v) + 1e-9, max(v) + 1e-9))
+
+
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -823,6 +889,8 @@ def main(argv):
         cmd_mps_totals(argv[2], argv[3:])
     elif len(argv) >= 5 and argv[1] == "chips":
         cmd_chips(argv[2], argv[3:])
+    elif len(argv) >= 5 and argv[1] == "floor":
+        cmd_floor(argv[2], argv[3], argv[4:])
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
@@ -833,6 +901,7 @@ def main(argv):
             "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
             "| alone OUTDIR PLAN... | alone-table ALONE GREEN MPS "
             "| mps-totals SOLO PAIRS... | chips OUTCSV A B [A B]... "
+            "| floor OUTCSV CHIPS DIR... "
             "| ab DIR "
             "| wake OUT")
 

@@ -10,7 +10,8 @@
  * little slower and not one much slower; validate-matrix.py alone and
  * alone-table find a known slow-down alone and none in the co-location;
  * validate-matrix.py chips finds none between a run and itself and the
- * summaries' own difference between a run and a slower one.
+ * summaries' own difference between a run and a slower one, and floor
+ * sums them up per load.
  */
 #define TU_MATRIX
 #include "testutil.h"
@@ -411,6 +412,66 @@ static void test_chips(void **state)
     free(err);
 }
 
+/* validate-matrix.py floor: per mechanism, load and arrivals, the mean,
+ * least and largest over the folders' summaries and over the chips rows
+ * between two of them; a mechanism no two chips ran is left out; no such
+ * row at all is refused naming the file. */
+static void test_floor(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    const char *hdr = "mechanism,load_pct,arrivals,runs,workloads,"
+                      "mean_err_pct,mean_err_max_pct,p99_err_pct,"
+                      "p99_err_max_pct,service_err_signed_pct,"
+                      "slo_violation_diff_pts,slo_violation_diff_max_pts,"
+                      "sim_data";
+    for (int k = 1; k <= 2; k++) {
+        char p[1024];
+        assert_int_equal(tu_sh("mkdir -p %s/F/c%d", d, k), 0);
+        snprintf(p, sizeof p, "%s/F/c%d/matrix-summary.csv", d, k);
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fprintf(f, "%s\ngreen,90,poisson,4,12,%d.00,1,1,1,0,0,0,green\n"
+                "green,90,poisson,4,12,%d.00,1,1,1,0,0,0,calibrated\n"
+                "green,90,poisson,4,12,99.00,1,1,1,0,0,0,calibrated-wake\n"
+                "mps,90,poisson,4,12,50.00,1,1,1,0,0,0,mps\n", hdr,
+                10 * k, 2 * k);
+        fclose(f);
+    }
+    char p[1024];
+    snprintf(p, sizeof p, "%s/F/chips.csv", d);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "a,b,mechanism,load_pct,arrivals,workloads,mean_diff_pct,"
+               "mean_diff_max_pct,p99_diff_pct,p99_diff_max_pct,"
+               "slo_violation_diff_pts,slo_violation_diff_max_pts\n"
+               "c1,c2,green,90,poisson,12,3.00,9,1,1,0,0\n"
+               "c1,other,green,90,poisson,12,40.00,9,1,1,0,0\n");
+    fclose(f);
+    assert_int_equal(tu_sh("python3 scripts/validate-matrix.py floor "
+                           "%s/F/floor.csv %s/F/chips.csv %s/F/c1 %s/F/c2 "
+                           ">/dev/null", d, d, d, d), 0);
+    char *t = tu_read_in(d, "F/floor.csv");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "green,90,poisson,predicted,2,15.00,10.00,"
+                              "20.00"));
+    assert_non_null(strstr(t, "green,90,poisson,calibrated,2,3.00,2.00,"
+                              "4.00"));
+    assert_non_null(strstr(t, "green,90,poisson,real-vs-real,1,3.00,3.00,"
+                              "3.00"));
+    assert_null(strstr(t, "mps"));
+    assert_null(strstr(t, "99.00"));
+    assert_null(strstr(t, "40.00"));
+    free(t);
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-matrix.py floor "
+                                   "%s/F/x.csv %s/F/chips.csv %s/F/c1 "
+                                   "2>%s/err", d, d, d, d)), 2);
+    char *err = tu_read_in(d, "err");
+    assert_non_null(strstr(err, "chips.csv: no row whose folders are both "
+                                "among the DIRs (c1)"));
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_band),
         cmocka_unit_test(test_alone),
         cmocka_unit_test(test_chips),
+        cmocka_unit_test(test_floor),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
