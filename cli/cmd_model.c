@@ -395,8 +395,8 @@ int cli_predict(int argc, char **argv)
 
 static const char accuracy_help[] =
     "usage: igniter accuracy --profile P (--measured M | --multi F)\n"
-    "                        [--train T] [--hold-out-share S]\n"
-    "                        [--json [--points]]\n\n"
+    "                        [--train T [--fit-runs-of N]]\n"
+    "                        [--hold-out-share S] [--json [--points]]\n\n"
     "Judges every latency predictor on measured co-located runs: the pairs\n"
     "of M (the shape of traces/v100/measured-colocation.jsonl) or the runs\n"
     "of F (igniter derive's colocations-multi.jsonl), reporting the absolute\n"
@@ -416,6 +416,10 @@ static const char accuracy_help[] =
     "  --multi F            measured runs of several workloads, a JSON line\n"
     "                       each (needs --train)\n"
     "  --train T            measured co-location data to fit on\n"
+    "  --fit-runs-of N      with --multi: F's runs of N workloads are not\n"
+    "                       judged but fitted on, by gpulets-linear and\n"
+    "                       learned, beside T's pairs (N 3: judged on the\n"
+    "                       runs of 4 and more)\n"
     "  --hold-out-share S   with --measured and no --train: hold out M's\n"
     "                       pairs at share S (and 100 - S) %\n"
     "  --json               one JSON object instead of a table: per predictor\n"
@@ -430,17 +434,19 @@ static const char accuracy_help[] =
 typedef struct acc_data {
     mdl_measured train;
     mdl_runs test;
+    mdl_runs extra;     /* --fit-runs-of's runs (nruns 0: none) */
     mdl_interf gpulets, learned;
     /* why a learned predictor could not be fitted ("" if it was): it is
      * then left out of the report, with the reason in the table */
     char no_gpulets[UT_ERR_MAX], no_learned[UT_ERR_MAX];
     const char *train_path;
+    size_t fit_n;       /* --fit-runs-of (0: none) */
     int in_sample;
 } acc_data;
 
 static int acc_prepare(const char *measured, const char *multi,
-                       const char *train, double hold, acc_data *d,
-                       ut_err *err)
+                       const char *train, size_t fit_n, double hold,
+                       acc_data *d, ut_err *err)
 {
     memset(d, 0, sizeof *d);
     if (multi) {
@@ -480,11 +486,24 @@ static int acc_prepare(const char *measured, const char *multi,
             return -1;
         d->train_path = train;
     }
+    const mdl_runs *extra = NULL;
+    if (fit_n) {
+        mdl_runs all = d->test;
+        mdl_runs_split(&all, fit_n, &d->extra, &d->test);
+        mdl_runs_free(&all);
+        if (d->extra.nruns == 0 || d->test.nruns == 0)
+            return ut_errf(err, "--fit-runs-of: expected %s to hold runs of "
+                           "%zu workloads and runs of other sizes, got %zu "
+                           "and %zu", multi, fit_n, d->extra.nruns,
+                           d->test.nruns);
+        d->fit_n = fit_n;
+        extra = &d->extra;
+    }
     ut_err ferr;
-    if (mdl_interf_fit(&d->train, NULL, MDL_INTERF_LINEAR, &d->gpulets,
+    if (mdl_interf_fit(&d->train, extra, MDL_INTERF_LINEAR, &d->gpulets,
                        &ferr) < 0)
         snprintf(d->no_gpulets, sizeof d->no_gpulets, "%s", ferr.msg);
-    if (mdl_interf_fit(&d->train, NULL, MDL_INTERF_LEARNED, &d->learned,
+    if (mdl_interf_fit(&d->train, extra, MDL_INTERF_LEARNED, &d->learned,
                        &ferr) < 0)
         snprintf(d->no_learned, sizeof d->no_learned, "%s", ferr.msg);
     return 0;
@@ -494,6 +513,7 @@ static void acc_free(acc_data *d)
 {
     mdl_measured_free(&d->train);
     mdl_runs_free(&d->test);
+    mdl_runs_free(&d->extra);
 }
 
 /*
@@ -543,16 +563,23 @@ static int accuracy_report(const mdl_fitted *f, acc_data *d, int json,
     for (size_t k = 0; k < d->test.nruns; k++)
         if (d->test.start[k + 1] - d->test.start[k] > maxn)
             maxn = d->test.start[k + 1] - d->test.start[k];
-    if (json)
+    if (json) {
         ut_buf_printf(&b, "{\"test\":\"%s\",\"train\":\"%s\","
                       "\"in_sample\":%s", d->test.path, d->train_path,
                       d->in_sample ? "true" : "false");
-    else
-        ut_buf_printf(&b, "test %s, fitted on %s%s; absolute percentage "
+        if (d->fit_n)
+            ut_buf_printf(&b, ",\"fit_runs_of\":%zu", d->fit_n);
+    } else {
+        char also[96] = "";
+        if (d->fit_n)
+            snprintf(also, sizeof also, " (gpulets-linear and learned also "
+                     "on the test file's runs of %zu)", d->fit_n);
+        ut_buf_printf(&b, "test %s, fitted on %s%s%s; absolute percentage "
                       "error:\n%-16s %9s %9s %8s %8s %8s %8s\n", d->test.path,
                       d->train_path, d->in_sample ? " (in sample)" : "",
-                      "predictor", "workloads", "latencies", "mean %",
+                      also, "predictor", "workloads", "latencies", "mean %",
                       "median %", "P90 %", "max %");
+    }
     for (size_t n = 2; n <= maxn; n++)
         for (int k = 0; k < MDL_PRED_COUNT; k++) {
             const char *why = k == MDL_PRED_GPULETS   ? d->no_gpulets
@@ -612,6 +639,7 @@ int cli_accuracy(int argc, char **argv)
         {"measured", required_argument, NULL, 'm'},
         {"multi", required_argument, NULL, 'u'},
         {"train", required_argument, NULL, 't'},
+        {"fit-runs-of", required_argument, NULL, 'r'},
         {"hold-out-share", required_argument, NULL, 'h'},
         {"json", no_argument, NULL, 'j'},
         {"points", no_argument, NULL, 'P'},
@@ -619,6 +647,7 @@ int cli_accuracy(int argc, char **argv)
     };
     const char *profile = NULL, *measured = NULL, *multi = NULL,
                *train = NULL;
+    double fit_n = 0;
     double hold = 0;
     int json = 0, points = 0, c;
     opterr = 0;
@@ -628,6 +657,14 @@ int cli_accuracy(int argc, char **argv)
         case 'm': measured = optarg; break;
         case 'u': multi = optarg; break;
         case 't': train = optarg; break;
+        case 'r':
+            if ((c = opt_pos("accuracy", "--fit-runs-of", optarg, &fit_n)))
+                return c;
+            if (fit_n != (int)fit_n || fit_n < 3 || fit_n > MDL_MAX_COLOC)
+                return cli_usage("accuracy", "--fit-runs-of: expected a "
+                                 "whole number of workloads, 3 to %d, got %s",
+                                 MDL_MAX_COLOC, optarg);
+            break;
         case 'h':
             if ((c = opt_pos("accuracy", "--hold-out-share", optarg, &hold)))
                 return c;
@@ -649,6 +686,9 @@ int cli_accuracy(int argc, char **argv)
     if (multi && !train)
         return cli_usage("accuracy", "--multi needs --train (the measured "
                          "data the measured predictors are fitted on)");
+    if (fit_n && !multi)
+        return cli_usage("accuracy", "--fit-runs-of needs --multi (the file "
+                         "whose runs it fits on)");
     if (points && !json)
         return cli_usage("accuracy", "--points needs --json (it adds to the "
                          "JSON object)");
@@ -661,7 +701,8 @@ int cli_accuracy(int argc, char **argv)
         return rc;
     ut_err err;
     acc_data d;
-    if (acc_prepare(measured, multi, train, hold, &d, &err) < 0)
+    if (acc_prepare(measured, multi, train, (size_t)fit_n, hold, &d,
+                    &err) < 0)
         rc = cli_fail("accuracy", &err);
     else
         rc = accuracy_report(&f, &d, json, points);

@@ -286,6 +286,22 @@ static void runs_add(mdl_runs *r, size_t *cap_runs, size_t *cap_mem,
     r->start[r->nruns] = r->nmem;
 }
 
+void mdl_runs_split(const mdl_runs *all, size_t n, mdl_runs *of_n,
+                    mdl_runs *rest)
+{
+    memset(of_n, 0, sizeof *of_n);
+    memset(rest, 0, sizeof *rest);
+    snprintf(of_n->path, sizeof of_n->path, "%s", all->path);
+    snprintf(rest->path, sizeof rest->path, "%s", all->path);
+    size_t cr[2] = {0, 0}, cm[2] = {0, 0};
+    for (size_t k = 0; k < all->nruns; k++) {
+        size_t s = all->start[k], cnt = all->start[k + 1] - s;
+        int o = cnt != n;
+        runs_add(o ? rest : of_n, &cr[o], &cm[o], all->mem + s, cnt,
+                 all->line[k]);
+    }
+}
+
 void mdl_runs_from_pairs(const mdl_measured *m, const char *path,
                          mdl_runs *r)
 {

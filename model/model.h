@@ -606,6 +606,10 @@ typedef struct mdl_runs {
  * "batch", "resource_pct", "latency_ms"}, ...]}); errors name the file,
  * line and field; on error *r is empty. */
 int mdl_runs_load(const char *path, mdl_runs *r, ut_err *err);
+/* The runs of all with exactly n members into *of_n, the others into
+ * *rest, each in file order (the path stays all's). */
+void mdl_runs_split(const mdl_runs *all, size_t n, mdl_runs *of_n,
+                    mdl_runs *rest);
 /* The pairs of m as runs of two (path names them in messages). */
 void mdl_runs_from_pairs(const mdl_measured *m, const char *path,
                          mdl_runs *r);

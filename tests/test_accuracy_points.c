@@ -5,7 +5,8 @@
  * its "latencies", and the errors of those points are its statistics
  * (mean, max); without --points the object is unchanged; --points
  * without --json is a usage error (exit 2); scripts/compose-bias.py
- * reads them as `igniter accuracy` judged them and fits its factor.
+ * reads them as `igniter accuracy` judged them and fits its factor;
+ * --fit-runs-of fits on a size of runs instead of judging it.
  */
 #include "testutil.h"
 #include "util/util.h"
@@ -169,12 +170,71 @@ static void test_compose_bias(void **state)
     free(out);
 }
 
+/* --fit-runs-of N: the runs of N are fitted on, not judged (no NAME_N
+ * objects, fit_runs_of in the object); the fitted predictors change and
+ * the others do not; bad uses are usage errors (exit 2, no output). */
+static void test_fit_runs_of(void **state)
+{
+    (void)state;
+    int st;
+    const char *base = "accuracy --profile traces/h200/dense/profile.json "
+                       "--multi traces/h200/dense/colocations-multi.jsonl "
+                       "--train traces/h200/dense/measured-colocation.jsonl "
+                       "--json";
+    char args[600];
+    char *plain = igniter(base, &st);
+    assert_int_equal(st, 0);
+    snprintf(args, sizeof args, "%s --fit-runs-of 3", base);
+    char *fit = igniter(args, &st);
+    assert_int_equal(st, 0);
+    cJSON *a = cJSON_Parse(plain), *b = cJSON_Parse(fit);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_null(cJSON_GetObjectItem(a, "fit_runs_of"));
+    assert_int_equal(cJSON_GetObjectItem(b, "fit_runs_of")->valueint, 3);
+    assert_non_null(cJSON_GetObjectItem(a, "learned_3"));
+    assert_null(cJSON_GetObjectItem(b, "learned_3"));
+    assert_null(cJSON_GetObjectItem(b, "measured_3"));
+    static const char *same[] = {"igniter_4", "no-interference_4",
+                                 "measured-interp_4", "measured_4"};
+    for (size_t k = 0; k < sizeof same / sizeof same[0]; k++)
+        assert_true(cJSON_Compare(cJSON_GetObjectItem(a, same[k]),
+                                  cJSON_GetObjectItem(b, same[k]), 1));
+    static const char *fitted[] = {"gpulets-linear_4", "learned_4"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *x = cJSON_GetObjectItem(a, fitted[k]);
+        const cJSON *y = cJSON_GetObjectItem(b, fitted[k]);
+        assert_int_equal(cJSON_GetObjectItem(x, "latencies")->valueint,
+                         cJSON_GetObjectItem(y, "latencies")->valueint);
+        assert_true(cJSON_GetObjectItem(x, "mean_pct")->valuedouble !=
+                    cJSON_GetObjectItem(y, "mean_pct")->valuedouble);
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(plain);
+    free(fit);
+    static const char *bad[] = {"--fit-runs-of 2", "--fit-runs-of 3.5",
+                                "--fit-runs-of x", "--fit-runs-of 5"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(args, sizeof args, "%s %s", base, bad[k]);
+        char *o = igniter(args, &st);
+        assert_int_equal(st, 2);
+        assert_string_equal(o, "");
+        free(o);
+    }
+    char *o = igniter("accuracy --profile " V100_PROFILE " --measured "
+                      V100_MEASURED " --fit-runs-of 3", &st);
+    assert_int_equal(st, 2);
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_points_are_what_was_compared),
         cmocka_unit_test(test_without_points_unchanged),
         cmocka_unit_test(test_compose_bias),
+        cmocka_unit_test(test_fit_runs_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
