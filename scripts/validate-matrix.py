@@ -141,6 +141,16 @@ def read_jsonl(path):
         die("%s: %s" % (path, e))
 
 
+def write_rows(path, hdr, rows):
+    """A CSV of the header and rows, floats with two decimals."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(hdr)
+        for r in rows:
+            w.writerow([("%.2f" % v if isinstance(v, float) else v)
+                        for v in r])
+
+
 def plan_of(t, name, rates, slos, gpu_type, sms):
     ws = []
     for i, (model, batch, nsm) in enumerate(t):
@@ -621,12 +631,7 @@ def cmd_chips(outcsv, dirs):
            "mean_diff_pct", "mean_diff_max_pct", "p99_diff_pct",
            "p99_diff_max_pct", "slo_violation_diff_pts",
            "slo_violation_diff_max_pts"]
-    with open(outcsv, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(hdr)
-        for r in rows:
-            w.writerow([("%.2f" % v if isinstance(v, float) else v)
-                        for v in r])
+    write_rows(outcsv, hdr, rows)
     print("| A | B | mechanism | load | arrivals | workloads | mean latency "
           "(max) | P99 (max) | violations, points (max) |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -832,12 +837,7 @@ def cmd_table(out):
            "p99_err_max_pct", "service_err_signed_pct",
            "slo_violation_diff_pts", "slo_violation_diff_max_pts",
            "sim_data"]
-    with open(os.path.join(out, "matrix-summary.csv"), "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(hdr)
-        for r in summ:
-            w.writerow([("%.2f" % v if isinstance(v, float) else v)
-                        for v in r])
+    write_rows(os.path.join(out, "matrix-summary.csv"), hdr, summ)
     print("| mechanism | load | arrivals | runs | workloads | mean latency "
           "error (max) | P99 error (max) | service time, signed | violation "
           "difference, points (max) | simulated data |")
