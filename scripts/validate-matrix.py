@@ -95,6 +95,21 @@ simulator's error per load level, arrival kind and sharing mechanism.
       and B are both among the DIRs, real against real (the mechanisms of
       those rows only). Writes OUTCSV (for
       scripts/plot-chips.gp) and prints it as a Markdown table.
+  validate-matrix.py random-templates OUT SEED N3 N4
+      N3 templates of 3 workloads and N4 of 4 (random, from SEED: distinct
+      models of the five, batches 2, 4, 8, 16 or 32, 16 to 64 SMs each in
+      steps of 8, 72 to 132 SMs together), in templates.json's shape, for
+      co-locations nobody chose (scripts/mps-coloc-gpu.sh times them).
+  validate-matrix.py coloc-table COLOC CAPACITY
+      Each co-located member of COLOC (mps-coloc-gpu.sh's mps-coloc.jsonl:
+      "together" windows) against the batch time that CAPACITY (`plans`'
+      capacity.csv for the same templates) predicts, and its slow-down
+      over its own "alone" window: per run size, the mean absolute and
+      signed error of the batch time and the mean slow-down, measured and
+      predicted (predicted: the capacity's batch time over the alone
+      window times the solo prediction's error, i.e. the prediction's
+      co-located over solo batch time, from CAPACITY's solo rows when
+      given as CAPACITY:SOLO_CAPACITY).
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -697,6 +712,84 @@ def cmd_floor(outcsv, chips, dirs):
                min(v) + 1e-9, max(v) + 1e-9))
 
 
+MODELS5 = ("alexnet", "resnet50", "vgg19", "ssd300", "vit_b16")
+
+
+def cmd_random_templates(out, seed, n3, n4):
+    import random
+    rng = random.Random(seed)
+    tpl = {}
+    for n, count in ((3, n3), (4, n4)):
+        for k in range(count):
+            while True:
+                sms = [8 * rng.randint(2, 8) for _ in range(n)]
+                if 72 <= sum(sms) <= 132:
+                    break
+            models = rng.sample(MODELS5, n)
+            tpl["r%d-%02d" % (n, k)] = [[m, rng.choice((2, 4, 8, 16, 32)), x]
+                                        for m, x in zip(models, sms)]
+    doc = {"about": "Random co-locations (scripts/validate-matrix.py "
+                    "random-templates %s %d %d %d): distinct models, "
+                    "batches of the measured grid, 16-64 SMs each, 72-132 "
+                    "together" % (out, seed, n3, n4),
+           "gpu_type": "H200", "gpu_sms": 132, "loads_pct": [75],
+           "slo_x": 4, "templates": tpl}
+    with open(out + ".tmp", "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    os.replace(out + ".tmp", out)
+
+
+def read_capacity(path):
+    """{(template, model): batch_ms} of a capacity.csv"""
+    try:
+        with open(path, newline="") as f:
+            return {(r["template"], r["model"]): float(r["batch_ms"])
+                    for r in csv.DictReader(f)}
+    except (OSError, KeyError, ValueError) as e:
+        die("%s: %s" % (path, e))
+
+
+def cmd_coloc_table(coloc, capacity_arg):
+    cap_path, _, solo_path = capacity_arg.partition(":")
+    pred = read_capacity(cap_path)
+    solo = read_capacity(solo_path) if solo_path else None
+    win = {}
+    for j in read_jsonl(coloc):
+        for k in ("plan", "run", "model", "mean_ms"):
+            if k not in j:
+                die("%s: a window without %s" % (coloc, k))
+        tpl = j["plan"].rsplit("-l", 1)[0]
+        win[(tpl, j["run"], j["model"])] = j["mean_ms"]
+    groups = {}
+    for (tpl, run, model), ms in sorted(win.items()):
+        if run != "together":
+            continue
+        if (tpl, model) not in pred:
+            die("%s: no batch time for %s in template %s" % (cap_path,
+                                                            model, tpl))
+        n = sum(1 for t, r, _ in win if t == tpl and r == "together")
+        p = pred[(tpl, model)]
+        alone = win.get((tpl, "alone", model))
+        row = [100.0 * (p - ms) / ms, ms / alone if alone else None,
+               p / solo[(tpl, model)] if solo and alone else None]
+        groups.setdefault(n, []).append(row)
+    if not groups:
+        die("%s: no \"together\" window" % coloc)
+    print("| workloads | members | batch time error, abs / signed | "
+          "slow-down measured | predicted |")
+    print("|---|---|---|---|---|")
+    for n in sorted(groups):
+        g = groups[n]
+        e = [r[0] for r in g]
+        sm = [r[1] for r in g if r[1] is not None]
+        sp = [r[2] for r in g if r[2] is not None]
+        mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
+        print("| %d | %d | %.2f / %+.2f %% | %.3f | %.3f |" % (
+            n, len(g), mean([abs(x) for x in e]), mean(e), mean(sm),
+            mean(sp)))
+
+
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -891,6 +984,15 @@ def main(argv):
         cmd_chips(argv[2], argv[3:])
     elif len(argv) >= 5 and argv[1] == "floor":
         cmd_floor(argv[2], argv[3], argv[4:])
+    elif len(argv) == 6 and argv[1] == "random-templates":
+        try:
+            seed, n3, n4 = int(argv[3]), int(argv[4]), int(argv[5])
+        except ValueError:
+            die("random-templates: SEED N3 N4: expected whole numbers, got "
+                "%s %s %s" % tuple(argv[3:6]))
+        cmd_random_templates(argv[2], seed, n3, n4)
+    elif len(argv) == 4 and argv[1] == "coloc-table":
+        cmd_coloc_table(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
@@ -901,7 +1003,8 @@ def main(argv):
             "calibrate OUT MEASURED [PLANS] [--calibration CSV] | table OUT "
             "| alone OUTDIR PLAN... | alone-table ALONE GREEN MPS "
             "| mps-totals SOLO PAIRS... | chips OUTCSV A B [A B]... "
-            "| floor OUTCSV CHIPS DIR... "
+            "| floor OUTCSV CHIPS DIR... | random-templates OUT SEED N3 N4 "
+            "| coloc-table COLOC CAPACITY[:SOLO] "
             "| ab DIR "
             "| wake OUT")
 
