@@ -40,6 +40,13 @@ int rk_algo_get(const char *key, cudnnConvolutionFwdAlgo_t *a, size_t *ws)
 void rk_algo_put(const char *key, cudnnConvolutionFwdAlgo_t a, size_t ws)
 {
     pthread_mutex_lock(&algo_lock);
+    for (size_t i = 0; i < algo_n; i++)
+        if (!strcmp(algo_tab[i].key, key)) {    /* a new search's choice */
+            algo_tab[i].algo = a;
+            algo_tab[i].ws = ws;
+            pthread_mutex_unlock(&algo_lock);
+            return;
+        }
     if (algo_n == algo_cap) {
         algo_cap = algo_cap ? 2 * algo_cap : 256;
         algo_tab = (algo_entry *)ut_xrealloc(algo_tab,

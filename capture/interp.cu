@@ -310,12 +310,15 @@ static int time_launches(cap_runner *r, F launch, float *ms)
 
 /* Chooses layer i's algorithm at batch nb: the fastest of cuDNN's search
  * and, where the layer has its weights (q->wt), the direct kernel. x0: the
- * unpadded input (c0 channels); x: what cuDNN reads (padded if q->cpad). */
+ * unpadded input (c0 channels); x: what cuDNN reads (padded if q->cpad).
+ * The cache's choice when it has one, unless fresh: then a search of our
+ * own, which replaces it. */
 static int conv_algo(cap_runner *r, size_t i, int nb, const __half *x0,
-                     int c0, const __half *x, __half *y, ut_err *err)
+                     int c0, const __half *x, __half *y, int fresh,
+                     ut_err *err)
 {
     lrun *q = &r->lr[i];
-    if (q->have_algo[nb])
+    if (q->have_algo[nb] && !fresh)
         return 0;
     char key[96];
     /* "/d": the direct kernel was a candidate */
@@ -323,7 +326,8 @@ static int conv_algo(cap_runner *r, size_t i, int nb, const __half *x0,
              q->wt ? "/d" : "");
     cudnnConvolutionFwdAlgo_t a;
     size_t ws;
-    if (!rk_algo_get(key, &a, &ws)) {
+    q->searched[nb] = fresh || !rk_algo_get(key, &a, &ws);
+    if (q->searched[nb]) {
         cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
         int got = 0;
         /* twice: the first search also loads each candidate's kernels
@@ -441,7 +445,7 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
             CK_CUDNN(cudnnSetTensor4dDescriptor(r->yd, CUDNN_TENSOR_NHWC,
                                                 CUDNN_DATA_HALF, nb, l->c,
                                                 l->h, l->w));
-            if (find && conv_algo(r, i, nb, x0, c0, x, q->out, err) < 0)
+            if (find && conv_algo(r, i, nb, x0, c0, x, q->out, 0, err) < 0)
                 return ut_errprefix(err, "layer %s", l->name);
             if (!q->have_algo[nb])
                 return ut_errf(err, "layer %s: no algorithm for batch %d",
@@ -476,6 +480,25 @@ static int run_layers(cap_runner *r, int nb, int find, ut_err *err)
             cudnnStatus_t s = cudnnConvolutionForward(
                 r->dnn, &one, r->xd, x, q->fdesc, q->w, q->cdesc,
                 q->algo[nb], r->ws, q->ws[nb], &zero, r->yd, q->out);
+            if (s != CUDNN_STATUS_SUCCESS && find && !q->searched[nb]) {
+                /* the algorithm file's choice, refused here (an MPS client
+                 * at 64 SMs refused two green-context choices of the H200
+                 * file: CUDNN_STATUS_BAD_PARAM): this process searches */
+                fprintf(stderr, "igniter-capture: %s layer %s batch %d: the "
+                        "algorithm file's choice failed (%s), searching "
+                        "again\n", r->g.name, l->name, nb,
+                        cudnnGetErrorString(s));
+                if (conv_algo(r, i, nb, x0, c0, x, q->out, 1, err) < 0)
+                    return ut_errprefix(err, "layer %s", l->name);
+                if (q->algo[nb] == ALGO_DIRECT) {
+                    rk_conv_direct(r, l, q, x0, nb, h, w, c0);
+                    s = CUDNN_STATUS_SUCCESS;
+                } else {
+                    s = cudnnConvolutionForward(
+                        r->dnn, &one, r->xd, x, q->fdesc, q->w, q->cdesc,
+                        q->algo[nb], r->ws, q->ws[nb], &zero, r->yd, q->out);
+                }
+            }
             if (s != CUDNN_STATUS_SUCCESS)
                 return ut_errf(err, "cudnnConvolutionForward: %s (%d) "
                                "(layer %s, batch %d)", cudnnGetErrorString(s),

@@ -115,6 +115,8 @@ typedef struct lrun {
                                                              ours */
     size_t ws[MAX_BATCH_LIMIT + 1];
     int have_algo[MAX_BATCH_LIMIT + 1];
+    int searched[MAX_BATCH_LIMIT + 1];   /* the algorithm is this process's
+                                            own search, not the cache's */
     ltplan *lt;                /* fast path: nlt x (max_batch + 1) plans,
                                   GEMM g at batch nb at g (max_batch + 1)
                                   + nb; NULL on the reference path */
