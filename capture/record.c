@@ -124,7 +124,11 @@ static const cap_rec_field solo_f[] = {
     NUMF("std_ms", CAP_REC_NONNEG, REQ, 5), NUMF("gpu_ms", CAP_REC_NUM, 0, 5)
 
 static const cap_rec_field solo_mps_f[] = {STRF("mech", 0), MPS_WINDOW};
-static const cap_rec_field member_mps_f[] = {MPS_WINDOW};
+/* a member of a run of several may carry its own window alone, timed just
+ * before in the same way (scripts/mps-coloc-gpu.sh): its slow-down is
+ * then mean_ms / alone_ms, whatever kernels its process chose */
+static const cap_rec_field member_mps_f[] = {
+    MPS_WINDOW, NUMF("alone_ms", CAP_REC_POS, OPT, 5)};
 
 static const cap_rec_field pair_self_f[] = {
     NAMEF(REQ), INT("batch", 0, 1, BIG), INT("sms", REQ, 1, BIG),

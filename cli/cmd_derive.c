@@ -51,8 +51,9 @@ static const char derive_help[] =
 
 /* The MPS points of a raw file, appended to *pts: every "solo" and
  * "coloc" record with "mech":"mps", checked against the raw schema
- * (capture/record.c: FILE:LINE: KIND.FIELD: expected X, got Y). Co-located
- * runs of more than two are left out (the correction reads pairs). Other
+ * (capture/record.c: FILE:LINE: KIND.FIELD: expected X, got Y). Runs of
+ * three or more are read for the correction's runs term (their members'
+ * alone_ms: model.h, "the MPS correction"). Other
  * records are cap_derive's, and so are the green capture's lines that are
  * not JSON (own 0: cap_derive reads the file next and says where); in a
  * file of MPS records alone (own 1) such a line is an error here. */
@@ -87,7 +88,7 @@ static int read_mps(const char *path, int own, mdl_mps_point **pts,
                                           : CAP_REC_COLOC_MPS,
                                   where, v, err);
                 int nm = solo ? 1 : v->nmembers;
-                for (int i = 0; rc == 0 && (solo || nm == 2) && i < nm; i++) {
+                for (int i = 0; rc == 0 && i < nm; i++) {
                     const cap_rec_val *(*get)(const cap_rec *, int,
                                               const char *) =
                         cap_rec_member_get;
@@ -105,6 +106,10 @@ static int read_mps(const char *path, int own, mdl_mps_point **pts,
                     p->file = path;
                     p->line = line;
                     p->member = solo ? -1 : i;
+                    p->run_n = nm;
+                    const cap_rec_val *al = solo ? NULL
+                                                 : get(v, i, "alone_ms");
+                    p->alone_ms = al && al->set ? al->num : NAN;
                     (*n)++;
                 }
             }

@@ -466,11 +466,20 @@ void mdl_measured_servdist(const mdl_measured *m, int model, double batch,
  *               ordered model pair, over the first one's percentage
  *               (linear, clamped); a pair never measured under MPS takes
  *               the model's mean over its measured partners, else 1.
+ *   runs term   pairs compose short under MPS: in runs of three and four
+ *               the slow-down is larger, the more so the smaller the batch
+ *               (measured on the H200, 12 random runs: 2.3 and 4.9 % short
+ *               on average, up to 16 % at batch 2). Where the MPS points
+ *               hold runs of three or more whose members carry their own
+ *               window alone (alone_ms), k is fitted by least squares on
+ *               their slow-downs: measured (mean_ms / alone_ms) over
+ *               predicted (without the term) = 1 + k f, f = (n - 2)
+ *               log2(32 / batch) / 5; 0 without such runs.
  * Applied (mdl_mps_apply): latency_i = green co-located latency_i x solo
  * ratio_i x product over partners j of pair ratio_ij ^ w_ij, w_ij =
- * min(1, share_j / (100 - share_i)) as in the green composition. At a
- * measured point (shares adding up to 100) it gives the measured MPS
- * latency.
+ * min(1, share_j / (100 - share_i)) as in the green composition, x (1 + k
+ * f_i) in runs of three or more. At a measured point (shares adding up to
+ * 100) it gives the measured MPS latency.
  */
 #define MDL_MPS_PCTS 24           /* distinct percentages per model */
 /* What an MPS / green ratio may be: beyond, the data is broken (a batch
@@ -489,7 +498,9 @@ typedef struct mdl_mps_point {
     double mean_ms;
     const char *file;             /* borrowed */
     int line;
-    int member;                   /* a pair's member (0, 1); -1: solo */
+    int member;                   /* a run's member (0, 1, ...); -1: solo */
+    int run_n;                    /* members of its run (1: solo) */
+    double alone_ms;              /* a run member's window alone (NAN: none) */
 } mdl_mps_point;
 
 /* A curve over percentage: n points, pct ascending. */
@@ -517,13 +528,15 @@ typedef struct mdl_mps {
     size_t npairs;
     mdl_mps_pair *pairs;
     size_t nsolo_points, npair_points;   /* what it was derived from */
+    size_t nrun_points;           /* members of runs of three or more */
+    double runs_k;                /* the runs term's k (0: none) */
 } mdl_mps;
 
 /*
  * The text of measured-mps.jsonl from the raw MPS points pts[0..n) (solo
- * points and pairs' members, a pair's two members next to each other,
- * member 0 then 1) over the green data m (mps NULL), which the ratios are
- * relative to; `baseline` names m's file in the output. A later point of
+ * points and runs' members, a run's members next to each other in order,
+ * runs of three or more with alone_ms) over the green data m, which the
+ * ratios are relative to; `baseline` names m's file in the output. A later point of
  * the same (model, batch, percentage) replaces an earlier one. Errors name
  * the point's file and line: an unknown model, a batch over MDL_MAX_BATCH,
  * a percentage outside (0, 100], more than MDL_MPS_PCTS percentages, a
@@ -543,6 +556,9 @@ double mdl_mps_solo_ratio(const mdl_mps *x, int model, double batch,
                           double share_pct);
 /* The pair ratio of a beside b at a's share (1: no pair data for a). */
 double mdl_mps_pair_ratio(const mdl_mps *x, int a, int b, double share_a_pct);
+/* The runs term's f for a member at batch in a run of n: (n - 2)
+ * log2(32 / batch) / 5, batch clamped to 1..32; 0 for n < 3. */
+double mdl_mps_runs_feature(size_t n, double batch);
 /* Scales the green co-located latencies lat_ms[0..n) of w to MPS. */
 void mdl_mps_apply(const mdl_mps *x, const mdl_place *w, size_t n,
                    double *lat_ms);

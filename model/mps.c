@@ -107,6 +107,14 @@ double mdl_mps_pair_ratio(const mdl_mps *x, int a, int b, double share_a_pct)
     return curve_at(&x->models[a].pair_mean, share_a_pct);
 }
 
+double mdl_mps_runs_feature(size_t n, double batch)
+{
+    if (n < 3)
+        return 0;
+    double b = batch < 1 ? 1 : batch > 32 ? 32 : batch;
+    return (double)(n - 2) * log2(32 / b) / 5;
+}
+
 /* A partner's pair ratio counts as much as the partner interferes in the
  * green composition (colocation.c, compose): fully when it has the rest
  * of the GPU, in proportion to its share when less; as a power, so that
@@ -128,6 +136,8 @@ void mdl_mps_apply(const mdl_mps *x, const mdl_place *w, size_t n,
                                           w[i].share_pct);
             f *= wt == 1 ? c : pow(c, wt);
         }
+        if (n >= 3)
+            f *= 1 + x->runs_k * mdl_mps_runs_feature(n, w[i].batch);
         lat_ms[i] *= f;
     }
 }
@@ -257,6 +267,66 @@ static int point_check(const mdl_measured *m, const mdl_mps_point *p,
     return k;
 }
 
+/* The runs term's k (model.h) from the runs of three or more of pts, by
+ * least squares, over the correction x built so far (its k 0). */
+static int fit_runs(const mdl_measured *m, const mdl_mps_point *pts,
+                    size_t n, mdl_mps *x, ut_err *err)
+{
+    double num = 0, den = 0;
+    x->runs_k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pts[i].member != 0 || pts[i].run_n < 3)
+            continue;
+        const mdl_mps_point *r = &pts[i];
+        size_t k = (size_t)r->run_n;
+        if (k > MDL_MAX_COLOC || i + k > n)
+            return ut_errf(err, "%s:%d: coloc.members: expected %zu members, "
+                           "got fewer", r->file, r->line, k);
+        mdl_place w[MDL_MAX_COLOC];
+        double lat[MDL_MAX_COLOC];
+        for (size_t s = 0; s < k; s++) {
+            if (r[s].line != r->line || r[s].member != (int)s)
+                return ut_errf(err, "%s:%d: coloc.members: expected %zu "
+                               "members, got fewer", r->file, r->line, k);
+            int mi = point_check(m, &r[s], err);
+            if (mi < 0)
+                return -1;
+            if (!x->models[mi].has)
+                return ut_errf(err, "%s:%d: coloc.members[%zu].model: "
+                               "expected a model with MPS solo points, got "
+                               "\"%s\" with none", r->file, r->line, s,
+                               r[s].model);
+            if (!(r[s].alone_ms > 0) || !isfinite(r[s].alone_ms))
+                return ut_errf(err, "%s:%d: coloc.members[%zu].alone_ms: "
+                               "expected the member's window alone (a run "
+                               "of %zu under MPS is read for its slow-down), "
+                               "got nothing", r->file, r->line, s, k);
+            w[s] = (mdl_place){mi, r[s].batch, r[s].pct};
+        }
+        mdl_measured_colocated(m, w, k, lat);
+        mdl_mps_apply(x, w, k, lat);
+        for (size_t s = 0; s < k; s++) {
+            double solo = mdl_measured_solo_ms(m, w[s].model, w[s].batch,
+                                               w[s].share_pct) *
+                          mdl_mps_solo_ratio(x, w[s].model, w[s].batch,
+                                             w[s].share_pct);
+            double y = (r[s].mean_ms / r[s].alone_ms) / (lat[s] / solo);
+            if (!in_range(y))
+                return ut_errf(err, "%s:%d: coloc.members[%zu].mean_ms: "
+                               "expected a slow-down within %g to %g times "
+                               "the predicted one, got %g", r->file, r->line,
+                               s, MDL_MPS_RATIO_MIN, MDL_MPS_RATIO_MAX, y);
+            double f = mdl_mps_runs_feature(k, w[s].batch);
+            num += (y - 1) * f;
+            den += f * f;
+            x->nrun_points++;
+        }
+        i += k - 1;
+    }
+    x->runs_k = den > 0 ? num / den : 0;
+    return 0;
+}
+
 /* The correction from the raw points (model.h, mdl_mps_derive). */
 static int build(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
                  mdl_mps *x, ut_err *err)
@@ -293,7 +363,7 @@ static int build(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
         x->nsolo_points++;
     }
     for (size_t i = 0; i < n; i++) {
-        if (pts[i].member != 0)
+        if (pts[i].member != 0 || pts[i].run_n > 2)
             continue;
         const mdl_mps_point *pp = &pts[i];
         if (i + 1 >= n || pts[i + 1].member != 1 ||
@@ -337,7 +407,7 @@ static int build(const mdl_measured *m, const mdl_mps_point *pts, size_t n,
         i++;
     }
     pair_means(x);
-    return 0;
+    return fit_runs(m, pts, n, x, err);
 }
 
 /* ---- the file ------------------------------------------------------------- */
@@ -381,8 +451,14 @@ static char *text_of(const mdl_measured *m, const mdl_mps *x,
     ut_buf_printf(&b, "{\"version\": %d, \"mechanism\": \"mps\", "
                   "\"baseline\": ", MDL_MPS_VERSION);
     ut_buf_json_str(&b, baseline);
-    ut_buf_printf(&b, ", \"solo_points\": %zu, \"pair_points\": %zu}\n",
+    ut_buf_printf(&b, ", \"solo_points\": %zu, \"pair_points\": %zu",
                   x->nsolo_points, x->npair_points);
+    if (x->nrun_points) {
+        ut_buf_printf(&b, ", \"run_points\": %zu, \"runs_k\": ",
+                      x->nrun_points);
+        put_ratio(&b, x->runs_k);
+    }
+    ut_buf_printf(&b, "}\n");
     for (size_t a = 0; a < x->nmodels; a++) {
         const mdl_mps_model *t = &x->models[a];
         if (!t->has)
@@ -564,7 +640,21 @@ int mdl_mps_load(const char *path, const mdl_measured *m, mdl_mps *out,
                              path, ut_json_describe(it, d, sizeof d));
             continue;
         }
+        if (!strcmp(it->string, "runs_k")) {
+            if (!cJSON_IsNumber(it) || !(fabs(it->valuedouble) < 100))
+                rc = ut_errf(err, "%s: runs_k: expected a number within "
+                             "(-100, 100), got %s", path,
+                             ut_json_describe(it, d, sizeof d));
+            else
+                out->runs_k = it->valuedouble;
+            continue;
+        }
         if (!cJSON_IsObject(it)) {
+            if (cJSON_IsNumber(it) && !strcmp(it->string, "run_points") &&
+                it->valuedouble >= 0 && it->valuedouble < 1e15) {
+                out->nrun_points = (size_t)it->valuedouble;
+                continue;
+            }
             if (cJSON_IsNumber(it) && it->valuedouble >= 0 &&
                 it->valuedouble < 1e15 &&
                 (!strcmp(it->string, "solo_points") ||

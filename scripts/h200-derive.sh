@@ -9,13 +9,16 @@
 # thread percentage) and its pairs from both MPS pair campaigns
 # (grid/raw-mps.jsonl's, 50:50 and 25:75, and grid/raw-mps-pairs.jsonl's);
 # grid/raw-mps.jsonl's own solo points (10, 25, 50, 75 and 100 %, another
-# chip) are left out, as the denser ones replace them.
+# chip) are left out, as the denser ones replace them. Its runs term comes
+# from grid/raw-mps-runs.jsonl: 12 random runs of 3 and 4, each member
+# with its own window alone (scripts/mps-coloc-raw.py of
+# experiments/validation/matrix/results-random/mps-coloc.jsonl).
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat traces/h200/grid/raw-dense.jsonl traces/h200/raw.jsonl > "$tmp/raw.jsonl"
 grep '"kind":"coloc"' traces/h200/grid/raw-mps.jsonl > "$tmp/mps.jsonl"
 cat traces/h200/grid/raw-mps-pairs.jsonl traces/h200/grid/raw-mps-dense.jsonl \
-    >> "$tmp/mps.jsonl"
+    traces/h200/grid/raw-mps-runs.jsonl >> "$tmp/mps.jsonl"
 ${IGNITER:-build/igniter} derive "$tmp/raw.jsonl" --mps "$tmp/mps.jsonl" \
     --out traces/h200/dense --gpu H200

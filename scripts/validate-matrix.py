@@ -99,17 +99,8 @@ simulator's error per load level, arrival kind and sharing mechanism.
       N3 templates of 3 workloads and N4 of 4 (random, from SEED: distinct
       models of the five, batches 2, 4, 8, 16 or 32, 16 to 64 SMs each in
       steps of 8, 72 to 132 SMs together), in templates.json's shape, for
-      co-locations nobody chose (scripts/mps-coloc-gpu.sh times them).
-  validate-matrix.py coloc-table COLOC CAPACITY
-      Each co-located member of COLOC (mps-coloc-gpu.sh's mps-coloc.jsonl:
-      "together" windows) against the batch time that CAPACITY (`plans`'
-      capacity.csv for the same templates) predicts, and its slow-down
-      over its own "alone" window: per run size, the mean absolute and
-      signed error of the batch time and the mean slow-down, measured and
-      predicted (predicted: the capacity's batch time over the alone
-      window times the solo prediction's error, i.e. the prediction's
-      co-located over solo batch time, from CAPACITY's solo rows when
-      given as CAPACITY:SOLO_CAPACITY).
+      co-locations nobody chose (scripts/mps-coloc-gpu.sh times them;
+      scripts/mps-runs-fit.py and mps-coloc-raw.py read them).
   validate-matrix.py ab DIR
       The algorithm file's A/B (DIR: experiments/validation/matrix/results/
       algos-ab): for each RUN and workload in both DIR/M-with/RUN and
@@ -740,56 +731,6 @@ def cmd_random_templates(out, seed, n3, n4):
     os.replace(out + ".tmp", out)
 
 
-def read_capacity(path):
-    """{(template, model): batch_ms} of a capacity.csv"""
-    try:
-        with open(path, newline="") as f:
-            return {(r["template"], r["model"]): float(r["batch_ms"])
-                    for r in csv.DictReader(f)}
-    except (OSError, KeyError, ValueError) as e:
-        die("%s: %s" % (path, e))
-
-
-def cmd_coloc_table(coloc, capacity_arg):
-    cap_path, _, solo_path = capacity_arg.partition(":")
-    pred = read_capacity(cap_path)
-    solo = read_capacity(solo_path) if solo_path else None
-    win = {}
-    for j in read_jsonl(coloc):
-        for k in ("plan", "run", "model", "mean_ms"):
-            if k not in j:
-                die("%s: a window without %s" % (coloc, k))
-        tpl = j["plan"].rsplit("-l", 1)[0]
-        win[(tpl, j["run"], j["model"])] = j["mean_ms"]
-    groups = {}
-    for (tpl, run, model), ms in sorted(win.items()):
-        if run != "together":
-            continue
-        if (tpl, model) not in pred:
-            die("%s: no batch time for %s in template %s" % (cap_path,
-                                                            model, tpl))
-        n = sum(1 for t, r, _ in win if t == tpl and r == "together")
-        p = pred[(tpl, model)]
-        alone = win.get((tpl, "alone", model))
-        row = [100.0 * (p - ms) / ms, ms / alone if alone else None,
-               p / solo[(tpl, model)] if solo and alone else None]
-        groups.setdefault(n, []).append(row)
-    if not groups:
-        die("%s: no \"together\" window" % coloc)
-    print("| workloads | members | batch time error, abs / signed | "
-          "slow-down measured | predicted |")
-    print("|---|---|---|---|---|")
-    for n in sorted(groups):
-        g = groups[n]
-        e = [r[0] for r in g]
-        sm = [r[1] for r in g if r[1] is not None]
-        sp = [r[2] for r in g if r[2] is not None]
-        mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
-        print("| %d | %d | %.2f / %+.2f %% | %.3f | %.3f |" % (
-            n, len(g), mean([abs(x) for x in e]), mean(e), mean(sm),
-            mean(sp)))
-
-
 def cmd_ab(d):
     rows = []
     for mech in ("green", "mps"):
@@ -991,8 +932,6 @@ def main(argv):
             die("random-templates: SEED N3 N4: expected whole numbers, got "
                 "%s %s %s" % tuple(argv[3:6]))
         cmd_random_templates(argv[2], seed, n3, n4)
-    elif len(argv) == 4 and argv[1] == "coloc-table":
-        cmd_coloc_table(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "ab":
         cmd_ab(argv[2])
     elif len(argv) == 3 and argv[1] == "wake":
@@ -1004,7 +943,7 @@ def main(argv):
             "| alone OUTDIR PLAN... | alone-table ALONE GREEN MPS "
             "| mps-totals SOLO PAIRS... | chips OUTCSV A B [A B]... "
             "| floor OUTCSV CHIPS DIR... | random-templates OUT SEED N3 N4 "
-            "| coloc-table COLOC CAPACITY[:SOLO] "
+
             "| ab DIR "
             "| wake OUT")
 

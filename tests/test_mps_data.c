@@ -5,7 +5,9 @@
  * own) gives measured-mps.jsonl whose ratios are exactly MPS / green at
  * the measured points; attached to the green data, the composition gives
  * the MPS latencies there; `igniter sim --mechanism mps` scales a solo
- * batch by the ratio and leaves green runs as they were; bad input is one
+ * batch by the ratio and leaves green runs as they were; runs of three
+ * and four give the runs term back (scripts/mps-coloc-raw.py writes
+ * them from mps-coloc-gpu.sh's windows); bad input is one
  * message naming the file, line and field, exit 2, nothing written.
  *
  * The binary is $IGNITER_BIN (tests/run.sh sets it), default build/igniter.
@@ -41,6 +43,9 @@ static void assert_bad_input(const char *f1, const char *f2, const char *f3)
     assert_non_null(nl);
     assert_string_equal(nl + 1, "");
 }
+
+/* a shell line's exit status */
+static int sh_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : -1; }
 
 static int exists(const char *path)
 {
@@ -596,6 +601,184 @@ static void test_sim_mps_errors(void **state)
     assert_false(exists(o));
 }
 
+/* Runs of three and four (members with their own window alone, alone_ms):
+ * the runs term's k is fitted from them; made 1 + 0.05 f slower than the
+ * correction predicts, they give k = 0.05 back, and the correction then
+ * predicts them; pairs are as before; the file says how many members and
+ * k, one without runs says neither (k 0 on loading); a member without
+ * alone_ms is one message naming the line and field, nothing written. */
+static void test_derive_runs_term(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    write_raw(dir, 1, 0, NULL);
+    mdl_measured m;
+    mdl_mps x0;
+    derive_and_load(dir, &m, &x0);
+    assert_true(x0.runs_k == 0 && x0.nrun_points == 0);
+    char *t0 = tu_read_in(dir, "out/measured-mps.jsonl");
+    assert_null(strstr(t0, "runs_k"));
+    free(t0);
+    int ka = mdl_measured_find(&m, "alpha"), kb = mdl_measured_find(&m,
+                                                                     "beta");
+    const double k_true = 0.05;
+    mdl_place runs[2][4] = {
+        {{ka, 1, 25}, {kb, 8, 25}, {ka, 32, 50}},
+        {{ka, 2, 25}, {kb, 4, 25}, {ka, 8, 25}, {kb, 16, 25}}};
+    const size_t rn[2] = {3, 4};
+    double want[2][4];
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%s", "");
+    for (int r = 0; r < 2; r++) {
+        double lat[4];
+        mdl_measured_colocated(&m, runs[r], rn[r], lat);
+        mdl_mps_apply(&x0, runs[r], rn[r], lat);
+        cap_rec rec;
+        cap_rec_init(&rec, CAP_REC_COLOC_MPS);
+        cap_rec_set_str(&rec, "set", "mps");
+        cap_rec_set(&rec, "n", (double)rn[r]);
+        for (size_t i = 0; i < rn[r]; i++) {
+            const mdl_place *w = &runs[r][i];
+            double solo = mdl_measured_solo_ms(&m, w->model, w->batch,
+                                               w->share_pct) *
+                          mdl_mps_solo_ratio(&x0, w->model, w->batch,
+                                             w->share_pct);
+            double f = mdl_mps_runs_feature(rn[r], w->batch);
+            want[r][i] = lat[i] * (1 + k_true * f);
+            /* alone 1.5 times the prediction alone: the slow-down is
+             * what counts, not the kernels a process chose */
+            double alone = round(1.5 * solo * 1e5) / 1e5;
+            cap_rec_member_set_str(&rec, (int)i, "model", names[w->model ==
+                                                                 kb]);
+            cap_rec_member_set(&rec, (int)i, "batch", w->batch);
+            cap_rec_member_set(&rec, (int)i, "active_thread_pct",
+                               w->share_pct);
+            cap_rec_member_set(&rec, (int)i, "mean_ms",
+                               want[r][i] * alone / solo);
+            cap_rec_member_set(&rec, (int)i, "std_ms", 0.01);
+            cap_rec_member_set(&rec, (int)i, "alone_ms", alone);
+        }
+        cap_rec_write(&rec, &b);
+    }
+    char path[300];
+    snprintf(path, sizeof path, "%s/raw.jsonl", dir);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs(b.s, f);
+    fclose(f);
+    mdl_mps x1;
+    derive_and_load(dir, &m, &x1);
+    assert_int_equal(x1.nrun_points, 7);
+    assert_close(x1.runs_k, k_true, 2e-4);      /* 5 decimals of the file */
+    char *t1 = tu_read_in(dir, "out/measured-mps.jsonl");
+    assert_non_null(strstr(t1, "\"run_points\": 7, \"runs_k\": 0.0"));
+    free(t1);
+    for (int r = 0; r < 2; r++) {
+        double lat[4];
+        mdl_measured_colocated(&m, runs[r], rn[r], lat);
+        mdl_mps_apply(&x1, runs[r], rn[r], lat);
+        for (size_t i = 0; i < rn[r]; i++)
+            assert_close(lat[i] / want[r][i], 1, 2e-4);
+    }
+    mdl_place two[2] = {{ka, 2, 50}, {kb, 2, 50}};
+    double p0[2], p1[2];
+    mdl_measured_colocated(&m, two, 2, p0);
+    mdl_measured_colocated(&m, two, 2, p1);
+    mdl_mps_apply(&x0, two, 2, p0);
+    mdl_mps_apply(&x1, two, 2, p1);
+    assert_true(p0[0] == p1[0] && p0[1] == p1[1]);
+    mdl_mps_free(&x0);
+    mdl_mps_free(&x1);
+    mdl_measured_free(&m);
+    /* a member without its window alone */
+    char *bad = strdup(b.s);
+    char *al = strstr(bad, ",\"alone_ms\":");
+    assert_non_null(al);
+    char *end = strchr(al + 1, '}');
+    memmove(al, end, strlen(end) + 1);
+    const char *d2 = tu_tmpdir();
+    int line;
+    write_raw(d2, 1, 0, &line);
+    char raw[256], out[256], where[300];
+    snprintf(raw, sizeof raw, "%s/raw.jsonl", d2);
+    snprintf(out, sizeof out, "%s/out", d2);
+    f = fopen(raw, "a");
+    assert_non_null(f);
+    fputs(bad, f);
+    fclose(f);
+    snprintf(where, sizeof where, "%s:%d: coloc.members[0].alone_ms: ", raw,
+             line + 20);
+    run("derive", raw, "--out", out, NULL);
+    assert_bad_input(where, "expected the member's window alone", NULL);
+    assert_false(exists(out));
+    free(bad);
+    ut_buf_free(&b);
+}
+
+/* scripts/mps-coloc-raw.py: a plan's windows alone and together become one
+ * raw run whose members carry their windows alone, in the together
+ * windows' order, and the record reads back through the raw schema; a
+ * member never timed alone is refused naming the plan, nothing written. */
+static void test_mps_coloc_raw(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    char in[300], out[300];
+    snprintf(in, sizeof in, "%s/coloc.jsonl", dir);
+    snprintf(out, sizeof out, "%s/raw.jsonl", dir);
+    static const char *const ms[3] = {"alpha", "beta", "gamma"};
+    ut_buf b = {0};
+    ut_buf_printf(&b, "%s", "");
+    for (int run = 0; run < 2; run++)
+        for (int i = 0; i < 3; i++)
+            ut_buf_printf(&b, "{\"plan\":\"p-l75\",\"run\":\"%s\","
+                          "\"pct\":%d,\"model\":\"%s\",\"batch\":%d,"
+                          "\"iters\":10,\"mean_ms\":%g,\"std_ms\":0.01,"
+                          "\"t0\":%g}\n", run ? "together" : "alone",
+                          20 + 10 * i, ms[2 - i], 1 << i,
+                          (run ? 1.5 : 1.0) * (i + 1), 100.0 + 0.01 * i);
+    put(in, b.s);
+    ut_buf_free(&b);
+    assert_int_equal(tu_sh("python3 scripts/mps-coloc-raw.py %s > %s", in,
+                           out), 0);
+    char *t = tu_read_in(dir, "raw.jsonl");
+    cJSON *o = cJSON_Parse(t);
+    assert_non_null(o);
+    assert_int_equal(cJSON_GetObjectItem(o, "n")->valueint, 3);
+    cap_rec r;
+    ut_err err;
+    if (cap_rec_read(o, CAP_REC_COLOC_MPS, "raw", &r, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(r.nmembers, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(cap_rec_member_get(&r, i, "model")->str,
+                            ms[2 - i]);
+        assert_close(cap_rec_member_get(&r, i, "mean_ms")->num,
+                     1.5 * (i + 1), 1e-9);
+        assert_close(cap_rec_member_get(&r, i, "alone_ms")->num, i + 1,
+                     1e-9);
+    }
+    assert_close(cJSON_GetObjectItem(o, "start_skew_ms")->valuedouble, 20,
+                 1e-6);
+    cJSON_Delete(o);
+    free(t);
+    /* gamma never timed alone */
+    char *all = tu_read_in(dir, "coloc.jsonl");
+    char *nl = strchr(all, '\n');
+    put(in, nl + 1);
+    free(all);
+    unlink(out);
+    assert_int_equal(sh_status(tu_sh("python3 scripts/mps-coloc-raw.py %s "
+                                     "> %s 2> %s/err", in, out, dir)), 2);
+    char *e = tu_read_in(dir, "err");
+    assert_contains(e, "plan p-l75: expected every member timed alone and "
+                    "together, got 2 alone and 3 together");
+    free(e);
+    t = tu_read_in(dir, "raw.jsonl");
+    assert_string_equal(t, "");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +789,8 @@ int main(void)
         cmocka_unit_test(test_derive_bad_mps_records),
         cmocka_unit_test(test_derive_most_percentages),
         cmocka_unit_test(test_sim_mps_errors),
+        cmocka_unit_test(test_derive_runs_term),
+        cmocka_unit_test(test_mps_coloc_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
