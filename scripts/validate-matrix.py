@@ -147,6 +147,15 @@ def read_jsonl(path):
         die("%s: %s" % (path, e))
 
 
+def read_rows(path):
+    """The rows of a CSV with a header, as dicts."""
+    try:
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    except OSError as e:
+        die("%s: %s" % (path, e))
+
+
 def write_rows(path, hdr, rows):
     """A CSV of the header and rows, floats with two decimals."""
     with open(path, "w", newline="") as f:
@@ -650,13 +659,7 @@ def cmd_floor(outcsv, chips, dirs):
     names = {os.path.basename(os.path.normpath(d)) for d in dirs}
     vals = {}
     for d in dirs:
-        path = os.path.join(d, "matrix-summary.csv")
-        try:
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as e:
-            die("%s: %s" % (path, e))
-        for r in rows:
+        for r in read_rows(os.path.join(d, "matrix-summary.csv")):
             sd = r["sim_data"]
             kind = {"green": "predicted", "calibrated": "calibrated"}.get(sd)
             if r["mechanism"] == "mps":
@@ -666,12 +669,7 @@ def cmd_floor(outcsv, chips, dirs):
                 vals.setdefault((r["mechanism"], int(r["load_pct"]),
                                  r["arrivals"], kind), []).append(
                     float(r["mean_err_pct"]))
-    try:
-        with open(chips, newline="") as f:
-            crow = list(csv.DictReader(f))
-    except OSError as e:
-        die("%s: %s" % (chips, e))
-    for r in crow:
+    for r in read_rows(chips):
         if r["a"] in names and r["b"] in names:
             vals.setdefault((r["mechanism"], int(r["load_pct"]),
                              r["arrivals"], "real-vs-real"), []).append(
