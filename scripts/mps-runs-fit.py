@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """scripts/mps-runs-fit.py MEASURED RANDOM_TEMPLATES RANDOM_COLOC
-                           [MATRIX_TEMPLATES MATRIX_COLOC]
+                           [TEMPLATES2 COLOC2]
 What the MPS correction misses in runs of three and four, and one term
 that would take it (experiments/validation/README.md, "MPS runs nobody
 chose").
@@ -18,9 +18,9 @@ validate-matrix.py plans --mps). Fits k of
     slow-down x (1 + k (n - 2) log2(32 / batch) / 5)
 (n: workloads in the run) by least squares on the runs of 3, and prints
 the slow-down error, absolute and signed, without and with it: on the
-runs of 3 (in sample), of 4, and, given MATRIX_TEMPLATES and MATRIX_COLOC,
-on those (the validation matrix's plans, as results-alone/mps-coloc.jsonl
-timed them), pairs apart. Errors name the file and exit 2."""
+runs of 3 (in sample), of 4, and, given TEMPLATES2 and COLOC2, on those
+(a held-out set: the validation matrix's plans, as results-alone/
+mps-coloc.jsonl timed them, or more random runs), pairs apart. Errors name the file and exit 2."""
 import csv
 import json
 import math
@@ -128,7 +128,7 @@ def err(rows, k):
 def main(argv):
     if len(argv) not in (4, 6):
         die("usage: mps-runs-fit.py MEASURED RANDOM_TEMPLATES RANDOM_COLOC "
-            "[MATRIX_TEMPLATES MATRIX_COLOC]")
+            "[TEMPLATES2 COLOC2]")
     with tempfile.TemporaryDirectory() as d:
         bare = without_term(argv[1], d)
         r = members(bare, argv[2], argv[3], d, "random")
@@ -143,6 +143,7 @@ def main(argv):
     num = sum((y / p - 1) * feat(n, b) for n, b, y, p in r3)
     den = sum(feat(n, b) ** 2 for n, b, y, p in r3)
     k = num / den if den > 0 else 0.0
+    name2 = os.path.basename(argv[4]) if len(argv) == 6 else ""
     print("k = %.4f (fitted here on the random runs of 3)" % k)
     print("| members | n | slow-down error, abs / signed: without the runs "
           "term | k fitted on the runs of 3 | as derived |")
@@ -150,9 +151,9 @@ def main(argv):
     sets = [("random runs of 3", r3, [m for m in rs if m[0] == 3]),
             ("random runs of 4", [m for m in r if m[0] == 4],
              [m for m in rs if m[0] == 4]),
-            ("matrix plans, pairs", [m for m in x if m[0] == 2],
+            ("held out (%s), pairs" % name2, [m for m in x if m[0] == 2],
              [m for m in xs if m[0] == 2]),
-            ("matrix plans, 3 and 4", [m for m in x if m[0] > 2],
+            ("held out (%s), 3 and 4" % name2, [m for m in x if m[0] > 2],
              [m for m in xs if m[0] > 2])]
     for name, rows, derived in sets:
         if rows:
