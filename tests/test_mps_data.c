@@ -667,6 +667,7 @@ static void test_derive_runs_term(void **state)
     fputs(b.s, f);
     fclose(f);
     mdl_mps x1;
+    mdl_measured_free(&m);      /* the same green data again */
     derive_and_load(dir, &m, &x1);
     assert_int_equal(x1.nrun_points, 7);
     assert_close(x1.runs_k, k_true, 2e-4);      /* 5 decimals of the file */
