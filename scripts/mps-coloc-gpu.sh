@@ -8,7 +8,10 @@
 # their own). Tells whether serve's co-located MPS workers slow each other
 # as much as always-busy clients do at the same batches and shares.
 # Writes OUT/mps-coloc.jsonl: the clients' JSON lines with "plan", "run"
-# (alone or together) and "pct" in front; OUT/gpus.csv. Run through
+# (alone or together) and "pct" in front; OUT/gpus.csv; and OUT/raw-mps-
+# runs.jsonl, the same as raw MPS records with each member's window alone
+# (scripts/mps-coloc-raw.py: `igniter derive --mps` fits the MPS
+# correction's runs term on the runs of three or more). Run through
 # `scripts/capture-gpu.sh OUT script scripts/mps-coloc-gpu.sh OUT PLAN...`.
 # A plan is read as validate-matrix.py writes them (one field a line).
 set -u
@@ -51,3 +54,9 @@ for plan in "$@"; do
     rm -f "$d"/together.*
     echo "mps-coloc: $name: $(grep -c "\"plan\":\"$name\"" "$out/mps-coloc.jsonl") windows"
 done
+if python3 "$(dirname "$0")/mps-coloc-raw.py" "$out/mps-coloc.jsonl" \
+        > "$d/raw"; then
+    mv "$d/raw" "$out/raw-mps-runs.jsonl"
+else
+    echo "mps-coloc: no raw-mps-runs.jsonl (a member not timed alone and together)" >&2
+fi
