@@ -136,8 +136,14 @@ void mdl_mps_apply(const mdl_mps *x, const mdl_place *w, size_t n,
                                           w[i].share_pct);
             f *= wt == 1 ? c : pow(c, wt);
         }
-        if (n >= 3)
-            f *= 1 + x->runs_k * mdl_mps_runs_feature(n, w[i].batch);
+        if (n >= 3) {
+            /* within the ratios' bounds, as every other factor here: a
+             * negative k in a long run would otherwise turn it negative */
+            double g = 1 + x->runs_k * mdl_mps_runs_feature(n, w[i].batch);
+            f *= g < MDL_MPS_RATIO_MIN   ? MDL_MPS_RATIO_MIN
+                 : g > MDL_MPS_RATIO_MAX ? MDL_MPS_RATIO_MAX
+                                         : g;
+        }
         lat_ms[i] *= f;
     }
 }
