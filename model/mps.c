@@ -285,13 +285,11 @@ static int fit_runs(const mdl_measured *m, const mdl_mps_point *pts,
             continue;
         const mdl_mps_point *r = &pts[i];
         size_t k = (size_t)r->run_n;
-        if (k > MDL_MAX_COLOC || i + k > n)
-            return ut_errf(err, "%s:%d: coloc.members: expected %zu members, "
-                           "got fewer", r->file, r->line, k);
         mdl_place w[MDL_MAX_COLOC];
         double lat[MDL_MAX_COLOC];
         for (size_t s = 0; s < k; s++) {
-            if (r[s].line != r->line || r[s].member != (int)s)
+            if (k > MDL_MAX_COLOC || i + s >= n || r[s].line != r->line ||
+                r[s].member != (int)s)
                 return ut_errf(err, "%s:%d: coloc.members: expected %zu "
                                "members, got fewer", r->file, r->line, k);
             int mi = point_check(m, &r[s], err);

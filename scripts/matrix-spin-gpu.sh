@@ -72,28 +72,51 @@ end() {
     echo "$(basename "$d"): $(cat "$d/start") - $(cat "$d/end")"
     cat "$d/rc" 2>/dev/null
 }
-# serve_plans PART WAIT SECONDS WHAT PLAN...: scripts/validate.sh WHAT
-# (real-mps or real) of the plans, with the workers' wait WAIT
-serve_plans() {
-    part=$1 wait=$2 t=$3 what=$4
+# validate_into ALGOS WAIT SECONDS WHAT PLAN...: scripts/validate.sh WHAT
+# (real-mps or real) of the plans into the part's folder $d, serve loading
+# the algorithm file ALGOS, the workers' wait WAIT; $d/log, $d/rc
+validate_into() {
+    ac=$1 wait=$2 t=$3 what=$4
     shift 4
-    begin "$part"
-    IGNITER_WORKER_WAIT=$wait IGNITER_ALGO_CACHE=$algos \
+    IGNITER_WORKER_WAIT=$wait IGNITER_ALGO_CACHE=$ac \
         VALIDATE_DURATION_S=8 VALIDATE_WARMUP_S=1 VALIDATE_KEEP_GOING=1 \
         timeout -s INT "$t" sh scripts/validate.sh "$d" "$what" "$@" \
         > "$d/log" 2>&1
     echo "exit $?" > "$d/rc"
+}
+# serve_plans PART WAIT SECONDS WHAT PLAN...: validate_into a part of its
+# own, on the first campaign's algorithm file
+serve_plans() {
+    part=$1
+    shift
+    begin "$part"
+    validate_into "$algos" "$@"
     end
 }
-# serve PART WAIT SECONDS LOADS PLANLIST [PLANDIR]: MPS runs of the plans
-# of PLANLIST (+ between names) at the loads; SERVE_WHAT=real: green
-serve() {
-    ps=
-    for p in $(echo "$5" | tr '+' ' '); do
-        for l in $4; do ps="$ps ${6:-$plans}/$p-l$l.json"; done
+# plan_list LOADS PLANLIST [PLANDIR]: the plans of PLANLIST (+ between
+# names) at the loads
+plan_list() {
+    for p in $(echo "$2" | tr '+' ' '); do
+        for l in $1; do echo "${3:-$plans}/$p-l$l.json"; done
     done
-    # shellcheck disable=SC2086
-    serve_plans "$1" "$2" "$3" "${SERVE_WHAT:-real-mps}" $ps
+}
+# serve PART WAIT SECONDS LOADS PLANLIST [PLANDIR]: MPS runs of the plans
+# of PLANLIST at the loads; SERVE_WHAT=real: green
+serve() {
+    # the plans' paths hold no blank: one argument each
+    # shellcheck disable=SC2046
+    serve_plans "$1" "$2" "$3" "${SERVE_WHAT:-real-mps}" \
+        $(plan_list "$4" "$5" "${6:-}")
+}
+# capture_points LOG RC PREFIX: every model alone at the matrix plans' own points
+# into $d, on a copy of the algorithm file that the capture adds its
+# choices to ($d/cudnn-algos.txt)
+capture_points() {
+    cp $algos "$d/cudnn-algos.txt"
+    IGNITER_ALGO_CACHE=$d/cudnn-algos.txt timeout -s INT 200 "$cap" run \
+        --steps meta,solo --solo-sms 24,40,56,72 --batches 3,6,12,24 \
+        --out "$d" > "$d/$1" 2>&1
+    echo "$3exit $?" > "$d/$2"
 }
 # alone_plans PLANLIST: the plans of one workload of PLANLIST's 75 % plans
 alone_plans() {
@@ -103,11 +126,7 @@ for p in $(echo "$parts" | tr ',' ' '); do
     case $p in
     points)
         begin points
-        cp $algos "$d/cudnn-algos.txt"
-        IGNITER_ALGO_CACHE=$d/cudnn-algos.txt timeout -s INT 200 "$cap" run \
-            --steps meta,solo --solo-sms 24,40,56,72 --batches 3,6,12,24 \
-            --out "$d" > "$d/log" 2>&1
-        echo "exit $?" > "$d/rc"
+        capture_points log rc ""
         end ;;
     spin-*)  VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" "50 75 90" "${p#spin-}" ;;
     azure-*) VALIDATE_ARRIVALS=azure serve "$p" spin "${MATRIX_PART_S:-300}" "75 90" "${p#azure-}" ;;
@@ -116,23 +135,11 @@ for p in $(echo "$parts" | tr ',' ' '); do
     cal75-*) VALIDATE_ARRIVALS=poisson serve "$p" spin "${MATRIX_PART_S:-300}" 75 "${p#cal75-}" "$plans-mps" ;;
     samealgo-*)
         begin "$p"
-        cp $algos "$d/cudnn-algos.txt"
-        IGNITER_ALGO_CACHE=$d/cudnn-algos.txt timeout -s INT 200 "$cap" run \
-            --steps meta,solo --solo-sms 24,40,56,72 --batches 3,6,12,24 \
-            --out "$d" > "$d/capture.log" 2>&1
-        echo "capture exit $?" > "$d/capture-rc"
+        capture_points capture.log capture-rc "capture "
         cp "$d/cudnn-algos.txt" "$d/points-algos.txt"
-        ps=
-        for t in $(echo "${p#samealgo-}" | tr '+' ' '); do
-            for l in 75 90; do ps="$ps $plans/$t-l$l.json"; done
-        done
-        # one argument per plan: their paths hold no blank
-        # shellcheck disable=SC2086
-        IGNITER_ALGO_CACHE=$d/cudnn-algos.txt VALIDATE_DURATION_S=8 \
-            VALIDATE_WARMUP_S=1 VALIDATE_KEEP_GOING=1 \
-            timeout -s INT "${MATRIX_PART_S:-300}" sh scripts/validate.sh \
-            "$d" real $ps > "$d/log" 2>&1
-        echo "exit $?" > "$d/rc"
+        # shellcheck disable=SC2046
+        validate_into "$d/cudnn-algos.txt" spin "${MATRIX_PART_S:-300}" real \
+            $(plan_list "75 90" "${p#samealgo-}")
         end ;;
     green-*) SERVE_WHAT=real serve "$p" spin "${MATRIX_PART_S:-400}" "50 75 90" "${p#green-}" ;;
     green90-*) SERVE_WHAT=real serve "$p" spin "${MATRIX_PART_S:-300}" 90 "${p#green90-}" ;;

@@ -116,6 +116,9 @@ def members(measured, tpath, cpath, d, tag):
     return rows
 
 
+# the runs term's f and its least-squares k, as model/mps.c's
+# mdl_mps_runs_feature and fit_runs compute them (derive fits on every run;
+# here on the runs of 3 alone, to judge the others)
 def feat(n, b):
     return max(0, n - 2) * math.log2(32.0 / min(max(b, 1), 32)) / 5
 

@@ -277,14 +277,11 @@ static void test_alone(void **state)
                  m ? "sim-measured-mps" : "sim-measured");
         assert_int_equal(sim_into(p, q, ""), 0);
     }
-    snprintf(p, sizeof p, "%s/A/mps-coloc.jsonl", d);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fprintf(f, "{\"plan\":\"m4-l75\",\"run\":\"alone\",\"pct\":18.2,"
-               "\"model\":\"alexnet\",\"batch\":6,\"mean_ms\":0.5}\n"
-               "{\"plan\":\"m4-l75\",\"run\":\"together\",\"pct\":18.2,"
-               "\"model\":\"alexnet\",\"batch\":6,\"mean_ms\":0.6}\n");
-    fclose(f);
+    tu_write_in(d, "A/mps-coloc.jsonl",
+                "{\"plan\":\"m4-l75\",\"run\":\"alone\",\"pct\":18.2,"
+                "\"model\":\"alexnet\",\"batch\":6,\"mean_ms\":0.5}\n"
+                "{\"plan\":\"m4-l75\",\"run\":\"together\",\"pct\":18.2,"
+                "\"model\":\"alexnet\",\"batch\":6,\"mean_ms\":0.6}\n");
     assert_int_equal(tu_sh("python3 scripts/validate-matrix.py alone-table "
                            "%s/A %s/G %s/G >/dev/null", d, d, d), 0);
     char *t = tu_read_in(d, "A/alone.csv");
@@ -426,28 +423,23 @@ static void test_floor(void **state)
                       "slo_violation_diff_pts,slo_violation_diff_max_pts,"
                       "sim_data";
     for (int k = 1; k <= 2; k++) {
-        char p[1024];
+        char name[64], text[1024];
         assert_int_equal(tu_sh("mkdir -p %s/F/c%d", d, k), 0);
-        snprintf(p, sizeof p, "%s/F/c%d/matrix-summary.csv", d, k);
-        FILE *f = fopen(p, "w");
-        assert_non_null(f);
-        fprintf(f, "%s\ngreen,90,poisson,4,12,%d.00,1,1,1,0,0,0,green\n"
-                "green,90,poisson,4,12,%d.00,1,1,1,0,0,0,calibrated\n"
-                "green,90,poisson,4,12,99.00,1,1,1,0,0,0,calibrated-wake\n"
-                "mps,90,poisson,4,12,50.00,1,1,1,0,0,0,mps\n", hdr,
-                10 * k, 2 * k);
-        fclose(f);
+        snprintf(name, sizeof name, "F/c%d/matrix-summary.csv", k);
+        snprintf(text, sizeof text,
+                 "%s\ngreen,90,poisson,4,12,%d.00,1,1,1,0,0,0,green\n"
+                 "green,90,poisson,4,12,%d.00,1,1,1,0,0,0,calibrated\n"
+                 "green,90,poisson,4,12,99.00,1,1,1,0,0,0,calibrated-wake\n"
+                 "mps,90,poisson,4,12,50.00,1,1,1,0,0,0,mps\n", hdr,
+                 10 * k, 2 * k);
+        tu_write_in(d, name, text);
     }
-    char p[1024];
-    snprintf(p, sizeof p, "%s/F/chips.csv", d);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fprintf(f, "a,b,mechanism,load_pct,arrivals,workloads,mean_diff_pct,"
-               "mean_diff_max_pct,p99_diff_pct,p99_diff_max_pct,"
-               "slo_violation_diff_pts,slo_violation_diff_max_pts\n"
-               "c1,c2,green,90,poisson,12,3.00,9,1,1,0,0\n"
-               "c1,other,green,90,poisson,12,40.00,9,1,1,0,0\n");
-    fclose(f);
+    tu_write_in(d, "F/chips.csv",
+                "a,b,mechanism,load_pct,arrivals,workloads,mean_diff_pct,"
+                "mean_diff_max_pct,p99_diff_pct,p99_diff_max_pct,"
+                "slo_violation_diff_pts,slo_violation_diff_max_pts\n"
+                "c1,c2,green,90,poisson,12,3.00,9,1,1,0,0\n"
+                "c1,other,green,90,poisson,12,40.00,9,1,1,0,0\n");
     assert_int_equal(tu_sh("python3 scripts/validate-matrix.py floor "
                            "%s/F/floor.csv %s/F/chips.csv %s/F/c1 %s/F/c2 "
                            ">/dev/null", d, d, d, d), 0);

@@ -138,6 +138,18 @@ static inline char *tu_read_in(const char *dir, const char *name)
     return s;
 }
 
+/* Writes text to the file name in the folder dir (the folder exists); the
+ * test fails where it cannot. tu_read_in's twin. */
+static inline void tu_write_in(const char *dir, const char *name,
+                               const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        fail_msg("%s: cannot write", path);
+}
+
 /* The file name in the folder dir, parsed as JSON (the caller frees it
  * with cJSON_Delete); the test fails where it cannot be read or parsed. */
 static inline cJSON *tu_json_in(const char *dir, const char *name)
