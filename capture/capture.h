@@ -92,10 +92,15 @@ long cap_layer_size(const cap_layer *l);
  * thread at a time, with that context current. (Its code: runner.cu and
  * the files its private header, capture/runner_int.cuh, lists.)
  */
+/* The largest batch a runner takes (its per-batch tables are sized for
+ * it): serve refuses a plan or runtime change above it. */
+#define CAP_MAX_BATCH 128
+
 typedef struct cap_runner cap_runner;
 
 typedef struct cap_runner_opts {
-    int max_batch;                /* buffers are sized for it (1..64) */
+    int max_batch;                /* buffers are sized for it
+                                     (1..CAP_MAX_BATCH) */
     unsigned long long seed;      /* weights and inputs */
     int graphs;                   /* 1: replay CUDA graphs; 0: launch */
     size_t workspace_bytes;       /* cuDNN workspace; 0: 256 MiB */

@@ -39,7 +39,7 @@
 #include <cudnn.h>
 #include <stdint.h>
 
-#define MAX_BATCH_LIMIT 64
+#define MAX_BATCH_LIMIT CAP_MAX_BATCH
 /* an algorithm number of our own in the cache: k_conv_direct */
 #define ALGO_DIRECT ((cudnnConvolutionFwdAlgo_t)100)
 #define DIRECT_SMEM_MAX (96 << 10)

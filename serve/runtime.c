@@ -7,6 +7,7 @@
  * plan's shares per interval for the timeseries.
  */
 #include "serve/serve_int.h"
+#include "capture/capture.h"
 
 #include <errno.h>
 #include <math.h>
@@ -259,9 +260,10 @@ static int change(srv *s, pst *P, const pol_reconfig *r, int64_t t,
         return ut_errf(err, "policy %s: runtime change: expected a batch in "
                        "1..4096 and a share in (0, 100], got batch %d, share "
                        "%g", pn, r->batch, r->share_pct);
-    if (r->batch > 64)
+    if (r->batch > CAP_MAX_BATCH)
         return ut_errf(err, "policy %s: runtime change: batch: expected "
-                       "1..64 (the runner's buffers), got %d", pn, r->batch);
+                       "1..%d (the runner's buffers), got %d", pn,
+                       CAP_MAX_BATCH, r->batch);
     int64_t ready = r->hot ? t : t + s->delay_ns;
     if (r->kind == POL_RECONF_SET) {
         if (r->gpu >= P->live.ngpus || r->index >= P->live.gpus[r->gpu].n)

@@ -17,6 +17,7 @@
  * after the last pass serve_out.c's; serve_int.h is what they share.
  */
 #include "serve/serve_int.h"
+#include "capture/capture.h"
 
 #include <errno.h>
 #include <math.h>
@@ -324,10 +325,10 @@ static int check(srv *s, ut_err *err)
                        p->ngpus - 1, s->c->only_gpu);
     for (size_t i = 0; i < s->ninst; i++) {
         const pol_instance *pi = s->inst_pi[i];
-        if (pi->batch < 1 || pi->batch > 64)
+        if (pi->batch < 1 || pi->batch > CAP_MAX_BATCH)
             return ut_errf(err, "plan: gpus[%d].workloads[%d].batch: "
-                           "expected 1..64, got %d", s->bind.inst_gpu[i],
-                           s->bind.inst_slot[i], pi->batch);
+                           "expected 1..%d, got %d", s->bind.inst_gpu[i],
+                           s->bind.inst_slot[i], CAP_MAX_BATCH, pi->batch);
     }
     return 0;
 }

@@ -151,8 +151,8 @@ int srv_run(const srv_config *cfg, const char *out_dir, fe_result *res,
  * refuses (dev->reconfigure answers 1: too few SM groups free): the
  * instance keeps its settings, its hold and its queue and runs on, the
  * live plan the hook sees is as before the change. A change that breaks a
- * plan's invariants (the simulator's checks, and batches of at most 64)
- * ends the run as an error. Every change, applied or not, is a row of
+ * plan's invariants (the simulator's checks, and batches of at most
+ * CAP_MAX_BATCH) ends the run as an error. Every change, applied or not, is a row of
  * reconfig.csv (control time, GPU, instance, workload, kind, old and new
  * share and batch, the device's time to make it, when the instance served
  * again); summary.json's "serve" member counts them ("runtime"). With

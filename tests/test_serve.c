@@ -9,6 +9,7 @@
 #define TU_SIM
 #include "testutil.h"
 #include "serve/serve.h"
+#include "capture/capture.h"
 
 #include <cjson/cJSON.h>
 
@@ -441,6 +442,13 @@ static void test_bad_input_writes_nothing(void **state)
     c.run.warmup_s = 5;
     assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), -1);
     assert_non_null(strstr(err.msg, "warmup_s"));
+    assert_int_equal(count_files(b), 0);
+    c.run.warmup_s = 0;
+    /* a batch above the runner's tables: named, with its value */
+    t.in[1][1].batch = CAP_MAX_BATCH + 1;
+    assert_int_equal(srv_go(&c, &f, b, &r, &st, &err), -1);
+    assert_non_null(strstr(err.msg, "gpus[1].workloads[1].batch: "
+                                    "expected 1..128, got 129"));
     assert_int_equal(count_files(b), 0);
     assert_int_equal(f.opens, 0);
 }

@@ -14,6 +14,7 @@
 #define TU_SIM
 #include "testutil.h"
 #include "serve/serve.h"
+#include "capture/capture.h"
 
 #include <cjson/cJSON.h>
 
@@ -730,7 +731,7 @@ static void big_runtime(void *st, double now_s, const pol_plan *p,
         return;
     memset(out, 0, sizeof *out);
     out->kind = POL_RECONF_SET;
-    out->batch = 100;
+    out->batch = CAP_MAX_BATCH + 1;
     out->share_pct = p->gpus[0].inst[0].share_pct;
     *n = 1;
 }
@@ -759,7 +760,8 @@ static void test_bad_change_ends_the_run(void **state)
     assert_int_equal(srv_go(&r.c, &f, b, &rv, &st, &err), 2);
     assert_true(st.error);
     assert_non_null(strstr(st.error_msg, "policy big: runtime change: "
-                                         "batch: expected 1..64"));
+                                         "batch: expected 1..128 (the runner's "
+                                         "buffers), got 129"));
     assert_false(rv.complete);
     assert_close(rv.sim_end_s, 2.0, 1e-9);
     fe_result_free(&rv);
