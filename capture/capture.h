@@ -115,6 +115,14 @@ typedef struct cap_runner_opts {
                                      kernels), -1 1 if the environment has
                                      IGNITER_ATTN_REF set and not "0"
                                      (read once, by cap_runner_new) */
+    int coarse_search;            /* 1: cuDNN's search of a convolution's
+                                     algorithm only at batches that are
+                                     powers of two and at max_batch; a
+                                     batch between, with no cached
+                                     choice, takes the choice of the
+                                     power of two below it (prepared
+                                     first) where cuDNN accepts it there,
+                                     unsaved. 0 (default): every batch */
 } cap_runner_opts;
 
 /* Defaults: max_batch 32, seed 1, graphs 1, workspace 256 MiB, attn_ref

@@ -308,6 +308,30 @@ static int time_launches(cap_runner *r, F launch, float *ms)
     return (int)s;
 }
 
+/* coarse_search: batch nb (not a power of two, not max_batch) takes the
+ * choice made at the power of two below it, when that one was made and
+ * cuDNN gives its workspace at nb within the runner's (r->xd, r->yd are
+ * nb's). 1: *a, *ws set. */
+static int borrow_algo(const cap_runner *r, const lrun *q, int nb,
+                       cudnnConvolutionFwdAlgo_t *a, size_t *ws)
+{
+    if (!r->o.coarse_search || (nb & (nb - 1)) == 0 ||
+        nb == r->o.max_batch)
+        return 0;
+    int p = 1;
+    while (p * 2 < nb)
+        p *= 2;
+    if (!q->have_algo[p])
+        return 0;
+    *a = q->algo[p];
+    *ws = 0;
+    if (*a == ALGO_DIRECT)
+        return 1;
+    return cudnnGetConvolutionForwardWorkspaceSize(
+               r->dnn, r->xd, q->fdesc, q->cdesc, r->yd, *a, ws) ==
+               CUDNN_STATUS_SUCCESS && *ws <= r->ws_bytes;
+}
+
 /* Chooses layer i's algorithm at batch nb: the fastest of cuDNN's search
  * and, where the layer has its weights (q->wt), the direct kernel. x0: the
  * unpadded input (c0 channels); x: what cuDNN reads (padded if q->cpad).
@@ -327,6 +351,8 @@ static int conv_algo(cap_runner *r, size_t i, int nb, const __half *x0,
     cudnnConvolutionFwdAlgo_t a;
     size_t ws;
     q->searched[nb] = fresh || !rk_algo_get(key, &a, &ws);
+    if (q->searched[nb] && !fresh && borrow_algo(r, q, nb, &a, &ws))
+        q->searched[nb] = 0;   /* not our search: refused, searched again */
     if (q->searched[nb]) {
         cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
         int got = 0;

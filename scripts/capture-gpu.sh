@@ -53,12 +53,12 @@ for d in "$cuda" /usr /usr/include/x86_64-linux-gnu/.. \
 done
 [ -n "$cudnn" ] || { log "no cuDNN found"; exit 1; }
 
-# cJSON, GSL and cmocka: from the Debian packages in .capdeps/ when the
+# cJSON, GSL, cmocka and GLPK: from the Debian packages in .capdeps/ when the
 # system lacks them (gcc reads CPATH and LIBRARY_PATH)
 cjson=
 deps=/tmp/igniter-deps
 if [ ! -f /usr/include/cjson/cJSON.h ] || [ ! -f /usr/include/gsl/gsl_rng.h ] ||
-   [ ! -f /usr/include/cmocka.h ]; then
+   [ ! -f /usr/include/cmocka.h ] || [ ! -f /usr/include/glpk.h ]; then
     rm -rf $deps; mkdir -p $deps
     for f in .capdeps/*.deb; do dpkg -x "$f" $deps/root; done
     mkdir -p $deps/include $deps/lib

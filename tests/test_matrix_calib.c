@@ -11,7 +11,8 @@
  * alone-table find a known slow-down alone and none in the co-location;
  * validate-matrix.py chips finds none between a run and itself and the
  * summaries' own difference between a run and a slower one, and floor
- * sums them up per load.
+ * sums them up per load; validate-policies.py finds a known slow-down on
+ * the plan GPU that has it.
  */
 #define TU_MATRIX
 #include "testutil.h"
@@ -464,6 +465,95 @@ static void test_floor(void **state)
     free(err);
 }
 
+/* sim of a policies plan (H200 data) into dir/sub/run, slow extra args */
+static int sim_policy(const char *d, const char *plan, const char *sub,
+                      const char *run, const char *slow)
+{
+    return tu_sh("build/igniter sim --plan experiments/validation/policies/"
+                 "plans/%s.json --backend measured --measured "
+                 "traces/h200/measured-colocation.jsonl --duration-s 3 "
+                 "--warmup-s 1 --seed 1 --arrivals poisson --quiet %s "
+                 "--out %s/%s/%s", plan, slow, d, sub, run);
+}
+
+/* validate-policies.py: a "real" run that is its simulation has no error
+ * and the simulation's violations; one whose second plan GPU is 1.2 times
+ * slower shows it on that GPU's batch times (about -1/6) and not on the
+ * first GPU's; the ranking lines order the policies by violations; an
+ * incomplete real run is refused naming it, and nothing is written. */
+static void test_validate_policies(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+    const char *slow = "--slowdown W8:1.2 --slowdown W9:1.2 "
+                       "--slowdown W10:1.2 --slowdown W11:1.2";
+    assert_int_equal(sim_policy(d, "x2-ffd", "real", "x2-ffd-poisson", ""),
+                     0);
+    assert_int_equal(sim_policy(d, "x2-ffd", "sim-a", "x2-ffd-poisson", ""),
+                     0);
+    assert_int_equal(sim_policy(d, "x2-igniter", "real",
+                                "x2-igniter-poisson", slow), 0);
+    assert_int_equal(sim_policy(d, "x2-igniter", "sim-a",
+                                "x2-igniter-poisson", ""), 0);
+    assert_int_equal(tu_sh("python3 scripts/validate-policies.py %s > "
+                           "%s/out.md", d, d), 0);
+    char *t = tu_read_in(d, "policies.csv");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "run,scale,policy,arrivals,gpus,real_viol_pct,"
+                              "again_viol_pct,again_mean_err_pct,a_viol_pct,"
+                              "a_mean_err_pct,a_p99_err_pct\n"));
+    char *l = strstr(t, "\nx2-ffd-poisson,x2,ffd,poisson,1,");
+    assert_non_null(l);
+    double rv, sv, me, pe;
+    assert_int_equal(sscanf(l, "\nx2-ffd-poisson,x2,ffd,poisson,1,%lf,,,"
+                            "%lf,%lf,%lf", &rv, &sv, &me, &pe), 4);
+    assert_true(rv == sv && me == 0 && pe == 0);
+    assert_non_null(strstr(t, "\nx2-igniter-poisson,x2,igniter,poisson,2,"));
+    free(t);
+    t = tu_read_in(d, "policies-gpus.csv");
+    assert_non_null(t);
+    int rows = 0;
+    for (char *x = strtok(t, "\n"); x; x = strtok(NULL, "\n")) {
+        char run[64];
+        int gpu, n, sms;
+        double umax, umean, e, worst;
+        if (strncmp(x, "run,", 4) == 0)
+            continue;
+        assert_int_equal(sscanf(x, "%63[^,],%d,%d,%d,%lf,%lf,%lf,%lf", run,
+                                &gpu, &n, &sms, &umax, &umean, &e, &worst),
+                         8);
+        assert_true(umax >= umean && umean > 0 && sms % 8 == 0);
+        if (strcmp(run, "x2-igniter-poisson") == 0 && gpu == 1) {
+            assert_true(e < -13 && e > -20 && worst <= e);
+        } else {
+            assert_true(e == 0 && worst == 0);
+        }
+        rows++;
+    }
+    assert_int_equal(rows, 3);   /* ffd's one GPU, igniter's two */
+    free(t);
+    /* the ranking line of x2 Poisson orders by violations, then GPUs */
+    char *md = tu_read_in(d, "out.md");
+    assert_non_null(md);
+    char *line = strstr(md, "x2 poisson: real: ");
+    assert_non_null(line);
+    char *ig = strstr(line, "igniter ("), *ff = strstr(line, "ffd (");
+    assert_true(ig && ff);
+    free(md);
+    /* an incomplete real run: refused, naming it; nothing rewritten */
+    assert_int_equal(tu_sh("rm %s/policies.csv && sed -i "
+                           "'s/\"complete\": true/\"complete\": false/' "
+                           "%s/real/x2-ffd-poisson/summary.json", d, d), 0);
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-policies.py %s "
+                                   ">/dev/null 2>%s/err", d, d)), 1);
+    char *err = tu_read_in(d, "err");
+    assert_non_null(strstr(err, "real/x2-ffd-poisson: incomplete"));
+    free(err);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/policies.csv", d);
+    assert_int_equal(access(p, F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_alone),
         cmocka_unit_test(test_chips),
         cmocka_unit_test(test_floor),
+        cmocka_unit_test(test_validate_policies),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
