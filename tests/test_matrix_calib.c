@@ -12,7 +12,8 @@
  * validate-matrix.py chips finds none between a run and itself and the
  * summaries' own difference between a run and a slower one, and floor
  * sums them up per load; validate-policies.py finds a known slow-down on
- * the plan GPU that has it.
+ * the plan GPU that has it; capture-power.py finds no error where pairs
+ * draw their members' sum.
  */
 #define TU_MATRIX
 #include "testutil.h"
@@ -554,6 +555,65 @@ static void test_validate_policies(void **state)
     assert_int_equal(access(p, F_OK), -1);
 }
 
+/* capture-power.py: pairs whose power is the sum of their members' solo
+ * power above idle are predicted with no error and a correlation of 1;
+ * a capped pair and a pair with a member never measured alone are left
+ * out; a record without its fields is one message naming file and line. */
+static void test_capture_power(void **state)
+{
+    (void)state;
+    const char *d = tu_tmpdir();
+#define SOLO "{\"kind\":\"solo\",\"model\":\"%s\",\"sms\":%d,"          \
+             "\"batch\":%d,\"iters\":100,\"mean_ms\":%g,\"power_w\":%g}\n"
+#define PAIR "{\"kind\":\"coloc\",\"n\":2,\"members\":[{\"model\":\"a\","      \
+             "\"sms\":%d,\"batch\":1},{\"model\":\"%s\",\"sms\":16,"          \
+             "\"batch\":2}],\"power_w\":%g,\"clock_mhz\":%g}\n"
+    char raw[4096];
+    int n = snprintf(raw, sizeof raw, "{\"kind\":\"meta\",\"max_clock_mhz\":"
+                     "1980}\n{\"kind\":\"idle\",\"power_w\":90}\n"
+                     "{\"kind\":\"idle\",\"power_w\":110}\n");
+    n += snprintf(raw + n, sizeof raw - n, SOLO, "a", 8, 1, 1.0, 150.0);
+    n += snprintf(raw + n, sizeof raw - n, SOLO, "b", 16, 2, 2.0, 170.0);
+    n += snprintf(raw + n, sizeof raw - n, SOLO, "a", 16, 1, 3.0, 160.0);
+    n += snprintf(raw + n, sizeof raw - n, PAIR, 8, "b", 220.0, 1980.0);
+    n += snprintf(raw + n, sizeof raw - n, PAIR, 16, "b", 230.0, 1979.5);
+    n += snprintf(raw + n, sizeof raw - n, PAIR, 8, "b", 700.0, 1800.0);
+    snprintf(raw + n, sizeof raw - n, PAIR, 8, "c", 300.0, 1980.0);
+    tu_write_in(d, "raw.jsonl", raw);
+    assert_int_equal(tu_sh("python3 scripts/capture-power.py %s/raw.jsonl "
+                           "> %s/out", d, d), 0);
+    char *t = tu_read_in(d, "out");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "idle 100.0 W; 2 unthrottled pairs (of 4)"));
+    assert_non_null(strstr(t, "mean signed +0.0 %, mean absolute 0.0 %, "
+                              "correlation 1.00"));
+    assert_non_null(strstr(t, "a solo point ran 0.20 s (median of 3)"));
+    free(t);
+    /* one pair drawing 10 % more than its sum: the error says so */
+    tu_write_in(d, "raw2.jsonl", "{\"kind\":\"meta\",\"max_clock_mhz\":1980}\n"
+                "{\"kind\":\"idle\",\"power_w\":100}\n");
+    assert_int_equal(tu_sh("grep solo %s/raw.jsonl >> %s/raw2.jsonl && "
+                           "grep '\"power_w\":220' %s/raw.jsonl >> "
+                           "%s/raw2.jsonl && grep '\"power_w\":230' "
+                           "%s/raw.jsonl | sed 's/230/209.090909/' >> "
+                           "%s/raw2.jsonl", d, d, d, d, d, d), 0);
+    assert_int_equal(tu_sh("python3 scripts/capture-power.py %s/raw2.jsonl "
+                           "> %s/out2", d, d), 0);
+    t = tu_read_in(d, "out2");
+    assert_non_null(strstr(t, "mean signed +5.0 %, mean absolute 5.0 %"));
+    free(t);
+    /* a pair without members: file and line named, exit 2 */
+    tu_write_in(d, "bad.jsonl", "{\"kind\":\"meta\",\"max_clock_mhz\":1980}\n"
+                "{\"kind\":\"coloc\",\"n\":2,\"power_w\":1}\n");
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/capture-power.py "
+                                   "%s/bad.jsonl 2>%s/err", d, d)), 2);
+    char *err = tu_read_in(d, "err");
+    assert_non_null(strstr(err, "bad.jsonl:2: expected a raw record"));
+    free(err);
+#undef SOLO
+#undef PAIR
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_chips),
         cmocka_unit_test(test_floor),
         cmocka_unit_test(test_validate_policies),
+        cmocka_unit_test(test_capture_power),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
