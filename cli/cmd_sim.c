@@ -126,8 +126,9 @@ static const char serve_help[] =
     "build/cudnn-algos.txt ($IGNITER_ALGO_CACHE; empty: none);\n"
     "IGNITER_ALGO_COARSE=1 searches only at powers of two and at the\n"
     "instance's batch (a batch between runs the choice below it). On an\n"
-    "H200, plans at batches up to 71 started in 60-100 s with it; without\n"
-    "it one plan GPU had not started after 6 minutes.\n\n"
+    "H200, a plan at batches up to 71 took 42-95 s with it, its two or\n"
+    "three plan GPUs served 12 s each included; without it, one plan GPU\n"
+    "had not started after 6 minutes.\n\n"
     "Exit status: 0 complete; 130 interrupted (Ctrl-C: the results so far\n"
     "are written, \"complete\": false); 1 a device error during the run\n"
     "(the same); 2 bad input, before anything runs.\n";

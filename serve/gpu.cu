@@ -177,8 +177,8 @@ static int start_runner(gdev *d, size_t k, const pol_instance *pi, size_t gi,
     cap_runner_defaults(&o);
     o.max_batch = pi->batch;
     o.attn_ref = 0;
-    /* IGNITER_ALGO_COARSE: cuDNN searched at powers of two only (a plan
-     * at batch 71 starts in a minute rather than ten) */
+    /* IGNITER_ALGO_COARSE: cuDNN searched at powers of two only (serve
+     * --help says what it saved) */
     const char *c = getenv("IGNITER_ALGO_COARSE");
     o.coarse_search = c && *c && strcmp(c, "0") != 0;
     int rc = load_graph(d->models_dir, pi->model, gi, k, &d->graph[k], err);
