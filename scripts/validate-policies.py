@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """scripts/validate-policies.py DIR - the policies' plans on a real GPU
 against the simulator (experiments/validation/policies/README.md).
+scripts/validate-policies.py band DIR PCT MEASURED - for every real run
+of DIR, `igniter sim --sensitivity PCT` of its plan on the measured data
+MEASURED (its seed, duration, warm-up and arrivals): the violations with
+every batch PCT % shorter and PCT % longer, and whether the real run's
+are inside; DIR/band-PCT.csv, and a Markdown table.
 scripts/validate-policies.py power CSV... - what nvidia-smi sampled while
 a plan ran (scripts/policies-power-gpu.sh): per file, the samples with
 the GPU over 50 % utilised, their median and 90th percentile power (W),
@@ -24,7 +29,15 @@ import csv
 import json
 import math
 import os
+import subprocess
 import sys
+import tempfile
+
+
+def die(msg):
+    """One line naming what is wrong, exit 2."""
+    print("validate-policies: " + msg, file=sys.stderr)
+    sys.exit(2)
 
 
 def write_csv(path, rows):
@@ -61,7 +74,7 @@ def gpu_rows(d, run, sims):
     """policies-gpus.csv's rows of one run."""
     real, plan_path = services(os.path.join(d, "real", run))
     if not plan_path:
-        sys.exit(f"validate-policies: {d}/real/{run}/summary.json: no "
+        die(f"{d}/real/{run}/summary.json: no "
                  "inputs.plan")
     try:
         with open(plan_path) as f:
@@ -72,7 +85,7 @@ def gpu_rows(d, run, sims):
             if " SMs" in dev:
                 sms_total = int(dev.split(" SMs")[0].rsplit(" ", 1)[1])
     except (OSError, ValueError, KeyError, IndexError) as e:
-        sys.exit(f"validate-policies: {plan_path}: {e}")
+        die(f"{plan_path}: {e}")
     sim = {s: services(os.path.join(d, "sim-" + s, run))[0] for s in sims}
     rows = []
     for g in plan["gpus"]:
@@ -137,11 +150,11 @@ def power(paths):
             busy = [(float(r[1]), float(r[2]), int(r[6], 16))
                     for r in rows if float(r[5]) > 50]
         except (OSError, ValueError, IndexError) as e:
-            sys.exit(f"validate-policies: {p}: expected nvidia-smi's CSV "
+            die(f"{p}: expected nvidia-smi's CSV "
                      f"(timestamp, power, SM clock, memory clock, "
                      f"temperature, utilisation, reasons): {e}")
         if not busy:
-            sys.exit(f"validate-policies: {p}: no sample over 50 % busy")
+            die(f"{p}: no sample over 50 % busy")
         pw = sorted(b[0] for b in busy)
         ck = sorted(b[1] for b in busy)
         capped = sum(1 for b in busy if b[2] & 4) * 100 / len(busy)
@@ -150,22 +163,86 @@ def power(paths):
             pw[int(len(pw) * 0.9)], ck[len(ck) // 2], ck[0], capped))
 
 
+# validate.sh's arrival kinds
+ARRIVALS = {"poisson": "poisson",
+            "azure": "replay:traces/azure/azure-llm-2023-code.csv:loop"}
+
+
+def band(d, pct, measured):
+    igniter = os.environ.get("IGNITER", "build/igniter")
+    real_dir = os.path.join(d, "real")
+    if not os.path.isdir(real_dir):
+        die(f"{real_dir}: no such folder")
+    try:
+        p = float(pct)
+    except ValueError:
+        p = -1
+    if not 0 < p <= 50:
+        die(f"PCT: expected a number in (0, 50], "
+                 f"got '{pct}'")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in sorted(os.listdir(real_dir)):
+            with open(os.path.join(real_dir, run, "summary.json")) as f:
+                s = json.load(f)
+            inp = s.get("inputs", {})
+            arr = run.rsplit("-", 1)[1]
+            if arr not in ARRIVALS or "plan" not in inp:
+                die(f"{real_dir}/{run}: expected a "
+                         "run named PLAN-poisson or PLAN-azure with "
+                         "inputs.plan")
+            out = os.path.join(tmp, run)
+            cmd = [igniter, "sim", "--plan", inp["plan"], "--backend",
+                   "measured", "--measured", measured, "--duration-s",
+                   str(inp["duration_s"]), "--warmup-s",
+                   str(inp["warmup_s"]), "--seed", str(inp["seed"]),
+                   "--arrivals", ARRIVALS[arr], "--sensitivity", pct,
+                   "--quiet", "--out", out]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                die(f"{' '.join(cmd)}: "
+                         f"{r.stderr.strip()}")
+            ends = sorted(os.listdir(os.path.join(out, "sensitivity")),
+                          key=lambda x: float(x[1:]))
+            v = [load(os.path.join(out, *x))[1] for x in
+                 [("",), ("sensitivity", ends[0]), ("sensitivity", ends[-1])]]
+            real = load(os.path.join(real_dir, run))[1]
+            rows.append({"run": run, "sim_viol_pct": "%.3f" % v[0],
+                         "shorter_viol_pct": "%.3f" % v[1],
+                         "longer_viol_pct": "%.3f" % v[2],
+                         "real_viol_pct": "%.3f" % real,
+                         "inside": int(v[1] <= real <= v[2])})
+    write_csv(os.path.join(d, "band-%s.csv" % pct), rows)
+    print("| run | simulated | %s %% shorter .. longer | real | inside |"
+          % pct)
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %s | %s .. %s | %s | %s |" % (
+            r["run"], r["sim_viol_pct"], r["shorter_viol_pct"],
+            r["longer_viol_pct"], r["real_viol_pct"],
+            "yes" if r["inside"] else "no"))
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "band":
+        band(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
     if len(sys.argv) >= 3 and sys.argv[1] == "power":
         power(sys.argv[2:])
         return
     if len(sys.argv) != 2:
-        sys.exit("usage: validate-policies.py DIR | power CSV...")
+        die("usage: validate-policies.py DIR | band DIR PCT MEASURED | "
+            "power CSV...")
     d = sys.argv[1]
     real_dir = os.path.join(d, "real")
     if not os.path.isdir(real_dir):
-        sys.exit(f"validate-policies: {real_dir}: no such folder")
+        die(f"{real_dir}: no such folder")
     sims = sorted(n[4:] for n in os.listdir(d) if n.startswith("sim-"))
     rows = []
     for run in sorted(os.listdir(real_dir)):
         real = load(os.path.join(real_dir, run))
         if real is None:
-            sys.exit(f"validate-policies: {real_dir}/{run}: incomplete or "
+            die(f"{real_dir}/{run}: incomplete or "
                      "unreadable summary.json / workloads.csv")
         again = load(os.path.join(d, "real-again", run))
         scale, policy, arrivals = split(run)

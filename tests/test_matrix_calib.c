@@ -480,8 +480,9 @@ static int sim_policy(const char *d, const char *plan, const char *sub,
 /* validate-policies.py: a "real" run that is its simulation has no error
  * and the simulation's violations; one whose second plan GPU is 1.2 times
  * slower shows it on that GPU's batch times (about -1/6) and not on the
- * first GPU's; the ranking lines order the policies by violations; an
- * incomplete real run is refused naming it, and nothing is written. */
+ * first GPU's; the ranking lines order the policies by violations; band
+ * holds a run that is its simulation; a bad PCT is refused naming it, and
+ * an incomplete real run naming it, with nothing written. */
 static void test_validate_policies(void **state)
 {
     (void)state;
@@ -541,12 +542,34 @@ static void test_validate_policies(void **state)
     char *ig = strstr(line, "igniter ("), *ff = strstr(line, "ffd (");
     assert_true(ig && ff);
     free(md);
+    /* band: the simulation 20 % either way; ffd's real run, its own
+     * simulation, lies inside, at the band's middle */
+    assert_int_equal(tu_sh("python3 scripts/validate-policies.py band %s 20 "
+                           "traces/h200/measured-colocation.jsonl > "
+                           "%s/band.md", d, d), 0);
+    t = tu_read_in(d, "band-20.csv");
+    assert_non_null(t);
+    l = strstr(t, "\nx2-ffd-poisson,");
+    assert_non_null(l);
+    double sim, lo, hi, real;
+    int inside;
+    assert_int_equal(sscanf(l, "\nx2-ffd-poisson,%lf,%lf,%lf,%lf,%d", &sim,
+                            &lo, &hi, &real, &inside), 5);
+    assert_true(sim == real && lo <= sim && sim <= hi && lo < hi);
+    assert_int_equal(inside, 1);
+    free(t);
+    assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-policies.py band "
+                                   "%s 0 traces/h200/measured-colocation.jsonl"
+                                   " 2>%s/err", d, d)), 2);
+    char *e0 = tu_read_in(d, "err");
+    assert_non_null(strstr(e0, "PCT: expected a number in (0, 50], got '0'"));
+    free(e0);
     /* an incomplete real run: refused, naming it; nothing rewritten */
     assert_int_equal(tu_sh("rm %s/policies.csv && sed -i "
                            "'s/\"complete\": true/\"complete\": false/' "
                            "%s/real/x2-ffd-poisson/summary.json", d, d), 0);
     assert_int_equal(sh_exit(tu_sh("python3 scripts/validate-policies.py %s "
-                                   ">/dev/null 2>%s/err", d, d)), 1);
+                                   ">/dev/null 2>%s/err", d, d)), 2);
     char *err = tu_read_in(d, "err");
     assert_non_null(strstr(err, "real/x2-ffd-poisson: incomplete"));
     free(err);
