@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "lab/lab.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,7 +17,8 @@
 
 static const char compare_help[] =
     "usage: igniter compare EXPERIMENT.json --out DIR [--jobs N] [--seeds N]\n"
-    "                       [--policies A,B,...] [--no-figures]\n\n"
+    "                       [--policies A,B,...] [--longer PCT]\n"
+    "                       [--no-figures]\n\n"
     "Runs every policy listed in the experiment (\"policies\": [...]; default\n"
     "all registered), or those of --policies, over \"seeds\" seeds: each\n"
     "policy plans with its own model and data, then the simulator judges\n"
@@ -39,6 +41,11 @@ static const char compare_help[] =
     "                 instead of the experiment's list (one it does not list\n"
     "                 is allowed); their runs are the same runs a compare of\n"
     "                 all would make, and reused the same way\n"
+    "  --longer PCT   also run each plan with every batch PCT % (0 to 50)\n"
+    "                 longer, into its run's sensitivity/xFACTOR/:\n"
+    "                 results.csv and summary.csv gain its violation %,\n"
+    "                 whether a policy's attainment survives batch times\n"
+    "                 a few percent longer than its data says\n"
     "  --no-figures   skip the figures\n";
 
 static void print_note(void *ud, const char *line)
@@ -56,10 +63,12 @@ int cli_compare(int argc, char **argv)
         {"seeds", required_argument, NULL, 's'},
         {"no-figures", no_argument, NULL, 'n'},
         {"policies", required_argument, NULL, 'p'},
+        {"longer", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *policies = NULL;
     long jobs = 1, seeds = 0;
+    double longer = 0;
     int figures = 1, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -67,6 +76,18 @@ int cli_compare(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'n': figures = 0; break;
         case 'p': policies = optarg; break;
+        case 'l': {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || errno ||
+                !(v > 0 && v <= LAB_MAX_SENSITIVITY))
+                return cli_usage("compare", "--longer: expected a percentage "
+                                 "in (0, %g], got '%s'", LAB_MAX_SENSITIVITY,
+                                 optarg);
+            longer = v;
+            break;
+        }
         case 'j':
         case 's':
             if (cli_long_arg("compare", c == 'j' ? "jobs" : "seeds", optarg,
@@ -84,9 +105,9 @@ int cli_compare(int argc, char **argv)
         return cli_usage("compare", "--out is required");
     ut_err err;
     cli_catch_stop();
-    int rc = lab_compare_policies(argv[optind], out, policies, (int)jobs,
-                                  (int)seeds, &cli_stop, print_note, stderr,
-                                  &err);
+    int rc = lab_compare_longer(argv[optind], out, policies, (int)jobs,
+                                (int)seeds, longer, &cli_stop, print_note,
+                                stderr, &err);
     cli_release_stop();
     if (rc < 0)
         return cli_fail("compare", &err);

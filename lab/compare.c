@@ -44,6 +44,9 @@ typedef struct cmp {
     lab_note_fn note;
     void *note_ud;
     char (*hash)[17];             /* per run, policy-major */
+    double longer_pct;            /* --longer: each run again with every
+                                     batch this % longer; 0: not */
+    char (*lhash)[17];            /* as hash: those runs' */
     size_t kept, stale;
     /* the summary over seeds, for the figure data: per policy and
      * workload (nw + 1: "all" last) the mean violation %; per policy the
@@ -76,6 +79,24 @@ static void run_dir(const cmp *c, size_t p, int s, char *out, size_t n)
 {
     snprintf(out, n, "%s/runs/%s-s%llu", c->out, c->e.policies[p],
              (unsigned long long)(c->e.seed + (uint64_t)s));
+}
+
+/* Where run dir's --longer run goes (as sim --sensitivity names it). */
+static void longer_dir(const cmp *c, const char *dir, char *out, size_t n)
+{
+    snprintf(out, n, "%s/sensitivity/x%g", dir, 1 + c->longer_pct / 100);
+}
+
+/* 1 when run k (dir) and, with --longer, its longer run are complete with
+ * their inputs now; -1 when one of them is stale; 0 when one is missing. */
+static int run_status(const cmp *c, size_t k, const char *dir)
+{
+    int st = lab_run_status(dir, c->hash[k]);
+    if (st <= 0 || !(c->longer_pct > 0))
+        return st;
+    char ld[UT_PATH_MAX + 96];
+    longer_dir(c, dir, ld, sizeof ld);
+    return lab_run_status(ld, c->lhash[k]);
 }
 
 static int make_dir(const char *d, ut_err *err)
@@ -180,11 +201,23 @@ static int run_one(const cmp *c, size_t p, int s, const char *dir)
     /* the first seed's histograms, for the figures' fine CDF */
     fe_result res;
     memset(&res, 0, sizeof res);
-    int rc = sim_run(&cfg, dir, s == 0 ? &res : NULL, &err);
+    size_t k = p * (size_t)c->nseeds + (size_t)s;
+    int rc = 0;
+    if (lab_run_status(dir, c->hash[k]) <= 0) {  /* else only --longer's */
+        rc = sim_run(&cfg, dir, s == 0 ? &res : NULL, &err);
+        if (rc == 0 && s == 0 && res.complete)
+            rc = write_fine_cdf(&res, dir, &err);
+        fe_result_free(&res);
+    }
+    if (rc == 0 && c->longer_pct > 0 && !stopped(c)) {
+        /* this process's copy of the workloads takes the window */
+        char ld[UT_PATH_MAX + 96];
+        longer_dir(c, dir, ld, sizeof ld);
+        rc = lab_run_scaled(&cfg, c->e.wcfg, c->e.nw,
+                            c->hash[k], 1 + c->longer_pct / 100, ld, NULL,
+                            &err);
+    }
     pol_plan_free(&plan);
-    if (rc == 0 && s == 0 && res.complete)
-        rc = write_fine_cdf(&res, dir, &err);
-    fe_result_free(&res);
     if (rc < 0) {
         note(c, "igniter compare: %s: %s", dir, err.msg);
         return 2;
@@ -204,7 +237,7 @@ static int run_all(cmp *c, int jobs, ut_err *err)
             int s = (int)(next % (size_t)c->nseeds);
             char dir[UT_PATH_MAX + 64];
             run_dir(c, p, s, dir, sizeof dir);
-            int st = lab_run_status(dir, c->hash[next]);
+            int st = run_status(c, next, dir);
             if (st > 0) {
                 done++;
                 c->kept++;
@@ -326,6 +359,18 @@ static void append_csv(ut_buf *b, const char *dir, const char *file,
 
 /* The P99 over all of a run's requests, from its cdf.csv ("all" rows, a
  * name no workload may have); NAN when it has none. */
+/* The member of summary j's "workloads" called name, or NULL. */
+static const cJSON *workload_named(const cJSON *j, const char *name)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(j, "workloads")) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(w, "name");
+        if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+            return w;
+    }
+    return NULL;
+}
+
 static double all_p99(const char *dir)
 {
     char path[UT_PATH_MAX + 96];
@@ -344,16 +389,20 @@ static int write_tables(cmp *c, ut_err *err)
     size_t np = c->e.npolicies, nw = c->e.nw + 1;   /* + "all" */
     int ns = c->nseeds;
     ut_buf res = {0}, sum = {0}, cdf = {0}, ts = {0};
+    const int lg = c->longer_pct > 0;   /* --longer: one more column */
     ut_buf_printf(&res, "policy,seed,complete,gpus,cost_per_hour,gpu_hours,"
-                  "busy_pct,workload,slo_violation_pct,p99_ms,mean_ms\n");
+                  "busy_pct,workload,slo_violation_pct,p99_ms,mean_ms%s\n",
+                  lg ? ",slo_violation_pct_longer" : "");
     ut_buf_printf(&sum, "policy,workload,runs,seeds,slo_violation_pct,"
                   "slo_violation_ci,p99_ms,p99_ci,mean_ms,mean_ci,cost_per_hour,"
-                  "cost_ci,gpus\n");
+                  "cost_ci,gpus%s\n",
+                  lg ? ",slo_violation_pct_longer,slo_violation_longer_ci" : "");
     ut_buf_printf(&cdf, "policy,workload,quantile,latency_ms\n");
     ut_buf_printf(&ts, "policy,t_s,workload,arrivals,completions,p99_ms,"
                   "violations,share_pct,instances,batch\n");
     double *v = ut_xcalloc((size_t)ns * nw * 3 + (size_t)ns * 2,
                            sizeof *v);
+    double *lv = ut_xcalloc((size_t)ns * nw, sizeof *lv);   /* --longer */
     c->viol_m = ut_xcalloc(np * nw, sizeof *c->viol_m);
     c->cost_m = ut_xcalloc(np, sizeof *c->cost_m);
     c->cost_ci = ut_xcalloc(np, sizeof *c->cost_ci);
@@ -375,6 +424,17 @@ static int write_tables(cmp *c, ut_err *err)
             unsigned long long seed = c->e.seed + (uint64_t)s;
             int complete = cJSON_IsTrue(
                 cJSON_GetObjectItemCaseSensitive(j, "complete"));
+            cJSON *lj = NULL;   /* the --longer run's summary */
+            const cJSON *lw = NULL;
+            if (lg) {
+                char ld[UT_PATH_MAX + 96], lp[UT_PATH_MAX + 128];
+                longer_dir(c, dir, ld, sizeof ld);
+                snprintf(lp, sizeof lp, "%s/summary.json", ld);
+                lj = ut_json_load(lp, NULL);
+                complete = complete && lj &&
+                           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                               lj, "complete"));
+            }
             const cJSON *tot = cJSON_GetObjectItemCaseSensitive(j, "totals");
             double cph = num(tot, "cost_per_hour");
             double ng = num(tot, "num_gpus"), busy = 0;
@@ -403,7 +463,15 @@ static int write_tables(cmp *c, ut_err *err)
                 put(&res, r.viol);
                 put(&res, r.p99);
                 put(&res, r.mean);
+                lw = lj && cJSON_IsString(nm) ? workload_named(lj,
+                                                               nm->valuestring)
+                                              : NULL;
+                double lviol = lw ? num(lw, "slo_violation_pct") : NAN;
+                if (lg)
+                    put(&res, lviol);
                 ut_buf_printf(&res, "\n");
+                if (complete && wi < nw - 1)
+                    lv[(size_t)nrun * nw + wi] = lviol;
                 if (num(w, "completed") > 0 && isfinite(r.mean)) {
                     lat_sum += r.mean * num(w, "completed");
                     ncomp += num(w, "completed");
@@ -427,7 +495,16 @@ static int write_tables(cmp *c, ut_err *err)
             put(&res, viol);
             put(&res, ap99);
             put(&res, amean);
+            double lall = lj ? num(cJSON_GetObjectItemCaseSensitive(lj,
+                                                                   "totals"),
+                                   "slo_violation_pct")
+                             : NAN;
+            if (lg)
+                put(&res, lall);
             ut_buf_printf(&res, "\n");
+            cJSON_Delete(lj);
+            if (complete)
+                lv[(size_t)nrun * nw + nw - 1] = lall;
             if (complete) {
                 double *cell = v + ((size_t)nrun * nw + nw - 1) * 3;
                 cell[0] = viol;
@@ -471,13 +548,23 @@ static int write_tables(cmp *c, ut_err *err)
             put(&sum, cm);
             put(&sum, cci);
             if (isfinite(gm))
-                ut_buf_printf(&sum, ",%.3f\n", gm);
+                ut_buf_printf(&sum, ",%.3f", gm);
             else
-                ut_buf_printf(&sum, ",\n");
+                ut_buf_printf(&sum, ",");
+            if (lg) {
+                double lc[1000], lm, lci;
+                for (int r = 0; r < nrun && r < 1000; r++)
+                    lc[r] = lv[(size_t)r * nw + wi];
+                mean_ci(lc, nrun < 1000 ? nrun : 1000, &lm, &lci);
+                put(&sum, lm);
+                put(&sum, lci);
+            }
+            ut_buf_printf(&sum, "\n");
         }
         (void)gci;
     }
     free(v);
+    free(lv);
     static const char *names[4] = {"results.csv", "summary.csv", "cdf.csv",
                                    "timeseries.csv"};
     ut_buf *bufs[4] = {&res, &sum, &cdf, &ts};
@@ -895,8 +982,21 @@ int lab_compare_policies(const char *exp_path, const char *out_dir,
                          volatile sig_atomic_t *stop, lab_note_fn note_fn,
                          void *note_ud, ut_err *err)
 {
+    return lab_compare_longer(exp_path, out_dir, policies, jobs, nseeds, 0,
+                              stop, note_fn, note_ud, err);
+}
+
+int lab_compare_longer(const char *exp_path, const char *out_dir,
+                       const char *policies, int jobs, int nseeds,
+                       double longer_pct, volatile sig_atomic_t *stop,
+                       lab_note_fn note_fn, void *note_ud, ut_err *err)
+{
     cmp c;
     memset(&c, 0, sizeof c);
+    if (!(longer_pct >= 0 && longer_pct <= LAB_MAX_SENSITIVITY))
+        return ut_errf(err, "--longer: expected a percentage in (0, %g], "
+                       "got %g", LAB_MAX_SENSITIVITY, longer_pct);
+    c.longer_pct = longer_pct;
     c.exp_path = exp_path;
     c.out = out_dir;
     c.stop = stop;
@@ -941,12 +1041,25 @@ int lab_compare_policies(const char *exp_path, const char *out_dir,
             goto out;
         pol_plan_free(&plan);
     }
+    if (c.longer_pct > 0)
+        for (size_t w = 0; w < c.e.nw; w++)
+            if (c.e.wcfg[w].nslow >= FE_MAX_SLOWDOWNS) {
+                ut_errf(err, "--longer: workload %s has %d slow-downs "
+                        "already, the most it can have, and this needs one "
+                        "more", c.e.wcfg[w].name, FE_MAX_SLOWDOWNS);
+                goto out;
+            }
     size_t total = c.e.npolicies * (size_t)c.nseeds;
     c.hash = ut_xcalloc(total, sizeof *c.hash);
-    for (size_t k = 0; k < total; k++)
+    c.lhash = ut_xcalloc(total, sizeof *c.lhash);
+    for (size_t k = 0; k < total; k++) {
         lab_run_hash(&c.e, exp_path, c.e.plan[0] ? c.e.plan : NULL,
                      c.e.policies[k / (size_t)c.nseeds],
                      c.e.seed + k % (size_t)c.nseeds, c.hash[k]);
+        if (c.longer_pct > 0)
+            lab_scaled_hash(c.e.wcfg, c.e.nw, c.hash[k],
+                            1 + c.longer_pct / 100, c.lhash[k]);
+    }
     char runs[UT_PATH_MAX + 16];
     snprintf(runs, sizeof runs, "%s/runs", out_dir);
     if (ut_mkdir_p(runs, err) < 0)
@@ -968,6 +1081,7 @@ int lab_compare_policies(const char *exp_path, const char *out_dir,
     }
 out:
     free(c.hash);
+    free(c.lhash);
     free(c.viol_m);
     free(c.cost_m);
     free(c.cost_ci);

@@ -171,6 +171,19 @@ int lab_sensitivity_check(const lab_prepared *p, double pct, ut_err *err);
 int lab_sensitivity(lab_prepared *p, const char *out_dir, double pct,
                     const fe_result *nominal, fe_result var[2], ut_err *err);
 
+/* The input hash of a run (hash0) with one more whole-run slow-down of
+ * `factor` on each of wc[0..nw) (each must have room for it): what
+ * lab_run_scaled records, for lab_run_status. */
+void lab_scaled_hash(fe_workload_cfg *wc, size_t nw, const char *hash0,
+                     double factor, char out[17]);
+/* cfg's run (its wcfg is wc[0..nw), its input hash hash0) once more with
+ * every batch time times `factor` (one more whole-run slow-down on each
+ * workload, recorded in summary.json and mixed into its hash), into dir;
+ * wc is as it was when it returns. sim_run's return; res may be NULL. */
+int lab_run_scaled(sim_config *cfg, fe_workload_cfg *wc, size_t nw,
+                   const char *hash0, double factor, const char *dir,
+                   fe_result *res, ut_err *err);
+
 /* A real run (serve.h's srv_run) of a prepared run on the GPU device of
  * build/libigniter-gpu.so. Returns what srv_run returns (0 complete, 1
  * stopped, 2 device error, -1 bad input), or -2 when the GPU library or
@@ -251,6 +264,21 @@ int lab_compare_policies(const char *exp_path, const char *out_dir,
                          const char *policies, int jobs, int nseeds,
                          volatile sig_atomic_t *stop, lab_note_fn note,
                          void *note_ud, ut_err *err);
+
+/*
+ * lab_compare_policies, and with longer_pct > 0 (`--longer PCT`, up to
+ * LAB_MAX_SENSITIVITY) each run once more with every batch PCT % longer
+ * (lab_run_scaled, into its folder's sensitivity/xFACTOR/, kept and run
+ * again as the run itself is): results.csv gains slo_violation_pct_longer
+ * and summary.csv slo_violation_pct_longer and its interval. Whether a
+ * policy's attainment survives batch times a few percent longer than its
+ * data says (a GPU at its power cap: experiments/validation/policies/).
+ * 0: lab_compare_policies, the same files.
+ */
+int lab_compare_longer(const char *exp_path, const char *out_dir,
+                       const char *policies, int jobs, int nseeds,
+                       double longer_pct, volatile sig_atomic_t *stop,
+                       lab_note_fn note, void *note_ud, ut_err *err);
 
 /* ---- igniter sweep -------------------------------------------------------------- */
 

@@ -45,35 +45,62 @@ static void rows(ut_buf *b, const fe_result *r, double f)
     ut_buf_printf(b, "all,%g,,,%.4f\n", f, fe_total_violation_pct(r));
 }
 
+/* One more whole-run window of factor f on each of wc[0..nw). */
+static void add_window(fe_workload_cfg *wc, size_t nw, double f)
+{
+    const fe_slowdown sd = {f, 0, INFINITY};
+    for (size_t w = 0; w < nw; w++)
+        wc[w].slow[wc[w].nslow++] = sd;
+}
+
+static void drop_window(fe_workload_cfg *wc, size_t nw)
+{
+    for (size_t w = 0; w < nw; w++)
+        wc[w].nslow--;
+}
+
+void lab_scaled_hash(fe_workload_cfg *wc, size_t nw, const char *hash0,
+                     double factor, char out[17])
+{
+    add_window(wc, nw, factor);
+    memcpy(out, hash0, 17);
+    lab_hash_slowdowns(wc, nw, out);
+    drop_window(wc, nw);
+}
+
+int lab_run_scaled(sim_config *cfg, fe_workload_cfg *wc, size_t nw,
+                   const char *hash0, double factor, const char *dir,
+                   fe_result *res, ut_err *err)
+{
+    fe_run *run = &cfg->run;
+    const char *extra = run->extra_json, *h0 = run->input_hash;
+    char hash[17];
+    lab_scaled_hash(wc, nw, hash0, factor, hash);
+    add_window(wc, nw, factor);
+    char *js = lab_slow_json(wc, nw, NULL);
+    run->extra_json = js;
+    run->input_hash = hash;
+    int rc = sim_run(cfg, dir, res, err);
+    run->extra_json = extra;
+    run->input_hash = h0;
+    free(js);
+    drop_window(wc, nw);
+    return rc;
+}
+
 int lab_sensitivity(lab_prepared *p, const char *out_dir, double pct,
                     const fe_result *nominal, fe_result var[2], ut_err *err)
 {
-    fe_run *run = &p->cfg.run;
     const double fs[2] = {1 - pct / 100, 1 + pct / 100};
-    const char *extra = run->extra_json;
-    const char *hash0 = run->input_hash;
     int rc = 0;
     memset(var, 0, 2 * sizeof *var);
     if (lab_sensitivity_check(p, pct, err) < 0)
         return -1;
     for (int k = 0; k < 2 && rc == 0; k++) {
-        /* one more whole-run window on every workload, taken back below */
-        const fe_slowdown sd = {fs[k], 0, INFINITY};
-        for (size_t w = 0; w < run->nw; w++)
-            p->wcfg[w].slow[p->wcfg[w].nslow++] = sd;
-        char hash[17], dir[UT_PATH_MAX + 64];
-        memcpy(hash, p->input_hash, sizeof hash);
-        lab_hash_slowdowns(p->wcfg, run->nw, hash);
-        char *js = lab_slow_json(p->wcfg, run->nw, NULL);
-        run->extra_json = js;
-        run->input_hash = hash;
+        char dir[UT_PATH_MAX + 64];
         snprintf(dir, sizeof dir, "%s/sensitivity/x%g", out_dir, fs[k]);
-        int src = sim_run(&p->cfg, dir, &var[k], err);
-        run->extra_json = extra;
-        run->input_hash = hash0;
-        free(js);
-        for (size_t w = 0; w < run->nw; w++)
-            p->wcfg[w].nslow--;
+        int src = lab_run_scaled(&p->cfg, p->wcfg, p->cfg.run.nw,
+                                 p->input_hash, fs[k], dir, &var[k], err);
         if (src < 0)
             rc = -1;
         else if (!var[k].complete)

@@ -6,6 +6,9 @@
  * them, and run again when its inputs change; a bad list (unknown name,
  * empty name, a name twice) is one message naming the value, and nothing
  * is written. The CLI end: exit 2 with the registered names listed.
+ * --longer (lab_compare_longer): each run again with every batch longer,
+ * the same as a run of the experiment with that slow-down; its columns in
+ * the tables; kept as the runs are; a bad percentage refused.
  */
 #include "testutil.h"
 #include "lab/lab.h"
@@ -188,12 +191,135 @@ static void test_cli_unknown_policy(void **state)
     free(e);
 }
 
+/* experiment(3) with a whole-run slow-down of f on its workload. */
+static char *experiment_slowed(double f)
+{
+    char *e = experiment(3);
+    ut_err err;
+    char *t = ut_read_file(e, NULL, &err);
+    assert_non_null(t);
+    char text[2600];
+    size_t n = strlen(t);
+    while (n && t[n - 1] != '}')   /* the object's last brace */
+        n--;
+    assert_true(n > 0);
+    snprintf(text, sizeof text, "%.*s, \"slowdowns\": [{\"workload\": \"a\", "
+             "\"factor\": %g}]}", (int)(n - 1), t, f);
+    free(t);
+    free(e);
+    return tu_write_temp("cp-exp-slowed.json", text);
+}
+
+/* summary.csv's "all" row of policy pn: its fields from the k-th on. */
+static void all_fields(const char *dir, const char *pn, int k, char *out,
+                       size_t n)
+{
+    char *t = read_in(dir, "summary.csv");
+    assert_non_null(t);
+    char key[64];
+    snprintf(key, sizeof key, "\n%s,all,", pn);
+    char *l = strstr(t, key);
+    assert_non_null(l);
+    l++;
+    for (int i = 0; i < k; i++) {
+        l = strchr(l, ',');
+        assert_non_null(l);
+        l++;
+    }
+    size_t len = strcspn(l, "\n");
+    snprintf(out, n, "%.*s", (int)len, l);
+    free(t);
+}
+
+/* text begins with prefix */
+static int starts(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static void test_longer(void **state)
+{
+    (void)state;
+    char *e = experiment(3);
+    char out[300], ref[300];
+    snprintf(out, sizeof out, "%s/longer", tu_tmpdir());
+    snprintf(ref, sizeof ref, "%s/slowed", tu_tmpdir());
+    ut_err err;
+    notes n = {0, 0};
+    assert_int_equal(lab_compare_longer(e, out, NULL, 2, 0, 10, NULL,
+                                        count_note, &n, &err), 0);
+    assert_int_equal(n.done, 4);
+    /* the longer run is the experiment slowed 1.1 times */
+    char *es = experiment_slowed(1.1);
+    assert_int_equal(lab_compare(es, ref, 2, 0, NULL, NULL, NULL, &err), 0);
+    char a[400], b[400];
+    snprintf(a, sizeof a, "%s/runs/igniter-s4/sensitivity/x1.1", out);
+    snprintf(b, sizeof b, "%s/runs/igniter-s4", ref);
+    char *x = read_in(a, "workloads.csv"), *y = read_in(b, "workloads.csv");
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    /* the tables: the nominal columns as a plain compare's, then the
+     * longer one's violations, which are the slowed compare's */
+    char *h = read_in(out, "summary.csv");
+    assert_true(starts(h, "policy,workload,runs,seeds,slo_violation_pct,"
+                       "slo_violation_ci,p99_ms,p99_ci,mean_ms,mean_ci,"
+                       "cost_per_hour,cost_ci,gpus,slo_violation_pct_longer,"
+                       "slo_violation_longer_ci\n"));
+    free(h);
+    h = read_in(out, "results.csv");
+    assert_non_null(strstr(h, "mean_ms,slo_violation_pct_longer\n"));
+    free(h);
+    char got[200], want[200];
+    for (int k = 0; k < 2; k++) {
+        const char *pn = k ? "exclusive" : "igniter";
+        all_fields(out, pn, 13, got, sizeof got);
+        all_fields(ref, pn, 4, want, sizeof want);
+        want[strcspn(want, ",")] = '\0';   /* the violation % ... */
+        got[strcspn(got, ",")] = '\0';
+        assert_string_equal(got, want);
+    }
+    /* again: every run kept, its longer run too */
+    memset(&n, 0, sizeof n);
+    assert_int_equal(lab_compare_longer(e, out, NULL, 1, 0, 10, NULL,
+                                        count_note, &n, &err), 0);
+    assert_int_equal(n.kept, 4);
+    assert_int_equal(n.done, 0);
+    /* another percentage: the runs themselves kept, the longer ones made
+     * (the same runs, "done") */
+    memset(&n, 0, sizeof n);
+    assert_int_equal(lab_compare_longer(e, out, NULL, 1, 0, 20, NULL,
+                                        count_note, &n, &err), 0);
+    assert_int_equal(n.kept, 0);
+    assert_int_equal(n.done, 4);
+    snprintf(a, sizeof a, "%s/runs/igniter-s3/sensitivity/x1.2/summary.json",
+             out);
+    assert_int_equal(access(a, F_OK), 0);
+    /* without it: the plain tables */
+    assert_int_equal(lab_compare(e, out, 1, 0, NULL, NULL, NULL, &err), 0);
+    h = read_in(out, "summary.csv");
+    assert_true(starts(h, "policy,workload,runs,seeds,slo_violation_pct,"
+                       "slo_violation_ci,p99_ms,p99_ci,mean_ms,mean_ci,"
+                       "cost_per_hour,cost_ci,gpus\n"));
+    free(h);
+    /* refused: out of range, nothing run */
+    assert_int_equal(lab_compare_longer(e, out, NULL, 1, 0, 60, NULL, NULL,
+                                        NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "--longer: expected a percentage in (0, "
+                                    "50], got 60"));
+    free(es);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_only_the_named_policies_in_order),
         cmocka_unit_test(test_bad_lists_write_nothing),
         cmocka_unit_test(test_cli_unknown_policy),
+        cmocka_unit_test(test_longer),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
