@@ -425,7 +425,6 @@ static int write_tables(cmp *c, ut_err *err)
             int complete = cJSON_IsTrue(
                 cJSON_GetObjectItemCaseSensitive(j, "complete"));
             cJSON *lj = NULL;   /* the --longer run's summary */
-            const cJSON *lw = NULL;
             if (lg) {
                 char ld[UT_PATH_MAX + 96], lp[UT_PATH_MAX + 128];
                 longer_dir(c, dir, ld, sizeof ld);
@@ -463,9 +462,9 @@ static int write_tables(cmp *c, ut_err *err)
                 put(&res, r.viol);
                 put(&res, r.p99);
                 put(&res, r.mean);
-                lw = lj && cJSON_IsString(nm) ? workload_named(lj,
-                                                               nm->valuestring)
-                                              : NULL;
+                const cJSON *lw = lj && cJSON_IsString(nm)
+                                      ? workload_named(lj, nm->valuestring)
+                                      : NULL;
                 double lviol = lw ? num(lw, "slo_violation_pct") : NAN;
                 if (lg)
                     put(&res, lviol);

@@ -51,16 +51,24 @@ def write_csv(path, rows):
 
 
 def services(run_dir):
-    """{workload: mean batch time ms} of a result folder's summary.json
-    ({} where missing), and the plan path it names."""
+    """Of a result folder's summary.json: {workload: mean batch time ms}
+    ({} where missing), the plan path it names, and the device's SMs
+    (from serve's device line; 132, the H200's, where it names none)."""
     try:
         with open(os.path.join(run_dir, "summary.json")) as f:
             s = json.load(f)
     except (OSError, ValueError):
-        return {}, None
+        return {}, None, 132
+    dev = s.get("serve", {}).get("device", "")
+    try:
+        sms = int(dev.split(" SMs")[0].rsplit(" ", 1)[1]) \
+            if " SMs" in dev else 132
+    except (ValueError, IndexError):
+        die(f"{run_dir}/summary.json: serve.device: expected 'NAME, N SMs, "
+            f"...', got '{dev}'")
     return ({w["name"]: float(w["mean_service_ms"])
              for w in s.get("workloads", []) if "mean_service_ms" in w},
-            s.get("inputs", {}).get("plan"))
+            s.get("inputs", {}).get("plan"), sms)
 
 
 def group_sms(share_pct, sms_total, group=8):
@@ -72,19 +80,13 @@ def group_sms(share_pct, sms_total, group=8):
 
 def gpu_rows(d, run, sims):
     """policies-gpus.csv's rows of one run."""
-    real, plan_path = services(os.path.join(d, "real", run))
+    real, plan_path, sms_total = services(os.path.join(d, "real", run))
     if not plan_path:
-        die(f"{d}/real/{run}/summary.json: no "
-                 "inputs.plan")
+        die(f"{d}/real/{run}/summary.json: no inputs.plan")
     try:
         with open(plan_path) as f:
             plan = json.load(f)
-        with open(os.path.join(d, "real", run, "summary.json")) as f:
-            sms_total = 132   # H200; the device line names it
-            dev = json.load(f).get("serve", {}).get("device", "")
-            if " SMs" in dev:
-                sms_total = int(dev.split(" SMs")[0].rsplit(" ", 1)[1])
-    except (OSError, ValueError, KeyError, IndexError) as e:
+    except (OSError, ValueError) as e:
         die(f"{plan_path}: {e}")
     sim = {s: services(os.path.join(d, "sim-" + s, run))[0] for s in sims}
     rows = []
@@ -150,9 +152,9 @@ def power(paths):
             busy = [(float(r[1]), float(r[2]), int(r[6], 16))
                     for r in rows if float(r[5]) > 50]
         except (OSError, ValueError, IndexError) as e:
-            die(f"{p}: expected nvidia-smi's CSV "
-                     f"(timestamp, power, SM clock, memory clock, "
-                     f"temperature, utilisation, reasons): {e}")
+            die(f"{p}: expected nvidia-smi's CSV (timestamp, power, SM "
+                f"clock, memory clock, temperature, utilisation, "
+                f"reasons): {e}")
         if not busy:
             die(f"{p}: no sample over 50 % busy")
         pw = sorted(b[0] for b in busy)
@@ -178,8 +180,7 @@ def band(d, pct, measured):
     except ValueError:
         p = -1
     if not 0 < p <= 50:
-        die(f"PCT: expected a number in (0, 50], "
-                 f"got '{pct}'")
+        die(f"PCT: expected a number in (0, 50], got '{pct}'")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in sorted(os.listdir(real_dir)):
@@ -188,9 +189,8 @@ def band(d, pct, measured):
             inp = s.get("inputs", {})
             arr = run.rsplit("-", 1)[1]
             if arr not in ARRIVALS or "plan" not in inp:
-                die(f"{real_dir}/{run}: expected a "
-                         "run named PLAN-poisson or PLAN-azure with "
-                         "inputs.plan")
+                die(f"{real_dir}/{run}: expected a run named PLAN-poisson "
+                    "or PLAN-azure with inputs.plan")
             out = os.path.join(tmp, run)
             cmd = [igniter, "sim", "--plan", inp["plan"], "--backend",
                    "measured", "--measured", measured, "--duration-s",
@@ -200,8 +200,7 @@ def band(d, pct, measured):
                    "--quiet", "--out", out]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0:
-                die(f"{' '.join(cmd)}: "
-                         f"{r.stderr.strip()}")
+                die(f"{' '.join(cmd)}: {r.stderr.strip()}")
             ends = sorted(os.listdir(os.path.join(out, "sensitivity")),
                           key=lambda x: float(x[1:]))
             v = [load(os.path.join(out, *x))[1] for x in
@@ -242,8 +241,8 @@ def main():
     for run in sorted(os.listdir(real_dir)):
         real = load(os.path.join(real_dir, run))
         if real is None:
-            die(f"{real_dir}/{run}: incomplete or "
-                     "unreadable summary.json / workloads.csv")
+            die(f"{real_dir}/{run}: incomplete or unreadable "
+                "summary.json / workloads.csv")
         again = load(os.path.join(d, "real-again", run))
         scale, policy, arrivals = split(run)
         row = {"run": run, "scale": scale, "policy": policy,
