@@ -857,6 +857,7 @@ static int run_steps(cg_ctx *c, ut_err *err)
     run_step(c, "coloc", cg_step_coloc, algos, &failed, err);
     run_step(c, "copies", cg_step_copies, algos, &failed, err);
     run_step(c, "heldout", cg_step_heldout, algos, &failed, err);
+    run_step(c, "power", cg_step_power, algos, &failed, err);
     if (c->nvml) {
         cap_nvml_close(c->nvml);
         c->nvml = NULL;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- one thread per partition ------------------------------------------------ */
 
@@ -116,15 +117,42 @@ static int corun_go(corun *c, int cupti, cap_kernel_rec **krec, size_t *kn,
     return rc;
 }
 
+/* The members of c into record r: model, batch, SMs and latency. */
+static void set_members(cg_ctx *ctx, cap_rec *r, const corun *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        const member *m = &c->mem[i];
+        cap_rec_member_set_str(r, i, "model", m->m->name);
+        cap_rec_member_set(r, i, "batch", m->batch);
+        cap_rec_member_set(r, i, "sms", m->sms);
+        cap_rec_member_set(r, i, "share_pct", cg_share_of(ctx, m->sms));
+        cap_rec_member_set(r, i, "iters", m->s.iters);
+        cap_rec_member_set(r, i, "mean_ms", m->s.mean);
+        cap_rec_member_set(r, i, "p50_ms", m->s.p50);
+        cap_rec_member_set(r, i, "p99_ms", m->s.p99);
+        cap_rec_member_set(r, i, "std_ms", m->s.std);
+        if (m->s.iters > 0)
+            cap_rec_set_quant(r, i, m->s.q);
+    }
+}
+
+/* The window every member of c was timed in. */
+static void common_window(const corun *c, double *t0, double *t1)
+{
+    *t0 = 0;
+    *t1 = 1e300;
+    for (int i = 0; i < c->n; i++) {
+        *t0 = fmax(*t0, c->mem[i].s.t0);
+        *t1 = fmin(*t1, c->mem[i].s.t1);
+    }
+}
+
 /* One "coloc" record: every member's latency, power and clock over the
  * window all of them were timed in. */
 static void emit_coloc(cg_ctx *ctx, const corun *c, const char *set)
 {
-    double t0 = 0, t1 = 1e300;
-    for (int i = 0; i < c->n; i++) {
-        t0 = fmax(t0, c->mem[i].s.t0);
-        t1 = fmin(t1, c->mem[i].s.t1);
-    }
+    double t0, t1;
+    common_window(c, &t0, &t1);
     double p = NAN, clk = NAN;
     int ns = 0;
     if (ctx->nvml && t1 > t0)
@@ -133,20 +161,7 @@ static void emit_coloc(cg_ctx *ctx, const corun *c, const char *set)
     cap_rec_init(&r, CAP_REC_COLOC);
     cap_rec_set_str(&r, "set", set);
     cap_rec_set(&r, "n", c->n);
-    for (int i = 0; i < c->n; i++) {
-        const member *m = &c->mem[i];
-        cap_rec_member_set_str(&r, i, "model", m->m->name);
-        cap_rec_member_set(&r, i, "batch", m->batch);
-        cap_rec_member_set(&r, i, "sms", m->sms);
-        cap_rec_member_set(&r, i, "share_pct", cg_share_of(ctx, m->sms));
-        cap_rec_member_set(&r, i, "iters", m->s.iters);
-        cap_rec_member_set(&r, i, "mean_ms", m->s.mean);
-        cap_rec_member_set(&r, i, "p50_ms", m->s.p50);
-        cap_rec_member_set(&r, i, "p99_ms", m->s.p99);
-        cap_rec_member_set(&r, i, "std_ms", m->s.std);
-        if (m->s.iters > 0)
-            cap_rec_set_quant(&r, i, m->s.q);
-    }
+    set_members(ctx, &r, c);
     cap_rec_set(&r, "power_w", p);
     cap_rec_set(&r, "clock_mhz", clk);
     cg_emit(ctx, &r);
@@ -199,6 +214,28 @@ static int write_trace(const char *dir, const corun *c,
     return rc;
 }
 
+/* way members drawn from the seed: SMs in groups of 8 (the last member
+ * on the rest of the GPU), then for each its model and its batch among
+ * batches[0..nb), in this order. */
+static void draw_set(cg_ctx *ctx, corun *c, int way, const int *batches,
+                     int nb)
+{
+    int left = ctx->gpu.partition_sms / 8;   /* in groups of 8 SMs */
+    for (int i = 0; i < way; i++) {
+        int rest = way - 1 - i;
+        int units = i == way - 1
+                        ? 0
+                        : 1 + rng_int(ctx, left - rest > 1 ? left - rest
+                                                           : 1);
+        if (i < way - 1 && units > left - rest)
+            units = left - rest;
+        left -= units;
+        /* in this order: the model's draw, then the batch's */
+        const cg_model *m = &ctx->models[rng_int(ctx, ctx->nmodels)];
+        c->mem[i] = (member){m, batches[rng_int(ctx, nb)], units * 8};
+    }
+}
+
 static int step_coloc(cg_ctx *ctx, int fit, int test, ut_err *err)
 {
     const cap_campaign_opts *o = ctx->o;
@@ -245,21 +282,7 @@ static int step_coloc(cg_ctx *ctx, int fit, int test, ut_err *err)
             c.n = way;
             c.warm_s = warm_s;
             c.run_s = run_s;
-            int left = ctx->gpu.partition_sms / 8;   /* in groups of 8 SMs */
-            for (int i = 0; i < way; i++) {
-                int rest = way - 1 - i;
-                int units = i == way - 1
-                                ? 0
-                                : 1 + rng_int(ctx, left - rest > 1
-                                                       ? left - rest - 0
-                                                       : 1);
-                if (i < way - 1 && units > left - rest)
-                    units = left - rest;
-                left -= units;
-                /* in this order: the model's draw, then the batch's */
-                const cg_model *m = &ctx->models[rng_int(ctx, ctx->nmodels)];
-                c.mem[i] = (member){m, all_b[rng_int(ctx, 6)], units * 8};
-            }
+            draw_set(ctx, &c, way, all_b, 6);
             int cupti = way == 3 && t == 0;
             cap_kernel_rec *k = NULL;
             size_t kn = 0;
@@ -438,5 +461,99 @@ int cg_step_copies(cg_ctx *ctx, ut_err *err)
         cap_rec_set(&r, "mean_ms", mean);
         cg_emit(ctx, &r);
     }
+    return 0;
+}
+
+/* ---- sustained power -------------------------------------------------------- */
+
+/* One "power" record: the members of c (none: idle) and what NVML saw in
+ * [t0, t1]. */
+static void emit_power(cg_ctx *ctx, const corun *c, const char *set,
+                       double t0, double t1)
+{
+    cap_nvml_stats st;
+    cap_nvml_stats_window(ctx->nvml, t0, t1, &st);
+    int energy = isfinite(st.energy_w);
+    cap_rec r;
+    cap_rec_init(&r, CAP_REC_POWER);
+    cap_rec_set_str(&r, "set", set);
+    cap_rec_set(&r, "n", c ? c->n : 0);
+    if (c)
+        set_members(ctx, &r, c);
+    cap_rec_set(&r, "window_s", t1 - t0);
+    cap_rec_set(&r, "power_w", energy ? st.energy_w : st.power_w);
+    cap_rec_set_str(&r, "power_from", energy ? "energy" : "samples");
+    cap_rec_set(&r, "power_sampled_w", st.power_w);
+    cap_rec_set(&r, "clock_mhz", st.clock_mhz);
+    cap_rec_set(&r, "clock_min_mhz", st.clock_min_mhz);
+    cap_rec_set(&r, "reasons", (double)st.reasons);
+    cap_rec_set(&r, "samples", st.n);
+    cg_emit(ctx, &r);
+}
+
+static int power_run(cg_ctx *ctx, corun *c, double warm_s, double run_s,
+                     const char *set, ut_err *err)
+{
+    c->warm_s = warm_s;
+    c->run_s = run_s;
+    if (corun_go(c, 0, NULL, NULL, err) < 0)
+        return -1;
+    double t0, t1;
+    common_window(c, &t0, &t1);
+    emit_power(ctx, c, set, t0, t1);
+    return 0;
+}
+
+/*
+ * What the GPU draws under sustained load, for a power model: the board
+ * idle; each model alone, back to back, on a few SM counts and batches
+ * (the whole GPU too); and sets of 2, 3 and 4 models side by side drawn
+ * from the seed, at the batches where power matters. Each window is a
+ * second after half a second of warm-up, since NVML's power readings
+ * average over up to a second: the energy counter gives the window's own
+ * mean. The other steps' windows are shorter and their power lags.
+ */
+int cg_step_power(cg_ctx *ctx, ut_err *err)
+{
+    if (!ctx->nvml)
+        return ut_errf(err, "power: NVML is not available on this machine");
+    const int q = ctx->o->quick;
+    double warm_s = 0.5 * ctx->tscale, run_s = 1.0 * ctx->tscale;
+    double t0 = cap_now();
+    struct timespec ts = {(time_t)run_s, (long)((run_s - (int)run_s) * 1e9)};
+    nanosleep(&ts, NULL);
+    emit_power(ctx, NULL, "idle", t0, cap_now());
+    int pb = ctx->gpu.partition_sms;
+    int sms[] = {pb / 8 / 8 * 8, pb / 3 / 8 * 8, pb / 2 / 8 * 8,
+                 3 * pb / 4 / 8 * 8, -1};
+    int batches[] = {1, 8, 32, 64};
+    int done = 0;
+    for (int m = 0; m < ctx->nmodels && !cg_stopped(ctx); m++)
+        for (int i = 0; i < 5 && !cg_stopped(ctx); i++)
+            for (int j = 0; j < 4 && !cg_stopped(ctx); j++) {
+                if ((sms[i] >= 0 && sms[i] < 8) || (q && (i % 2 || j % 2)))
+                    continue;
+                corun c;
+                memset(&c, 0, sizeof c);
+                c.n = 1;
+                c.mem[0] = (member){&ctx->models[m], batches[j], sms[i]};
+                if (power_run(ctx, &c, warm_s, run_s, "solo", err) < 0)
+                    return ut_errprefix(err, "power %s batch %d",
+                                        ctx->models[m].name, batches[j]);
+                done++;
+            }
+    fprintf(stderr, "power: %d solo points done\n", done);
+    int heavy[] = {4, 16, 32, 64};
+    ctx->rng = (uint64_t)ctx->o->seed * 7919u + 29;
+    for (int way = 2; way <= 4 && !cg_stopped(ctx); way++)
+        for (int t = 0; t < (q ? 1 : 10) && !cg_stopped(ctx); t++) {
+            corun c;
+            memset(&c, 0, sizeof c);
+            c.n = way;
+            draw_set(ctx, &c, way, heavy, 4);
+            if (power_run(ctx, &c, warm_s, run_s, "set", err) < 0)
+                return -1;
+        }
+    fprintf(stderr, "power: sets done\n");
     return 0;
 }

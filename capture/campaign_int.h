@@ -6,7 +6,7 @@
  *   campaign.cu        the context, Ctrl-C, models, timing and the raw
  *                      file; `run` and its steps but co-location
  *   campaign_coloc.cu  partitions side by side, one thread each: the
- *                      steps pair_self, coloc, copies and heldout
+ *                      steps pair_self, coloc, copies, heldout and power
  *   campaign_check.cu  the one-model verbs: infer, check, bench
  *   campaign_mps.cu    `mps`: a daemon of our own, a client per workload
  *
@@ -107,5 +107,6 @@ int cg_step_pair_self(cg_ctx *c, ut_err *err);
 int cg_step_coloc(cg_ctx *c, ut_err *err);      /* the fitting pairs */
 int cg_step_copies(cg_ctx *c, ut_err *err);
 int cg_step_heldout(cg_ctx *c, ut_err *err);    /* held out: 2-, 3-, 4-way */
+int cg_step_power(cg_ctx *c, ut_err *err);      /* sustained power */
 
 #endif

@@ -224,6 +224,21 @@ int cap_nvml_start(cap_nvml *nv, double hz, ut_err *err);
  * seconds); *n samples (0: NAN both). */
 void cap_nvml_window(cap_nvml *nv, double t0, double t1, double *power_w,
                      double *clock_mhz, int *n);
+/* What the samples in [t0, t1] say: how many; the mean of NVML's power
+ * readings (each a board average over up to a second, so they lag a
+ * change); the mean power from the energy counter between the first and
+ * last sample (NAN without it or with fewer than 2 samples), which does
+ * not lag; the mean and lowest SM clock; the OR of the reasons NVML gave
+ * for a clock below its maximum (nvmlClocksEventReasons: 0x4 the power
+ * cap, 0x8 and 0x80 hardware slow-downs, 0x20 and 0x40 thermal). NAN
+ * fields where there is no sample. */
+typedef struct cap_nvml_stats {
+    int n;
+    double power_w, energy_w, clock_mhz, clock_min_mhz;
+    unsigned long long reasons;
+} cap_nvml_stats;
+void cap_nvml_stats_window(cap_nvml *nv, double t0, double t1,
+                           cap_nvml_stats *st);
 int cap_nvml_read(cap_nvml *nv, double *power_w, double *clock_mhz,
                   ut_err *err);
 void cap_nvml_limits(cap_nvml *nv, double *power_cap_w,
@@ -281,8 +296,9 @@ typedef enum cap_rec_type {
                           non-decreasing non-negative numbers, the quantiles
                           at cap_rec_q_levels (at most one such field per
                           record and one per member) */
-    CAP_REC_MEMBERS    /* an array of 2..CAP_REC_MAX_MEMBERS objects, each
-                          with the shape's member fields (coloc) */
+    CAP_REC_MEMBERS    /* an array of lo..CAP_REC_MAX_MEMBERS objects (lo 0:
+                          2), each with the shape's member fields (coloc,
+                          power) */
 } cap_rec_type;
 
 #define CAP_REC_REQ 1u    /* derive needs it */
@@ -321,7 +337,8 @@ typedef enum cap_rec_id {
     CAP_REC_META, CAP_REC_IDLE, CAP_REC_PCIE, CAP_REC_MODEL,
     CAP_REC_OVERHEAD, CAP_REC_KERNELS, CAP_REC_SOLO, CAP_REC_SOLO_MPS,
     CAP_REC_PAIR_SELF, CAP_REC_COPIES, CAP_REC_COLOC, CAP_REC_COLOC_MPS,
-    CAP_REC_RECONFIG, CAP_REC_RECONFIG_MPS, CAP_REC_L2, CAP_REC_NOTE,
+    CAP_REC_RECONFIG, CAP_REC_RECONFIG_MPS, CAP_REC_L2, CAP_REC_POWER,
+    CAP_REC_NOTE,
     CAP_REC_STEP, CAP_REC_END, CAP_REC_NKINDS
 } cap_rec_id;
 

@@ -52,6 +52,8 @@ typedef void *nvmlDevice_t;
 
 typedef struct nv_sample {
     double t, power_w, clock_mhz;
+    double energy_mj;            /* the board's energy counter; NAN without */
+    unsigned long long reasons;  /* why the clock is below its maximum */
 } nv_sample;
 
 struct cap_nvml {
@@ -66,6 +68,9 @@ struct cap_nvml {
     nvmlReturn_t (*limit)(nvmlDevice_t, unsigned *);
     nvmlReturn_t (*driver)(char *, unsigned);
     const char *(*errstr)(nvmlReturn_t);
+    /* optional (NULL where the library lacks them) */
+    nvmlReturn_t (*energy)(nvmlDevice_t, unsigned long long *);
+    nvmlReturn_t (*reasons)(nvmlDevice_t, unsigned long long *);
     pthread_t thr;
     int running, stop;
     double period;
@@ -109,6 +114,13 @@ extern "C" int cap_nvml_open(cap_nvml **out, ut_err *err)
     SYM(driver, "nvmlSystemGetDriverVersion");
     SYM(errstr, "nvmlErrorString");
 #undef SYM
+    /* the energy counter (Volta on) and the clock's event reasons, under
+     * their name since CUDA 12.2 or the older one */
+    *(void **)&nv->energy = dlsym(lib, "nvmlDeviceGetTotalEnergyConsumption");
+    *(void **)&nv->reasons = dlsym(lib, "nvmlDeviceGetCurrentClocksEventReasons");
+    if (!nv->reasons)
+        *(void **)&nv->reasons =
+            dlsym(lib, "nvmlDeviceGetCurrentClocksThrottleReasons");
     int rc = nv->init();
     if (rc) {
         nv_err(err, nv, "nvmlInit_v2", rc);
@@ -168,13 +180,19 @@ static void *nv_thread(void *arg)
         double p, c;
         ut_err e;
         if (cap_nvml_read(nv, &p, &c, &e) == 0) {
+            unsigned long long mj = 0, why = 0;
+            double energy = nv->energy && !nv->energy(nv->dev, &mj)
+                                ? (double)mj
+                                : NAN;
+            if (nv->reasons && nv->reasons(nv->dev, &why))
+                why = 0;
             pthread_mutex_lock(&nv->lock);
             if (nv->n == nv->cap) {
                 nv->cap = nv->cap ? 2 * nv->cap : 4096;
                 nv->s = (nv_sample *)ut_xrealloc(nv->s,
                                                  nv->cap * sizeof *nv->s);
             }
-            nv->s[nv->n++] = (nv_sample){cap_now(), p, c};
+            nv->s[nv->n++] = (nv_sample){cap_now(), p, c, energy, why};
             pthread_mutex_unlock(&nv->lock);
         }
         nanosleep(&ts, NULL);
@@ -194,13 +212,9 @@ extern "C" int cap_nvml_start(cap_nvml *nv, double hz, ut_err *err)
     return 0;
 }
 
-extern "C" void cap_nvml_window(cap_nvml *nv, double t0, double t1,
-                                double *power_w, double *clock_mhz, int *n)
+/* The first sample at or after t0 (samples are in time order). */
+static size_t nv_first(const cap_nvml *nv, double t0)
 {
-    double sp = 0, sc = 0;
-    int k = 0;
-    pthread_mutex_lock(&nv->lock);
-    /* samples are in time order: binary search the first in the window */
     size_t lo = 0, hi = nv->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -209,14 +223,46 @@ extern "C" void cap_nvml_window(cap_nvml *nv, double t0, double t1,
         else
             hi = mid;
     }
-    for (size_t i = lo; i < nv->n && nv->s[i].t <= t1; i++, k++) {
+    return lo;
+}
+
+extern "C" void cap_nvml_stats_window(cap_nvml *nv, double t0, double t1,
+                                      cap_nvml_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->power_w = st->energy_w = st->clock_mhz = st->clock_min_mhz = NAN;
+    double sp = 0, sc = 0, cmin = INFINITY;
+    pthread_mutex_lock(&nv->lock);
+    size_t i0 = nv_first(nv, t0), i = i0;
+    for (; i < nv->n && nv->s[i].t <= t1; i++) {
         sp += nv->s[i].power_w;
         sc += nv->s[i].clock_mhz;
+        cmin = fmin(cmin, nv->s[i].clock_mhz);
+        st->reasons |= nv->s[i].reasons;
+        st->n++;
+    }
+    if (st->n >= 2) {
+        const nv_sample *a = &nv->s[i0], *b = &nv->s[i - 1];
+        if (isfinite(a->energy_mj) && isfinite(b->energy_mj) &&
+            b->energy_mj > a->energy_mj && b->t > a->t)
+            st->energy_w = (b->energy_mj - a->energy_mj) / 1e3 / (b->t - a->t);
     }
     pthread_mutex_unlock(&nv->lock);
-    *n = k;
-    *power_w = k ? sp / k : NAN;
-    *clock_mhz = k ? sc / k : NAN;
+    if (st->n) {
+        st->power_w = sp / st->n;
+        st->clock_mhz = sc / st->n;
+        st->clock_min_mhz = cmin;
+    }
+}
+
+extern "C" void cap_nvml_window(cap_nvml *nv, double t0, double t1,
+                                double *power_w, double *clock_mhz, int *n)
+{
+    cap_nvml_stats st;
+    cap_nvml_stats_window(nv, t0, t1, &st);
+    *n = st.n;
+    *power_w = st.power_w;
+    *clock_mhz = st.clock_mhz;
 }
 
 extern "C" void cap_nvml_close(cap_nvml *nv)

@@ -192,6 +192,20 @@ static const cap_rec_field l2_f[] = {
     NUMF("dram_util_pct", CAP_REC_NONNEG, REQ, 3),
 };
 
+/* Sustained power: nothing (idle), one model (solo) or several side by
+ * side (set), each running back to back for window_s; power_w from the
+ * energy counter where the board has one (power_from), else the mean of
+ * NVML's readings; reasons, why the clock was below its maximum. */
+static const cap_rec_field power_f[] = {
+    ENUMF("set", REQ, "idle|solo|set"), INT("n", REQ, 0, CAP_REC_MAX_MEMBERS),
+    {"members", CAP_REC_MEMBERS, 0, 1, 0, 0, NULL},
+    NUMF("window_s", CAP_REC_POS, REQ, 3),
+    NVML("power_w", REQ), ENUMF("power_from", 0, "energy|samples"),
+    NVML("power_sampled_w", 0), NVML("clock_mhz", REQ),
+    NVML("clock_min_mhz", 0), INT("reasons", 0, 0, HUGE_INT),
+    INT("samples", 0, 0, HUGE_INT),
+};
+
 static const cap_rec_field note_f[] = {
     STRF("step", 0), STRF("model", 0), INT("batch", 0, 1, BIG),
     STRF("msg", 0),
@@ -229,6 +243,8 @@ static const cap_rec_kind kinds[CAP_REC_NKINDS] = {
     [CAP_REC_RECONFIG] = KIND("reconfig", "green", reconfig_f),
     [CAP_REC_RECONFIG_MPS] = KIND("reconfig", "mps", reconfig_mps_f),
     [CAP_REC_L2] = KIND("l2", NULL, l2_f),
+    [CAP_REC_POWER] = {"power", NULL, power_f, N(power_f), member_f,
+                       N(member_f)},
     [CAP_REC_NOTE] = KIND("note", NULL, note_f),
     [CAP_REC_STEP] = KIND("step", NULL, step_f),
     [CAP_REC_END] = KIND("end", NULL, end_f),
@@ -619,9 +635,10 @@ static int read_fields(const cJSON *o, cap_rec *r, const cap_rec_field *f,
         int bad;
         if (f[i].type == CAP_REC_MEMBERS) {
             int k = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : -1;
-            bad = k < 2 || k > CAP_REC_MAX_MEMBERS;
-            snprintf(expect, sizeof expect, "an array of 2..%d members",
-                     CAP_REC_MAX_MEMBERS);
+            int lo = f[i].lo > 0 ? (int)f[i].lo : 2;
+            bad = k < lo || k > CAP_REC_MAX_MEMBERS;
+            snprintf(expect, sizeof expect, "an array of %d..%d members",
+                     lo, CAP_REC_MAX_MEMBERS);
             if (k >= 0)
                 snprintf(got, sizeof got, "%d members", k);
             if (!bad) {

@@ -3,8 +3,10 @@
  * and the measured co-location files (cap_derive), then a check that the
  * profile fits. With MPS records (igniter-capture mps, in the raw file or
  * a file of their own), the MPS correction over the green data too
- * (measured-mps.jsonl, model/mps.c): the records are read here, at the
- * edge that sees both the raw schema (capture/) and the model (model/).
+ * (measured-mps.jsonl, model/mps.c); with "power" records, the power
+ * model (measured-power.json, model/power.c). Those records are read
+ * here, at the edge that sees both the raw schema (capture/) and the model
+ * (model/).
  */
 #include "capture/capture.h"
 #include "cli/cli.h"
@@ -21,7 +23,8 @@
 
 static const char derive_help[] =
     "usage: igniter derive RAW.jsonl --out DIR [--gpu NAME]\n"
-    "                      [--price USD_PER_HOUR] [--mps MPS.jsonl]\n\n"
+    "                      [--price USD_PER_HOUR] [--mps MPS.jsonl]\n"
+    "                      [--power POWER.jsonl]\n\n"
     "Derives, from the raw records igniter-capture wrote (capture/README.md,\n"
     "\"Raw records\"), into DIR:\n"
     "  profile.json               the profile the model is fitted from\n"
@@ -36,16 +39,25 @@ static const char derive_help[] =
     "                             and percentage, and MPS / green pair\n"
     "                             slow-down per model pair (igniter sim\n"
     "                             --mechanism mps; docs/simulator.md, MPS)\n"
+    "and, when there are \"power\" records (igniter-capture run --steps\n"
+    "meta,power, in RAW.jsonl or in --power POWER.jsonl):\n"
+    "  measured-power.json        what each model draws on each share and\n"
+    "                             batch, and the clock the board holds a\n"
+    "                             set of them to under its power cap\n"
+    "                             (igniter sim --power; docs/simulator.md)\n"
     "All or none: a raw file that lacks a step's records is an error\n"
     "naming the step. Without MPS records a measured-mps.jsonl left in DIR\n"
-    "by an earlier derive is removed (it would correct other data). Then\n"
-    "fits the profile, as a check.\n\n"
+    "by an earlier derive is removed (it would correct other data), and\n"
+    "likewise measured-power.json without power records. Then fits the\n"
+    "profile, as a check.\n\n"
     "  --out DIR      output folder (created if missing)\n"
     "  --gpu NAME     GPU name in the profile (default: from the capture,\n"
     "                 \"NVIDIA H100 80GB HBM3\" -> H100)\n"
     "  --price X      price per hour in USD to record (default: none)\n"
     "  --mps FILE     more MPS records, from a capture of their own (only\n"
-    "                 its \"mech\":\"mps\" solo and coloc records are read)\n";
+    "                 its \"mech\":\"mps\" solo and coloc records are read)\n"
+    "  --power FILE   power records from a capture of their own (its meta\n"
+    "                 and \"power\" records are read)\n";
 
 #define MPS_FILE "measured-mps.jsonl"
 
@@ -121,6 +133,112 @@ static int read_mps(const char *path, int own, mdl_mps_point **pts,
     }
     free(v);
     free(text);
+    return rc;
+}
+
+#define POWER_FILE "measured-power.json"
+
+/* The board's limits and SM count: the last meta record before a power
+ * record of its file. */
+typedef struct power_meta {
+    double cap_w, max_clock_mhz, sm_count;
+} power_meta;
+
+/* The "power" records of a raw file, appended to *pts, checked against the
+ * raw schema; each member's share from its SMs and its file's meta. Other
+ * lines are cap_derive's (own 0), or skipped in a file of its own (own
+ * 1), where a line that is not JSON is an error. */
+static int read_power(const char *path, int own, mdl_power_point **pts,
+                      size_t *n, size_t *cap, power_meta *pm, ut_err *err)
+{
+    char *text = ut_read_file(path, NULL, err);
+    if (!text)
+        return -1;
+    int line = 0, rc = 0;
+    power_meta meta = {0, 0, 0};
+    cap_rec *v = ut_xmalloc(sizeof *v);
+    char *cur = text, *s;
+    while (rc == 0 && (s = ut_line_next(&cur, &line))) {
+        if (!*ut_skip_blank(s))
+            continue;
+        cJSON *o = cJSON_ParseWithOpts(s, NULL, 1);
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
+        const char *kind = cJSON_IsString(k) ? k->valuestring : "";
+        char where[300];
+        snprintf(where, sizeof where, "%s:%d: %s", path, line, kind);
+        if (!o && own) {
+            rc = ut_errf(err, "%s:%d: expected valid JSON, got '%.20s'",
+                         path, line, s);
+        } else if (!strcmp(kind, "meta")) {
+            if ((rc = cap_rec_read(o, CAP_REC_META, where, v, err)) == 0)
+                meta = (power_meta){cap_rec_get(v, "power_cap_w")->num,
+                                    cap_rec_get(v, "max_clock_mhz")->num,
+                                    cap_rec_get(v, "sm_count")->num};
+        } else if (!strcmp(kind, "power")) {
+            rc = cap_rec_read(o, CAP_REC_POWER, where, v, err);
+            if (rc == 0 && !(meta.sm_count > 0))
+                rc = ut_errf(err, "%s: expected a meta record before it "
+                             "(the GPU's SMs, power cap and clock), got "
+                             "none", where);
+            const char *set = rc == 0 ? cap_rec_get(v, "set")->str : "";
+            int nm = rc == 0 ? v->nmembers : 0;
+            int want = !strcmp(set, "idle") ? 0 : !strcmp(set, "solo") ? 1
+                                                                        : -1;
+            if (rc == 0 && (want >= 0 ? nm != want : nm < 2))
+                rc = ut_errf(err, "%s.members: expected %s for set \"%s\", "
+                             "got %d", where, want == 0 ? "none"
+                             : want == 1 ? "one" : "2 or more", set, nm);
+            if (rc == 0) {
+                UT_GROW(*pts, *cap, *n + 1);
+                mdl_power_point *p = *pts + *n;
+                memset(p, 0, sizeof *p);
+                p->n = nm;
+                for (int i = 0; i < nm; i++) {
+                    snprintf(p->model[i], sizeof p->model[i], "%s",
+                             cap_rec_member_get(v, i, "model")->str);
+                    p->batch[i] = (int)cap_rec_member_get(v, i, "batch")->num;
+                    p->share_pct[i] =
+                        100 * cap_rec_member_get(v, i, "sms")->num /
+                        meta.sm_count;
+                }
+                p->power_w = cap_rec_get(v, "power_w")->num;
+                p->clock_mhz = cap_rec_get(v, "clock_mhz")->num;
+                p->file = path;
+                p->line = line;
+                (*n)++;
+                *pm = meta;
+            }
+        }
+        cJSON_Delete(o);
+    }
+    free(v);
+    free(text);
+    return rc;
+}
+
+/* The power model's text from the power records of raw and of the file
+ * power (may be NULL); *text NULL when there are none (an error for the
+ * file of its own). */
+static int derive_power(const char *raw, const char *power, char **text,
+                        mdl_power_fit *fit, size_t *npts, ut_err *err)
+{
+    mdl_power_point *pts = NULL;
+    size_t n = 0, cap = 0;
+    power_meta pm = {0, 0, 0};
+    *text = NULL;
+    int rc = read_power(raw, 0, &pts, &n, &cap, &pm, err);
+    size_t in_raw = n;
+    if (rc == 0 && power)
+        rc = read_power(power, 1, &pts, &n, &cap, &pm, err);
+    if (rc == 0 && power && n == in_raw)
+        rc = ut_errf(err, "%s: --power: expected \"power\" records, got "
+                     "none", power);
+    if (rc == 0 && n)
+        rc = mdl_power_derive(pts, n, pm.cap_w, pm.max_clock_mhz,
+                              power && n > in_raw ? power : raw, text, fit,
+                              err);
+    *npts = n;
+    free(pts);
     return rc;
 }
 
@@ -228,9 +346,10 @@ int cli_derive(int argc, char **argv)
         {"gpu", required_argument, NULL, 'g'},
         {"price", required_argument, NULL, 'c'},
         {"mps", required_argument, NULL, 'm'},
+        {"power", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *gpu = NULL, *mps = NULL;
+    const char *out = NULL, *gpu = NULL, *mps = NULL, *power = NULL;
     double price = 0;
     int c;
     opterr = 0;
@@ -239,6 +358,7 @@ int cli_derive(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'g': gpu = optarg; break;
         case 'm': mps = optarg; break;
+        case 'p': power = optarg; break;
         case 'c': {
             char *end;
             errno = 0;
@@ -273,12 +393,35 @@ int cli_derive(int argc, char **argv)
         return cli_usage("derive", "--mps: expected MPS records "
                          "(\"mech\":\"mps\") in '%s', got none", mps);
     }
+    /* the power model before anything is written: a bad power record
+     * leaves out as it was */
+    char *ptext = NULL;
+    mdl_power_fit pfit;
+    size_t npower = 0;
+    if (derive_power(argv[optind], power, &ptext, &pfit, &npower, &err) < 0) {
+        free(pts);
+        return cli_fail("derive", &err);
+    }
     int rcd = npts ? derive_mps(argv[optind], out, gpu, price, pts, npts,
                                 &err)
                    : cap_derive(argv[optind], out, gpu, price, &err);
     free(pts);
+    char ppath[4096];
+    snprintf(ppath, sizeof ppath, "%s/%s", out, POWER_FILE);
+    if (rcd == 0 && ptext)
+        rcd = ut_write_atomic(ppath, ptext, strlen(ptext), &err);
+    free(ptext);
     if (rcd < 0)
         return cli_fail("derive", &err);
+    if (!npower && unlink(ppath) == 0)
+        printf("%s: removed (no power records in this capture)\n", ppath);
+    else if (npower)
+        printf("%s: %zu power points; clock over %zu runs of several (%zu "
+               "below the maximum): mean error %.2f %%, max %.2f %%; "
+               "summed power of those at the maximum: %+.1f %% (abs "
+               "%.1f %%)\n", ppath, npower, pfit.sets, pfit.throttled,
+               pfit.clock_err_mean_pct, pfit.clock_err_max_pct,
+               pfit.sum_err_mean_pct, pfit.sum_err_abs_pct);
     char mpath[4096];
     snprintf(mpath, sizeof mpath, "%s/%s", out, MPS_FILE);
     if (!npts && unlink(mpath) == 0)

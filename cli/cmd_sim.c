@@ -43,6 +43,11 @@ static const char sim_help[] =
     "                      scale it by the MPS correction that igniter\n"
     "                      derive wrote beside it (measured-mps.jsonl in\n"
     "                      the folder of --measured; docs/simulator.md, MPS)\n"
+    "  --power FILE        the power model igniter derive wrote from a\n"
+    "                      capture's power step (measured-power.json): the\n"
+    "                      measured back ends slow the batches of a set that\n"
+    "                      draws more than the board holds by the clock it\n"
+    "                      then runs at (docs/simulator.md, power cap)\n"
     "  --duration-s D      simulated seconds (default 60)\n"
     "  --warmup-s W        seconds not counted in the statistics (default 0)\n"
     "  --seed N            master seed of every random stream (default 1)\n"
@@ -339,7 +344,7 @@ static int run_verb(int argc, char **argv, int serve)
     enum { O_OUT = 256, O_PLAN, O_PROFILE, O_BACKEND, O_MEAS, O_DUR, O_WARM,
            O_SEED, O_ARR, O_IV, O_DELAY, O_QLIM, O_SVC, O_SDIST, O_TRACE,
            O_QUIET, O_RECONF, O_MECH, O_GPU, O_MDIR, O_POLL, O_SLOW, O_WAKE,
-           O_SENS };
+           O_SENS, O_POWER };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},
         {"plan", required_argument, NULL, O_PLAN},
@@ -365,15 +370,16 @@ static int run_verb(int argc, char **argv, int serve)
         {"slowdown", required_argument, NULL, O_SLOW},
         {"wake", required_argument, NULL, O_WAKE},
         {"sensitivity", required_argument, NULL, O_SENS},
+        {"power", required_argument, NULL, O_POWER},
         {NULL, 0, NULL, 0},
     };
     /* options of one verb only */
     static const int sim_only[] = {O_BACKEND, O_MEAS, O_SVC, O_SDIST,
-                                   O_SLOW, O_WAKE, O_SENS};
+                                   O_SLOW, O_WAKE, O_SENS, O_POWER};
     static const int serve_only[] = {O_GPU, O_MDIR, O_POLL};
     const char *out = NULL, *plan_path = NULL, *profile = NULL,
                *backend = NULL, *measured = NULL, *arrivals = NULL,
-               *sdist = NULL, *mech = NULL, *mdir = NULL;
+               *sdist = NULL, *mech = NULL, *mdir = NULL, *power = NULL;
     double dur = -1, warm = -1, iv = -1, delay = -1, svc = -1, reconf = -1,
            poll_us = 0, sens = 0;
     long long seed = -1, qlim = -1, trace = 0, only_gpu = -1;
@@ -400,6 +406,7 @@ static int run_verb(int argc, char **argv, int serve)
         errno = 0;
         switch (c) {
         case O_MECH: mech = optarg; break;
+        case O_POWER: power = optarg; break;
         case O_MDIR: mdir = optarg; break;
         case O_POLL: {
             double v = strtod(optarg, &end);
@@ -506,6 +513,7 @@ static int run_verb(int argc, char **argv, int serve)
     lo.profile = profile;
     lo.backend = backend;
     lo.measured = measured;
+    lo.power = power;
     lo.arrivals = arrivals;
     lo.service_dist = sdist;
     lo.duration_s = dur;

@@ -282,6 +282,7 @@ typedef struct fe_run {
      * lab_run_hash; NULL: none), by which a finished run is known to be
      * still valid. */
     const char *plan_path, *profile_path, *measured_path, *experiment_path;
+    const char *power_path;           /* the power model (sim --power) */
     const char *input_hash;
     /* More top-level members of summary.json, as JSON text without braces
      * (a sweep's "cell": {...}); NULL: none. */

@@ -325,10 +325,11 @@ static void write_summary(const fe_run *c, const char *backend,
         ut_buf_json_str(b, c->input_hash);
         ut_buf_printf(b, ",\n");
     }
-    const char *keys[4] = {"experiment", "plan", "profile", "measured"};
-    const char *vals[4] = {c->experiment_path, c->plan_path, c->profile_path,
-                           c->measured_path};
-    for (int k = 0; k < 4; k++)
+    const char *keys[5] = {"experiment", "plan", "profile", "measured",
+                           "power"};
+    const char *vals[5] = {c->experiment_path, c->plan_path, c->profile_path,
+                           c->measured_path, c->power_path};
+    for (int k = 0; k < 5; k++)
         if (vals[k]) {
             ut_buf_printf(b, "    \"%s\": ", keys[k]);
             ut_buf_json_str(b, vals[k]);

@@ -38,6 +38,7 @@ typedef struct cmp {
     mdl_fitted fit;
     mdl_measured meas;
     int have_meas;
+    mdl_power power;              /* attached to meas when e.power names one */
     const char *exp_path, *out;
     int nseeds;
     volatile sig_atomic_t *stop;
@@ -190,6 +191,7 @@ static int run_one(const cmp *c, size_t p, int s, const char *dir)
     run->experiment_path = c->exp_path;
     run->profile_path = c->e.profile;
     run->measured_path = c->have_meas ? c->e.measured : NULL;
+    run->power_path = c->e.power[0] ? c->e.power : NULL;
     run->stop = c->stop;
     run->input_hash = c->hash[p * (size_t)c->nseeds + (size_t)s];
     cfg.fit = &c->fit;
@@ -1032,13 +1034,23 @@ int lab_compare_longer(const char *exp_path, const char *out_dir,
             goto out;
         c.have_meas = 1;
     }
+    if (c.e.power[0] && lab_power_attach(c.e.power, c.e.backend, &c.meas,
+                                         c.have_meas, &c.power, err) < 0) {
+        ut_errprefix(err, "%s", exp_path);
+        goto out;
+    }
     /* every policy must plan before anything runs: bad input stops here */
     for (size_t p = 0; p < c.e.npolicies; p++) {
         pol_request req;
         pol_plan plan;
         if (plan_for(&c, p, &req, &plan, err) < 0)
             goto out;
+        int bad = c.e.power[0] && lab_power_check_plan(&c.power, &c.meas,
+                                                       &plan, c.e.power,
+                                                       err) < 0;
         pol_plan_free(&plan);
+        if (bad)
+            goto out;
     }
     if (c.longer_pct > 0)
         for (size_t w = 0; w < c.e.nw; w++)
@@ -1089,6 +1101,7 @@ out:
     free(c.nrun);
     if (c.have_meas)
         mdl_measured_free(&c.meas);
+    mdl_power_free(&c.power);
     mdl_fitted_free(&c.fit);
     lab_experiment_free(&c.e);
     return rc;

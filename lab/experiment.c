@@ -242,7 +242,8 @@ int lab_experiment_load(const char *path, lab_experiment *e, ut_err *err)
     }
     if (get_path(root, "profile", path, dir, e->profile, 1, err) ||
         get_path(root, "plan", path, dir, e->plan, 0, err) ||
-        get_path(root, "measured", path, dir, e->measured, 0, err))
+        get_path(root, "measured", path, dir, e->measured, 0, err) ||
+        get_path(root, "power", path, dir, e->power, 0, err))
         goto fail;
     /* a plan file is the plan: a policy beside it would be ignored */
     if (e->plan[0] && cJSON_GetObjectItemCaseSensitive(root, "policy")) {

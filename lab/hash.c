@@ -68,6 +68,7 @@ void lab_run_hash(const lab_experiment *e, const char *exp_path,
     if (e) {
         mix_file(&h, e->profile);
         mix_file(&h, e->measured);
+        mix_file(&h, e->power);     /* nothing when "" */
         for (size_t w = 0; w < e->nw; w++)
             if (e->wcfg[w].arrivals.kind == TRACE_REPLAY)
                 mix_file(&h, e->wcfg[w].arrivals.path);

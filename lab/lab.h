@@ -55,6 +55,7 @@ typedef struct lab_experiment {
     char policy[POL_NAME_MAX];
     char backend[32];
     char measured[UT_PATH_MAX];
+    char power[UT_PATH_MAX];         /* the power model, or "" */
     double duration_s, warmup_s, interval_s;
     uint64_t seed;
     int faithful;
@@ -81,6 +82,7 @@ void lab_experiment_free(lab_experiment *e);
 typedef struct lab_opts {
     const char *experiment;          /* an experiment file, or NULL */
     const char *plan, *profile, *backend, *measured;
+    const char *power;               /* the power model (measured-power.json) */
     const char *arrivals;            /* a spec for every workload */
     const char *service_dist;        /* "const", "exp" or "gamma:CV" */
     double duration_s, warmup_s, interval_s, max_delay_ms, service_ms;
@@ -114,6 +116,8 @@ typedef struct lab_prepared {
     mdl_fitted fit;
     mdl_measured meas;
     int have_meas;
+    mdl_power power;                 /* attached to meas when have_power */
+    int have_power;
     pol_plan plan;
     int planned;                     /* the plan came from the policy */
     pol_request req;
@@ -134,6 +138,18 @@ typedef struct lab_prepared {
  * that cannot plan. On error p is freed.
  */
 int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err);
+
+/* The power model at path into *pw, attached to meas (meas->power), for
+ * the measured back ends: an error (naming path) for another back end or
+ * without measured data. */
+int lab_power_attach(const char *path, const char *backend,
+                     mdl_measured *meas, int have_meas, mdl_power *pw,
+                     ut_err *err);
+/* An error (naming path and the model) when a model of plan has no power
+ * data in pw. */
+int lab_power_check_plan(const mdl_power *pw, const mdl_measured *meas,
+                         const pol_plan *plan, const char *path,
+                         ut_err *err);
 void lab_prepared_free(lab_prepared *p);
 
 /* Simulates a prepared run into out_dir (created if missing). res may be

@@ -32,6 +32,7 @@ void lab_prepared_free(lab_prepared *p)
     mdl_fitted_free(&p->fit);
     if (p->have_meas)
         mdl_measured_free(&p->meas);
+    mdl_power_free(&p->power);
     memset(p, 0, sizeof *p);
 }
 
@@ -171,12 +172,44 @@ static int cli_wakes(const lab_opts *o, const pol_plan *plan,
     return rc;
 }
 
+int lab_power_attach(const char *path, const char *backend,
+                     mdl_measured *meas, int have_meas, mdl_power *pw,
+                     ut_err *err)
+{
+    if (!backend || strncmp(backend, "measured", 8))
+        return ut_errf(err, "%s: power: expected a measured back end "
+                       "(measured, measured-mean, measured-solo), got %s",
+                       path, backend ? backend : "none");
+    if (!have_meas)
+        return ut_errf(err, "%s: power: expected measured data (--measured) "
+                       "for it to apply to, got none", path);
+    if (mdl_power_load(path, meas, pw, err) < 0)
+        return -1;
+    meas->power = pw;
+    return 0;
+}
+
+int lab_power_check_plan(const mdl_power *pw, const mdl_measured *meas,
+                         const pol_plan *plan, const char *path, ut_err *err)
+{
+    for (size_t g = 0; g < plan->ngpus; g++)
+        for (size_t i = 0; i < plan->gpus[g].n; i++) {
+            const char *model = plan->gpus[g].inst[i].model;
+            int k = mdl_measured_find(meas, model);
+            if (k >= 0 && !pw->models[k].has)
+                return ut_errf(err, "%s: expected power data for every "
+                               "model of the plan, got none for \"%s\"",
+                               path, model);
+        }
+    return 0;
+}
+
 int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
 {
     memset(p, 0, sizeof *p);
     const char *exp_path = o->experiment, *profile = o->profile,
                *plan_path = o->plan, *backend = o->backend,
-               *measured = o->measured;
+               *measured = o->measured, *power = o->power;
     double dur = o->duration_s, warm = o->warmup_s, iv = o->interval_s;
     long long seed = o->seed;
     lab_experiment *e = &p->e;
@@ -191,6 +224,8 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
             backend = e->backend;
         if (!measured && e->measured[0])
             measured = e->measured;
+        if (!power && e->power[0])
+            power = e->power;
         if (dur < 0)
             dur = e->duration_s;
         if (warm < 0)
@@ -239,6 +274,19 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
         }
         p->planned = 1;
         policy = pol_find(e->policy);
+    }
+    if (o->for_serve)
+        power = NULL;           /* a real GPU has its own clock */
+    if (power) {
+        if (lab_power_attach(power, backend, &p->meas, p->have_meas,
+                             &p->power, err) < 0 ||
+            lab_power_check_plan(&p->power, &p->meas, &p->plan, power,
+                                 err) < 0) {
+            if (exp_path && power == e->power)
+                ut_errprefix(err, "%s", exp_path);
+            goto fail;
+        }
+        p->have_power = 1;
     }
     size_t nw;
     if (exp_path) {
@@ -290,6 +338,7 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
     run->plan_path = plan_path;
     run->profile_path = profile;
     run->measured_path = o->for_serve ? NULL : measured;
+    run->power_path = power;
     run->experiment_path = exp_path;
     run->stop = o->stop;
     run->extra_json = p->slow_json;
@@ -299,6 +348,8 @@ int lab_prepare(const lab_opts *o, lab_prepared *p, ut_err *err)
                  plan_path ? NULL : e->policy, run->seed, p->input_hash);
     if (profile && !exp_path)
         lab_hash_mix_file(p->input_hash, profile);
+    if (power && (!exp_path || power != e->power))   /* else mixed */
+        lab_hash_mix_file(p->input_hash, power);
     if (!exp_path)   /* with one, lab_run_hash mixed them (e->wcfg) */
         lab_hash_slowdowns(p->wcfg, nw, p->input_hash);
     run->input_hash = p->input_hash;

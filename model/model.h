@@ -352,6 +352,10 @@ typedef struct mdl_measured {
      * contexts, the data as measured): borrowed, attached by the caller
      * after loading (mdl_measured_load and _subset leave it NULL) */
     const struct mdl_mps *mps;
+    /* the power cap (power.c) the same back ends apply after it, or NULL
+     * (the clock of each measurement as it was): borrowed, attached like
+     * mps */
+    const struct mdl_power *power;
 } mdl_measured;
 
 /* Loads the measured file (v100-measured-colocation.jsonl shape). */
@@ -562,6 +566,106 @@ double mdl_mps_runs_feature(size_t n, double batch);
 /* Scales the green co-located latencies lat_ms[0..n) of w to MPS. */
 void mdl_mps_apply(const mdl_mps *x, const mdl_place *w, size_t n,
                    double *lat_ms);
+
+/* ---- the power cap (power.c) ------------------------------------------- */
+
+/*
+ * What instances side by side draw, and the SM clock the board then runs
+ * at; derived by `igniter derive` from a capture's "power" records
+ * (measured-power.json) and applied by the simulator's measured back ends
+ * (`--power FILE`) over the co-located latencies.
+ *
+ * A model at a batch on a share, running back to back, draws dyn_w above
+ * the board's idle power (its "solo" records: power - idle). Instances side
+ * by side add their dyn_w: the demand. Where idle + demand passes hold_w,
+ * the power the board holds under its cap, the clock falls to the ratio
+ * r = ((hold_w - idle_w) / demand)^(1 / alpha) of its maximum: dynamic
+ * power goes as the clock to the power alpha (voltage falls with it). A
+ * batch then takes 1 / r as long (its kernels are bound by the clock;
+ * memory-bound kernels would slow less). hold_w and alpha are fitted by
+ * least squares on the measured clocks of the runs of several ("set"
+ * records); a solo point measured below the maximum clock has its dyn_w
+ * raised to the maximum's.
+ *
+ * Over the latencies of a set of co-running batches (each measured alone
+ * or in a pair, at its own clock): each is multiplied by r_alone / r_set,
+ * r_alone the ratio of its batch alone, so that a batch alone is as
+ * measured and only the set's extra demand slows it.
+ */
+#define MDL_POWER_VERSION 1       /* of measured-power.json */
+#define MDL_POWER_SHARES 16
+#define MDL_POWER_BATCHES 12
+#define MDL_POWER_MAX_MEMBERS 8
+
+typedef struct mdl_power_model {
+    char name[MDL_NAME_MAX];
+    int has;                      /* 0: no power data for this model */
+    size_t nshares, nbatches;
+    double share_pct[MDL_POWER_SHARES];      /* ascending */
+    double batch[MDL_POWER_BATCHES];         /* ascending */
+    double dyn_w[MDL_POWER_BATCHES][MDL_POWER_SHARES];
+} mdl_power_model;
+
+typedef struct mdl_power {
+    double idle_w, cap_w, hold_w, alpha, max_clock_mhz;
+    size_t nmodels;               /* loaded: = the measured data's nsolo */
+    mdl_power_model *models;      /* loaded: by solo table index */
+} mdl_power;
+
+/* A raw "power" record as `igniter derive` read it (file and line for
+ * messages): n members (0: the board idle). */
+typedef struct mdl_power_point {
+    int n;
+    char model[MDL_POWER_MAX_MEMBERS][MDL_NAME_MAX];
+    int batch[MDL_POWER_MAX_MEMBERS];
+    double share_pct[MDL_POWER_MAX_MEMBERS];
+    double power_w, clock_mhz;
+    const char *file;             /* borrowed */
+    int line;
+} mdl_power_point;
+
+/* How well the fitted power model explains the runs of several. */
+typedef struct mdl_power_fit {
+    size_t sets, throttled;       /* sets; those below the maximum clock */
+    double clock_err_mean_pct, clock_err_max_pct;    /* |r - measured| */
+    double sum_err_mean_pct, sum_err_abs_pct;        /* idle + demand vs
+                                   measured power, sets at the maximum */
+} mdl_power_fit;
+
+/*
+ * The text of measured-power.json from the points pts[0..n): the idle
+ * board (the last idle point), each model's solo points on a grid of
+ * shares x batches (every model must have every pair of its own shares and
+ * batches: a missing one is an error naming it), the sets for the fit.
+ * cap_w and max_clock_mhz are the board's (the capture's meta); source
+ * names the raw file. *fit (may be NULL) says how well it fits. *text is
+ * the caller's (free). Errors name the point's file and line.
+ */
+int mdl_power_derive(const mdl_power_point *pts, size_t n, double cap_w,
+                     double max_clock_mhz, const char *source, char **text,
+                     mdl_power_fit *fit, ut_err *err);
+/* Loads measured-power.json against the measured data m (model names
+ * resolved to m's solo tables; a model m lacks is skipped). Errors name
+ * the file and the field. */
+int mdl_power_load(const char *path, const mdl_measured *m, mdl_power *out,
+                   ut_err *err);
+void mdl_power_free(mdl_power *p);
+/* W above idle of a model (its index in p->models) at (batch, share):
+ * linear in share between measured shares (in proportion to the share
+ * below the first, extrapolated from the last two above the last), linear
+ * in log2 batch between measured batches, clamped to the first and last
+ * batch. 0 for a model without data. */
+double mdl_power_dyn_w(const mdl_power *p, int model, double batch,
+                       double share_pct);
+/* The clock over its maximum at a demand (W above idle): 1 up to hold_w,
+ * then ((hold_w - idle_w) / demand)^(1 / alpha), never below
+ * MDL_POWER_MIN_CLOCK (no board throttles further; a batch is then at
+ * most ten times as long, and its time stays a finite number of ns). */
+#define MDL_POWER_MIN_CLOCK 0.1
+double mdl_power_clock(const mdl_power *p, double demand_w);
+/* Scales the co-located latencies lat_ms[0..n) of w by r_alone / r_set. */
+void mdl_power_apply(const mdl_power *p, const mdl_place *w, size_t n,
+                     double *lat_ms);
 
 /* Absolute percentage errors of the model on the measured pairs. */
 typedef struct mdl_error_stats {

@@ -12,7 +12,8 @@
 # chip) are left out, as the denser ones replace them. Its runs term comes
 # from grid/raw-mps-runs.jsonl: 12 random runs of 3 and 4, each member
 # with its own window alone (scripts/mps-coloc-raw.py of
-# experiments/validation/matrix/results-random/mps-coloc.jsonl).
+# experiments/validation/matrix/results-random/mps-coloc.jsonl). The power
+# model (measured-power.json) comes from power/raw.jsonl, as traces/h200/'s.
 set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -21,4 +22,4 @@ grep '"kind":"coloc"' traces/h200/grid/raw-mps.jsonl > "$tmp/mps.jsonl"
 cat traces/h200/grid/raw-mps-pairs.jsonl traces/h200/grid/raw-mps-dense.jsonl \
     traces/h200/grid/raw-mps-runs.jsonl >> "$tmp/mps.jsonl"
 ${IGNITER:-build/igniter} derive "$tmp/raw.jsonl" --mps "$tmp/mps.jsonl" \
-    --out traces/h200/dense --gpu H200
+    --power traces/h200/power/raw.jsonl --out traces/h200/dense --gpu H200

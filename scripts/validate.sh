@@ -14,6 +14,9 @@
 #               back end with --mechanism mps when the data has its MPS
 #               correction (VALIDATE_DATA/measured-mps.jsonl, igniter derive)
 #                                                        -> OUT/sim-measured-mps/RUN/
+#               and, with VALIDATE_POWER (a measured-power.json), the
+#               measured back end with that power model (--power)
+#                                                        -> OUT/sim-measured-power/RUN/
 #   WHAT table  scripts/validate-table.py: OUT/table.csv, OUT/fidelity.csv,
 #               OUT/figdata/, and the figures (gnuplot, scripts/plot-validate.gp)
 #               OUT/figures/validation-{cdf,error,fidelity}.svg
@@ -83,6 +86,13 @@ for plan in $plans; do
                     rm -rf "$d"
                 fi
             done
+            if [ -n "${VALIDATE_POWER:-}" ]; then
+                d=$out/sim-measured-power/$run
+                mkdir -p "$d"
+                # shellcheck disable=SC2086
+                $bin sim $common --backend measured --power "$VALIDATE_POWER" \
+                    --measured $measured --out "$d"
+            fi
             # the MPS real runs against the MPS-corrected data; without
             # it their table falls back to the green simulation and says so
             if [ -d "$out/real-mps/$run" ]; then

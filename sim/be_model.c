@@ -191,6 +191,8 @@ static void pred_lat_ms(const pred_state *s, const mdl_place *p, size_t n,
         mdl_measured_colocated(s->meas, p, n, lat);
         if (s->meas->mps)       /* MPS: the correction over green (mps.c) */
             mdl_mps_apply(s->meas->mps, p, n, lat);
+        if (s->meas->power)     /* the clock under the power cap */
+            mdl_power_apply(s->meas->power, p, n, lat);
     } else
         mdl_predict(s->fit, p, n, lat, NULL);
 }
