@@ -5,12 +5,14 @@
 # igniter, igniter-plus (its default 20 % margin and none) and ffd on the
 # first H200 campaign (traces/h200/profile.json, measured-colocation.jsonl),
 # as policies/README.md's comparison plans them. At x2 igniter-plus with
-# no margin makes ffd's plan, so that plan is left out.
+# no margin makes ffd's plan, so that plan is left out. POLICIES_SCALES
+# picks the scales (default "2 8"; "6 10": the power cap's out-of-sample
+# check, the same four policies).
 set -eu
 bin=${IGNITER:-build/igniter}
 d=experiments/validation/policies
 mkdir -p "$d/plans"
-for x in 2 8; do
+for x in ${POLICIES_SCALES:-2 8}; do
     w=$d/workloads-x$x.json
     python3 - "$x" "$w" <<'PY'
 import json, sys
