@@ -176,9 +176,10 @@ int lab_power_attach(const char *path, const char *backend,
                      mdl_measured *meas, int have_meas, mdl_power *pw,
                      ut_err *err)
 {
-    if (!backend || strncmp(backend, "measured", 8))
-        return ut_errf(err, "%s: power: expected a measured back end "
-                       "(measured, measured-mean, measured-solo), got %s",
+    if (!backend || (strcmp(backend, "measured") &&
+                     strcmp(backend, "measured-mean")))
+        return ut_errf(err, "%s: power: expected a measured back end with "
+                       "interference (measured, measured-mean), got %s",
                        path, backend ? backend : "none");
     if (!have_meas)
         return ut_errf(err, "%s: power: expected measured data (--measured) "

@@ -449,8 +449,12 @@ static void test_power_bad_input(void **state)
     run("sim", "--plan", plan, "--measured", meas, "--profile", prof,
         "--backend", "model", "--power", pj, "--duration-s", "1", "--out", o,
         NULL);
-    assert_bad_input(pj, "power: expected a measured back end (measured, "
-                     "measured-mean, measured-solo), got model");
+    assert_bad_input(pj, "power: expected a measured back end with "
+                     "interference (measured, measured-mean), got model");
+    run("sim", "--plan", plan, "--measured", meas, "--backend",
+        "measured-solo", "--power", pj, "--duration-s", "1", "--out", o,
+        NULL);
+    assert_bad_input(pj, "got measured-solo");
     assert_false(exists(o));
     put(bad, "{\"version\": 1, \"idle_w\": 100, \"cap_w\": 700, "
              "\"max_clock_mhz\": 1980, \"hold_w\": 500, \"alpha\": -1, "
