@@ -117,7 +117,8 @@ extern "C" int cap_nvml_open(cap_nvml **out, ut_err *err)
     /* the energy counter (Volta on) and the clock's event reasons, under
      * their name since CUDA 12.2 or the older one */
     *(void **)&nv->energy = dlsym(lib, "nvmlDeviceGetTotalEnergyConsumption");
-    *(void **)&nv->reasons = dlsym(lib, "nvmlDeviceGetCurrentClocksEventReasons");
+    *(void **)&nv->reasons =
+        dlsym(lib, "nvmlDeviceGetCurrentClocksEventReasons");
     if (!nv->reasons)
         *(void **)&nv->reasons =
             dlsym(lib, "nvmlDeviceGetCurrentClocksThrottleReasons");

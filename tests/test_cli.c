@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-
 /* slurp of the file name in the folder dir. */
 static void slurp_in(const char *dir, const char *name, char *buf, size_t n)
 {
@@ -25,12 +24,6 @@ static void slurp_in(const char *dir, const char *name, char *buf, size_t n)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     slurp(path, buf, n);
 }
-
-#define assert_contains(hay, needle)                                         \
-    do {                                                                     \
-        if (!strstr((hay), (needle)))                                        \
-            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));           \
-    } while (0)
 
 /* Exit 2, one line on stderr that contains every given fragment, nothing
  * on stdout. */
@@ -48,12 +41,6 @@ static void assert_bad_input(const char *frag1, const char *frag2,
     assert_string_equal(res.out, "");
     /* one line (plus the usage hint for option errors) */
     assert_non_null(strchr(res.err, '\n'));
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
 }
 
 /* No file in dir starts with the given prefix (no temporaries left). */
@@ -256,7 +243,7 @@ static void test_bad_workloads(void **state)
         run("plan", "--profile", V100_PROFILE, "--workloads", w, "--out", out,
             NULL);
         assert_bad_input(w, cases[i].f1, cases[i].f2);
-        assert_false(exists(out));
+        assert_false(tu_exists(out));
         free(w);
     }
     run("plan", "--profile", V100_PROFILE, "--workloads", "/nonexistent/w.json",
@@ -315,7 +302,7 @@ static void test_bad_predict_input(void **state)
     run("predict", "--profile", V100_PROFILE, "--input", in, "--out", out,
         NULL);
     assert_bad_input(":2:", "colocate[0].batch", "got -1");
-    assert_false(exists(out));   /* line 1 was fine: still nothing written */
+    assert_false(tu_exists(out));   /* line 1 was fine: still nothing written */
     free(in);
     free(out);
 }
@@ -446,7 +433,7 @@ static void test_serve_without_gpu(void **state)
     assert_contains(res.err, "igniter serve: the GPU library");
     assert_contains(res.err, "/nonexistent/libigniter-gpu.so");
     assert_contains(res.err, "make capture");
-    assert_false(exists(out));
+    assert_false(tu_exists(out));
     run("serve", "--plan", "no/such/plan.json", "--out", out, NULL);
     assert_bad_input("no/such/plan.json", NULL, NULL);
     run("serve", "--plan", "experiments/validation/plans/example-igniter.json",
@@ -459,7 +446,7 @@ static void test_serve_without_gpu(void **state)
         "--out", out, "--mechanism", "tpu", NULL);
     assert_bad_input("--mechanism", "'tpu'", NULL);
     unsetenv("IGNITER_GPU_LIB");
-    assert_false(exists(out));
+    assert_false(tu_exists(out));
 }
 
 /* Ctrl-C: the simulation stops at the current simulated time, writes what
@@ -560,7 +547,6 @@ static void test_compare_summary_is_complete_and_deterministic(void **state)
     free(e);
 }
 
-
 /* derive: a synthetic capture into the four files, which fit, accuracy,
  * predict and plan then read; bad input is one line and exit 2. */
 static void test_derive_and_use(void **state)
@@ -606,14 +592,14 @@ static void test_derive_and_use(void **state)
     run("derive", "/nonexistent/raw.jsonl", "--out", bad, NULL);
     assert_bad_input("igniter derive: cannot open '/nonexistent/raw.jsonl'",
                      "No such file or directory", NULL);
-    assert_false(exists(bad));
+    assert_false(tu_exists(bad));
     text = tu_synth_raw("pair_self", TU_SYNTH_END);
     char *nopair = tu_write_temp("nopair.jsonl", text);
     free(text);
     run("derive", nopair, "--out", bad, NULL);
     assert_bad_input(nopair, "alpha: expected a \"pair_self\" record",
                      "step pair_self");
-    assert_false(exists(bad));
+    assert_false(tu_exists(bad));
     run("derive", raw, NULL);
     assert_bad_input("--out is required", NULL, NULL);
     run("derive", raw, "--out", bad, "--price", "free", NULL);

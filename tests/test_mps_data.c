@@ -20,46 +20,8 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
-
-#define assert_contains(hay, needle)                                         \
-    do {                                                                     \
-        if (!strstr((hay), (needle)))                                        \
-            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));           \
-    } while (0)
-
-/* Exit 2, one line on stderr holding every fragment, nothing on stdout. */
-static void assert_bad_input(const char *f1, const char *f2, const char *f3)
-{
-    if (res.status != 2)
-        fail_msg("exit status %d, expected 2; stderr: %s", res.status,
-                 res.err);
-    assert_contains(res.err, f1);
-    if (f2)
-        assert_contains(res.err, f2);
-    if (f3)
-        assert_contains(res.err, f3);
-    assert_string_equal(res.out, "");
-    char *nl = strchr(res.err, '\n');
-    assert_non_null(nl);
-    assert_string_equal(nl + 1, "");
-}
-
 /* a shell line's exit status */
 static int sh_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : -1; }
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static void put(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static int count_lines(const char *s)
 {
@@ -153,7 +115,7 @@ static void write_raw(const char *dir, int with_mps, int bad, int *mps_line)
         *mps_line = count_lines(green) + 1;
     char path[256];
     snprintf(path, sizeof path, "%s/raw.jsonl", dir);
-    put(path, b.s);
+    tu_put(path, b.s);
     ut_buf_free(&b);
     free(green);
     free(mps);
@@ -303,7 +265,7 @@ static void test_derive_separate_file_and_green_unchanged(void **state)
     assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
     char *text = mps_records(0);
     snprintf(mps, sizeof mps, "%s/mps.jsonl", d2);
-    put(mps, text);
+    tu_put(mps, text);
     free(text);
     snprintf(raw, sizeof raw, "%s/raw.jsonl", d2);
     snprintf(out, sizeof out, "%s/out", d2);
@@ -333,12 +295,12 @@ static void test_derive_separate_file_and_green_unchanged(void **state)
     }
     char stale[300];
     snprintf(stale, sizeof stale, "%s/measured-mps.jsonl", o3);
-    assert_false(exists(stale));
+    assert_false(tu_exists(stale));
     /* an old correction beside data derived anew without MPS goes */
-    put(stale, "{\"version\": 1}\n");
+    tu_put(stale, "{\"version\": 1}\n");
     assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
     assert_contains(res.out, "measured-mps.jsonl: removed");
-    assert_false(exists(stale));
+    assert_false(tu_exists(stale));
     /* --mps with no MPS records in it */
     run("derive", raw, "--mps", raw, "--out", out, NULL);
     assert_int_equal(res.status, 2);
@@ -360,12 +322,13 @@ static void test_sim_mps_scales_a_solo_batch(void **state)
     derive_and_load(dir, &m, &x);
     char plan[256], meas[256], g0[256], g1[256], mp[256];
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
-    put(plan, "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
-              " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
-              " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
-              "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
-              "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
-              "50, \"rate_rps\": 100000, \"slo_ms\": 1000}]}]}\n");
+    tu_put(plan,
+           "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
+           " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
+           " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
+           "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
+           "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
+           "50, \"rate_rps\": 100000, \"slo_ms\": 1000}]}]}\n");
     snprintf(meas, sizeof meas, "%s/out/measured-colocation.jsonl", dir);
     snprintf(g0, sizeof g0, "%s/g0", dir);
     snprintf(g1, sizeof g1, "%s/g1", dir);
@@ -444,21 +407,21 @@ static void test_derive_bad_mps_records(void **state)
         snprintf(where, sizeof where, "%s:%d%s", raw, line + cases[c].line_off,
                  cases[c].field);
         run("derive", raw, "--out", out, NULL);
-        assert_bad_input("igniter derive: ", where, cases[c].what);
-        assert_false(exists(out));
+        tu_assert_bad_input("igniter derive: ", where, cases[c].what);
+        assert_false(tu_exists(out));
         /* an output folder that was there keeps what it had, and no
          * staging folder is left in it */
         mkdir(out, 0755);
         char keep[300];
         snprintf(keep, sizeof keep, "%s/measured-colocation.jsonl", out);
-        put(keep, "old\n");
+        tu_put(keep, "old\n");
         run("derive", raw, "--out", out, NULL);
-        assert_bad_input(where, cases[c].what, NULL);
+        tu_assert_bad_input(where, cases[c].what, NULL);
         char *t = tu_read_in(out, "measured-colocation.jsonl");
         assert_string_equal(t, "old\n");
         free(t);
         snprintf(keep, sizeof keep, "%s/measured-mps.jsonl", out);
-        assert_false(exists(keep));
+        assert_false(tu_exists(keep));
         assert_int_equal(rmdir(out), -1);   /* not empty: only "old" */
         snprintf(keep, sizeof keep, "%s/measured-colocation.jsonl", out);
         unlink(keep);
@@ -470,14 +433,14 @@ static void test_derive_bad_mps_records(void **state)
     char *text = mps_records(0);
     ut_buf b = {0};
     ut_buf_printf(&b, "%s{\"kind\": \"solo\", \"mech\n", text);
-    put(mps, b.s);
+    tu_put(mps, b.s);
     ut_buf_free(&b);
     free(text);
     char where[300];
     snprintf(where, sizeof where, "%s:21: expected valid JSON", mps);
     run("derive", raw, "--mps", mps, "--out", out, NULL);
-    assert_bad_input(where, NULL, NULL);
-    assert_false(exists(out));
+    tu_assert_bad_input(where, NULL, NULL);
+    assert_false(tu_exists(out));
 }
 
 /* A model may have MDL_MPS_PCTS distinct percentages (an H200's 16
@@ -506,7 +469,7 @@ static void test_derive_most_percentages(void **state)
             cap_rec_set(&r, "std_ms", 0.01);
             cap_rec_write(&r, &b);
         }
-        put(mps, b.s);
+        tu_put(mps, b.s);
         ut_buf_free(&b);
         free(text);
         run("derive", raw, "--mps", mps, "--out", out, NULL);
@@ -525,8 +488,8 @@ static void test_derive_most_percentages(void **state)
         snprintf(what, sizeof what, "expected at most %d distinct "
                  "percentages for alpha, got %d as one more", MDL_MPS_PCTS,
                  3 * n);
-        assert_bad_input(where, what, NULL);
-        assert_false(exists(out));
+        tu_assert_bad_input(where, what, NULL);
+        assert_false(tu_exists(out));
     }
 }
 
@@ -544,61 +507,63 @@ static void test_sim_mps_errors(void **state)
     assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
     snprintf(meas, sizeof meas, "%s/measured-colocation.jsonl", out);
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
-    put(plan, "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
-              " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
-              " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
-              "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
-              "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
-              "50, \"rate_rps\": 100, \"slo_ms\": 1000}]}]}\n");
+    tu_put(plan,
+           "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
+           " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
+           " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
+           "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
+           "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
+           "50, \"rate_rps\": 100, \"slo_ms\": 1000}]}]}\n");
     snprintf(o, sizeof o, "%s/sim", dir);
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(out, "--mechanism mps: expected MPS data "
-                     "(measured-mps.jsonl), got none", "igniter derive");
-    assert_false(exists(o));
+    tu_assert_bad_input(out, "--mechanism mps: expected MPS data "
+                        "(measured-mps.jsonl), got none", "igniter derive");
+    assert_false(tu_exists(o));
     char prof[300];
     snprintf(prof, sizeof prof, "%s/profile.json", out);
     run("sim", "--plan", plan, "--measured", meas, "--profile", prof,
         "--backend", "fixed", "--service-ms",
         "1", "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input("--mechanism mps: expected a measured back end", NULL,
-                     NULL);
+    tu_assert_bad_input("--mechanism mps: expected a measured back end", NULL,
+                        NULL);
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "quantum", "--duration-s", "1", "--out", o, NULL);
     assert_int_equal(res.status, 2);
     assert_contains(res.err, "--mechanism: expected green or mps");
     /* a correction naming a model the data does not have */
     snprintf(mps, sizeof mps, "%s/measured-mps.jsonl", out);
-    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+    tu_put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
              "{\"gamma\": {\"solo_ratio\": {\"8\": {\"50\": 1.1}}}}\n");
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(mps, "gamma: expected one of the measured data's models",
-                     NULL);
+    tu_assert_bad_input(mps,
+                        "gamma: expected one of the measured data's models",
+                        NULL);
     /* and one that leaves the plan's model out */
-    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+    tu_put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
              "{\"beta\": {\"solo_ratio\": {\"8\": {\"50\": 1.1}}}}\n");
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(mps, "got none for \"alpha\"", NULL);
+    tu_assert_bad_input(mps, "got none for \"alpha\"", NULL);
     /* a ratio that is not a positive number */
-    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+    tu_put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
              "{\"alpha\": {\"solo_ratio\": {\"8\": {\"50\": -2}}}}\n");
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(mps, "alpha.solo_ratio.8.50: expected a ratio in "
-                     "[0.001, 1000]", "-2");
-    assert_false(exists(o));
+    tu_assert_bad_input(mps, "alpha.solo_ratio.8.50: expected a ratio in "
+                        "[0.001, 1000]", "-2");
+    assert_false(tu_exists(o));
     /* one too large to interpolate (fuzz_mps found 1.1e308 overflowing
      * between percentages to an infinite latency) */
-    put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
+    tu_put(mps, "{\"version\": 1, \"mechanism\": \"mps\"}\n"
              "{\"alpha\": {\"solo_ratio\": {\"8\": {\"50\": 1.1}}, "
              "\"pair_ratio_mean\": {\"25\": 1.04, \"75\": 1.1e308}}}\n");
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(mps, "alpha.pair_ratio_mean.75: expected a ratio in "
-                     "[0.001, 1000]", "1.1e+308");
-    assert_false(exists(o));
+    tu_assert_bad_input(mps, "alpha.pair_ratio_mean.75: expected a ratio in "
+                        "[0.001, 1000]", "1.1e+308");
+    assert_false(tu_exists(o));
 }
 
 /* Runs of three and four (members with their own window alone, alone_ms):
@@ -710,8 +675,8 @@ static void test_derive_runs_term(void **state)
     snprintf(where, sizeof where, "%s:%d: coloc.members[0].alone_ms: ", raw,
              line + 20);
     run("derive", raw, "--out", out, NULL);
-    assert_bad_input(where, "expected the member's window alone", NULL);
-    assert_false(exists(out));
+    tu_assert_bad_input(where, "expected the member's window alone", NULL);
+    assert_false(tu_exists(out));
     free(bad);
     ut_buf_free(&b);
 }
@@ -738,7 +703,7 @@ static void test_mps_coloc_raw(void **state)
                           "\"t0\":%g}\n", run ? "together" : "alone",
                           20 + 10 * i, ms[2 - i], 1 << i,
                           (run ? 1.5 : 1.0) * (i + 1), 100.0 + 0.01 * i);
-    put(in, b.s);
+    tu_put(in, b.s);
     ut_buf_free(&b);
     assert_int_equal(tu_sh("python3 scripts/mps-coloc-raw.py %s > %s", in,
                            out), 0);
@@ -766,7 +731,7 @@ static void test_mps_coloc_raw(void **state)
     /* gamma never timed alone */
     char *all = tu_read_in(dir, "coloc.jsonl");
     char *nl = strchr(all, '\n');
-    put(in, nl + 1);
+    tu_put(in, nl + 1);
     free(all);
     unlink(out);
     assert_int_equal(sh_status(tu_sh("python3 scripts/mps-coloc-raw.py %s "

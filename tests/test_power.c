@@ -18,40 +18,6 @@
 
 #include <math.h>
 
-#define assert_contains(hay, needle)                                         \
-    do {                                                                     \
-        if (!strstr((hay), (needle)))                                        \
-            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));           \
-    } while (0)
-
-static void assert_bad_input(const char *f1, const char *f2)
-{
-    if (res.status != 2)
-        fail_msg("exit status %d, expected 2; stderr: %s", res.status,
-                 res.err);
-    assert_contains(res.err, f1);
-    if (f2)
-        assert_contains(res.err, f2);
-    assert_string_equal(res.out, "");
-    char *nl = strchr(res.err, '\n');
-    assert_non_null(nl);
-    assert_string_equal(nl + 1, "");
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static void put(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* ---- the synthetic power capture ------------------------------------------ */
 
 /* The truth: the board idles at 100 W and holds 500 W; dynamic power goes
@@ -164,11 +130,11 @@ static const char *capture(char *raw, char *pw, int bad)
     const char *dir = tu_tmpdir();
     char *green = tu_synth_raw(NULL, TU_SYNTH_END);
     snprintf(raw, 256, "%s/raw.jsonl", dir);
-    put(raw, green);
+    tu_put(raw, green);
     free(green);
     char *p = power_records(1, bad);
     snprintf(pw, 256, "%s/power.jsonl", dir);
-    put(pw, p);
+    tu_put(pw, p);
     free(p);
     return dir;
 }
@@ -272,7 +238,7 @@ static void test_derive_in_raw_and_green_unchanged(void **state)
     snprintf(both, sizeof both, "%s/both.jsonl", dir);
     ut_buf b = {0};
     ut_buf_printf(&b, "%s%s", green, power);
-    put(both, b.s);
+    tu_put(both, b.s);
     ut_buf_free(&b);
     free(green);
     free(power);
@@ -289,18 +255,12 @@ static void test_derive_in_raw_and_green_unchanged(void **state)
     static const char *const files[] = {
         "profile.json", "measured-colocation.jsonl", "measured-heldout.jsonl",
         "colocations-multi.jsonl"};
-    for (int f = 0; f < 4; f++) {
-        x = tu_read_in(o1, files[f]);
-        y = tu_read_in(o3, files[f]);
-        assert_string_equal(x, y);
-        free(x);
-        free(y);
-    }
+    tu_same_files(o1, o3, files, 4);
     char stale[340];
     snprintf(stale, sizeof stale, "%s/measured-power.json", o1);
     assert_int_equal(run("derive", raw, "--out", o1, NULL), 0);
     assert_contains(res.out, "measured-power.json: removed");
-    assert_false(exists(stale));
+    assert_false(tu_exists(stale));
 }
 
 /* Two instances on one GPU, both always busy (every batch full): with
@@ -334,7 +294,7 @@ static void test_sim_power_slows_a_set_over_the_hold(void **state)
                  "\"batch\": %d, \"resource_pct\": %.17g, \"rate_rps\": "
                  "1000000, \"slo_ms\": 1000}]}]}\n", batch, share, batch,
                  share);
-        put(plan, text);
+        tu_put(plan, text);
 #define SIM(o, ...)                                                          \
     run("sim", "--plan", plan, "--measured", meas, "--backend",              \
         "measured-mean", "--duration-s", "1", "--warmup-s", "0.1",           \
@@ -393,6 +353,23 @@ static void test_sim_power_slows_a_set_over_the_hold(void **state)
     mdl_measured_free(&m);
 }
 
+/* `igniter sim` of plan with the power file bad holding text (after the
+ * fields every good file has: "version" 1, "idle_w" 100, "cap_w" 700,
+ * "max_clock_mhz" 1980); expects one message holding bad's path and
+ * frag, and nothing in o. */
+static void sim_refuses(const char *plan, const char *meas, const char *bad,
+                        const char *o, const char *text, const char *frag)
+{
+    char json[600];
+    snprintf(json, sizeof json, "{\"version\": 1, \"idle_w\": 100, "
+             "\"cap_w\": 700, \"max_clock_mhz\": 1980, %s}\n", text);
+    tu_put(bad, json);
+    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
+        "--power", bad, "--duration-s", "1", "--out", o, NULL);
+    tu_assert_bad_input(bad, frag, NULL);
+    assert_false(tu_exists(o));
+}
+
 /* Bad power records and files: one message naming the file, line or
  * field, exit 2, nothing written. */
 static void test_power_bad_input(void **state)
@@ -402,30 +379,32 @@ static void test_power_bad_input(void **state)
     const char *dir = capture(raw, pw, 1);
     snprintf(out, sizeof out, "%s/out", dir);
     run("derive", raw, "--power", pw, "--out", out, NULL);
-    assert_bad_input(":3: power.members: expected one for set \"solo\", "
-                     "got 2", pw);
-    assert_false(exists(out));
+    tu_assert_bad_input(":3: power.members: expected one for set \"solo\", "
+                        "got 2", pw, NULL);
+    assert_false(tu_exists(out));
     dir = capture(raw, pw, 2);
     snprintf(out, sizeof out, "%s/out", dir);
     run("derive", raw, "--power", pw, "--out", out, NULL);
-    assert_bad_input("power: beta: expected a solo point at every batch and "
-                     "share of its grid, got none at batch 32, share 48.4",
-                     NULL);
-    assert_false(exists(out));
+    tu_assert_bad_input("power: beta: expected a solo point at every batch and "
+                        "share of its grid, got none at batch 32, share 48.4",
+                        NULL, NULL);
+    assert_false(tu_exists(out));
     dir = capture(raw, pw, 3);
     snprintf(out, sizeof out, "%s/out", dir);
     run("derive", raw, "--power", pw, "--out", out, NULL);
-    assert_bad_input("expected the board idle", NULL);
-    assert_false(exists(out));
+    tu_assert_bad_input("expected the board idle", NULL, NULL);
+    assert_false(tu_exists(out));
     /* a file of its own without power records, and one without its meta */
     run("derive", raw, "--power", raw, "--out", out, NULL);
-    assert_bad_input(raw, "--power: expected \"power\" records, got none");
+    tu_assert_bad_input(raw, "--power: expected \"power\" records, got none",
+                        NULL);
     char *p = power_records(0, 0);
-    put(pw, p);
+    tu_put(pw, p);
     free(p);
     run("derive", raw, "--power", pw, "--out", out, NULL);
-    assert_bad_input(":1: power: expected a meta record before it", pw);
-    assert_false(exists(out));
+    tu_assert_bad_input(":1: power: expected a meta record before it", pw,
+                        NULL);
+    assert_false(tu_exists(out));
 
     /* the simulator's side */
     mdl_measured m;
@@ -440,53 +419,39 @@ static void test_power_bad_input(void **state)
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
     snprintf(o, sizeof o, "%s/sim", dir);
     snprintf(bad, sizeof bad, "%s/bad.json", dir);
-    put(plan, "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
-              " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
-              " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
-              "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
-              "\"b\", \"model\": \"beta\", \"batch\": 8, \"resource_pct\": "
-              "50, \"rate_rps\": 100, \"slo_ms\": 1000}]}]}\n");
+    tu_put(plan,
+           "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
+           " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
+           " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
+           "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
+           "\"b\", \"model\": \"beta\", \"batch\": 8, \"resource_pct\": "
+           "50, \"rate_rps\": 100, \"slo_ms\": 1000}]}]}\n");
     run("sim", "--plan", plan, "--measured", meas, "--profile", prof,
         "--backend", "model", "--power", pj, "--duration-s", "1", "--out", o,
         NULL);
-    assert_bad_input(pj, "power: expected a measured back end with "
-                     "interference (measured, measured-mean), got model");
+    tu_assert_bad_input(pj, "power: expected a measured back end with "
+                        "interference (measured, measured-mean), got model", NULL);
     run("sim", "--plan", plan, "--measured", meas, "--backend",
         "measured-solo", "--power", pj, "--duration-s", "1", "--out", o,
         NULL);
-    assert_bad_input(pj, "got measured-solo");
-    assert_false(exists(o));
-    put(bad, "{\"version\": 1, \"idle_w\": 100, \"cap_w\": 700, "
-             "\"max_clock_mhz\": 1980, \"hold_w\": 500, \"alpha\": -1, "
-             "\"models\": {}}\n");
-    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
-        "--power", bad, "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(bad, ".alpha: expected a positive number, got -1");
-    put(bad, "{\"version\": 1, \"idle_w\": 100, \"cap_w\": 700, "
-             "\"max_clock_mhz\": 1980, \"hold_w\": 50, \"alpha\": 2, "
-             "\"models\": {}}\n");
-    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
-        "--power", bad, "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(bad, ".hold_w: expected more than idle_w (100 W), "
-                     "below 1e6, got 50");
-    put(bad, "{\"version\": 1, \"idle_w\": 100, \"cap_w\": 700, "
-             "\"max_clock_mhz\": 1980, \"hold_w\": 500, \"alpha\": 2, "
-             "\"models\": {\"alpha\": {\"share_pct\": [10, 50], \"batch\": "
-             "[1], \"dyn_w\": [[1, \"x\"]]}}}\n");
-    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
-        "--power", bad, "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(bad, ".models.alpha.dyn_w[0][1]: expected watts in "
-                     "[0, 1e6), got \"x\"");
+    tu_assert_bad_input(pj, "got measured-solo", NULL);
+    assert_false(tu_exists(o));
+    sim_refuses(plan, meas, bad, o, "\"hold_w\": 500, \"alpha\": -1, "
+                "\"models\": {}", ".alpha: expected a positive number, got -1");
+    sim_refuses(plan, meas, bad, o, "\"hold_w\": 50, \"alpha\": 2, "
+                "\"models\": {}", ".hold_w: expected more than idle_w (100 "
+                "W), below 1e6, got 50");
+    sim_refuses(plan, meas, bad, o, "\"hold_w\": 500, \"alpha\": 2, "
+                "\"models\": {\"alpha\": {\"share_pct\": [10, 50], "
+                "\"batch\": [1], \"dyn_w\": [[1, \"x\"]]}}",
+                ".models.alpha.dyn_w[0][1]: expected watts in [0, 1e6), got "
+                "\"x\"");
     /* alpha alone has power data; the plan runs beta */
-    put(bad, "{\"version\": 1, \"idle_w\": 100, \"cap_w\": 700, "
-             "\"max_clock_mhz\": 1980, \"hold_w\": 500, \"alpha\": 2, "
-             "\"models\": {\"alpha\": {\"share_pct\": [10, 50], \"batch\": "
-             "[1], \"dyn_w\": [[1, 2]]}}}\n");
-    run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
-        "--power", bad, "--duration-s", "1", "--out", o, NULL);
-    assert_bad_input(bad, "expected power data for every model of the plan, "
-                     "got none for \"beta\"");
-    assert_false(exists(o));
+    sim_refuses(plan, meas, bad, o, "\"hold_w\": 500, \"alpha\": 2, "
+                "\"models\": {\"alpha\": {\"share_pct\": [10, 50], "
+                "\"batch\": [1], \"dyn_w\": [[1, 2]]}}",
+                "expected power data for every model of the plan, got none "
+                "for \"beta\"");
     run("serve", "--plan", plan, "--power", pj, "--out", o, NULL);
     assert_int_equal(res.status, 2);
     assert_contains(res.err, "--power: an option of igniter sim");

@@ -700,7 +700,47 @@ static int run(const char *arg, ...)
     va_end(ap);
     return st;
 }
+
+#define assert_contains(hay, needle)                                         \
+    do {                                                                     \
+        if (!strstr((hay), (needle)))                                        \
+            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));           \
+    } while (0)
+
+/* The last run: exit 2, one line on stderr holding every fragment (f2
+ * and f3 may be NULL), nothing on stdout. */
+static inline void tu_assert_bad_input(const char *f1, const char *f2,
+                                       const char *f3)
+{
+    if (res.status != 2)
+        fail_msg("exit status %d, expected 2; stderr: %s", res.status,
+                 res.err);
+    assert_contains(res.err, f1);
+    if (f2)
+        assert_contains(res.err, f2);
+    if (f3)
+        assert_contains(res.err, f3);
+    assert_string_equal(res.out, "");
+    char *nl = strchr(res.err, '\n');
+    assert_non_null(nl);
+    assert_string_equal(nl + 1, "");
+}
 #endif
+
+static inline int tu_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Writes text to path. */
+static inline void tu_put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
 
 /* The validation matrix's tools (scripts/validate-matrix.py). */
 #ifdef TU_MATRIX
