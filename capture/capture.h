@@ -239,6 +239,14 @@ typedef struct cap_nvml_stats {
 } cap_nvml_stats;
 void cap_nvml_stats_window(cap_nvml *nv, double t0, double t1,
                            cap_nvml_stats *st);
+/* One reading (cap_now seconds; the clock-event reasons as above). */
+typedef struct cap_nvml_sample {
+    double t, power_w, clock_mhz;
+    unsigned long long reasons;
+} cap_nvml_sample;
+/* The readings in [t0, t1], oldest first, at most max into out; how many. */
+size_t cap_nvml_samples(cap_nvml *nv, double t0, double t1,
+                        cap_nvml_sample *out, size_t max);
 int cap_nvml_read(cap_nvml *nv, double *power_w, double *clock_mhz,
                   ut_err *err);
 void cap_nvml_limits(cap_nvml *nv, double *power_cap_w,

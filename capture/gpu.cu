@@ -256,6 +256,19 @@ extern "C" void cap_nvml_stats_window(cap_nvml *nv, double t0, double t1,
     }
 }
 
+extern "C" size_t cap_nvml_samples(cap_nvml *nv, double t0, double t1,
+                                   cap_nvml_sample *out, size_t max)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&nv->lock);
+    for (size_t i = nv_first(nv, t0); i < nv->n && nv->s[i].t <= t1 && k < max;
+         i++)
+        out[k++] = cap_nvml_sample{nv->s[i].t, nv->s[i].power_w,
+                                   nv->s[i].clock_mhz, nv->s[i].reasons};
+    pthread_mutex_unlock(&nv->lock);
+    return k;
+}
+
 extern "C" void cap_nvml_window(cap_nvml *nv, double t0, double t1,
                                 double *power_w, double *clock_mhz, int *n)
 {

@@ -49,8 +49,48 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* ---- the GPU's power and clock (both devices) ---------------------------- */
+
+/* NVML sampled at 20 Hz from the device's start, for power.csv; NULL where
+ * NVML is missing or IGNITER_SERVE_POWER is 0 (serve then records none). */
+static cap_nvml *power_open(int verbose)
+{
+    const char *env = getenv("IGNITER_SERVE_POWER");
+    if (env && !strcmp(env, "0"))
+        return NULL;
+    cap_nvml *nv = NULL;
+    ut_err e;
+    if (cap_nvml_open(&nv, &e) < 0 || cap_nvml_start(nv, 20, &e) < 0) {
+        if (verbose)
+            fprintf(stderr, "igniter serve: no power readings (%s)\n", e.msg);
+        cap_nvml_close(nv);
+        return NULL;
+    }
+    return nv;
+}
+
+/* srv_device.power over a sampler: srv_clock_monotonic's ns and cap_now's
+ * seconds are both CLOCK_MONOTONIC. */
+static size_t power_of(cap_nvml *nv, int64_t t0_ns, int64_t t1_ns,
+                       srv_power_sample *out, size_t max)
+{
+    if (!nv || max == 0)
+        return 0;
+    cap_nvml_sample *tmp =
+        (cap_nvml_sample *)ut_xmalloc(max * sizeof *tmp);
+    size_t n = cap_nvml_samples(nv, (double)t0_ns / 1e9, (double)t1_ns / 1e9,
+                                tmp, max);
+    for (size_t i = 0; i < n; i++)
+        out[i] = srv_power_sample{(int64_t)llround(tmp[i].t * 1e9),
+                                  tmp[i].power_w, tmp[i].clock_mhz,
+                                  (uint64_t)tmp[i].reasons};
+    free(tmp);
+    return n;
+}
+
 typedef struct gdev {
     srv_device dev;
+    cap_nvml *nv;                 /* power readings, or NULL */
     char name[400];
     char models_dir[256];
     cap_gpu_info info;
@@ -280,6 +320,12 @@ static int pick_groups(const gdev *d, size_t i, const pol_instance *pi,
  * instance of 100 % gets the primary context, as at the start. The others
  * keep running.
  */
+static size_t dev_power(void *ud, int64_t t0_ns, int64_t t1_ns,
+                        srv_power_sample *out, size_t max)
+{
+    return power_of(((gdev *)ud)->nv, t0_ns, t1_ns, out, max);
+}
+
 static int dev_reconfigure(void *ud, size_t i, const pol_instance *pi,
                            ut_err *err)
 {
@@ -405,6 +451,7 @@ typedef struct mworker {
 
 typedef struct mdev {
     srv_device dev;
+    cap_nvml *nv;                 /* power readings, or NULL */
     char name[700];
     char models_dir[256];
     char self[4096];             /* igniter-capture, beside this library */
@@ -412,6 +459,12 @@ typedef struct mdev {
     size_t n;
     mworker *w;
 } mdev;
+
+static size_t m_power(void *ud, int64_t t0_ns, int64_t t1_ns,
+                      srv_power_sample *out, size_t max)
+{
+    return power_of(((mdev *)ud)->nv, t0_ns, t1_ns, out, max);
+}
 
 /* A whole line from worker i: 1 (in line, without the newline), 0 not yet,
  * -1 at the end of its output. */
@@ -647,8 +700,9 @@ static int mps_device_new(const srv_gpu_opts *o, srv_device **out,
     snprintf(d->models_dir, sizeof d->models_dir, "%s",
              o->models_dir ? o->models_dir : "capture/models");
     d->verbose = o->verbose;
+    d->nv = power_open(d->verbose);
     d->dev = srv_device{d->name, m_check, m_open, m_launch, m_poll, m_close,
-                        m_reconfigure, d};
+                        m_reconfigure, d, m_power};
     *out = &d->dev;
     return 0;
 }
@@ -694,8 +748,9 @@ extern "C" int srv_gpu_device_new(const srv_gpu_opts *o, srv_device **out,
             fprintf(stderr, "igniter serve: %d cuDNN algorithm choices from "
                     "%s\n", n, d->algo_cache);
     }
+    d->nv = power_open(d->verbose);
     d->dev = srv_device{d->name, dev_check, dev_open, dev_launch, dev_poll,
-                        dev_close, dev_reconfigure, d};
+                        dev_close, dev_reconfigure, d, dev_power};
     *out = &d->dev;
     return 0;
 }
@@ -709,11 +764,13 @@ extern "C" void srv_gpu_device_free(srv_device *dev)
         m_close(m);
         if (m->mps_on)
             cap_mps_stop();
+        cap_nvml_close(m->nv);
         free(m);
         return;
     }
     gdev *d = (gdev *)dev->ud;
     dev_close(d);
+    cap_nvml_close(d->nv);
     free(d);
 }
 

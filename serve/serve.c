@@ -92,6 +92,22 @@ static int arrivals(srv *s, pst *P, trace_gen **gen, int64_t *next,
     }
 }
 
+/* The device's power readings of plan GPU gpu's pass, [t0, t1] of the
+ * clock, into s->pw (times from t0): room for 100 a second. */
+static void power_readings(srv *s, size_t gpu, int64_t t0, int64_t t1)
+{
+    size_t max = (size_t)((double)(t1 - t0) / 1e7) + 256;
+    srv_power_sample *tmp = ut_xmalloc(max * sizeof *tmp);
+    size_t n = s->c->dev->power(s->c->dev->ud, t0, t1, tmp, max);
+    if (n > max)
+        n = max;
+    UT_GROW(s->pw, s->pwcap, s->npw + n);
+    for (size_t i = 0; i < n; i++)
+        s->pw[s->npw++] = (pw_row){gpu, tmp[i].t_ns - t0, tmp[i].power_w,
+                                   tmp[i].clock_mhz, tmp[i].reasons};
+    free(tmp);
+}
+
 /* Returns 0 (the pass ran to the end), 1 (stopped), 2 (device error or a
  * bad runtime change). */
 static int pass(srv *s, size_t gpu, ut_err *err)
@@ -289,6 +305,8 @@ static int pass(srv *s, size_t gpu, ut_err *err)
         }
     }
     c->dev->close(c->dev->ud);
+    if (c->dev->power)
+        power_readings(s, gpu, t0, clk->now(clk->ud));
 out:
     for (size_t k = 0; k < P.n; k++) {
         fe_batcher_free(&P.q[k].q);
@@ -450,6 +468,13 @@ int srv_run(const srv_config *c, const char *out_dir, fe_result *res,
         wrc = ut_write_atomic(path, l.s ? l.s : "", l.len, err);
         ut_buf_free(&l);
     }
+    if (wrc == 0 && s.npw) {
+        ut_buf l = {0};
+        srv_write_power(&s, &l);
+        snprintf(path, sizeof path, "%s/power.csv", out_dir);
+        wrc = ut_write_atomic(path, l.s, l.len, err);
+        ut_buf_free(&l);
+    }
     if (wrc < 0 || fe_rec_commit(&rec, err) < 0)
         goto out;
     rc = how;
@@ -466,6 +491,7 @@ out:
     free(s.rr);
     free(s.islot);
     free(s.log);
+    free(s.pw);
     for (size_t e = 0; e < s.nep; e++) {
         free(s.ep[e].share);
         free(s.ep[e].count);

@@ -39,6 +39,14 @@ typedef struct srv_clock {
  * about 50 us before t and spin the rest). */
 extern const srv_clock srv_clock_monotonic;
 
+/* One reading of the GPU's power and clock (srv_device.power). */
+typedef struct srv_power_sample {
+    int64_t t_ns;               /* on the clock's time (srv_clock.now) */
+    double power_w, clock_mhz;
+    uint64_t reasons;           /* NVML's clock-event reasons: 4 the power
+                                   cap, 8 and 128 hardware slow-downs */
+} srv_power_sample;
+
 typedef struct srv_device {
     const char *name;           /* for summary.json: GPU, mechanism */
     /* Optional: checks the whole plan before anything runs (every model
@@ -72,6 +80,12 @@ typedef struct srv_device {
     int (*reconfigure)(void *ud, size_t i, const pol_instance *pi,
                        ut_err *err);
     void *ud;
+    /* Optional (NULL: none recorded): the GPU's power and clock readings
+     * taken in [t0_ns, t1_ns] of the clock's time, oldest first, at most
+     * max of them into out; how many. serve asks after each pass and
+     * writes them to power.csv. */
+    size_t (*power)(void *ud, int64_t t0_ns, int64_t t1_ns,
+                    srv_power_sample *out, size_t max);
 } srv_device;
 
 typedef struct srv_config {
@@ -112,9 +126,10 @@ typedef struct srv_stats {
 /*
  * Runs the plan (cfg->run->plan) and writes summary.json (with a "serve"
  * member: device, mechanism, passes, lateness), workloads.csv, cdf.csv,
- * timeseries.csv, trace.json (when trace_max > 0) and requests.csv (every
+ * timeseries.csv, trace.json (when trace_max > 0), requests.csv (every
  * request: workload, instance, GPU, arrival, lateness, dispatch, completion)
- * into out_dir. Bad input (a workload without settings, an unknown model,
+ * and, when the device gives power readings, power.csv (plan GPU, time from
+ * its pass's start, power, SM clock, clock-event reasons) into out_dir. Bad input (a workload without settings, an unknown model,
  * a share the device cannot give) is an error before anything runs, and
  * nothing is written. A device error or the stop flag during a run ends it:
  * the results so far are written, marked incomplete ("complete": false,
@@ -206,8 +221,9 @@ typedef void (*srv_gpu_device_free_fn)(srv_device *);
  *   1  this table
  *   2  srv_device.reconfigure (a runtime hook's changes)
  *   3  reconfigure may answer 1: the change refused, nothing changed
+ *   4  srv_device.power (the GPU's power and clock, power.csv)
  */
-#define SRV_GPU_PLUGIN_VERSION 3
+#define SRV_GPU_PLUGIN_VERSION 4
 #define SRV_GPU_PLUGIN_SYMBOL "srv_gpu_plugin_export"
 
 typedef struct srv_gpu_plugin {

@@ -81,6 +81,14 @@ typedef struct epoch {
     int *count, *maxb;
 } epoch;
 
+/* A row of power.csv: a reading of the GPU while plan GPU gpu ran. */
+typedef struct pw_row {
+    size_t gpu;
+    int64_t t;               /* from the pass's start, ns */
+    double power_w, clock_mhz;
+    uint64_t reasons;
+} pw_row;
+
 typedef struct srv {
     const srv_config *c;
     const fe_run *sc;
@@ -109,6 +117,8 @@ typedef struct srv {
     int64_t end_ns, warm_ns;
     int64_t *reached;                /* per plan GPU: time its pass reached */
     srv_stats *st;
+    pw_row *pw;                      /* the device's power readings */
+    size_t npw, pwcap;
 } srv;
 
 /* ---- a pass's state; the runtime hook's changes -------------------------- */
@@ -148,5 +158,7 @@ double srv_busy_frac(const srv *s, size_t j);
 void srv_write_requests(const srv *s, ut_buf *b);
 char *srv_serve_json(const srv *s, int complete);
 void srv_write_reconfigs(const srv *s, ut_buf *b);
+/* power.csv: the device's power readings, pass by pass. */
+void srv_write_power(const srv *s, ut_buf *b);
 
 #endif

@@ -252,6 +252,20 @@ char *srv_serve_json(const srv *s, int complete)
                       (double)s->delay_ns / 1e9, s->nlog, s->st->reconfigs,
                       s->st->not_applied, nd, nd ? sum / (double)nd : 0, max);
     }
+    if (s->npw) {
+        double pw = 0, clk = 0;
+        size_t capped = 0;
+        for (size_t i = 0; i < s->npw; i++) {
+            pw += s->pw[i].power_w;
+            clk += s->pw[i].clock_mhz;
+            capped += (s->pw[i].reasons & 4) != 0;
+        }
+        ut_buf_printf(&b, ",\n    \"power\": {\"readings\": %zu, \"mean_w\": "
+                      "%.1f, \"clock_mean_mhz\": %.0f, \"power_capped_pct\": "
+                      "%.1f, \"log\": \"power.csv\"}", s->npw,
+                      pw / (double)s->npw, clk / (double)s->npw,
+                      100.0 * (double)capped / (double)s->npw);
+    }
     if (!complete) {
         ut_buf_printf(&b, ", \"stopped\": ");
         ut_buf_json_str(&b, s->st->error ? s->st->error_msg
@@ -259,6 +273,17 @@ char *srv_serve_json(const srv *s, int complete)
     }
     ut_buf_printf(&b, "}");
     return b.s;
+}
+
+void srv_write_power(const srv *s, ut_buf *b)
+{
+    ut_buf_printf(b, "gpu,t_s,power_w,clock_mhz,reasons\n");
+    for (size_t i = 0; i < s->npw; i++) {
+        const pw_row *r = &s->pw[i];
+        ut_buf_printf(b, "%zu,%.3f,%.2f,%.0f,%llu\n", r->gpu,
+                      (double)r->t / 1e9, r->power_w, r->clock_mhz,
+                      (unsigned long long)r->reasons);
+    }
 }
 
 /* reconfig.csv: every change the hook asked for, applied or not. */

@@ -93,7 +93,7 @@ static void run(double total_rps, double seconds)
     tu_sim_config(&c, &p, NULL, NULL, w, NI, seconds, 1);
     dev d;
     srv_device sd = {"bench", NULL, d_open, d_launch, d_poll, d_close, NULL,
-                     &d};
+                     &d, NULL};
     srv_config sc = {&c.run, &sd, &srv_clock_monotonic, 0, -1, "bench", NULL,
                      NULL, NULL, 0};
     fe_result r;

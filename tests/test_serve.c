@@ -4,7 +4,8 @@
  * time, `serve` must give exactly what `sim` gives (same arrivals, routing
  * and batcher: they are the same code); an overloaded host shows as
  * lateness and arrivals stay open-loop; a device error and a stop keep the
- * results so far, marked incomplete; bad input writes nothing.
+ * results so far, marked incomplete; bad input writes nothing; a device's
+ * power readings go to power.csv.
  */
 #define TU_SIM
 #include "testutil.h"
@@ -177,7 +178,7 @@ static void cfg_of(sim_config *c, const tplan *t, double dur, double warm)
 static srv_device fake_dev(fake *f)
 {
     srv_device d = {"fake device", f_check, f_open, f_launch, f_poll, f_close,
-                    NULL, f};
+                    NULL, f, NULL};
     return d;
 }
 
@@ -238,6 +239,102 @@ static void test_serve_equals_sim_on_a_fixed_device(void **state)
     fe_result_free(&rs);
     fe_result_free(&rv);
     fe_hist_free(&st.lateness);
+}
+
+/* The fake GPU's readings: every 50 ms of the fake clock, 400 W and the
+ * full clock for the first 5 s of each window asked for, then 700 W held
+ * at 1800 MHz by the power cap (reason 4). */
+static size_t f_power(void *ud, int64_t t0, int64_t t1,
+                      srv_power_sample *out, size_t max)
+{
+    (void)ud;
+    size_t n = 0;
+    for (int64_t t = (t0 + 49999999) / 50000000 * 50000000; t <= t1 && n < max;
+         t += 50000000) {
+        int capped = t - t0 >= 5000000000LL;
+        out[n++] = (srv_power_sample){t, capped ? 700 : 400,
+                                      capped ? 1800 : 1980, capped ? 4 : 0};
+    }
+    return n;
+}
+
+/* A device with power readings: power.csv holds them pass by pass, times
+ * from each pass's start, and summary.json counts them; every other file
+ * is what it is without them (and what sim writes); without readings
+ * there is no power.csv. */
+static void test_power_readings(void **state)
+{
+    (void)state;
+    tplan t;
+    plan3(&t);
+    sim_config c;
+    cfg_of(&c, &t, 20, 2);
+    const char *a = tu_tmpdir(), *b = tu_tmpdir();
+    ut_err err;
+    fe_result rs, rv;
+    if (sim_run(&c, a, &rs, &err) < 0)
+        fail_msg("%s", err.msg);
+    fake f = {0};
+    f.svc_ms = 3.5;
+    srv_device d = fake_dev(&f);
+    d.power = f_power;
+    srv_clock clk = {f_now, f_wait, &f};
+    srv_config sc = {&c.run, &d, &clk, 1000000000, -1, "fake", NULL, NULL,
+                     NULL, 0};
+    srv_stats st;
+    assert_int_equal(srv_run(&sc, b, &rv, &st, &err), 0);
+    tu_same_as_sim(a, b);
+    char *csv = tu_read_in(b, "power.csv");
+    assert_true(!strncmp(csv, "gpu,t_s,power_w,clock_mhz,reasons\n", 34));
+    size_t rows[2] = {0, 0}, capped = 0;
+    double last[2] = {-1, -1};
+    for (char *l = strchr(csv, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
+        unsigned g;
+        double ts, pw, clk_mhz;
+        unsigned long long why;
+        assert_int_equal(sscanf(l, "%u,%lf,%lf,%lf,%llu", &g, &ts, &pw,
+                                &clk_mhz, &why), 5);
+        assert_true(g < 2);
+        assert_true(ts > last[g] && ts >= 0 && ts <= 20.5);
+        last[g] = ts;
+        rows[g]++;
+        assert_true(ts < 5 ? pw == 400 && clk_mhz == 1980 && why == 0
+                           : pw == 700 && clk_mhz == 1800 && why == 4);
+        capped += why == 4;
+    }
+    free(csv);
+    /* each pass: 20 s and the last batches, a reading every 50 ms */
+    assert_true(rows[0] >= 400 && rows[0] <= 412);
+    assert_true(rows[1] >= 400 && rows[1] <= 412);
+    cJSON *y = tu_json_in(b, "summary.json");
+    const cJSON *p = cJSON_GetObjectItem(cJSON_GetObjectItem(y, "serve"),
+                                         "power");
+    assert_int_equal(cJSON_GetObjectItem(p, "readings")->valueint,
+                     (int)(rows[0] + rows[1]));
+    assert_close(cJSON_GetObjectItem(p, "power_capped_pct")->valuedouble,
+                 100.0 * (double)capped / (double)(rows[0] + rows[1]), 1e-3);
+    assert_string_equal(cJSON_GetObjectItem(p, "log")->valuestring,
+                        "power.csv");
+    cJSON_Delete(y);
+    /* the same device without readings: no power.csv, no power member */
+    const char *e = tu_tmpdir();
+    fake g = {0};
+    g.svc_ms = 3.5;
+    srv_stats st2;
+    fe_result rw;
+    assert_int_equal(srv_go(&c, &g, e, &rw, &st2, &err), 0);
+    char path[300];
+    snprintf(path, sizeof path, "%s/power.csv", e);
+    assert_false(tu_exists(path));
+    y = tu_json_in(e, "summary.json");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(y, "serve"),
+                                    "power"));
+    cJSON_Delete(y);
+    fe_result_free(&rs);
+    fe_result_free(&rv);
+    fe_result_free(&rw);
+    fe_hist_free(&st.lateness);
+    fe_hist_free(&st2.lateness);
 }
 
 /* requests.csv: one row per request, in the same count as the workloads'
@@ -548,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_writes_nothing),
         cmocka_unit_test(test_same_files_and_headers),
         cmocka_unit_test(test_validation_table_totals),
+        cmocka_unit_test(test_power_readings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,7 +157,7 @@ static int f_reconfigure(void *ud, size_t i, const pol_instance *pi,
 static srv_device fake_dev(fake *f)
 {
     srv_device d = {"fake device", NULL, f_open, f_launch, f_poll, f_close,
-                    f_reconfigure, f};
+                    f_reconfigure, f, NULL};
     return d;
 }
 
