@@ -5,7 +5,8 @@
  * those back and the solo power as measured (a solo point measured below
  * the maximum clock raised to it); the lookups interpolate as model.h
  * says; `igniter sim --power` slows the batches of a set over the hold by
- * exactly the clock ratio and leaves a set under it byte for byte; bad
+ * exactly the clock ratio and leaves a set under it byte for byte; an
+ * experiment's "power" reaches every run of `igniter compare`; bad
  * input is one message naming the file, line or field, exit 2, nothing
  * written.
  *
@@ -353,6 +354,73 @@ static void test_sim_power_slows_a_set_over_the_hold(void **state)
     mdl_measured_free(&m);
 }
 
+/* `igniter compare` of an experiment with "power": every run records it
+ * and equals `igniter sim` of the experiment with its policy and seed;
+ * FFD+'s plan, both workloads on one GPU, runs slower with it than
+ * without (a hold 1 W over idle: any two batches together are held back),
+ * the exclusive plan (one workload a GPU) the same. */
+static void test_compare_with_power(void **state)
+{
+    (void)state;
+    mdl_measured m;
+    mdl_power p;
+    const char *dir = derive_and_load(&m, &p);
+    mdl_power_free(&p);
+    mdl_measured_free(&m);
+    char pj[300], exp[2][300], cmp[2][300], sim[300], text[1500];
+    snprintf(pj, sizeof pj, "%s/tight-power.json", dir);
+    tu_put(pj, "{\"version\": 1, \"idle_w\": 100, \"cap_w\": 700, "
+               "\"max_clock_mhz\": 1980, \"hold_w\": 101, \"alpha\": 2, "
+               "\"models\": {\"alpha\": {\"share_pct\": [10, 50], "
+               "\"batch\": [1], \"dyn_w\": [[50, 200]]}, \"beta\": "
+               "{\"share_pct\": [10, 50], \"batch\": [1], \"dyn_w\": "
+               "[[50, 200]]}}}\n");
+    for (int k = 0; k < 2; k++) {
+        snprintf(exp[k], sizeof exp[k], "%s/exp%d.json", dir, k);
+        snprintf(cmp[k], sizeof cmp[k], "%s/cmp%d", dir, k);
+        snprintf(text, sizeof text,
+                 "{\"profile\": \"%s/out/profile.json\", \"measured\": "
+                 "\"%s/out/measured-colocation.jsonl\", %s%s%s"
+                 "\"backend\": \"measured-mean\", \"duration_s\": 3, "
+                 "\"seed\": 1, \"seeds\": 1, \"policy\": \"ffd\", "
+                 "\"policies\": [\"ffd\", \"exclusive\"], \"workloads\": "
+                 "[{\"name\": \"a\", \"model\": \"alpha\", \"slo_ms\": 40, "
+                 "\"rate_rps\": 200}, {\"name\": \"b\", \"model\": "
+                 "\"beta\", \"slo_ms\": 60, \"rate_rps\": 100}]}\n", dir,
+                 dir, k ? "\"power\": \"" : "", k ? pj : "", k ? "\", " : "");
+        tu_put(exp[k], text);
+        if (run("compare", exp[k], "--out", cmp[k], "--jobs", "1", NULL))
+            fail_msg("compare: %s", res.err);
+    }
+    snprintf(sim, sizeof sim, "%s/sim", dir);
+    if (run("sim", exp[1], "--out", sim, "--quiet", NULL))
+        fail_msg("sim: %s", res.err);
+    char ffd[2][340], ex[2][340];
+    for (int k = 0; k < 2; k++) {
+        snprintf(ffd[k], sizeof ffd[k], "%s/runs/ffd-s1", cmp[k]);
+        snprintf(ex[k], sizeof ex[k], "%s/runs/exclusive-s1", cmp[k]);
+    }
+    static const char *const w[] = {"workloads.csv"};
+    tu_same_files(ffd[1], sim, w, 1);
+    tu_same_files(ex[0], ex[1], w, 1);
+    char *a = tu_read_in(ffd[0], "workloads.csv"),
+         *b = tu_read_in(ffd[1], "workloads.csv");
+    assert_string_not_equal(a, b);
+    free(a);
+    free(b);
+    cJSON *s = tu_json_in(ffd[1], "summary.json");
+    const cJSON *in = cJSON_GetObjectItem(s, "inputs");
+    assert_string_equal(cJSON_GetObjectItem(in, "power")->valuestring, pj);
+    /* one GPU, both workloads */
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "totals"),
+                                         "num_gpus")->valueint, 1);
+    cJSON_Delete(s);
+    s = tu_json_in(ffd[0], "summary.json");
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "inputs"),
+                                    "power"));
+    cJSON_Delete(s);
+}
+
 /* `igniter sim` of plan with the power file bad holding text (after the
  * fields every good file has: "version" 1, "idle_w" 100, "cap_w" 700,
  * "max_clock_mhz" 1980); expects one message holding bad's path and
@@ -464,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_derive_in_raw_and_green_unchanged),
         cmocka_unit_test(test_sim_power_slows_a_set_over_the_hold),
         cmocka_unit_test(test_power_bad_input),
+        cmocka_unit_test(test_compare_with_power),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
