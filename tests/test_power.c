@@ -19,7 +19,7 @@
 
 #include <math.h>
 
-/* ---- the synthetic power capture ------------------------------------------ */
+/* ---- the synthetic power capture ---------------------------------------- */
 
 /* The truth: the board idles at 100 W and holds 500 W; dynamic power goes
  * as the clock to the 2.5. Each model's draw above idle at batches 1, 32
@@ -160,7 +160,7 @@ static const char *derive_and_load(mdl_measured *m, mdl_power *p)
     return dir;
 }
 
-/* ---- tests ------------------------------------------------------------------ */
+/* ---- tests -------------------------------------------------------------- */
 
 /* The fit gives the hold and the exponent back, the table is each solo
  * point's power above idle (the throttled one raised to the maximum
@@ -498,7 +498,8 @@ static void test_power_bad_input(void **state)
         "--backend", "model", "--power", pj, "--duration-s", "1", "--out", o,
         NULL);
     tu_assert_bad_input(pj, "power: expected a measured back end with "
-                        "interference (measured, measured-mean), got model", NULL);
+                        "interference (measured, measured-mean), got model",
+                        NULL);
     run("sim", "--plan", plan, "--measured", meas, "--backend",
         "measured-solo", "--power", pj, "--duration-s", "1", "--out", o,
         NULL);
