@@ -276,8 +276,8 @@ int lab_sweep_load(const char *path, lab_sweep *s, ut_err *err)
         goto out;
     }
     /* every path of the base from its own folder, workloads inlined */
-    static const char *paths[] = {"profile", "measured", "plan"};
-    for (size_t k = 0; k < 3; k++)
+    static const char *paths[] = {"profile", "measured", "plan", "power"};
+    for (size_t k = 0; k < 4; k++)
         if (fix_path(s->base, paths[k], bdir, "base", err) < 0)
             goto out;
     if (fix_arrivals(cJSON_GetObjectItemCaseSensitive(s->base, "arrivals"),
@@ -524,7 +524,7 @@ static int apply(const lab_sweep *s, size_t k, cJSON *x, ut_err *err)
             cJSON *nv = cJSON_Duplicate(v, 1);
             if (cJSON_IsString(nv) &&
                 (!strcmp(name, "profile") || !strcmp(name, "measured") ||
-                 !strcmp(name, "plan"))) {
+                 !strcmp(name, "plan") || !strcmp(name, "power"))) {
                 char p[UT_PATH_MAX];
                 if (abs_path(s->dir, nv->valuestring, p, sizeof p, where,
                              err) < 0) {

@@ -6,7 +6,8 @@
  * the maximum clock raised to it); the lookups interpolate as model.h
  * says; `igniter sim --power` slows the batches of a set over the hold by
  * exactly the clock ratio and leaves a set under it byte for byte; an
- * experiment's "power" reaches every run of `igniter compare`; bad
+ * experiment's "power" reaches every run of `igniter compare`, and a
+ * sweep's, relative to the sweep file, every cell; bad
  * input is one message naming the file, line or field, exit 2, nothing
  * written.
  *
@@ -421,6 +422,52 @@ static void test_compare_with_power(void **state)
     cJSON_Delete(s);
 }
 
+/* A sweep whose base names its power model relative to the sweep file:
+ * every cell's run reads that file (summary.json names it, absolute). */
+static void test_sweep_with_power(void **state)
+{
+    (void)state;
+    mdl_measured m;
+    mdl_power p;
+    const char *dir = derive_and_load(&m, &p);
+    mdl_power_free(&p);
+    mdl_measured_free(&m);
+    char sw[300], out[300], text[1500], pj[300];
+    snprintf(pj, sizeof pj, "%s/out/measured-power.json", dir);
+    snprintf(sw, sizeof sw, "%s/sweep.json", dir);
+    snprintf(out, sizeof out, "%s/sw", dir);
+    snprintf(text, sizeof text,
+             "{\"base\": {\"profile\": \"out/profile.json\", "
+             "\"measured\": \"out/measured-colocation.jsonl\", \"power\": "
+             "\"out/measured-power.json\", \"backend\": \"measured-mean\", "
+             "\"duration_s\": 2, \"workloads\": [{\"name\": \"a\", "
+             "\"model\": \"alpha\", \"slo_ms\": 40, \"rate_rps\": 200}, "
+             "{\"name\": \"b\", \"model\": \"beta\", \"slo_ms\": 60, "
+             "\"rate_rps\": 100}]}, \"axes\": {\"policy\": [\"ffd\"], "
+             "\"seed\": [1]}}\n");
+    tu_put(sw, text);
+    if (run("sweep", sw, "--out", out, "--jobs", "1", "--quiet", NULL))
+        fail_msg("sweep: %s", res.err);
+    char list[340];
+    snprintf(list, sizeof list, "%s/list", dir);
+    assert_int_equal(tu_sh("find %s -name summary.json > %s", out, list), 0);
+    char *found = tu_read_in(dir, "list");
+    char *nl = strchr(found, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    cJSON *s = ut_json_load(found, NULL);
+    assert_non_null(s);
+    const cJSON *pw = cJSON_GetObjectItem(cJSON_GetObjectItem(s, "inputs"),
+                                          "power");
+    assert_true(cJSON_IsString(pw));
+    char want[4096], got[4096];
+    assert_non_null(realpath(pj, want));
+    assert_non_null(realpath(pw->valuestring, got));
+    assert_string_equal(got, want);
+    cJSON_Delete(s);
+    free(found);
+}
+
 /* `igniter sim` of plan with the power file bad holding text (after the
  * fields every good file has: "version" 1, "idle_w" 100, "cap_w" 700,
  * "max_clock_mhz" 1980); expects one message holding bad's path and
@@ -534,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_sim_power_slows_a_set_over_the_hold),
         cmocka_unit_test(test_power_bad_input),
         cmocka_unit_test(test_compare_with_power),
+        cmocka_unit_test(test_sweep_with_power),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_cleanup();
