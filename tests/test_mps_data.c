@@ -322,13 +322,7 @@ static void test_sim_mps_scales_a_solo_batch(void **state)
     derive_and_load(dir, &m, &x);
     char plan[256], meas[256], g0[256], g1[256], mp[256];
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
-    tu_put(plan,
-           "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
-           " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
-           " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
-           "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
-           "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
-           "50, \"rate_rps\": 100000, \"slo_ms\": 1000}]}]}\n");
+    tu_put_plan1(plan, "alpha", 8, 100000);
     snprintf(meas, sizeof meas, "%s/out/measured-colocation.jsonl", dir);
     snprintf(g0, sizeof g0, "%s/g0", dir);
     snprintf(g1, sizeof g1, "%s/g1", dir);
@@ -507,13 +501,7 @@ static void test_sim_mps_errors(void **state)
     assert_int_equal(run("derive", raw, "--out", out, NULL), 0);
     snprintf(meas, sizeof meas, "%s/measured-colocation.jsonl", out);
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
-    tu_put(plan,
-           "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
-           " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
-           " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
-           "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
-           "\"a\", \"model\": \"alpha\", \"batch\": 8, \"resource_pct\": "
-           "50, \"rate_rps\": 100, \"slo_ms\": 1000}]}]}\n");
+    tu_put_plan1(plan, "alpha", 8, 100);
     snprintf(o, sizeof o, "%s/sim", dir);
     run("sim", "--plan", plan, "--measured", meas, "--backend", "measured",
         "--mechanism", "mps", "--duration-s", "1", "--out", o, NULL);

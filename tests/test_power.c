@@ -141,16 +141,25 @@ static const char *capture(char *raw, char *pw, int bad)
     return dir;
 }
 
-/* Derives a good capture into dir/out and loads it. */
-static const char *derive_and_load(mdl_measured *m, mdl_power *p)
+/* Derives a good capture into dir/out; dir. */
+static const char *derived(void)
 {
-    char raw[256], pw[256], out[300], path[340];
+    char raw[256], pw[256], out[300];
     const char *dir = capture(raw, pw, 0);
     snprintf(out, sizeof out, "%s/out", dir);
     if (run("derive", raw, "--power", pw, "--out", out, NULL) != 0)
         fail_msg("derive: %s", res.err);
     assert_contains(res.out, "measured-power.json: 14 power points; clock "
                     "over 5 runs of several (3 below the maximum)");
+    return dir;
+}
+
+/* derived(), and its measured data and power model loaded. */
+static const char *derive_and_load(mdl_measured *m, mdl_power *p)
+{
+    char out[300], path[340];
+    const char *dir = derived();
+    snprintf(out, sizeof out, "%s/out", dir);
     ut_err err;
     snprintf(path, sizeof path, "%s/measured-colocation.jsonl", out);
     if (mdl_measured_load(path, m, &err) < 0)
@@ -363,11 +372,7 @@ static void test_sim_power_slows_a_set_over_the_hold(void **state)
 static void test_compare_with_power(void **state)
 {
     (void)state;
-    mdl_measured m;
-    mdl_power p;
-    const char *dir = derive_and_load(&m, &p);
-    mdl_power_free(&p);
-    mdl_measured_free(&m);
+    const char *dir = derived();
     char pj[300], exp[2][300], cmp[2][300], sim[300], text[1500];
     snprintf(pj, sizeof pj, "%s/tight-power.json", dir);
     tu_put(pj, "{\"version\": 1, \"idle_w\": 100, \"cap_w\": 700, "
@@ -427,11 +432,7 @@ static void test_compare_with_power(void **state)
 static void test_sweep_with_power(void **state)
 {
     (void)state;
-    mdl_measured m;
-    mdl_power p;
-    const char *dir = derive_and_load(&m, &p);
-    mdl_power_free(&p);
-    mdl_measured_free(&m);
+    const char *dir = derived();
     char sw[300], out[300], text[1500], pj[300];
     snprintf(pj, sizeof pj, "%s/out/measured-power.json", dir);
     snprintf(sw, sizeof sw, "%s/sweep.json", dir);
@@ -522,11 +523,7 @@ static void test_power_bad_input(void **state)
     assert_false(tu_exists(out));
 
     /* the simulator's side */
-    mdl_measured m;
-    mdl_power pm;
-    dir = derive_and_load(&m, &pm);
-    mdl_power_free(&pm);
-    mdl_measured_free(&m);
+    dir = derived();
     char plan[300], meas[300], pj[300], prof[300], o[300], bad[300];
     snprintf(meas, sizeof meas, "%s/out/measured-colocation.jsonl", dir);
     snprintf(pj, sizeof pj, "%s/out/measured-power.json", dir);
@@ -534,13 +531,7 @@ static void test_power_bad_input(void **state)
     snprintf(plan, sizeof plan, "%s/plan.json", dir);
     snprintf(o, sizeof o, "%s/sim", dir);
     snprintf(bad, sizeof bad, "%s/bad.json", dir);
-    tu_put(plan,
-           "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": 1,"
-           " \"gpu_type\": \"H100\", \"price_per_hour\": 1, \"num_gpus\":"
-           " 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": 0, \"type\": "
-           "\"H100\", \"replica\": false, \"workloads\": [{\"name\": "
-           "\"b\", \"model\": \"beta\", \"batch\": 8, \"resource_pct\": "
-           "50, \"rate_rps\": 100, \"slo_ms\": 1000}]}]}\n");
+    tu_put_plan1(plan, "beta", 8, 100);
     run("sim", "--plan", plan, "--measured", meas, "--profile", prof,
         "--backend", "model", "--power", pj, "--duration-s", "1", "--out", o,
         NULL);

@@ -32,6 +32,9 @@ typedef struct fake {
     double svc_ms;             /* every instance */
     int opens, closes, launches;
     const char *reject_model;  /* check: this model is unknown */
+    /* the device's power readings (NULL: none) */
+    size_t (*power)(void *ud, int64_t t0, int64_t t1, srv_power_sample *out,
+                    size_t max);
 } fake;
 
 static int64_t f_now(void *ud)
@@ -178,7 +181,7 @@ static void cfg_of(sim_config *c, const tplan *t, double dur, double warm)
 static srv_device fake_dev(fake *f)
 {
     srv_device d = {"fake device", f_check, f_open, f_launch, f_poll, f_close,
-                    NULL, f, NULL};
+                    NULL, f, f->power};
     return d;
 }
 
@@ -195,6 +198,22 @@ static int srv_go(const sim_config *c, fake *f, const char *out,
 
 /* ---- tests -------------------------------------------------------------- */
 
+/* c simulated into a and served on f into b, complete, the same files
+ * (tu_same_as_sim). */
+static void sim_and_serve(const sim_config *c, fake *f, const char *a,
+                          const char *b, fe_result *rs, fe_result *rv,
+                          srv_stats *st)
+{
+    ut_err err;
+    if (sim_run(c, a, rs, &err) < 0)
+        fail_msg("%s", err.msg);
+    int rc = srv_go(c, f, b, rv, st, &err);
+    if (rc < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(rc, 0);
+    tu_same_as_sim(a, b);
+}
+
 /* The heart of it: serve on a device that takes exactly the fixed back
  * end's time writes what sim writes (timeseries, workloads, CDF, trace, and
  * summary.json's numbers), a plan of two GPUs run one at a time. */
@@ -206,22 +225,14 @@ static void test_serve_equals_sim_on_a_fixed_device(void **state)
     sim_config c;
     cfg_of(&c, &t, 20, 2);
     const char *a = tu_tmpdir(), *b = tu_tmpdir();
-    ut_err err;
     fe_result rs, rv;
-    if (sim_run(&c, a, &rs, &err) < 0)
-        fail_msg("%s", err.msg);
     fake f = {0};
     f.svc_ms = 3.5;
     srv_stats st;
-    int rc = srv_go(&c, &f, b, &rv, &st, &err);
-    if (rc < 0)
-        fail_msg("%s", err.msg);
-    assert_int_equal(rc, 0);
+    sim_and_serve(&c, &f, a, b, &rs, &rv, &st);
     assert_int_equal(f.opens, 2);
     assert_int_equal(f.closes, 2);
     assert_int_equal(st.passes, 2);
-    /* sim's outputs in a, serve's in b */
-    tu_same_as_sim(a, b);
     cJSON *x = tu_json_in(a, "summary.json"), *y = tu_json_in(b, "summary.json");
     const cJSON *sv = cJSON_GetObjectItem(y, "serve");
     assert_non_null(sv);
@@ -272,18 +283,11 @@ static void test_power_readings(void **state)
     const char *a = tu_tmpdir(), *b = tu_tmpdir();
     ut_err err;
     fe_result rs, rv;
-    if (sim_run(&c, a, &rs, &err) < 0)
-        fail_msg("%s", err.msg);
     fake f = {0};
     f.svc_ms = 3.5;
-    srv_device d = fake_dev(&f);
-    d.power = f_power;
-    srv_clock clk = {f_now, f_wait, &f};
-    srv_config sc = {&c.run, &d, &clk, 1000000000, -1, "fake", NULL, NULL,
-                     NULL, 0};
+    f.power = f_power;
     srv_stats st;
-    assert_int_equal(srv_run(&sc, b, &rv, &st, &err), 0);
-    tu_same_as_sim(a, b);
+    sim_and_serve(&c, &f, a, b, &rs, &rv, &st);
     char *csv = tu_read_in(b, "power.csv");
     assert_true(!strncmp(csv, "gpu,t_s,power_w,clock_mhz,reasons\n", 34));
     size_t rows[2] = {0, 0}, capped = 0;

@@ -742,6 +742,23 @@ static inline void tu_put(const char *path, const char *text)
     fclose(f);
 }
 
+/* A plan file of one H100 ($1/h) running workload "a" of model at batch
+ * on 50 % of it, rate req/s, SLO 1 s. */
+static inline void tu_put_plan1(const char *path, const char *model,
+                                int batch, double rate)
+{
+    char text[700];
+    snprintf(text, sizeof text,
+             "{\"format\": 1, \"policy\": \"manual\", \"policy_version\": "
+             "1, \"gpu_type\": \"H100\", \"price_per_hour\": 1, "
+             "\"num_gpus\": 1, \"cost_per_hour\": 1, \"gpus\": [{\"gpu\": "
+             "0, \"type\": \"H100\", \"replica\": false, \"workloads\": "
+             "[{\"name\": \"a\", \"model\": \"%s\", \"batch\": %d, "
+             "\"resource_pct\": 50, \"rate_rps\": %g, \"slo_ms\": "
+             "1000}]}]}\n", model, batch, rate);
+    tu_put(path, text);
+}
+
 /* The validation matrix's tools (scripts/validate-matrix.py). */
 #ifdef TU_MATRIX
 /* A template's capacity for a model in dir/capacity.csv (template,model,
